@@ -1,0 +1,75 @@
+"""One error base class; each subclass also inherits the matching builtin.
+
+Messages name the object and the next step, so a clerk or technician knows what to do.
+"""
+
+from __future__ import annotations
+
+
+class KioskError(Exception):
+    """Base of every error the kiosk raises on purpose."""
+
+    #: HTTP status the web layer answers with.
+    status = 500
+    #: Short machine-readable code for JSON answers.
+    code = "kiosk_error"
+
+    def __init__(self, message: str, detail: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class ValidationError(KioskError, ValueError):
+    """Input that cannot be accepted as given."""
+
+    status = 400
+    code = "invalid"
+
+
+class NotFoundError(KioskError, LookupError):
+    """A referenced object (counter, service, ticket, clerk) does not exist."""
+
+    status = 404
+    code = "not_found"
+
+
+class ConflictError(KioskError, RuntimeError):
+    """The request is well-formed but clashes with the current state."""
+
+    status = 409
+    code = "conflict"
+
+
+class AuthError(KioskError, PermissionError):
+    """Missing or wrong credentials."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class ConfigError(KioskError, ValueError):
+    """A setting has a value the kiosk cannot use."""
+
+    status = 500
+    code = "config"
+
+
+class HardwareError(KioskError, OSError):
+    """A device at the edge (printer, pins, audio) failed."""
+
+    status = 503
+    code = "hardware"
+
+
+class PrinterError(HardwareError):
+    """The ticket printer failed; the ticket itself is never lost."""
+
+    code = "printer"
+
+
+class SyncError(KioskError, ConnectionError):
+    """The central server could not be reached or refused a batch."""
+
+    status = 502
+    code = "sync"

@@ -1,0 +1,40 @@
+"""What `/healthz` reports: database, printer, unsynced records, last sync, clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from kiosk.models import DeviceState, SyncedRecord
+from kiosk.records import SEQ_KEY
+
+LAST_SYNC_KEY = "last_sync"
+
+
+def unsynced_count(session) -> int:
+    """Records made here that the central server has not yet named as stored.
+
+    Every record takes one sequence number in the same transaction that writes it, so the counter is
+    the number of records ever made.
+    """
+    made = session.scalar(select(DeviceState.value).where(DeviceState.key == SEQ_KEY))
+    sent = session.scalar(select(func.count()).select_from(SyncedRecord))
+    return max(int(made or 0) - int(sent or 0), 0)
+
+
+def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
+    """The health document and whether the kiosk can take ratings (the database answers)."""
+    report: dict[str, Any] = {"db": "ok", "unsynced": None, "last_sync": None}
+    try:
+        with kiosk.sessions() as session:
+            session.execute(text("SELECT 1"))
+            report["unsynced"] = unsynced_count(session)
+            report["last_sync"] = session.scalar(select(DeviceState.value).where(DeviceState.key == LAST_SYNC_KEY))
+    except SQLAlchemyError as exc:
+        report["db"] = f"error: {exc.__class__.__name__}"
+    printer = kiosk.hardware.get("printer")
+    report["printer"] = printer.status() if printer is not None and hasattr(printer, "status") else "none"
+    report["clock_synced"] = kiosk.clock.synced()
+    return report, report["db"] == "ok"

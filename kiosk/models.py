@@ -1,0 +1,239 @@
+"""The device's tables.
+
+Records made on the device (:class:`DeviceRecord`: tickets, ratings, indicator answers, comments, clerk
+actions) carry a device-made UUID, a monotonic per-device sequence number, the wall-clock time (naive
+UTC) and whether the clock was NTP-synchronised. They are never updated after they are written;
+corrections are new records. State that changes (where a ticket is in the queue, its print status,
+what was sent to the central server) lives in local tables that are never synced.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# --- configuration (seeded by `kiosk init`, later managed by the central server) -----------------
+
+
+class DeviceState(Base):
+    """Key/value facts about this device: its local id, the last sequence number handed out."""
+
+    __tablename__ = "device_state"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ScaleLevel(Base):
+    """One level of the rating scale (wording and points are configurable per province)."""
+
+    __tablename__ = "scale_levels"
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    points: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+counter_services = Table(
+    "counter_services",
+    Base.metadata,
+    Column("counter_number", ForeignKey("counters.number", ondelete="CASCADE"), primary_key=True),
+    Column("service_code", ForeignKey("services.code", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Service(Base):
+    """A field of procedures (lĩnh vực) with its own queue."""
+
+    __tablename__ = "services"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(4), default="")
+    daily_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    counters: Mapped[list[Counter]] = relationship(secondary=counter_services, back_populates="services")
+
+
+class Counter(Base):
+    """A counter (quầy) where one clerk serves some services."""
+
+    __tablename__ = "counters"
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    services: Mapped[list[Service]] = relationship(secondary=counter_services, back_populates="counters")
+
+
+class Clerk(Base):
+    """A clerk (công chức); the PIN is stored hashed."""
+
+    __tablename__ = "clerks"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    counter_number: Mapped[int | None] = mapped_column(ForeignKey("counters.number"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+# --- records made on the device (append-only, synced) ---------------------------------------------
+
+
+class DeviceRecord:
+    """Columns every synced record carries."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    seq: Mapped[int] = mapped_column(Integer, unique=True, index=True)
+    device_time: Mapped[datetime] = mapped_column(DateTime)
+    clock_synced: Mapped[bool] = mapped_column(Boolean)
+
+
+class Ticket(DeviceRecord, Base):
+    """A queue ticket as issued. Its journey through the queue is in :class:`TicketState`."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("service_code", "business_day", "number", name="uq_tickets_service_day_number"),)
+    service_code: Mapped[str] = mapped_column(ForeignKey("services.code"))
+    business_day: Mapped[date] = mapped_column(Date)
+    number: Mapped[int] = mapped_column(Integer)
+    display_number: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(16), default="touch")
+
+
+class Rating(DeviceRecord, Base):
+    """One press of a rating button or tap of a face; flagged presses are kept but not counted."""
+
+    __tablename__ = "ratings"
+    level: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))
+    panel: Mapped[str] = mapped_column(String(64))
+    counted: Mapped[bool] = mapped_column(Boolean)
+    flag: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    counter_number: Mapped[int | None] = mapped_column(ForeignKey("counters.number"), nullable=True)
+    ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+    clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"), nullable=True)
+    service_code: Mapped[str | None] = mapped_column(ForeignKey("services.code"), nullable=True)
+
+
+class IndicatorAnswer(DeviceRecord, Base):
+    """The answer to one TT 01 indicator (time, contacts, agencies, attitude) for a rating."""
+
+    __tablename__ = "indicator_answers"
+    __table_args__ = (UniqueConstraint("rating_id", "indicator", name="uq_indicator_answers_rating_indicator"),)
+    rating_id: Mapped[str] = mapped_column(ForeignKey("ratings.id"))
+    indicator: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(Integer)
+
+
+class Comment(DeviceRecord, Base):
+    """A comment (góp ý). The contact, if any, is confidential (NĐ 61/2018 Điều 27)."""
+
+    __tablename__ = "comments"
+    rating_id: Mapped[str | None] = mapped_column(ForeignKey("ratings.id"), nullable=True)
+    counter_number: Mapped[int | None] = mapped_column(ForeignKey("counters.number"), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ClerkAction(DeviceRecord, Base):
+    """What a clerk did: call, recall, no_show, complete, transfer, pause, resume, login, logout."""
+
+    __tablename__ = "clerk_actions"
+    action: Mapped[str] = mapped_column(String(16))
+    counter_number: Mapped[int | None] = mapped_column(ForeignKey("counters.number"), nullable=True)
+    clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"), nullable=True)
+    ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+    detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+# --- local state (never synced) --------------------------------------------------------------------
+
+
+class TicketState(Base):
+    """Where a ticket is now: waiting / called / no_show / done, at which counter, for which service."""
+
+    __tablename__ = "ticket_state"
+    __table_args__ = (Index("ix_ticket_state_queue", "status", "service_code", "priority", "queued_at"),)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    service_code: Mapped[str] = mapped_column(ForeignKey("services.code"))
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    queued_at: Mapped[datetime] = mapped_column(DateTime)
+    counter_number: Mapped[int | None] = mapped_column(ForeignKey("counters.number"), nullable=True)
+    clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"), nullable=True)
+    called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class PrintJob(Base):
+    """The print status of a ticket: pending / printed / failed, with the last error."""
+
+    __tablename__ = "print_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SyncedRecord(Base):
+    """A record the central server named as accepted (or already had); the outbox skips it."""
+
+    __tablename__ = "synced_records"
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    synced_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+#: Synced record tables, by the name used in sync batches.
+RECORD_TYPES: dict[str, type[DeviceRecord]] = {
+    "ticket": Ticket,
+    "rating": Rating,
+    "indicator_answer": IndicatorAnswer,
+    "comment": Comment,
+    "clerk_action": ClerkAction,
+}

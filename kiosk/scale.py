@@ -1,0 +1,109 @@
+"""The rating scale and the TT 01/2018/TT-VPCP indicators a device may collect."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.errors import ConfigError
+from kiosk.models import ScaleLevel
+
+
+@dataclass(frozen=True)
+class Level:
+    key: str
+    label: str
+    points: int
+    position: int
+
+
+#: Official wording and points (TT 01/2018, Điều 14); `neutral` is the optional fourth button.
+DEFAULT_LEVELS: dict[str, tuple[str, int]] = {
+    "very_satisfied": ("Rất hài lòng", 2),
+    "satisfied": ("Hài lòng", 1),
+    "neutral": ("Bình thường", 1),
+    "unsatisfied": ("Không hài lòng", 0),
+}
+
+#: Indicator answers use three levels worth 2 / 1 / 0 points, with wording per indicator.
+INDICATOR_LEVELS = ("very_satisfied", "satisfied", "unsatisfied")
+INDICATOR_POINTS = {"very_satisfied": 2, "satisfied": 1, "unsatisfied": 0}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    number: int
+    question: str
+    answers: tuple[str, str, str]  # wording for 2, 1, 0 points
+
+
+INDICATORS: dict[str, Indicator] = {
+    "time": Indicator(
+        "time",
+        1,
+        "Thời gian giải quyết so với quy định",
+        ("Ngắn hơn quy định", "Đúng quy định", "Dài hơn quy định"),
+    ),
+    "contacts": Indicator(
+        "contacts",
+        3,
+        "Số lần phải liên hệ để hoàn thiện hồ sơ",
+        ("Không lần nào", "Một lần", "Hơn một lần"),
+    ),
+    "agencies": Indicator(
+        "agencies",
+        4,
+        "Số cơ quan phải liên hệ",
+        ("Không cơ quan nào", "Chỉ Bộ phận Một cửa", "Hơn một cơ quan"),
+    ),
+    "attitude": Indicator(
+        "attitude",
+        7,
+        "Thái độ của công chức",
+        ("Rất hài lòng", "Hài lòng", "Không hài lòng"),
+    ),
+}
+
+
+def levels_from_settings(settings: Mapping) -> list[Level]:
+    """The scale as configured: level keys from `rating_levels`, wording/points overridable."""
+    keys = list(settings["rating_levels"])
+    labels = dict(settings.get("rating_labels") or {})
+    points = dict(settings.get("rating_points") or {})
+    if not 2 <= len(keys) <= 5 or len(set(keys)) != len(keys):
+        raise ConfigError(
+            f"Setting rating_levels must list 2 to 5 different levels, not {keys!r}: "
+            "the default is very_satisfied, satisfied, unsatisfied."
+        )
+    levels = []
+    for position, key in enumerate(keys):
+        if key not in DEFAULT_LEVELS and (key not in labels or key not in points):
+            raise ConfigError(
+                f"Rating level {key!r} in setting rating_levels is not a known level "
+                f"({', '.join(DEFAULT_LEVELS)}): give it a label in rating_labels and points in rating_points."
+            )
+        label, default_points = DEFAULT_LEVELS.get(key, (key, 0))
+        levels.append(Level(key, str(labels.get(key, label)), int(points.get(key, default_points)), position))
+    return levels
+
+
+def seed_levels(session: Session, levels: list[Level]) -> None:
+    """Make the scale_levels table match the configured scale (levels not configured are deactivated)."""
+    existing = {row.key: row for row in session.scalars(select(ScaleLevel))}
+    wanted = {level.key for level in levels}
+    for level in levels:
+        row = existing.get(level.key) or ScaleLevel(key=level.key)
+        row.label, row.points, row.position, row.active = level.label, level.points, level.position, True
+        session.add(row)
+    for key, row in existing.items():
+        if key not in wanted:
+            row.active = False
+
+
+def active_levels(session: Session) -> list[Level]:
+    rows = session.scalars(select(ScaleLevel).where(ScaleLevel.active).order_by(ScaleLevel.position))
+    return [Level(r.key, r.label, r.points, r.position) for r in rows]

@@ -1,0 +1,73 @@
+"""`kiosk serve`: the whole device in one process (waitress + hardware), stopping cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from typing import Any
+
+import click
+
+from kiosk.settings import Settings
+
+log = logging.getLogger("kiosk")
+
+
+def seed_demo(kiosk: Any) -> None:
+    """Sample clerks for `--demo`, added only when the kiosk has none."""
+    from sqlalchemy import select
+
+    from kiosk.catalog import add_clerk
+    from kiosk.cli import DEMO_CLERKS
+    from kiosk.db import transaction
+    from kiosk.models import Clerk, Counter
+
+    with transaction(kiosk.sessions) as session:
+        if session.scalar(select(Clerk.id).limit(1)):
+            return
+        for name, pin, counter in DEMO_CLERKS:
+            if session.get(Counter, counter) is not None:
+                add_clerk(session, name, pin, counter)
+
+
+def run(
+    settings: Settings, host: str, port: int, threads: int = 16, demo: bool = False, config_path: str | None = None
+) -> None:
+    from waitress.server import create_server
+
+    from kiosk.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(dict(settings), config_path=config_path)
+    kiosk = app.extensions["kiosk"]
+    if demo:
+        seed_demo(kiosk)
+    server = create_server(app, host=host, port=port, threads=threads, channel_timeout=120, ident="kiosk")
+    base = f"http://{host}:{server.effective_port}"
+    click.echo(f"Kiosk for {settings['commune_name']} is running{' in demo mode' if demo else ''}:")
+    click.echo(f"  citizen screen : {base}/")
+    click.echo(f"  clerk console  : {base}/clerk")
+    click.echo(f"  display board  : {base}/display")
+    click.echo(f"  health         : {base}/healthz")
+    if demo:
+        click.echo(f"  data directory : {settings.data_path}")
+        click.echo(
+            "  demo clerks    : "
+            + ", ".join(f"counter {c} PIN {p}" for _, p, c in __import__("kiosk.cli").cli.DEMO_CLERKS)
+        )
+    sys.stdout.flush()
+
+    def _stop(signum, _frame) -> None:
+        log.info("signal %s: stopping", signum)
+        server.close()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        server.run()
+    except OSError:
+        pass  # the listening socket was closed by _stop
+    finally:
+        kiosk.close()
+        log.info("stopped")

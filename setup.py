@@ -1,0 +1,57 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+ROOT = Path(__file__).parent
+
+setup(
+    name="kiosk",
+    version="0.1.0",
+    description="Queue tickets and satisfaction ratings for Vietnam's commune one-stop counters (Raspberry Pi kiosk).",
+    long_description=(ROOT / "README.md").read_text(encoding="utf-8") if (ROOT / "README.md").exists() else "",
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["kiosk", "kiosk.*", "web", "web.*", "hardware", "hardware.*", "sync", "sync.*"]),
+    include_package_data=True,
+    package_data={
+        "kiosk": ["migrations/*.py", "migrations/*.mako", "migrations/versions/*.py"],
+        "web": ["templates/**/*", "static/**/*", "translations/*/LC_MESSAGES/*.po"],
+        "hardware": ["sounds/**/*"],
+        "sync": ["migrations/*.py", "migrations/*.mako", "migrations/versions/*.py", "templates/**/*"],
+    },
+    install_requires=[
+        "flask>=3.0",
+        "flask-babel>=4.0",
+        "sqlalchemy>=2.0",
+        "alembic>=1.13",
+        "gpiozero>=2.0",
+        "python-escpos>=3.1",
+        "pillow>=10",
+        "qrcode>=7.4",
+        "requests>=2.31",
+        "waitress>=3.0",
+        "num2words>=0.5.13",
+        "click>=8.1",
+        "tzdata",
+    ],
+    extras_require={
+        "pi": ["lgpio>=0.2"],
+        "central": ["psycopg[binary]>=3.1", "openpyxl>=3.1", "python-docx>=1.1"],
+        "test": [
+            "pytest>=8",
+            "pytest-timeout>=2.3",
+            "pytest-postgresql>=6",
+            "psycopg[binary]>=3.1",
+            "openpyxl>=3.1",
+            "python-docx>=1.1",
+            "playwright>=1.45",
+            "ruff>=0.5",
+        ],
+    },
+    entry_points={
+        "console_scripts": [
+            "kiosk=kiosk.cli:run_cli",
+            "kiosk-central=sync.cli:run_cli",
+        ]
+    },
+)

@@ -1,0 +1,46 @@
+"""Shared fixtures: an app on tmp_path with mock pins and an injected clock (flaskr style)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.app import create_app
+from kiosk.clock import FakeClock
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """No test reads the machine's /etc/kiosk/kiosk.toml or a developer's KIOSK_* variables."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("KIOSK_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("KIOSK_CONFIG", str(tmp_path / "no-such-kiosk.toml"))
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def app(tmp_path, clock):
+    app = create_app({"data_dir": str(tmp_path / "var"), "gpio": "mock", "TESTING": True}, clock=clock)
+    yield app
+    app.extensions["kiosk"].close()
+
+
+@pytest.fixture
+def kiosk(app):
+    return app.extensions["kiosk"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -1,0 +1,38 @@
+"""The citizen screen `/`: one tap on a face records the rating; an optional detailed form follows."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+
+from kiosk.scale import INDICATORS
+
+bp = Blueprint("citizen", __name__)
+
+
+def _counter() -> int | None:
+    settings = current_app.extensions["kiosk"].settings
+    value = request.args.get("counter", type=int)
+    if value is None:
+        value = settings["panel_counter"]
+    return value or None
+
+
+@bp.get("/")
+def home():
+    kiosk = current_app.extensions["kiosk"]
+    levels = list(kiosk.ratings.levels().values())
+    return render_template(
+        "citizen.html",
+        levels=levels,
+        indicators=list(INDICATORS.values()),
+        counter=_counter(),
+        commune=kiosk.settings["commune_name"],
+        thanks_seconds=kiosk.settings["thanks_seconds"],
+        detail_seconds=kiosk.settings["detail_seconds"],
+    )
+
+
+@bp.get("/api/rating-context")
+def rating_context():
+    """Whom the next rating at this counter is for (clerk, ticket), so the screen can say so."""
+    return jsonify(current_app.extensions["kiosk"].ratings.context(_counter()))
