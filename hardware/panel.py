@@ -79,5 +79,7 @@ class ButtonPanel:
             led.off()
 
     def close(self) -> None:
+        for output in [*self.leds.values(), *([self.buzzer] if self.buzzer else [])]:
+            output.off()  # stops and joins a blink/beep thread before its pin is released
         for device in [*self.buttons.values(), *self.leds.values(), *([self.buzzer] if self.buzzer else [])]:
             device.close()

@@ -40,13 +40,14 @@ class Kiosk:
     hardware: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
-        for device in self.hardware.values():
+        for device in reversed(list(self.hardware.values())):  # devices before the pin factory they use
             close = getattr(device, "close", None)
             if close:
                 try:
                     close()
                 except Exception:
                     log.exception("closing %r failed", device)
+        self.ratings.close()
         self.engine.dispose()
 
 

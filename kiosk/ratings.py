@@ -7,6 +7,7 @@ never thanks for a press that could be lost.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Mapping
@@ -18,12 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.clock import Clock, to_naive_utc
-from kiosk.db import transaction
 from kiosk.errors import ConflictError, NotFoundError, ValidationError
 from kiosk.events import EventBus
-from kiosk.models import Clerk, Comment, Counter, IndicatorAnswer, Rating, TicketState
-from kiosk.records import stamp
+from kiosk.models import Comment, Counter, IndicatorAnswer, Rating
+from kiosk.records import DirectWriter, db_time, stamp_values
 from kiosk.scale import INDICATOR_POINTS, INDICATORS, active_levels
+
+log = logging.getLogger(__name__)
 
 CHANNELS = ("touch", "button", "phone")
 MAX_COMMENT = 2000
@@ -109,6 +111,9 @@ class RatingService:
         self._lock = threading.Lock()
         self._last_press: dict[str, float] = {}
         self._levels: dict[str, Any] | None = None
+        self._counters: frozenset[int] | None = None
+        self.engine = sessions.kw["bind"]
+        self._writer = DirectWriter(self.engine)
 
     def levels(self) -> dict[str, Any]:
         """The active scale, read once and kept until :meth:`reload` (after a configuration change)."""
@@ -118,7 +123,9 @@ class RatingService:
         return self._levels
 
     def reload(self) -> None:
+        """Forget the cached scale and counters (after `kiosk init`, a central config or an admin edit)."""
         self._levels = None
+        self._counters = None
 
     def record(
         self,
@@ -131,7 +138,11 @@ class RatingService:
         contact: Any = None,
         panel: str | None = None,
     ) -> RecordedRating:
-        """Store one rating; returns once it is committed. Raises a 4xx KioskError on bad input."""
+        """Store one rating; returns once it is committed. Raises a 4xx KioskError on bad input.
+
+        This is the hot path of every press, so it runs as Core statements on one connection:
+        BEGIN IMMEDIATE, attribution, sequence number, INSERT(s), COMMIT.
+        """
         levels = self.levels()
         if not isinstance(level, str) or level not in levels:
             raise ValidationError(
@@ -149,75 +160,87 @@ class RatingService:
         criteria = validate_criteria(criteria)
         comment = _clean_text(comment, "comment", MAX_COMMENT)
         contact = validate_contact(contact)
+        if counter is not None and counter not in self.counters():
+            self._counters = None  # perhaps added since the cache was filled
+        if counter is not None and counter not in self.counters():
+            raise NotFoundError(f"Counter {counter} does not exist on this kiosk.", {"field": "counter"})
         panel = panel or f"{channel}:{counter if counter is not None else '-'}"
+        chosen = levels[level]
 
-        with self._lock, transaction(self.sessions) as session:
-            if counter is not None and session.get(Counter, counter) is None:
-                raise NotFoundError(f"Counter {counter} does not exist on this kiosk.", {"field": "counter"})
-            state = self._attribution(session, counter, ticket_id)
-            mono = self.clock.monotonic()
-            last = self._last_press.get(panel)
-            counted = last is None or mono - last >= self.response_interval
-            chosen = levels[level]
-            rating = stamp(
-                session,
-                Rating(
+        with self._lock:
+            with self._writer.transaction() as conn:
+                state = self._attribution(conn, counter, ticket_id)
+                mono = self.clock.monotonic()
+                last = self._last_press.get(panel)
+                counted = last is None or mono - last >= self.response_interval
+                values = stamp_values(conn, self.clock)
+                values.update(
                     level=level,
                     points=chosen.points,
                     channel=channel,
                     panel=panel,
                     counted=counted,
                     flag=None if counted else "response_interval",
-                    counter_number=counter if counter is not None else (state.counter_number if state else None),
-                    ticket_id=state.ticket_id if state else None,
-                    clerk_id=state.clerk_id if state else None,
-                    service_code=state.service_code if state else None,
-                ),
-                self.clock,
-            )
-            session.flush()
-            self._add_details(session, rating, criteria, comment, contact)
-            clerk = session.get(Clerk, rating.clerk_id) if rating.clerk_id else None
-            result = RecordedRating(
-                rating.id,
-                level,
-                chosen.label,
-                counted,
-                rating.flag,
-                rating.counter_number,
-                rating.ticket_id,
-                rating.clerk_id,
-                clerk.name if clerk else None,
-                rating.service_code,
-            )
-            session.commit()
+                    counter_number=counter if counter is not None else (state["counter_number"] if state else None),
+                    ticket_id=state["ticket_id"] if state else None,
+                    clerk_id=state["clerk_id"] if state else None,
+                    service_code=state["service_code"] if state else None,
+                )
+                conn.insert(_INSERT_RATING, values)
+                self._add_details(conn, values["id"], values["counter_number"], criteria, comment, contact)
+                clerk_name = (
+                    conn.scalars("SELECT name FROM clerks WHERE id = ?", (values["clerk_id"],))[0]
+                    if values["clerk_id"]
+                    else None
+                )
+            # Committed (the `with` block ended without error): only now is the press remembered.
             self._last_press[panel] = mono
+        result = RecordedRating(
+            values["id"],
+            level,
+            chosen.label,
+            counted,
+            values["flag"],
+            values["counter_number"],
+            values["ticket_id"],
+            values["clerk_id"],
+            clerk_name,
+            values["service_code"],
+        )
         self.events.publish(
             "rating_recorded",
             {"id": result.id, "level": level, "counted": counted, "counter": result.counter, "channel": channel},
         )
         return result
 
+    def close(self) -> None:
+        with self._lock:
+            self._writer.close()
+
+    def counters(self) -> frozenset[int]:
+        """Counter numbers, cached; a number not in the cache is looked up again before it is refused."""
+        if self._counters is None:
+            with self.engine.connect() as conn:
+                self._counters = frozenset(conn.execute(select(Counter.number)).scalars())
+        return self._counters
+
     def context(self, counter: int | None) -> dict[str, Any]:
         """Whom a rating at this counter would be for now: shown on the touch screen before the tap."""
-        from kiosk.models import Ticket
-
         answer: dict[str, Any] = {"counter": counter, "clerk": None, "ticket": None, "service": None}
         if counter is None:
             return answer
-        with self.sessions() as session:
-            state = self._attribution(session, counter, None)
+        with self._lock, self._writer.transaction() as conn:
+            state = self._attribution(conn, counter, None)
             if state is None:
-                clerk = session.scalar(select(Clerk).where(Clerk.counter_number == counter, Clerk.active).limit(1))
-                answer["clerk"] = clerk.name if clerk else None
+                answer["clerk"] = (conn.scalars(_CLERK_AT_COUNTER, (counter,)) or [None])[0]
                 return answer
-            clerk = session.get(Clerk, state.clerk_id) if state.clerk_id else None
-            ticket = session.get(Ticket, state.ticket_id)
+            clerk = conn.scalars("SELECT name FROM clerks WHERE id = ?", (state["clerk_id"],))
+            ticket = conn.scalars("SELECT display_number FROM tickets WHERE id = ?", (state["ticket_id"],))
             answer.update(
-                clerk=clerk.name if clerk else None,
-                ticket=ticket.display_number if ticket else None,
-                ticket_id=state.ticket_id,
-                service=state.service_code,
+                clerk=clerk[0] if clerk else None,
+                ticket=ticket[0] if ticket else None,
+                ticket_id=state["ticket_id"],
+                service=state["service_code"],
             )
         return answer
 
@@ -226,61 +249,62 @@ class RatingService:
         criteria = validate_criteria(criteria)
         comment = _clean_text(comment, "comment", MAX_COMMENT)
         contact = validate_contact(contact)
-        with transaction(self.sessions) as session:
-            rating = session.get(Rating, rating_id)
+        with self._lock, self._writer.transaction() as conn:
+            rating = conn.row("SELECT device_time, counter_number FROM ratings WHERE id = ?", (rating_id,))
             if rating is None:
                 raise NotFoundError(f"Rating {rating_id} does not exist.", {"field": "rating_id"})
-            if to_naive_utc(self.clock.now()) - rating.device_time > DETAIL_WINDOW:
+            if db_time(to_naive_utc(self.clock.now()) - DETAIL_WINDOW) > rating["device_time"]:
                 raise ConflictError("This rating is too old to add details to; please rate again.")
-            answered = set(
-                session.scalars(select(IndicatorAnswer.indicator).where(IndicatorAnswer.rating_id == rating_id))
-            )
+            answered = set(conn.scalars("SELECT indicator FROM indicator_answers WHERE rating_id = ?", (rating_id,)))
             again = sorted(answered & set(criteria))
             if again:
                 raise ConflictError(
                     f"Indicator(s) {', '.join(again)} already answered for this rating.", {"indicators": again}
                 )
-            self._add_details(session, rating, criteria, comment, contact)
+            self._add_details(conn, rating_id, rating["counter_number"], criteria, comment, contact)
 
     def _add_details(
-        self, session: Session, rating: Rating, criteria: dict, comment: str | None, contact: str | None
+        self,
+        conn: DirectWriter,
+        rating_id: str,
+        counter: int | None,
+        criteria: dict,
+        comment: str | None,
+        contact: str | None,
     ) -> None:
         for key, level in criteria.items():
-            stamp(
-                session,
-                IndicatorAnswer(rating_id=rating.id, indicator=key, level=level, points=INDICATOR_POINTS[level]),
-                self.clock,
-            )
+            values = stamp_values(conn, self.clock)
+            values.update(rating_id=rating_id, indicator=key, level=level, points=INDICATOR_POINTS[level])
+            conn.insert(_INSERT_ANSWER, values)
         if comment or contact:
-            stamp(
-                session,
-                Comment(rating_id=rating.id, counter_number=rating.counter_number, text=comment or "", contact=contact),
-                self.clock,
-            )
+            values = stamp_values(conn, self.clock)
+            values.update(rating_id=rating_id, counter_number=counter, text=comment or "", contact=contact)
+            conn.insert(_INSERT_COMMENT, values)
 
-    def _attribution(self, session: Session, counter: int | None, ticket_id: str | None) -> TicketState | None:
+    def _attribution(self, conn: DirectWriter | Any, counter: int | None, ticket_id: str | None) -> dict | None:
         """The served ticket a rating belongs to: the one named, or the last one completed at the counter."""
         if ticket_id is not None:
-            state = session.get(TicketState, ticket_id)
-            if state is None:
+            row = conn.row(_ATTRIBUTION_BY_TICKET, (ticket_id,))
+            if row is None:
                 raise NotFoundError(f"Ticket {ticket_id} does not exist on this kiosk.", {"field": "ticket_id"})
-            return state
+            return row
         if counter is None:
             return None
         since = to_naive_utc(self.clock.now()) - timedelta(seconds=self.link_window)
-        candidate = session.scalars(
-            select(TicketState)
-            .where(
-                TicketState.counter_number == counter,
-                TicketState.status == "done",
-                TicketState.finished_at >= since,
-            )
-            .order_by(TicketState.finished_at.desc())
-            .limit(1)
-        ).first()
-        if candidate is None:
-            return None
-        already = session.scalar(
-            select(Rating.id).where(Rating.ticket_id == candidate.ticket_id, Rating.counted).limit(1)
-        )
-        return None if already else candidate
+        return conn.row(_ATTRIBUTION_BY_COUNTER, (counter, db_time(since)))
+
+
+_INSERT_RATING = Rating.__tablename__
+_INSERT_ANSWER = IndicatorAnswer.__tablename__
+_INSERT_COMMENT = Comment.__tablename__
+
+_ATTRIBUTION_BY_COUNTER = (
+    "SELECT ts.ticket_id, ts.counter_number, ts.clerk_id, ts.service_code FROM ticket_state ts "
+    "WHERE ts.counter_number = ? AND ts.status = 'done' AND ts.finished_at >= ? "
+    "AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = ts.ticket_id AND r.counted) "
+    "ORDER BY ts.finished_at DESC LIMIT 1"
+)
+_CLERK_AT_COUNTER = "SELECT name FROM clerks WHERE counter_number = ? AND active ORDER BY code LIMIT 1"
+_ATTRIBUTION_BY_TICKET = (
+    "SELECT ticket_id, counter_number, clerk_id, service_code FROM ticket_state WHERE ticket_id = ?"
+)

@@ -69,6 +69,20 @@ INDICATORS: dict[str, Indicator] = {
 }
 
 
+def indicators_for(levels: list[Level]) -> list[Indicator]:
+    """The indicators with the attitude answers in the scale's own wording (e.g. "Chưa hài lòng")."""
+    labels = {level.key: level.label for level in levels}
+    result = []
+    for indicator in INDICATORS.values():
+        if indicator.key == "attitude":
+            answers = tuple(
+                labels.get(key, default) for key, default in zip(INDICATOR_LEVELS, indicator.answers, strict=True)
+            )
+            indicator = Indicator(indicator.key, indicator.number, indicator.question, answers)
+        result.append(indicator)
+    return result
+
+
 def levels_from_settings(settings: Mapping) -> list[Level]:
     """The scale as configured: level keys from `rating_levels`, wording/points overridable."""
     keys = list(settings["rating_levels"])

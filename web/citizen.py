@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from kiosk.scale import INDICATORS
+from kiosk.scale import indicators_for
 
 bp = Blueprint("citizen", __name__)
 
@@ -24,7 +24,7 @@ def home():
     return render_template(
         "citizen.html",
         levels=levels,
-        indicators=list(INDICATORS.values()),
+        indicators=indicators_for(levels),
         counter=_counter(),
         commune=kiosk.settings["commune_name"],
         thanks_seconds=kiosk.settings["thanks_seconds"],

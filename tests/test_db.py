@@ -1,0 +1,80 @@
+"""The database layer: durability pragmas, migrations from empty, schema matches the models, init twice."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from kiosk.cli import main
+from kiosk.db import integrity_ok, make_engine, upgrade
+from kiosk.models import Base
+
+
+def test_connections_use_wal_full_sync_busy_timeout_and_foreign_keys(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'k.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def test_migrations_from_empty_match_the_models(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'k.db'}")
+    revision = upgrade(engine)
+    assert revision is not None
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == [], f"models and migrations differ: {diff}"
+    assert integrity_ok(engine)
+
+
+def test_ticket_numbers_are_unique_by_constraint(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'k.db'}")
+    upgrade(engine)
+    raw = sqlite3.connect(tmp_path / "k.db")
+    raw.execute("INSERT INTO services (code, name, prefix, position, active) VALUES ('HT', 'Hộ tịch', 'A', 0, 1)")
+    row = "INSERT INTO tickets (id, seq, device_time, clock_synced, service_code, business_day, number, display_number, priority, channel) VALUES (?, ?, '2026-01-01', 1, 'HT', '2026-01-01', 7, 'A007', 0, 'touch')"
+    raw.execute(row, ("a", 1))
+    try:
+        raw.execute(row, ("b", 2))
+    except sqlite3.IntegrityError as exc:
+        assert "UNIQUE" in str(exc)
+    else:
+        raise AssertionError("a second ticket A007 on the same day was accepted")
+
+
+def test_kiosk_init_twice_keeps_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    first = runner.invoke(main, ["init"], obj={})
+    assert first.exit_code == 0, first.output
+    assert "revision" in first.output
+    added = runner.invoke(main, ["add-clerk", "Nguyễn Thị Lan", "--pin", "1234", "--counter", "1"], obj={})
+    assert added.exit_code == 0, added.output
+    second = runner.invoke(main, ["init"], obj={})
+    assert second.exit_code == 0, second.output
+    db = sqlite3.connect(tmp_path / "kiosk.db")
+    assert db.execute("SELECT count(*) FROM services").fetchone()[0] == 6
+    assert db.execute("SELECT name FROM clerks").fetchall() == [("Nguyễn Thị Lan",)]
+    assert db.execute("SELECT pin_hash FROM clerks").fetchone()[0] != "1234"
+    assert [r[0] for r in db.execute("SELECT key FROM scale_levels WHERE active ORDER BY position")] == [
+        "very_satisfied",
+        "satisfied",
+        "unsatisfied",
+    ]
+
+
+def test_cli_errors_are_plain(tmp_path, monkeypatch):
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    result = runner.invoke(main, ["add-clerk", "An", "--pin", "12", "--counter", "1"], obj={})
+    assert result.exit_code == 2
+    assert "PIN must be 4 to 8 digits" in result.output
+    assert "Traceback" not in result.output
+    result = runner.invoke(main, ["add-clerk", "An", "--pin", "1234", "--counter", "99"], obj={})
+    assert result.exit_code == 2 and "Counter 99 does not exist" in result.output
