@@ -39,6 +39,7 @@ def run(
     from kiosk.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     app = create_app(dict(settings), config_path=config_path)
     kiosk = app.extensions["kiosk"]
     if demo:

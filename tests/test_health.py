@@ -1,0 +1,34 @@
+"""GET /healthz: the fields of DESIGN.md, with values that follow what happened."""
+
+from __future__ import annotations
+
+import os
+
+
+def test_health_reports_database_unsynced_records_and_clock(client, clock):
+    report = client.get("/healthz")
+    assert report.status_code == 200
+    assert set(report.json) >= {"db", "printer", "unsynced", "last_sync", "clock_synced"}
+    assert report.json["db"] == "ok" and report.json["unsynced"] == 0 and report.json["last_sync"] is None
+
+    client.post("/api/ratings", json={"level": "satisfied", "criteria": {"time": "satisfied"}, "comment": "Tốt"})
+    client.post("/api/ratings", json={"level": "very_satisfied", "counter": 2})
+    assert client.get("/healthz").json["unsynced"] == 4  # two ratings, one indicator answer, one comment
+
+    clock.set_synced(False)
+    assert client.get("/healthz").json["clock_synced"] is False
+
+
+def test_health_says_when_the_database_is_gone(client, kiosk):
+    path = kiosk.settings.database_url.split("///", 1)[1]
+    kiosk.ratings.close()
+    kiosk.engine.dispose()
+    os.rename(path, path + ".moved")
+    os.makedirs(path)  # a directory where the database file was: SQLite cannot open it
+    try:
+        report = client.get("/healthz")
+        assert report.status_code == 503
+        assert report.json["db"].startswith("error")
+    finally:
+        os.rmdir(path)
+        os.rename(path + ".moved", path)
