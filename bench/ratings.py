@@ -19,57 +19,69 @@ from bench.stats import row, summary_ms  # noqa: E402
 N = 2000
 
 
-def raw_sqlite(path: Path) -> list[float]:
+class RawInsert:
     """The physical floor: one INSERT and COMMIT with the same pragmas (WAL, synchronous=FULL)."""
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute(
-        "CREATE TABLE ratings (id TEXT PRIMARY KEY, seq INTEGER UNIQUE, device_time TEXT, clock_synced INT, "
-        "level TEXT, points INT, channel TEXT, panel TEXT, counted INT, flag TEXT, counter_number INT)"
-    )
-    times = []
-    for i in range(N):
-        start = time.perf_counter()
-        db.execute("BEGIN IMMEDIATE")
-        db.execute(
-            "INSERT INTO ratings VALUES (?, ?, datetime('now'), 1, 'satisfied', 1, 'button', 'buttons', 1, NULL, 1)",
-            (str(uuid.uuid4()), i),
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute(
+            "CREATE TABLE ratings (id TEXT PRIMARY KEY, seq INTEGER UNIQUE, device_time TEXT, clock_synced INT, "
+            "level TEXT, points INT, channel TEXT, panel TEXT, counted INT, flag TEXT, counter_number INT)"
         )
-        db.execute("COMMIT")
-        times.append(time.perf_counter() - start)
-    db.close()
-    return times
+        self.seq = 0
 
-
-def button_path(data_dir: Path) -> list[float]:
-    """A press on the mock button panel until the rating is committed (the same call the real pins make)."""
-    from kiosk.app import create_app
-
-    app = create_app({"data_dir": str(data_dir), "gpio": "mock", "response_interval": 0.0, "clock_sync": "yes"})
-    kiosk = app.extensions["kiosk"]
-    panel = kiosk.hardware["rating_panel"]
-    pin = kiosk.hardware["pin_factory"].pin(kiosk.settings["button_pins"][1])  # the "satisfied" button
-    panel.led_seconds = 0.001
-    committed_at: list[float] = []
-    store = panel.on_press
-
-    def timed_store(key: str) -> None:
-        store(key)  # returns after COMMIT; the LED and buzzer come after this
-        committed_at.append(time.perf_counter())
-
-    panel.on_press = timed_store
-    # Warm up (first queries, statement caches), as a running kiosk is.
-    for _ in range(20):
-        panel.press("satisfied")
-    times = []
-    for _ in range(N):
+    def once(self) -> float:
+        self.seq += 1
         start = time.perf_counter()
-        pin.drive_low()  # the pin callback stores the rating, then lights the LED
-        times.append(committed_at[-1] - start)
-        pin.drive_high()
-    kiosk.close()
-    return times
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute(
+            "INSERT INTO ratings VALUES (?, ?, datetime('now'), 1, 'satisfied', 1, 'button', 'buttons', 1, NULL, 1)",
+            (str(uuid.uuid4()), self.seq),
+        )
+        self.db.execute("COMMIT")
+        return time.perf_counter() - start
+
+
+class ButtonPress:
+    """A press on the mock button panel until the rating is committed (the same call the real pins make)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        from kiosk.app import create_app
+
+        app = create_app({"data_dir": str(data_dir), "gpio": "mock", "response_interval": 0.0, "clock_sync": "yes"})
+        self.kiosk = app.extensions["kiosk"]
+        panel = self.kiosk.hardware["rating_panel"]
+        self.pin = self.kiosk.hardware["pin_factory"].pin(self.kiosk.settings["button_pins"][1])  # "satisfied"
+        panel.led_seconds = 0.001
+        self.committed_at = 0.0
+        store = panel.on_press
+
+        def timed_store(key: str) -> None:
+            store(key)  # returns after COMMIT; the LED and buzzer come after this
+            self.committed_at = time.perf_counter()
+
+        panel.on_press = timed_store
+
+    def once(self) -> float:
+        start = time.perf_counter()
+        self.pin.drive_low()  # the pin callback stores the rating, then lights the LED
+        self.pin.drive_high()
+        return self.committed_at - start
+
+
+def measure(tmp: Path) -> tuple[list[float], list[float]]:
+    """Both paths alternate in one loop, so both see the same machine load and disk state."""
+    raw, press = RawInsert(tmp / "raw.db"), ButtonPress(tmp / "kiosk")
+    for _ in range(50):  # warm up: statement caches, first pages, as on a running kiosk
+        raw.once(), press.once()
+    raw_times, press_times = [], []
+    for _ in range(N):
+        raw_times.append(raw.once())
+        press_times.append(press.once())
+    press.kiosk.close()
+    return raw_times, press_times
 
 
 def idle_rss_mb() -> float:
@@ -88,8 +100,8 @@ def idle_rss_mb() -> float:
 
 def run() -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
-        raw = summary_ms(raw_sqlite(Path(tmp) / "raw.db"))
-        svc = summary_ms(button_path(Path(tmp) / "kiosk"))
+        raw_times, press_times = measure(Path(tmp))
+    raw, svc = summary_ms(raw_times), summary_ms(press_times)
     rss = idle_rss_mb()
     ratio = svc["median"] / raw["median"]
     return [
