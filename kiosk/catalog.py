@@ -11,17 +11,26 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kiosk.errors import ConfigError, ConflictError, NotFoundError, ValidationError
-from kiosk.models import Clerk, Counter, Service
+from kiosk.models import Clerk, Counter, ScaleLevel, Service
 from kiosk.scale import levels_from_settings, seed_levels
 
 PIN_RE = re.compile(r"^[0-9]{4,8}$")
 CODE_RE = re.compile(r"^[A-Z0-9]{1,16}$")
 
 
-def seed(session: Session, settings: Mapping[str, Any]) -> None:
-    """Create or update services, counters and the rating scale from settings (idempotent)."""
-    seed_levels(session, levels_from_settings(settings))
-    services = {}
+def seed(session: Session, settings: Mapping[str, Any], reseed: bool = False) -> list[str]:
+    """Add the services, counters and rating scale of the settings that the database lacks.
+
+    What already exists is left alone: after the first start the catalogue belongs to `/admin` or to
+    the central server, and an upgrade must not undo their edits. ``reseed`` re-applies the settings
+    over what exists (`kiosk init --reseed`). Returns what was added or changed, for the CLI to say.
+    """
+    changes: list[str] = []
+    levels = levels_from_settings(settings)
+    if reseed or not session.scalar(select(ScaleLevel.key).where(ScaleLevel.active).limit(1)):
+        seed_levels(session, levels)
+        changes.append("rating scale: " + ", ".join(level.label for level in levels))
+    services = {s.code: s for s in session.scalars(select(Service))}
     for position, spec in enumerate(settings["services"]):
         try:
             code = str(spec["code"]).upper()
@@ -30,7 +39,10 @@ def seed(session: Session, settings: Mapping[str, Any]) -> None:
             raise ConfigError(f"Setting services: entry {spec!r} needs a code and a name.") from exc
         if not CODE_RE.match(code):
             raise ConfigError(f"Setting services: code {code!r} must be 1–16 letters or digits.")
-        service = session.get(Service, code) or Service(code=code)
+        if code in services and not reseed:
+            continue
+        service = services.get(code) or Service(code=code)
+        changes.append(f"service {code} {name}")
         service.name = name
         service.prefix = str(spec.get("prefix", ""))[:4]
         service.daily_max = spec.get("daily_max")
@@ -44,7 +56,11 @@ def seed(session: Session, settings: Mapping[str, Any]) -> None:
             number = int(spec["number"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"Setting counters: entry {spec!r} needs a whole number.") from exc
-        counter = session.get(Counter, number) or Counter(number=number)
+        counter = session.get(Counter, number)
+        if counter is not None and not reseed:
+            continue
+        counter = counter or Counter(number=number)
+        changes.append(f"counter {number}")
         counter.name = str(spec.get("name", f"Quầy {number}"))
         wanted = [str(c).upper() for c in spec.get("services", list(services))]
         missing = [c for c in wanted if c not in services]
@@ -53,6 +69,7 @@ def seed(session: Session, settings: Mapping[str, Any]) -> None:
         counter.services = [services[c] for c in wanted]
         session.add(counter)
     session.flush()
+    return changes
 
 
 def hash_pin(pin: str) -> str:

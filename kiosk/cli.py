@@ -1,4 +1,4 @@
-"""The `kiosk` command: init, serve, add-clerk, printer-test, sync."""
+"""The `kiosk` command: init, serve, add-clerk, printer-test, sounds, sync."""
 
 from __future__ import annotations
 
@@ -41,14 +41,19 @@ def main(ctx: click.Context, config: str | None) -> None:
 
 
 @main.command()
+@click.option(
+    "--reseed",
+    is_flag=True,
+    help="Re-apply the services, counters and rating scale of the settings over edits made since.",
+)
 @click.pass_context
-def init(ctx: click.Context) -> None:
-    """Create or upgrade the local database and seed services, counters and the rating scale."""
+def init(ctx: click.Context, reseed: bool) -> None:
+    """Create or upgrade the local database; add the services, counters and rating scale it lacks."""
     from kiosk.app import init_database
 
     s = load_settings(ctx)
-    revision = init_database(s)
-    click.echo(f"Database {s['database_url']} is at revision {revision}; services, counters and scale seeded.")
+    revision = init_database(s, reseed=reseed)
+    click.echo(f"Database {s['database_url']} is at revision {revision}; services, counters and scale are in place.")
 
 
 @main.command("add-clerk")
@@ -83,8 +88,80 @@ def serve(ctx: click.Context, demo: bool, host: str, port: int, threads: int) ->
     overrides: dict[str, Any] = {}
     if demo:
         overrides.update(gpio="mock")
+        overrides.update(announcer="wav")  # calls written to DATA_DIR/announcements
     s = load_settings(ctx, **overrides)
+    if demo:  # tickets saved as .bin + .png previews, never sent to a configured real printer
+        s["printer"] = f"spool:{s.data_path / 'spool'}"
     run(s, host=host, port=port, threads=threads, demo=demo, config_path=ctx.obj.get("config"))
+
+
+@main.command("printer-test")
+@click.pass_context
+def printer_test(ctx: click.Context) -> None:
+    """Print a test ticket with every Vietnamese letter on the configured printer."""
+    from kiosk.app import open_ticket_printer
+    from kiosk.clock import Clock
+
+    s = load_settings(ctx)
+    printer = open_ticket_printer(s)
+    try:
+        where = printer.print_test_page(s["commune_name"], Clock(s["timezone"]).local().replace(tzinfo=None))
+    except OSError as exc:  # the printer's fault: say what and what to do, exit 1
+        click.echo(f"The test ticket was NOT printed on {s['printer']} ({printer.width} dots): {exc}", err=True)
+        ctx.exit(1)
+    finally:
+        printer.close()
+    click.echo(f"Test ticket sent to {where} ({printer.width} dots wide); printer status: {printer.status()}.")
+    click.echo("Check that every letter with its tone mark is printed sharp and whole, and the paper is cut.")
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Generate every default clip again, even those already made.")
+@click.option("--say", metavar="NUMBER", help="Also write this call (e.g. A012) to a .wav file to listen to.")
+@click.option("--counter", default=1, show_default=True, type=int, help="Counter number for --say.")
+@click.pass_context
+def sounds(ctx: click.Context, force: bool, say: str | None, counter: int) -> None:
+    """Generate the announcement clips (espeak-ng) and list the files a commune can record instead."""
+    from kiosk.app import make_sounds
+
+    s = load_settings(ctx)
+    folder, made, wav = make_sounds(s, force=force, say=say, counter=counter)
+    click.echo(f"{len(made)} clips generated in {folder}; {folder / 'clips.txt'} lists every clip and its words.")
+    click.echo(f"Calls use the clips in {s['sound_dir']} first (setting sound_dir).")
+    if wav:
+        click.echo(f"Call written to {wav}")
+
+
+@main.command("admin-password")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.pass_context
+def admin_password(ctx: click.Context, password_stdin: bool) -> None:
+    """Set the password of the /admin pages (stored only as a hash; ends every admin session)."""
+    from kiosk.admin import set_password
+    from kiosk.app import build_kiosk
+    from kiosk.db import transaction
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New admin password", hide_input=True, confirmation_prompt="Type it again")
+    kiosk = build_kiosk(load_settings(ctx))
+    try:
+        with transaction(kiosk.sessions) as session:
+            set_password(session, password)
+    finally:
+        kiosk.close()
+    click.echo("Admin password set. Sign in at /admin on this kiosk.")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Sync once and exit (default: sync every sync_interval seconds).")
+@click.pass_context
+def sync(ctx: click.Context, once: bool) -> None:
+    """Send the records to the central server and take its configuration; exit status 2 if it cannot finish."""
+    from sync.command import sync_command
+
+    sync_command(load_settings(ctx), once)
 
 
 def run_cli() -> None:  # console-script entry point

@@ -73,3 +73,10 @@ class SyncError(KioskError, ConnectionError):
 
     status = 502
     code = "sync"
+
+
+class ForbiddenError(KioskError, PermissionError):
+    """Known credentials that may not do this (a disabled device, another commune's data, a role)."""
+
+    status = 403
+    code = "forbidden"

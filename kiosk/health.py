@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -24,6 +25,17 @@ def unsynced_count(session) -> int:
     return max(int(made or 0) - int(sent or 0), 0)
 
 
+def last_sync(stored: str | None) -> Any:
+    """The sync client's summary ({"at", "ok", "last_ok_at", "sent", "pending", "error", …}) or the text as is.
+
+    `/healthz` shows ``last_ok_at`` (the last complete sync, ISO time) as "last_sync" and the summary as "sync".
+    """
+    try:
+        return json.loads(stored) if stored else None
+    except ValueError:
+        return stored
+
+
 def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
     """The health document and whether the kiosk can take ratings (the database answers)."""
     report: dict[str, Any] = {"db": "ok", "unsynced": None, "last_sync": None}
@@ -31,7 +43,9 @@ def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
         with kiosk.sessions() as session:
             session.execute(text("SELECT 1"))
             report["unsynced"] = unsynced_count(session)
-            report["last_sync"] = session.scalar(select(DeviceState.value).where(DeviceState.key == LAST_SYNC_KEY))
+            summary = last_sync(session.scalar(select(DeviceState.value).where(DeviceState.key == LAST_SYNC_KEY)))
+            report["last_sync"] = summary.get("last_ok_at") if isinstance(summary, dict) else summary
+            report["sync"] = summary if isinstance(summary, dict) else None
     except SQLAlchemyError as exc:
         report["db"] = f"error: {exc.__class__.__name__}"
     printer = kiosk.hardware.get("printer")

@@ -15,14 +15,16 @@ log = logging.getLogger("kiosk")
 
 
 def seed_demo(kiosk: Any) -> None:
-    """Sample clerks for `--demo`, added only when the kiosk has none."""
+    """Sample clerks for `--demo`, added only when the kiosk has none; the admin password `demo` if none is set."""
     from sqlalchemy import select
 
+    from kiosk.admin import seed_demo_password
     from kiosk.catalog import add_clerk
     from kiosk.cli import DEMO_CLERKS
     from kiosk.db import transaction
     from kiosk.models import Clerk, Counter
 
+    seed_demo_password(kiosk.sessions)
     with transaction(kiosk.sessions) as session:
         if session.scalar(select(Clerk.id).limit(1)):
             return
@@ -37,7 +39,9 @@ def run(
     from waitress.server import create_server
 
     from kiosk.app import create_app
+    from kiosk.notify import Notifier
 
+    notifier = Notifier.from_environ()  # systemd's READY/WATCHDOG/STOPPING; a no-op outside systemd
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     app = create_app(dict(settings), config_path=config_path)
@@ -48,27 +52,45 @@ def run(
     base = f"http://{host}:{server.effective_port}"
     click.echo(f"Kiosk for {settings['commune_name']} is running{' in demo mode' if demo else ''}:")
     click.echo(f"  citizen screen : {base}/")
+    click.echo(f"  ticket screen  : {base}/ticket")
     click.echo(f"  clerk console  : {base}/clerk")
     click.echo(f"  display board  : {base}/display")
     click.echo(f"  health         : {base}/healthz")
+    click.echo(f"  admin          : {base}/admin")
     if demo:
         click.echo(f"  data directory : {settings.data_path}")
         click.echo(
             "  demo clerks    : "
             + ", ".join(f"counter {c} PIN {p}" for _, p, c in __import__("kiosk.cli").cli.DEMO_CLERKS)
         )
+        from kiosk.admin import DEMO_PASSWORD, demo_password_active
+
+        if demo_password_active(kiosk.sessions):
+            click.echo(f"  admin password : {DEMO_PASSWORD}")
     sys.stdout.flush()
 
     def _stop(signum, _frame) -> None:
         log.info("signal %s: stopping", signum)
+        notifier.stopping()
         server.close()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    notifier.start(kiosk.engine, server, f"Serving {base} for {settings['commune_name']}")
+    sync_loop = None
+    if settings["central_url"]:  # records go to the central server every sync_interval seconds
+        from sync.client import SyncLoop
+
+        sync_loop = SyncLoop(kiosk)
+        sync_loop.start()
+        click.echo(f"  syncing with   : {settings['central_url']} every {settings['sync_interval']:g} s")
     try:
         server.run()
     except OSError:
         pass  # the listening socket was closed by _stop
     finally:
+        if sync_loop is not None:
+            sync_loop.stop()
+        notifier.close()
         kiosk.close()
         log.info("stopped")

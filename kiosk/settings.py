@@ -107,6 +107,27 @@ REGISTRY: list[Setting] = [
         "Ticket printer URL: spool:DIR, usb:VID:PID, serial:DEV[:BAUD], network:HOST[:PORT], "
         "file:PATH, cups:NAME or none.",
     ),
+    Setting(
+        "printer_width",
+        "58mm",
+        "Paper of the ticket printer: `58mm` (384 dots), `80mm` (576 dots) or a number of dots.",
+    ),
+    Setting(
+        "rating_url",
+        "",
+        "Rating page on the office Wi-Fi printed as a QR code on each ticket (`ticket=<id>` is added); "
+        "empty = the QR holds the ticket id.",
+    ),
+    Setting(
+        "announcer",
+        lambda s: "alsa" if _on_raspberry_pi() else f"wav:{Path(s['data_dir']).resolve() / 'announcements'}",
+        "Where spoken calls go: `alsa` or `alsa:DEVICE` (aplay), `wav:DIR` (one .wav file per call) or `none`.",
+    ),
+    Setting(
+        "sound_dir",
+        lambda s: str(Path(s["data_dir"]).resolve() / "sounds"),
+        "Folder of WAV clips calls are joined from (clips.txt lists them); missing clips are made with espeak-ng.",
+    ),
     Setting("central_url", "", "Base URL of the commune/district server; empty turns sync off."),
     Setting("device_id", "", "This kiosk's id at the central server (from `kiosk-central add-device`)."),
     Setting("device_secret", "", "This kiosk's signing secret at the central server. Keep it out of git."),
@@ -115,6 +136,15 @@ REGISTRY: list[Setting] = [
         lambda s: f"sqlite:///{Path(s['data_dir']).resolve() / 'central.db'}",
         "SQLAlchemy URL of the `kiosk-central` database (PostgreSQL for a district, SQLite by default).",
     ),
+    Setting(
+        "central_secret_key",
+        "",
+        "Master key `kiosk-central` derives device secrets from; empty = generated once into DATA_DIR/central_secret_key.",
+    ),
+    Setting("central_max_body", 4 * 1024 * 1024, "Largest sync request body (bytes, compressed) the server takes.", "int"),
+    Setting("central_max_records", 5000, "Most records the server takes in one sync batch.", "int"),
+    Setting("sync_interval", 300.0, "Seconds between syncs while `kiosk serve` runs (when central_url is set).", "float"),
+    Setting("sync_batch_size", 1000, "Records per sync request (halved automatically if the server asks).", "int"),
     Setting("commune_name", "UBND xã Thử Nghiệm", "Name of the commune, printed on tickets and shown on screens."),
     Setting("commune_code", "00000", "Administrative code of the commune."),
     Setting("timezone", "Asia/Ho_Chi_Minh", "Time zone of the business day (ticket numbering, reports)."),
@@ -188,6 +218,14 @@ REGISTRY: list[Setting] = [
         "Flask session key; empty = generated once and kept in DATA_DIR/secret_key.",
     ),
     Setting("language", "vi", "Default language of the screens: `vi` or `en`."),
+    Setting("home_screen", "rating", "What `/` shows: `rating` (the rating screen) or `ticket` (take a queue number)."),
+    Setting(
+        "ticket_button_services",
+        [],
+        "Services of the physical ticket buttons, one per button (e.g. HT, CT); empty = no ticket buttons.",
+        "list",
+    ),
+    Setting("ticket_button_pins", [], "GPIO (BCM) pins of the ticket buttons, in the order of `ticket_button_services`.", "list"),
 ]
 
 BY_NAME = {s.name: s for s in REGISTRY}

@@ -56,9 +56,16 @@ def test_kiosk_init_twice_keeps_data(tmp_path, monkeypatch):
     assert "revision" in first.output
     added = runner.invoke(main, ["add-clerk", "Nguyễn Thị Lan", "--pin", "1234", "--counter", "1"], obj={})
     assert added.exit_code == 0, added.output
+    edit = sqlite3.connect(tmp_path / "kiosk.db")
+    edit.execute("UPDATE services SET name = 'Hộ tịch – khai sinh' WHERE code = 'HT'")  # an /admin edit
+    edit.commit()
     second = runner.invoke(main, ["init"], obj={})
     assert second.exit_code == 0, second.output
     db = sqlite3.connect(tmp_path / "kiosk.db")
+    assert db.execute("SELECT name FROM services WHERE code = 'HT'").fetchone()[0] == "Hộ tịch – khai sinh"
+    reseeded = runner.invoke(main, ["init", "--reseed"], obj={})
+    assert reseeded.exit_code == 0, reseeded.output
+    assert db.execute("SELECT name FROM services WHERE code = 'HT'").fetchone()[0] == "Hộ tịch"
     assert db.execute("SELECT count(*) FROM services").fetchone()[0] == 6
     assert db.execute("SELECT name FROM clerks").fetchall() == [("Nguyễn Thị Lan",)]
     assert db.execute("SELECT pin_hash FROM clerks").fetchone()[0] != "1234"

@@ -14,3 +14,14 @@ def register(app: Flask) -> None:
     install_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(citizen.bp)
+    from web import clerk_auth, queue_api, queue_pages
+
+    app.register_blueprint(clerk_auth.bp)
+    app.register_blueprint(queue_api.bp)
+    app.register_blueprint(queue_pages.bp)
+    from web import printing
+
+    app.register_blueprint(printing.bp)
+    from web import admin
+
+    app.register_blueprint(admin.bp)

@@ -20,6 +20,17 @@ def _counter() -> int | None:
 @bp.get("/")
 def home():
     kiosk = current_app.extensions["kiosk"]
+    if kiosk.settings["home_screen"] == "ticket":
+        from web.queue_pages import ticket_screen
+
+        return ticket_screen()
+    return rate()
+
+
+@bp.get("/rate")
+def rate():
+    """The rating screen, whatever `home_screen` puts at `/`."""
+    kiosk = current_app.extensions["kiosk"]
     levels = list(kiosk.ratings.levels().values())
     return render_template(
         "citizen.html",

@@ -1,0 +1,257 @@
+"""The queue as one service: issuing (:mod:`kiosk.tickets`), the counters (:mod:`kiosk.counters`),
+clerk log-in (:mod:`kiosk.clerks`), and the read-only views the board and the consoles show.
+
+Reads run on a pooled SQLite connection in a plain (deferred) transaction: one consistent snapshot
+that does not take the write lock, so a board refreshing never slows a citizen taking a ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.clerks import ClerkDesk
+from kiosk.clock import Clock, from_naive_utc, to_naive_utc
+from kiosk.counters import CounterDesk
+from kiosk.errors import NotFoundError
+from kiosk.events import EventBus
+from kiosk.records import db_time
+from kiosk.tickets import IssuedTicket, TicketIssuer, day_bounds, waiting_counts
+
+log = logging.getLogger(__name__)
+
+RECENT_CALLS = 8
+CONSOLE_WAITING = 30
+PRINT_WAIT_SECONDS = 3.0
+
+
+class Reader:
+    """Driver-level reads on one connection: ``rows`` as dicts, ``scalars`` as the first column."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        cursor = self.raw.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def scalars(self, sql: str, params: tuple = ()) -> list:
+        return [row[0] for row in self.raw.execute(sql, params).fetchall()]
+
+
+class QueueService:
+    """Tickets, counters and clerks of one kiosk."""
+
+    def __init__(self, engine: Engine, sessions: sessionmaker[Session], clock: Clock, events: EventBus) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.events = events
+        self.tickets = TicketIssuer(engine, clock, events)
+        self.desk = CounterDesk(sessions, clock, events, on_change=self.tickets.forget_estimates)
+        self.clerks = ClerkDesk(sessions, clock, events)
+
+    def issue(self, service: Any, priority: Any = False, channel: Any = "touch") -> IssuedTicket:
+        return self.tickets.issue(service, priority, channel)
+
+    @contextmanager
+    def reading(self) -> Iterator[Reader]:
+        raw = self.engine.raw_connection()
+        sqlite = self.engine.dialect.name == "sqlite"
+        try:
+            if sqlite:
+                raw.execute("BEGIN")
+            yield Reader(raw if sqlite else raw.cursor())
+        finally:
+            try:
+                if sqlite:
+                    raw.execute("ROLLBACK")
+            finally:
+                raw.close()
+
+    # --- views -----------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """`GET /api/queue`: each counter with its clerk and the ticket it serves, waiting counts, last calls."""
+        day = self.clock.business_day()
+        at = self.clerks.at_counters()
+        with self.reading() as r:
+            services = r.rows("SELECT code, name, prefix FROM services WHERE active ORDER BY position, code")
+            handled: dict[int, list[str]] = {}
+            for row in r.rows("SELECT counter_number, service_code FROM counter_services ORDER BY service_code"):
+                handled.setdefault(row["counter_number"], []).append(row["service_code"])
+            serving = {row["counter_number"]: row for row in r.rows(_SERVING)}
+            counters = [
+                {
+                    "number": c["number"],
+                    "name": c["name"],
+                    "paused": bool(c["paused"]),
+                    "clerk": at[c["number"]][1] if c["number"] in at else None,
+                    "services": handled.get(c["number"], []),
+                    "serving": self._brief(serving.get(c["number"])),
+                }
+                for c in r.rows("SELECT number, name, paused FROM counters WHERE active ORDER BY number")
+            ]
+            waiting = waiting_counts(r.scalars, day_bounds(self.clock, day))
+            recent = [
+                {
+                    "id": row["ticket_id"],
+                    "display_number": row["display_number"],
+                    "counter": row["counter_number"],
+                    "service": row["service_code"],
+                    "recall": row["action"] == "recall",
+                    "at": self._local(row["device_time"]),
+                }
+                for row in r.rows(_RECENT_CALLS, (db_time(self._day_start(day)), RECENT_CALLS))
+            ]
+        return {
+            "counters": counters,
+            "waiting": waiting,
+            "services": services,
+            "recent": recent,
+            "day": day.isoformat(),
+        }
+
+    def counter_view(self, counter: int) -> dict[str, Any]:
+        """What the clerk console shows: the counter, the ticket served, the waiting line with print status."""
+        snap = self.snapshot()
+        desk = next((c for c in snap["counters"] if c["number"] == counter), None)
+        if desk is None:
+            raise NotFoundError(f"Counter {counter} does not exist on this kiosk.", {"field": "counter"})
+        codes = desk["services"] or [""]
+        marks = ",".join("?" * len(codes))
+        with self.reading() as r:
+            waiting = r.rows(
+                _WAITING_LINE.format(marks=marks),
+                (*codes, self.clock.business_day().isoformat(), CONSOLE_WAITING),
+            )
+            served = r.rows(_SERVED_HERE, (counter, db_time(self._day_start(self.clock.business_day())), 10))
+        return {
+            "counter": desk,
+            "waiting": {code: snap["waiting"].get(code, 0) for code in desk["services"]},
+            "line": [self._line_item(row) for row in waiting],
+            "served": [self._line_item(row) for row in served],
+            "services": snap["services"],
+        }
+
+    def ahead(self, ticket_id: str) -> int:
+        """People still waiting before this ticket in its service (0 once it is called or done)."""
+        with self.reading() as r:
+            found = r.scalars(_AHEAD, (ticket_id, ticket_id))
+        return int(found[0]) if found else 0
+
+    def close(self) -> None:
+        self.tickets.close()
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _day_start(self, day) -> datetime:
+        return to_naive_utc(datetime.combine(day, time(0), tzinfo=self.clock.tz))
+
+    def _local(self, stored: str | datetime | None) -> str | None:
+        if stored is None:
+            return None
+        moment = datetime.fromisoformat(stored) if isinstance(stored, str) else stored
+        return self.clock.local(from_naive_utc(moment)).isoformat()
+
+    def _brief(self, row: dict | None) -> dict | None:
+        if row is None:
+            return None
+        return {
+            "id": row["ticket_id"],
+            "display_number": row["display_number"],
+            "service": row["service_code"],
+            "priority": bool(row["priority"]),
+            "called_at": self._local(row["called_at"]),
+        }
+
+    def _line_item(self, row: dict) -> dict:
+        return {
+            "id": row["ticket_id"],
+            "display_number": row["display_number"],
+            "service": row["service_code"],
+            "priority": bool(row["priority"]),
+            "status": row["status"],
+            "queued_at": self._local(row["queued_at"]),
+            "print_status": row["print_status"] or "none",
+            "print_error": row["print_error"],
+        }
+
+
+def take_ticket(
+    queue: QueueService,
+    printing: Any,
+    service: Any,
+    priority: Any = False,
+    channel: Any = "touch",
+    wait: float = PRINT_WAIT_SECONDS,
+) -> dict[str, Any]:
+    """Issue a ticket, then hand it to the printer; the ticket is committed whatever the printer does.
+
+    The answer says whether it printed: ``print_status`` is ``printed``, ``failed``, ``pending`` (still
+    printing after ``wait`` seconds) or ``none`` (this kiosk has no printer).
+    """
+    ticket = queue.issue(service, priority, channel)
+    answer = ticket.as_json()
+    if printing is None or _printer_disabled(printing):
+        answer.update(printed=False, print_error="This kiosk has no ticket printer.", print_status="none")
+        return answer
+    try:
+        printing.submit(ticket.id)
+        printed, error = printing.wait(ticket.id, timeout=wait) if wait > 0 else (None, None)
+    except Exception as exc:  # a printer fault never loses the ticket
+        log.exception("printing ticket %s failed", ticket.display_number)
+        printed, error = False, str(exc) or exc.__class__.__name__
+    status = "pending" if printed is None else ("printed" if printed else "failed")
+    answer.update(printed=bool(printed), print_error=error, print_status=status)
+    return answer
+
+
+def _printer_disabled(printing: Any) -> bool:
+    """`printer = none`: no job is queued (nothing could print it), the screen asks to remember the number."""
+    try:
+        return printing.status() == "disabled"
+    except Exception:  # a status probe must not cost the citizen the ticket
+        return False
+
+
+_SERVING = (
+    "SELECT ts.ticket_id, ts.counter_number, ts.service_code, ts.priority, ts.called_at, t.display_number "
+    "FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id WHERE ts.status = 'called'"
+)
+_RECENT_CALLS = (
+    "SELECT ca.ticket_id, ca.counter_number, ca.action, ca.device_time, t.display_number, ts.service_code "
+    "FROM clerk_actions ca JOIN tickets t ON t.id = ca.ticket_id JOIN ticket_state ts ON ts.ticket_id = t.id "
+    "WHERE ca.action IN ('call', 'recall') AND ca.device_time >= ? ORDER BY ca.seq DESC LIMIT ?"
+)
+_PRINT_STATUS = (
+    "(SELECT status FROM print_jobs p WHERE p.ticket_id = ts.ticket_id ORDER BY p.id DESC LIMIT 1) AS print_status, "
+    "(SELECT error FROM print_jobs p WHERE p.ticket_id = ts.ticket_id ORDER BY p.id DESC LIMIT 1) AS print_error"
+)
+_WAITING_LINE = (
+    "SELECT ts.ticket_id, ts.service_code, ts.priority, ts.status, ts.queued_at, t.display_number, "
+    + _PRINT_STATUS
+    + " FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id "
+    "WHERE ts.status = 'waiting' AND ts.service_code IN ({marks}) AND t.business_day = ? "
+    "ORDER BY ts.priority DESC, t.seq LIMIT ?"
+)
+_SERVED_HERE = (
+    "SELECT ts.ticket_id, ts.service_code, ts.priority, ts.status, ts.queued_at, t.display_number, "
+    + _PRINT_STATUS
+    + " FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id "
+    "WHERE ts.counter_number = ? AND ts.status IN ('called', 'done', 'no_show') AND ts.queued_at >= ? "
+    "ORDER BY ts.called_at DESC LIMIT ?"
+)
+_AHEAD = (
+    "SELECT COUNT(*) FROM ticket_state o JOIN tickets ot ON ot.id = o.ticket_id, "
+    "ticket_state me JOIN tickets mt ON mt.id = me.ticket_id "
+    "WHERE me.ticket_id = ? AND me.status = 'waiting' AND o.status = 'waiting' "
+    "AND o.service_code = me.service_code AND ot.business_day = mt.business_day AND o.ticket_id != ? "
+    "AND (o.priority > me.priority OR (o.priority = me.priority AND ot.seq < mt.seq))"
+)

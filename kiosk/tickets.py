@@ -1,0 +1,352 @@
+"""Issuing queue tickets: the next number per (service, business day), committed before it is shown.
+
+The number is ``MAX(number) + 1`` read *inside* the write transaction. On SQLite every write transaction
+is ``BEGIN IMMEDIATE``, so no other writer (thread or process) can take the same number between the read
+and the insert; the unique constraint ``uq_tickets_service_day_number`` backs that up, and if it ever
+fires the whole transaction is retried. Nothing is counted in memory, so a restart continues from the
+database: a number is never reused and never skipped. The popular alternative (``max()+1`` outside a
+transaction, dates from the process start in UTC) issues duplicates under several workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from kiosk.clock import Clock, to_naive_utc
+from kiosk.errors import ConflictError, NotFoundError, ValidationError
+from kiosk.events import EventBus
+from kiosk.records import DirectWriter, db_time, stamp_values
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("touch", "button")
+#: Assumed minutes per citizen until a service has completed tickets to learn from.
+DEFAULT_SERVICE_SECONDS = 300.0
+#: How many recent completed tickets the service-time average uses, and how long it is cached.
+RECENT_SERVED = 20
+ESTIMATE_TTL = 30.0
+RETRIES = 5
+#: Most tickets written in one transaction (group commit).
+MAX_BATCH = 64
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    code: str
+    name: str
+    prefix: str
+    daily_max: int | None
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    id: str
+    number: int
+    display_number: str
+    service: str
+    service_name: str
+    priority: bool
+    channel: str
+    business_day: date
+    issued_at: datetime
+    position: int  # 1 = next in this service's queue
+    ahead: int  # people waiting before this ticket
+    wait_minutes: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "number": self.number,
+            "display_number": self.display_number,
+            "service": self.service,
+            "service_name": self.service_name,
+            "priority": self.priority,
+            "position": self.position,
+            "ahead": self.ahead,
+            "wait_minutes": self.wait_minutes,
+            "issued_at": self.issued_at.isoformat(),
+        }
+
+
+@dataclass
+class _Request:
+    info: ServiceInfo
+    priority: bool
+    channel: str
+    result: IssuedTicket | None = None
+    error: Exception | None = None
+
+
+def display_number(prefix: str, number: int) -> str:
+    """What is printed, shown and spoken: the service prefix and three digits ("A012")."""
+    return f"{prefix or ''}{number:03d}"
+
+
+class TicketIssuer:
+    """Hands out ticket numbers. One per app; safe to call from many threads (and processes)."""
+
+    def __init__(self, engine: Any, clock: Clock, events: EventBus) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.events = events
+        self._writer = DirectWriter(engine)
+        self._lock = threading.Lock()  # the writer: one batch at a time
+        self._pending_lock = threading.Lock()
+        self._pending: list[_Request] = []
+        self._services: dict[str, ServiceInfo] | None = None
+        self._estimates: dict[str, tuple[float, float, int]] = {}  # code -> (when, avg seconds, open counters)
+
+    # --- catalogue -------------------------------------------------------------------------------
+
+    def services(self) -> dict[str, ServiceInfo]:
+        """Active services in screen order, cached until :meth:`reload`."""
+        if self._services is None:
+            rows = self._read("SELECT code, name, prefix, daily_max FROM services WHERE active ORDER BY position, code")
+            self._services = {r[0]: ServiceInfo(r[0], r[1], r[2] or "", r[3]) for r in rows}
+        return self._services
+
+    def reload(self) -> None:
+        self._services = None
+        self._estimates.clear()
+
+    def service(self, code: Any) -> ServiceInfo:
+        if not isinstance(code, str) or not code.strip():
+            raise ValidationError('Name the service, e.g. {"service": "HT"}.', {"field": "service"})
+        code = code.strip().upper()
+        found = self.services().get(code)
+        if found is None:
+            self.reload()  # perhaps added since the cache was filled
+            found = self.services().get(code)
+        if found is None:
+            raise NotFoundError(
+                f"Service {code} does not exist on this kiosk; use one of {', '.join(self.services())}.",
+                {"field": "service", "allowed": list(self.services())},
+            )
+        return found
+
+    # --- issuing ---------------------------------------------------------------------------------
+
+    def issue(self, service: Any, priority: Any = False, channel: Any = "touch") -> IssuedTicket:
+        """Issue and commit the next ticket of a service; raises ConflictError at the daily maximum.
+
+        Group commit: the caller queues its request, then whoever holds the writer lock writes every
+        queued request in ONE transaction (one fsync) and wakes their callers. Under load a batch holds
+        many tickets; alone, a ticket is its own batch. Each answer still comes after its COMMIT.
+        """
+        info = self.service(service)
+        if not isinstance(priority, bool):
+            raise ValidationError("priority must be true or false.", {"field": "priority"})
+        if channel not in CHANNELS:
+            raise ValidationError(f"Unknown channel {channel!r}; use {' or '.join(CHANNELS)}.", {"field": "channel"})
+        request = _Request(info, priority, channel)
+        with self._pending_lock:
+            self._pending.append(request)
+        waiting = None
+        with self._lock:
+            if request.result is None and request.error is None:
+                with self._pending_lock:
+                    batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                waiting = self._write_batch(batch)
+        if request.error is not None:
+            if waiting is not None:
+                self.events.publish("queue_changed", {"waiting": waiting})
+            raise request.error
+        ticket = request.result
+        assert ticket is not None
+        ticket = replace(ticket, wait_minutes=self.estimate_minutes(ticket.service, ticket.ahead))
+        self.events.publish(
+            "ticket_issued",
+            {
+                "id": ticket.id,
+                "display_number": ticket.display_number,
+                "service": ticket.service,
+                "priority": ticket.priority,
+                "position": ticket.position,
+            },
+        )
+        if waiting is not None:  # the writer of the batch: one update of the counts per batch
+            self.events.publish("queue_changed", {"waiting": waiting})
+        return ticket
+
+    def _write_batch(self, batch: list[_Request]) -> dict[str, int] | None:
+        """Write a batch in one transaction; sets each request's result or error. Returns the waiting counts."""
+        for attempt in range(RETRIES):
+            try:
+                with self._writer.transaction() as w:
+                    outcomes = [self._insert(w, r) for r in batch]
+                    day = self.clock.business_day()
+                    waiting = waiting_counts(w.scalars, day_bounds(self.clock, day))
+            except (sqlite3.IntegrityError, IntegrityError) as exc:
+                # Another process took a number between our read and insert: read again.
+                log.warning("ticket number clash (attempt %d): %s", attempt + 1, exc)
+                time.sleep(0.005 * (attempt + 1))
+                continue
+            except Exception as exc:  # the database failed: every caller in the batch hears it
+                for request in batch:
+                    request.error = exc
+                return None
+            for request, outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, IssuedTicket):
+                    request.result = outcome
+                else:
+                    request.error = outcome
+            return waiting if any(isinstance(o, IssuedTicket) for o in outcomes) else None
+        for request in batch:
+            request.error = ConflictError(f"Could not issue a ticket after {RETRIES} tries; please try again.")
+        return None
+
+    def _insert(self, w: DirectWriter, request: _Request) -> IssuedTicket | ConflictError:
+        """One ticket inside the batch's transaction; at the daily maximum nothing is written for it."""
+        info, priority = request.info, request.priority
+        now = to_naive_utc(self.clock.now())
+        day = self.clock.business_day(now)
+        number = w.scalars(_MAX_NUMBER, (info.code, day.isoformat()))[0] + 1
+        if info.daily_max and number > info.daily_max:
+            return ConflictError(
+                f"Service {info.code} has issued its daily maximum of {info.daily_max} tickets today; "
+                "please ask the clerk, or come back on the next working day.",
+                {"reason": "daily_max", "service": info.code, "daily_max": info.daily_max},
+            )
+        values = stamp_values(w, self.clock)
+        shown = display_number(info.prefix, number)
+        values.update(
+            service_code=info.code,
+            business_day=day.isoformat(),
+            number=number,
+            display_number=shown,
+            priority=priority,
+            channel=request.channel,
+        )
+        w.insert("tickets", values)
+        w.insert(
+            "ticket_state",
+            {
+                "ticket_id": values["id"],
+                "status": "waiting",
+                "service_code": info.code,
+                "priority": priority,
+                "queued_at": values["device_time"],
+            },
+        )
+        bounds = day_bounds(self.clock, day)
+        ahead = w.scalars(_AHEAD_OF_NEW_PRIORITY if priority else _AHEAD_OF_NEW, (info.code, *bounds))[0]
+        return IssuedTicket(
+            id=values["id"],
+            number=number,
+            display_number=shown,
+            service=info.code,
+            service_name=info.name,
+            priority=priority,
+            channel=request.channel,
+            business_day=day,
+            issued_at=self.clock.local(values["device_time"]),
+            position=ahead + 1,
+            ahead=ahead,
+            wait_minutes=0,
+        )
+
+    # --- estimates -------------------------------------------------------------------------------
+
+    def estimate_minutes(self, service: str, ahead: int) -> int:
+        """Minutes until a ticket with ``ahead`` people before it is called, from recent service times."""
+        if ahead <= 0:
+            return 0
+        now = self.clock.monotonic()
+        cached = self._estimates.get(service)
+        if cached is None or now - cached[0] > ESTIMATE_TTL:
+            avg = self._read(_AVERAGE_SERVICE_SECONDS, (service, RECENT_SERVED))[0][0]
+            counters = self._read(_OPEN_COUNTERS, (service,))[0][0] or 0
+            cached = (now, round(float(avg)) if avg else DEFAULT_SERVICE_SECONDS, int(counters))
+            self._estimates[service] = cached
+        _, seconds, counters = cached
+        return max(1, math.ceil(ahead * seconds / max(counters, 1) / 60))
+
+    def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """A read outside any write transaction (WAL readers never wait for the writer)."""
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(sql, params)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+        finally:
+            raw.close()
+
+    def forget_estimates(self) -> None:
+        """After a completion, pause or resume the averages and open counters change."""
+        self._estimates.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            self._writer.close()
+
+
+Scalars = Callable[[str, tuple], list]
+
+
+def day_bounds(clock: Clock, day: date) -> tuple[str, str]:
+    """The business day as stored queue times (naive UTC text): [local midnight, next local midnight).
+
+    A ticket's ``queued_at`` is its issue time (kept on transfer), so "queued in these bounds" is "issued
+    on this business day", and counting it needs only the ``ix_ticket_state_queue`` index, no join.
+    """
+    start = datetime.combine(day, clock_time(0), tzinfo=clock.tz)
+    end = datetime.combine(day + timedelta(days=1), clock_time(0), tzinfo=clock.tz)
+    return db_time(to_naive_utc(start)), db_time(to_naive_utc(end))
+
+
+def waiting_counts(scalars: Scalars, bounds: tuple[str, str]) -> dict[str, int]:
+    """Tickets of the business day (:func:`day_bounds`) still waiting, per active service (zeros included).
+
+    ``scalars(sql, params)`` runs driver SQL and returns the first column: ``DirectWriter.scalars``, or
+    :func:`sa_scalars` of an SQLAlchemy connection.
+    """
+    counts = {code: 0 for code in scalars("SELECT code FROM services WHERE active ORDER BY position, code", ())}
+    for pair in scalars(_WAITING_COUNTS, bounds):
+        code, n = pair.split("\t")
+        counts[code] = int(n)
+    return counts
+
+
+def sa_scalars(conn: Any) -> Scalars:
+    """``scalars(sql, params)`` over an SQLAlchemy Connection (``session.connection()``)."""
+    return lambda sql, params: list(conn.exec_driver_sql(sql, params).scalars())
+
+
+_MAX_NUMBER = "SELECT COALESCE(MAX(number), 0) FROM tickets WHERE service_code = ? AND business_day = ?"
+# A new ticket has the highest sequence number, so everyone waiting in its service is ahead of it
+# (for a priority ticket: only the other priority tickets).
+_AHEAD_OF_NEW = (
+    "SELECT COUNT(*) - 1 FROM ticket_state "
+    "WHERE status = 'waiting' AND service_code = ? AND queued_at >= ? AND queued_at < ?"
+)
+_AHEAD_OF_NEW_PRIORITY = (
+    "SELECT COUNT(*) - 1 FROM ticket_state "
+    "WHERE status = 'waiting' AND service_code = ? AND priority = 1 AND queued_at >= ? AND queued_at < ?"
+)
+_WAITING_COUNTS = (  # one text column "CODE<TAB>n", as DirectWriter.scalars reads the first column
+    "SELECT service_code || char(9) || COUNT(*) FROM ticket_state "
+    "WHERE status = 'waiting' AND queued_at >= ? AND queued_at < ? GROUP BY service_code"
+)
+_AVERAGE_SERVICE_SECONDS = (
+    "SELECT AVG((julianday(finished_at) - julianday(called_at)) * 86400.0) FROM ("
+    "SELECT finished_at, called_at FROM ticket_state WHERE service_code = ? AND status = 'done' "
+    "AND called_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?)"
+)
+_OPEN_COUNTERS = (
+    "SELECT COUNT(*) FROM counters c JOIN counter_services cs ON cs.counter_number = c.number "
+    "WHERE cs.service_code = ? AND c.active AND NOT c.paused"
+)

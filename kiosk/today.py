@@ -1,0 +1,206 @@
+"""Today's figures for the device's admin page: ratings, TT 01 indicators, the queue, per counter and clerk.
+
+The day is the business day in the commune's time zone (``Clock.business_day``); stored times are
+naive UTC, so the day is turned into a UTC interval first. Flagged presses (the abuse filter) are
+counted apart and never enter a share, a level count or an indicator score. An indicator nobody
+answered is left out, not shown as zero (TT 01/2018, Điều 15).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kiosk.clock import Clock, to_naive_utc
+from kiosk.models import Clerk, IndicatorAnswer, Rating, ScaleLevel, Ticket, TicketState
+from kiosk.scale import INDICATORS
+
+#: The levels a commune report counts as "hài lòng trở lên" (satisfied or above); `neutral` is not one.
+SATISFIED_OR_ABOVE = ("very_satisfied", "satisfied")
+
+Key = tuple[int | None, str | None]  # (counter number, clerk id)
+
+
+@dataclass
+class LevelCount:
+    key: str
+    label: str
+    count: int
+    share: float | None
+
+
+@dataclass
+class IndicatorScore:
+    key: str
+    number: int
+    question: str
+    answers: int
+    average: float  # points out of 2, rounded to one decimal (Điều 15)
+
+
+@dataclass
+class Figures:
+    """Ratings and queue figures of one group (the whole kiosk, or one counter and clerk)."""
+
+    counted: int = 0
+    flagged: int = 0
+    satisfied: int = 0
+    served: int = 0
+    no_show: int = 0
+    waits: list[float] = field(default_factory=list)
+    services: list[float] = field(default_factory=list)
+    indicators: list[IndicatorScore] = field(default_factory=list)
+
+    @property
+    def satisfied_share(self) -> float | None:
+        return self.satisfied / self.counted if self.counted else None
+
+    @property
+    def mean_wait(self) -> float | None:
+        return sum(self.waits) / len(self.waits) if self.waits else None
+
+    @property
+    def mean_service(self) -> float | None:
+        return sum(self.services) / len(self.services) if self.services else None
+
+
+@dataclass
+class Row(Figures):
+    counter: int | None = None
+    clerk_id: str | None = None
+    clerk_name: str | None = None
+
+
+@dataclass
+class Today(Figures):
+    day: date | None = None
+    total: int = 0
+    levels: list[LevelCount] = field(default_factory=list)
+    issued: int = 0
+    waiting: int = 0
+    in_service: int = 0
+    rows: list[Row] = field(default_factory=list)
+
+
+def day_bounds(clock: Clock, day: date) -> tuple[datetime, datetime]:
+    """The business day as a naive-UTC interval [start, end)."""
+    start = datetime.combine(day, time(0), tzinfo=clock.tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=clock.tz)
+    return to_naive_utc(start), to_naive_utc(end)
+
+
+def _scores(rows: list[tuple[str, int, int]]) -> list[IndicatorScore]:
+    found = {indicator: (answers, points) for indicator, answers, points in rows if answers}
+    return [
+        IndicatorScore(
+            ind.key, ind.number, ind.question, found[ind.key][0], round(found[ind.key][1] / found[ind.key][0], 1)
+        )
+        for ind in INDICATORS.values()
+        if ind.key in found
+    ]
+
+
+def today_figures(session: Session, clock: Clock, day: date | None = None) -> Today:
+    """Every figure of the admin page for ``day`` (default: today's business day)."""
+    day = day or clock.business_day()
+    start, end = day_bounds(clock, day)
+    in_day = (Rating.device_time >= start, Rating.device_time < end)
+    today = Today(day=day)
+    rows: dict[Key, Row] = {}
+
+    def row(counter: int | None, clerk_id: str | None) -> Row:
+        return rows.setdefault((counter, clerk_id), Row(counter=counter, clerk_id=clerk_id))
+
+    levels: dict[str, int] = defaultdict(int)
+    for level, counted, counter, clerk_id, n in session.execute(
+        select(Rating.level, Rating.counted, Rating.counter_number, Rating.clerk_id, func.count())
+        .where(*in_day)
+        .group_by(Rating.level, Rating.counted, Rating.counter_number, Rating.clerk_id)
+    ):
+        group = row(counter, clerk_id)
+        today.total += n
+        if not counted:
+            today.flagged += n
+            group.flagged += n
+            continue
+        levels[level] += n
+        for figures in (today, group):
+            figures.counted += n
+            if level in SATISFIED_OR_ABOVE:
+                figures.satisfied += n
+
+    labels = session.execute(select(ScaleLevel.key, ScaleLevel.label, ScaleLevel.active).order_by(ScaleLevel.position))
+    for key, label, active in labels:
+        if active or levels.get(key):
+            share = levels.get(key, 0) / today.counted if today.counted else None
+            today.levels.append(LevelCount(key, label, levels.get(key, 0), share))
+
+    answers = session.execute(
+        select(
+            Rating.counter_number,
+            Rating.clerk_id,
+            IndicatorAnswer.indicator,
+            func.count(),
+            func.sum(IndicatorAnswer.points),
+        )
+        .join(Rating, Rating.id == IndicatorAnswer.rating_id)
+        .where(*in_day, Rating.counted)
+        .group_by(Rating.counter_number, Rating.clerk_id, IndicatorAnswer.indicator)
+    ).all()
+    overall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    per_row: dict[Key, list[tuple[str, int, int]]] = defaultdict(list)
+    for counter, clerk_id, indicator, n, points in answers:
+        overall[indicator][0] += n
+        overall[indicator][1] += int(points or 0)
+        per_row[(counter, clerk_id)].append((indicator, n, int(points or 0)))
+    today.indicators = _scores([(k, n, p) for k, (n, p) in overall.items()])
+    for key, found in per_row.items():
+        row(*key).indicators = _scores(found)
+
+    for status, counter, clerk_id, queued, called, finished in session.execute(
+        select(
+            TicketState.status,
+            TicketState.counter_number,
+            TicketState.clerk_id,
+            TicketState.queued_at,
+            TicketState.called_at,
+            TicketState.finished_at,
+        )
+        .select_from(Ticket)
+        .outerjoin(TicketState, TicketState.ticket_id == Ticket.id)
+        .where(Ticket.business_day == day)
+    ):
+        today.issued += 1
+        if status is None:
+            continue  # issued, but its queue state is not written (yet)
+        if status == "waiting":
+            today.waiting += 1
+            continue
+        group = row(counter, clerk_id)
+        if status == "called":
+            today.in_service += 1
+        elif status == "no_show":
+            today.no_show += 1
+            group.no_show += 1
+            continue  # the citizen never came: no waiting or service time to speak of
+        elif status == "done":
+            today.served += 1
+            group.served += 1
+            if called and finished:
+                for figures in (today, group):
+                    figures.services.append((finished - called).total_seconds())
+        if called:
+            for figures in (today, group):
+                figures.waits.append((called - queued).total_seconds())
+
+    names = dict(session.execute(select(Clerk.id, Clerk.name)).all())
+    for (_, clerk_id), group in rows.items():
+        group.clerk_name = names.get(clerk_id) if clerk_id else None
+    today.rows = sorted(
+        rows.values(), key=lambda r: (r.counter is None, r.counter or 0, r.clerk_name is None, r.clerk_name or "")
+    )
+    return today

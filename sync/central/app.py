@@ -1,0 +1,103 @@
+"""The central server's composition root: settings → database → master key → Flask app.
+
+``create_central_app(test_config=None)`` stores what the views share in ``app.extensions["central"]``
+(a :class:`Central`). Blueprints are attached in :func:`register_blueprints`; the reports pages go there.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk import settings as settings_mod
+from kiosk.db import make_engine, make_sessionmaker
+from sync.central import keys
+from sync.central.models import Device
+
+log = logging.getLogger(__name__)
+
+
+class ServerClock:
+    """The server's clock (naive UTC); tests pass their own object with a ``now()``."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class Central:
+    """Everything the central server's views and commands share."""
+
+    settings: settings_mod.Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    master_key: bytes
+    clock: Any
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def make_central_engine(url: str) -> Engine:
+    """SQLite with the device's durability pragmas, or PostgreSQL through psycopg 3 with a pool for the threads."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("postgresql"):
+        return make_engine(url, pool_size=16, max_overflow=16, pool_pre_ping=True)
+    return make_engine(url)
+
+
+def build_central(settings: settings_mod.Settings, clock: Any = None, migrate: bool = True) -> Central:
+    """Open (and by default create or upgrade) the central database and load the master key."""
+    from sync.central.migrate import upgrade
+
+    engine = make_central_engine(settings["central_database_url"])
+    if migrate:
+        upgrade(engine)
+    sessions = make_sessionmaker(engine)
+
+    def no_devices_yet() -> bool:
+        with sessions() as session:
+            return not session.scalar(select(func.count()).select_from(Device))
+
+    master = keys.master_key(settings, may_create=no_devices_yet)
+    return Central(settings, engine, sessions, master, clock or ServerClock())
+
+
+def create_central_app(
+    test_config: dict[str, Any] | None = None, *, config_path: str | None = None, clock: Any = None
+) -> Flask:
+    """The Flask app of `kiosk-central`. ``test_config`` overrides settings (and Flask keys in upper case)."""
+    test_config = dict(test_config or {})
+    flask_config = {k: v for k, v in test_config.items() if k.isupper()}
+    overrides = {k: v for k, v in test_config.items() if not k.isupper()}
+    settings = settings_mod.load(config_path, overrides=overrides)
+    central = build_central(settings, clock, migrate=test_config.get("migrate", True) is not False)
+
+    app = Flask("sync", root_path=str(Path(__file__).resolve().parent.parent))
+    app.config.update(
+        SECRET_KEY=keys.flask_secret(central.master_key),
+        MAX_CONTENT_LENGTH=settings["central_max_body"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.update(flask_config)
+    app.json.ensure_ascii = False
+    app.extensions["central"] = central
+    register_blueprints(app)
+    return app
+
+
+def register_blueprints(app: Flask) -> None:
+    from sync.central import api
+    from web.jsonapi import install_error_handlers
+
+    install_error_handlers(app)
+    app.register_blueprint(api.bp)

@@ -1,0 +1,311 @@
+"""Storing a device's batch: one transaction, every record exactly once, conflicts kept for audit.
+
+:func:`prepare` checks the batch outside any transaction (shape, device, commune, record fields).
+:func:`store` then runs in one transaction: it first raises the device's counter (the replay guard — the
+row lock also serialises batches of one device), then per record type looks up which ids are already
+stored, inserts the new ones (COPY on PostgreSQL) and compares content only for the ids it already had:
+equal → "already had" (a harmless resend), different → rejected and kept in ``quarantine``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Connection, Table, insert, select, update
+
+from kiosk.errors import ConflictError, ForbiddenError, KioskError, ValidationError
+from sync import protocol
+from sync.central.models import RECORD_MODELS, DeviceStatus, Quarantine, SyncLog
+
+#: Ids per lookup statement (well under SQLite's and PostgreSQL's bound-parameter limits).
+CHUNK = 2000
+
+
+class TooLarge(KioskError, ValueError):
+    status = 413
+    code = "too_large"
+
+
+class StaleCounter(ConflictError):
+    """The request's counter is not above the last one accepted: a replay, or a second client racing."""
+
+    code = "stale_counter"
+
+
+@dataclass
+class Prepared:
+    """A checked batch, ready to store."""
+
+    sent_at: datetime
+    clock_synced: bool
+    status: dict[str, Any]
+    valid: dict[str, list[tuple[str, dict[str, Any], dict]]] = field(default_factory=dict)
+    invalid: list[tuple[str, str, str, dict]] = field(default_factory=list)  # kind, id, reason, raw
+    count: int = 0
+
+
+@dataclass
+class BatchResult:
+    sync_id: str
+    server_time: datetime
+    clock_offset: float
+    accepted: list[str] = field(default_factory=list)
+    already_had: list[str] = field(default_factory=list)
+    rejected: list[dict[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "v": protocol.PROTOCOL_VERSION,
+            "sync_id": self.sync_id,
+            "server_time": self.server_time.isoformat(),
+            "clock_offset": round(self.clock_offset, 3),
+            "accepted": self.accepted,
+            "already_had": self.already_had,
+            "rejected": self.rejected,
+        }
+
+
+def prepare(envelope: dict, device_id: str, commune_code: str, max_records: int) -> Prepared:
+    """Check a decoded batch against the signing device; per-record faults become rejections."""
+    try:
+        sent_at, clock_synced, records = protocol.check_envelope(envelope)
+    except protocol.ProtocolError as exc:
+        raise ValidationError(str(exc)) from None
+    if envelope["device"] != device_id:
+        raise ForbiddenError(f"The batch names device {envelope['device']!r} but is signed by device {device_id}.")
+    if envelope["commune"] != commune_code:
+        raise ForbiddenError(
+            f"Device {device_id} belongs to commune {commune_code} and may not send records of commune "
+            f"{envelope['commune']!r}: set this kiosk's commune_code to {commune_code}.",
+            {"commune": commune_code},
+        )
+    if len(records) > max_records:
+        raise TooLarge(
+            f"The batch has {len(records)} records; the limit is {max_records}. Send smaller batches.",
+            {"limit": "records", "max_records": max_records},
+        )
+    prepared = Prepared(sent_at, clock_synced, _status(envelope.get("status") or {}), count=len(records))
+    seen: set[str] = set()
+    for record in records:
+        try:
+            kind, record_id = protocol.record_key(record)
+        except protocol.ProtocolError as exc:
+            raise ValidationError(str(exc)) from None
+        if record_id in seen:
+            raise ValidationError(f"Record {record_id} appears twice in the batch.")
+        seen.add(record_id)
+        try:
+            values = protocol.parse_record(record)
+        except ValueError as exc:
+            prepared.invalid.append((kind[:32], record_id, f"invalid: {exc}", record))
+            continue
+        prepared.valid.setdefault(kind, []).append((record_id, values, record))
+    return prepared
+
+
+def _status(status: dict) -> dict[str, Any]:
+    unsynced = status.get("unsynced")
+
+    def text(key: str) -> str | None:
+        value = status.get(key)
+        return value[:32] if isinstance(value, str) else None
+
+    return {
+        "unsynced": unsynced if type(unsynced) is int and 0 <= unsynced <= protocol.INT32 else None,
+        "printer": text("printer"),
+        "software_version": text("version"),
+    }
+
+
+def claim_counter(conn: Connection, commune_code: str, device_id: str, counter: int, values: dict[str, Any]) -> Any:
+    """Raise the device's last counter to ``counter`` (with ``values``), or StaleCounter if not above it."""
+    table = DeviceStatus.__table__
+    row = conn.execute(
+        update(table)
+        .where(table.c.commune_code == commune_code, table.c.device_id == device_id, table.c.last_counter < counter)
+        .values(last_counter=counter, **values)
+        .returning(table.c.unsynced_offset)
+    ).first()
+    if row is None:
+        last = conn.execute(
+            select(table.c.last_counter).where(table.c.commune_code == commune_code, table.c.device_id == device_id)
+        ).scalar()
+        raise StaleCounter(
+            f"Counter {counter} of device {device_id} is not above the last accepted ({last}): "
+            "a replayed request is refused; a kiosk retries with a higher counter.",
+            {"reason": "stale_counter", "last_counter": last},
+        )
+    return row
+
+
+def store(
+    conn: Connection,
+    prepared: Prepared,
+    commune_code: str,
+    device_id: str,
+    counter: int,
+    now: datetime,
+    remote_addr: str | None = None,
+) -> BatchResult:
+    """Store a prepared batch in the caller's transaction."""
+    offset = (now - prepared.sent_at).total_seconds()
+    state: dict[str, Any] = dict(last_sync_at=now, clock_offset=offset, clock_synced=prepared.clock_synced)
+    state.update({k: v for k, v in prepared.status.items() if v is not None})
+    if not prepared.clock_synced:
+        state["unsynced_offset"] = offset
+    row = claim_counter(conn, commune_code, device_id, counter, state)
+    # Records made while the clock was unsynchronised are shifted by the offset seen now if the clock is
+    # still unsynchronised, else by the offset seen at the last sync made while it was (best estimate).
+    correction = row.unsynced_offset
+    result = BatchResult(str(uuid.uuid4()), now, offset)
+    quarantine: list[dict[str, Any]] = []
+    for kind, items in prepared.valid.items():
+        table = RECORD_MODELS[kind].__table__
+        existing = _existing_ids(conn, table, commune_code, device_id, [i for i, _, _ in items])
+        new_rows = []
+        for record_id, values, _raw in items:
+            if record_id in existing:
+                continue
+            synced = values["clock_synced"]
+            shift = None if synced or correction is None else correction
+            values.update(
+                commune_code=commune_code,
+                device_id=device_id,
+                corrected_time=values["device_time"]
+                if shift is None
+                else values["device_time"] + timedelta(seconds=shift),
+                clock_offset=shift,
+                received_at=now,
+                sync_id=result.sync_id,
+            )
+            new_rows.append(values)
+            result.accepted.append(record_id)
+        if new_rows:
+            _insert(conn, table, new_rows)
+        if existing:
+            stored = _stored_rows(conn, table, commune_code, device_id, list(existing))
+            for record_id, values, raw in items:
+                if record_id not in existing:
+                    continue
+                differs = [name for name in _sent_columns(kind) if stored[record_id][name] != values[name]]
+                if not differs:
+                    result.already_had.append(record_id)
+                    continue
+                reason = (
+                    f"conflict: a {kind} with this id and different content ({', '.join(differs)}) is already "
+                    "stored; kept for audit, not overwritten"
+                )
+                result.rejected.append({"id": record_id, "type": kind, "reason": reason})
+                quarantine.append(_quarantine_row(commune_code, device_id, kind, record_id, reason, raw, now, result))
+    for kind, record_id, reason, raw in prepared.invalid:
+        result.rejected.append({"id": record_id, "type": kind, "reason": reason})
+        quarantine.append(_quarantine_row(commune_code, device_id, kind, record_id, reason, raw, now, result))
+    if quarantine:
+        insert_ignore(conn, Quarantine.__table__, quarantine)
+    conn.execute(
+        insert(SyncLog.__table__).values(
+            commune_code=commune_code,
+            device_id=device_id,
+            id=result.sync_id,
+            kind="sync",
+            counter=counter,
+            received_at=now,
+            device_sent_at=prepared.sent_at,
+            clock_synced=prepared.clock_synced,
+            clock_offset=offset,
+            accepted=len(result.accepted),
+            already_had=len(result.already_had),
+            rejected=len(result.rejected),
+            protocol=protocol.PROTOCOL_VERSION,
+            remote_addr=(remote_addr or "")[:64] or None,
+        )
+    )
+    return result
+
+
+def _sent_columns(kind: str) -> Iterable[str]:
+    return [name for name in {**protocol.COMMON_FIELDS, **protocol.RECORD_FIELDS[kind]} if name != "id"]
+
+
+def _quarantine_row(commune_code, device_id, kind, record_id, reason, raw, now, result) -> dict[str, Any]:
+    return {
+        "commune_code": commune_code,
+        "device_id": device_id,
+        "record_id": record_id,
+        "content_hash": protocol.content_hash(raw),
+        "kind": kind,
+        "reason": reason[:500],
+        "payload": raw,
+        "received_at": now,
+        "sync_id": result.sync_id,
+    }
+
+
+def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _existing_ids(conn: Connection, table: Table, commune_code: str, device_id: str, ids: list[str]) -> set[str]:
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.execute(
+            f"SELECT id::text FROM {table.name} WHERE commune_code = %s AND device_id = %s AND id = ANY(%s::uuid[])",
+            (commune_code, device_id, ids),
+        )
+        return {r[0] for r in cursor}
+    found: set[str] = set()
+    for chunk in _chunks(ids):
+        found.update(
+            conn.execute(
+                select(table.c.id).where(
+                    table.c.commune_code == commune_code, table.c.device_id == device_id, table.c.id.in_(chunk)
+                )
+            ).scalars()
+        )
+    return found
+
+
+def _stored_rows(conn: Connection, table: Table, commune_code: str, device_id: str, ids: list[str]) -> dict:
+    rows = {}
+    for chunk in _chunks(ids):
+        query = select(table).where(
+            table.c.commune_code == commune_code, table.c.device_id == device_id, table.c.id.in_(chunk)
+        )
+        rows.update({r.id: r._mapping for r in conn.execute(query)})
+    return rows
+
+
+def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows known to be new: COPY on PostgreSQL (the fastest path into a table), executemany elsewhere."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    columns = [c.name for c in table.columns]
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        if json_columns:
+            for row in rows:
+                copy.write_row(
+                    [
+                        json.dumps(row[c], ensure_ascii=False) if c in json_columns and row[c] is not None else row[c]
+                        for c in columns
+                    ]
+                )
+        else:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+
+
+def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on PostgreSQL or SQLite."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows)

@@ -1,0 +1,333 @@
+"""The central server's tables (own metadata, own Alembic folder ``sync/migrations``).
+
+Keyed so that one PostgreSQL can later become a Citus cluster distributed by commune (docs/scaling.md):
+
+* every table that grows with use (records, quarantine, sync log, per-commune configuration, device
+  status) has ``commune_code`` as the first column of its primary key, and the device id next to the
+  record's own UUID: rows of one commune live together, a device can never touch another device's rows;
+* small, slowly changing tables that every query joins (communes, devices, users) are keyed by their own
+  id and become Citus *reference* tables;
+* no global counters: ids are UUIDs made where the row is made (records on the device, sync log rows on
+  the server), so nothing needs a coordinator.
+
+Records made on a device (tickets, ratings, indicator answers, comments, clerk actions) are stored as
+sent and never updated. They carry the device's wall-clock time and clock flag, plus the server's
+``corrected_time`` (device time + clock offset measured at sync when the device clock was not
+synchronised): reports use ``corrected_time``. Mutable follow-up (a comment being answered, say) belongs
+in its own table keyed by (commune_code, device_id, record id), never in the record row.
+
+All times are naive UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: UUIDs are native ``uuid`` on PostgreSQL (16 bytes in every index) and 32 hex characters on SQLite;
+#: Python sees the usual hyphenated string either way.
+UUID = Uuid(as_uuid=False)
+
+
+class CentralBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# --- reference tables (small; replicated to every node under Citus) --------------------------------
+
+
+class Commune(CentralBase):
+    """A commune (xã) and the district/province it reports to."""
+
+    __tablename__ = "communes"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    district_code: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    province_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Device(CentralBase):
+    """A registered kiosk. Its signing secret is *derived*, not stored (see ``sync.central.keys``).
+
+    HMAC needs the same secret at both ends, so a one-way hash would not do; instead the secret is
+    HMAC(server master key, device id, key_version). A copy of this table alone cannot forge a request.
+    ``secret_fingerprint`` (SHA-256 of the secret) lets the server notice a changed master key.
+    """
+
+    __tablename__ = "devices"
+    id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
+    secret_fingerprint: Mapped[str] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class User(CentralBase):
+    """Someone who signs in to the central server's pages. Scope: a commune, a district, or everything.
+
+    ``role``: admin, district_viewer, commune_viewer, handler (the reports pages decide what each sees).
+    """
+
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code"), nullable=True)
+    district_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# --- per-commune tables (distributed by commune_code under Citus) -----------------------------------
+
+
+class DeviceStatus(CentralBase):
+    """What the server last learned from a device; ``last_counter`` is the replay guard.
+
+    A signed request must carry a counter greater than ``last_counter``; the update of this row is the
+    first statement of every batch's transaction, so batches of one device are serialised.
+    """
+
+    __tablename__ = "device_status"
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    device_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    last_counter: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_config_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    clock_offset: Mapped[float | None] = mapped_column(Float, nullable=True)
+    clock_synced: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    #: Offset measured at the last sync made while the device clock was NOT synchronised.
+    unsynced_offset: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unsynced: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    printer: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    software_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class Service(CentralBase):
+    """A field of procedures (lĩnh vực) of a commune, sent to its kiosks."""
+
+    __tablename__ = "services"
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(4), default="")
+    daily_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Counter(CentralBase):
+    """A counter (quầy) of a commune."""
+
+    __tablename__ = "counters"
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CounterService(CentralBase):
+    """Which services a counter handles."""
+
+    __tablename__ = "counter_services"
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    counter_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    service_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class Clerk(CentralBase):
+    """A clerk (công chức); the id is the one the commune's kiosks put in their records."""
+
+    __tablename__ = "clerks"
+    __table_args__ = (UniqueConstraint("commune_code", "code", name="uq_clerks_commune_code"),)
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    counter_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ScaleLevel(CentralBase):
+    """The wording and points of a rating level for a commune (e.g. "Chưa hài lòng")."""
+
+    __tablename__ = "scale_levels"
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    points: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+# --- records from devices (append-only) -------------------------------------------------------------
+
+
+class SyncedRecord:
+    """Columns of every record a device sends, plus what the server adds when it stores it."""
+
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    device_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    device_time: Mapped[datetime] = mapped_column(DateTime)
+    clock_synced: Mapped[bool] = mapped_column(Boolean)
+    #: device_time, or device_time + clock_offset when the device clock was not synchronised.
+    corrected_time: Mapped[datetime] = mapped_column(DateTime)
+    #: Seconds added to device_time (None when the device clock was synchronised).
+    clock_offset: Mapped[float | None] = mapped_column(Float, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    sync_id: Mapped[str] = mapped_column(UUID)
+
+
+def _time_index(table: str) -> Index:
+    return Index(f"ix_{table}_commune_time", "commune_code", "corrected_time")
+
+
+class Ticket(SyncedRecord, CentralBase):
+    __tablename__ = "tickets"
+    __table_args__ = (_time_index("tickets"),)
+    service_code: Mapped[str] = mapped_column(String(16))
+    business_day: Mapped[date] = mapped_column(Date)
+    number: Mapped[int] = mapped_column(Integer)
+    display_number: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str] = mapped_column(String(16))
+
+
+class Rating(SyncedRecord, CentralBase):
+    """A press; ``counted`` False with a ``flag`` = kept but not counted (abuse filter)."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (_time_index("ratings"),)
+    level: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))
+    panel: Mapped[str] = mapped_column(String(64))
+    counted: Mapped[bool] = mapped_column(Boolean)
+    flag: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    counter_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ticket_id: Mapped[str | None] = mapped_column(UUID, nullable=True)
+    clerk_id: Mapped[str | None] = mapped_column(UUID, nullable=True)
+    service_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class IndicatorAnswer(SyncedRecord, CentralBase):
+    """One TT 01 indicator answer; joins its rating on (commune_code, device_id, rating_id)."""
+
+    __tablename__ = "indicator_answers"
+    __table_args__ = (_time_index("indicator_answers"),)
+    rating_id: Mapped[str] = mapped_column(UUID)
+    indicator: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(Integer)
+
+
+class Comment(SyncedRecord, CentralBase):
+    """A comment; ``contact`` is confidential (NĐ 61/2018 Điều 27): show it only to the answering role."""
+
+    __tablename__ = "comments"
+    __table_args__ = (_time_index("comments"),)
+    rating_id: Mapped[str | None] = mapped_column(UUID, nullable=True)
+    counter_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ClerkAction(SyncedRecord, CentralBase):
+    """call / recall / no_show / complete / transfer / pause / resume / login / logout."""
+
+    __tablename__ = "clerk_actions"
+    __table_args__ = (_time_index("clerk_actions"),)
+    action: Mapped[str] = mapped_column(String(16))
+    counter_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    clerk_id: Mapped[str | None] = mapped_column(UUID, nullable=True)
+    ticket_id: Mapped[str | None] = mapped_column(UUID, nullable=True)
+    detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+#: Record tables by the type name used in sync batches (the same names as ``kiosk.models.RECORD_TYPES``).
+RECORD_MODELS: dict[str, type[SyncedRecord]] = {
+    "ticket": Ticket,
+    "rating": Rating,
+    "indicator_answer": IndicatorAnswer,
+    "comment": Comment,
+    "clerk_action": ClerkAction,
+}
+
+
+# --- audit --------------------------------------------------------------------------------------------
+
+
+class Quarantine(CentralBase):
+    """A record the server refused but keeps for audit: a resend with changed content, or invalid fields.
+
+    Keyed by the content's SHA-256 so that the same refused record sent again is stored once.
+    """
+
+    __tablename__ = "quarantine"
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    device_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(500))
+    payload: Mapped[dict] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    sync_id: Mapped[str] = mapped_column(UUID)
+
+
+class SyncLog(CentralBase):
+    """One accepted signed request (a batch or a config fetch), with the device clock offset it showed."""
+
+    __tablename__ = "sync_log"
+    __table_args__ = (Index("ix_sync_log_commune_received", "commune_code", "received_at"),)
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    device_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "sync" or "config"
+    counter: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    device_sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    clock_synced: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    #: server time − device time, in seconds (positive: the device clock is behind).
+    clock_offset: Mapped[float | None] = mapped_column(Float, nullable=True)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    already_had: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    protocol: Mapped[int] = mapped_column(Integer)
+    remote_addr: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+# The reports' derived tables and inbox state share this metadata (one Alembic history).
+from sync.central import report_models  # noqa: E402,F401

@@ -1,0 +1,103 @@
+"""Registering kiosks and users at the central server (the `kiosk-central` commands call these)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from kiosk.db import transaction
+from kiosk.errors import ConflictError, NotFoundError, ValidationError
+from sync.central.config import ensure_commune
+from sync.central.keys import device_secret, fingerprint
+from sync.central.models import Commune, Device, DeviceStatus, User
+
+#: Roles of the central server's users; the reports pages decide what each may see.
+ROLES = ("admin", "district_viewer", "commune_viewer", "handler")
+USERNAME_RE = re.compile(r"^[a-z0-9._-]{3,64}$")
+
+
+def add_commune(central: Any, code: str, name: str, district: str | None = None, province: str | None = None) -> str:
+    """Create a commune (seeded with the services, counters and scale of the settings)."""
+    with transaction(central.sessions) as session:
+        if session.get(Commune, code) is not None:
+            raise ConflictError(f"Commune {code} already exists.")
+        ensure_commune(
+            session, code, name, central.settings, central.clock.now(), district_code=district, province_code=province
+        )
+    return code
+
+
+def add_device(central: Any, name: str, commune_code: str, commune_name: str | None = None) -> tuple[str, str]:
+    """Register a kiosk of a commune (created if new); returns (device id, secret). The secret is not stored."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("The device needs a name, such as 'Quầy 1 – UBND xã Tân Hòa'.")
+    device_id = str(uuid.uuid4())
+    secret = device_secret(central.master_key, device_id, 1)
+    now = central.clock.now()
+    with transaction(central.sessions) as session:
+        ensure_commune(session, commune_code, commune_name, central.settings, now)
+        session.add(
+            Device(
+                id=device_id,
+                commune_code=commune_code,
+                name=name[:200],
+                key_version=1,
+                secret_fingerprint=fingerprint(secret),
+                enabled=True,
+                created_at=now,
+            )
+        )
+        session.add(DeviceStatus(commune_code=commune_code, device_id=device_id, last_counter=0))
+    return device_id, secret
+
+
+def set_device_enabled(central: Any, device_id: str, enabled: bool) -> None:
+    with transaction(central.sessions) as session:
+        device = session.get(Device, device_id)
+        if device is None:
+            raise NotFoundError(f"Device {device_id} is not registered.")
+        device.enabled = enabled
+
+
+def add_user(
+    central: Any,
+    username: str,
+    password: str,
+    role: str,
+    commune_code: str | None = None,
+    district_code: str | None = None,
+) -> str:
+    """Add a user with a hashed password; a commune viewer needs a commune, a district viewer a district."""
+    username = (username or "").strip().lower()
+    if not USERNAME_RE.match(username):
+        raise ValidationError("The username must be 3–64 lower-case letters, digits, '.', '_' or '-'.")
+    if role not in ROLES:
+        raise ValidationError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+    if len(password or "") < 8:
+        raise ValidationError("The password must be at least 8 characters long.")
+    if role in ("commune_viewer", "handler") and not commune_code:
+        raise ValidationError(f"A {role} needs --commune.")
+    if role == "district_viewer" and not district_code:
+        raise ValidationError("A district_viewer needs --district.")
+    with transaction(central.sessions) as session:
+        if commune_code and session.get(Commune, commune_code) is None:
+            raise NotFoundError(f"Commune {commune_code} does not exist: add a device or commune for it first.")
+        if session.scalar(select(User.id).where(User.username == username)):
+            raise ConflictError(f"User {username} already exists.")
+        user = User(
+            id=str(uuid.uuid4()),
+            username=username,
+            password_hash=generate_password_hash(password),
+            role=role,
+            commune_code=commune_code,
+            district_code=district_code,
+            active=True,
+            created_at=central.clock.now(),
+        )
+        session.add(user)
+    return user.id

@@ -1,0 +1,171 @@
+"""The `kiosk-central` command: init, serve, add-commune, add-device, disable-device, add-user, import-config."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kiosk import settings as settings_mod
+from kiosk.cli import KioskGroup
+from kiosk.errors import ConfigError
+
+
+def _central(ctx: click.Context):
+    from sync.central.app import build_central
+
+    settings = settings_mod.load(ctx.obj.get("config"))
+    return build_central(settings)
+
+
+@click.group(cls=KioskGroup)
+@click.option("--config", "config", type=click.Path(dir_okay=False), help="TOML settings file.")
+@click.version_option(package_name="kiosk")
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """The commune/district server: receives the kiosks' records, sends them their configuration."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create or upgrade the central database (Alembic); safe to run again."""
+    from sync.central.migrate import current_revision
+
+    central = _central(ctx)
+    url = central.engine.url.render_as_string(hide_password=True)
+    click.echo(f"Central database {url} is at revision {current_revision(central.engine)}.")
+    central.close()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Web server worker threads.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Run the central server (waitress); put it behind HTTPS when kiosks reach it over the internet."""
+    import logging
+
+    from waitress import serve as waitress_serve
+
+    from sync.central.app import create_central_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_central_app(config_path=ctx.obj.get("config"))
+    click.echo(f"kiosk-central listening on http://{host}:{port} (sync: POST /api/v1/sync)")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="kiosk-central")
+    finally:
+        app.extensions["central"].close()
+
+
+@main.command("add-commune")
+@click.argument("code")
+@click.argument("name")
+@click.option("--district", help="District code (for district viewers).")
+@click.option("--province", help="Province code.")
+@click.pass_context
+def add_commune_cmd(ctx: click.Context, code: str, name: str, district: str | None, province: str | None) -> None:
+    """Create a commune, seeded with the services, counters and rating scale of the settings."""
+    from sync.central.registry import add_commune
+
+    central = _central(ctx)
+    add_commune(central, code, name, district, province)
+    click.echo(f"Commune {code} ({name}) created with the default services, counters and rating scale.")
+    central.close()
+
+
+@main.command("add-device")
+@click.argument("name")
+@click.option("--commune", "commune", required=True, help="Code of the commune the kiosk serves.")
+@click.option("--commune-name", help="Name of the commune, if it is new here.")
+@click.pass_context
+def add_device_cmd(ctx: click.Context, name: str, commune: str, commune_name: str | None) -> None:
+    """Register a kiosk; prints its id and secret ONCE (the server does not keep the secret)."""
+    from sync.central.registry import add_device
+
+    central = _central(ctx)
+    device_id, secret = add_device(central, name, commune, commune_name)
+    central.close()
+    click.echo(f"Device {name} registered for commune {commune}. Put these in the kiosk's settings now;")
+    click.echo("the secret is not shown again:")
+    click.echo(f"KIOSK_DEVICE_ID={device_id}")
+    click.echo(f"KIOSK_DEVICE_SECRET={secret}")
+    click.echo(f"KIOSK_COMMUNE_CODE={commune}")
+
+
+@main.command("disable-device")
+@click.argument("device_id")
+@click.option("--enable", is_flag=True, help="Enable it again instead.")
+@click.pass_context
+def disable_device_cmd(ctx: click.Context, device_id: str, enable: bool) -> None:
+    """Refuse (or accept again) the requests of a kiosk, e.g. one that was stolen."""
+    from sync.central.registry import set_device_enabled
+
+    central = _central(ctx)
+    set_device_enabled(central, device_id, enable)
+    central.close()
+    click.echo(f"Device {device_id} {'enabled' if enable else 'disabled'}.")
+
+
+@main.command("add-user")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["admin", "district_viewer", "commune_viewer", "handler"]))
+@click.option("--commune", help="Commune code (commune viewers and handlers).")
+@click.option("--district", help="District code (district viewers).")
+@click.password_option(help="At least 8 characters; asked for when not given.")
+@click.pass_context
+def add_user_cmd(
+    ctx: click.Context, username: str, role: str, commune: str | None, district: str | None, password: str
+) -> None:
+    """Add a user of the central server's pages (the password is stored hashed)."""
+    from sync.central.registry import add_user
+
+    central = _central(ctx)
+    add_user(central, username, password, role, commune, district)
+    central.close()
+    click.echo(f"User {username} added as {role}.")
+
+
+@main.command("import-config")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--commune", "commune", required=True, help="Code of the commune the file configures.")
+@click.pass_context
+def import_config_cmd(ctx: click.Context, path: str, commune: str) -> None:
+    """Replace a commune's services, counters, clerks (with PINs) and scale from a JSON or TOML file."""
+    from kiosk.db import transaction
+    from sync.central.config import import_config
+
+    doc = _read_doc(Path(path))
+    central = _central(ctx)
+    with transaction(central.sessions) as session:
+        import_config(session, commune, doc)
+    central.close()
+    click.echo(f"Configuration of commune {commune} replaced ({', '.join(sorted(doc))}); kiosks take it at next sync.")
+
+
+def _read_doc(path: Path) -> dict[str, Any]:
+    try:
+        if path.suffix == ".toml":
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}.") from exc
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path} must hold an object with services, counters, clerks and/or scale.")
+    return doc
+
+
+def run_cli() -> None:  # console-script entry point
+    sys.exit(main(obj={}))
+
+
+if __name__ == "__main__":
+    run_cli()

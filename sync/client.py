@@ -1,0 +1,284 @@
+"""The device's sync client: send the outbox in batches, then take the commune's configuration.
+
+Every request gets a fresh counter (committed before it is sent) and is signed; every answer must carry
+the server's signature over that counter before anything is marked sent or applied. Network faults and
+5xx answers are retried with exponential backoff (sending again is safe: the server is idempotent); a
+stale counter (a second client with the same identity, or a restored database) is answered by the
+server with its last counter, and the client continues above it. `kiosk sync` and the loop in
+`kiosk serve` both use :class:`SyncClient`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from kiosk import __version__
+from kiosk.clock import to_naive_utc
+from kiosk.errors import ConfigError, KioskError, SyncError
+from kiosk.health import LAST_SYNC_KEY, last_sync, unsynced_count
+from sync import protocol
+from sync.device_config import apply_config, current_version
+from sync.outbox import MAX_COUNTER, get_state, mark_synced, next_counter, pending, set_state
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+class _Smaller(Exception):
+    """The server asked for a smaller batch (413)."""
+
+
+@dataclass
+class SyncReport:
+    total: int = 0
+    accepted: int = 0
+    already_had: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    unanswered: int = 0
+    batches: int = 0
+    config_applied: bool | None = None
+    clock_offset: float | None = None
+    error: str | None = None
+
+    @property
+    def sent(self) -> int:
+        return self.accepted + self.already_had
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.rejected and not self.unanswered
+
+    def message(self) -> str:
+        if self.error:
+            return self.error
+        if self.rejected:
+            reasons = "; ".join(f"{r.get('type')} {r.get('id')}: {r.get('reason')}" for r in self.rejected[:3])
+            return (
+                f"The central server refused {len(self.rejected)} record(s) ({reasons}). They stay on the kiosk; "
+                "tell the district administrator."
+            )
+        if self.unanswered:
+            return f"The central server did not answer for {self.unanswered} record(s); they will be sent again."
+        return f"Sync finished: {self.sent} record(s) stored at the central server."
+
+
+class SyncClient:
+    """One kiosk's connection to the central server. Not thread-safe; one sync at a time per instance."""
+
+    def __init__(
+        self,
+        kiosk: Any,
+        http: requests.Session | None = None,
+        batch_size: int | None = None,
+        max_attempts: int = 6,
+        backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        timeout: tuple[float, float] = (10.0, 120.0),
+        progress: Callable[[int, int], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        s = kiosk.settings
+        missing = [name for name in ("central_url", "device_id", "device_secret") if not s[name]]
+        if missing:
+            raise ConfigError(
+                f"Sync needs the setting(s) {', '.join(missing)}: register the kiosk with "
+                "`kiosk-central add-device NAME --commune CODE` and copy the values it prints."
+            )
+        self.kiosk = kiosk
+        self.base = s["central_url"].rstrip("/")
+        self.device_id, self.secret, self.commune = s["device_id"], s["device_secret"], s["commune_code"]
+        self.http = http or requests.Session()
+        self.batch_size = max(1, int(batch_size or s["sync_batch_size"]))
+        self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
+        self.timeout = timeout
+        self.progress = progress
+        self.sleep = sleep
+
+    # --- one full sync -----------------------------------------------------------------------------
+
+    def run(self) -> SyncReport:
+        """Send everything pending, then fetch and apply the configuration; records the result."""
+        report = SyncReport()
+        engine = self.kiosk.engine
+        with self.kiosk.sessions() as session:
+            report.total = unsynced_count(session)
+        try:
+            self._upload(report)
+            document = self._request("GET", protocol.CONFIG_PATH, lambda: b"")
+            report.config_applied = apply_config(self.kiosk, document)
+        except SyncError as exc:
+            report.error = exc.message
+        except Exception as exc:  # noqa: BLE001 - recorded for /healthz, then raised to the caller
+            report.error = f"{type(exc).__name__}: {exc}"
+            self._record(engine, report)
+            raise
+        self._record(engine, report)
+        return report
+
+    def _upload(self, report: SyncReport) -> None:
+        cursor = 0
+        while True:
+            items = pending(self.kiosk.engine, cursor, self.batch_size)
+            if not items:
+                return
+            try:
+                answer = self._request("POST", protocol.SYNC_PATH, lambda items=items: self._batch_body(items, report))
+            except _Smaller:
+                if self.batch_size == 1:
+                    raise SyncError(f"The central server refuses record {items[0][1]['id']} as too large.") from None
+                self.batch_size = max(1, self.batch_size // 2)
+                continue
+            report.batches += 1
+            report.clock_offset = answer.get("clock_offset")
+            sent = {values["id"]: (kind, values["seq"]) for kind, values in items}
+            named = [i for i in [*answer.get("accepted", []), *answer.get("already_had", [])] if i in sent]
+            mark_synced(self.kiosk.engine, [(i, *sent[i]) for i in named], to_naive_utc(self.kiosk.clock.now()))
+            report.accepted += len(set(answer.get("accepted", [])) & sent.keys())
+            report.already_had += len(set(answer.get("already_had", [])) & sent.keys())
+            rejected = [r for r in answer.get("rejected", []) if isinstance(r, dict) and r.get("id") in sent]
+            report.rejected.extend(rejected)
+            report.unanswered += len(sent) - len(set(named)) - len({r["id"] for r in rejected})
+            cursor = items[-1][1]["seq"]
+            if self.progress:
+                self.progress(report.sent, report.total)
+
+    def _batch_body(self, items: list[tuple[str, dict]], report: SyncReport) -> bytes:
+        clock = self.kiosk.clock
+        printer = self.kiosk.hardware.get("printer")
+        envelope = {
+            "v": protocol.PROTOCOL_VERSION,
+            "device": self.device_id,
+            "commune": self.commune,
+            "sent_at": to_naive_utc(clock.now()).isoformat(),
+            "clock_synced": clock.synced(),
+            "status": {
+                "unsynced": max(report.total - report.sent, 0),
+                "printer": printer.status() if printer is not None and hasattr(printer, "status") else None,
+                "version": __version__,
+            },
+            "records": [protocol.to_wire(kind, values) for kind, values in items],
+        }
+        return protocol.encode_batch(envelope)
+
+    # --- one signed request, with retries ----------------------------------------------------------
+
+    def _request(self, method: str, path: str, make_body: Callable[[], bytes]) -> dict:
+        """The verified JSON answer; SyncError when the server refuses or cannot be reached."""
+        failures, stale, floor = 0, 0, 0
+        while True:
+            counter = next_counter(self.kiosk.engine, floor)
+            body = make_body()
+            headers = protocol.request_headers(self.secret, method, path, self.device_id, counter, body)
+            if body:
+                headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})
+            try:
+                response = self.http.request(
+                    method, self.base + path, data=body or None, headers=headers, timeout=self.timeout
+                )
+                problem = self._check(response, counter)
+            except requests.RequestException as exc:
+                problem = f"cannot reach {self.base}: {type(exc).__name__}"
+                response = None
+            if response is not None and problem is None:
+                answer = _json(response)
+                if not answer:
+                    raise SyncError(f"The central server's answer to {method} {path} is not a JSON object.")
+                return answer
+            if response is not None and response.status_code == 409:
+                last = _json(response).get("detail", {}) or {}
+                if isinstance(last, dict) and isinstance(last.get("last_counter"), int) and stale < 50:
+                    floor, stale = min(max(floor, last["last_counter"]), MAX_COUNTER), stale + 1
+                    self.sleep(random.uniform(0, 0.05))
+                    continue
+            if response is not None and response.status_code == 413:
+                raise _Smaller()
+            if response is not None and response.status_code not in RETRY_STATUS and problem != "unsigned":
+                error = _json(response).get("error") or response.reason
+                raise SyncError(f"The central server refused the request ({response.status_code}): {error}")
+            failures += 1
+            if failures >= self.max_attempts:
+                raise SyncError(
+                    f"Sync could not finish after {failures} tries ({problem or response.status_code}). "
+                    "Nothing is lost: the records stay on the kiosk and are sent at the next sync."
+                )
+            delay = min(self.max_backoff, self.backoff * 2 ** (failures - 1)) * random.uniform(0.5, 1.0)
+            log.warning("sync %s %s failed (%s); retrying in %.1f s", method, path, problem, delay)
+            self.sleep(delay)
+
+    def _check(self, response: requests.Response, counter: int) -> str | None:
+        """None when the answer is a 200 signed by the server for this counter."""
+        if response.status_code != 200:
+            return f"HTTP {response.status_code}"
+        signature = response.headers.get(protocol.SIGNATURE_HEADER, "")
+        if not protocol.response_ok(self.secret, signature, self.device_id, counter, response.content):
+            log.error("answer from %s is not signed by the central server; ignoring it", self.base)
+            return "unsigned"
+        return None
+
+    def _record(self, engine: Any, report: SyncReport) -> None:
+        with self.kiosk.sessions() as session:
+            left = unsynced_count(session)
+        now = self.kiosk.clock.now().isoformat(timespec="seconds")
+        before = last_sync(get_state(engine, LAST_SYNC_KEY))
+        summary = {
+            "at": now,
+            "ok": report.ok,
+            "last_ok_at": now if report.ok else (before.get("last_ok_at") if isinstance(before, dict) else None),
+            "sent": report.sent,
+            "rejected": len(report.rejected),
+            "pending": left,
+            "clock_offset": report.clock_offset,
+            "error": None if report.ok else report.message(),
+        }
+        set_state(engine, LAST_SYNC_KEY, json.dumps(summary, ensure_ascii=False))
+
+
+def _json(response: requests.Response) -> dict:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class SyncLoop(threading.Thread):
+    """`kiosk serve`'s background sync: every ``sync_interval`` seconds, and once shortly after start."""
+
+    def __init__(self, kiosk: Any, first_delay: float = 10.0) -> None:
+        super().__init__(name="sync", daemon=True)
+        self.kiosk = kiosk
+        self.interval = float(kiosk.settings["sync_interval"])
+        self.first_delay = first_delay
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        delay = self.first_delay
+        version = current_version(self.kiosk.sessions)
+        while not self.stopping.wait(delay):
+            delay = self.interval * random.uniform(0.9, 1.1)
+            if current_version(self.kiosk.sessions) != version:  # applied by a `kiosk sync` run meanwhile
+                self.kiosk.ratings.reload()
+            try:
+                report = SyncClient(self.kiosk, max_attempts=3, sleep=self.stopping.wait).run()
+            except KioskError as exc:
+                log.error("sync: %s", exc.message)
+                continue
+            except Exception:  # noqa: BLE001 - the loop must outlive any one failed sync
+                log.exception("sync failed")
+                continue
+            version = current_version(self.kiosk.sessions)
+            (log.info if report.ok else log.warning)("sync: %s", report.message())
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=5)

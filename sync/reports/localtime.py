@@ -1,0 +1,90 @@
+"""The reports' calendar: Asia/Ho_Chi_Minh local days, months, weekdays and hours, in Python and in SQL.
+
+Records carry naive UTC times (the server's ``corrected_time``). Vietnam has kept UTC+7 with no
+daylight saving since 1975, so local time is UTC + 7 hours everywhere — which lets the same rule be
+written once in Python (at ingest) and once per SQL dialect (rebuilds, raw queries) and agree exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Date, Integer, cast, func, literal_column, type_coerce
+from sqlalchemy.sql.elements import ColumnElement
+
+OFFSET = timedelta(hours=7)
+OFFSET_HOURS = 7
+
+
+def local(utc: datetime) -> datetime:
+    return utc + OFFSET
+
+
+def local_day(utc: datetime) -> date:
+    return (utc + OFFSET).date()
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def utc_start(day: date) -> datetime:
+    """Local midnight at the start of ``day``, as naive UTC."""
+    return datetime(day.year, day.month, day.day) - OFFSET
+
+
+def utc_range(first: date, last: date) -> tuple[datetime, datetime]:
+    """[start, end) in naive UTC covering the local days ``first``..``last`` inclusive."""
+    return utc_start(first), utc_start(last + timedelta(days=1))
+
+
+# --- SQL ---------------------------------------------------------------------------------------------
+
+
+def sql_local_day(expr: Any, dialect: str) -> ColumnElement:
+    if dialect == "postgresql":
+        return cast(expr + literal_column(f"interval '{OFFSET_HOURS} hours'"), Date)
+    return type_coerce(func.date(expr, f"+{OFFSET_HOURS} hours"), Date)
+
+
+def sql_local_month(expr: Any, dialect: str) -> ColumnElement:
+    if dialect == "postgresql":
+        return cast(func.date_trunc("month", expr + literal_column(f"interval '{OFFSET_HOURS} hours'")), Date)
+    return type_coerce(func.date(expr, f"+{OFFSET_HOURS} hours", "start of month"), Date)
+
+
+def sql_weekday(expr: Any, dialect: str) -> ColumnElement:
+    """ISO weekday of the local time: 1 = Monday … 7 = Sunday."""
+    if dialect == "postgresql":
+        return cast(func.extract("isodow", expr + literal_column(f"interval '{OFFSET_HOURS} hours'")), Integer)
+    sunday_zero = cast(func.strftime("%w", expr, f"+{OFFSET_HOURS} hours"), Integer)
+    return (sunday_zero + 6) % 7 + 1
+
+
+def sql_hour(expr: Any, dialect: str) -> ColumnElement:
+    if dialect == "postgresql":
+        return cast(func.extract("hour", expr + literal_column(f"interval '{OFFSET_HOURS} hours'")), Integer)
+    return cast(func.strftime("%H", expr, f"+{OFFSET_HOURS} hours"), Integer)
+
+
+def sql_seconds(later: Any, earlier: Any, dialect: str) -> ColumnElement:
+    """Whole seconds from ``earlier`` to ``later``, rounded half up (as :func:`whole_seconds`)."""
+    if dialect == "postgresql":
+        return cast(func.floor(func.extract("epoch", later - earlier) + 0.5), Integer)
+    diff = (func.julianday(later) - func.julianday(earlier)) * 86400.0 + 0.5
+    # CAST truncates toward zero; for negative differences step down one so that it is a floor.
+    return cast(diff, Integer) - cast(diff < cast(diff, Integer), Integer)
+
+
+def whole_seconds(later: datetime, earlier: datetime) -> int:
+    """Python twin of :func:`sql_seconds`."""
+    import math
+
+    return math.floor((later - earlier).total_seconds() + 0.5)

@@ -1,0 +1,160 @@
+"""Report periods as communes name them: a month, a quarter, six months, a year, or any range of days.
+
+A period is a range of local (Asia/Ho_Chi_Minh) calendar days, both ends included. Its label is the
+wording a commune report uses ("6 tháng đầu năm 2026", "quý I năm 2026"), and ``previous_year()``
+is the "cùng kỳ" the report compares with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from kiosk.errors import ValidationError
+from sync.reports.localtime import add_months
+
+KINDS = ("month", "quarter", "half", "year", "custom")
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+#: Longest custom period (a report over more than a few years is a mistake, and expensive).
+MAX_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    start: date
+    end: date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def label(self) -> str:
+        """Vietnamese wording, as in a commune's report."""
+        s = self.start
+        if self.kind == "month":
+            return f"tháng {s.month} năm {s.year}"
+        if self.kind == "quarter":
+            return f"quý {ROMAN[(s.month - 1) // 3 + 1]} năm {s.year}"
+        if self.kind == "half":
+            return f"6 tháng {'đầu' if s.month == 1 else 'cuối'} năm {s.year}"
+        if self.kind == "year":
+            return f"năm {s.year}"
+        return f"từ ngày {s:%d/%m/%Y} đến ngày {self.end:%d/%m/%Y}"
+
+    def previous_year(self) -> Period:
+        """The same days one year earlier ("cùng kỳ năm trước")."""
+        return Period(self.kind, _year_back(self.start), _year_back(self.end))
+
+    def months(self) -> list[date]:
+        """First days of the months the period touches."""
+        result, month = [], self.start.replace(day=1)
+        while month <= self.end:
+            result.append(month)
+            month = add_months(month, 1)
+        return result
+
+    def split(self) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+        """(first and last whole month, or None; the leftover day ranges) — rollups for the first, records for the rest."""
+        whole = [m for m in self.months() if m >= self.start and add_months(m, 1) - timedelta(days=1) <= self.end]
+        if not whole:
+            return None, [(self.start, self.end)]
+        parts = []
+        if self.start < whole[0]:
+            parts.append((self.start, whole[0] - timedelta(days=1)))
+        after = add_months(whole[-1], 1)
+        if after <= self.end:
+            parts.append((after, self.end))
+        return (whole[0], whole[-1]), parts
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "from": self.start.isoformat(), "to": self.end.isoformat(), "label": self.label()}
+
+
+def _year_back(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def month(year: int, number: int) -> Period:
+    start = date(year, number, 1)
+    return Period("month", start, add_months(start, 1) - timedelta(days=1))
+
+
+def quarter(year: int, number: int) -> Period:
+    start = date(year, 3 * number - 2, 1)
+    return Period("quarter", start, add_months(start, 3) - timedelta(days=1))
+
+
+def half(year: int, number: int) -> Period:
+    start = date(year, 1 if number == 1 else 7, 1)
+    return Period("half", start, add_months(start, 6) - timedelta(days=1))
+
+
+def year(number: int) -> Period:
+    return Period("year", date(number, 1, 1), date(number, 12, 31))
+
+
+def from_range(start: date, end: date) -> Period:
+    """A range of days, named as a month/quarter/half/year when it is exactly one."""
+    if end < start:
+        raise ValidationError(f"The period ends ({end}) before it starts ({start}): swap --from and --to.")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise ValidationError(f"The period is longer than {MAX_DAYS} days; report on at most three years at a time.")
+    for candidate in (month(start.year, start.month), year(start.year)):
+        if (candidate.start, candidate.end) == (start, end):
+            return candidate
+    if start.day == 1 and start.month in (1, 4, 7, 10):
+        q = quarter(start.year, (start.month - 1) // 3 + 1)
+        if q.end == end:
+            return q
+    if start.day == 1 and start.month in (1, 7):
+        h = half(start.year, 1 if start.month == 1 else 2)
+        if h.end == end:
+            return h
+    return Period("custom", start, end)
+
+
+def _int(args: Mapping[str, str], name: str, low: int, high: int, default: int) -> int:
+    raw = args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{name} must be a whole number, not {raw!r}.", {"field": name}) from None
+    if not low <= value <= high:
+        raise ValidationError(f"{name} must be between {low} and {high}.", {"field": name})
+    return value
+
+
+def parse_date(raw: str | None, name: str) -> date:
+    try:
+        return date.fromisoformat(raw or "")
+    except ValueError:
+        raise ValidationError(f"{name} must be a date YYYY-MM-DD, not {raw!r}.", {"field": name}) from None
+
+
+def parse(args: Mapping[str, str], today: date) -> Period:
+    """The period asked for by query arguments (``period``, ``year``, ``month``, ``quarter``, ``half``, ``from``, ``to``).
+
+    Without arguments: the current quarter (reports are quarterly).
+    """
+    kind = args.get("period") or "quarter"
+    if kind not in KINDS:
+        raise ValidationError(f"Unknown period {kind!r}; use one of {', '.join(KINDS)}.", {"field": "period"})
+    y = _int(args, "year", 2000, 2100, today.year)
+    if kind == "month":
+        return month(y, _int(args, "month", 1, 12, today.month))
+    if kind == "quarter":
+        return quarter(y, _int(args, "quarter", 1, 4, (today.month - 1) // 3 + 1))
+    if kind == "half":
+        return half(y, _int(args, "half", 1, 2, 1 if today.month <= 6 else 2))
+    if kind == "year":
+        return year(y)
+    start, end = parse_date(args.get("from"), "from"), parse_date(args.get("to"), "to")
+    period = from_range(start, end)
+    return Period("custom", period.start, period.end) if period.kind != "custom" else period

@@ -1,0 +1,158 @@
+"""Clerk log-in: PIN, session cookie, 401 without it, 403 at another counter, the lock after wrong PINs."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+
+from kiosk.db import transaction
+from kiosk.models import Clerk
+from tests.queue_helpers import issue, login, make_app, rows
+
+ACTIONS = ["next", "recall", "no-show", "complete", "transfer", "pause", "resume"]
+
+
+@pytest.fixture
+def app(tmp_path, clock):
+    app = make_app(tmp_path / "var", clock)
+    yield app
+    app.extensions["kiosk"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_counter_calls_without_a_clerk_session_are_401(client, action):
+    issue(client)
+    response = client.post(f"/api/counters/1/{action}", json={"service": "CT"})
+    assert response.status_code == 401
+    assert "Log in" in response.get_json()["error"]
+
+
+def test_the_console_view_needs_a_session_too(client):
+    assert client.get("/api/counters/1/queue").status_code == 401
+
+
+def test_login_with_the_right_pin_sets_a_session_cookie(client):
+    response = login(client, 2)
+    assert response.get_json()["clerk"]["name"] == "Trần Văn Minh"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/api/clerk/me").get_json()["clerk"]["counter"] == 2
+    assert client.get("/api/counters/2/queue").status_code == 200
+
+
+def test_a_clerk_may_stand_in_at_another_counter(client):
+    response = client.post("/api/clerk/login", json={"counter": 3, "pin": "1111"})
+    assert response.status_code == 200
+    assert response.get_json()["clerk"] == {
+        "id": response.get_json()["clerk"]["id"],
+        "name": "Nguyễn Thị Lan",
+        "code": "CC01",
+        "counter": 3,
+    }
+    snap = client.get("/api/queue").get_json()
+    assert [c["clerk"] for c in snap["counters"]] == [None, None, "Nguyễn Thị Lan"]
+
+
+def test_wrong_pin_is_401_and_sets_no_session(client):
+    response = client.post("/api/clerk/login", json={"counter": 1, "pin": "9999"})
+    assert response.status_code == 401
+    body = response.get_json()
+    assert "Wrong PIN" in body["error"] and body["detail"]["tries_left"] == 4
+    assert client.post("/api/counters/1/next").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"counter": 9, "pin": "1111"}, 404),
+        ({"counter": "one", "pin": "1111"}, 400),
+        ({"counter": 1}, 400),
+        ({"counter": 1, "pin": 1111}, 400),
+        ({"counter": 1, "pin": "1111", "role": "admin"}, 400),
+    ],
+)
+def test_bad_login_bodies_are_4xx(client, body, status):
+    response = client.post("/api/clerk/login", json=body)
+    assert response.status_code == status
+    assert response.get_json()["error"]
+
+
+def test_a_clerk_acts_only_at_the_counter_they_logged_in_at(client):
+    issue(client, "DD")
+    login(client, 1)
+    response = client.post("/api/counters/2/next")
+    assert response.status_code == 403
+    assert "counter 1" in response.get_json()["error"]
+    assert client.get("/api/counters/2/queue").status_code == 403
+    assert client.get("/api/queue").get_json()["waiting"]["DD"] == 1  # nothing was called
+
+
+def test_five_wrong_pins_lock_the_counter_for_five_minutes_even_across_a_restart(tmp_path, app, client, clock):
+    statuses = [client.post("/api/clerk/login", json={"counter": 1, "pin": "0000"}).status_code for _ in range(5)]
+    assert statuses == [401, 401, 401, 401, 429]
+    locked = client.post("/api/clerk/login", json={"counter": 1, "pin": "1111"})
+    assert locked.status_code == 429
+    assert "locked" in locked.get_json()["error"]
+    login(client, 2)  # another counter is not locked
+
+    app.extensions["kiosk"].close()
+    again = make_app(tmp_path / "var", clock)
+    try:
+        fresh = again.test_client()
+        assert fresh.post("/api/clerk/login", json={"counter": 1, "pin": "1111"}).status_code == 429
+        clock.advance(301)
+        login(fresh, 1)
+        # A success clears the count: four more wrong PINs do not lock it.
+        fresh2 = again.test_client()
+        assert [fresh2.post("/api/clerk/login", json={"counter": 1, "pin": "0"}).status_code for _ in range(4)] == [
+            401
+        ] * 4
+    finally:
+        again.extensions["kiosk"].close()
+
+
+def test_logout_ends_the_session_and_is_recorded(client, tmp_path):
+    login(client, 1)
+    assert client.post("/api/clerk/logout").status_code == 200
+    assert client.post("/api/counters/1/next").status_code == 401
+    assert client.get("/api/queue").get_json()["counters"][0]["clerk"] is None
+    actions = rows(tmp_path / "var" / "kiosk.db", "SELECT action, counter_number FROM clerk_actions ORDER BY seq")
+    assert actions == [("login", 1), ("logout", 1)]
+
+
+def test_a_deactivated_clerk_loses_the_session(app, client):
+    login(client, 1)
+    with transaction(app.extensions["kiosk"].sessions) as session:
+        session.execute(update(Clerk).values(active=False))
+    assert client.post("/api/counters/1/next").status_code == 401
+
+
+def test_a_forged_cookie_is_not_a_session(client):
+    client.set_cookie("session", "eyJjbGVyayI6eyJpZCI6IngiLCJjb3VudGVyIjoxfX0.forged.sig")
+    assert client.post("/api/counters/1/next").status_code == 401
+
+
+def test_the_clerk_add_command_makes_a_clerk_who_can_log_in(tmp_path, clock):
+    from click.testing import CliRunner
+
+    from kiosk.cli import main
+
+    data = tmp_path / "cli"
+    result = CliRunner().invoke(
+        main,
+        ["add-clerk", "Phạm Văn Nam", "--pin", "4321", "--counter", "2"],
+        env={"KIOSK_DATA_DIR": str(data), "KIOSK_GPIO": "mock"},
+        obj={},
+    )
+    assert result.exit_code == 0, result.output
+    app = make_app(data, clock)
+    try:
+        response = app.test_client().post("/api/clerk/login", json={"counter": 2, "pin": "4321"})
+        assert response.status_code == 200 and response.get_json()["clerk"]["name"] == "Phạm Văn Nam"
+    finally:
+        app.extensions["kiosk"].close()

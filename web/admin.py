@@ -1,0 +1,229 @@
+"""`/admin` on the device: sign-in with the admin password, today's figures, printer and sync state.
+
+The admin's sign-in is its own flag in the session (apart from a clerk's), tied to a digest of the
+stored password hash, so setting a new password with `kiosk admin-password` ends every admin session;
+it also lapses after ``IDLE_SECONDS`` without a request. Every form carries the CSRF token
+(:mod:`web.csrf`). The editing pages are in :mod:`web.admin_catalog`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_decimal, gettext, lazy_gettext
+
+from kiosk import admin as admin_auth
+from kiosk.errors import AuthError, KioskError
+from kiosk.health import health
+from kiosk.today import today_figures
+from web import csrf
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+csrf.protect(bp)
+
+SESSION_KEY = "admin"
+SEEN_KEY = "admin_seen"
+IDLE_SECONDS = 30 * 60
+OPEN_ENDPOINTS = {"admin.login", "admin.login_post"}
+
+PRINTER_STATES = {
+    "ok": (lazy_gettext("Ready"), "good"),
+    "paper_low": (lazy_gettext("Paper running low"), "warn"),
+    "paper_out": (lazy_gettext("Out of paper"), "bad"),
+    "offline": (lazy_gettext("Not connected"), "bad"),
+    "error": (lazy_gettext("Printer error"), "bad"),
+    "disabled": (lazy_gettext("Switched off in the settings"), "warn"),
+    "none": (lazy_gettext("No printer configured"), "warn"),
+}
+
+
+def kiosk() -> Any:
+    return current_app.extensions["kiosk"]
+
+
+def central_managed() -> bool:
+    """Services, counters and clerks come from the central server when one is configured."""
+    return bool(str(kiosk().settings["central_url"] or "").strip())
+
+
+def signed_in() -> bool:
+    """Whether this session is an admin's, still under the current password and not idle too long."""
+    mark = session.get(SESSION_KEY)
+    if not mark:
+        return False
+    now = kiosk().clock.now().timestamp()
+    idle = now - float(session.get(SEEN_KEY, 0))
+    if idle > IDLE_SECONDS or mark != admin_auth.current_fingerprint(kiosk().sessions):
+        sign_out()
+        return False
+    session[SEEN_KEY] = now
+    return True
+
+
+def sign_out() -> None:
+    session.pop(SESSION_KEY, None)
+    session.pop(SEEN_KEY, None)
+
+
+@bp.before_request
+def _require_admin():
+    if request.endpoint in OPEN_ENDPOINTS or signed_in():
+        return None
+    if request.method == "GET":
+        return redirect(url_for(".login", next=request.full_path.rstrip("?")))
+    raise AuthError("Sign in as administrator first.", {"reason": "signed_out"})
+
+
+def message_for(exc: KioskError) -> str:
+    """The refusal in the page's language: known reasons and translatable msgids, else the English message."""
+    detail = exc.detail if isinstance(exc.detail, dict) else {}
+    reason = detail.get("reason")
+    if exc.code == "csrf":
+        return gettext("This form is out of date or did not come from this page: reload the page and send it again.")
+    if reason == "signed_out":
+        return gettext("Sign in as administrator first.")
+    if reason == "no_password":
+        return gettext("No admin password is set on this kiosk yet.")
+    if reason == "wrong_password":
+        return gettext(
+            "Wrong password. %(n)s tries left before sign-in is locked for %(m)s minutes.",
+            n=detail["tries_left"],
+            m=admin_auth.LOCK_SECONDS // 60,
+        )
+    if reason == "locked":
+        return gettext(
+            "Too many wrong passwords: sign-in is locked. Try again in %(m)s minute(s).",
+            m=max(1, math.ceil(detail.get("seconds", 60) / 60)),
+        )
+    if reason == "central":
+        return gettext("The central server manages services, counters and clerks of this kiosk: change them there.")
+    if detail.get("msgid"):
+        return gettext(detail["msgid"], **detail.get("params", {}))
+    return gettext(exc.message)
+
+
+@bp.errorhandler(KioskError)
+def _refused(exc: KioskError):
+    if exc.status >= 500:
+        log.error("%s: %s", type(exc).__name__, exc.message)
+    return render_template("admin_error.html", message=message_for(exc), status=exc.status), exc.status
+
+
+# --- formatting for the templates -------------------------------------------------------------------
+
+
+def fmt_pct(share: float | None) -> str:
+    return "—" if share is None else format_decimal(round(share * 100, 1), format="#,##0.#") + "%"
+
+
+def fmt_score(value: float | None) -> str:
+    return "—" if value is None else format_decimal(value, format="0.0")
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes >= 60:
+        return gettext("%(h)s h %(m)s min", h=minutes // 60, m=minutes % 60)
+    return gettext("%(m)s min %(s)s s", m=minutes, s=secs)
+
+
+def fmt_moment(value: Any) -> str:
+    """A stored time (naive UTC, datetime or ISO text) as local "HH:MM dd/mm/yyyy"; unreadable text as is."""
+    if not value:
+        return gettext("never")
+    moment = value
+    if not isinstance(moment, datetime):
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return kiosk().clock.local(moment).strftime("%H:%M %d/%m/%Y")
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "fmt_pct": fmt_pct,
+        "fmt_score": fmt_score,
+        "fmt_duration": fmt_duration,
+        "fmt_moment": fmt_moment,
+        "commune": kiosk().settings["commune_name"],
+        "editable": not central_managed(),
+        "is_admin": bool(session.get(SESSION_KEY)),
+        "min_length": admin_auth.MIN_LENGTH,
+    }
+
+
+# --- sign-in --------------------------------------------------------------------------------------
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/admin") and "//" not in target and "\\" not in target:
+        return target
+    return url_for(".today")
+
+
+def _password_set() -> bool:
+    return admin_auth.current_fingerprint(kiosk().sessions) is not None
+
+
+@bp.get("/login")
+def login():
+    if signed_in():
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("admin_login.html", password_set=_password_set(), next=request.args.get("next", ""))
+
+
+@bp.post("/login")
+def login_post():
+    target = request.form.get("next", "")
+    try:
+        mark = admin_auth.login(kiosk().sessions, kiosk().clock, request.form.get("password", ""))
+    except (AuthError, admin_auth.LockedOut) as exc:
+        page = render_template("admin_login.html", password_set=_password_set(), next=target, error=message_for(exc))
+        return page, exc.status
+    csrf.rotate()
+    session[SESSION_KEY] = mark
+    session[SEEN_KEY] = kiosk().clock.now().timestamp()
+    return redirect(_safe_next(target))
+
+
+@bp.post("/logout")
+def logout():
+    sign_out()
+    csrf.rotate()
+    flash(gettext("You are signed out."), "ok")
+    return redirect(url_for(".login"))
+
+
+# --- today ------------------------------------------------------------------------------------------
+
+
+@bp.get("", strict_slashes=False)
+def today():
+    k = kiosk()
+    with k.sessions() as s:
+        figures = today_figures(s, k.clock)
+    report, _ = health(k)
+    printer = PRINTER_STATES.get(report["printer"], (report["printer"], "bad"))
+    return render_template(
+        "admin_today.html",
+        figures=figures,
+        health=report,
+        printer=printer,
+        central_url=str(k.settings["central_url"] or "").strip(),
+        day=figures.day.strftime("%d/%m/%Y"),
+    )
+
+
+from web import admin_catalog  # noqa: E402,F401  (adds the editing pages to bp)

@@ -1,0 +1,164 @@
+"""`/admin/services`, `/admin/counters`, `/admin/clerks`: editing the catalogue when no central server manages it.
+
+Each form posts one item. The edit runs in one transaction (:mod:`kiosk.catalog_edit` validates before
+it writes), so a refused form changes nothing; the page comes back with the message in Vietnamese and
+the values as typed. After a change the services' caches are refreshed, so the citizen screen, the
+button panel and the queue see it at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from kiosk.catalog_edit import create_clerk, save_counter, save_service, update_clerk
+from kiosk.db import transaction
+from kiosk.errors import ConflictError, ValidationError
+from kiosk.models import Clerk, Counter, Service
+from web.admin import bp, central_managed, kiosk, message_for
+
+
+def refresh_caches(k: Any) -> None:
+    """Make every service that caches the catalogue read it again (rating scale/counters, queue services)."""
+    k.ratings.reload()
+    queue = getattr(k, "queue", None)
+    for holder in (queue, getattr(queue, "tickets", None)):
+        reload = getattr(holder, "reload", None)
+        if callable(reload):
+            reload()
+            break
+
+
+def _catalogue(s: Session) -> dict[str, Any]:
+    return {
+        "services": list(s.scalars(select(Service).order_by(Service.position, Service.code))),
+        "counters": list(s.scalars(select(Counter).options(selectinload(Counter.services)).order_by(Counter.number))),
+        "clerks": list(s.scalars(select(Clerk).order_by(Clerk.code))),
+    }
+
+
+def _page(template: str, failed: dict[str, Any] | None = None) -> str:
+    with kiosk().sessions() as s:
+        data = _catalogue(s)
+        return render_template(template, failed=failed, **data)
+
+
+def _save(template: str, endpoint: str, key: str, action: Callable[[Session], tuple[str, str]]):
+    """Run one edit; on a refusal show the page again (400) with the message beside the form that failed."""
+    if central_managed():
+        raise ConflictError(
+            "The central server manages services, counters and clerks of this kiosk.", {"reason": "central"}
+        )
+    try:
+        with transaction(kiosk().sessions) as s:
+            message, anchor = action(s)
+    except ValidationError as exc:
+        detail = exc.detail if isinstance(exc.detail, dict) else {}
+        failed = {"key": key, "form": request.form, "field": detail.get("field"), "message": message_for(exc)}
+        return _page(template, failed), 400
+    refresh_caches(kiosk())
+    flash(message, "ok")
+    return redirect(url_for(endpoint) + f"#{anchor}")
+
+
+def _services(form: Any) -> list[str]:
+    return form.getlist("services")
+
+
+# --- services ---------------------------------------------------------------------------------------
+
+
+@bp.get("/services")
+def services():
+    return _page("admin_services.html")
+
+
+@bp.post("/services")
+def service_add():
+    f = request.form
+
+    def action(s: Session) -> tuple[str, str]:
+        service = save_service(s, f.get("code"), f.get("name"), f.get("prefix"), f.get("daily_max"), True, new=True)
+        return gettext("Service %(code)s added.", code=service.code), f"service-{service.code}"
+
+    return _save("admin_services.html", ".services", "new", action)
+
+
+@bp.post("/services/<code>")
+def service_save(code: str):
+    f = request.form
+
+    def action(s: Session) -> tuple[str, str]:
+        service = save_service(s, code, f.get("name"), f.get("prefix"), f.get("daily_max"), f.get("active"), new=False)
+        return gettext("Service %(code)s saved.", code=service.code), f"service-{service.code}"
+
+    return _save("admin_services.html", ".services", code.upper(), action)
+
+
+# --- counters ---------------------------------------------------------------------------------------
+
+
+@bp.get("/counters")
+def counters():
+    return _page("admin_counters.html")
+
+
+@bp.post("/counters")
+def counter_add():
+    f = request.form
+
+    def action(s: Session) -> tuple[str, str]:
+        counter = save_counter(s, f.get("number"), _services(f), True, f.get("name"), new=True)
+        return gettext("Counter %(n)s added.", n=counter.number), f"counter-{counter.number}"
+
+    return _save("admin_counters.html", ".counters", "new", action)
+
+
+@bp.post("/counters/<int:number>")
+def counter_save(number: int):
+    f = request.form
+
+    def action(s: Session) -> tuple[str, str]:
+        counter = save_counter(s, number, _services(f), f.get("active"), f.get("name"), new=False)
+        return gettext("Counter %(n)s saved.", n=counter.number), f"counter-{counter.number}"
+
+    return _save("admin_counters.html", ".counters", str(number), action)
+
+
+# --- clerks -----------------------------------------------------------------------------------------
+
+
+@bp.get("/clerks")
+def clerks():
+    return _page("admin_clerks.html")
+
+
+@bp.post("/clerks")
+def clerk_add():
+    f = request.form
+
+    def action(s: Session) -> tuple[str, str]:
+        clerk = create_clerk(s, f.get("name"), f.get("counter"), f.get("pin"))
+        return gettext(
+            "Clerk %(name)s added with code %(code)s.", name=clerk.name, code=clerk.code
+        ), f"clerk-{clerk.id}"
+
+    return _save("admin_clerks.html", ".clerks", "new", action)
+
+
+@bp.post("/clerks/<clerk_id>")
+def clerk_save(clerk_id: str):
+    f = request.form
+
+    def action(s: Session) -> tuple[str, str]:
+        clerk = update_clerk(s, clerk_id, f.get("name"), f.get("counter"), f.get("active"), f.get("pin"))
+        if f.get("pin", "").strip():
+            return gettext("Clerk %(name)s saved; the new PIN works from now on.", name=clerk.name), f"clerk-{clerk.id}"
+        return gettext("Clerk %(name)s saved.", name=clerk.name), f"clerk-{clerk.id}"
+
+    return _save("admin_clerks.html", ".clerks", clerk_id, action)

@@ -1,0 +1,104 @@
+"""The clerk's session: log in at a counter with a PIN, log out, and the decorators that guard clerk calls.
+
+The session cookie (signed with the kiosk's secret key, HttpOnly, SameSite=Lax) holds the clerk's id and
+the counter they logged in at. A clerk may act only on that counter (403 elsewhere); without a session
+every clerk call answers 401.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, session
+
+from kiosk.errors import AuthError, KioskError
+from web.jsonapi import BadBody, read_json
+
+bp = Blueprint("clerk_auth", __name__)
+
+SESSION_KEY = "clerk"
+
+
+class Forbidden(KioskError, PermissionError):
+    """A clerk acting on a counter they are not logged in at."""
+
+    status = 403
+    code = "forbidden"
+
+
+@dataclass(frozen=True)
+class CurrentClerk:
+    id: str
+    name: str
+    code: str
+    counter: int
+
+
+def current_clerk() -> CurrentClerk | None:
+    """The clerk of this request's session, or None (also when the clerk was deactivated since)."""
+    data = session.get(SESSION_KEY)
+    if not isinstance(data, dict):
+        return None
+    try:
+        clerk = CurrentClerk(str(data["id"]), str(data["name"]), str(data["code"]), int(data["counter"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if current_app.extensions["kiosk"].queue.clerks.active(clerk.id) is None:
+        session.pop(SESSION_KEY, None)
+        return None
+    return clerk
+
+
+def require_clerk(view: Callable[..., Any]) -> Callable[..., Any]:
+    """401 JSON without a clerk session; with ``counter`` in the URL, 403 unless it is the clerk's counter."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        clerk = current_clerk()
+        if clerk is None:
+            raise AuthError("Log in at the clerk console (counter and PIN) first.", {"login": "/clerk"})
+        counter = kwargs.get("counter")
+        if counter is not None and counter != clerk.counter:
+            raise Forbidden(
+                f"You are logged in at counter {clerk.counter}, not counter {counter}; "
+                "log out and log in at that counter.",
+                {"counter": clerk.counter},
+            )
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+@bp.post("/api/clerk/login")
+def login():
+    body = read_json()
+    unknown = sorted(set(body) - {"counter", "pin", "clerk"})
+    if unknown:
+        raise BadBody(f"Unknown field(s): {', '.join(unknown)}.", {"allowed": ["counter", "pin", "clerk"]})
+    counter = body.get("counter")
+    if isinstance(counter, str) and counter.strip().isdigit():
+        counter = int(counter)
+    clerk = current_app.extensions["kiosk"].queue.clerks.login(counter, body.get("pin"), body.get("clerk"))
+    session.clear()
+    session[SESSION_KEY] = clerk.as_json()
+    return jsonify({"clerk": clerk.as_json()}), 200
+
+
+@bp.post("/api/clerk/logout")
+def logout():
+    clerk = current_clerk()
+    if clerk is not None:
+        current_app.extensions["kiosk"].queue.clerks.logout(clerk.id, clerk.counter)
+    session.pop(SESSION_KEY, None)
+    return jsonify({"logged_out": True}), 200
+
+
+@bp.get("/api/clerk/me")
+def me():
+    clerk = current_clerk()
+    if clerk is None:
+        raise AuthError("Not logged in.")
+    return jsonify({"clerk": clerk.__dict__}), 200

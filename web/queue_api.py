@@ -1,0 +1,140 @@
+"""The queue's JSON API (DESIGN.md): tickets, the queue, counter actions, and the live event stream."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from web.clerk_auth import current_clerk, require_clerk
+from web.jsonapi import BadBody, read_json
+
+bp = Blueprint("queue_api", __name__)
+
+TICKET_FIELDS = {"service", "priority", "channel"}
+#: Seconds between SSE comments on an idle stream: a board notices a dead line within two of them,
+#: and waitress frees the thread of a client that went away at the next one.
+HEARTBEAT = 10.0
+
+
+def kiosk():
+    return current_app.extensions["kiosk"]
+
+
+def _strict(body: dict, allowed: set[str]) -> dict:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise BadBody(f"Unknown field(s): {', '.join(unknown)}.", {"allowed": sorted(allowed)})
+    return body
+
+
+@bp.post("/api/tickets")
+def post_ticket():
+    """Issue a ticket (committed before the answer), print it, and say whether it printed."""
+    from kiosk.queue_service import take_ticket
+
+    body = _strict(read_json(), TICKET_FIELDS)
+    k = kiosk()
+    answer = take_ticket(
+        k.queue, k.printing, body.get("service"), body.get("priority", False), body.get("channel", "touch")
+    )
+    return jsonify(answer), 201
+
+
+@bp.get("/api/queue")
+def get_queue():
+    return jsonify(kiosk().queue.snapshot())
+
+
+@bp.get("/api/counters/<int:counter>/queue")
+@require_clerk
+def counter_queue(counter: int):
+    """The clerk console's view of its counter: the ticket served, the line with print status, counts."""
+    return jsonify(kiosk().queue.counter_view(counter))
+
+
+def _optional_body(allowed: set[str]) -> dict:
+    if not request.get_data(cache=True).strip():
+        return {}
+    return _strict(read_json(), allowed)
+
+
+@bp.post("/api/counters/<int:counter>/next")
+@require_clerk
+def call_next(counter: int):
+    body = _optional_body({"service", "ticket_id"})
+    ticket = kiosk().queue.desk.call_next(counter, current_clerk().id, body.get("service"), body.get("ticket_id"))
+    if ticket is None:
+        return Response(status=204)
+    return jsonify({"ticket": ticket})
+
+
+@bp.post("/api/counters/<int:counter>/recall")
+@require_clerk
+def recall(counter: int):
+    _optional_body(set())
+    return jsonify({"ticket": kiosk().queue.desk.recall(counter, current_clerk().id)})
+
+
+@bp.post("/api/counters/<int:counter>/no-show")
+@require_clerk
+def no_show(counter: int):
+    _optional_body(set())
+    return jsonify({"ticket": kiosk().queue.desk.no_show(counter, current_clerk().id)})
+
+
+@bp.post("/api/counters/<int:counter>/complete")
+@require_clerk
+def complete(counter: int):
+    _optional_body(set())
+    return jsonify({"ticket": kiosk().queue.desk.complete(counter, current_clerk().id)})
+
+
+@bp.post("/api/counters/<int:counter>/transfer")
+@require_clerk
+def transfer(counter: int):
+    body = _strict(read_json(), {"service"})
+    return jsonify({"ticket": kiosk().queue.desk.transfer(counter, current_clerk().id, body.get("service"))})
+
+
+@bp.post("/api/counters/<int:counter>/pause")
+@require_clerk
+def pause(counter: int):
+    _optional_body(set())
+    return jsonify({"counter": kiosk().queue.desk.pause(counter, current_clerk().id)})
+
+
+@bp.post("/api/counters/<int:counter>/resume")
+@require_clerk
+def resume(counter: int):
+    _optional_body(set())
+    return jsonify({"counter": kiosk().queue.desk.resume(counter, current_clerk().id)})
+
+
+def _with_pings(stream: Iterator[str]) -> Iterator[str]:
+    """Heartbeats as `ping` events rather than SSE comments, so a page can see them and reconnect when they stop."""
+    try:
+        for chunk in stream:
+            yield "event: ping\ndata: {}\n\n" if chunk.startswith(":") else chunk
+    finally:
+        close = getattr(stream, "close", None)
+        if close:
+            close()  # unsubscribe now, not when the generator is garbage-collected
+
+
+@bp.get("/api/events")
+def events():
+    """Server-Sent Events: every queue and rating event, as it is committed.
+
+    The body is a generator, so waitress sends each event as it is yielded; the headers stop any proxy
+    from buffering or caching it.
+    """
+    try:
+        heartbeat = min(max(float(request.args.get("heartbeat", HEARTBEAT)), 0.2), 60.0)
+    except ValueError:
+        heartbeat = HEARTBEAT
+    return Response(
+        _with_pings(kiosk().events.stream(heartbeat=heartbeat)),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,57 @@
+"""The queue's screens: `/ticket` (take a number), `/clerk` (the clerk console), `/display` (the board)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+from kiosk.errors import ConfigError
+
+bp = Blueprint("queue_pages", __name__)
+
+#: Seconds the issued number stays on screen: longer when the citizen must remember it (no paper).
+TICKET_SECONDS = 12
+TICKET_SECONDS_NO_PAPER = 25
+
+
+@bp.record_once
+def _check_settings(state) -> None:
+    home = state.app.extensions["kiosk"].settings["home_screen"]
+    if home not in ("rating", "ticket"):
+        raise ConfigError(f"Setting home_screen is {home!r}; use `rating` or `ticket`.")
+
+
+def _kiosk():
+    return current_app.extensions["kiosk"]
+
+
+def ticket_screen():
+    """The touch screen where a citizen takes a number (also `/` when `home_screen = "ticket"`)."""
+    k = _kiosk()
+    services = list(k.queue.tickets.services().values())
+    return render_template(
+        "ticket.html",
+        services=services,
+        commune=k.settings["commune_name"],
+        ticket_seconds=TICKET_SECONDS,
+        ticket_seconds_no_paper=TICKET_SECONDS_NO_PAPER,
+    )
+
+
+@bp.get("/ticket")
+def ticket():
+    return ticket_screen()
+
+
+@bp.get("/clerk")
+def clerk():
+    k = _kiosk()
+    snap = k.queue.snapshot()
+    return render_template(
+        "clerk.html", counters=snap["counters"], services=snap["services"], commune=k.settings["commune_name"]
+    )
+
+
+@bp.get("/display")
+def display():
+    k = _kiosk()
+    return render_template("display.html", commune=k.settings["commune_name"], snapshot=k.queue.snapshot())

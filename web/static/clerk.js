@@ -1,0 +1,238 @@
+/* The clerk console: log in with counter + PIN, then call, recall, complete, mark no-show, transfer and
+ * pause with the mouse or the keyboard alone (N L H V C P; Tab and Enter reach every button). */
+(function () {
+  "use strict";
+  var T = window.KIOSK_TEXT;
+  var me = null, view = null;
+  var $ = function (id) { return document.getElementById(id); };
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, k) { return values[k] === undefined ? "" : values[k]; });
+  }
+
+  function say(text, bad) {
+    var el = $("c-status");
+    el.textContent = text;
+    el.classList.toggle("c-error", !!bad);
+  }
+
+  function errorText(res) {
+    var detail = (res.data && res.data.detail) || {};
+    if (res.status === 401) return T.errAuth;
+    if (res.status === 403) return T.errForbidden;
+    var byReason = { paused: T.errPaused, not_serving: T.errNotServing, not_handled: T.errNotHandled, same_service: T.errSame };
+    return byReason[detail.reason] || (res.data && res.data.error) || T.errFailed;
+  }
+
+  // --- log in / out ---------------------------------------------------------------------------
+
+  function showLogin() {
+    me = null;
+    $("c-console").hidden = true;
+    $("c-login").hidden = false;
+    $("login-pin").value = "";
+    $("login-pin").focus();
+  }
+
+  function showConsole(clerk) {
+    me = clerk;
+    $("c-login").hidden = true;
+    $("c-console").hidden = false;
+    $("c-title").textContent = fill(T.title, { n: clerk.counter, clerk: clerk.name });
+    document.title = $("c-title").textContent;
+    refresh();
+    document.querySelector('[data-action="next"]').focus();
+  }
+
+  $("login-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var body = { counter: parseInt($("login-counter").value, 10), pin: $("login-pin").value };
+    $("login-error").textContent = "";
+    KioskLive.post("/api/clerk/login", body).then(function (res) {
+      if (res.ok) { showConsole(res.data.clerk); return; }
+      var detail = (res.data && res.data.detail) || {};
+      $("login-error").textContent = res.status === 429 ? T.errLocked
+        : detail.tries_left !== undefined ? fill(T.errWrongPin, { n: detail.tries_left })
+        : (res.data && res.data.error) || T.errFailed;
+      $("login-pin").value = "";
+      $("login-pin").focus();
+    }, function () { $("login-error").textContent = T.errFailed; });
+  });
+
+  $("logout").addEventListener("click", function () {
+    KioskLive.post("/api/clerk/logout").then(showLogin, showLogin);
+  });
+
+  // --- the counter's view -----------------------------------------------------------------------
+
+  function refresh() {
+    if (!me) return;
+    fetch("/api/counters/" + me.counter + "/queue", { credentials: "same-origin" }).then(function (r) {
+      if (r.status === 401) { showLogin(); return null; }
+      return r.ok ? r.json() : null;
+    }).then(function (data) { if (data) render(data); }, function () {});
+  }
+  var refreshSoon = KioskLive.debounce(refresh, 300);
+
+  function render(data) {
+    view = data;
+    var serving = data.counter.serving;
+    $("c-number").textContent = serving ? serving.display_number : "—";
+    var name = serving ? serviceName(serving.service) : "";
+    $("c-service").textContent = serving ? name + (serving.priority ? " · " + T.priority : "") : "";
+    $("c-paused").hidden = !data.counter.paused;
+    document.querySelector("#pause-btn span").textContent = data.counter.paused ? T.resume : T.pause;
+    renderCounts(data.waiting);
+    renderRows($("c-line"), data.line, false);
+    renderRows($("c-served"), data.served, true);
+  }
+
+  function serviceName(code) {
+    var found = (view && view.services || []).filter(function (s) { return s.code === code; })[0];
+    return found ? found.name : code;
+  }
+
+  function renderCounts(waiting) {
+    var list = $("c-counts");
+    list.textContent = "";
+    Object.keys(waiting).forEach(function (code) {
+      var li = document.createElement("li");
+      li.innerHTML = "<span></span> <strong></strong>";
+      li.firstChild.textContent = serviceName(code);
+      li.lastChild.textContent = waiting[code];
+      list.appendChild(li);
+    });
+  }
+
+  function renderRows(tbody, rows, served) {
+    tbody.textContent = "";
+    rows.forEach(function (t) {
+      var tr = document.createElement("tr");
+      var time = t.queued_at ? t.queued_at.substr(11, 5) : "";
+      var state = served ? ({ done: T.statusDone, no_show: T.statusNoShow, called: T.statusCalled }[t.status] || t.status) : "";
+      [t.display_number + (t.priority ? " ★" : ""), serviceName(t.service), served ? state : time,
+       T.ticketStatus[t.print_status] || t.print_status].forEach(function (text, i) {
+        var td = document.createElement("td");
+        td.textContent = text;
+        if (i === 3 && t.print_status === "failed") td.className = "c-error";
+        tr.appendChild(td);
+      });
+      var cell = document.createElement("td");
+      var btn = document.createElement("button");
+      btn.type = "button"; btn.className = "c-btn c-small"; btn.textContent = T.reprint;
+      btn.addEventListener("click", function () { reprint(t); });
+      cell.appendChild(btn);
+      tr.appendChild(cell);
+      tbody.appendChild(tr);
+    });
+  }
+
+  function reprint(t) {
+    KioskLive.post("/api/tickets/" + encodeURIComponent(t.id) + "/reprint").then(function (res) {
+      if (res.ok) { say(fill(T.reprinted, { number: t.display_number })); refreshSoon(); }
+      else say(errorText(res), true);
+    }, function () { say(T.errFailed, true); });
+  }
+
+  // --- actions ----------------------------------------------------------------------------------
+
+  function act(action, body) {
+    if (!me) return;
+    if (action === "pause" && view && view.counter.paused) action = "resume";
+    if (action === "transfer" && !body) { openTransfer(); return; }
+    KioskLive.post("/api/counters/" + me.counter + "/" + action, body).then(function (res) {
+      if (res.status === 401) { showLogin(); return; }
+      if (!res.ok) { say(errorText(res), true); return; }
+      var t = res.data && res.data.ticket;
+      var n = t ? t.display_number : "";
+      var messages = {
+        next: t ? fill(T.called, { number: n }) : T.nobody,
+        recall: fill(T.recalled, { number: n }),
+        complete: fill(T.completed, { number: n }),
+        "no-show": fill(T.noShow, { number: n }),
+        transfer: t ? fill(T.transferred, { number: n, field: t.service_name }) : "",
+        pause: T.paused,
+        resume: T.resumed
+      };
+      say(messages[action]);
+      refresh();
+    }, function () { say(T.errFailed, true); });
+  }
+
+  function openTransfer() {
+    var serving = view && view.counter.serving;
+    if (!serving) { say(T.errNotServing, true); return; }
+    var box = $("c-transfer-options");
+    box.textContent = "";
+    var n = 0;
+    view.services.forEach(function (s) {
+      if (s.code === serving.service) return;
+      n += 1;
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "c-btn"; b.dataset.service = s.code; b.dataset.key = String(n);
+      b.innerHTML = "<kbd></kbd> <span></span>";
+      b.firstChild.textContent = String(n);
+      b.lastChild.textContent = s.name;
+      b.addEventListener("click", function () { closeTransfer(); act("transfer", { service: s.code }); });
+      box.appendChild(b);
+    });
+    $("c-transfer").hidden = false;
+    if (box.firstChild) box.firstChild.focus();
+  }
+
+  function closeTransfer() {
+    $("c-transfer").hidden = true;
+    document.querySelector('[data-action="transfer"]').focus();
+  }
+
+  document.querySelectorAll("[data-action]").forEach(function (b) {
+    b.addEventListener("click", function () { act(b.dataset.action); });
+  });
+
+  var KEYS = { n: "next", l: "recall", h: "complete", v: "no-show", c: "transfer", p: "pause" };
+  document.addEventListener("keydown", function (e) {
+    if (!me || e.ctrlKey || e.altKey || e.metaKey) return;
+    var tag = (e.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "select" || tag === "textarea") return;
+    var transferOpen = !$("c-transfer").hidden;
+    if (transferOpen) {
+      if (e.key === "Escape") { e.preventDefault(); closeTransfer(); return; }
+      var pick = document.querySelector('#c-transfer-options [data-key="' + e.key + '"]');
+      if (pick) { e.preventDefault(); pick.click(); }
+      return;
+    }
+    var action = KEYS[(e.key || "").toLowerCase()];
+    if (action) { e.preventDefault(); act(action); }
+  });
+
+  // --- printer status and live updates ---------------------------------------------------------
+
+  function printer() {
+    fetch("/healthz").then(function (r) { return r.json(); }).then(function (h) {
+      var el = $("c-printer");
+      el.textContent = T.printStatus[h.printer] || h.printer;
+      el.className = "c-badge " + (h.printer === "ok" ? "c-badge-ok" : "c-badge-warn");
+    }, function () {});
+  }
+  printer();
+  setInterval(printer, 10000);
+  setInterval(refresh, 15000);
+
+  KioskLive({
+    open: refresh,
+    event: function (kind, data) {
+      if (!me) return;
+      if (kind === "queue_changed" && view) {
+        var mine = {};
+        view.counter.services.forEach(function (code) { mine[code] = (data.waiting || {})[code] || 0; });
+        renderCounts(mine);
+      }
+      if (kind !== "rating_recorded") refreshSoon();
+      if (kind === "printer_status") printer();
+    }
+  });
+
+  fetch("/api/clerk/me", { credentials: "same-origin" }).then(function (r) {
+    return r.ok ? r.json() : null;
+  }).then(function (data) { if (data) showConsole(data.clerk); else showLogin(); }, showLogin);
+})();

@@ -1,0 +1,99 @@
+/* The display board: the number at each counter, the last calls and the waiting counts.
+ * A call is drawn straight from its SSE event (no round trip); other changes reload the snapshot;
+ * after a server restart the board reconnects and reloads by itself. */
+(function () {
+  "use strict";
+  var T = window.KIOSK_TEXT;
+  var snap = window.KIOSK_SNAPSHOT;
+  var $ = function (id) { return document.getElementById(id); };
+  var names = {};
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, k) { return values[k] === undefined ? "" : values[k]; });
+  }
+
+  function render(s) {
+    snap = s;
+    names = {};
+    s.services.forEach(function (x) { names[x.code] = x.name; });
+    var rows = $("d-rows");
+    rows.textContent = "";
+    s.counters.forEach(function (c) {
+      var row = document.createElement("div");
+      row.className = "d-row" + (c.paused ? " d-paused" : "");
+      row.dataset.counter = c.number;
+      row.innerHTML = '<span class="d-counter"></span><span class="d-number"></span><span class="d-note"></span>';
+      row.children[0].textContent = c.number;
+      row.children[1].textContent = c.serving ? c.serving.display_number : "—";
+      row.children[2].textContent = c.paused ? T.paused : "";
+      rows.appendChild(row);
+    });
+    renderRecent(s.recent);
+    renderWaiting(s.waiting);
+    if ($("d-call").textContent === T.reconnecting) {
+      var last = s.recent[0];
+      $("d-call").textContent = last ? fill(T.call, { number: last.display_number, counter: last.counter }) : "";
+    }
+  }
+
+  function renderRecent(recent) {
+    var list = $("d-recent");
+    list.textContent = "";
+    recent.slice(0, 6).forEach(function (r) {
+      var li = document.createElement("li");
+      li.innerHTML = '<strong></strong><span></span>';
+      li.firstChild.textContent = r.display_number;
+      li.lastChild.textContent = "→ " + fill(T.toCounter, { n: r.counter });
+      list.appendChild(li);
+    });
+  }
+
+  function renderWaiting(waiting) {
+    var list = $("d-waiting");
+    list.textContent = "";
+    Object.keys(waiting).forEach(function (code) {
+      var li = document.createElement("li");
+      li.innerHTML = "<span></span><strong></strong>";
+      li.firstChild.textContent = names[code] || code;
+      li.lastChild.textContent = waiting[code];
+      list.appendChild(li);
+    });
+  }
+
+  function called(data) {
+    var row = document.querySelector('.d-row[data-counter="' + data.counter + '"]');
+    if (row) {
+      row.children[1].textContent = data.display_number;
+      row.classList.remove("d-flash");
+      void row.offsetWidth;
+      row.classList.add("d-flash");
+    }
+    snap.recent.unshift({ display_number: data.display_number, counter: data.counter, service: data.service });
+    snap.recent = snap.recent.slice(0, 8);
+    renderRecent(snap.recent);
+    $("d-call").textContent = fill(T.call, { number: data.display_number, counter: data.counter });
+  }
+
+  function reload() {
+    fetch("/api/queue").then(function (r) { return r.json(); }).then(render, function () {});
+  }
+  var reloadSoon = KioskLive.debounce(reload, 250);
+
+  function tick() {
+    var d = new Date();
+    $("d-clock").textContent = ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+  }
+  tick();
+  setInterval(tick, 10000);
+
+  render(snap);
+  KioskLive({
+    open: reload,
+    down: function () { $("d-call").textContent = T.reconnecting; },
+    event: function (kind, data) {
+      if (kind === "ticket_called") called(data);
+      else if (kind === "queue_changed") renderWaiting(data.waiting || {});
+      else if (kind !== "rating_recorded" && kind !== "ticket_issued") reloadSoon();
+    }
+  });
+})();

@@ -1,0 +1,95 @@
+/* The ticket screen: one tap on a field issues a number; it is shown very large with the print outcome,
+ * then the screen returns home by itself. The "Priority" choice applies to the next ticket only. */
+(function () {
+  "use strict";
+  var app = document.getElementById("ticket-app");
+  var T = window.KIOSK_TEXT;
+  var seconds = parseInt(app.dataset.seconds, 10) || 12;
+  var secondsNoPaper = parseInt(app.dataset.secondsNoPaper, 10) || 25;
+  var priority = document.getElementById("priority");
+  var busy = false, timer = null;
+
+  function show(id, stay) {
+    document.querySelectorAll(".t-step").forEach(function (s) { s.classList.toggle("active", s.id === id); });
+    app.dataset.step = id;
+    clearTimeout(timer);
+    if (id !== "t-home") {
+      var bar = document.getElementById("t-countdown-bar");
+      bar.style.transition = "none"; bar.style.width = "100%";
+      void bar.offsetWidth;
+      bar.style.transition = "width " + stay + "s linear"; bar.style.width = "0%";
+      timer = setTimeout(home, stay * 1000);
+    }
+  }
+
+  function home() {
+    busy = false;
+    setPriority(false);
+    document.querySelectorAll(".t-tile").forEach(function (b) { b.classList.remove("pressed"); b.disabled = false; });
+    show("t-home");
+  }
+
+  function setPriority(on) {
+    priority.setAttribute("aria-pressed", on ? "true" : "false");
+    app.classList.toggle("priority-on", on);
+  }
+
+  function showTicket(t) {
+    document.getElementById("t-number").textContent = t.display_number;
+    document.getElementById("t-service").textContent = t.service_name + (t.priority ? " · " + T.priority : "");
+    var ahead = t.ahead > 0 ? T.ahead.replace("{n}", t.ahead) : T.aheadNone;
+    if (t.ahead > 0 && t.wait_minutes) ahead += " · " + T.wait.replace("{m}", t.wait_minutes);
+    document.getElementById("t-ahead").textContent = ahead;
+    var line = document.getElementById("t-print");
+    var text = { printed: T.printed, pending: T.printing, failed: T.printFailed, none: T.noPrinter }[t.print_status] || T.printFailed;
+    line.textContent = text;
+    var noPaper = t.print_status === "failed" || t.print_status === "none";
+    line.classList.toggle("t-print-bad", noPaper);
+    show("t-result", noPaper ? secondsNoPaper : seconds);
+  }
+
+  function showError(res) {
+    var reason = res && res.data && res.data.detail && res.data.detail.reason;
+    var text = T.failed;
+    if (reason === "daily_max") text = T.dailyMax;
+    else if (res && res.status === 404) text = T.unknownService;
+    document.getElementById("t-error-text").textContent = text;
+    show("t-error", 8);
+  }
+
+  priority.addEventListener("click", function () {
+    setPriority(priority.getAttribute("aria-pressed") !== "true");
+  });
+
+  document.querySelectorAll(".t-tile").forEach(function (btn) {
+    btn.addEventListener("click", function () {
+      if (busy) return;
+      busy = true;
+      btn.classList.add("pressed");
+      document.querySelectorAll(".t-tile").forEach(function (b) { b.disabled = true; });
+      var body = { service: btn.dataset.service, priority: priority.getAttribute("aria-pressed") === "true" };
+      KioskLive.post("/api/tickets", body).then(function (res) {
+        if (res.ok) showTicket(res.data); else showError(res);
+      }, function () { showError(null); });
+    });
+  });
+
+  document.querySelectorAll("[data-home]").forEach(function (b) { b.addEventListener("click", home); });
+
+  function showWaiting(waiting) {
+    document.querySelectorAll("[data-waiting-for]").forEach(function (el) {
+      var n = waiting[el.dataset.waitingFor];
+      el.textContent = n === undefined ? "" : T.waiting.replace("{n}", n);
+    });
+  }
+
+  function refresh() {
+    fetch("/api/queue").then(function (r) { return r.json(); }).then(function (q) { showWaiting(q.waiting || {}); },
+      function () {});
+  }
+
+  KioskLive({
+    open: refresh,
+    event: function (kind, data) { if (kind === "queue_changed") showWaiting(data.waiting || {}); }
+  });
+})();
