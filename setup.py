@@ -35,7 +35,8 @@ setup(
         "tzdata",
     ],
     extras_require={
-        "pi": ["lgpio>=0.2"],
+        "pi": ["lgpio>=0.2", "pyusb>=1.2", "pyserial>=3.5"],  # GPIO, and USB/serial ticket printers
+        "cups": ["pycups>=2.0"],  # printing through a CUPS queue (needs libcups2-dev to build)
         "central": ["psycopg[binary]>=3.1", "openpyxl>=3.1", "python-docx>=1.1"],
         "test": [
             "pytest>=8",
@@ -46,6 +47,7 @@ setup(
             "python-docx>=1.1",
             "playwright>=1.45",
             "ruff>=0.5",
+            "wheel",  # tests/test_install.py builds the package offline (pip --no-build-isolation)
         ],
     },
     entry_points={

@@ -24,6 +24,7 @@ from kiosk.errors import AuthError, KioskError, NotFoundError, ValidationError
 from kiosk.events import EventBus
 from kiosk.models import Clerk, ClerkAction, Counter, DeviceState
 from kiosk.records import stamp
+from kiosk.tickets import read_rows
 
 MAX_FAILURES = 5
 LOCK_SECONDS = 300
@@ -50,8 +51,11 @@ class ClerkLogin:
 class ClerkDesk:
     """Log-in and log-out of clerks at counters."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock, events: EventBus) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Clock, events: EventBus, write_lock: threading.Lock | None = None
+    ) -> None:
         self.sessions = sessions
+        self.write_lock = write_lock or threading.Lock()  # shared with the other queue writers
         self.clock = clock
         self.events = events
         self._lock = threading.Lock()
@@ -67,29 +71,25 @@ class ClerkDesk:
             raise ValidationError("counter must be a whole number.", {"field": "counter"})
         if not isinstance(pin, str) or not pin:
             raise ValidationError("Type the PIN.", {"field": "pin"})
-        with transaction(self.sessions) as s:
+        key = f"login_failures:{counter}"
+        with self.sessions() as s:  # a short read; the slow PIN hashing below holds no database lock
             desk = s.get(Counter, counter)
             if desk is None or not desk.active:
                 raise NotFoundError(f"Counter {counter} does not exist on this kiosk.", {"field": "counter"})
-            key = f"login_failures:{counter}"
-            failures, locked_until = self._failures(s, key)
-            now = to_naive_utc(self.clock.now())
-            if locked_until and now < locked_until:
-                minutes = max(1, round((locked_until - now).total_seconds() / 60))
-                raise LockedOut(
-                    f"Too many wrong PINs at counter {counter}: log-in is locked for about {minutes} minute(s). "
-                    "Wait, or ask the administrator.",
-                    {"reason": "locked", "seconds": int((locked_until - now).total_seconds())},
-                )
+            self._refuse_locked(counter, self._failures(s, key)[1])
             query = select(Clerk).where(Clerk.active).order_by(case((Clerk.counter_number == counter, 0), else_=1))
             if code is not None:
                 query = query.where(Clerk.code == str(code).strip().upper())
-            clerk = next((c for c in s.scalars(query) if pin_matches(c, pin)), None)
+            candidates = list(s.scalars(query))
+        clerk = next((c for c in candidates if pin_matches(c, pin)), None)
+        with self.write_lock, transaction(self.sessions) as s:
+            failures, locked_until = self._failures(s, key)  # again: attempts made meanwhile count too
+            self._refuse_locked(counter, locked_until)
             failed = locked = False
             if clerk is None:
                 failures += 1
                 locked = failures >= MAX_FAILURES
-                until = now + timedelta(seconds=LOCK_SECONDS) if locked else None
+                until = to_naive_utc(self.clock.now()) + timedelta(seconds=LOCK_SECONDS) if locked else None
                 self._store(s, key, 0 if locked else failures, until)
                 failed = True
             else:
@@ -120,7 +120,7 @@ class ClerkDesk:
         return result
 
     def logout(self, clerk_id: str, counter: int) -> None:
-        with transaction(self.sessions) as s:
+        with self.write_lock, transaction(self.sessions) as s:
             stamp(s, ClerkAction(action="logout", counter_number=counter, clerk_id=clerk_id), self.clock)
         with self._lock:
             at = self.at_counters()
@@ -150,11 +150,23 @@ class ClerkDesk:
             self._at = at
         return self._at
 
-    def active(self, clerk_id: str) -> Clerk | None:
-        """The clerk if still active (a deactivated clerk's session stops working)."""
-        with self.sessions() as s:
-            clerk = s.get(Clerk, clerk_id)
-            return clerk if clerk is not None and clerk.active else None
+    def active(self, clerk_id: str) -> bool:
+        """Whether the clerk is still active (a deactivated clerk's session stops working).
+
+        Checked on every clerk call, so it is a plain read that never waits for a writer.
+        """
+        found = read_rows(self.sessions.kw["bind"], "SELECT active FROM clerks WHERE id = ?", (clerk_id,))
+        return bool(found and found[0][0])
+
+    def _refuse_locked(self, counter: int, locked_until: datetime | None) -> None:
+        now = to_naive_utc(self.clock.now())
+        if locked_until and now < locked_until:
+            minutes = max(1, round((locked_until - now).total_seconds() / 60))
+            raise LockedOut(
+                f"Too many wrong PINs at counter {counter}: log-in is locked for about {minutes} minute(s). "
+                "Wait, or ask the administrator.",
+                {"reason": "locked", "seconds": int((locked_until - now).total_seconds())},
+            )
 
     def _failures(self, s: Session, key: str) -> tuple[int, datetime | None]:
         row = s.get(DeviceState, key)

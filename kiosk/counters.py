@@ -10,6 +10,7 @@ the wall clock does, and a transfer keeps the ticket's original place.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,9 +32,15 @@ class CounterDesk:
     """The clerk's actions. One per app; every method is safe to call from several threads."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], clock: Clock, events: EventBus, on_change: Callable[[], None]
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        events: EventBus,
+        on_change: Callable[[], None],
+        write_lock: threading.Lock | None = None,
     ) -> None:
         self.sessions = sessions
+        self.write_lock = write_lock or threading.Lock()  # shared with the ticket issuer
         self.clock = clock
         self.events = events
         self.on_change = on_change  # forget cached wait estimates
@@ -48,7 +55,7 @@ class CounterDesk:
         Returns the called ticket, or None when nobody is waiting for this counter's services.
         """
         events: Events = []
-        with transaction(self.sessions) as s:
+        with self.write_lock, transaction(self.sessions) as s:
             desk = self._counter(s, counter)
             self._refuse_paused(desk, "call the next number")
             codes = [svc.code for svc in desk.services if svc.active]
@@ -92,7 +99,7 @@ class CounterDesk:
 
     def recall(self, counter: int, clerk_id: str | None) -> dict[str, Any]:
         """Call the ticket being served again (the board flashes and the announcer speaks again)."""
-        with transaction(self.sessions) as s:
+        with self.write_lock, transaction(self.sessions) as s:
             desk = self._counter(s, counter)
             self._refuse_paused(desk, "recall")
             state = self._require_serving(s, counter, "recall")
@@ -103,7 +110,7 @@ class CounterDesk:
 
     def no_show(self, counter: int, clerk_id: str | None) -> dict[str, Any]:
         """The citizen called did not come: the ticket leaves the queue, flagged as no-show."""
-        with transaction(self.sessions) as s:
+        with self.write_lock, transaction(self.sessions) as s:
             self._counter(s, counter)
             state = self._require_serving(s, counter, "mark as no-show")
             event = self._finish(s, state, "no_show", "no_show", clerk_id)
@@ -113,7 +120,7 @@ class CounterDesk:
 
     def complete(self, counter: int, clerk_id: str | None) -> dict[str, Any]:
         """Serving is finished; the next rating at this counter (within the link window) is for this ticket."""
-        with transaction(self.sessions) as s:
+        with self.write_lock, transaction(self.sessions) as s:
             self._counter(s, counter)
             state = self._require_serving(s, counter, "complete")
             event = self._finish(s, state, "done", "complete", clerk_id)
@@ -124,7 +131,7 @@ class CounterDesk:
 
     def transfer(self, counter: int, clerk_id: str | None, service: Any) -> dict[str, Any]:
         """Send the ticket being served to another service's queue, keeping its original place in time."""
-        with transaction(self.sessions) as s:
+        with self.write_lock, transaction(self.sessions) as s:
             self._counter(s, counter)
             state = self._require_serving(s, counter, "transfer")
             target = self._service(s, service)
@@ -159,7 +166,7 @@ class CounterDesk:
 
     def _set_paused(self, counter: int, clerk_id: str | None, paused: bool) -> dict[str, Any]:
         changed = False
-        with transaction(self.sessions) as s:
+        with self.write_lock, transaction(self.sessions) as s:
             desk = self._counter(s, counter)
             if desk.paused != paused:
                 desk.paused = paused

@@ -79,13 +79,13 @@ def database_check(engine: Engine, timeout: float) -> Check:
     def check() -> str | None:
         try:
             with engine.connect() as conn:
-                driver = conn.connection.driver_connection
-                if is_sqlite:
+                driver = conn.connection.driver_connection if is_sqlite else None
+                if driver is not None:  # the pooled connection normally waits BUSY_TIMEOUT_MS for a lock
                     driver.execute(f"PRAGMA busy_timeout={max(int(timeout * 1000), 1)}")
                 try:
                     conn.execute(text("SELECT 1")).scalar_one()
                 finally:
-                    if is_sqlite:
+                    if driver is not None:
                         try:
                             driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
                         except Exception:  # a broken connection must not go back to the pool with our timeout

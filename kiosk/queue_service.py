@@ -54,8 +54,9 @@ class QueueService:
         self.clock = clock
         self.events = events
         self.tickets = TicketIssuer(engine, clock, events)
-        self.desk = CounterDesk(sessions, clock, events, on_change=self.tickets.forget_estimates)
-        self.clerks = ClerkDesk(sessions, clock, events)
+        lock = self.tickets.write_lock
+        self.desk = CounterDesk(sessions, clock, events, on_change=self.tickets.forget_estimates, write_lock=lock)
+        self.clerks = ClerkDesk(sessions, clock, events, write_lock=lock)
 
     def issue(self, service: Any, priority: Any = False, channel: Any = "touch") -> IssuedTicket:
         return self.tickets.issue(service, priority, channel)

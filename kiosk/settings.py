@@ -143,6 +143,12 @@ REGISTRY: list[Setting] = [
     ),
     Setting("central_max_body", 4 * 1024 * 1024, "Largest sync request body (bytes, compressed) the server takes.", "int"),
     Setting("central_max_records", 5000, "Most records the server takes in one sync batch.", "int"),
+    Setting(
+        "central_secure_cookies",
+        True,
+        "Send the `/reports` sign-in cookie over HTTPS only; set false only on a LAN server without HTTPS.",
+        "bool",
+    ),
     Setting("sync_interval", 300.0, "Seconds between syncs while `kiosk serve` runs (when central_url is set).", "float"),
     Setting("sync_batch_size", 1000, "Records per sync request (halved automatically if the server asks).", "int"),
     Setting("commune_name", "UBND xã Thử Nghiệm", "Name of the commune, printed on tickets and shown on screens."),
@@ -219,6 +225,12 @@ REGISTRY: list[Setting] = [
     ),
     Setting("language", "vi", "Default language of the screens: `vi` or `en`."),
     Setting("home_screen", "rating", "What `/` shows: `rating` (the rating screen) or `ticket` (take a queue number)."),
+    Setting(
+        "ticket_seconds",
+        12,
+        "Seconds the ticket screen shows the issued number before it returns home (twice as long when nothing printed).",
+        "int",
+    ),
     Setting(
         "ticket_button_services",
         [],

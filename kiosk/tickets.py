@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +27,8 @@ from sqlalchemy.exc import IntegrityError
 from kiosk.clock import Clock, to_naive_utc
 from kiosk.errors import ConflictError, NotFoundError, ValidationError
 from kiosk.events import EventBus
-from kiosk.records import DirectWriter, db_time, stamp_values
+from kiosk.models import new_uuid
+from kiosk.records import SEQ_KEY, DirectWriter, db_time
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +103,9 @@ class TicketIssuer:
         self.clock = clock
         self.events = events
         self._writer = DirectWriter(engine)
-        self._lock = threading.Lock()  # the writer: one batch at a time
+        #: Held while writing; the counters and clerk log-in share it, so queue writers in this process
+        #: take turns in Python instead of in SQLite's busy handler (which sleeps in steps of 1–100 ms).
+        self._lock = self.write_lock = threading.Lock()
         self._pending_lock = threading.Lock()
         self._pending: list[_Request] = []
         self._services: dict[str, ServiceInfo] | None = None
@@ -184,9 +188,7 @@ class TicketIssuer:
         for attempt in range(RETRIES):
             try:
                 with self._writer.transaction() as w:
-                    outcomes = [self._insert(w, r) for r in batch]
-                    day = self.clock.business_day()
-                    waiting = waiting_counts(w.scalars, day_bounds(self.clock, day))
+                    outcomes, waiting = self._insert_batch(w, batch)
             except (sqlite3.IntegrityError, IntegrityError) as exc:
                 # Another process took a number between our read and insert: read again.
                 log.warning("ticket number clash (attempt %d): %s", attempt + 1, exc)
@@ -206,55 +208,78 @@ class TicketIssuer:
             request.error = ConflictError(f"Could not issue a ticket after {RETRIES} tries; please try again.")
         return None
 
-    def _insert(self, w: DirectWriter, request: _Request) -> IssuedTicket | ConflictError:
-        """One ticket inside the batch's transaction; at the daily maximum nothing is written for it."""
-        info, priority = request.info, request.priority
+    def _insert_batch(
+        self, w: DirectWriter, batch: list[_Request]
+    ) -> tuple[list[IssuedTicket | ConflictError], dict[str, int]]:
+        """The batch's tickets in a fixed handful of statements, whatever its size.
+
+        Every statement releases the GIL and must win it back from the busy web threads, so the
+        transaction reads the day's state once (last numbers, people waiting), numbers the tickets in
+        Python, and writes them with one multi-row INSERT per table. It holds the write lock, so the
+        numbers and positions it works out are exact. At the daily maximum nothing is written.
+        """
         now = to_naive_utc(self.clock.now())
         day = self.clock.business_day(now)
-        number = w.scalars(_MAX_NUMBER, (info.code, day.isoformat()))[0] + 1
-        if info.daily_max and number > info.daily_max:
-            return ConflictError(
-                f"Service {info.code} has issued its daily maximum of {info.daily_max} tickets today; "
-                "please ask the clerk, or come back on the next working day.",
-                {"reason": "daily_max", "service": info.code, "daily_max": info.daily_max},
-            )
-        values = stamp_values(w, self.clock)
-        shown = display_number(info.prefix, number)
-        values.update(
-            service_code=info.code,
-            business_day=day.isoformat(),
-            number=number,
-            display_number=shown,
-            priority=priority,
-            channel=request.channel,
-        )
-        w.insert("tickets", values)
-        w.insert(
-            "ticket_state",
-            {
-                "ticket_id": values["id"],
-                "status": "waiting",
-                "service_code": info.code,
-                "priority": priority,
-                "queued_at": values["device_time"],
-            },
-        )
         bounds = day_bounds(self.clock, day)
-        ahead = w.scalars(_AHEAD_OF_NEW_PRIORITY if priority else _AHEAD_OF_NEW, (info.code, *bounds))[0]
-        return IssuedTicket(
-            id=values["id"],
-            number=number,
-            display_number=shown,
-            service=info.code,
-            service_name=info.name,
-            priority=priority,
-            channel=request.channel,
-            business_day=day,
-            issued_at=self.clock.local(values["device_time"]),
-            position=ahead + 1,
-            ahead=ahead,
-            wait_minutes=0,
-        )
+        codes = sorted({r.info.code for r in batch})
+        found = w.row(_last_numbers(len(codes)), tuple(_interleave(codes, day.isoformat())))
+        last = dict(zip(codes, found.values(), strict=True))
+        waiting_by = {code: [0, 0] for code in self.services()}  # code -> [all waiting, priority waiting]
+        for text in w.scalars(_WAITING_BY_PRIORITY, bounds):
+            code, priority, n = text.split("\t")
+            counts = waiting_by.setdefault(code, [0, 0])
+            counts[0] += int(n)
+            if priority == "1":
+                counts[1] += int(n)
+        outcomes: list[IssuedTicket | ConflictError] = []
+        tickets: list[list] = []
+        states: list[tuple] = []
+        synced = self.clock.synced()
+        for request in batch:
+            info, priority = request.info, request.priority
+            number = (last[info.code] or 0) + 1
+            if info.daily_max and number > info.daily_max:
+                outcomes.append(
+                    ConflictError(
+                        f"Service {info.code} has issued its daily maximum of {info.daily_max} tickets today; "
+                        "please ask the clerk, or come back on the next working day.",
+                        {"reason": "daily_max", "service": info.code, "daily_max": info.daily_max},
+                    )
+                )
+                continue
+            last[info.code] = number
+            counts = waiting_by[info.code]
+            ahead = counts[1] if priority else counts[0]
+            counts[0] += 1
+            counts[1] += 1 if priority else 0
+            ticket_id, shown = new_uuid(), display_number(info.prefix, number)
+            tickets.append([ticket_id, None, db_time(now), int(synced), info.code, day.isoformat(), number, shown,
+                            int(priority), request.channel])  # fmt: skip
+            states.append((ticket_id, "waiting", info.code, int(priority), db_time(now)))
+            outcomes.append(
+                IssuedTicket(
+                    id=ticket_id,
+                    number=number,
+                    display_number=shown,
+                    service=info.code,
+                    service_name=info.name,
+                    priority=priority,
+                    channel=request.channel,
+                    business_day=day,
+                    issued_at=self.clock.local(now),
+                    position=ahead + 1,
+                    ahead=ahead,
+                    wait_minutes=0,
+                )
+            )
+        if tickets:
+            first = reserve_seqs(w, len(tickets))
+            for offset, row in enumerate(tickets):
+                row[1] = first + offset
+            w.scalars(_insert_rows("tickets", _TICKET_COLUMNS, len(tickets)), tuple(v for r in tickets for v in r))
+            w.scalars(_insert_rows("ticket_state", _STATE_COLUMNS, len(states)), tuple(v for r in states for v in r))
+        waiting = {code: counts[0] for code, counts in waiting_by.items()}
+        return outcomes, waiting
 
     # --- estimates -------------------------------------------------------------------------------
 
@@ -273,17 +298,7 @@ class TicketIssuer:
         return max(1, math.ceil(ahead * seconds / max(counters, 1) / 60))
 
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
-        """A read outside any write transaction (WAL readers never wait for the writer)."""
-        raw = self.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            try:
-                cursor.execute(sql, params)
-                return list(cursor.fetchall())
-            finally:
-                cursor.close()
-        finally:
-            raw.close()
+        return read_rows(self.engine, sql, params)
 
     def forget_estimates(self) -> None:
         """After a completion, pause or resume the averages and open counters change."""
@@ -292,6 +307,23 @@ class TicketIssuer:
     def close(self) -> None:
         with self._lock:
             self._writer.close()
+
+
+def read_rows(engine: Any, sql: str, params: tuple = ()) -> list[tuple]:
+    """A read outside any write transaction: on SQLite (WAL) it never waits for, nor blocks, a writer.
+
+    (An ORM session would start with BEGIN IMMEDIATE, i.e. take the write lock just to read.)
+    """
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+    finally:
+        raw.close()
 
 
 Scalars = Callable[[str, tuple], list]
@@ -326,17 +358,44 @@ def sa_scalars(conn: Any) -> Scalars:
     return lambda sql, params: list(conn.exec_driver_sql(sql, params).scalars())
 
 
-_MAX_NUMBER = "SELECT COALESCE(MAX(number), 0) FROM tickets WHERE service_code = ? AND business_day = ?"
-# A new ticket has the highest sequence number, so everyone waiting in its service is ahead of it
-# (for a priority ticket: only the other priority tickets).
-_AHEAD_OF_NEW = (
-    "SELECT COUNT(*) - 1 FROM ticket_state "
-    "WHERE status = 'waiting' AND service_code = ? AND queued_at >= ? AND queued_at < ?"
+_TICKET_COLUMNS = (
+    "id", "seq", "device_time", "clock_synced", "service_code", "business_day", "number", "display_number",
+    "priority", "channel",
+)  # fmt: skip
+_STATE_COLUMNS = ("ticket_id", "status", "service_code", "priority", "queued_at")
+_WAITING_BY_PRIORITY = (  # "CODE<TAB>priority<TAB>n" rows, over the covering queue index
+    "SELECT service_code || char(9) || priority || char(9) || COUNT(*) FROM ticket_state "
+    "WHERE status = 'waiting' AND queued_at >= ? AND queued_at < ? GROUP BY service_code, priority"
 )
-_AHEAD_OF_NEW_PRIORITY = (
-    "SELECT COUNT(*) - 1 FROM ticket_state "
-    "WHERE status = 'waiting' AND service_code = ? AND priority = 1 AND queued_at >= ? AND queued_at < ?"
-)
+
+
+def reserve_seqs(w: DirectWriter, count: int) -> int:
+    """Take ``count`` consecutive device sequence numbers in the caller's transaction; returns the first."""
+    found = w.scalars("UPDATE device_state SET value = CAST(value AS INTEGER) + ? WHERE key = ? RETURNING value",
+                      (count, SEQ_KEY))  # fmt: skip
+    if not found:
+        w.scalars("INSERT INTO device_state (key, value) VALUES (?, ?)", (SEQ_KEY, str(count)))
+        return 1
+    return int(found[0]) - count + 1
+
+
+@lru_cache(maxsize=8)
+def _last_numbers(services: int) -> str:
+    """One row: the day's highest number of each service (each an index lookup)."""
+    one = "(SELECT COALESCE(MAX(number), 0) FROM tickets WHERE service_code = ? AND business_day = ?)"
+    return "SELECT " + ", ".join(f"{one} AS n{i}" for i in range(services))
+
+
+def _interleave(codes: list[str], day: str) -> list[str]:
+    return [value for code in codes for value in (code, day)]
+
+
+@lru_cache(maxsize=256)
+def _insert_rows(table: str, columns: tuple[str, ...], rows: int) -> str:
+    marks = "(" + ", ".join("?" * len(columns)) + ")"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([marks] * rows)
+
+
 _WAITING_COUNTS = (  # one text column "CODE<TAB>n", as DirectWriter.scalars reads the first column
     "SELECT service_code || char(9) || COUNT(*) FROM ticket_state "
     "WHERE status = 'waiting' AND queued_at >= ? AND queued_at < ? GROUP BY service_code"

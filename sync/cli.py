@@ -163,6 +163,12 @@ def _read_doc(path: Path) -> dict[str, Any]:
     return doc
 
 
+from sync.reports.cli import rebuild_cmd, report_cmd  # noqa: E402  (the reports' commands)
+
+main.add_command(report_cmd)
+main.add_command(rebuild_cmd)
+
+
 def run_cli() -> None:  # console-script entry point
     sys.exit(main(obj={}))
 

@@ -22,7 +22,7 @@ import hmac
 import json
 import re
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -155,7 +155,7 @@ def check_envelope(data: Mapping[str, Any]) -> tuple[datetime, bool, list]:
 
 
 def _parse_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
+    if type(value) is not str:
         return None
     try:
         moment = datetime.fromisoformat(value)
@@ -166,119 +166,80 @@ def _parse_datetime(value: Any) -> datetime | None:
     return moment
 
 
-def _text(limit: int) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
-        if isinstance(value, str) and len(value) <= limit:
-            return value
-        raise ValueError(f"text of at most {limit} characters")
-
-    return check
-
-
-def _int(value: Any) -> int:
-    if type(value) is int and -INT32 <= value <= INT32:
-        return value
-    raise ValueError("a whole number")
-
-
-def _bool(value: Any) -> bool:
-    if type(value) is bool:
-        return value
-    raise ValueError("true or false")
+# Field kinds; a record type is a list of (name, kind, text limit, optional). One loop with an if-chain
+# checks a record: this runs for every record the server receives, so it avoids a call per field.
+TEXT, INT, BOOL, UUID, DATE, DATETIME, OBJECT, SEQ = range(8)
+_WANTED = {
+    TEXT: "text of at most {} characters",
+    INT: "a whole number",
+    BOOL: "true or false",
+    UUID: "a lower-case UUID",
+    DATE: "a date YYYY-MM-DD",
+    DATETIME: "an ISO 8601 time",
+    OBJECT: "an object",
+    SEQ: "a positive whole number",
+}
 
 
-def _uuid(value: Any) -> str:
-    if isinstance(value, str) and UUID_RE.match(value):
-        return value
-    raise ValueError("a lower-case UUID")
-
-
-def _date(value: Any) -> date:
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError("a date YYYY-MM-DD")
-
-
-def _datetime(value: Any) -> datetime:
-    moment = _parse_datetime(value)
-    if moment is None:
-        raise ValueError("an ISO 8601 time")
-    return moment
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return value
-    raise ValueError("an object")
-
-
-def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def optional(value: Any) -> Any:
-        return None if value is None else check(value)
-
-    return optional
-
-
-def _seq(value: Any) -> int:
-    if type(value) is int and 0 < value <= INT64:
-        return value
-    raise ValueError("a positive whole number")
+def _f(kind: int, limit: int = 0, optional: bool = False) -> tuple[int, int, bool]:
+    return kind, limit, optional
 
 
 #: Columns every record carries (besides ``type``), then the columns of each record type. They match
 #: the device tables in ``kiosk.models`` (a test keeps them in step).
-COMMON_FIELDS: dict[str, Callable[[Any], Any]] = {
-    "id": _uuid,
-    "seq": _seq,
-    "device_time": _datetime,
-    "clock_synced": _bool,
+COMMON_FIELDS: dict[str, tuple[int, int, bool]] = {
+    "id": _f(UUID),
+    "seq": _f(SEQ),
+    "device_time": _f(DATETIME),
+    "clock_synced": _f(BOOL),
 }
-RECORD_FIELDS: dict[str, dict[str, Callable[[Any], Any]]] = {
+RECORD_FIELDS: dict[str, dict[str, tuple[int, int, bool]]] = {
     "ticket": {
-        "service_code": _text(16),
-        "business_day": _date,
-        "number": _int,
-        "display_number": _text(16),
-        "priority": _bool,
-        "channel": _text(16),
+        "service_code": _f(TEXT, 16),
+        "business_day": _f(DATE),
+        "number": _f(INT),
+        "display_number": _f(TEXT, 16),
+        "priority": _f(BOOL),
+        "channel": _f(TEXT, 16),
     },
     "rating": {
-        "level": _text(32),
-        "points": _int,
-        "channel": _text(16),
-        "panel": _text(64),
-        "counted": _bool,
-        "flag": _optional(_text(64)),
-        "counter_number": _optional(_int),
-        "ticket_id": _optional(_uuid),
-        "clerk_id": _optional(_uuid),
-        "service_code": _optional(_text(16)),
+        "level": _f(TEXT, 32),
+        "points": _f(INT),
+        "channel": _f(TEXT, 16),
+        "panel": _f(TEXT, 64),
+        "counted": _f(BOOL),
+        "flag": _f(TEXT, 64, True),
+        "counter_number": _f(INT, 0, True),
+        "ticket_id": _f(UUID, 0, True),
+        "clerk_id": _f(UUID, 0, True),
+        "service_code": _f(TEXT, 16, True),
     },
     "indicator_answer": {
-        "rating_id": _uuid,
-        "indicator": _text(16),
-        "level": _text(32),
-        "points": _int,
+        "rating_id": _f(UUID),
+        "indicator": _f(TEXT, 16),
+        "level": _f(TEXT, 32),
+        "points": _f(INT),
     },
     "comment": {
-        "rating_id": _optional(_uuid),
-        "counter_number": _optional(_int),
-        "text": _text(10_000),
-        "contact": _optional(_text(64)),
+        "rating_id": _f(UUID, 0, True),
+        "counter_number": _f(INT, 0, True),
+        "text": _f(TEXT, 10_000),
+        "contact": _f(TEXT, 64, True),
     },
     "clerk_action": {
-        "action": _text(16),
-        "counter_number": _optional(_int),
-        "clerk_id": _optional(_uuid),
-        "ticket_id": _optional(_uuid),
-        "detail": _optional(_json),
+        "action": _f(TEXT, 16),
+        "counter_number": _f(INT, 0, True),
+        "clerk_id": _f(UUID, 0, True),
+        "ticket_id": _f(UUID, 0, True),
+        "detail": _f(OBJECT, 0, True),
     },
 }
-_CHECKS = {kind: {**COMMON_FIELDS, **fields} for kind, fields in RECORD_FIELDS.items()}
-_ALLOWED_KEYS = {kind: {"type", *checks} for kind, checks in _CHECKS.items()}
+_SPECS = {
+    kind: [(name, *spec) for name, spec in {**COMMON_FIELDS, **fields}.items()]
+    for kind, fields in RECORD_FIELDS.items()
+}
+_ALLOWED_KEYS = {kind: frozenset(["type", *(name for name, *_ in spec)]) for kind, spec in _SPECS.items()}
+_uuid_match = UUID_RE.match
 
 
 def record_key(record: Any) -> tuple[str, str]:
@@ -295,18 +256,41 @@ def record_key(record: Any) -> tuple[str, str]:
 
 def parse_record(record: dict) -> dict[str, Any]:
     """The record's column values, typed; raises ValueError naming the first bad field."""
-    checks = _CHECKS.get(record["type"])
-    if checks is None:
-        raise ValueError(f"unknown record type {record['type']!r}; use {', '.join(RECORD_FIELDS)}")
-    extra = record.keys() - _ALLOWED_KEYS[record["type"]]
-    if extra:
-        raise ValueError(f"unknown field(s) {', '.join(sorted(extra))} for a {record['type']}")
-    values = {}
-    for name, check in checks.items():
-        try:
-            values[name] = check(record.get(name))
-        except ValueError as exc:
-            raise ValueError(f"field {name} must be {exc}") from None
+    kind = record["type"]
+    spec = _SPECS.get(kind)
+    if spec is None:
+        raise ValueError(f"unknown record type {kind!r}; use {', '.join(RECORD_FIELDS)}")
+    if not _ALLOWED_KEYS[kind].issuperset(record):
+        extra = sorted(set(record) - _ALLOWED_KEYS[kind])
+        raise ValueError(f"unknown field(s) {', '.join(extra)} for a {kind}")
+    values: dict[str, Any] = {}
+    for name, code, limit, optional in spec:
+        value = record.get(name)
+        if value is None:
+            ok = optional
+        elif code == TEXT:
+            ok = type(value) is str and len(value) <= limit
+        elif code == UUID:
+            ok = type(value) is str and _uuid_match(value) is not None
+        elif code == INT:
+            ok = type(value) is int and -INT32 <= value <= INT32
+        elif code == BOOL:
+            ok = type(value) is bool
+        elif code == DATETIME:
+            value = _parse_datetime(value)
+            ok = value is not None
+        elif code == SEQ:
+            ok = type(value) is int and 0 < value <= INT64
+        elif code == DATE:
+            try:
+                value, ok = date.fromisoformat(value), True
+            except (TypeError, ValueError):
+                ok = False
+        else:
+            ok = type(value) is dict
+        if not ok:
+            raise ValueError(f"field {name} must be {_WANTED[code].format(limit)}")
+        values[name] = value
     return values
 
 
@@ -319,7 +303,7 @@ def content_hash(record: Any) -> str:
 def to_wire(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
     """A device row (column → value) as a batch record."""
     record: dict[str, Any] = {"type": kind}
-    for name in _CHECKS[kind]:
+    for name, *_ in _SPECS[kind]:
         value = values[name]
         record[name] = value.isoformat() if isinstance(value, datetime | date) else value
     return record

@@ -198,7 +198,7 @@ else
   chown "0:$gid" "$R$CONF.new"
   chmod 0640 "$R$CONF.new" # it will hold device_secret: readable by the kiosk user, nobody else
   mv "$R$CONF.new" "$R$CONF"
-  say "created $CONF: set commune_name, commune_code, printer and central_url there"
+  say "created $CONF: your settings go there (see the next steps below)"
 fi
 
 # --- data --------------------------------------------------------------------------------------------------
@@ -261,9 +261,8 @@ else
     udevadm trigger --subsystem-match=usb --action=change
   fi
   systemctl enable "${ENABLE[@]}"
-  started=("${ENABLE[@]}")
-  say "starting ${started[*]}"
-  systemctl restart "${started[@]}"
+  say "starting ${ENABLE[*]}"
+  systemctl restart "${ENABLE[@]}"
 fi
 
 say "done. Next steps (docs/deploy.md):"

@@ -110,3 +110,18 @@ def test_an_idle_stream_sends_ping_events(client):
     next(stream)
     assert next(stream) == b"event: ping\ndata: {}\n\n"
     response.close()
+
+
+def test_live_screens_cannot_take_every_web_server_thread(client):
+    from web.queue_api import MAX_STREAMS
+
+    streams = [client.get("/api/events", buffered=False) for _ in range(MAX_STREAMS)]
+    assert all(s.status_code == 200 for s in streams)
+    refused = client.get("/api/events", buffered=False)
+    assert refused.status_code == 503 and "close one" in refused.get_json()["error"]
+    streams.pop().close()
+    again = client.get("/api/events", buffered=False)
+    assert again.status_code == 200
+    for s in [*streams, again]:
+        s.close()
+    assert client.post("/api/tickets", json={"service": "HT"}).status_code == 201

@@ -77,7 +77,6 @@ def server(tmp_path):
     srv.stop()
 
 
-@pytest.mark.slow
 def test_eight_clients_issue_1000_tickets_without_duplicate_or_gap(server):
     with ThreadPoolExecutor(CLIENTS) as pool:
         results = list(pool.map(lambda i: issue_many(server.base, 1000 // CLIENTS, i), range(CLIENTS)))
@@ -102,7 +101,6 @@ def test_eight_clients_issue_1000_tickets_without_duplicate_or_gap(server):
     }
 
 
-@pytest.mark.slow
 def test_numbering_survives_restarts_and_sigkill_without_reuse_or_gap(server):
     db = server.data_dir / "kiosk.db"
     first = issue_many(server.base, 5, seed=1)
@@ -131,13 +129,16 @@ def test_numbering_survives_restarts_and_sigkill_without_reuse_or_gap(server):
 
 def read_sse(response, found: list, stop: threading.Event) -> None:
     event = None
-    for line in response.iter_lines(decode_unicode=True):
-        if stop.is_set():
-            return
-        if line.startswith("event: "):
-            event = line[7:]
-        elif line.startswith("data: ") and event:
-            found.append((event, json.loads(line[6:]), time.monotonic()))
+    try:
+        for line in response.iter_lines(decode_unicode=True):
+            if stop.is_set():
+                return
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event:
+                found.append((event, json.loads(line[6:]), time.monotonic()))
+    except (requests.RequestException, AttributeError, ValueError):
+        return  # the test closed the stream
 
 
 def test_an_sse_client_over_http_receives_ticket_called(server):

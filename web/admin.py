@@ -104,7 +104,8 @@ def message_for(exc: KioskError) -> str:
     if reason == "central":
         return gettext("The central server manages services, counters and clerks of this kiosk: change them there.")
     if detail.get("msgid"):
-        return gettext(detail["msgid"], **detail.get("params", {}))
+        msgid = detail["msgid"]  # a msgid of kiosk/catalog_edit.py, extracted there (babel.cfg)
+        return gettext(msgid, **detail.get("params", {}))
     return gettext(exc.message)
 
 

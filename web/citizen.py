@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from kiosk.scale import indicators_for
+from web.scale_text import localise
 
 bp = Blueprint("citizen", __name__)
 
@@ -32,10 +33,11 @@ def rate():
     """The rating screen, whatever `home_screen` puts at `/`."""
     kiosk = current_app.extensions["kiosk"]
     levels = list(kiosk.ratings.levels().values())
+    worded_levels, indicators = localise(levels, indicators_for(levels), kiosk.settings["language"])
     return render_template(
         "citizen.html",
-        levels=levels,
-        indicators=indicators_for(levels),
+        levels=worded_levels,
+        indicators=indicators,
         counter=_counter(),
         commune=kiosk.settings["commune_name"],
         thanks_seconds=kiosk.settings["thanks_seconds"],

@@ -46,7 +46,7 @@ def current_clerk() -> CurrentClerk | None:
         clerk = CurrentClerk(str(data["id"]), str(data["name"]), str(data["code"]), int(data["counter"]))
     except (KeyError, TypeError, ValueError):
         return None
-    if current_app.extensions["kiosk"].queue.clerks.active(clerk.id) is None:
+    if not current_app.extensions["kiosk"].queue.clerks.active(clerk.id):
         session.pop(SESSION_KEY, None)
         return None
     return clerk

@@ -57,3 +57,13 @@ def init_app(app: Flask) -> None:
     from flask_babel import get_locale
 
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or settings["language"])
+    app.jinja_env.globals["default_locale"] = settings["language"]
+    app.jinja_env.globals["lang_url"] = lang_url
+
+
+def lang_url(code: str) -> str:
+    """This page in language ``code``, keeping its other query arguments (e.g. ``?counter=2``)."""
+    from urllib.parse import urlencode
+
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] + [("lang", code)]
+    return request.path + "?" + urlencode(args)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from kiosk.errors import KioskError
 from web.clerk_auth import current_clerk, require_clerk
 from web.jsonapi import BadBody, read_json
 
@@ -15,6 +17,36 @@ TICKET_FIELDS = {"service", "priority", "channel"}
 #: Seconds between SSE comments on an idle stream: a board notices a dead line within two of them,
 #: and waitress frees the thread of a client that went away at the next one.
 HEARTBEAT = 10.0
+#: Each open stream holds one of the web server's threads (16 by default): past this many, new screens
+#: get 503 and retry, so live screens can never starve the citizens' and clerks' requests.
+MAX_STREAMS = 8
+
+
+class TooManyStreams(KioskError):
+    status = 503
+    code = "busy"
+
+
+class StreamGate:
+    """Counts the open event streams of one app."""
+
+    def __init__(self, limit: int = MAX_STREAMS) -> None:
+        self.limit = limit
+        self.open = 0
+        self._lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self._lock:
+            if self.open >= self.limit:
+                raise TooManyStreams(
+                    f"{self.open} screens already follow live events; close one (each holds a web server thread).",
+                    {"limit": self.limit},
+                )
+            self.open += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self.open -= 1
 
 
 def kiosk():
@@ -133,8 +165,12 @@ def events():
         heartbeat = min(max(float(request.args.get("heartbeat", HEARTBEAT)), 0.2), 60.0)
     except ValueError:
         heartbeat = HEARTBEAT
-    return Response(
+    gate = current_app.extensions.setdefault("queue_streams", StreamGate())
+    gate.enter()
+    response = Response(
         _with_pings(kiosk().events.stream(heartbeat=heartbeat)),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+    response.call_on_close(gate.leave)  # the WSGI server closes the response when the client goes away
+    return response

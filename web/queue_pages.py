@@ -8,10 +8,6 @@ from kiosk.errors import ConfigError
 
 bp = Blueprint("queue_pages", __name__)
 
-#: Seconds the issued number stays on screen: longer when the citizen must remember it (no paper).
-TICKET_SECONDS = 12
-TICKET_SECONDS_NO_PAPER = 25
-
 
 @bp.record_once
 def _check_settings(state) -> None:
@@ -32,8 +28,9 @@ def ticket_screen():
         "ticket.html",
         services=services,
         commune=k.settings["commune_name"],
-        ticket_seconds=TICKET_SECONDS,
-        ticket_seconds_no_paper=TICKET_SECONDS_NO_PAPER,
+        ticket_seconds=k.settings["ticket_seconds"],
+        # longer when the citizen must remember the number because no paper came out
+        ticket_seconds_no_paper=2 * k.settings["ticket_seconds"],
     )
 
 

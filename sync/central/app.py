@@ -101,3 +101,6 @@ def register_blueprints(app: Flask) -> None:
 
     install_error_handlers(app)
     app.register_blueprint(api.bp)
+    from sync.central.pages import init_pages  # /reports, /comments, /fleet, /login (the REPORTS engineer)
+
+    init_pages(app)

@@ -17,10 +17,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from kiosk.errors import ConflictError, ForbiddenError, KioskError, ValidationError
 from sync import protocol
 from sync.central.models import RECORD_MODELS, DeviceStatus, Quarantine, SyncLog
+from sync.reports.rollups import apply_batch
+
+try:  # COPY goes through the psycopg connection itself, so its error is not wrapped by SQLAlchemy
+    from psycopg.errors import UniqueViolation
+
+    _UNIQUE_VIOLATIONS: tuple[type[Exception], ...] = (IntegrityError, UniqueViolation)
+except ImportError:  # SQLite-only installation
+    _UNIQUE_VIOLATIONS = (IntegrityError,)
 
 #: Ids per lookup statement (well under SQLite's and PostgreSQL's bound-parameter limits).
 CHUNK = 2000
@@ -164,29 +173,27 @@ def store(
     correction = row.unsynced_offset
     result = BatchResult(str(uuid.uuid4()), now, offset)
     quarantine: list[dict[str, Any]] = []
+    inserted: dict[str, list[dict[str, Any]]] = {}
+    server_columns = {
+        "commune_code": commune_code,
+        "device_id": device_id,
+        "received_at": now,
+        "sync_id": result.sync_id,
+    }
     for kind, items in prepared.valid.items():
         table = RECORD_MODELS[kind].__table__
-        existing = _existing_ids(conn, table, commune_code, device_id, [i for i, _, _ in items])
-        new_rows = []
-        for record_id, values, _raw in items:
-            if record_id in existing:
-                continue
-            synced = values["clock_synced"]
-            shift = None if synced or correction is None else correction
-            values.update(
-                commune_code=commune_code,
-                device_id=device_id,
-                corrected_time=values["device_time"]
-                if shift is None
-                else values["device_time"] + timedelta(seconds=shift),
-                clock_offset=shift,
-                received_at=now,
-                sync_id=result.sync_id,
+        for _record_id, values, _raw in items:
+            shift = None if values["clock_synced"] or correction is None else correction
+            values.update(server_columns)
+            values["clock_offset"] = shift
+            values["corrected_time"] = (
+                values["device_time"] if shift is None else values["device_time"] + timedelta(seconds=shift)
             )
-            new_rows.append(values)
-            result.accepted.append(record_id)
+        existing = _insert_new(conn, table, commune_code, device_id, items)
+        new_rows = [values for record_id, values, _raw in items if record_id not in existing]
+        result.accepted.extend(values["id"] for values in new_rows)
         if new_rows:
-            _insert(conn, table, new_rows)
+            inserted[kind] = new_rows
         if existing:
             stored = _stored_rows(conn, table, commune_code, device_id, list(existing))
             for record_id, values, raw in items:
@@ -207,6 +214,8 @@ def store(
         quarantine.append(_quarantine_row(commune_code, device_id, kind, record_id, reason, raw, now, result))
     if quarantine:
         insert_ignore(conn, Quarantine.__table__, quarantine)
+    if inserted:  # the reports' rollups and ticket facts, in this same transaction (docs/reports.md)
+        apply_batch(conn, commune_code, device_id, inserted)
     conn.execute(
         insert(SyncLog.__table__).values(
             commune_code=commune_code,
@@ -249,6 +258,26 @@ def _quarantine_row(commune_code, device_id, kind, record_id, reason, raw, now, 
 def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def _insert_new(conn: Connection, table: Table, commune_code: str, device_id: str, items: list) -> set[str]:
+    """Insert the records not stored yet; returns the ids that were already stored.
+
+    First delivery is the common case, so all rows are inserted at once under a savepoint; only if that
+    meets a stored id (a resend) are the stored ids looked up and the rest inserted. Batches of one device
+    are serialised by the counter row lock, and other devices' rows have other keys, so nothing can slip
+    in between the lookup and the insert.
+    """
+    try:
+        with conn.begin_nested():
+            _insert(conn, table, [values for _id, values, _raw in items])
+        return set()
+    except _UNIQUE_VIOLATIONS:
+        existing = _existing_ids(conn, table, commune_code, device_id, [record_id for record_id, _v, _r in items])
+    fresh = [values for record_id, values, _raw in items if record_id not in existing]
+    if fresh:
+        _insert(conn, table, fresh)
+    return existing
 
 
 def _existing_ids(conn: Connection, table: Table, commune_code: str, device_id: str, ids: list[str]) -> set[str]:

@@ -79,89 +79,90 @@ def ticket_fact(ticket: Mapping[str, Any], actions: Iterable[Mapping[str, Any]])
 
 
 def rebuild_statement(dialect: str, communes: list[str] | None = None) -> Select:
-    """SELECT producing the ``ticket_facts`` rows of every ticket (of ``communes``), for INSERT … SELECT."""
-    a = ClerkAction.__table__.c
-    key = (a.commune_code, a.device_id, a.ticket_id)
+    """SELECT producing the ``ticket_facts`` rows of every ticket (of ``communes``), for INSERT … SELECT.
+
+    Plain GROUP BY and equi-joins (no window functions), which PostgreSQL plans well at millions of rows:
+    per ticket, the sequence numbers of its first call, last call, last ending and last transfer; then the
+    last call before that ending; then those actions themselves, joined back by sequence number.
+    """
+    ca = ClerkAction.__table__
+    a = ca.c
+    target = a.detail["to"].as_string()
+    valid_transfer = and_(a.action == "transfer", target.is_not(None), target != "")
     where = [a.ticket_id.is_not(None), a.action.in_(QUEUE_ACTIONS)]
     if communes is not None:
         where.append(a.commune_code.in_(communes))
-    target = ClerkAction.__table__.c.detail["to"].as_string()
-    acts = (
+    key = (a.commune_code, a.device_id, a.ticket_id)
+    agg = (
         select(
             *key,
-            a.action,
-            a.seq,
-            a.corrected_time,
-            a.counter_number,
-            a.clerk_id,
-            case((a.action == "transfer", target)).label("target"),
+            func.min(case((a.action == "call", a.seq))).label("first_call"),
+            func.max(case((a.action == "call", a.seq))).label("last_call"),
+            func.max(case((a.action.in_(ENDINGS), a.seq))).label("ending"),
+            func.max(case((valid_transfer, a.seq))).label("transfer"),
         )
         .where(*where)
-        .subquery("acts")
+        .group_by(*key)
+        .subquery("agg")
     )
-    k = (acts.c.commune_code, acts.c.device_id, acts.c.ticket_id)
-
-    def ranked(condition, name: str, descending: bool = True):
-        order = acts.c.seq.desc() if descending else acts.c.seq
-        inner = select(acts, func.row_number().over(partition_by=k, order_by=order).label("rn")).where(condition)
-        inner = inner.subquery(name + "_all")
-        return select(inner).where(inner.c.rn == 1).subquery(name)
-
-    first_call = ranked(acts.c.action == "call", "first_call", descending=False)
-    last_call = ranked(acts.c.action == "call", "last_call")
-    ending = ranked(acts.c.action.in_(ENDINGS), "ending")
-    transfer = ranked(and_(acts.c.action == "transfer", acts.c.target.is_not(None), acts.c.target != ""), "transfer")
-    calls = select(acts).where(acts.c.action == "call").subquery("calls")
     before = (
-        select(
-            calls.c.commune_code,
-            calls.c.device_id,
-            calls.c.ticket_id,
-            calls.c.corrected_time,
-            func.row_number()
-            .over(
-                partition_by=(calls.c.commune_code, calls.c.device_id, calls.c.ticket_id), order_by=calls.c.seq.desc()
+        select(agg.c.commune_code, agg.c.device_id, agg.c.ticket_id, func.max(a.seq).label("seq"))
+        .select_from(
+            agg.join(
+                ca,
+                and_(
+                    a.commune_code == agg.c.commune_code,
+                    a.device_id == agg.c.device_id,
+                    a.ticket_id == agg.c.ticket_id,
+                    a.action == "call",
+                    a.seq < agg.c.ending,
+                ),
             )
-            .label("rn"),
         )
-        .join(
-            ending,
+        .group_by(agg.c.commune_code, agg.c.device_id, agg.c.ticket_id)
+        .subquery("before")
+    )
+    t = Ticket.__table__.c
+    joined = Ticket.__table__.outerjoin(
+        agg, and_(agg.c.commune_code == t.commune_code, agg.c.device_id == t.device_id, agg.c.ticket_id == t.id)
+    ).outerjoin(
+        before,
+        and_(before.c.commune_code == t.commune_code, before.c.device_id == t.device_id, before.c.ticket_id == t.id),
+    )
+    actions = {}
+    for name, seq in (
+        ("first_call", agg.c.first_call),
+        ("last_call", agg.c.last_call),
+        ("ending", agg.c.ending),
+        ("transfer", agg.c.transfer),
+        ("call_before", before.c.seq),
+    ):
+        alias = ca.alias(name)
+        joined = joined.outerjoin(
+            alias,
             and_(
-                ending.c.commune_code == calls.c.commune_code,
-                ending.c.device_id == calls.c.device_id,
-                ending.c.ticket_id == calls.c.ticket_id,
-                calls.c.seq < ending.c.seq,
+                alias.c.commune_code == t.commune_code,
+                alias.c.device_id == t.device_id,
+                alias.c.ticket_id == t.id,
+                alias.c.seq == seq,
             ),
         )
-        .subquery("before_all")
-    )
-    call_before = select(before).where(before.c.rn == 1).subquery("call_before")
-
-    t = Ticket.__table__.c
-    joined = Ticket.__table__
-    for sub in (first_call, last_call, ending, transfer, call_before):
-        joined = joined.outerjoin(
-            sub,
-            and_(sub.c.commune_code == t.commune_code, sub.c.device_id == t.device_id, sub.c.ticket_id == t.id),
-        )
-    wait = case(
-        (
-            first_call.c.seq.is_not(None),
-            _at_least_zero(sql_seconds(first_call.c.corrected_time, t.corrected_time, dialect)),
-        ),
-    )
+        actions[name] = alias.c
+    first_call, last_call, ending = actions["first_call"], actions["last_call"], actions["ending"]
+    call_before, transfer = actions["call_before"], actions["transfer"]
+    called = agg.c.first_call.is_not(None)
+    ended = agg.c.ending.is_not(None)
+    wait = case((called, _at_least_zero(sql_seconds(first_call.corrected_time, t.corrected_time, dialect))))
     service_time = case(
         (
-            and_(ending.c.action == "complete", call_before.c.corrected_time.is_not(None)),
-            _at_least_zero(sql_seconds(ending.c.corrected_time, call_before.c.corrected_time, dialect)),
+            and_(ending.action == "complete", before.c.seq.is_not(None)),
+            _at_least_zero(sql_seconds(ending.corrected_time, call_before.corrected_time, dialect)),
         )
     )
-    by_counter = case((ending.c.seq.is_not(None), ending.c.counter_number), else_=last_call.c.counter_number)
-    by_clerk = case((ending.c.seq.is_not(None), ending.c.clerk_id), else_=last_call.c.clerk_id)
     outcome = case(
-        (ending.c.action == "complete", "served"),
-        (ending.c.action == "no_show", "no_show"),
-        (first_call.c.seq.is_not(None), "called"),
+        (ending.action == "complete", "served"),
+        (ending.action == "no_show", "no_show"),
+        (called, "called"),
         else_="waiting",
     )
     query = select(
@@ -169,14 +170,14 @@ def rebuild_statement(dialect: str, communes: list[str] | None = None) -> Select
         t.device_id,
         t.id,
         t.corrected_time,
-        func.substr(func.coalesce(transfer.c.target, t.service_code), 1, 16),
-        func.coalesce(by_counter, NO_COUNTER),
-        func.coalesce(by_clerk, literal(NO_CLERK, UUID)),
+        func.substr(func.coalesce(transfer.detail["to"].as_string(), t.service_code), 1, 16),
+        func.coalesce(case((ended, ending.counter_number), else_=last_call.counter_number), NO_COUNTER),
+        func.coalesce(case((ended, ending.clerk_id), else_=last_call.clerk_id), literal(NO_CLERK, UUID)),
         outcome,
-        first_call.c.corrected_time,
-        ending.c.corrected_time,
+        first_call.corrected_time,
+        ending.corrected_time,
         wait,
-        case((first_call.c.seq.is_not(None), (wait + 59) / 60)),
+        case((called, (wait + 59) // 60)),
         service_time,
     ).select_from(joined)
     if communes is not None:

@@ -113,13 +113,30 @@
     post("/api/ratings/" + state.ratingId + "/details", body).then(function (res) {
       if (res.status === 201) { state.criteria = {}; state.ratingId = null; show("step-thanks"); }
       else if (quiet) { home(); }
-      else { document.getElementById("detail-error").textContent = res.data.error || T.sendFailed; }
+      else {
+        var field = res.data && res.data.detail && res.data.detail.field;
+        document.getElementById("detail-error").textContent = field === "contact" ? T.badContact : T.sendFailed;
+      }
     }).catch(function () { if (quiet) home(); else document.getElementById("detail-error").textContent = T.sendFailed; });
   }
   document.getElementById("send-detail").addEventListener("click", function () { sendDetail(false); });
   document.querySelectorAll("#step-comment textarea, #step-comment input").forEach(function (el) {
     el.addEventListener("input", function () { show("step-comment"); });
   });
+
+  // A press on the physical button panel of this counter thanks the citizen here too, so the panel alone is
+  // enough; the rating can then be detailed on the screen. A citizen in the middle of the form is not interrupted.
+  if (window.KioskLive) {
+    window.KioskLive({ event: function (kind, data) {
+      if (kind !== "rating_recorded" || data.channel !== "button") return;
+      if ((data.counter === undefined ? null : data.counter) !== counter) return;
+      var step = app.dataset.step || "step-home";
+      if (step !== "step-home" && step !== "step-thanks") return;
+      state = { ratingId: data.id, criteria: {}, busy: false };
+      document.getElementById("thanks-note").textContent = "";
+      show("step-thanks");
+    } });
+  }
 
   document.addEventListener("contextmenu", function (e) { e.preventDefault(); });
   refreshContext();

@@ -95,7 +95,8 @@
   function renderCounts(waiting) {
     var list = $("c-counts");
     list.textContent = "";
-    Object.keys(waiting).forEach(function (code) {
+    var order = (view && view.services || []).map(function (x) { return x.code; });
+    Object.keys(waiting).sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); }).forEach(function (code) {
       var li = document.createElement("li");
       li.innerHTML = "<span></span> <strong></strong>";
       li.firstChild.textContent = serviceName(code);

@@ -30,7 +30,7 @@
     });
     renderRecent(s.recent);
     renderWaiting(s.waiting);
-    if ($("d-call").textContent === T.reconnecting) {
+    if (!$("d-call").textContent || $("d-call").textContent === T.reconnecting) {
       var last = s.recent[0];
       $("d-call").textContent = last ? fill(T.call, { number: last.display_number, counter: last.counter }) : "";
     }
@@ -51,7 +51,9 @@
   function renderWaiting(waiting) {
     var list = $("d-waiting");
     list.textContent = "";
-    Object.keys(waiting).forEach(function (code) {
+    var order = snap.services.map(function (x) { return x.code; });
+    Object.keys(waiting).forEach(function (code) { if (order.indexOf(code) < 0) order.push(code); });
+    order.filter(function (code) { return code in waiting; }).forEach(function (code) {
       var li = document.createElement("li");
       li.innerHTML = "<span></span><strong></strong>";
       li.firstChild.textContent = names[code] || code;

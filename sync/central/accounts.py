@@ -1,0 +1,173 @@
+"""Who may see what on the central server's pages: sign-in, roles and commune scope.
+
+Roles (``sync.central.registry.ROLES``):
+
+* ``admin`` — everything, every commune;
+* ``district_viewer`` — reports, comments (without contact details) and kiosks of its district's communes;
+* ``commune_viewer`` — the same for its own commune only;
+* ``handler`` — the comments inbox of its commune, with contact details (NĐ 61/2018 Điều 27: only the
+  role that answers a comment sees who left it), and the thank-you letter.
+
+Every view calls :func:`require` and every query is limited to :attr:`Viewer.communes`; a commune
+outside the scope is refused with 403 before anything is read. Passwords are hashed (werkzeug scrypt),
+the session cookie is HttpOnly, SameSite=Lax and (by default) Secure, and every form carries the
+session's CSRF token (``web.csrf``).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from kiosk.errors import AuthError, ForbiddenError, KioskError
+from sync.central.models import Commune, User
+from sync.central.page_base import page_blueprint, wants_page
+from web import csrf
+
+bp = page_blueprint("central_accounts", __name__)
+
+SESSION_USER = "central_user"
+SESSION_HOURS = 8
+#: Sign-in attempts allowed per username and address within WINDOW seconds.
+MAX_FAILURES, WINDOW = 5, 900
+
+CAPABILITIES = {
+    "admin": {"reports", "fleet", "comments", "contact", "answer"},
+    "district_viewer": {"reports", "fleet", "comments"},
+    "commune_viewer": {"reports", "fleet", "comments"},
+    "handler": {"comments", "contact", "answer"},
+}
+
+
+class TooManyAttempts(KioskError, PermissionError):
+    status = 429
+    code = "too_many_attempts"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    id: str
+    username: str
+    role: str
+    communes: tuple[str, ...] | None  # None = every commune
+
+    def can(self, capability: str) -> bool:
+        return capability in CAPABILITIES.get(self.role, set())
+
+    def check_commune(self, code: str) -> None:
+        """ForbiddenError unless the commune is in this user's scope."""
+        if self.communes is not None and code not in self.communes:
+            raise ForbiddenError(
+                _("Commune %(code)s is outside what your account may see.", code=code), {"commune": code}
+            )
+
+
+def configure(app) -> None:
+    """Session cookie settings for the pages (the sync API does not use cookies)."""
+    settings = app.extensions["central"].settings
+    app.config["SESSION_COOKIE_SECURE"] = bool(settings["central_secure_cookies"])
+    app.config["SESSION_COOKIE_NAME"] = "kiosk_central"
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=SESSION_HOURS)
+    app.extensions["central_login_failures"] = defaultdict(deque)
+
+
+def _scope(conn_session, user: User) -> tuple[str, ...] | None:
+    if user.role == "admin":
+        return None
+    if user.role == "district_viewer":
+        codes = conn_session.scalars(select(Commune.code).where(Commune.district_code == user.district_code))
+        return tuple(sorted(codes))
+    return (user.commune_code,) if user.commune_code else ()
+
+
+def current_user() -> Viewer | None:
+    if "viewer" in g:
+        return g.viewer
+    viewer = None
+    uid = session.get(SESSION_USER)
+    if uid:
+        with current_app.extensions["central"].sessions() as s:
+            user = s.get(User, uid)
+            if user is not None and user.active and user.role in CAPABILITIES:
+                viewer = Viewer(user.id, user.username, user.role, _scope(s, user))
+    g.viewer = viewer
+    return viewer
+
+
+def require(capability: str) -> Callable:
+    """The view needs a signed-in user with ``capability``; the Viewer is passed as ``viewer``."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any):
+            viewer = current_user()
+            if viewer is None:
+                if wants_page():
+                    return redirect(url_for("central_accounts.login", next=request.full_path.rstrip("?")))
+                raise AuthError(_("Sign in first."))
+            if not viewer.can(capability):
+                raise ForbiddenError(_("Your account (%(role)s) may not open this page.", role=viewer.role))
+            return view(*args, viewer=viewer, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return url_for("central_reports.dashboard")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("central_reports.dashboard")
+    return target
+
+
+def _throttle(key: str) -> deque:
+    failures = current_app.extensions["central_login_failures"][key]
+    now = time.monotonic()
+    while failures and now - failures[0] > WINDOW:
+        failures.popleft()
+    if len(failures) >= MAX_FAILURES:
+        raise TooManyAttempts(_("Too many failed sign-ins; wait 15 minutes and try again."))
+    return failures
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    insecure = current_app.config.get("SESSION_COOKIE_SECURE") and not request.is_secure
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip().lower()[:64]
+        password = request.form.get("password") or ""
+        failures = _throttle(f"{username}|{request.remote_addr}")
+        with current_app.extensions["central"].sessions() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            ok = user is not None and user.active and check_password_hash(user.password_hash, password)
+        if ok:
+            session.clear()
+            session.permanent = True
+            session[SESSION_USER] = user.id
+            csrf.rotate()
+            return redirect(_safe_next(request.args.get("next")))
+        failures.append(time.monotonic())
+        error = _("Wrong username or password.")
+    return render_template("central/login.html", error=error, insecure=insecure), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    csrf.rotate()
+    return redirect(url_for("central_accounts.login"))

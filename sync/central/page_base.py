@@ -1,0 +1,31 @@
+"""What every blueprint of the central server's pages shares: CSRF checks and plain-words error pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from kiosk.errors import KioskError
+from web import csrf
+from web.jsonapi import error_response
+
+#: Paths that answer data (JSON, files): they get 401/403 as JSON, never a redirect or an HTML page.
+DATA_SUFFIXES = (".json", ".csv", ".xlsx", ".docx")
+
+
+def wants_page() -> bool:
+    """HTML pages redirect to sign-in and show errors as a page; data, exports and form posts answer JSON."""
+    return not (request.path.endswith(DATA_SUFFIXES) or request.method != "GET")
+
+
+def error_page(exc: KioskError):
+    if wants_page():
+        return render_template("central/error.html", error=exc), exc.status
+    return error_response(exc.status, exc.message, exc.detail)
+
+
+def page_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint of the pages: CSRF-checked on every unsafe method, errors shown in plain words."""
+    bp = Blueprint(name, import_name)
+    csrf.protect(bp)
+    bp.register_error_handler(KioskError, error_page)
+    return bp

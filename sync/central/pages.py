@@ -1,0 +1,58 @@
+"""The central server's pages (reports, comments inbox, kiosk fleet): wiring into ``create_central_app``.
+
+Vietnamese first through Flask-Babel (the same catalogues as the device, compiled into the data
+directory), the CSRF token on every form, plain-words error pages, and headers that keep the pages in
+their own frame and off other origins' scripts. The sync API (``/api/v1/...``) is left as it is.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, request, session, url_for
+from flask_babel import Babel, get_locale
+
+from sync.central import accounts
+from web.i18n import LANGUAGES, compile_catalogues
+
+CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+        return lang
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    return current_app.extensions["central"].settings["language"]
+
+
+def _headers(response):
+    if not request.path.startswith("/api/"):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint and not request.endpoint.startswith("static"):
+            response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_pages(app: Flask) -> None:
+    """Babel, sessions, and the blueprints of /reports, /comments, /fleet and /login."""
+    from sync.central import views_comments, views_fleet, views_reports
+
+    settings = app.extensions["central"].settings
+    target = compile_catalogues(settings.data_path / "i18n")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
+    app.config["BABEL_DEFAULT_LOCALE"] = settings["language"]
+    app.config["BABEL_DEFAULT_TIMEZONE"] = "Asia/Ho_Chi_Minh"
+    Babel(app, locale_selector=_select_locale)
+    app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or settings["language"])
+    app.jinja_env.globals["current_user"] = accounts.current_user
+    accounts.configure(app)
+    for blueprint in (accounts.bp, views_reports.bp, views_comments.bp, views_fleet.bp):
+        app.register_blueprint(blueprint)
+    app.after_request(_headers)
+    app.add_url_rule("/", "central_home", lambda: redirect(url_for("central_reports.dashboard")))

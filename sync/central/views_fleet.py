@@ -1,0 +1,82 @@
+"""`/fleet`: every kiosk in scope with what its last sync told the server; silent kiosks first, in red.
+
+The sync request carries the kiosk's state (``status``: unsynced records, printer, software version) and
+the server measures its clock offset at each sync (``device_status``). A kiosk that has not synced for
+:data:`SILENT_AFTER` — a night's sync plus margin — or never did, "stands out".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app, jsonify, render_template
+from sqlalchemy import and_, select
+
+from sync.central.accounts import Viewer, require
+from sync.central.models import Commune, Device, DeviceStatus
+from sync.central.page_base import page_blueprint
+from sync.reports.localtime import local
+
+bp = page_blueprint("central_fleet", __name__)
+
+SILENT_AFTER = timedelta(hours=26)
+#: A clock this far off (seconds) is worth a technician's look even when the kiosk syncs.
+CLOCK_WARN = 120.0
+
+
+def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
+    d, st = Device.__table__.c, DeviceStatus.__table__.c
+    joined = Device.__table__.outerjoin(
+        DeviceStatus.__table__, and_(st.commune_code == d.commune_code, st.device_id == d.id)
+    ).join(Commune.__table__, Commune.code == d.commune_code)
+    query = select(d.id, d.name, d.commune_code, d.enabled, Commune.name.label("commune_name"), st).select_from(joined)
+    if viewer.communes is not None:
+        query = query.where(d.commune_code.in_(viewer.communes))
+    rows = []
+    with current_app.extensions["central"].engine.connect() as conn:
+        for r in conn.execute(query):
+            silent = r.last_sync_at is None or now - r.last_sync_at > SILENT_AFTER
+            rows.append(
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "commune": r.commune_code,
+                    "commune_name": r.commune_name,
+                    "enabled": r.enabled,
+                    "last_sync": r.last_sync_at.isoformat() if r.last_sync_at else None,
+                    "last_sync_local": f"{local(r.last_sync_at):%d/%m/%Y %H:%M}" if r.last_sync_at else None,
+                    "hours_since_sync": round((now - r.last_sync_at).total_seconds() / 3600, 1)
+                    if r.last_sync_at
+                    else None,
+                    "unsynced": r.unsynced,
+                    "printer": r.printer,
+                    "clock_offset": round(r.clock_offset, 1) if r.clock_offset is not None else None,
+                    "clock_synced": r.clock_synced,
+                    "clock_warning": r.clock_offset is not None and abs(r.clock_offset) > CLOCK_WARN,
+                    "version": r.software_version,
+                    "silent": silent and r.enabled,
+                }
+            )
+    rows.sort(key=lambda x: (not x["silent"], x["commune"], x["name"]))
+    return rows
+
+
+@bp.get("/fleet")
+@require("fleet")
+def page(viewer: Viewer):
+    now = current_app.extensions["central"].clock.now()
+    devices = fleet(viewer, now)
+    return render_template(
+        "central/fleet.html",
+        devices=devices,
+        silent=sum(1 for x in devices if x["silent"]),
+        viewer=viewer,
+        silent_hours=int(SILENT_AFTER.total_seconds() // 3600),
+    )
+
+
+@bp.get("/fleet.json")
+@require("fleet")
+def data(viewer: Viewer):
+    return jsonify({"devices": fleet(viewer, current_app.extensions["central"].clock.now())})

@@ -1,0 +1,158 @@
+"""`/reports`: the dashboard, its JSON (`/reports/data.json`) and exports (`/reports/export.csv|xlsx|docx`).
+
+All three read the same query arguments — ``period`` (month, quarter, half, year, custom) with ``year``,
+``month``, ``quarter``, ``half`` or ``from``/``to``; and the filters ``commune``, ``service``, ``counter``,
+``clerk`` — and all three refuse a commune or clerk outside the signed-in user's scope (403) before
+reading anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from flask import Response, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import Connection, select
+
+from kiosk.errors import ForbiddenError, NotFoundError, ValidationError
+from sync import exports
+from sync.central.accounts import Viewer, require
+from sync.central.models import Clerk, Commune, Counter, Service
+from sync.central.page_base import page_blueprint
+from sync.reports import charts, figures, periods
+from sync.reports.localtime import local_day
+from sync.reports.query import Scope
+
+bp = page_blueprint("central_reports", __name__)
+
+CODE_RE = re.compile(r"^[A-Z0-9]{1,16}$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def parse_scope(conn: Connection, viewer: Viewer, args: Mapping[str, str]) -> Scope:
+    """The filters asked for, checked against the user's scope (403 outside it, 400 when malformed)."""
+    communes = viewer.communes
+    commune = (args.get("commune") or "").strip().upper() or None
+    if commune is not None:
+        if not CODE_RE.match(commune):
+            raise ValidationError(_("Commune code %(code)s is not valid.", code=commune), {"field": "commune"})
+        viewer.check_commune(commune)
+        communes = (commune,)
+    service = (args.get("service") or "").strip().upper() or None
+    if service is not None and not CODE_RE.match(service):
+        raise ValidationError(_("Field code %(code)s is not valid.", code=service), {"field": "service"})
+    counter = None
+    if args.get("counter"):
+        try:
+            counter = int(args["counter"])
+        except ValueError:
+            raise ValidationError(_("The counter must be a number."), {"field": "counter"}) from None
+        if not 1 <= counter <= 9999:
+            raise ValidationError(_("The counter must be a number."), {"field": "counter"})
+    clerk = (args.get("clerk") or "").strip().lower() or None
+    if clerk is not None:
+        if not UUID_RE.match(clerk):
+            raise ValidationError(_("Unknown clerk."), {"field": "clerk"})
+        home = conn.scalar(select(Clerk.commune_code).where(Clerk.id == clerk))
+        if home is None:
+            raise NotFoundError(_("Unknown clerk."), {"field": "clerk"})
+        if communes is not None and home not in communes:
+            raise ForbiddenError(_("This clerk is outside what your account may see."), {"field": "clerk"})
+    return Scope(communes, service, counter, clerk)
+
+
+def _today():
+    return local_day(current_app.extensions["central"].clock.now())
+
+
+def build_report(viewer: Viewer, args: Mapping[str, str]) -> tuple[dict[str, Any], Scope, Any]:
+    period = periods.parse(args, _today())
+    with current_app.extensions["central"].engine.connect() as conn:
+        scope = parse_scope(conn, viewer, args)
+        report = figures.build(conn, period, scope)
+    return report, scope, period
+
+
+def filter_options(viewer: Viewer) -> dict[str, Any]:
+    def scoped(query, column):
+        return query if viewer.communes is None else query.where(column.in_(viewer.communes))
+
+    with current_app.extensions["central"].engine.connect() as conn:
+        communes = conn.execute(scoped(select(Commune.code, Commune.name), Commune.code).order_by(Commune.code)).all()
+        services = conn.execute(
+            scoped(select(Service.code, Service.name), Service.commune_code).order_by(Service.position)
+        ).all()
+        counters = conn.execute(scoped(select(Counter.number).distinct(), Counter.commune_code)).scalars().all()
+        clerks = conn.execute(
+            scoped(select(Clerk.id, Clerk.name, Clerk.commune_code), Clerk.commune_code).order_by(Clerk.name)
+        ).all()
+    unique_services = {}
+    for code, name in services:
+        unique_services.setdefault(code, name)
+    return {
+        "communes": communes,
+        "services": sorted(unique_services.items()),
+        "counters": sorted(counters),
+        "clerks": clerks,
+    }
+
+
+def _label(report: dict[str, Any], viewer: Viewer) -> str:
+    return exports.scope_label(report["communes"], viewer.communes is None and report["scope"]["communes"] is None)
+
+
+def trend_slots(period: periods.Period, report: dict[str, Any]) -> list[str]:
+    """Every day (or month) of the period, as the trend's buckets are named."""
+    if report["trend"]["unit"] == "day":
+        return [(period.start + timedelta(days=i)).isoformat() for i in range(period.days)]
+    return [m.isoformat() for m in period.months()]
+
+
+@bp.get("/reports")
+@require("reports")
+def dashboard(viewer: Viewer):
+    report, scope, period = build_report(viewer, request.args)
+    svg = {
+        "levels": charts.levels_bar(report["levels"], _("Distribution of levels")),
+        "trend": charts.trend_line(report["trend"]["points"], trend_slots(period, report), _("Ratings over time")),
+        "heat": charts.heat_map(report["heat"], _("Ratings by weekday and hour")),
+        "heat_tickets": charts.heat_map(report["heat"], _("Tickets by weekday and hour"), "tickets"),
+    }
+    query = request.query_string.decode()
+    return render_template(
+        "central/reports.html",
+        report=report,
+        svg=svg,
+        args=request.args,
+        options=filter_options(viewer),
+        query=query,
+        scope_label=_label(report, viewer),
+        viewer=viewer,
+        kinds=periods.KINDS,
+        today=_today(),
+    )
+
+
+@bp.get("/reports/data.json")
+@require("reports")
+def data(viewer: Viewer):
+    report, _scope, _period = build_report(viewer, request.args)
+    return jsonify(report)
+
+
+@bp.get("/reports/export.<fmt>")
+@require("reports")
+def export(fmt: str, viewer: Viewer):
+    if fmt not in exports.FORMATS:
+        raise NotFoundError(_("Export as csv, xlsx or docx."))
+    report, _scope, period = build_report(viewer, request.args)
+    body = exports.render(report, fmt, _label(report, viewer))
+    name = f"bao-cao-hai-long_{period.start:%Y%m%d}-{period.end:%Y%m%d}.{fmt}"
+    return Response(
+        body,
+        mimetype=exports.MIME[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

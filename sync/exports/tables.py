@@ -1,0 +1,195 @@
+"""A report as titled tables (Vietnamese headers), shared by the CSV, XLSX and DOCX exports.
+
+:func:`guard` neutralises text that a spreadsheet would run as a formula: a cell beginning with
+``= + - @`` (or a tab or carriage return, which some spreadsheets skip before reading ``=``) gets a
+leading apostrophe. Names of clerks and communes, and the citizens' comments, are text typed by people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sync.reports.tt01 import INDICATORS
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+
+def guard(value: Any) -> Any:
+    """Text that could start a spreadsheet formula, made inert; anything else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def vn(value: Any, decimals: int = 1) -> str:
+    """A number the Vietnamese way: 10.000 and 87,5 ("—" when there is no value)."""
+    if value is None:
+        return "—"
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", ".")
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list[Any]]
+
+
+def _tt01_cells(result: dict | None) -> list[Any]:
+    scores = (result or {}).get("scores", {})
+    cells: list[Any] = [scores.get(key) for key in INDICATORS]
+    if result is None:
+        return [*cells, None, None, None]
+    return [*cells, result["total"], result["converted"], result["band_label"]]
+
+
+def report_tables(report: dict[str, Any]) -> list[Table]:
+    s, q = report["summary"], report["queue"]
+    prev = report.get("previous_year")
+    summary = [
+        ["Kỳ báo cáo", report["period"]["label"]],
+        ["Từ ngày", report["period"]["from"]],
+        ["Đến ngày", report["period"]["to"]],
+        ["Số lượt đánh giá", s["ratings"]],
+        ["Số lượt hài lòng trở lên", s["satisfied_plus"]],
+        ["Tỷ lệ hài lòng trở lên (%)", s["satisfied_plus_pct"]],
+        ["Chỉ số hài lòng (0–100)", s["index"]],
+        ["Lượt bấm bị lọc (không tính)", s["flagged"]],
+    ]
+    if prev:
+        summary += [
+            ["Cùng kỳ năm trước: số lượt đánh giá", prev["summary"]["ratings"]],
+            ["Cùng kỳ năm trước: tỷ lệ hài lòng trở lên (%)", prev["summary"]["satisfied_plus_pct"]],
+            ["Thay đổi tỷ lệ hài lòng trở lên (điểm %)", prev["change"]["satisfied_plus_pct"]],
+        ]
+    summary += [
+        ["Số thứ tự đã cấp", q["issued"]],
+        ["Số lượt đã phục vụ", q["served"]],
+        ["Số lượt vắng mặt khi được gọi", q["no_show"]],
+        ["Thời gian chờ trung bình (phút)", q["mean_wait_min"]],
+        ["90% công dân được gọi trong vòng (phút)", q["p90_wait_min"]],
+        ["Thời gian phục vụ trung bình (phút)", q["mean_service_min"]],
+    ]
+    tt01_headers = ["CS1 thời gian", "CS3 số lần liên hệ", "CS4 số cơ quan", "CS7 thái độ", "Tổng điểm"]
+    queue_by_service = {row["code"]: row for row in q["services"]}
+    queue_by_clerk = {row["id"]: row for row in q["clerks"]}
+    tables = [
+        Table("summary", "Tổng hợp", ["Chỉ tiêu", "Giá trị"], summary),
+        Table(
+            "levels",
+            "Mức độ hài lòng",
+            ["Mức", "Số lượt", "Tỷ lệ (%)"],
+            [[lv["label"], lv["n"], lv["pct"]] for lv in report["levels"]],
+        ),
+        Table(
+            "services",
+            "Theo lĩnh vực",
+            ["Mã", "Lĩnh vực", "Số lượt đánh giá", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Bị lọc"]
+            + ["Số thứ tự", "Đã phục vụ", "Vắng mặt", "Chờ trung bình (phút)", "Phục vụ trung bình (phút)"],
+            [
+                [
+                    row["code"] or "—",
+                    row["name"] or "(không gắn lĩnh vực)",
+                    row["ratings"],
+                    row["satisfied_plus_pct"],
+                    row["index"],
+                    row["flagged"],
+                    *_queue_cells(queue_by_service.get(row["code"])),
+                ]
+                for row in report["services"]
+            ],
+        ),
+        Table(
+            "clerks",
+            "Theo công chức",
+            ["Hạng", "Công chức", "Xã", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Chỉ số xếp hạng"]
+            + tt01_headers
+            + ["Quy đổi (/10)", "Xếp loại (TT 01)", "Đã phục vụ", "Phục vụ trung bình (phút)"],
+            [
+                [
+                    row.get("rank"),
+                    row["name"],
+                    row["commune"],
+                    row["ratings"],
+                    row["satisfied_plus_pct"],
+                    row["index"],
+                    row.get("bayes"),
+                    *_tt01_cells(row["tt01"]),
+                    (queue_by_clerk.get(row["id"]) or {}).get("served"),
+                    (queue_by_clerk.get(row["id"]) or {}).get("mean_service_min"),
+                ]
+                for row in report["clerks"]
+            ],
+        ),
+        Table(
+            "communes",
+            "Theo xã",
+            ["Mã", "Xã", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Bị lọc"]
+            + tt01_headers
+            + ["Quy đổi (/18)", "Xếp loại (TT 01)", "Số thứ tự", "Chờ trung bình (phút)"],
+            [
+                [
+                    row["code"],
+                    row["name"],
+                    row["ratings"],
+                    row["satisfied_plus_pct"],
+                    row["index"],
+                    row["flagged"],
+                    *_tt01_cells(row["tt01"]),
+                    (row["queue"] or {}).get("issued"),
+                    (row["queue"] or {}).get("mean_wait_min"),
+                ]
+                for row in report["communes"]
+            ],
+        ),
+        Table(
+            "indicators",
+            "Chỉ số TT 01",
+            ["Chỉ số", "Số phiếu", "Điểm", "Tỷ lệ 2 điểm (%)", "Tỷ lệ 1 điểm (%)", "Tỷ lệ 0 điểm (%)"],
+            [
+                [
+                    f"{row['number'] or ''} {row['key']}".strip(),
+                    row["answers"],
+                    row["score"],
+                    row["distribution"]["2"],
+                    row["distribution"]["1"],
+                    row["distribution"]["0"],
+                ]
+                for row in report["indicators"]
+            ],
+        ),
+        Table(
+            "trend",
+            "Diễn biến theo " + ("ngày" if report["trend"]["unit"] == "day" else "tháng"),
+            ["Ngày" if report["trend"]["unit"] == "day" else "Tháng", "Số lượt", "Tỷ lệ hài lòng trở lên (%)"]
+            + ["Chỉ số (0–100)", "Bị lọc"],
+            [
+                [p["bucket"], p["ratings"], p["satisfied_plus_pct"], p["index"], p["flagged"]]
+                for p in report["trend"]["points"]
+            ],
+        ),
+        Table(
+            "heat",
+            "Theo thứ và giờ",
+            ["Thứ", "Giờ", "Số lượt đánh giá", "Tỷ lệ hài lòng trở lên (%)", "Số thứ tự đã cấp"],
+            [
+                [WEEKDAYS_VI[row["weekday"] - 1], c["hour"], c["ratings"], c["satisfied_plus_pct"], c["tickets"]]
+                for row in report["heat"]["rows"]
+                for c in row["cells"]
+                if c["ratings"] or c["tickets"]
+            ],
+        ),
+    ]
+    return tables
+
+
+def _queue_cells(row: dict | None) -> list[Any]:
+    if not row:
+        return [None] * 5
+    return [row["issued"], row["served"], row["no_show"], row["mean_wait_min"], row["mean_service_min"]]

@@ -1,0 +1,84 @@
+"""`kiosk-central report` and `kiosk-central rebuild-rollups` (attached to the group in ``sync/cli.py``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from kiosk import settings as settings_mod
+
+
+def _central(ctx: click.Context):
+    from sync.central.app import build_central
+
+    return build_central(settings_mod.load((ctx.obj or {}).get("config")))
+
+
+def _date(_ctx, param, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD.", param=param) from None
+
+
+@click.command("report")
+@click.option("--from", "start", required=True, callback=_date, help="First day (YYYY-MM-DD, local time).")
+@click.option("--to", "end", required=True, callback=_date, help="Last day, included (YYYY-MM-DD).")
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx", "docx"]))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--commune", "commune", help="Only this commune (default: every commune).")
+@click.pass_context
+def report_cmd(ctx: click.Context, start: date, end: date, fmt: str, out: str, commune: str | None) -> None:
+    """Write the satisfaction and queue report of a period (CSV, XLSX, or a DOCX in Vietnamese)."""
+    from sqlalchemy import select
+
+    from kiosk.errors import NotFoundError
+    from sync import exports
+    from sync.central.models import Commune
+    from sync.reports import figures, periods
+    from sync.reports.query import Scope
+
+    period = periods.from_range(start, end)
+    central = _central(ctx)
+    try:
+        with central.engine.connect() as conn:
+            if commune is not None:
+                commune = commune.strip().upper()
+                if conn.scalar(select(Commune.code).where(Commune.code == commune)) is None:
+                    raise NotFoundError(
+                        f"Commune {commune} does not exist at this server (see `kiosk-central add-commune`)."
+                    )
+            scope = Scope(communes=(commune,) if commune else None)
+            report = figures.build(conn, period, scope)
+    finally:
+        central.close()
+    body = exports.render(report, fmt, exports.scope_label(report["communes"], commune is None))
+    target = Path(out)
+    tmp = target.with_name(target.name + ".part")
+    tmp.write_bytes(body)
+    tmp.replace(target)
+    s = report["summary"]
+    click.echo(
+        f"{period.label()}: {s['ratings']} ratings, {s['satisfied_plus_pct'] if s['ratings'] else '—'}% satisfied or "
+        f"above, {s['flagged']} flagged (not counted); {report['queue']['issued']} tickets. Written to {target}."
+    )
+
+
+@click.command("rebuild-rollups")
+@click.option("--commune", "communes", multiple=True, help="Only these communes (default: all).")
+@click.pass_context
+def rebuild_cmd(ctx: click.Context, communes: tuple[str, ...]) -> None:
+    """Recompute the reports' rollups and ticket facts from the stored records (safe to run any time)."""
+    from sync.reports.rollups import rebuild
+
+    central = _central(ctx)
+    try:
+        with central.engine.begin() as conn:
+            rebuild(conn, list(communes) or None)
+    finally:
+        central.close()
+    click.echo(f"Rollups rebuilt for {', '.join(communes) if communes else 'every commune'}.")

@@ -1,0 +1,318 @@
+"""One report as a plain dict: the figures a commune quotes, for a period and a scope.
+
+The same dict feeds the page, its JSON, the CSV/XLSX/DOCX exports and `kiosk-central report`, so every
+way of reading a report shows the same numbers. Shares and the index are rounded to one decimal (half
+up); TT 01 scores follow :mod:`sync.reports.tt01`. Flagged presses (the abuse filter) are reported
+apart and never enter a share, an index or a score.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from kiosk.scale import DEFAULT_LEVELS
+from sync.central.models import Clerk, Commune, ScaleLevel, Service
+from sync.central.report_models import NO_CLERK, NO_SERVICE
+from sync.reports import ranking, tt01
+from sync.reports.periods import Period
+from sync.reports.query import QUEUE_SUMS, Query, Scope
+from sync.reports.rollups import SATISFIED_PLUS
+
+#: Periods up to this many days get a daily trend; longer ones a monthly trend.
+DAILY_TREND_DAYS = 92
+
+
+def pct(part: float, whole: float) -> float | None:
+    return tt01.round1(100.0 * part / whole) if whole else None
+
+
+def minutes(seconds: float, n: int) -> float | None:
+    return tt01.round1(seconds / n / 60.0) if n else None
+
+
+@dataclass
+class Names:
+    communes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    services: dict[str, str] = field(default_factory=dict)
+    clerks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    levels: list[tuple[str, str]] = field(default_factory=list)
+    max_points: int = 2
+
+
+def load_names(conn: Connection, communes: tuple[str, ...] | None) -> Names:
+    """Names of the communes, fields, clerks and rating levels in scope (for labels only)."""
+    names = Names()
+
+    def scoped(query, column):
+        return query if communes is None else query.where(column.in_(communes))
+
+    for c in conn.execute(scoped(select(Commune), Commune.code).order_by(Commune.code)):
+        names.communes[c.code] = {"name": c.name, "district": c.district_code}
+    for s in conn.execute(scoped(select(Service), Service.commune_code).order_by(Service.position, Service.code)):
+        names.services.setdefault(s.code, s.name)
+    for k in conn.execute(scoped(select(Clerk), Clerk.commune_code)):
+        names.clerks[k.id] = {"name": k.name, "code": k.code, "commune": k.commune_code}
+    seen: dict[str, tuple[int, str]] = {}
+    for lv in conn.execute(scoped(select(ScaleLevel), ScaleLevel.commune_code).order_by(ScaleLevel.position)):
+        seen.setdefault(lv.key, (lv.position, lv.label))
+        names.max_points = max(names.max_points, lv.points)
+    if not seen:
+        seen = {key: (i, label) for i, (key, (label, _)) in enumerate(DEFAULT_LEVELS.items())}
+    names.levels = [(key, label) for key, (_, label) in sorted(seen.items(), key=lambda kv: kv[1][0])]
+    return names
+
+
+def _totals(n: int, sat: int, points: int, flagged: int, max_points: int) -> dict[str, Any]:
+    value = ranking.index(points, n, max_points)
+    return {
+        "ratings": n,
+        "satisfied_plus": sat,
+        "satisfied_plus_pct": pct(sat, n),
+        "index": tt01.round1(value) if value is not None else None,
+        "flagged": flagged,
+        "points": points,
+    }
+
+
+class _Acc:
+    """n, satisfied or above, points, flagged — per some key."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+
+    def add(self, key: Any, level: str, counted: bool, n: int, points: int) -> None:
+        row = self.rows[key]
+        if counted:
+            row[0] += n
+            row[1] += n if level in SATISFIED_PLUS else 0
+            row[2] += points
+        else:
+            row[3] += n
+
+
+def build(
+    conn: Connection, period: Period, scope: Scope, *, use_rollups: bool = True, compare: bool = True
+) -> dict[str, Any]:
+    """Every figure of the report of ``period`` over ``scope``."""
+    names = load_names(conn, scope.communes)
+    q = Query(conn, period, scope, use_rollups)
+    ratings = q.ratings()
+    overall, communes, services, clerks, levels = _Acc(), _Acc(), _Acc(), _Acc(), defaultdict(int)
+    for (commune, service, _counter, clerk, level, counted), (n, points) in ratings.items():
+        for acc, key in ((overall, None), (communes, commune), (services, service), (clerks, clerk)):
+            acc.add(key, level, counted, n, points)
+        if counted:
+            levels[level] += n
+    n, sat, points, flagged = overall.rows[None]
+    mp = names.max_points
+    report: dict[str, Any] = {
+        "period": period.as_json(),
+        "scope": {
+            "communes": list(scope.communes) if scope.communes is not None else None,
+            "service": scope.service,
+            "counter": scope.counter,
+            "clerk": scope.clerk,
+        },
+        "summary": _totals(n, sat, points, flagged, mp),
+    }
+    known = [key for key, _ in names.levels]
+    labels = dict(names.levels)
+    report["levels"] = [
+        {"key": key, "label": labels.get(key, key), "n": levels.get(key, 0), "pct": pct(levels.get(key, 0), n)}
+        for key in known + sorted(set(levels) - set(known))
+    ]
+    indicators = q.indicators()
+    report["indicators"] = _indicators(indicators)
+    clerk_scores = _scores_by(indicators, 1)
+    commune_scores = _scores_by(indicators, 0)
+    queue = q.queue()
+    queue_by_commune = _queue_by(queue, 0)
+    report["communes"] = [
+        {
+            "code": code,
+            "name": names.communes.get(code, {}).get("name", code),
+            "district": names.communes.get(code, {}).get("district"),
+            **_totals(*communes.rows[code], mp),
+            "tt01": tt01.agency_result(commune_scores.get(code, {})),
+            "queue": queue_by_commune.get(code),
+        }
+        for code in sorted(set(communes.rows) | set(commune_scores) | set(queue_by_commune))
+    ]
+    report["services"] = [
+        {"code": code, "name": names.services.get(code, code) if code else "", **_totals(*services.rows[code], mp)}
+        for code in sorted(services.rows, key=lambda c: (c == NO_SERVICE, c))
+    ]
+    people = []
+    for clerk_id in set(clerks.rows) | set(clerk_scores):
+        if clerk_id == NO_CLERK:
+            continue
+        info = names.clerks.get(clerk_id, {})
+        people.append(
+            {
+                "id": clerk_id,
+                "name": info.get("name", clerk_id[:8]),
+                "commune": info.get("commune"),
+                "n": clerks.rows[clerk_id][0],
+                "points": clerks.rows[clerk_id][2],
+                **_totals(*clerks.rows[clerk_id], mp),
+                "tt01": tt01.clerk_result(clerk_scores.get(clerk_id, {})),
+            }
+        )
+    ranked = ranking.rank(people, ranking.index(points, n, mp), mp)
+    for clerk in ranked:
+        clerk["bayes"] = tt01.round1(clerk["bayes"])
+    report["clerks"] = ranked + sorted((c for c in people if not c["n"]), key=lambda c: c["name"])
+    unit = "day" if period.days <= DAILY_TREND_DAYS else "month"
+    trend = q.trend(unit)
+    report["trend"] = {
+        "unit": unit,
+        "points": [
+            {"bucket": bucket.isoformat(), **_totals(r[0], r[1], r[2], r[3], mp)}
+            for bucket, r in sorted(trend.items())
+            if r[0] or r[3]  # a day with tickets but no press is not a point of the ratings trend
+        ],
+    }
+    report["heat"] = _heat(q.heat())
+    report["queue"] = _queue(queue, q.waits(), names)
+    if compare:
+        before = period.previous_year()
+        report["previous_year"] = {
+            "period": before.as_json(),
+            **_previous(conn, before, scope, use_rollups, mp),
+        }
+        report["previous_year"]["change"] = _change(report["summary"], report["previous_year"]["summary"])
+    return report
+
+
+def _previous(conn: Connection, period: Period, scope: Scope, use_rollups: bool, mp: int) -> dict[str, Any]:
+    acc = _Acc()
+    for (_c, _s, _k, _l, level, counted), (n, points) in Query(conn, period, scope, use_rollups).ratings().items():
+        acc.add(None, level, counted, n, points)
+    return {"summary": _totals(*acc.rows[None], mp)}
+
+
+def _change(now: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    def diff(key: str) -> float | None:
+        if now[key] is None or before[key] is None:
+            return None
+        return tt01.round1(now[key] - before[key])
+
+    return {
+        "ratings": now["ratings"] - before["ratings"],
+        "ratings_pct": pct(now["ratings"] - before["ratings"], before["ratings"]),
+        "satisfied_plus_pct": diff("satisfied_plus_pct"),
+        "index": diff("index"),
+    }
+
+
+def _scores_by(indicators: dict[tuple, list[int]], position: int) -> dict[str, dict[str, float]]:
+    sums: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for key, (n, points, *_rest) in indicators.items():
+        row = sums[key[position]][key[2]]
+        row[0] += n
+        row[1] += points
+    return {who: tt01.indicator_scores({k: tuple(v) for k, v in per.items()}) for who, per in sums.items()}
+
+
+def _indicators(indicators: dict[tuple, list[int]]) -> list[dict[str, Any]]:
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for (_commune, _clerk, indicator), values in indicators.items():
+        sums[indicator] = [a + b for a, b in zip(sums[indicator], values, strict=True)]
+    result = []
+    for key in [*tt01.INDICATORS, *sorted(set(sums) - set(tt01.INDICATORS))]:
+        n, points, n2, n1, n0 = sums.get(key, [0, 0, 0, 0, 0])
+        result.append(
+            {
+                "key": key,
+                "number": tt01.INDICATORS.get(key),
+                "answers": n,
+                "score": tt01.round1(points / n) if n else None,
+                "distribution": {"2": pct(n2, n), "1": pct(n1, n), "0": pct(n0, n)},
+                "counts": {"2": n2, "1": n1, "0": n0},
+            }
+        )
+    return result
+
+
+def _queue_totals(v: list[int]) -> dict[str, Any]:
+    issued, served, no_show, waited, wait_s, service_n, service_s = v
+    return {
+        "issued": issued,
+        "served": served,
+        "no_show": no_show,
+        "waited": waited,
+        "mean_wait_min": minutes(wait_s, waited),
+        "served_timed": service_n,
+        "mean_service_min": minutes(service_s, service_n),
+    }
+
+
+def _queue_by(queue: dict[tuple, list[int]], position: int) -> dict[Any, dict[str, Any]]:
+    sums: dict[Any, list[int]] = defaultdict(lambda: [0] * len(QUEUE_SUMS))
+    for key, values in queue.items():
+        sums[key[position]] = [a + b for a, b in zip(sums[key[position]], values, strict=True)]
+    return {k: _queue_totals(v) for k, v in sums.items() if any(v)}
+
+
+def p90(waits: dict[int, int]) -> int | None:
+    """Nearest-rank 90th percentile of whole minutes waited: 90 % of called citizens waited at most this."""
+    total = sum(waits.values())
+    if not total:
+        return None
+    rank, seen = -(-9 * total // 10), 0
+    for minute in sorted(waits):
+        seen += waits[minute]
+        if seen >= rank:
+            return minute
+    raise AssertionError("unreachable")
+
+
+def _queue(queue: dict[tuple, list[int]], waits: dict[int, int], names: Names) -> dict[str, Any]:
+    totals = _queue_totals([sum(col) for col in zip(*queue.values(), strict=True)] if queue else [0] * 7)
+    totals["p90_wait_min"] = p90(waits)
+    by_service = _queue_by(queue, 1)
+    by_clerk = _queue_by(queue, 3)
+    totals["services"] = [
+        {"code": code, "name": names.services.get(code, code), **values} for code, values in sorted(by_service.items())
+    ]
+    totals["clerks"] = sorted(
+        (
+            {"id": cid, "name": names.clerks.get(cid, {}).get("name", cid[:8]), **values}
+            for cid, values in by_clerk.items()
+            if cid != NO_CLERK
+        ),
+        key=lambda c: c["name"],
+    )
+    return totals
+
+
+def _heat(cells: dict[tuple[int, int], list[int]]) -> dict[str, Any]:
+    hours = [h for (_, h), v in cells.items() if any(v)]
+    first, last = (min(hours), max(hours)) if hours else (7, 17)
+    first, last = min(first, 7), max(last, 17)
+    grid = []
+    for weekday in range(1, 8):
+        row = []
+        for hour in range(first, last + 1):
+            n, sat, tickets = cells.get((weekday, hour), [0, 0, 0])
+            row.append({"hour": hour, "ratings": n, "satisfied_plus_pct": pct(sat, n), "tickets": tickets})
+        grid.append({"weekday": weekday, "cells": row})
+    return {
+        "hours": [first, last],
+        "rows": grid,
+        "max_ratings": max((c[0] for c in cells.values()), default=0),
+        "max_tickets": max((c[2] for c in cells.values()), default=0),
+    }
+
+
+def today_local() -> date:
+    from datetime import UTC, datetime
+
+    from sync.reports.localtime import local_day
+
+    return local_day(datetime.now(UTC).replace(tzinfo=None))

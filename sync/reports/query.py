@@ -1,0 +1,271 @@
+"""The sums behind every figure: rollups for the whole months of a period, the records for the rest.
+
+Each method returns plain sums keyed by the dimensions the figures need; :mod:`sync.reports.figures`
+turns them into shares, scores and rankings. ``use_rollups=False`` reads only the records (a test
+checks that both ways give the same sums). Filters: the communes in scope (None = all), and optionally
+one field (service), counter and clerk.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, func, literal, select
+
+from sync.central.models import UUID, IndicatorAnswer, Rating
+from sync.central.report_models import (
+    NO_CLERK,
+    NO_COUNTER,
+    NO_SERVICE,
+    RollupDaily,
+    RollupHeat,
+    RollupIndicators,
+    RollupQueue,
+    RollupRatings,
+    RollupWait,
+    TicketFact,
+)
+from sync.reports.localtime import sql_hour, sql_local_day, sql_local_month, sql_weekday, utc_range
+from sync.reports.periods import Period
+from sync.reports.rollups import SATISFIED_PLUS, WAIT_CAP
+
+QUEUE_SUMS = ("issued", "served", "no_show", "waited", "wait_seconds", "service_n", "service_seconds")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which records a report covers (besides the period)."""
+
+    communes: tuple[str, ...] | None = None
+    service: str | None = None
+    counter: int | None = None
+    clerk: str | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        """True when a field, counter or clerk is chosen (some rollups do not have those dimensions)."""
+        return any(x is not None for x in (self.service, self.counter, self.clerk))
+
+
+def _add(target: dict, key: Any, values: Iterable[Any]) -> None:
+    row = target.get(key)
+    values = [int(v or 0) for v in values]
+    target[key] = values if row is None else [a + b for a, b in zip(row, values, strict=True)]
+
+
+class Query:
+    def __init__(self, conn: Connection, period: Period, scope: Scope, use_rollups: bool = True) -> None:
+        self.conn, self.period, self.scope = conn, period, scope
+        self.dialect, self.use_rollups = conn.dialect.name, use_rollups
+        if use_rollups:
+            self.whole, self.parts = period.split()
+        else:
+            self.whole, self.parts = None, [(period.start, period.end)]
+
+    # --- filters --------------------------------------------------------------------------------------
+
+    def _where(self, columns: Any, *, dims: bool = True) -> list:
+        s, where = self.scope, []
+        if s.communes is not None:
+            where.append(columns.commune_code.in_(s.communes))
+        if dims and s.service is not None:
+            where.append(columns.service_code == s.service)
+        if dims and s.counter is not None:
+            where.append(columns.counter_number == s.counter)
+        if dims and s.clerk is not None:
+            where.append(columns.clerk_id == s.clerk)
+        return where
+
+    def _months(self, column: Any) -> list:
+        return [column.between(*self.whole)]
+
+    def _times(self, column: Any, first: date, last: date) -> list:
+        start, end = utc_range(first, last)
+        return [column >= start, column < end]
+
+    @staticmethod
+    def _raw_dims(c: Any) -> tuple:
+        return (
+            func.coalesce(c.service_code, NO_SERVICE),
+            func.coalesce(c.counter_number, NO_COUNTER),
+            func.coalesce(c.clerk_id, literal(NO_CLERK, UUID)),
+        )
+
+    # --- ratings ----------------------------------------------------------------------------------------
+
+    def ratings(self) -> dict[tuple, list[int]]:
+        """(commune, service, counter, clerk, level, counted) → [presses, points]."""
+        out: dict[tuple, list[int]] = {}
+        if self.whole:
+            c = RollupRatings.__table__.c
+            keys = (c.commune_code, c.service_code, c.counter_number, c.clerk_id, c.level, c.counted)
+            query = select(*keys, func.sum(c.n), func.sum(c.points)).where(*self._where(c), *self._months(c.month))
+            for row in self.conn.execute(query.group_by(*keys)):
+                _add(out, (*row[:5], bool(row[5])), row[6:])
+        r = Rating.__table__.c
+        keys = (r.commune_code, *self._raw_dims(r), r.level, r.counted)
+        for first, last in self.parts:
+            query = select(*keys, func.count(), func.sum(r.points))
+            query = query.where(*self._where(r), *self._times(r.corrected_time, first, last))
+            for row in self.conn.execute(query.group_by(*keys)):
+                _add(out, (*row[:5], bool(row[5])), row[6:])
+        return out
+
+    def indicators(self) -> dict[tuple, list[int]]:
+        """(commune, clerk, indicator) → [answers, points, n2, n1, n0], counted ratings only."""
+        out: dict[tuple, list[int]] = {}
+        if self.whole:
+            c = RollupIndicators.__table__.c
+            keys = (c.commune_code, c.clerk_id, c.indicator)
+            sums = (func.sum(c.n), func.sum(c.points), func.sum(c.n2), func.sum(c.n1), func.sum(c.n0))
+            query = select(*keys, *sums).where(*self._where(c), *self._months(c.month))
+            for row in self.conn.execute(query.group_by(*keys)):
+                _add(out, tuple(row[:3]), row[3:])
+        r, a = Rating.__table__.c, IndicatorAnswer.__table__.c
+        joined = IndicatorAnswer.__table__.join(
+            Rating.__table__, and_(r.commune_code == a.commune_code, r.device_id == a.device_id, r.id == a.rating_id)
+        )
+        clerk = func.coalesce(r.clerk_id, literal(NO_CLERK, UUID))
+        keys = (r.commune_code, clerk, a.indicator)
+        sums = (
+            func.count(),
+            func.sum(a.points),
+            func.sum(case((a.points >= 2, 1), else_=0)),
+            func.sum(case((a.points == 1, 1), else_=0)),
+            func.sum(case((a.points <= 0, 1), else_=0)),
+        )
+        for first, last in self.parts:
+            query = select(*keys, *sums).select_from(joined).where(r.counted.is_(True), *self._where(r))
+            query = query.where(*self._times(r.corrected_time, first, last))
+            for row in self.conn.execute(query.group_by(*keys)):
+                _add(out, tuple(row[:3]), row[3:])
+        return out
+
+    # --- queue ------------------------------------------------------------------------------------------
+
+    def queue(self) -> dict[tuple, list[int]]:
+        """(commune, service, counter, clerk) → the QUEUE_SUMS."""
+        out: dict[tuple, list[int]] = {}
+        if self.whole:
+            c = RollupQueue.__table__.c
+            keys = (c.commune_code, c.service_code, c.counter_number, c.clerk_id)
+            query = select(*keys, *(func.sum(c[x]) for x in QUEUE_SUMS))
+            query = query.where(*self._where(c), *self._months(c.month))
+            for row in self.conn.execute(query.group_by(*keys)):
+                _add(out, tuple(row[:4]), row[4:])
+        f = TicketFact.__table__.c
+        keys = (f.commune_code, f.service_code, f.counter_number, f.clerk_id)
+
+        def count_if(condition):
+            return func.sum(case((condition, 1), else_=0))
+
+        sums = (
+            func.count(),
+            count_if(f.outcome == "served"),
+            count_if(f.outcome == "no_show"),
+            count_if(f.wait_seconds.is_not(None)),
+            func.sum(f.wait_seconds),
+            count_if(f.service_seconds.is_not(None)),
+            func.sum(f.service_seconds),
+        )
+        for first, last in self.parts:
+            query = select(*keys, *sums).where(*self._where(f), *self._times(f.issued_at, first, last))
+            for row in self.conn.execute(query.group_by(*keys)):
+                _add(out, tuple(row[:4]), row[4:])
+        return out
+
+    def waits(self) -> dict[int, int]:
+        """Called tickets by whole minutes waited (rounded up, capped at WAIT_CAP)."""
+        out: dict[int, int] = defaultdict(int)
+        f = TicketFact.__table__.c
+        bucket = case((f.wait_minutes > WAIT_CAP, WAIT_CAP), else_=f.wait_minutes)
+        parts = self.parts
+        if self.whole and not self.scope.narrowed:
+            c = RollupWait.__table__.c
+            query = select(c.minute, func.sum(c.n)).where(*self._where(c, dims=False), *self._months(c.month))
+            for minute, n in self.conn.execute(query.group_by(c.minute)):
+                out[minute] += int(n)
+        elif self.whole:
+            parts = [(self.period.start, self.period.end)]
+        for first, last in parts:
+            query = select(bucket, func.count()).where(f.wait_minutes.is_not(None), *self._where(f))
+            query = query.where(*self._times(f.issued_at, first, last))
+            for minute, n in self.conn.execute(query.group_by(bucket)):
+                out[minute] += int(n)
+        return dict(out)
+
+    # --- time patterns ------------------------------------------------------------------------------
+
+    def heat(self) -> dict[tuple[int, int], list[int]]:
+        """(ISO weekday, local hour) → [counted ratings, satisfied or above, tickets issued]."""
+        out: dict[tuple[int, int], list[int]] = {}
+        parts = self.parts
+        if self.whole and not self.scope.narrowed:
+            c = RollupHeat.__table__.c
+            query = select(c.weekday, c.hour, func.sum(c.ratings), func.sum(c.satisfied_plus), func.sum(c.tickets))
+            query = query.where(*self._where(c, dims=False), *self._months(c.month))
+            for row in self.conn.execute(query.group_by(c.weekday, c.hour)):
+                _add(out, (row[0], row[1]), row[2:])
+        elif self.whole:
+            parts = [(self.period.start, self.period.end)]
+        r, f = Rating.__table__.c, TicketFact.__table__.c
+        for first, last in parts:
+            wd, hour = sql_weekday(r.corrected_time, self.dialect), sql_hour(r.corrected_time, self.dialect)
+            sat = func.sum(case((r.level.in_(SATISFIED_PLUS), 1), else_=0))
+            query = select(wd, hour, func.count(), sat).where(r.counted.is_(True), *self._where(r))
+            for row in self.conn.execute(query.where(*self._times(r.corrected_time, first, last)).group_by(wd, hour)):
+                _add(out, (row[0], row[1]), (row[2], row[3], 0))
+            wd, hour = sql_weekday(f.issued_at, self.dialect), sql_hour(f.issued_at, self.dialect)
+            query = select(wd, hour, func.count()).where(*self._where(f), *self._times(f.issued_at, first, last))
+            for row in self.conn.execute(query.group_by(wd, hour)):
+                _add(out, (row[0], row[1]), (0, 0, row[2]))
+        return out
+
+    def trend(self, unit: str) -> dict[date, list[int]]:
+        """Day or month → [counted ratings, satisfied or above, points, flagged]."""
+        out: dict[date, list[int]] = {}
+        r = Rating.__table__.c
+        counted = r.counted.is_(True)
+        if unit == "day" and self.use_rollups and not self.scope.narrowed:
+            for row in self.conn.execute(self._daily()):
+                _add(out, row[0], row[1:])
+            return out
+        parts = self.parts
+        if unit == "month" and self.whole:
+            c = RollupRatings.__table__.c
+            cnt = c.counted.is_(True)
+            query = select(
+                c.month,
+                func.sum(case((cnt, c.n), else_=0)),
+                func.sum(case((and_(cnt, c.level.in_(SATISFIED_PLUS)), c.n), else_=0)),
+                func.sum(case((cnt, c.points), else_=0)),
+                func.sum(case((cnt, 0), else_=c.n)),
+            ).where(*self._where(c), *self._months(c.month))
+            for row in self.conn.execute(query.group_by(c.month)):
+                _add(out, row[0], row[1:])
+        elif unit == "day":
+            parts = [(self.period.start, self.period.end)]
+        bucket = (sql_local_day if unit == "day" else sql_local_month)(r.corrected_time, self.dialect)
+        for first, last in parts:
+            query = select(
+                bucket,
+                func.sum(case((counted, 1), else_=0)),
+                func.sum(case((and_(counted, r.level.in_(SATISFIED_PLUS)), 1), else_=0)),
+                func.sum(case((counted, r.points), else_=0)),
+                func.sum(case((counted, 0), else_=1)),
+            ).where(*self._where(r), *self._times(r.corrected_time, first, last))
+            for row in self.conn.execute(query.group_by(bucket)):
+                _add(out, row[0], row[1:])
+        return out
+
+    def _daily(self):
+        c = RollupDaily.__table__.c
+        sums = (func.sum(c.ratings), func.sum(c.satisfied_plus), func.sum(c.points), func.sum(c.flagged))
+        query = select(c.day, *sums).where(
+            *self._where(c, dims=False), c.day.between(self.period.start, self.period.end)
+        )
+        return query.group_by(c.day)
