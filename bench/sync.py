@@ -96,6 +96,41 @@ def envelope(device_id: str, commune: str, records: list[dict]) -> dict:
     return {"v": 1, "device": device_id, "commune": commune, "sent_at": sent, "clock_synced": True, "records": records}
 
 
+class CentralProcess:
+    """`kiosk-central serve` in its own process (as in production: not sharing the client's interpreter)."""
+
+    def __init__(self, data_dir: Path, database_url: str, threads: int = 8) -> None:
+        import os
+        import subprocess
+
+        import requests
+
+        from tests.server import free_port
+
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+        env.update(
+            KIOSK_DATA_DIR=str(data_dir), KIOSK_CENTRAL_DATABASE_URL=database_url, KIOSK_CONFIG=str(data_dir / "none")
+        )
+        command = [sys.executable, "-m", "sync.cli", "serve", "--port", str(port), "--threads", str(threads)]
+        self.log = open(data_dir / "central.log", "wb")  # closed in stop()
+        self.proc = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/api/v1/config", timeout=1).status_code == 401:
+                    return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("kiosk-central serve did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+
 def ingest_vs_copy(pg, tmp: Path) -> tuple[float, float]:
     """Records/s of the whole server path (signature, gunzip, JSON, checks, lookup, COPY, commit) vs raw COPY."""
     from sqlalchemy import create_engine
@@ -154,11 +189,13 @@ def backlog_end_to_end(pg, tmp: Path) -> tuple[float, int]:
     from sync.central.app import create_central_app
     from sync.central.registry import add_device
     from sync.client import SyncClient
-    from tests.central.helpers import LiveServer
 
-    app = create_central_app({"data_dir": str(tmp / "backlog"), "central_database_url": pg.create_database("backlog")})
+    url = pg.create_database("backlog")
+    data_dir = tmp / "backlog"
+    app = create_central_app({"data_dir": str(data_dir), "central_database_url": url})
     device = add_device(app.extensions["central"], "backlog", "26734")
-    server = LiveServer(app)
+    app.extensions["central"].close()
+    server = CentralProcess(data_dir, url)
     settings = settings_mod.load(
         overrides={
             "data_dir": str(tmp / "pi"),
@@ -172,13 +209,14 @@ def backlog_end_to_end(pg, tmp: Path) -> tuple[float, int]:
     )
     kiosk = build_kiosk(settings)
     make_backlog(kiosk, BACKLOG)
-    start = time.perf_counter()
-    report = SyncClient(kiosk).run()
-    elapsed = time.perf_counter() - start
+    try:
+        start = time.perf_counter()
+        report = SyncClient(kiosk).run()
+        elapsed = time.perf_counter() - start
+    finally:
+        server.stop()
     assert report.ok and report.accepted == BACKLOG, report.message()
     kiosk.close()
-    server.close()
-    app.extensions["central"].close()
     return elapsed, report.batches
 
 
@@ -193,9 +231,10 @@ def many_devices(pg, tmp: Path) -> tuple[float, list[float]]:
     from sync.central.app import create_central_app
     from sync.central.models import Rating
     from sync.central.registry import add_device
-    from tests.central.helpers import LiveServer
 
-    app = create_central_app({"data_dir": str(tmp / "fleet"), "central_database_url": pg.create_database("fleet")})
+    url = pg.create_database("fleet")
+    data_dir = tmp / "fleet"
+    app = create_central_app({"data_dir": str(data_dir), "central_database_url": url})
     central = app.extensions["central"]
     communes = [f"{26000 + i % 200}" for i in range(DEVICES)]
     devices = [add_device(central, f"kiosk {i}", communes[i]) for i in range(DEVICES)]
@@ -204,7 +243,7 @@ def many_devices(pg, tmp: Path) -> tuple[float, list[float]]:
         protocol.encode_batch(envelope(d[0], communes[i], wire_records(PER_DEVICE, 1, rng)))
         for i, d in enumerate(devices)
     ]
-    server = LiveServer(app)
+    server = CentralProcess(data_dir, url, threads=CLIENT_THREADS)
     local = threading.local()
     latencies: list[float] = []
 
@@ -223,10 +262,10 @@ def many_devices(pg, tmp: Path) -> tuple[float, list[float]]:
     with ThreadPoolExecutor(CLIENT_THREADS) as pool:
         list(pool.map(send, range(DEVICES)))
     elapsed = time.perf_counter() - start
+    server.stop()
     with central.sessions() as session:
         ratings = session.scalar(select(func.count()).select_from(Rating))
     assert ratings == DEVICES * PER_DEVICE * KINDS.count("rating") // len(KINDS)
-    server.close()
     central.close()
     return elapsed, latencies
 

@@ -110,8 +110,6 @@ class Clerk(Base):
     pin_hash: Mapped[str] = mapped_column(String(200))
     counter_number: Mapped[int | None] = mapped_column(ForeignKey("counters.number"), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 # --- records made on the device (append-only, synced) ---------------------------------------------

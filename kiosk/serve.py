@@ -34,7 +34,7 @@ def seed_demo(kiosk: Any) -> None:
 
 
 def run(
-    settings: Settings, host: str, port: int, threads: int = 16, demo: bool = False, config_path: str | None = None
+    settings: Settings, host: str, port: int, threads: int = 32, demo: bool = False, config_path: str | None = None
 ) -> None:
     from waitress.server import create_server
 

@@ -15,7 +15,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,10 +28,12 @@ from kiosk.errors import ConfigError, KioskError, SyncError
 from kiosk.health import LAST_SYNC_KEY, last_sync, unsynced_count
 from sync import protocol
 from sync.device_config import apply_config, current_version
-from sync.outbox import MAX_COUNTER, get_state, mark_synced, next_counter, pending, set_state
+from sync.outbox import MAX_COUNTER, get_state, mark_synced, pending, reserve_counters, set_state
 
 log = logging.getLogger(__name__)
 
+#: Request counters reserved per SQLite commit (unused ones are skipped; only increase matters).
+COUNTER_BLOCK = 32
 RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
@@ -103,6 +106,8 @@ class SyncClient:
         self.timeout = timeout
         self.progress = progress
         self.sleep = sleep
+        self._counters: Iterator[int] = iter(())
+        self._floor = 0
 
     # --- one full sync -----------------------------------------------------------------------------
 
@@ -126,33 +131,52 @@ class SyncClient:
         return report
 
     def _upload(self, report: SyncReport) -> None:
-        cursor = 0
-        while True:
-            items = pending(self.kiosk.engine, cursor, self.batch_size)
-            if not items:
-                return
-            try:
-                answer = self._request("POST", protocol.SYNC_PATH, lambda items=items: self._batch_body(items, report))
-            except _Smaller:
-                if self.batch_size == 1:
-                    raise SyncError(f"The central server refuses record {items[0][1]['id']} as too large.") from None
-                self.batch_size = max(1, self.batch_size // 2)
-                continue
-            report.batches += 1
-            report.clock_offset = answer.get("clock_offset")
-            sent = {values["id"]: (kind, values["seq"]) for kind, values in items}
-            named = [i for i in [*answer.get("accepted", []), *answer.get("already_had", [])] if i in sent]
-            mark_synced(self.kiosk.engine, [(i, *sent[i]) for i in named], to_naive_utc(self.kiosk.clock.now()))
-            report.accepted += len(set(answer.get("accepted", [])) & sent.keys())
-            report.already_had += len(set(answer.get("already_had", [])) & sent.keys())
-            rejected = [r for r in answer.get("rejected", []) if isinstance(r, dict) and r.get("id") in sent]
-            report.rejected.extend(rejected)
-            report.unanswered += len(sent) - len(set(named)) - len({r["id"] for r in rejected})
-            cursor = items[-1][1]["seq"]
-            if self.progress:
-                self.progress(report.sent, report.total)
+        """Batches in seq order; the next one is read and encoded while the server stores the current one."""
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-read") as reader:
+            cursor = 0
+            ahead = reader.submit(self._read, cursor, self.batch_size)
+            while True:
+                items, records_json = ahead.result()
+                if not items:
+                    return
+                ahead = reader.submit(self._read, items[-1][1]["seq"], self.batch_size)
+                try:
+                    answer = self._request("POST", protocol.SYNC_PATH, lambda r=records_json: self._body(r, report))
+                except _Smaller:
+                    if self.batch_size == 1:
+                        raise SyncError(
+                            f"The central server refuses record {items[0][1]['id']} as too large."
+                        ) from None
+                    self.batch_size = max(1, self.batch_size // 2)
+                    ahead.result()  # read too far ahead with the old size: read again from here
+                    ahead = reader.submit(self._read, cursor, self.batch_size)
+                    continue
+                self._settle(items, answer, report)
+                cursor = items[-1][1]["seq"]
+                if self.progress:
+                    self.progress(report.sent, report.total)
 
-    def _batch_body(self, items: list[tuple[str, dict]], report: SyncReport) -> bytes:
+    def _read(self, cursor: int, limit: int) -> tuple[list[tuple[str, dict]], str]:
+        items = pending(self.kiosk.engine, cursor, limit)
+        wire = [protocol.to_wire(kind, values) for kind, values in items]
+        return items, protocol.encode_records(wire)
+
+    def _settle(self, items: list[tuple[str, dict]], answer: dict, report: SyncReport) -> None:
+        """Mark what the server named as stored; count what it refused or left out."""
+        report.batches += 1
+        report.clock_offset = answer.get("clock_offset")
+        sent = {values["id"]: (kind, values["seq"]) for kind, values in items}
+        accepted = set(answer.get("accepted") or []) & sent.keys()
+        had = set(answer.get("already_had") or []) & sent.keys()
+        mark_synced(self.kiosk.engine, [(i, *sent[i]) for i in accepted | had], to_naive_utc(self.kiosk.clock.now()))
+        rejected = [r for r in answer.get("rejected") or [] if isinstance(r, dict) and r.get("id") in sent]
+        report.accepted += len(accepted)
+        report.already_had += len(had)
+        report.rejected.extend(rejected)
+        report.unanswered += len(sent.keys() - accepted - had - {r["id"] for r in rejected})
+
+    def _body(self, records_json: str, report: SyncReport) -> bytes:
+        """The batch as sent: a fresh device time and status around the records read earlier."""
         clock = self.kiosk.clock
         printer = self.kiosk.hardware.get("printer")
         envelope = {
@@ -166,17 +190,16 @@ class SyncClient:
                 "printer": printer.status() if printer is not None and hasattr(printer, "status") else None,
                 "version": __version__,
             },
-            "records": [protocol.to_wire(kind, values) for kind, values in items],
         }
-        return protocol.encode_batch(envelope)
+        return protocol.encode_batch(envelope, records_json)
 
     # --- one signed request, with retries ----------------------------------------------------------
 
     def _request(self, method: str, path: str, make_body: Callable[[], bytes]) -> dict:
         """The verified JSON answer; SyncError when the server refuses or cannot be reached."""
-        failures, stale, floor = 0, 0, 0
+        failures, stale = 0, 0
         while True:
-            counter = next_counter(self.kiosk.engine, floor)
+            counter = self._counter()
             body = make_body()
             headers = protocol.request_headers(self.secret, method, path, self.device_id, counter, body)
             if body:
@@ -197,7 +220,8 @@ class SyncClient:
             if response is not None and response.status_code == 409:
                 last = _json(response).get("detail", {}) or {}
                 if isinstance(last, dict) and isinstance(last.get("last_counter"), int) and stale < 50:
-                    floor, stale = min(max(floor, last["last_counter"]), MAX_COUNTER), stale + 1
+                    self._counters = iter(())  # the block is used up elsewhere: reserve one above the server's
+                    self._floor, stale = min(last["last_counter"], MAX_COUNTER), stale + 1
                     self.sleep(random.uniform(0, 0.05))
                     continue
             if response is not None and response.status_code == 413:
@@ -214,6 +238,14 @@ class SyncClient:
             delay = min(self.max_backoff, self.backoff * 2 ** (failures - 1)) * random.uniform(0.5, 1.0)
             log.warning("sync %s %s failed (%s); retrying in %.1f s", method, path, problem, delay)
             self.sleep(delay)
+
+    def _counter(self) -> int:
+        """The next request counter, from a block reserved (and committed) before any of it is used."""
+        counter = next(self._counters, None)
+        if counter is None:
+            self._counters = iter(reserve_counters(self.kiosk.engine, COUNTER_BLOCK, self._floor))
+            counter = next(self._counters)
+        return counter
 
     def _check(self, response: requests.Response, counter: int) -> str | None:
         """None when the answer is a 200 signed by the server for this counter."""

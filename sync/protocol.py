@@ -95,9 +95,18 @@ def iso(moment: datetime | date) -> str:
     return moment.isoformat()
 
 
-def encode_batch(envelope: Mapping[str, Any]) -> bytes:
-    """The gzip-compressed JSON body of a batch."""
-    text = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+def encode_records(records: list[dict[str, Any]]) -> str:
+    """The JSON text of a batch's records (kept apart so a client can prepare it ahead of sending)."""
+    return json.dumps(records, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+def encode_batch(envelope: Mapping[str, Any], records_json: str | None = None) -> bytes:
+    """The gzip-compressed JSON body of a batch; ``records_json`` (from :func:`encode_records`) is spliced in."""
+    if records_json is not None:
+        head = json.dumps({**envelope, "records": []}, ensure_ascii=False, separators=(",", ":"))
+        text = head[: -len("[]}")] + records_json + "}"
+    else:
+        text = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"), default=_json_default)
     return gzip.compress(text.encode(), compresslevel=5, mtime=0)
 
 
@@ -303,7 +312,10 @@ def content_hash(record: Any) -> str:
 def to_wire(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
     """A device row (column → value) as a batch record."""
     record: dict[str, Any] = {"type": kind}
-    for name, *_ in _SPECS[kind]:
+    for name, temporal in _WIRE[kind]:
         value = values[name]
-        record[name] = value.isoformat() if isinstance(value, datetime | date) else value
+        record[name] = value.isoformat() if temporal and value is not None else value
     return record
+
+
+_WIRE = {kind: [(name, code in (DATE, DATETIME)) for name, code, *_ in spec] for kind, spec in _SPECS.items()}

@@ -19,7 +19,7 @@ TICKET_FIELDS = {"service", "priority", "channel"}
 HEARTBEAT = 10.0
 #: Each open stream holds one of the web server's threads (16 by default): past this many, new screens
 #: get 503 and retry, so live screens can never starve the citizens' and clerks' requests.
-MAX_STREAMS = 8
+MAX_STREAMS = 20  # each open stream holds one of the web server's threads (32 by default)
 
 
 class TooManyStreams(KioskError):

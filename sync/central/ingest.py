@@ -10,6 +10,7 @@ equal → "already had" (a harmless resend), different → rejected and kept in 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ try:  # COPY goes through the psycopg connection itself, so its error is not wra
     _UNIQUE_VIOLATIONS: tuple[type[Exception], ...] = (IntegrityError, UniqueViolation)
 except ImportError:  # SQLite-only installation
     _UNIQUE_VIOLATIONS = (IntegrityError,)
+
+log = logging.getLogger(__name__)
 
 #: Ids per lookup statement (well under SQLite's and PostgreSQL's bound-parameter limits).
 CHUNK = 2000
@@ -180,8 +183,7 @@ def store(
         "received_at": now,
         "sync_id": result.sync_id,
     }
-    for kind, items in prepared.valid.items():
-        table = RECORD_MODELS[kind].__table__
+    for items in prepared.valid.values():
         for _record_id, values, _raw in items:
             shift = None if values["clock_synced"] or correction is None else correction
             values.update(server_columns)
@@ -189,7 +191,10 @@ def store(
             values["corrected_time"] = (
                 values["device_time"] if shift is None else values["device_time"] + timedelta(seconds=shift)
             )
-        existing = _insert_new(conn, table, commune_code, device_id, items)
+    stored_before = _insert_new(conn, commune_code, device_id, prepared.valid)
+    for kind, items in prepared.valid.items():
+        table = RECORD_MODELS[kind].__table__
+        existing = stored_before.get(kind, set())
         new_rows = [values for record_id, values, _raw in items if record_id not in existing]
         result.accepted.extend(values["id"] for values in new_rows)
         if new_rows:
@@ -260,23 +265,28 @@ def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
         yield values[start : start + size]
 
 
-def _insert_new(conn: Connection, table: Table, commune_code: str, device_id: str, items: list) -> set[str]:
-    """Insert the records not stored yet; returns the ids that were already stored.
+def _insert_new(conn: Connection, commune_code: str, device_id: str, valid: dict[str, list]) -> dict[str, set[str]]:
+    """Insert the records not stored yet; returns, per type, the ids that were already stored.
 
-    First delivery is the common case, so all rows are inserted at once under a savepoint; only if that
+    First delivery is the common case, so every row is inserted at once under one savepoint; only if that
     meets a stored id (a resend) are the stored ids looked up and the rest inserted. Batches of one device
     are serialised by the counter row lock, and other devices' rows have other keys, so nothing can slip
     in between the lookup and the insert.
     """
+    tables = {kind: RECORD_MODELS[kind].__table__ for kind in valid}
     try:
         with conn.begin_nested():
-            _insert(conn, table, [values for _id, values, _raw in items])
-        return set()
+            for kind, items in valid.items():
+                _insert(conn, tables[kind], [values for _id, values, _raw in items])
+        return {}
     except _UNIQUE_VIOLATIONS:
-        existing = _existing_ids(conn, table, commune_code, device_id, [record_id for record_id, _v, _r in items])
-    fresh = [values for record_id, values, _raw in items if record_id not in existing]
-    if fresh:
-        _insert(conn, table, fresh)
+        log.info("device %s resent records; storing only the new ones", device_id)
+    existing = {}
+    for kind, items in valid.items():
+        existing[kind] = _existing_ids(conn, tables[kind], commune_code, device_id, [i for i, _v, _r in items])
+        fresh = [values for record_id, values, _raw in items if record_id not in existing[kind]]
+        if fresh:
+            _insert(conn, tables[kind], fresh)
     return existing
 
 

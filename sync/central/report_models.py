@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sync.central.models import UUID, CentralBase, ClerkAction, IndicatorAnswer
@@ -39,7 +39,7 @@ def _clerk_key():
 
 
 class RollupRatings(CentralBase):
-    """Presses per local month, field, counter, clerk, level and counted/flagged."""
+    """Presses per local month, field, counter and clerk: counted, satisfied or above, points, flagged."""
 
     __tablename__ = "rollup_ratings"
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -47,10 +47,21 @@ class RollupRatings(CentralBase):
     service_code: Mapped[str] = _service_key()
     counter_number: Mapped[int] = _counter_key()
     clerk_id: Mapped[str] = _clerk_key()
-    level: Mapped[str] = mapped_column(String(32), primary_key=True)
-    counted: Mapped[bool] = mapped_column(Boolean, primary_key=True)
-    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    ratings: Mapped[int] = mapped_column(BigInteger, default=0)
+    satisfied_plus: Mapped[int] = mapped_column(BigInteger, default=0)
     points: Mapped[int] = mapped_column(BigInteger, default=0)
+    flagged: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RollupLevels(CentralBase):
+    """Counted presses per local month, field and level (the distribution of levels; any level key)."""
+
+    __tablename__ = "rollup_levels"
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    service_code: Mapped[str] = _service_key()
+    level: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class RollupIndicators(CentralBase):

@@ -21,7 +21,6 @@ from sync.central.report_models import NO_CLERK, NO_SERVICE
 from sync.reports import ranking, tt01
 from sync.reports.periods import Period
 from sync.reports.query import QUEUE_SUMS, Query, Scope
-from sync.reports.rollups import SATISFIED_PLUS
 
 #: Periods up to this many days get a daily trend; longer ones a monthly trend.
 DAILY_TREND_DAYS = 92
@@ -80,19 +79,15 @@ def _totals(n: int, sat: int, points: int, flagged: int, max_points: int) -> dic
 
 
 class _Acc:
-    """n, satisfied or above, points, flagged — per some key."""
+    """counted presses, satisfied or above, points, flagged — per some key."""
 
     def __init__(self) -> None:
         self.rows: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
 
-    def add(self, key: Any, level: str, counted: bool, n: int, points: int) -> None:
+    def add(self, key: Any, values: list[int]) -> None:
         row = self.rows[key]
-        if counted:
-            row[0] += n
-            row[1] += n if level in SATISFIED_PLUS else 0
-            row[2] += points
-        else:
-            row[3] += n
+        for i, value in enumerate(values):
+            row[i] += value
 
 
 def build(
@@ -101,13 +96,11 @@ def build(
     """Every figure of the report of ``period`` over ``scope``."""
     names = load_names(conn, scope.communes)
     q = Query(conn, period, scope, use_rollups)
-    ratings = q.ratings()
-    overall, communes, services, clerks, levels = _Acc(), _Acc(), _Acc(), _Acc(), defaultdict(int)
-    for (commune, service, _counter, clerk, level, counted), (n, points) in ratings.items():
+    overall, communes, services, clerks = _Acc(), _Acc(), _Acc(), _Acc()
+    for (commune, service, _counter, clerk), values in q.ratings().items():
         for acc, key in ((overall, None), (communes, commune), (services, service), (clerks, clerk)):
-            acc.add(key, level, counted, n, points)
-        if counted:
-            levels[level] += n
+            acc.add(key, values)
+    levels = q.levels()
     n, sat, points, flagged = overall.rows[None]
     mp = names.max_points
     report: dict[str, Any] = {
@@ -191,8 +184,8 @@ def build(
 
 def _previous(conn: Connection, period: Period, scope: Scope, use_rollups: bool, mp: int) -> dict[str, Any]:
     acc = _Acc()
-    for (_c, _s, _k, _l, level, counted), (n, points) in Query(conn, period, scope, use_rollups).ratings().items():
-        acc.add(None, level, counted, n, points)
+    for values in Query(conn, period, scope, use_rollups).ratings().values():
+        acc.add(None, values)
     return {"summary": _totals(*acc.rows[None], mp)}
 
 

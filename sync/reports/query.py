@@ -24,6 +24,7 @@ from sync.central.report_models import (
     RollupDaily,
     RollupHeat,
     RollupIndicators,
+    RollupLevels,
     RollupQueue,
     RollupRatings,
     RollupWait,
@@ -98,22 +99,56 @@ class Query:
     # --- ratings ----------------------------------------------------------------------------------------
 
     def ratings(self) -> dict[tuple, list[int]]:
-        """(commune, service, counter, clerk, level, counted) → [presses, points]."""
+        """(commune, service, counter, clerk) → [counted presses, satisfied or above, points, flagged presses]."""
         out: dict[tuple, list[int]] = {}
         if self.whole:
             c = RollupRatings.__table__.c
-            keys = (c.commune_code, c.service_code, c.counter_number, c.clerk_id, c.level, c.counted)
-            query = select(*keys, func.sum(c.n), func.sum(c.points)).where(*self._where(c), *self._months(c.month))
+            keys = (c.commune_code, c.service_code, c.counter_number, c.clerk_id)
+            sums = (func.sum(c.ratings), func.sum(c.satisfied_plus), func.sum(c.points), func.sum(c.flagged))
+            query = select(*keys, *sums).where(*self._where(c), *self._months(c.month))
             for row in self.conn.execute(query.group_by(*keys)):
-                _add(out, (*row[:5], bool(row[5])), row[6:])
+                _add(out, tuple(row[:4]), row[4:])
         r = Rating.__table__.c
-        keys = (r.commune_code, *self._raw_dims(r), r.level, r.counted)
+        keys = (r.commune_code, *self._raw_dims(r))
         for first, last in self.parts:
-            query = select(*keys, func.count(), func.sum(r.points))
+            query = select(*keys, *self._raw_sums(r))
             query = query.where(*self._where(r), *self._times(r.corrected_time, first, last))
             for row in self.conn.execute(query.group_by(*keys)):
-                _add(out, (*row[:5], bool(row[5])), row[6:])
+                _add(out, tuple(row[:4]), row[4:])
         return out
+
+    @staticmethod
+    def _raw_sums(r: Any) -> tuple:
+        counted = r.counted.is_(True)
+        return (
+            func.sum(case((counted, 1), else_=0)),
+            func.sum(case((and_(counted, r.level.in_(SATISFIED_PLUS)), 1), else_=0)),
+            func.sum(case((counted, r.points), else_=0)),
+            func.sum(case((counted, 0), else_=1)),
+        )
+
+    def levels(self) -> dict[str, int]:
+        """Counted presses per level (the rollup has the field; a counter or clerk filter reads the records)."""
+        out: dict[str, int] = defaultdict(int)
+        parts = self.parts
+        by_person = self.scope.counter is not None or self.scope.clerk is not None
+        if self.whole and not by_person:
+            c = RollupLevels.__table__.c
+            where = self._where(c, dims=False)
+            if self.scope.service is not None:
+                where.append(c.service_code == self.scope.service)
+            query = select(c.level, func.sum(c.n)).where(*where, *self._months(c.month))
+            for level, n in self.conn.execute(query.group_by(c.level)):
+                out[level] += int(n)
+        elif self.whole:
+            parts = [(self.period.start, self.period.end)]
+        r = Rating.__table__.c
+        for first, last in parts:
+            query = select(r.level, func.count()).where(r.counted.is_(True), *self._where(r))
+            query = query.where(*self._times(r.corrected_time, first, last))
+            for level, n in self.conn.execute(query.group_by(r.level)):
+                out[level] += int(n)
+        return dict(out)
 
     def indicators(self) -> dict[tuple, list[int]]:
         """(commune, clerk, indicator) → [answers, points, n2, n1, n0], counted ratings only."""
@@ -229,7 +264,6 @@ class Query:
         """Day or month → [counted ratings, satisfied or above, points, flagged]."""
         out: dict[date, list[int]] = {}
         r = Rating.__table__.c
-        counted = r.counted.is_(True)
         if unit == "day" and self.use_rollups and not self.scope.narrowed:
             for row in self.conn.execute(self._daily()):
                 _add(out, row[0], row[1:])
@@ -237,27 +271,17 @@ class Query:
         parts = self.parts
         if unit == "month" and self.whole:
             c = RollupRatings.__table__.c
-            cnt = c.counted.is_(True)
-            query = select(
-                c.month,
-                func.sum(case((cnt, c.n), else_=0)),
-                func.sum(case((and_(cnt, c.level.in_(SATISFIED_PLUS)), c.n), else_=0)),
-                func.sum(case((cnt, c.points), else_=0)),
-                func.sum(case((cnt, 0), else_=c.n)),
-            ).where(*self._where(c), *self._months(c.month))
+            sums = (func.sum(c.ratings), func.sum(c.satisfied_plus), func.sum(c.points), func.sum(c.flagged))
+            query = select(c.month, *sums).where(*self._where(c), *self._months(c.month))
             for row in self.conn.execute(query.group_by(c.month)):
                 _add(out, row[0], row[1:])
         elif unit == "day":
             parts = [(self.period.start, self.period.end)]
         bucket = (sql_local_day if unit == "day" else sql_local_month)(r.corrected_time, self.dialect)
         for first, last in parts:
-            query = select(
-                bucket,
-                func.sum(case((counted, 1), else_=0)),
-                func.sum(case((and_(counted, r.level.in_(SATISFIED_PLUS)), 1), else_=0)),
-                func.sum(case((counted, r.points), else_=0)),
-                func.sum(case((counted, 0), else_=1)),
-            ).where(*self._where(r), *self._times(r.corrected_time, first, last))
+            query = select(bucket, *self._raw_sums(r)).where(
+                *self._where(r), *self._times(r.corrected_time, first, last)
+            )
             for row in self.conn.execute(query.group_by(bucket)):
                 _add(out, row[0], row[1:])
         return out

@@ -32,6 +32,7 @@ from sync.central.report_models import (
     RollupDaily,
     RollupHeat,
     RollupIndicators,
+    RollupLevels,
     RollupQueue,
     RollupRatings,
     RollupWait,
@@ -47,7 +48,8 @@ WAIT_CAP = 480
 CHUNK = 1000
 
 ROLLUPS: tuple[Table, ...] = tuple(
-    m.__table__ for m in (RollupRatings, RollupIndicators, RollupDaily, RollupHeat, RollupQueue, RollupWait)
+    m.__table__
+    for m in (RollupRatings, RollupLevels, RollupIndicators, RollupDaily, RollupHeat, RollupQueue, RollupWait)
 )
 DERIVED: tuple[Table, ...] = (*ROLLUPS, TicketFact.__table__)
 
@@ -113,7 +115,16 @@ def rating_contribution(d: Deltas, r: Mapping[str, Any]) -> None:
     when = local(r["corrected_time"])
     month, counted = when.date().replace(day=1), bool(r["counted"])
     sat = int(counted and r["level"] in SATISFIED_PLUS)
-    d.add(RollupRatings.__table__, (r["commune_code"], month, *_dims(r), r["level"], counted), n=1, points=r["points"])
+    d.add(
+        RollupRatings.__table__,
+        (r["commune_code"], month, *_dims(r)),
+        ratings=int(counted),
+        satisfied_plus=sat,
+        points=r["points"] if counted else 0,
+        flagged=int(not counted),
+    )
+    if counted:
+        d.add(RollupLevels.__table__, (r["commune_code"], month, _dims(r)[0], r["level"]), n=1)
     d.add(
         RollupDaily.__table__,
         (r["commune_code"], when.date()),
@@ -283,8 +294,24 @@ def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
         conn,
         RollupRatings.__table__,
         scoped(
-            select(r.commune_code, month, *dims, r.level, r.counted, func.count(), func.sum(r.points)), r.commune_code
-        ).group_by(r.commune_code, month, *dims, r.level, r.counted),
+            select(
+                r.commune_code,
+                month,
+                *dims,
+                func.sum(case((counted, 1), else_=0)),
+                func.sum(sat),
+                func.sum(case((counted, r.points), else_=0)),
+                func.sum(case((counted, 0), else_=1)),
+            ),
+            r.commune_code,
+        ).group_by(r.commune_code, month, *dims),
+    )
+    _fill(
+        conn,
+        RollupLevels.__table__,
+        scoped(select(r.commune_code, month, dims[0], r.level, func.count()).where(counted), r.commune_code).group_by(
+            r.commune_code, month, dims[0], r.level
+        ),
     )
     joined = IndicatorAnswer.__table__.join(
         Rating.__table__,

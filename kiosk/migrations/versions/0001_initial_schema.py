@@ -63,8 +63,6 @@ def upgrade() -> None:
     sa.Column('pin_hash', sa.String(length=200), nullable=False),
     sa.Column('counter_number', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('failed_logins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['counter_number'], ['counters.number'], name=op.f('fk_clerks_counter_number_counters')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_clerks')),
     sa.UniqueConstraint('code', name=op.f('uq_clerks_code'))

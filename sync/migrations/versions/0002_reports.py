@@ -80,17 +80,25 @@ def upgrade() -> None:
     sa.Column('service_seconds', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('commune_code', 'month', 'service_code', 'counter_number', 'clerk_id', name=op.f('pk_rollup_queue'))
     )
+    op.create_table('rollup_levels',
+    sa.Column('commune_code', sa.String(length=16), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('service_code', sa.String(length=16), nullable=False),
+    sa.Column('level', sa.String(length=32), nullable=False),
+    sa.Column('n', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('commune_code', 'month', 'service_code', 'level', name=op.f('pk_rollup_levels'))
+    )
     op.create_table('rollup_ratings',
     sa.Column('commune_code', sa.String(length=16), nullable=False),
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('service_code', sa.String(length=16), nullable=False),
     sa.Column('counter_number', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('clerk_id', sa.Uuid(as_uuid=False), nullable=False),
-    sa.Column('level', sa.String(length=32), nullable=False),
-    sa.Column('counted', sa.Boolean(), nullable=False),
-    sa.Column('n', sa.BigInteger(), nullable=False),
+    sa.Column('ratings', sa.BigInteger(), nullable=False),
+    sa.Column('satisfied_plus', sa.BigInteger(), nullable=False),
     sa.Column('points', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('commune_code', 'month', 'service_code', 'counter_number', 'clerk_id', 'level', 'counted', name=op.f('pk_rollup_ratings'))
+    sa.Column('flagged', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('commune_code', 'month', 'service_code', 'counter_number', 'clerk_id', name=op.f('pk_rollup_ratings'))
     )
     op.create_table('rollup_wait',
     sa.Column('commune_code', sa.String(length=16), nullable=False),
@@ -141,6 +149,7 @@ def downgrade() -> None:
     op.drop_table('ticket_facts')
     op.drop_table('rollup_wait')
     op.drop_table('rollup_ratings')
+    op.drop_table('rollup_levels')
     op.drop_table('rollup_queue')
     op.drop_table('rollup_indicators')
     op.drop_table('rollup_heat')
