@@ -83,8 +83,8 @@ class SyncClient:
         kiosk: Any,
         http: requests.Session | None = None,
         batch_size: int | None = None,
-        max_attempts: int = 6,
-        backoff: float = 1.0,
+        max_attempts: int = 5,
+        backoff: float = 0.5,
         max_backoff: float = 60.0,
         timeout: tuple[float, float] = (10.0, 120.0),
         progress: Callable[[int, int], None] | None = None,
@@ -290,7 +290,7 @@ class SyncLoop(threading.Thread):
         super().__init__(name="sync", daemon=True)
         self.kiosk = kiosk
         self.interval = float(kiosk.settings["sync_interval"])
-        self.first_delay = first_delay
+        self.first_delay = min(first_delay, self.interval)
         self.stopping = threading.Event()
 
     def run(self) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from kiosk.catalog import CODE_RE
 from kiosk.db import transaction
@@ -60,7 +61,18 @@ def apply_config(kiosk: Any, doc: Mapping[str, Any]) -> bool:
     check_config(doc)
     if current_version(kiosk.sessions) == doc["version"]:
         return False
-    with transaction(kiosk.sessions) as session:
+    try:
+        _apply(kiosk.sessions, doc)
+    except IntegrityError as exc:
+        raise ValidationError(
+            f"The central configuration clashes with itself ({exc.orig}); nothing of it was applied."
+        ) from exc
+    kiosk.ratings.reload()
+    return True
+
+
+def _apply(sessions, doc: Mapping[str, Any]) -> None:
+    with transaction(sessions) as session:
         services = {}
         for position, spec in enumerate(doc["services"]):
             row = session.get(Service, spec["code"]) or Service(code=spec["code"])
@@ -92,8 +104,6 @@ def apply_config(kiosk: Any, doc: Mapping[str, Any]) -> bool:
         state = session.get(DeviceState, CONFIG_VERSION_KEY) or DeviceState(key=CONFIG_VERSION_KEY)
         state.value = doc["version"]
         session.add(state)
-    kiosk.ratings.reload()
-    return True
 
 
 def _apply_clerks(session, specs: list) -> None:

@@ -1,6 +1,6 @@
 """The device's outbox: records the server has not yet named, in sequence order; the request counter.
 
-Nothing is copied into a queue table: a record is pending until its id is in ``synced_records``, which is
+The device database is SQLite (see kiosk/db.py). Nothing is copied into a queue table: a record is pending until its id is in ``synced_records``, which is
 written only after the server's signed answer names it (accepted or already had). So a sync that dies
 at any point resumes by itself, and a record is never marked sent on hope.
 """
@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, exists, select, text, union_all
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kiosk.models import RECORD_TYPES, DeviceState, SyncedRecord
 from kiosk.records import db_time
-from sync.central.ingest import insert_ignore
 
 COUNTER_KEY = "sync_counter"
 CONFIG_VERSION_KEY = "config_version"
@@ -81,5 +81,8 @@ def get_state(engine: Engine, key: str) -> str | None:
 
 def set_state(engine: Engine, key: str, value: str) -> None:
     with engine.begin() as conn:
-        insert_ignore(conn, DeviceState.__table__, [{"key": key, "value": value}])
-        conn.execute(DeviceState.__table__.update().where(DeviceState.key == key).values(value=value))
+        conn.execute(
+            sqlite_insert(DeviceState.__table__)
+            .values(key=key, value=value)
+            .on_conflict_do_update(index_elements=["key"], set_={"value": value})
+        )

@@ -40,7 +40,7 @@ msgstr ""
 "Plural-Forms: nplurals=2; plural=(n != 1);\\n"
 
 """
-PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|(%%)")  # a named placeholder, or a literal per cent sign
 SKIP_DIRS = {"node_modules", ".git", "build", "dist", "var", "test-artifacts", "__pycache__"}
 
 

@@ -31,7 +31,11 @@ INDICATORS = {
     ),
     "agencies": (
         lazy_gettext("How many offices you had to contact"),
-        (lazy_gettext("No office at all"), lazy_gettext("Only the one-stop counter"), lazy_gettext("More than one office")),
+        (
+            lazy_gettext("No office at all"),
+            lazy_gettext("Only the one-stop counter"),
+            lazy_gettext("More than one office"),
+        ),
     ),
     "attitude": (lazy_gettext("The clerk's attitude"), None),
 }

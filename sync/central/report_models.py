@@ -6,10 +6,12 @@ The derived tables are maintained by ``sync.reports.rollups.apply_batch`` inside
 stores a device's batch, and can be rebuilt from the records at any time (``kiosk-central
 rebuild-rollups``); docs/reports.md explains why late records keep them exact.
 
-Keys follow the central schema's rule (commune first, no global counters). Rollup dimensions that a
-record may lack are stored as sentinels so they can be part of the primary key: service ``""``,
-counter ``0``, clerk the nil UUID (see :data:`NO_SERVICE`, :data:`NO_COUNTER`, :data:`NO_CLERK`).
-``month`` is the first day of the Asia/Ho_Chi_Minh calendar month, ``day`` a local calendar day.
+Rollups are kept at several grains at once — ``grain`` "M" (month), "Q" (quarter), "Y" (year), and "D"
+(day) for the totals — and ``start`` is the first local (Asia/Ho_Chi_Minh) day of that month, quarter,
+year or the day itself. A province-wide year then reads one row per commune and dimension instead of
+twelve. Keys follow the central schema's rule (commune first, no global counters); each rollup also
+has an index on (grain, start) for queries over every commune. Dimensions a record may lack are stored
+as sentinels so they can be part of the key: service ``""``, counter ``0``, clerk the nil UUID.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from sync.central.models import UUID, CentralBase, ClerkAction, IndicatorAnswer
 NO_SERVICE = ""
 NO_COUNTER = 0
 NO_CLERK = "00000000-0000-0000-0000-000000000000"
+#: Grains of every rollup but the totals, and of the totals.
+GRAINS = ("M", "Q", "Y")
+TOTAL_GRAINS = ("D", "M", "Q", "Y")
 
 
 def _service_key():
@@ -38,101 +43,131 @@ def _clerk_key():
     return mapped_column(UUID, primary_key=True)
 
 
+def _grain_key():
+    return mapped_column(String(1), primary_key=True)
+
+
+def _start_key():
+    return mapped_column(Date, primary_key=True)
+
+
+def _by_start(table: str) -> tuple:
+    return (Index(f"ix_{table}_grain_start", "grain", "start"),)
+
+
+def _count():
+    return mapped_column(BigInteger, default=0)
+
+
 class RollupRatings(CentralBase):
-    """Presses per local month, field, counter and clerk: counted, satisfied or above, points, flagged."""
+    """Presses per grain, field, counter and clerk: counted, satisfied or above, points, flagged."""
 
     __tablename__ = "rollup_ratings"
+    __table_args__ = _by_start("rollup_ratings")
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    grain: Mapped[str] = _grain_key()
+    start: Mapped[date] = _start_key()
     service_code: Mapped[str] = _service_key()
     counter_number: Mapped[int] = _counter_key()
     clerk_id: Mapped[str] = _clerk_key()
-    ratings: Mapped[int] = mapped_column(BigInteger, default=0)
-    satisfied_plus: Mapped[int] = mapped_column(BigInteger, default=0)
-    points: Mapped[int] = mapped_column(BigInteger, default=0)
-    flagged: Mapped[int] = mapped_column(BigInteger, default=0)
+    ratings: Mapped[int] = _count()
+    satisfied_plus: Mapped[int] = _count()
+    points: Mapped[int] = _count()
+    flagged: Mapped[int] = _count()
 
 
 class RollupLevels(CentralBase):
-    """Counted presses per local month, field and level (the distribution of levels; any level key)."""
+    """Counted presses per grain, field and level (the distribution of levels, whatever the level keys)."""
 
     __tablename__ = "rollup_levels"
+    __table_args__ = _by_start("rollup_levels")
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    grain: Mapped[str] = _grain_key()
+    start: Mapped[date] = _start_key()
     service_code: Mapped[str] = _service_key()
     level: Mapped[str] = mapped_column(String(32), primary_key=True)
-    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    n: Mapped[int] = _count()
 
 
 class RollupIndicators(CentralBase):
-    """TT 01 indicator answers of counted ratings, by the rating's month, field, counter and clerk."""
+    """TT 01 indicator answers of counted ratings, by the rating's period, field, counter and clerk."""
 
     __tablename__ = "rollup_indicators"
+    __table_args__ = _by_start("rollup_indicators")
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    grain: Mapped[str] = _grain_key()
+    start: Mapped[date] = _start_key()
     service_code: Mapped[str] = _service_key()
     counter_number: Mapped[int] = _counter_key()
     clerk_id: Mapped[str] = _clerk_key()
     indicator: Mapped[str] = mapped_column(String(16), primary_key=True)
-    n: Mapped[int] = mapped_column(BigInteger, default=0)
-    points: Mapped[int] = mapped_column(BigInteger, default=0)
-    n2: Mapped[int] = mapped_column(BigInteger, default=0)
-    n1: Mapped[int] = mapped_column(BigInteger, default=0)
-    n0: Mapped[int] = mapped_column(BigInteger, default=0)
+    n: Mapped[int] = _count()
+    points: Mapped[int] = _count()
+    n2: Mapped[int] = _count()
+    n1: Mapped[int] = _count()
+    n0: Mapped[int] = _count()
 
 
-class RollupDaily(CentralBase):
-    """Per commune and local day: the daily trend without reading the records."""
+class RollupTotals(CentralBase):
+    """Per commune, day/month/quarter/year: the trend without reading the records."""
 
-    __tablename__ = "rollup_daily"
+    __tablename__ = "rollup_totals"
+    __table_args__ = _by_start("rollup_totals")
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    ratings: Mapped[int] = mapped_column(BigInteger, default=0)
-    satisfied_plus: Mapped[int] = mapped_column(BigInteger, default=0)
-    points: Mapped[int] = mapped_column(BigInteger, default=0)
-    flagged: Mapped[int] = mapped_column(BigInteger, default=0)
-    tickets: Mapped[int] = mapped_column(BigInteger, default=0)
+    grain: Mapped[str] = _grain_key()
+    start: Mapped[date] = _start_key()
+    ratings: Mapped[int] = _count()
+    satisfied_plus: Mapped[int] = _count()
+    points: Mapped[int] = _count()
+    flagged: Mapped[int] = _count()
+    tickets: Mapped[int] = _count()
 
 
 class RollupHeat(CentralBase):
-    """Counted ratings and issued tickets per local month, ISO weekday (1 = Monday) and local hour."""
+    """Counted ratings and issued tickets per grain, ISO weekday (1 = Monday) and local hour."""
 
     __tablename__ = "rollup_heat"
+    __table_args__ = _by_start("rollup_heat")
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    grain: Mapped[str] = _grain_key()
+    start: Mapped[date] = _start_key()
     weekday: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    ratings: Mapped[int] = mapped_column(BigInteger, default=0)
-    satisfied_plus: Mapped[int] = mapped_column(BigInteger, default=0)
-    tickets: Mapped[int] = mapped_column(BigInteger, default=0)
+    ratings: Mapped[int] = _count()
+    satisfied_plus: Mapped[int] = _count()
+    tickets: Mapped[int] = _count()
 
 
 class RollupQueue(CentralBase):
-    """Tickets by the local month they were issued in, their final field, and the counter/clerk that ended them."""
+    """Tickets by the period they were issued in, their final field, and the counter/clerk that ended them."""
 
     __tablename__ = "rollup_queue"
+    __table_args__ = _by_start("rollup_queue")
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    grain: Mapped[str] = _grain_key()
+    start: Mapped[date] = _start_key()
     service_code: Mapped[str] = _service_key()
     counter_number: Mapped[int] = _counter_key()
     clerk_id: Mapped[str] = _clerk_key()
-    issued: Mapped[int] = mapped_column(BigInteger, default=0)
-    served: Mapped[int] = mapped_column(BigInteger, default=0)
-    no_show: Mapped[int] = mapped_column(BigInteger, default=0)
-    waited: Mapped[int] = mapped_column(BigInteger, default=0)
-    wait_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
-    service_n: Mapped[int] = mapped_column(BigInteger, default=0)
-    service_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    issued: Mapped[int] = _count()
+    served: Mapped[int] = _count()
+    no_show: Mapped[int] = _count()
+    waited: Mapped[int] = _count()
+    wait_seconds: Mapped[int] = _count()
+    service_n: Mapped[int] = _count()
+    service_seconds: Mapped[int] = _count()
 
 
 class RollupWait(CentralBase):
     """How many called tickets waited ``minute`` minutes (rounded up; capped) — for the 90th percentile."""
 
     __tablename__ = "rollup_wait"
+    __table_args__ = _by_start("rollup_wait")
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    grain: Mapped[str] = _grain_key()
+    start: Mapped[date] = _start_key()
     minute: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    n: Mapped[int] = _count()
 
 
 class TicketFact(CentralBase):

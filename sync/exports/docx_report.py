@@ -108,15 +108,25 @@ def _table(document, table: Table) -> None:
         cells = grid.add_row().cells
         for cell, value in zip(cells, row, strict=True):
             cell.text = vn(value) if isinstance(value, int | float) else ("" if value is None else str(value))
+    from docx.shared import Pt
+
+    for row in grid.rows:  # wide tables: a smaller type than the paragraphs
+        for cell in row.cells:
+            for run in cell.paragraphs[0].runs:
+                run.font.size = Pt(10)
 
 
 def report_docx(report: dict[str, Any], scope_label: str) -> bytes:
     """The report as a Word document (paragraphs, then the tables)."""
     from docx import Document
+    from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     document = Document()
     _style(document)
+    section = document.sections[0]  # landscape: the clerk table has sixteen columns
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = section.page_height, section.page_width
     title = document.add_heading("BÁO CÁO KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG", level=1)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     sub = document.add_paragraph(f"Kỳ báo cáo: {report['period']['label']} — Phạm vi: {scope_label}")

@@ -50,16 +50,22 @@ def load_names(conn: Connection, communes: tuple[str, ...] | None) -> Names:
     def scoped(query, column):
         return query if communes is None else query.where(column.in_(communes))
 
-    for c in conn.execute(scoped(select(Commune), Commune.code).order_by(Commune.code)):
-        names.communes[c.code] = {"name": c.name, "district": c.district_code}
-    for s in conn.execute(scoped(select(Service), Service.commune_code).order_by(Service.position, Service.code)):
-        names.services.setdefault(s.code, s.name)
-    for k in conn.execute(scoped(select(Clerk), Clerk.commune_code)):
-        names.clerks[k.id] = {"name": k.name, "code": k.code, "commune": k.commune_code}
+    query = select(Commune.code, Commune.name, Commune.district_code).order_by(Commune.code)
+    for code, name, district in conn.execute(scoped(query, Commune.code)):
+        names.communes[code] = {"name": name, "district": district}
+    query = select(Service.code, Service.name).distinct().order_by(Service.code)
+    for code, name in conn.execute(scoped(query, Service.commune_code)):
+        names.services.setdefault(code, name)
+    query = select(Clerk.id, Clerk.name, Clerk.code, Clerk.commune_code)
+    for clerk_id, name, code, commune in conn.execute(scoped(query, Clerk.commune_code)):
+        names.clerks[clerk_id] = {"name": name, "code": code, "commune": commune}
     seen: dict[str, tuple[int, str]] = {}
-    for lv in conn.execute(scoped(select(ScaleLevel), ScaleLevel.commune_code).order_by(ScaleLevel.position)):
-        seen.setdefault(lv.key, (lv.position, lv.label))
-        names.max_points = max(names.max_points, lv.points)
+    query = select(ScaleLevel.key, ScaleLevel.label, ScaleLevel.points, ScaleLevel.position).distinct()
+    for key, label, points, position in conn.execute(
+        scoped(query, ScaleLevel.commune_code).order_by(ScaleLevel.position)
+    ):
+        seen.setdefault(key, (position, label))
+        names.max_points = max(names.max_points, points)
     if not seen:
         seen = {key: (i, label) for i, (key, (label, _)) in enumerate(DEFAULT_LEVELS.items())}
     names.levels = [(key, label) for key, (_, label) in sorted(seen.items(), key=lambda kv: kv[1][0])]
@@ -96,12 +102,12 @@ def build(
     """Every figure of the report of ``period`` over ``scope``."""
     names = load_names(conn, scope.communes)
     q = Query(conn, period, scope, use_rollups)
-    overall, communes, services, clerks = _Acc(), _Acc(), _Acc(), _Acc()
-    for (commune, service, _counter, clerk), values in q.ratings().items():
-        for acc, key in ((overall, None), (communes, commune), (services, service), (clerks, clerk)):
+    n, sat, points, flagged = q.ratings().get(None, [0, 0, 0, 0])
+    communes, services, clerks = _Acc(), _Acc(), _Acc()
+    for acc, by in ((communes, "commune"), (services, "service"), (clerks, "clerk")):
+        for key, values in q.ratings(by).items():
             acc.add(key, values)
     levels = q.levels()
-    n, sat, points, flagged = overall.rows[None]
     mp = names.max_points
     report: dict[str, Any] = {
         "period": period.as_json(),
@@ -123,8 +129,7 @@ def build(
     report["indicators"] = _indicators(indicators)
     clerk_scores = _scores_by(indicators, 1)
     commune_scores = _scores_by(indicators, 0)
-    queue = q.queue()
-    queue_by_commune = _queue_by(queue, 0)
+    queue_by_commune = _queue_totals_by(q.queue("commune"))
     report["communes"] = [
         {
             "code": code,
@@ -171,7 +176,7 @@ def build(
         ],
     }
     report["heat"] = _heat(q.heat())
-    report["queue"] = _queue(queue, q.waits(), names)
+    report["queue"] = _queue(q, names)
     if compare:
         before = period.previous_year()
         report["previous_year"] = {
@@ -183,10 +188,8 @@ def build(
 
 
 def _previous(conn: Connection, period: Period, scope: Scope, use_rollups: bool, mp: int) -> dict[str, Any]:
-    acc = _Acc()
-    for values in Query(conn, period, scope, use_rollups).ratings().values():
-        acc.add(None, values)
-    return {"summary": _totals(*acc.rows[None], mp)}
+    totals = Query(conn, period, scope, use_rollups).ratings().get(None, [0, 0, 0, 0])
+    return {"summary": _totals(*totals, mp)}
 
 
 def _change(now: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
@@ -245,10 +248,7 @@ def _queue_totals(v: list[int]) -> dict[str, Any]:
     }
 
 
-def _queue_by(queue: dict[tuple, list[int]], position: int) -> dict[Any, dict[str, Any]]:
-    sums: dict[Any, list[int]] = defaultdict(lambda: [0] * len(QUEUE_SUMS))
-    for key, values in queue.items():
-        sums[key[position]] = [a + b for a, b in zip(sums[key[position]], values, strict=True)]
+def _queue_totals_by(sums: dict[Any, list[int]]) -> dict[Any, dict[str, Any]]:
     return {k: _queue_totals(v) for k, v in sums.items() if any(v)}
 
 
@@ -265,11 +265,11 @@ def p90(waits: dict[int, int]) -> int | None:
     raise AssertionError("unreachable")
 
 
-def _queue(queue: dict[tuple, list[int]], waits: dict[int, int], names: Names) -> dict[str, Any]:
-    totals = _queue_totals([sum(col) for col in zip(*queue.values(), strict=True)] if queue else [0] * 7)
-    totals["p90_wait_min"] = p90(waits)
-    by_service = _queue_by(queue, 1)
-    by_clerk = _queue_by(queue, 3)
+def _queue(q: Query, names: Names) -> dict[str, Any]:
+    totals = _queue_totals(q.queue().get(None, [0] * len(QUEUE_SUMS)))
+    totals["p90_wait_min"] = p90(q.waits())
+    by_service = _queue_totals_by(q.queue("service"))
+    by_clerk = _queue_totals_by(q.queue("clerk"))
     totals["services"] = [
         {"code": code, "name": names.services.get(code, code), **values} for code, values in sorted(by_service.items())
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, cast, func, literal_column, type_coerce
+from sqlalchemy import Date, DateTime, Integer, cast, func, literal_column, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
 OFFSET = timedelta(hours=7)
@@ -54,10 +54,34 @@ def sql_local_day(expr: Any, dialect: str) -> ColumnElement:
     return type_coerce(func.date(expr, f"+{OFFSET_HOURS} hours"), Date)
 
 
-def sql_local_month(expr: Any, dialect: str) -> ColumnElement:
+def _shifted(expr: Any, dialect: str, local: bool) -> Any:
+    """``expr`` as local time: UTC + 7 h for record times; unchanged for dates that are local already."""
+    if not local:
+        return cast(expr, DateTime) if dialect == "postgresql" else expr
     if dialect == "postgresql":
-        return cast(func.date_trunc("month", expr + literal_column(f"interval '{OFFSET_HOURS} hours'")), Date)
-    return type_coerce(func.date(expr, f"+{OFFSET_HOURS} hours", "start of month"), Date)
+        return expr + literal_column(f"interval '{OFFSET_HOURS} hours'")
+    return func.datetime(expr, f"+{OFFSET_HOURS} hours")
+
+
+def sql_local_month(expr: Any, dialect: str, local: bool = True) -> ColumnElement:
+    """First day of the local month of ``expr`` (a UTC record time, or a local date with ``local=False``)."""
+    if dialect == "postgresql":
+        return cast(func.date_trunc("month", _shifted(expr, dialect, local)), Date)
+    return type_coerce(func.date(_shifted(expr, dialect, local), "start of month"), Date)
+
+
+def sql_quarter(expr: Any, dialect: str, local: bool = True) -> ColumnElement:
+    if dialect == "postgresql":
+        return cast(func.date_trunc("quarter", _shifted(expr, dialect, local)), Date)
+    moment = _shifted(expr, dialect, local)
+    back = func.printf("-%d months", (cast(func.strftime("%m", moment), Integer) - 1) % 3)
+    return type_coerce(func.date(moment, "start of month", back), Date)
+
+
+def sql_year(expr: Any, dialect: str, local: bool = True) -> ColumnElement:
+    if dialect == "postgresql":
+        return cast(func.date_trunc("year", _shifted(expr, dialect, local)), Date)
+    return type_coerce(func.date(_shifted(expr, dialect, local), "start of year"), Date)
 
 
 def sql_weekday(expr: Any, dialect: str) -> ColumnElement:

@@ -55,18 +55,32 @@ class Period:
             month = add_months(month, 1)
         return result
 
-    def split(self) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
-        """(first and last whole month, or None; the leftover day ranges) — rollups for the first, records for the rest."""
-        whole = [m for m in self.months() if m >= self.start and add_months(m, 1) - timedelta(days=1) <= self.end]
-        if not whole:
-            return None, [(self.start, self.end)]
-        parts = []
-        if self.start < whole[0]:
-            parts.append((self.start, whole[0] - timedelta(days=1)))
-        after = add_months(whole[-1], 1)
-        if after <= self.end:
-            parts.append((after, self.end))
-        return (whole[0], whole[-1]), parts
+    def split(self) -> tuple[list[tuple[str, date]], list[tuple[date, date]]]:
+        """Whole years, quarters and months as rollup spans (grain, first day), and the leftover day ranges.
+
+        The rollups answer the spans; the records answer the leftover days (at most one range at each end).
+        """
+        spans: list[tuple[str, date]] = []
+        parts: list[tuple[date, date]] = []
+        day, one = self.start, timedelta(days=1)
+        while day <= self.end:
+            if day.day == 1 and day.month == 1 and date(day.year, 12, 31) <= self.end:
+                spans.append(("Y", day))
+                day = date(day.year + 1, 1, 1)
+            elif day.day == 1 and day.month in (1, 4, 7, 10) and add_months(day, 3) - one <= self.end:
+                spans.append(("Q", day))
+                day = add_months(day, 3)
+            elif day.day == 1 and add_months(day, 1) - one <= self.end:
+                spans.append(("M", day))
+                day = add_months(day, 1)
+            else:
+                last = min(self.end, add_months(day, 1) - one)
+                if parts and parts[-1][1] + one == day:
+                    parts[-1] = (parts[-1][0], last)
+                else:
+                    parts.append((day, last))
+                day = last + one
+        return spans, parts
 
     def as_json(self) -> dict:
         return {"kind": self.kind, "from": self.start.isoformat(), "to": self.end.isoformat(), "label": self.label()}

@@ -1,4 +1,4 @@
-"""The sums behind every figure: rollups for the whole months of a period, the records for the rest.
+"""The sums behind every figure: rollups for the whole years, quarters and months; records for the rest.
 
 Each method returns plain sums keyed by the dimensions the figures need; :mod:`sync.reports.figures`
 turns them into shares, scores and rankings. ``use_rollups=False`` reads only the records (a test
@@ -14,26 +14,28 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, select
+from sqlalchemy import Connection, and_, case, func, literal, or_, select
 
 from sync.central.models import UUID, IndicatorAnswer, Rating
 from sync.central.report_models import (
     NO_CLERK,
     NO_COUNTER,
     NO_SERVICE,
-    RollupDaily,
     RollupHeat,
     RollupIndicators,
     RollupLevels,
     RollupQueue,
     RollupRatings,
+    RollupTotals,
     RollupWait,
     TicketFact,
 )
-from sync.reports.localtime import sql_hour, sql_local_day, sql_local_month, sql_weekday, utc_range
+from sync.reports.localtime import add_months, sql_hour, sql_local_day, sql_local_month, sql_weekday, utc_range
 from sync.reports.periods import Period
 from sync.reports.rollups import SATISFIED_PLUS, WAIT_CAP
 
+#: What ratings() and queue() can break their sums down by, and the rollup column of each.
+BY = {"commune": "commune_code", "service": "service_code", "clerk": "clerk_id"}
 QUEUE_SUMS = ("issued", "served", "no_show", "waited", "wait_seconds", "service_n", "service_seconds")
 
 
@@ -63,9 +65,9 @@ class Query:
         self.conn, self.period, self.scope = conn, period, scope
         self.dialect, self.use_rollups = conn.dialect.name, use_rollups
         if use_rollups:
-            self.whole, self.parts = period.split()
+            self.spans, self.parts = period.split()
         else:
-            self.whole, self.parts = None, [(period.start, period.end)]
+            self.spans, self.parts = [], [(period.start, period.end)]
 
     # --- filters --------------------------------------------------------------------------------------
 
@@ -81,8 +83,19 @@ class Query:
             where.append(columns.clerk_id == s.clerk)
         return where
 
-    def _months(self, column: Any) -> list:
-        return [column.between(*self.whole)]
+    def _spans(self, c: Any) -> list:
+        """Rows of the rollup spans: (grain = 'Y' and start in …) or (grain = 'Q' …) or (grain = 'M' …)."""
+        by_grain: dict[str, list[date]] = defaultdict(list)
+        for grain, start in self.spans:
+            by_grain[grain].append(start)
+        return [or_(*(and_(c.grain == grain, c.start.in_(starts)) for grain, starts in sorted(by_grain.items())))]
+
+    def _whole_months(self) -> list[date]:
+        """First days of the months inside the rollup spans."""
+        months = []
+        for grain, start in self.spans:
+            months += [add_months(start, i) for i in range({"M": 1, "Q": 3, "Y": 12}[grain])]
+        return months
 
     def _times(self, column: Any, first: date, last: date) -> list:
         start, end = utc_range(first, last)
@@ -98,24 +111,32 @@ class Query:
 
     # --- ratings ----------------------------------------------------------------------------------------
 
-    def ratings(self) -> dict[tuple, list[int]]:
-        """(commune, service, counter, clerk) → [counted presses, satisfied or above, points, flagged presses]."""
-        out: dict[tuple, list[int]] = {}
-        if self.whole:
-            c = RollupRatings.__table__.c
-            keys = (c.commune_code, c.service_code, c.counter_number, c.clerk_id)
-            sums = (func.sum(c.ratings), func.sum(c.satisfied_plus), func.sum(c.points), func.sum(c.flagged))
-            query = select(*keys, *sums).where(*self._where(c), *self._months(c.month))
-            for row in self.conn.execute(query.group_by(*keys)):
-                _add(out, tuple(row[:4]), row[4:])
-        r = Rating.__table__.c
-        keys = (r.commune_code, *self._raw_dims(r))
+    def _grouped(self, by: str | None, rollup: Any, sums: tuple, raw: Any, raw_key: Any, raw_sums: tuple, time: Any):
+        """Sums per ``by`` (None: one total) from the rollup spans, plus the leftover days from the records."""
+        out: dict[Any, list[int]] = {}
+
+        def collect(query, key) -> None:
+            if key is not None:
+                query = query.group_by(key)
+            for row in self.conn.execute(query):
+                _add(out, None if key is None else row[0], row if key is None else row[1:])
+
+        if self.spans:
+            key = rollup[BY[by]] if by else None
+            keys = [] if key is None else [key]
+            collect(select(*keys, *sums).where(*self._where(rollup), *self._spans(rollup)), key)
+        keys = [] if raw_key is None else [raw_key]
         for first, last in self.parts:
-            query = select(*keys, *self._raw_sums(r))
-            query = query.where(*self._where(r), *self._times(r.corrected_time, first, last))
-            for row in self.conn.execute(query.group_by(*keys)):
-                _add(out, tuple(row[:4]), row[4:])
+            collect(select(*keys, *raw_sums).where(*self._where(raw), *self._times(time, first, last)), raw_key)
         return out
+
+    def ratings(self, by: str | None = None) -> dict[Any, list[int]]:
+        """[counted presses, satisfied or above, points, flagged presses] per commune, service or clerk, or in all."""
+        c, r = RollupRatings.__table__.c, Rating.__table__.c
+        sums = (func.sum(c.ratings), func.sum(c.satisfied_plus), func.sum(c.points), func.sum(c.flagged))
+        service, _counter, clerk = self._raw_dims(r)
+        raw_key = {"commune": r.commune_code, "service": service, "clerk": clerk, None: None}[by]
+        return self._grouped(by, c, sums, r, raw_key, self._raw_sums(r), r.corrected_time)
 
     @staticmethod
     def _raw_sums(r: Any) -> tuple:
@@ -132,15 +153,15 @@ class Query:
         out: dict[str, int] = defaultdict(int)
         parts = self.parts
         by_person = self.scope.counter is not None or self.scope.clerk is not None
-        if self.whole and not by_person:
+        if self.spans and not by_person:
             c = RollupLevels.__table__.c
             where = self._where(c, dims=False)
             if self.scope.service is not None:
                 where.append(c.service_code == self.scope.service)
-            query = select(c.level, func.sum(c.n)).where(*where, *self._months(c.month))
+            query = select(c.level, func.sum(c.n)).where(*where, *self._spans(c))
             for level, n in self.conn.execute(query.group_by(c.level)):
                 out[level] += int(n)
-        elif self.whole:
+        elif self.spans:
             parts = [(self.period.start, self.period.end)]
         r = Rating.__table__.c
         for first, last in parts:
@@ -153,11 +174,11 @@ class Query:
     def indicators(self) -> dict[tuple, list[int]]:
         """(commune, clerk, indicator) → [answers, points, n2, n1, n0], counted ratings only."""
         out: dict[tuple, list[int]] = {}
-        if self.whole:
+        if self.spans:
             c = RollupIndicators.__table__.c
             keys = (c.commune_code, c.clerk_id, c.indicator)
             sums = (func.sum(c.n), func.sum(c.points), func.sum(c.n2), func.sum(c.n1), func.sum(c.n0))
-            query = select(*keys, *sums).where(*self._where(c), *self._months(c.month))
+            query = select(*keys, *sums).where(*self._where(c), *self._spans(c))
             for row in self.conn.execute(query.group_by(*keys)):
                 _add(out, tuple(row[:3]), row[3:])
         r, a = Rating.__table__.c, IndicatorAnswer.__table__.c
@@ -182,23 +203,15 @@ class Query:
 
     # --- queue ------------------------------------------------------------------------------------------
 
-    def queue(self) -> dict[tuple, list[int]]:
-        """(commune, service, counter, clerk) → the QUEUE_SUMS."""
-        out: dict[tuple, list[int]] = {}
-        if self.whole:
-            c = RollupQueue.__table__.c
-            keys = (c.commune_code, c.service_code, c.counter_number, c.clerk_id)
-            query = select(*keys, *(func.sum(c[x]) for x in QUEUE_SUMS))
-            query = query.where(*self._where(c), *self._months(c.month))
-            for row in self.conn.execute(query.group_by(*keys)):
-                _add(out, tuple(row[:4]), row[4:])
-        f = TicketFact.__table__.c
-        keys = (f.commune_code, f.service_code, f.counter_number, f.clerk_id)
+    def queue(self, by: str | None = None) -> dict[Any, list[int]]:
+        """The QUEUE_SUMS per commune, (final) service or (ending) clerk, or in all."""
+        c, f = RollupQueue.__table__.c, TicketFact.__table__.c
 
         def count_if(condition):
             return func.sum(case((condition, 1), else_=0))
 
-        sums = (
+        sums = tuple(func.sum(c[x]) for x in QUEUE_SUMS)
+        raw_sums = (
             func.count(),
             count_if(f.outcome == "served"),
             count_if(f.outcome == "no_show"),
@@ -207,11 +220,7 @@ class Query:
             count_if(f.service_seconds.is_not(None)),
             func.sum(f.service_seconds),
         )
-        for first, last in self.parts:
-            query = select(*keys, *sums).where(*self._where(f), *self._times(f.issued_at, first, last))
-            for row in self.conn.execute(query.group_by(*keys)):
-                _add(out, tuple(row[:4]), row[4:])
-        return out
+        return self._grouped(by, c, sums, f, f[BY[by]] if by else None, raw_sums, f.issued_at)
 
     def waits(self) -> dict[int, int]:
         """Called tickets by whole minutes waited (rounded up, capped at WAIT_CAP)."""
@@ -219,12 +228,12 @@ class Query:
         f = TicketFact.__table__.c
         bucket = case((f.wait_minutes > WAIT_CAP, WAIT_CAP), else_=f.wait_minutes)
         parts = self.parts
-        if self.whole and not self.scope.narrowed:
+        if self.spans and not self.scope.narrowed:
             c = RollupWait.__table__.c
-            query = select(c.minute, func.sum(c.n)).where(*self._where(c, dims=False), *self._months(c.month))
+            query = select(c.minute, func.sum(c.n)).where(*self._where(c, dims=False), *self._spans(c))
             for minute, n in self.conn.execute(query.group_by(c.minute)):
                 out[minute] += int(n)
-        elif self.whole:
+        elif self.spans:
             parts = [(self.period.start, self.period.end)]
         for first, last in parts:
             query = select(bucket, func.count()).where(f.wait_minutes.is_not(None), *self._where(f))
@@ -239,13 +248,13 @@ class Query:
         """(ISO weekday, local hour) → [counted ratings, satisfied or above, tickets issued]."""
         out: dict[tuple[int, int], list[int]] = {}
         parts = self.parts
-        if self.whole and not self.scope.narrowed:
+        if self.spans and not self.scope.narrowed:
             c = RollupHeat.__table__.c
             query = select(c.weekday, c.hour, func.sum(c.ratings), func.sum(c.satisfied_plus), func.sum(c.tickets))
-            query = query.where(*self._where(c, dims=False), *self._months(c.month))
+            query = query.where(*self._where(c, dims=False), *self._spans(c))
             for row in self.conn.execute(query.group_by(c.weekday, c.hour)):
                 _add(out, (row[0], row[1]), row[2:])
-        elif self.whole:
+        elif self.spans:
             parts = [(self.period.start, self.period.end)]
         r, f = Rating.__table__.c, TicketFact.__table__.c
         for first, last in parts:
@@ -269,11 +278,13 @@ class Query:
                 _add(out, row[0], row[1:])
             return out
         parts = self.parts
-        if unit == "month" and self.whole:
-            c = RollupRatings.__table__.c
+        if unit == "month" and self.spans:
+            table = RollupRatings.__table__ if self.scope.narrowed else RollupTotals.__table__
+            c = table.c
             sums = (func.sum(c.ratings), func.sum(c.satisfied_plus), func.sum(c.points), func.sum(c.flagged))
-            query = select(c.month, *sums).where(*self._where(c), *self._months(c.month))
-            for row in self.conn.execute(query.group_by(c.month)):
+            where = self._where(c, dims=self.scope.narrowed)
+            query = select(c.start, *sums).where(*where, c.grain == "M", c.start.in_(self._whole_months()))
+            for row in self.conn.execute(query.group_by(c.start)):
                 _add(out, row[0], row[1:])
         elif unit == "day":
             parts = [(self.period.start, self.period.end)]
@@ -287,9 +298,9 @@ class Query:
         return out
 
     def _daily(self):
-        c = RollupDaily.__table__.c
+        c = RollupTotals.__table__.c
         sums = (func.sum(c.ratings), func.sum(c.satisfied_plus), func.sum(c.points), func.sum(c.flagged))
-        query = select(c.day, *sums).where(
-            *self._where(c, dims=False), c.day.between(self.period.start, self.period.end)
+        query = select(c.start, *sums).where(
+            *self._where(c, dims=False), c.grain == "D", c.start.between(self.period.start, self.period.end)
         )
-        return query.group_by(c.day)
+        return query.group_by(c.start)

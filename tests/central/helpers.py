@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Callable
@@ -27,10 +28,16 @@ class LiveServer:
     def __init__(self, app, wrap: Callable | None = None) -> None:
         from waitress.server import create_server
 
-        self.server = create_server(wrap(app) if wrap else app, host="127.0.0.1", port=0, threads=8)
+        self.server = create_server(
+            wrap(app) if wrap else app, host="127.0.0.1", port=0, threads=8, asyncore_loop_timeout=0.05
+        )
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
+
+    def _run(self) -> None:
+        with contextlib.suppress(OSError):  # close() from another thread pulls the sockets from under select()
+            self.server.run()
 
     def close(self) -> None:
         self.server.close()

@@ -200,9 +200,11 @@ def test_filters_field_counter_clerk(loaded):
         Q1,
         periods.year(2026),
         periods.month(2026, 2),
+        periods.half(2026, 1),
+        periods.from_range(*map(periods.parse_date, ("2025-01-01", "2026-04-30"), "ab")),
         periods.from_range(*map(periods.parse_date, ("2025-12-20", "2026-02-12"), "ab")),
     ],
-    ids=["quarter", "year", "month", "custom"],
+    ids=["quarter", "year", "month", "half", "year+quarter+month", "custom"],
 )
 @pytest.mark.parametrize(
     "scope", [{"communes": None}, {}, {"service": "HT"}, {"counter": 2}, {"communes": ("A", "B")}], ids=str
@@ -220,7 +222,12 @@ def test_rollups_give_the_same_figures_as_the_records(loaded, period, scope):
 def test_custom_period_mixes_rollups_and_records(loaded):
     app, _ = loaded
     period = periods.from_range(*map(periods.parse_date, ("2025-12-20", "2026-02-12"), "ab"))
-    assert period.split()[0] == (periods.month(2026, 1).start, periods.month(2026, 1).start)
+    spans, parts = period.split()
+    assert spans == [("M", periods.month(2026, 1).start)]
+    assert [(a.isoformat(), b.isoformat()) for a, b in parts] == [
+        ("2025-12-20", "2025-12-31"),
+        ("2026-02-01", "2026-02-12"),
+    ]
     report = build(app, period)
     # 1 Jan, 5 Jan ×2, 6 Jan (rollup of January); 10 Feb ×3 (records)
     assert report["summary"]["ratings"] == 7

@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 
-import pytest
 from sqlalchemy import delete, func, select
 
 from kiosk.models import SyncedRecord
@@ -95,7 +94,6 @@ def test_two_clients_with_the_same_device_id_at_once(central_app, central, devic
     assert synced_on_device(first) == synced_on_device(clone) == len(made) // 2
 
 
-@pytest.mark.slow
 def test_client_killed_mid_sync_and_run_again(central_app, central, device, serve, make_kiosk, tmp_path):
     slow = []
     server = serve(central_app, wrap=lambda app: slow.append(SlowAnswers(app, 0.15)) or slow[0])

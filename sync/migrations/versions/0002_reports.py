@@ -1,8 +1,8 @@
-"""reports: ticket facts, rollups, comment inbox state (sync/central/report_models.py)
+"""reports: ticket facts, rollups at several grains, comment inbox state (sync/central/report_models.py)
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 03:54:28.413222
+Create Date: 2026-11-22 04:26:37.516817
 """
 
 from alembic import op
@@ -31,29 +31,24 @@ def upgrade() -> None:
     sa.Column('updated_by', sa.Uuid(as_uuid=False), nullable=True),
     sa.PrimaryKeyConstraint('commune_code', 'device_id', 'comment_id', name=op.f('pk_comment_status'))
     )
-    op.create_table('rollup_daily',
-    sa.Column('commune_code', sa.String(length=16), nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('ratings', sa.BigInteger(), nullable=False),
-    sa.Column('satisfied_plus', sa.BigInteger(), nullable=False),
-    sa.Column('points', sa.BigInteger(), nullable=False),
-    sa.Column('flagged', sa.BigInteger(), nullable=False),
-    sa.Column('tickets', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('commune_code', 'day', name=op.f('pk_rollup_daily'))
-    )
     op.create_table('rollup_heat',
     sa.Column('commune_code', sa.String(length=16), nullable=False),
-    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('start', sa.Date(), nullable=False),
     sa.Column('weekday', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('hour', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('ratings', sa.BigInteger(), nullable=False),
     sa.Column('satisfied_plus', sa.BigInteger(), nullable=False),
     sa.Column('tickets', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('commune_code', 'month', 'weekday', 'hour', name=op.f('pk_rollup_heat'))
+    sa.PrimaryKeyConstraint('commune_code', 'grain', 'start', 'weekday', 'hour', name=op.f('pk_rollup_heat'))
     )
+    with op.batch_alter_table('rollup_heat', schema=None) as batch_op:
+        batch_op.create_index('ix_rollup_heat_grain_start', ['grain', 'start'], unique=False)
+
     op.create_table('rollup_indicators',
     sa.Column('commune_code', sa.String(length=16), nullable=False),
-    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('start', sa.Date(), nullable=False),
     sa.Column('service_code', sa.String(length=16), nullable=False),
     sa.Column('counter_number', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('clerk_id', sa.Uuid(as_uuid=False), nullable=False),
@@ -63,11 +58,27 @@ def upgrade() -> None:
     sa.Column('n2', sa.BigInteger(), nullable=False),
     sa.Column('n1', sa.BigInteger(), nullable=False),
     sa.Column('n0', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('commune_code', 'month', 'service_code', 'counter_number', 'clerk_id', 'indicator', name=op.f('pk_rollup_indicators'))
+    sa.PrimaryKeyConstraint('commune_code', 'grain', 'start', 'service_code', 'counter_number', 'clerk_id', 'indicator', name=op.f('pk_rollup_indicators'))
     )
+    with op.batch_alter_table('rollup_indicators', schema=None) as batch_op:
+        batch_op.create_index('ix_rollup_indicators_grain_start', ['grain', 'start'], unique=False)
+
+    op.create_table('rollup_levels',
+    sa.Column('commune_code', sa.String(length=16), nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('start', sa.Date(), nullable=False),
+    sa.Column('service_code', sa.String(length=16), nullable=False),
+    sa.Column('level', sa.String(length=32), nullable=False),
+    sa.Column('n', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('commune_code', 'grain', 'start', 'service_code', 'level', name=op.f('pk_rollup_levels'))
+    )
+    with op.batch_alter_table('rollup_levels', schema=None) as batch_op:
+        batch_op.create_index('ix_rollup_levels_grain_start', ['grain', 'start'], unique=False)
+
     op.create_table('rollup_queue',
     sa.Column('commune_code', sa.String(length=16), nullable=False),
-    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('start', sa.Date(), nullable=False),
     sa.Column('service_code', sa.String(length=16), nullable=False),
     sa.Column('counter_number', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('clerk_id', sa.Uuid(as_uuid=False), nullable=False),
@@ -78,19 +89,15 @@ def upgrade() -> None:
     sa.Column('wait_seconds', sa.BigInteger(), nullable=False),
     sa.Column('service_n', sa.BigInteger(), nullable=False),
     sa.Column('service_seconds', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('commune_code', 'month', 'service_code', 'counter_number', 'clerk_id', name=op.f('pk_rollup_queue'))
+    sa.PrimaryKeyConstraint('commune_code', 'grain', 'start', 'service_code', 'counter_number', 'clerk_id', name=op.f('pk_rollup_queue'))
     )
-    op.create_table('rollup_levels',
-    sa.Column('commune_code', sa.String(length=16), nullable=False),
-    sa.Column('month', sa.Date(), nullable=False),
-    sa.Column('service_code', sa.String(length=16), nullable=False),
-    sa.Column('level', sa.String(length=32), nullable=False),
-    sa.Column('n', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('commune_code', 'month', 'service_code', 'level', name=op.f('pk_rollup_levels'))
-    )
+    with op.batch_alter_table('rollup_queue', schema=None) as batch_op:
+        batch_op.create_index('ix_rollup_queue_grain_start', ['grain', 'start'], unique=False)
+
     op.create_table('rollup_ratings',
     sa.Column('commune_code', sa.String(length=16), nullable=False),
-    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('start', sa.Date(), nullable=False),
     sa.Column('service_code', sa.String(length=16), nullable=False),
     sa.Column('counter_number', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('clerk_id', sa.Uuid(as_uuid=False), nullable=False),
@@ -98,15 +105,36 @@ def upgrade() -> None:
     sa.Column('satisfied_plus', sa.BigInteger(), nullable=False),
     sa.Column('points', sa.BigInteger(), nullable=False),
     sa.Column('flagged', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('commune_code', 'month', 'service_code', 'counter_number', 'clerk_id', name=op.f('pk_rollup_ratings'))
+    sa.PrimaryKeyConstraint('commune_code', 'grain', 'start', 'service_code', 'counter_number', 'clerk_id', name=op.f('pk_rollup_ratings'))
     )
+    with op.batch_alter_table('rollup_ratings', schema=None) as batch_op:
+        batch_op.create_index('ix_rollup_ratings_grain_start', ['grain', 'start'], unique=False)
+
+    op.create_table('rollup_totals',
+    sa.Column('commune_code', sa.String(length=16), nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('start', sa.Date(), nullable=False),
+    sa.Column('ratings', sa.BigInteger(), nullable=False),
+    sa.Column('satisfied_plus', sa.BigInteger(), nullable=False),
+    sa.Column('points', sa.BigInteger(), nullable=False),
+    sa.Column('flagged', sa.BigInteger(), nullable=False),
+    sa.Column('tickets', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('commune_code', 'grain', 'start', name=op.f('pk_rollup_totals'))
+    )
+    with op.batch_alter_table('rollup_totals', schema=None) as batch_op:
+        batch_op.create_index('ix_rollup_totals_grain_start', ['grain', 'start'], unique=False)
+
     op.create_table('rollup_wait',
     sa.Column('commune_code', sa.String(length=16), nullable=False),
-    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('start', sa.Date(), nullable=False),
     sa.Column('minute', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('n', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('commune_code', 'month', 'minute', name=op.f('pk_rollup_wait'))
+    sa.PrimaryKeyConstraint('commune_code', 'grain', 'start', 'minute', name=op.f('pk_rollup_wait'))
     )
+    with op.batch_alter_table('rollup_wait', schema=None) as batch_op:
+        batch_op.create_index('ix_rollup_wait_grain_start', ['grain', 'start'], unique=False)
+
     op.create_table('ticket_facts',
     sa.Column('commune_code', sa.String(length=16), nullable=False),
     sa.Column('device_id', sa.Uuid(as_uuid=False), nullable=False),
@@ -147,12 +175,33 @@ def downgrade() -> None:
         batch_op.drop_index('ix_ticket_facts_commune_issued')
 
     op.drop_table('ticket_facts')
+    with op.batch_alter_table('rollup_wait', schema=None) as batch_op:
+        batch_op.drop_index('ix_rollup_wait_grain_start')
+
     op.drop_table('rollup_wait')
+    with op.batch_alter_table('rollup_totals', schema=None) as batch_op:
+        batch_op.drop_index('ix_rollup_totals_grain_start')
+
+    op.drop_table('rollup_totals')
+    with op.batch_alter_table('rollup_ratings', schema=None) as batch_op:
+        batch_op.drop_index('ix_rollup_ratings_grain_start')
+
     op.drop_table('rollup_ratings')
-    op.drop_table('rollup_levels')
+    with op.batch_alter_table('rollup_queue', schema=None) as batch_op:
+        batch_op.drop_index('ix_rollup_queue_grain_start')
+
     op.drop_table('rollup_queue')
+    with op.batch_alter_table('rollup_levels', schema=None) as batch_op:
+        batch_op.drop_index('ix_rollup_levels_grain_start')
+
+    op.drop_table('rollup_levels')
+    with op.batch_alter_table('rollup_indicators', schema=None) as batch_op:
+        batch_op.drop_index('ix_rollup_indicators_grain_start')
+
     op.drop_table('rollup_indicators')
+    with op.batch_alter_table('rollup_heat', schema=None) as batch_op:
+        batch_op.drop_index('ix_rollup_heat_grain_start')
+
     op.drop_table('rollup_heat')
-    op.drop_table('rollup_daily')
     op.drop_table('comment_status')
     # ### end Alembic commands ###
