@@ -1,11 +1,11 @@
 """The device's sync client: send the outbox in batches, then take the commune's configuration.
 
-Every request gets a fresh counter (committed before it is sent) and is signed; every answer must carry
-the server's signature over that counter before anything is marked sent or applied. Network faults and
-5xx answers are retried with exponential backoff (sending again is safe: the server is idempotent); a
-stale counter (a second client with the same identity, or a restored database) is answered by the
-server with its last counter, and the client continues above it. `kiosk sync` and the loop in
-`kiosk serve` both use :class:`SyncClient`.
+Every request gets a fresh counter (from a block reserved and committed before use) and is signed; every
+answer must carry the server's signature over that counter before anything is marked sent or applied.
+Network faults and 5xx answers are retried with exponential backoff (sending again is safe: the server
+is idempotent); a stale counter (a second client with the same identity, or a restored database) is
+answered by the server with its last counter, and the client continues above it. `kiosk sync` and the
+loop in `kiosk serve` both use :class:`SyncClient`.
 """
 
 from __future__ import annotations

@@ -127,10 +127,10 @@ def require(capability: str) -> Callable:
 
 def _safe_next(target: str | None) -> str:
     if not target:
-        return url_for("central_reports.dashboard")
+        return url_for("central_home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("central_reports.dashboard")
+        return url_for("central_home")
     return target
 
 

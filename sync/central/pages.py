@@ -55,4 +55,12 @@ def init_pages(app: Flask) -> None:
     for blueprint in (accounts.bp, views_reports.bp, views_comments.bp, views_fleet.bp):
         app.register_blueprint(blueprint)
     app.after_request(_headers)
-    app.add_url_rule("/", "central_home", lambda: redirect(url_for("central_reports.dashboard")))
+    app.add_url_rule("/", "central_home", _home)
+
+
+def _home():
+    """Reports for those who may read them, the comments inbox for handlers, else sign-in."""
+    viewer = accounts.current_user()
+    if viewer is not None and not viewer.can("reports"):
+        return redirect(url_for("central_comments.inbox"))
+    return redirect(url_for("central_reports.dashboard"))

@@ -139,7 +139,13 @@ def build(
             "tt01": tt01.agency_result(commune_scores.get(code, {})),
             "queue": queue_by_commune.get(code),
         }
-        for code in sorted(set(communes.rows) | set(commune_scores) | set(queue_by_commune))
+        # every commune in scope, so that one without a single rating shows up as such
+        for code in sorted(
+            set(communes.rows)
+            | set(commune_scores)
+            | set(queue_by_commune)
+            | set(() if scope.narrowed else names.communes)
+        )
     ]
     report["services"] = [
         {"code": code, "name": names.services.get(code, code) if code else "", **_totals(*services.rows[code], mp)}

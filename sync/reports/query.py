@@ -68,6 +68,7 @@ class Query:
             self.spans, self.parts = period.split()
         else:
             self.spans, self.parts = [], [(period.start, period.end)]
+        self._raw_cache: dict[str, list[tuple]] = {}
 
     # --- filters --------------------------------------------------------------------------------------
 
@@ -97,9 +98,10 @@ class Query:
             months += [add_months(start, i) for i in range({"M": 1, "Q": 3, "Y": 12}[grain])]
         return months
 
-    def _times(self, column: Any, first: date, last: date) -> list:
-        start, end = utc_range(first, last)
-        return [column >= start, column < end]
+    def _during(self, column: Any, parts: list[tuple[date, date]]) -> list:
+        """Records whose time falls in any of the day ranges (one query for both ends of a custom period)."""
+        ranges = [utc_range(first, last) for first, last in parts]
+        return [or_(*(and_(column >= start, column < end) for start, end in ranges))]
 
     @staticmethod
     def _raw_dims(c: Any) -> tuple:
@@ -111,23 +113,28 @@ class Query:
 
     # --- ratings ----------------------------------------------------------------------------------------
 
-    def _grouped(self, by: str | None, rollup: Any, sums: tuple, raw: Any, raw_key: Any, raw_sums: tuple, time: Any):
-        """Sums per ``by`` (None: one total) from the rollup spans, plus the leftover days from the records."""
+    def _grouped(
+        self, name: str, by: str | None, rollup: Any, sums: tuple, raw: Any, raw_keys: tuple, raw_sums: tuple, time: Any
+    ):
+        """Sums per ``by`` (None: one total) from the rollup spans, plus the leftover days from the records.
+
+        The records are read once per Query, grouped by commune, field and clerk, and folded here.
+        """
         out: dict[Any, list[int]] = {}
-
-        def collect(query, key) -> None:
-            if key is not None:
-                query = query.group_by(key)
-            for row in self.conn.execute(query):
-                _add(out, None if key is None else row[0], row if key is None else row[1:])
-
         if self.spans:
             key = rollup[BY[by]] if by else None
-            keys = [] if key is None else [key]
-            collect(select(*keys, *sums).where(*self._where(rollup), *self._spans(rollup)), key)
-        keys = [] if raw_key is None else [raw_key]
-        for first, last in self.parts:
-            collect(select(*keys, *raw_sums).where(*self._where(raw), *self._times(time, first, last)), raw_key)
+            query = select(*([] if key is None else [key]), *sums).where(*self._where(rollup), *self._spans(rollup))
+            for row in self.conn.execute(query if key is None else query.group_by(key)):
+                _add(out, None if key is None else row[0], row if key is None else row[1:])
+        if self.parts:
+            cache = self._raw_cache.get(name)
+            if cache is None:
+                query = select(*raw_keys, *raw_sums).where(*self._where(raw), *self._during(time, self.parts))
+                cache = [tuple(row) for row in self.conn.execute(query.group_by(*raw_keys))]
+                self._raw_cache[name] = cache
+            position = {"commune": 0, "service": 1, "clerk": 2}.get(by)
+            for row in cache:
+                _add(out, None if position is None else row[position], row[3:])
         return out
 
     def ratings(self, by: str | None = None) -> dict[Any, list[int]]:
@@ -135,8 +142,8 @@ class Query:
         c, r = RollupRatings.__table__.c, Rating.__table__.c
         sums = (func.sum(c.ratings), func.sum(c.satisfied_plus), func.sum(c.points), func.sum(c.flagged))
         service, _counter, clerk = self._raw_dims(r)
-        raw_key = {"commune": r.commune_code, "service": service, "clerk": clerk, None: None}[by]
-        return self._grouped(by, c, sums, r, raw_key, self._raw_sums(r), r.corrected_time)
+        keys = (r.commune_code, service, clerk)
+        return self._grouped("ratings", by, c, sums, r, keys, self._raw_sums(r), r.corrected_time)
 
     @staticmethod
     def _raw_sums(r: Any) -> tuple:
@@ -164,9 +171,9 @@ class Query:
         elif self.spans:
             parts = [(self.period.start, self.period.end)]
         r = Rating.__table__.c
-        for first, last in parts:
+        if parts:
             query = select(r.level, func.count()).where(r.counted.is_(True), *self._where(r))
-            query = query.where(*self._times(r.corrected_time, first, last))
+            query = query.where(*self._during(r.corrected_time, parts))
             for level, n in self.conn.execute(query.group_by(r.level)):
                 out[level] += int(n)
         return dict(out)
@@ -194,9 +201,9 @@ class Query:
             func.sum(case((a.points == 1, 1), else_=0)),
             func.sum(case((a.points <= 0, 1), else_=0)),
         )
-        for first, last in self.parts:
+        if self.parts:
             query = select(*keys, *sums).select_from(joined).where(r.counted.is_(True), *self._where(r))
-            query = query.where(*self._times(r.corrected_time, first, last))
+            query = query.where(*self._during(r.corrected_time, self.parts))
             for row in self.conn.execute(query.group_by(*keys)):
                 _add(out, tuple(row[:3]), row[3:])
         return out
@@ -220,7 +227,8 @@ class Query:
             count_if(f.service_seconds.is_not(None)),
             func.sum(f.service_seconds),
         )
-        return self._grouped(by, c, sums, f, f[BY[by]] if by else None, raw_sums, f.issued_at)
+        keys = (f.commune_code, f.service_code, f.clerk_id)
+        return self._grouped("queue", by, c, sums, f, keys, raw_sums, f.issued_at)
 
     def waits(self) -> dict[int, int]:
         """Called tickets by whole minutes waited (rounded up, capped at WAIT_CAP)."""
@@ -235,9 +243,9 @@ class Query:
                 out[minute] += int(n)
         elif self.spans:
             parts = [(self.period.start, self.period.end)]
-        for first, last in parts:
+        if parts:
             query = select(bucket, func.count()).where(f.wait_minutes.is_not(None), *self._where(f))
-            query = query.where(*self._times(f.issued_at, first, last))
+            query = query.where(*self._during(f.issued_at, parts))
             for minute, n in self.conn.execute(query.group_by(bucket)):
                 out[minute] += int(n)
         return dict(out)
@@ -257,14 +265,14 @@ class Query:
         elif self.spans:
             parts = [(self.period.start, self.period.end)]
         r, f = Rating.__table__.c, TicketFact.__table__.c
-        for first, last in parts:
+        if parts:
             wd, hour = sql_weekday(r.corrected_time, self.dialect), sql_hour(r.corrected_time, self.dialect)
             sat = func.sum(case((r.level.in_(SATISFIED_PLUS), 1), else_=0))
             query = select(wd, hour, func.count(), sat).where(r.counted.is_(True), *self._where(r))
-            for row in self.conn.execute(query.where(*self._times(r.corrected_time, first, last)).group_by(wd, hour)):
+            for row in self.conn.execute(query.where(*self._during(r.corrected_time, parts)).group_by(wd, hour)):
                 _add(out, (row[0], row[1]), (row[2], row[3], 0))
             wd, hour = sql_weekday(f.issued_at, self.dialect), sql_hour(f.issued_at, self.dialect)
-            query = select(wd, hour, func.count()).where(*self._where(f), *self._times(f.issued_at, first, last))
+            query = select(wd, hour, func.count()).where(*self._where(f), *self._during(f.issued_at, parts))
             for row in self.conn.execute(query.group_by(wd, hour)):
                 _add(out, (row[0], row[1]), (0, 0, row[2]))
         return out
@@ -289,10 +297,8 @@ class Query:
         elif unit == "day":
             parts = [(self.period.start, self.period.end)]
         bucket = (sql_local_day if unit == "day" else sql_local_month)(r.corrected_time, self.dialect)
-        for first, last in parts:
-            query = select(bucket, *self._raw_sums(r)).where(
-                *self._where(r), *self._times(r.corrected_time, first, last)
-            )
+        if parts:
+            query = select(bucket, *self._raw_sums(r)).where(*self._where(r), *self._during(r.corrected_time, parts))
             for row in self.conn.execute(query.group_by(bucket)):
                 _add(out, row[0], row[1:])
         return out

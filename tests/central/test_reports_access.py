@@ -219,3 +219,47 @@ def test_fleet_shows_silent_kiosks_first(site):
     assert 'class="silent"' in page
     with app.extensions["central"].sessions() as s:
         assert s.scalar(select(Device.id).where(Device.commune_code == "B")) == province.feeds["B"].device
+
+
+def test_the_dashboard_page_shows_the_figures_and_charts(site):
+    app, _ = site
+    client = sign_in(app, "xem-a")
+    page = client.get(f"/reports?{QUARTER}&lang=vi").text
+    assert "quý I năm 2026" in page and "87.5%" in page and "62.5" in page
+    assert page.count("<svg") == 4  # levels, trend, two heat maps: drawn on the server, no script
+    assert "<script" not in page
+    assert "Hoàn thành 100%" in page  # the TT 01 band of Nguyễn Văn An, in the catalogue's wording
+    english = client.get(f"/reports?{QUARTER}&lang=en").text
+    assert "Satisfied or above" in english and "Completed 100% of duties" in english
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "period=decade",
+        "period=month&month=13",
+        "period=custom&from=2026-02-30&to=2026-03-01",
+        "period=custom&from=2026-03-01&to=2026-01-01",
+        "period=custom&from=2020-01-01&to=2026-01-01",
+        "counter=abc",
+        "clerk=not-a-uuid",
+        "service=<script>",
+        "commune=a;drop",
+    ],
+)
+def test_bad_filters_get_a_plain_400(site, query):
+    app, _ = site
+    client = sign_in(app, "admin")
+    answer = client.get(f"/reports/data.json?{query}")
+    assert answer.status_code == 400, answer.text
+    assert answer.json["error"]
+    page = client.get(f"/reports?{query}")
+    assert page.status_code == 400 and "<html" in page.text
+
+
+def test_an_unknown_clerk_is_404_and_a_handler_lands_on_the_inbox(site):
+    app, _ = site
+    client = sign_in(app, "admin")
+    assert client.get("/reports/data.json?clerk=00000000-0000-4000-8000-000000000000").status_code == 404
+    handler = sign_in(app, "xuly-a")
+    assert handler.get("/").headers["Location"].endswith("/comments")
