@@ -1,7 +1,7 @@
 """Dashboard queries on a province-sized PostgreSQL: 10 million ratings, 3 million tickets, 2,000 kiosks, 2 years.
 
 The records are generated inside PostgreSQL (INSERT … SELECT over generate_series, indexes built after
-the load), the rollups are rebuilt from them with ``sync.reports.rollups.rebuild`` (the same code
+the load), the rollups are rebuilt from them with ``sync.reports.rebuild.rebuild`` (the same code
 ``kiosk-central rebuild-rollups`` runs), then each query of the dashboard is timed for a province-wide
 year and for one commune's quarter (median of 5 after a warm-up). Also timed: a late 1,000-record batch
 stored through the real ingest, with the share spent keeping the rollups exact.
@@ -233,8 +233,8 @@ def generate(engine, log) -> dict[str, float]:
 
 
 def rebuild(engine, log) -> float:
-    """``rollups.rebuild`` for each half of the communes at once (as two `rebuild-rollups --commune …`)."""
-    from sync.reports import rollups
+    """``rebuild`` for each half of the communes at once (as two `rebuild-rollups --commune …`)."""
+    from sync.reports.rebuild import rebuild as rebuild_rollups
 
     with engine.connect() as conn:
         communes = [c for (c,) in conn.exec_driver_sql("SELECT code FROM communes ORDER BY code")]
@@ -242,7 +242,7 @@ def rebuild(engine, log) -> float:
 
     def job(half: list[str]) -> None:
         with engine.begin() as conn:
-            rollups.rebuild(conn, half)
+            rebuild_rollups(conn, half)
 
     t = time.perf_counter()
     _parallel(*(lambda h=h: job(h) for h in halves))

@@ -141,7 +141,9 @@ REGISTRY: list[Setting] = [
         "",
         "Master key `kiosk-central` derives device secrets from; empty = generated once into DATA_DIR/central_secret_key.",
     ),
-    Setting("central_max_body", 4 * 1024 * 1024, "Largest sync request body (bytes, compressed) the server takes.", "int"),
+    Setting(
+        "central_max_body", 4 * 1024 * 1024, "Largest sync request body (bytes, compressed) the server takes.", "int"
+    ),
     Setting("central_max_records", 5000, "Most records the server takes in one sync batch.", "int"),
     Setting(
         "central_secure_cookies",
@@ -149,7 +151,9 @@ REGISTRY: list[Setting] = [
         "Send the `/reports` sign-in cookie over HTTPS only; set false only on a LAN server without HTTPS.",
         "bool",
     ),
-    Setting("sync_interval", 300.0, "Seconds between syncs while `kiosk serve` runs (when central_url is set).", "float"),
+    Setting(
+        "sync_interval", 300.0, "Seconds between syncs while `kiosk serve` runs (when central_url is set).", "float"
+    ),
     Setting("sync_batch_size", 1000, "Records per sync request (halved automatically if the server asks).", "int"),
     Setting("commune_name", "UBND xã Thử Nghiệm", "Name of the commune, printed on tickets and shown on screens."),
     Setting("commune_code", "00000", "Administrative code of the commune."),
@@ -237,7 +241,12 @@ REGISTRY: list[Setting] = [
         "Services of the physical ticket buttons, one per button (e.g. HT, CT); empty = no ticket buttons.",
         "list",
     ),
-    Setting("ticket_button_pins", [], "GPIO (BCM) pins of the ticket buttons, in the order of `ticket_button_services`.", "list"),
+    Setting(
+        "ticket_button_pins",
+        [],
+        "GPIO (BCM) pins of the ticket buttons, in the order of `ticket_button_services`.",
+        "list",
+    ),
 ]
 
 BY_NAME = {s.name: s for s in REGISTRY}

@@ -194,6 +194,20 @@ class TicketFact(CentralBase):
     service_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class PendingLink(CentralBase):
+    """A record that arrived before the record it belongs to: an indicator answer before its rating, a
+    clerk action before its ticket. It waits here until the parent comes (then its contribution is added
+    and the row goes); batches normally come in order, so this table is nearly always empty.
+    """
+
+    __tablename__ = "rollup_pending"
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    device_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    parent_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    child_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "answer" or "action"
+
+
 class CommentStatus(CentralBase):
     """The inbox's follow-up of one comment: read, assigned to a handler, answered with a reply note."""
 

@@ -73,7 +73,7 @@ def report_cmd(ctx: click.Context, start: date, end: date, fmt: str, out: str, c
 @click.pass_context
 def rebuild_cmd(ctx: click.Context, communes: tuple[str, ...]) -> None:
     """Recompute the reports' rollups and ticket facts from the stored records (safe to run any time)."""
-    from sync.reports.rollups import rebuild
+    from sync.reports.rebuild import rebuild
 
     central = _central(ctx)
     try:

@@ -12,8 +12,8 @@ to its old period. Contributions that depend on two records are added when the s
   ``ticket_facts`` row recomputed from all their stored records, and the rollups take (new − old).
 
 Increments are upserts (``n = n + excluded.n``) made in key order, so concurrent batches of different
-kiosks of one commune neither lose updates nor deadlock. :func:`rebuild` recomputes everything from the
-records (``kiosk-central rebuild-rollups``); a test checks that it equals the increments.
+kiosks of one commune neither lose updates nor deadlock. ``sync.reports.rebuild`` recomputes everything
+from the records (``kiosk-central rebuild-rollups``); a test checks that it equals the increments.
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, case, delete, func, insert, literal, select, union_all
+from sqlalchemy import Connection, Table, delete, insert, select
 
-from sync.central.models import UUID, ClerkAction, IndicatorAnswer, Rating, Ticket
+from sync.central.models import ClerkAction, IndicatorAnswer, Rating, Ticket
 from sync.central.report_models import (
     NO_CLERK,
     NO_COUNTER,
     NO_SERVICE,
+    PendingLink,
     RollupHeat,
     RollupIndicators,
     RollupLevels,
@@ -40,7 +41,7 @@ from sync.central.report_models import (
     TicketFact,
 )
 from sync.reports import facts as facts_mod
-from sync.reports.localtime import local, sql_hour, sql_local_day, sql_local_month, sql_quarter, sql_weekday, sql_year
+from sync.reports.localtime import local
 
 #: Levels quoted as "hài lòng trở lên" (satisfied or above).
 SATISFIED_PLUS = ("very_satisfied", "satisfied")
@@ -53,7 +54,7 @@ GRAINED: tuple[Table, ...] = tuple(
     m.__table__ for m in (RollupRatings, RollupLevels, RollupIndicators, RollupHeat, RollupQueue, RollupWait)
 )
 ROLLUPS: tuple[Table, ...] = (*GRAINED, RollupTotals.__table__)
-DERIVED: tuple[Table, ...] = (*ROLLUPS, TicketFact.__table__)
+DERIVED: tuple[Table, ...] = (*ROLLUPS, TicketFact.__table__, PendingLink.__table__)
 
 
 def _keys(table: Table) -> list[str]:
@@ -244,58 +245,93 @@ def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
         yield values[start : start + size]
 
 
+def _pending(conn: Connection, commune: str, device: str, kind: str, parents: Mapping[str, Any]) -> list[str]:
+    """Children of ``kind`` that waited for one of ``parents`` (now stored): their ids, and they stop waiting."""
+    p = PendingLink.__table__.c
+    scope = (p.commune_code == commune, p.device_id == device, p.kind == kind)
+    waiting = [(parent, child) for parent, child in conn.execute(select(p.parent_id, p.child_id).where(*scope))]
+    found = [(parent, child) for parent, child in waiting if parent in parents]
+    for chunk in _chunks([child for _parent, child in found]):
+        conn.execute(delete(PendingLink.__table__).where(*scope, p.child_id.in_(chunk)))
+    return [child for _parent, child in found]
+
+
+def _wait(conn: Connection, commune: str, device: str, kind: str, children: list[tuple[str, str]]) -> None:
+    """Children whose parent is not stored yet: (parent id, child id)."""
+    rows = [
+        {"commune_code": commune, "device_id": device, "parent_id": parent, "child_id": child, "kind": kind}
+        for parent, child in children
+    ]
+    for chunk in _chunks(rows):
+        conn.execute(insert(PendingLink.__table__), chunk)
+
+
 def _indicators(conn: Connection, d: Deltas, commune: str, device: str, ratings: list, answers: list) -> None:
+    """An answer counts when both it and its rating are stored, whichever comes last."""
     r, a = Rating.__table__.c, IndicatorAnswer.__table__.c
-    # Answers just stored: their ratings are stored already (same or an earlier batch), or not yet.
-    wanted = sorted({x["rating_id"] for x in answers})
-    found: dict[str, Any] = {}
-    for chunk in _chunks(wanted):
+    parents: dict[str, Any] = {x["id"]: x for x in ratings}
+    earlier = sorted({x["rating_id"] for x in answers} - parents.keys())  # answers to ratings of earlier batches
+    for chunk in _chunks(earlier):
         query = select(r.commune_code, r.id, r.corrected_time, r.counted, r.service_code, r.counter_number, r.clerk_id)
         query = query.where(r.commune_code == commune, r.device_id == device, r.id.in_(chunk))
-        found.update({row.id: row._asdict() for row in conn.execute(query)})
+        parents.update({row.id: row._asdict() for row in conn.execute(query)})
+    orphans = []
     for answer in answers:
-        rating = found.get(answer["rating_id"])
-        if rating is not None:
+        rating = parents.get(answer["rating_id"])
+        if rating is None:
+            orphans.append((answer["rating_id"], answer["id"]))
+        else:
             indicator_contribution(d, answer, rating)
-    # Ratings just stored: answers that came in an earlier batch waited for them.
-    counted = {x["id"]: x for x in ratings if x["counted"]}
-    if not counted:
-        return
-    batch = (answers or ratings)[0]["sync_id"]
-    for chunk in _chunks(sorted(counted)):
-        query = select(a.rating_id, a.indicator, a.points).where(
-            a.commune_code == commune, a.device_id == device, a.rating_id.in_(chunk), a.sync_id != batch
-        )
-        for row in conn.execute(query):
-            indicator_contribution(d, row._asdict(), counted[row.rating_id])
+    _wait(conn, commune, device, "answer", orphans)
+    if ratings:
+        by_id = {x["id"]: x for x in ratings}
+        for chunk in _chunks(_pending(conn, commune, device, "answer", by_id)):
+            query = select(a.rating_id, a.indicator, a.points).where(
+                a.commune_code == commune, a.device_id == device, a.id.in_(chunk)
+            )
+            for row in conn.execute(query):
+                indicator_contribution(d, row._asdict(), by_id[row.rating_id])
 
 
 def _tickets(conn: Connection, d: Deltas, commune: str, device: str, tickets: list, actions: list) -> None:
-    touched = {t["id"] for t in tickets}
-    touched.update(x["ticket_id"] for x in actions if x["ticket_id"] and x["action"] in facts_mod.QUEUE_ACTIONS)
-    if not touched:
-        return
+    """Recompute the facts of the tickets this batch touches; the rollups take (new − old)."""
     f, t, c = TicketFact.__table__, Ticket.__table__.c, ClerkAction.__table__.c
-    # Tickets stored by this very batch are new: they have no fact yet, and their row is at hand.
+    columns = (c.id, c.ticket_id, c.action, c.seq, c.corrected_time, c.counter_number, c.clerk_id, c.detail)
+    scope = (c.commune_code == commune, c.device_id == device)
+    history: dict[str, list] = defaultdict(list)
+    for action in actions:
+        if action["ticket_id"] and action["action"] in facts_mod.QUEUE_ACTIONS:
+            history[action["ticket_id"]].append(action)
+    # Tickets stored by this very batch are new: no fact yet, their row is at hand, and their actions are
+    # in this batch — or, when an action came first, waiting in rollup_pending.
     stored: dict[str, Any] = {x["id"]: x for x in tickets}
-    earlier = sorted(touched - stored.keys())
+    if tickets:
+        for chunk in _chunks(_pending(conn, commune, device, "action", stored)):
+            for row in conn.execute(select(*columns).where(*scope, c.id.in_(chunk))):
+                history[row.ticket_id].append(row._asdict())
+    # Tickets of earlier batches that this batch's actions touch: read their fact, row and every action.
+    earlier = sorted(history.keys() - stored.keys())
     old: dict[str, Any] = {}
     for chunk in _chunks(earlier):
-        scope = (f.c.commune_code == commune, f.c.device_id == device, f.c.ticket_id.in_(chunk))
-        old.update({row.ticket_id: row._asdict() for row in conn.execute(select(f).where(*scope))})
+        where = (f.c.commune_code == commune, f.c.device_id == device, f.c.ticket_id.in_(chunk))
+        old.update({row.ticket_id: row._asdict() for row in conn.execute(select(f).where(*where))})
         query = select(t.commune_code, t.device_id, t.id, t.service_code, t.corrected_time)
         query = query.where(t.commune_code == commune, t.device_id == device, t.id.in_(chunk))
         stored.update({row.id: row._asdict() for row in conn.execute(query)})
-    history: dict[str, list] = defaultdict(list)
-    for chunk in _chunks(sorted(touched)):  # every stored action of each ticket, from this batch or before
-        query = select(c.ticket_id, c.action, c.seq, c.corrected_time, c.counter_number, c.clerk_id, c.detail).where(
-            c.commune_code == commune,
-            c.device_id == device,
-            c.ticket_id.in_(chunk),
-            c.action.in_(facts_mod.QUEUE_ACTIONS),
-        )
+        known = [tid for tid in chunk if tid in stored]
+        for tid in known:  # their whole history comes from the database, this batch's actions included
+            history.pop(tid, None)
+        query = select(*columns).where(*scope, c.ticket_id.in_(known))
+        query = query.where(c.action.in_(facts_mod.QUEUE_ACTIONS))
         for row in conn.execute(query):
             history[row.ticket_id].append(row._asdict())
+    _wait(
+        conn,
+        commune,
+        device,
+        "action",
+        [(tid, x["id"]) for tid in earlier if tid not in stored for x in history[tid]],
+    )
     new = {tid: facts_mod.ticket_fact(ticket, history.get(tid, ())) for tid, ticket in stored.items()}
     for fact in old.values():
         fact_contribution(d, fact, -1)
@@ -306,212 +342,3 @@ def _tickets(conn: Connection, d: Deltas, commune: str, device: str, tickets: li
     rows = [new[k] for k in sorted(new)]
     for chunk in _chunks(rows):
         conn.execute(insert(f), chunk)
-
-
-# --- rebuild from the records -------------------------------------------------------------------------
-
-
-def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
-    """Recompute every derived table (of ``communes``) from the records, in the caller's transaction.
-
-    The month rows (and the day rows of the totals) are computed from the records; the quarter and year
-    rows are summed from the month rows.
-    """
-    dialect = conn.dialect.name
-    for table in DERIVED:
-        query = delete(table)
-        if communes is not None:
-            query = query.where(table.c.commune_code.in_(communes))
-        conn.execute(query)
-
-    def scoped(query, column):
-        return query if communes is None else query.where(column.in_(communes))
-
-    r, a, t = Rating.__table__.c, IndicatorAnswer.__table__.c, Ticket.__table__.c
-    month = sql_local_month(r.corrected_time, dialect)
-    m = literal("M")
-    dims = (
-        func.coalesce(r.service_code, NO_SERVICE),
-        func.coalesce(r.counter_number, NO_COUNTER),
-        func.coalesce(r.clerk_id, literal(NO_CLERK, UUID)),
-    )
-    counted = r.counted.is_(True)
-    sat = case((and_(counted, r.level.in_(SATISFIED_PLUS)), 1), else_=0)
-    rating_sums = (
-        func.sum(case((counted, 1), else_=0)),
-        func.sum(sat),
-        func.sum(case((counted, r.points), else_=0)),
-        func.sum(case((counted, 0), else_=1)),
-    )
-    _fill(
-        conn,
-        RollupRatings.__table__,
-        scoped(select(r.commune_code, m, month, *dims, *rating_sums), r.commune_code).group_by(
-            r.commune_code, month, *dims
-        ),
-    )
-    _fill(
-        conn,
-        RollupLevels.__table__,
-        scoped(
-            select(r.commune_code, m, month, dims[0], r.level, func.count()).where(counted), r.commune_code
-        ).group_by(r.commune_code, month, dims[0], r.level),
-    )
-    joined = IndicatorAnswer.__table__.join(
-        Rating.__table__,
-        and_(r.commune_code == a.commune_code, r.device_id == a.device_id, r.id == a.rating_id),
-    )
-    _fill(
-        conn,
-        RollupIndicators.__table__,
-        scoped(
-            select(
-                r.commune_code,
-                m,
-                month,
-                *dims,
-                a.indicator,
-                func.count(),
-                func.sum(a.points),
-                func.sum(case((a.points >= 2, 1), else_=0)),
-                func.sum(case((a.points == 1, 1), else_=0)),
-                func.sum(case((a.points <= 0, 1), else_=0)),
-            )
-            .select_from(joined)
-            .where(counted),
-            r.commune_code,
-        ).group_by(r.commune_code, month, *dims, a.indicator),
-    )
-    zero, one = literal(0), literal(1)
-    daily = union_all(
-        scoped(
-            select(
-                r.commune_code.label("c"),
-                sql_local_day(r.corrected_time, dialect).label("d"),
-                case((counted, 1), else_=0).label("ratings"),
-                sat.label("sat"),
-                case((counted, r.points), else_=0).label("points"),
-                case((counted, 0), else_=1).label("flagged"),
-                zero.label("tickets"),
-            ),
-            r.commune_code,
-        ),
-        scoped(
-            select(t.commune_code, sql_local_day(t.corrected_time, dialect), zero, zero, zero, zero, one),
-            t.commune_code,
-        ),
-    ).subquery("daily")
-    _fill(
-        conn,
-        RollupTotals.__table__,
-        select(
-            daily.c.c,
-            literal("D"),
-            daily.c.d,
-            *(func.sum(daily.c[x]) for x in ("ratings", "sat", "points", "flagged", "tickets")),
-        ).group_by(daily.c.c, daily.c.d),
-    )
-    _fill(conn, RollupTotals.__table__, _coarser(RollupTotals.__table__, "D", "M", dialect, communes))
-    heat = union_all(
-        scoped(
-            select(
-                r.commune_code.label("c"),
-                month.label("m"),
-                sql_weekday(r.corrected_time, dialect).label("wd"),
-                sql_hour(r.corrected_time, dialect).label("h"),
-                one.label("ratings"),
-                sat.label("sat"),
-                zero.label("tickets"),
-            ).where(counted),
-            r.commune_code,
-        ),
-        scoped(
-            select(
-                t.commune_code,
-                sql_local_month(t.corrected_time, dialect),
-                sql_weekday(t.corrected_time, dialect),
-                sql_hour(t.corrected_time, dialect),
-                zero,
-                zero,
-                one,
-            ),
-            t.commune_code,
-        ),
-    ).subquery("heat")
-    _fill(
-        conn,
-        RollupHeat.__table__,
-        select(
-            heat.c.c,
-            m,
-            heat.c.m,
-            heat.c.wd,
-            heat.c.h,
-            *(func.sum(heat.c[x]) for x in ("ratings", "sat", "tickets")),
-        ).group_by(heat.c.c, heat.c.m, heat.c.wd, heat.c.h),
-    )
-    conn.execute(
-        insert(TicketFact.__table__).from_select(facts_mod.FACT_COLUMNS, facts_mod.rebuild_statement(dialect, communes))
-    )
-    _queue_months(conn, communes)
-    for table in ROLLUPS:
-        for grain in ("Q", "Y"):
-            _fill(conn, table, _coarser(table, "M", grain, dialect, communes))
-
-
-def _queue_months(conn: Connection, communes: list[str] | None) -> None:
-    """Month rows of rollup_queue and rollup_wait, from ticket_facts."""
-    f = TicketFact.__table__.c
-    month = sql_local_month(f.issued_at, conn.dialect.name)
-    dims = (f.service_code, f.counter_number, f.clerk_id)
-    m = literal("M")
-
-    def scoped(query):
-        return query if communes is None else query.where(f.commune_code.in_(communes))
-
-    def count_if(condition):
-        return func.sum(case((condition, 1), else_=0))
-
-    _fill(
-        conn,
-        RollupQueue.__table__,
-        scoped(
-            select(
-                f.commune_code,
-                m,
-                month,
-                *dims,
-                func.count(),
-                count_if(f.outcome == "served"),
-                count_if(f.outcome == "no_show"),
-                count_if(f.wait_seconds.is_not(None)),
-                func.coalesce(func.sum(f.wait_seconds), 0),
-                count_if(f.service_seconds.is_not(None)),
-                func.coalesce(func.sum(f.service_seconds), 0),
-            )
-        ).group_by(f.commune_code, month, *dims),
-    )
-    bucket = case((f.wait_minutes > WAIT_CAP, WAIT_CAP), else_=f.wait_minutes)
-    _fill(
-        conn,
-        RollupWait.__table__,
-        scoped(select(f.commune_code, m, month, bucket, func.count()).where(f.wait_minutes.is_not(None))).group_by(
-            f.commune_code, month, bucket
-        ),
-    )
-
-
-def _coarser(table: Table, source: str, grain: str, dialect: str, communes: list[str] | None):
-    """SELECT of ``table``'s rows of ``grain`` summed from its rows of the finer ``source`` grain."""
-    c = table.c
-    start = {"M": sql_local_month, "Q": sql_quarter, "Y": sql_year}[grain](c.start, dialect, local=False)
-    rest = [c[k] for k in _keys(table) if k not in ("commune_code", "grain", "start")]
-    query = select(c.commune_code, literal(grain), start, *rest, *(func.sum(c[v]) for v in _values(table)))
-    query = query.where(c.grain == source)
-    if communes is not None:
-        query = query.where(c.commune_code.in_(communes))
-    return query.group_by(c.commune_code, start, *rest)
-
-
-def _fill(conn: Connection, table: Table, query) -> None:
-    conn.execute(insert(table).from_select([c.name for c in table.columns], query))

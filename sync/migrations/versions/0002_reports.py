@@ -135,6 +135,14 @@ def upgrade() -> None:
     with op.batch_alter_table('rollup_wait', schema=None) as batch_op:
         batch_op.create_index('ix_rollup_wait_grain_start', ['grain', 'start'], unique=False)
 
+    op.create_table('rollup_pending',
+    sa.Column('commune_code', sa.String(length=16), nullable=False),
+    sa.Column('device_id', sa.Uuid(as_uuid=False), nullable=False),
+    sa.Column('parent_id', sa.Uuid(as_uuid=False), nullable=False),
+    sa.Column('child_id', sa.Uuid(as_uuid=False), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.PrimaryKeyConstraint('commune_code', 'device_id', 'parent_id', 'child_id', name=op.f('pk_rollup_pending'))
+    )
     op.create_table('ticket_facts',
     sa.Column('commune_code', sa.String(length=16), nullable=False),
     sa.Column('device_id', sa.Uuid(as_uuid=False), nullable=False),
@@ -175,6 +183,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_ticket_facts_commune_issued')
 
     op.drop_table('ticket_facts')
+    op.drop_table('rollup_pending')
     with op.batch_alter_table('rollup_wait', schema=None) as batch_op:
         batch_op.drop_index('ix_rollup_wait_grain_start')
 
