@@ -28,7 +28,7 @@ from sync.central.report_models import (
 )
 from sync.reports import facts as facts_mod
 from sync.reports.localtime import sql_hour, sql_local_day, sql_local_month, sql_quarter, sql_weekday, sql_year
-from sync.reports.rollups import DERIVED, ROLLUPS, SATISFIED_PLUS, WAIT_CAP, _keys, _values
+from sync.reports.rollups import DERIVED, ROLLUPS, SATISFIED_PLUS, WAIT_CAP, key_columns, value_columns
 
 
 def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
@@ -245,8 +245,8 @@ def _coarser(table: Table, source: str, grain: str, dialect: str, communes: list
     """SELECT of ``table``'s rows of ``grain`` summed from its rows of the finer ``source`` grain."""
     c = table.c
     start = {"M": sql_local_month, "Q": sql_quarter, "Y": sql_year}[grain](c.start, dialect, local=False)
-    rest = [c[k] for k in _keys(table) if k not in ("commune_code", "grain", "start")]
-    query = select(c.commune_code, literal(grain), start, *rest, *(func.sum(c[v]) for v in _values(table)))
+    rest = [c[k] for k in key_columns(table) if k not in ("commune_code", "grain", "start")]
+    query = select(c.commune_code, literal(grain), start, *rest, *(func.sum(c[v]) for v in value_columns(table)))
     query = query.where(c.grain == source)
     if communes is not None:
         query = query.where(c.commune_code.in_(communes))

@@ -57,11 +57,11 @@ ROLLUPS: tuple[Table, ...] = (*GRAINED, RollupTotals.__table__)
 DERIVED: tuple[Table, ...] = (*ROLLUPS, TicketFact.__table__, PendingLink.__table__)
 
 
-def _keys(table: Table) -> list[str]:
+def key_columns(table: Table) -> list[str]:
     return [c.name for c in table.primary_key.columns]
 
 
-def _values(table: Table) -> list[str]:
+def value_columns(table: Table) -> list[str]:
     return [c.name for c in table.columns if not c.primary_key]
 
 
@@ -115,7 +115,7 @@ def _upsert(conn: Connection, table: Table, pending: Mapping[tuple, Mapping[str,
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    keys, values = _keys(table), _values(table)
+    keys, values = key_columns(table), value_columns(table)
     rows = []
     for key in sorted(pending):  # one lock order for every transaction: no deadlocks between kiosks
         change = pending[key]
