@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 import requests
@@ -18,48 +19,56 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class KioskServer:
-    """`python -m kiosk.cli serve` on a free port with its data in ``data_dir``."""
+class ServerProcess(ABC):
+    """A program of ours started as a subprocess on a free port, with its data in ``data_dir``.
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, demo: bool = False, port: int | None = None):
+    Subclasses say what to run (:meth:`command`) and when it is up (:meth:`answers`).
+    """
+
+    name = "server"
+    log_name = "server.log"
+
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, defaults: dict[str, str] | None = None):
         self.data_dir = Path(data_dir)
-        self.port = port or free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
         self.env.update(
             {
                 "KIOSK_DATA_DIR": str(self.data_dir),
                 "KIOSK_CONFIG": str(self.data_dir / "no-config.toml"),
-                "KIOSK_GPIO": "mock",
-                "KIOSK_PRINTER": "none",
-                "KIOSK_CLOCK_SYNC": "yes",
                 "PYTHONUNBUFFERED": "1",
+                **(defaults or {}),
             }
         )
         self.env.update(env or {})
-        self.demo = demo
         self.proc: subprocess.Popen | None = None
-        self.log = self.data_dir / "server.log"
+        self.log = self.data_dir / self.log_name
 
-    def start(self, timeout: float = 30.0) -> KioskServer:
+    @abstractmethod
+    def command(self) -> list[str]:
+        """The program and its arguments."""
+
+    @abstractmethod
+    def answers(self) -> bool:
+        """Whether the server is up (called until it is, or the timeout ends)."""
+
+    def start(self, timeout: float = 30.0):
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        args = [sys.executable, "-m", "kiosk.cli", "serve", "--port", str(self.port)]
-        if self.demo:
-            args.append("--demo")
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(self.command(), env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"kiosk serve exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
             try:
-                if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
+                if self.answers():
                     return self
             except requests.RequestException:
                 pass
             time.sleep(0.05)
         self.kill()
-        raise RuntimeError(f"kiosk serve did not answer within {timeout} s:\n{self.log.read_text()[-3000:]}")
+        raise RuntimeError(f"{self.name} did not answer within {timeout} s:\n{self.log.read_text()[-3000:]}")
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -74,8 +83,38 @@ class KioskServer:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def __enter__(self) -> KioskServer:
+    def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class KioskServer(ServerProcess):
+    """`python -m kiosk.cli serve` on a free port with its data in ``data_dir``."""
+
+    name = "kiosk serve"
+
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, demo: bool = False, port: int | None = None):
+        super().__init__(
+            data_dir,
+            env,
+            defaults={"KIOSK_GPIO": "mock", "KIOSK_PRINTER": "none", "KIOSK_CLOCK_SYNC": "yes"},
+        )
+        if port:
+            self.port, self.base = port, f"http://127.0.0.1:{port}"
+        self.demo = demo
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "kiosk.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            *(["--demo"] if self.demo else []),
+        ]
+
+    def answers(self) -> bool:
+        return requests.get(self.base + "/healthz", timeout=1).status_code == 200

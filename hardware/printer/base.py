@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +35,7 @@ class Job:
     image: Image.Image
 
 
-class Transport:
+class Transport(ABC):
     """Base of the transports; ``last_status`` is what the printer said the last time it was asked."""
 
     supports_status = False
@@ -43,14 +44,14 @@ class Transport:
         self.url = url
         self.last_status = OK
 
+    @abstractmethod
     def send(self, job: Job) -> str:
         """Deliver the job; returns where it went. Raises :class:`PrinterFault` when it did not."""
-        raise NotImplementedError
 
     def status(self) -> str:
         return self.last_status
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook; most transports hold nothing open
         """Nothing is held open between jobs."""
 
 
