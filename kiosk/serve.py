@@ -68,7 +68,10 @@ def run(
     from kiosk.app import create_app
     from kiosk.notify import Notifier
 
+    from kiosk import db_guard
+
     notifier = Notifier.from_environ()  # systemd's READY/WATCHDOG/STOPPING; a no-op outside systemd
+    db_guard.check(settings["database_url"], settings.data_path)  # damaged or vanished: exit status 4
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     migrate_in_child(settings, config_path)
