@@ -67,6 +67,7 @@ def run(
 
     from kiosk.app import create_app
     from kiosk.notify import Notifier
+    from kiosk.web_server import StoppableServer
 
     from kiosk import db_guard
 
@@ -100,10 +101,11 @@ def run(
             click.echo(f"  admin password : {DEMO_PASSWORD}")
     sys.stdout.flush()
 
+    loop = StoppableServer(server, on_stop=[kiosk.events.close])
+
     def _stop(signum, _frame) -> None:
-        log.info("signal %s: stopping", signum)
         notifier.stopping()
-        server.close()
+        loop.request_stop()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
@@ -116,9 +118,7 @@ def run(
         sync_loop.start()
         click.echo(f"  syncing with   : {settings['central_url']} every {settings['sync_interval']:g} s")
     try:
-        server.run()
-    except OSError:
-        pass  # the listening socket was closed by _stop
+        loop.run()
     finally:
         if sync_loop is not None:
             sync_loop.stop()
