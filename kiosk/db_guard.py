@@ -114,9 +114,7 @@ def check(database_url: str, data_dir: Path) -> None:
         stat = path.stat()
     except FileNotFoundError:
         if was_created(data_dir, path):
-            raise _damaged(
-                path, f"is missing, but this kiosk had one (recorded in {_marker(data_dir)})"
-            ) from None
+            raise _damaged(path, f"is missing, but this kiosk had one (recorded in {_marker(data_dir)})") from None
         return  # a brand-new kiosk: `kiosk init` (or the first start) creates it
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key in _checked:

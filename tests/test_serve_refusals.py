@@ -19,10 +19,15 @@ from tests.server import KioskServer, free_port
 REPO = Path(__file__).resolve().parent.parent
 
 
-def kiosk(data: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+def kiosk(
+    data: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("KIOSK_", "NOTIFY_SOCKET"))}
     environ.update(
-        KIOSK_DATA_DIR=str(data), KIOSK_CONFIG=str(data.parent / "no-config.toml"), KIOSK_GPIO="mock", KIOSK_PRINTER="none"
+        KIOSK_DATA_DIR=str(data),
+        KIOSK_CONFIG=str(data.parent / "no-config.toml"),
+        KIOSK_GPIO="mock",
+        KIOSK_PRINTER="none",
     )
     environ.update(env or {})
     return subprocess.run(

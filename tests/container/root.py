@@ -67,11 +67,7 @@ def key() -> str:
 
 def sources(base: str) -> str:
     security = base.rsplit("/", 1)[0] + "/debian-security"
-    return (
-        f"deb {base} {SUITE} main\n"
-        f"deb {base} {SUITE}-updates main\n"
-        f"deb {security} {SUITE}-security main\n"
-    )
+    return f"deb {base} {SUITE} main\ndeb {base} {SUITE}-updates main\ndeb {security} {SUITE}-security main\n"
 
 
 def _run(args: list[str], log, **kwargs) -> None:
@@ -106,9 +102,7 @@ def build(target: Path, log) -> None:
     # This machine's CA bundle (its HTTPS goes through a proxy whose authority only the host trusts).
     shutil.copy2("/etc/ssl/certs/ca-certificates.crt", work / "etc/ssl/certs/host-ca-certificates.crt")
     _run(in_root(work, "apt-get", "update", "-q"), log, timeout=600)
-    _run(
-        in_root(work, "apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES), log, timeout=1800
-    )
+    _run(in_root(work, "apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES), log, timeout=1800)
     _run(in_root(work, "apt-get", "clean"), log, timeout=120)
     (work / "etc/hostname").write_text("kiosk-test\n")
     (work / "etc/machine-id").write_text("")  # a fresh id at every boot of a copy
