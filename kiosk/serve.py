@@ -65,11 +65,10 @@ def run(
 ) -> None:
     from waitress.server import create_server
 
+    from kiosk import db_guard
     from kiosk.app import create_app
     from kiosk.notify import Notifier
     from kiosk.web_server import StoppableServer
-
-    from kiosk import db_guard
 
     notifier = Notifier.from_environ()  # systemd's READY/WATCHDOG/STOPPING; a no-op outside systemd
     db_guard.check(settings["database_url"], settings.data_path)  # damaged or vanished: exit status 4
