@@ -110,20 +110,23 @@ SERVICES=()
 for unit in "${UNITS[@]}"; do [[ $unit == *.service ]] && SERVICES+=("$unit"); done
 
 # --- Debian packages -------------------------------------------------------------------------------------
+# Whether the repositories offer a package (a real one: `apt-cache show` also succeeds for virtual names).
+offered() { apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" && $2 != "(none)" { found = 1 } END { exit !found }'; }
 if [ "$APT" -eq 1 ] && [ "$LIVE" -eq 1 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
   packages=(python3 python3-venv python3-pip sqlite3 ca-certificates)
   if [ "$ROLE" = device ]; then
     packages+=(python3-usb fonts-dejavu-core espeak-ng sox alsa-utils libusb-1.0-0)
+    # The Pi's GPIO library is packaged by Raspberry Pi OS only (plain Debian 12 has no python3-lgpio):
+    # take it where the repository has it; on a Pi without it the lgpio wheel from PyPI goes into the venv.
+    if offered python3-lgpio; then packages+=(python3-lgpio); fi
     if [ "$SCREEN" -eq 1 ]; then
-      packages+=(cage)
-      if apt-cache show chromium-browser >/dev/null 2>&1; then packages+=(chromium-browser); else packages+=(chromium); fi
+      packages+=(cage xwayland) # Debian's cage quits without Xwayland, which its package does not pull in
+      # Raspberry Pi OS names it chromium-browser (Debian only as a virtual name), Debian chromium.
+      if offered chromium-browser; then packages+=(chromium-browser); else packages+=(chromium); fi
     fi
   fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  # The Pi's GPIO library is packaged by Raspberry Pi OS only (plain Debian 12 has no python3-lgpio):
-  # take it where the repository has it; elsewhere the lgpio wheel from PyPI goes into the venv on a Pi.
-  if [ "$ROLE" = device ] && apt-cache show python3-lgpio >/dev/null 2>&1; then packages+=(python3-lgpio); fi
   say "installing Debian packages: ${packages[*]}"
   apt-get install -y -q --no-install-recommends "${packages[@]}"
 elif [ "$APT" -eq 1 ]; then

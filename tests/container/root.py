@@ -35,6 +35,7 @@ PACKAGES = [
     "alsa-utils",
     "libusb-1.0-0",
     "cage",
+    "xwayland",
     "chromium",
     "grim",
 ]
