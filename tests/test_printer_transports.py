@@ -87,7 +87,9 @@ def test_kiosk_printer_test_prints_on_the_cups_queue(cups, device, tmp_path):
     """The command a technician runs after setting `printer = "cups:NAME"`, as a separate process."""
     cups.add_queue("Quay1", f"socket://127.0.0.1:{device.port}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
-    env.update(KIOSK_DATA_DIR=str(tmp_path / "var"), KIOSK_CONFIG=str(tmp_path / "none.toml"), KIOSK_PRINTER="cups:Quay1")
+    env.update(
+        KIOSK_DATA_DIR=str(tmp_path / "var"), KIOSK_CONFIG=str(tmp_path / "none.toml"), KIOSK_PRINTER="cups:Quay1"
+    )
     done = subprocess.run(
         [sys.executable, "-m", "kiosk.cli", "printer-test"], env=env, capture_output=True, text=True, timeout=60
     )

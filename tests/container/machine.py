@@ -75,12 +75,10 @@ class Container:
         while self.leader is None:
             if self.nspawn.poll() is not None:
                 raise RuntimeError(f"systemd-nspawn exited with {self.nspawn.returncode}:\n{self.console_tail()}")
-            children = subprocess.run(
-                ["pgrep", "-P", str(self.nspawn.pid)], capture_output=True, text=True
-            ).stdout.split()
-            if children:
-                self.leader = int(children[0])
-            elif time.monotonic() > deadline:
+            self.leader = self._pid_one()
+            if self.leader is not None:
+                break
+            if time.monotonic() > deadline:
                 raise RuntimeError(f"the container did not start:\n{self.console_tail()}")
             else:
                 time.sleep(0.1)
@@ -91,6 +89,23 @@ class Container:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the container's systemd is still {state!r}:\n{self.console_tail()}")
             time.sleep(0.2)
+
+    def _pid_one(self) -> int | None:
+        """The child of systemd-nspawn that is PID 1 in its own namespace (the container's systemd).
+
+        systemd-nspawn first forks a helper that forks the container's init and exits: only a process whose
+        ``NSpid`` ends in 1 is the one to enter.
+        """
+        children = subprocess.run(["pgrep", "-P", str(self.nspawn.pid)], capture_output=True, text=True).stdout
+        for child in children.split():
+            try:
+                status = Path(f"/proc/{child}/status").read_text()
+            except OSError:
+                continue
+            nspid = next((line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), [])
+            if len(nspid) > 1 and nspid[-1] == "1":
+                return int(child)
+        return None
 
     def poweroff(self, timeout: float = 60) -> None:
         if self.nspawn is None:
@@ -133,7 +148,9 @@ class Container:
             timeout=timeout,
         )
         if check and result.returncode != 0:
-            raise AssertionError(f"{' '.join(command)} exited with {result.returncode}:\n{result.stdout}{result.stderr}")
+            raise AssertionError(
+                f"{' '.join(command)} exited with {result.returncode}:\n{result.stdout}{result.stderr}"
+            )
         return result
 
     def systemctl(self, *args: str, check: bool = True) -> str:
