@@ -68,8 +68,8 @@ def record_created(data_dir: Path, path: Path) -> None:
         os.fsync(out.fileno())
 
 
-def _damaged(path: Path, what: str) -> DatabaseDamagedError:
-    return DatabaseDamagedError(f"The kiosk database {path} {what}: {NEXT_STEP}.", detail=str(path))
+def _damaged(path: Path, what: str, next_step: str = NEXT_STEP) -> DatabaseDamagedError:
+    return DatabaseDamagedError(f"The kiosk database {path} {what}: {next_step}.", detail=str(path))
 
 
 def problem(path: Path) -> str | None:
@@ -114,7 +114,12 @@ def check(database_url: str, data_dir: Path) -> None:
         stat = path.stat()
     except FileNotFoundError:
         if was_created(data_dir, path):
-            raise _damaged(path, f"is missing, but this kiosk had one (recorded in {_marker(data_dir)})") from None
+            raise _damaged(
+                path,
+                f"is missing, but this kiosk had one (recorded in {_marker(data_dir)})",
+                "restore the last backup (docs/deploy.md, Backup and restore) or run `kiosk init --force-new` "
+                "to start an empty database",
+            ) from None
         return  # a brand-new kiosk: `kiosk init` (or the first start) creates it
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key in _checked:
