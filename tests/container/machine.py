@@ -160,7 +160,7 @@ class Container:
         out = self.systemctl("show", unit, *(f"--property={p}" for p in properties))
         return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
-    def journal(self, unit: str, since_cursor: str | None = None) -> str:
+    def journal(self, unit: str) -> str:
         args = ["journalctl", "--no-pager", "-o", "short-monotonic", "-u", unit]
         return self.run(*args, check=False).stdout
 
