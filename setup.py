@@ -48,6 +48,8 @@ setup(
             "playwright>=1.45",
             "ruff>=0.5",
             "wheel",  # tests/test_install.py builds the package offline (pip --no-build-isolation)
+            "pyserial>=3.5",  # tests/test_printer_transports.py: a serial printer on a pty
+            "pycups>=2.0",  # ... and a CUPS queue (builds against libcups2-dev: see .ci/run)
         ],
     },
     entry_points={

@@ -22,6 +22,7 @@ from typing import Protocol
 
 from hardware import audio
 from hardware.clips import ClipLibrary, SpeechUnavailable
+from hardware.errors import DeviceConfigError
 from hardware.speech import announcement_groups, announcement_text
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ GAP_BETWEEN_WORDS = 0.03
 TAIL = 0.3  # some USB sound cards cut the last samples off
 
 
-class AnnouncerConfigError(ValueError):
+class AnnouncerConfigError(DeviceConfigError):
     """The ``announcer`` setting names no known output."""
 
 

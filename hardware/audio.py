@@ -14,10 +14,12 @@ from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
+from hardware.errors import DeviceConfigError
+
 RATE = 22050  # espeak-ng's native rate: generated clips need no resampling
 
 
-class AudioFormatError(ValueError):
+class AudioFormatError(DeviceConfigError):
     """A clip is not a PCM WAV file this module can read."""
 
 

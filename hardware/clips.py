@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from hardware import audio
+from hardware.errors import DeviceFault
 from hardware.speech import CHIME, CLIP_TEXT
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 INDEX = "clips.txt"
 
 
-class SpeechUnavailable(RuntimeError):
+class SpeechUnavailable(DeviceFault):
     """A clip is missing and espeak-ng cannot make it."""
 
 

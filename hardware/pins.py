@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from hardware.errors import DeviceConfigError
 
-class PinFactoryError(RuntimeError):
+
+class PinFactoryError(DeviceConfigError):
     """The configured pin factory cannot be used."""
 
 

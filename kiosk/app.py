@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,11 @@ from flask import Flask
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk import db_guard
 from kiosk import settings as settings_mod
 from kiosk.clock import Clock
 from kiosk.db import make_engine, make_sessionmaker, transaction, upgrade
-from kiosk.errors import ConfigError, HardwareError, ValidationError
+from kiosk.errors import ConfigError, DatabaseDamagedError, HardwareError, ValidationError
 from kiosk.events import EventBus
 from kiosk.ratings import RatingService
 
@@ -57,14 +60,32 @@ class Kiosk:
         self.engine.dispose()
 
 
-def init_database(settings: settings_mod.Settings, engine: Engine | None = None, reseed: bool = False) -> str:
-    """`kiosk init`: create or upgrade the schema; add the services, counters and scale it lacks."""
+def init_database(
+    settings: settings_mod.Settings, engine: Engine | None = None, reseed: bool = False, force_new: bool = False
+) -> str:
+    """`kiosk init`: create or upgrade the schema; add the services, counters and scale it lacks.
+
+    A damaged database, or a missing one where this kiosk had one, is refused (DatabaseDamagedError) unless
+    ``force_new``: then the damaged files are kept aside under a new name and an empty database is made.
+    """
     from kiosk.catalog import seed
 
-    engine = engine or make_engine(settings["database_url"])
+    url = settings["database_url"]
+    path = db_guard.sqlite_path(url)
+    if engine is None:
+        try:
+            db_guard.check(url, settings.data_path)
+        except DatabaseDamagedError:
+            if not force_new:
+                raise
+            for moved in db_guard.set_aside(path):
+                log.warning("kept the damaged database file as %s", moved)
+        engine = make_engine(url)
     revision = upgrade(engine)
     with transaction(make_sessionmaker(engine)) as session:
         seed(session, settings, reseed=reseed)
+    if path is not None:
+        db_guard.record_created(settings.data_path, path)
     return revision
 
 
@@ -82,15 +103,27 @@ def _secret_key(settings: settings_mod.Settings) -> str:
         return key
 
 
+@contextmanager
+def device_errors() -> Iterator[None]:
+    """The one place where hardware/'s errors become the kiosk's: a setting that cannot work is a ConfigError
+    (`kiosk serve` exits with status 2, which kiosk.service does not restart), a failed device a HardwareError."""
+    from hardware.errors import DeviceConfigError, DeviceError
+
+    try:
+        yield
+    except DeviceConfigError as exc:
+        raise ConfigError(str(exc)) from exc
+    except DeviceError as exc:
+        raise HardwareError(str(exc)) from exc
+
+
 def open_announcer(settings: settings_mod.Settings) -> Any:
     """The announcer of the `announcer` and `sound_dir` settings; a bad value is a ConfigError."""
-    from hardware.announcer import AnnouncerConfigError, make_announcer
+    from hardware.announcer import make_announcer
 
     data = settings.data_path
-    try:
+    with device_errors():
         return make_announcer(settings["announcer"], settings["sound_dir"], data / "sounds", data / "announcements")
-    except AnnouncerConfigError as exc:
-        raise ConfigError(str(exc)) from exc
 
 
 def _announce_calls(kiosk: Kiosk, announcer: Any) -> None:
@@ -108,16 +141,18 @@ def make_sounds(
 ) -> tuple[Path, list[Path], Path | None]:
     """`kiosk sounds`: generate the missing default clips and clips.txt; with ``say``, write that call to a .wav."""
     from hardware.announcer import render
-    from hardware.clips import ClipLibrary, SpeechUnavailable
+    from hardware.clips import ClipLibrary
+    from hardware.errors import DeviceError
 
     library = ClipLibrary(settings["sound_dir"], settings.data_path / "sounds")
-    try:
-        made = library.generate_all(force)
-        wav = render(library, say, counter) if say else None
-    except SpeechUnavailable as exc:
-        raise HardwareError(f"{exc}.") from exc
-    except ValueError as exc:
-        raise ValidationError(f"Cannot say {say!r} at counter {counter}: {exc}.") from exc
+    with device_errors():
+        try:
+            made = library.generate_all(force)
+            wav = render(library, say, counter) if say else None
+        except DeviceError:
+            raise
+        except ValueError as exc:
+            raise ValidationError(f"Cannot say {say!r} at counter {counter}: {exc}.") from exc
     if wav is None:
         return library.generated_dir, made, None
     out = settings.data_path / "announcements" / f"try-{''.join(c for c in say if c.isalnum())}-quay{counter}.wav"
@@ -127,7 +162,11 @@ def make_sounds(
 
 
 def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> Kiosk:
-    """Open the database (creating it if needed) and build the services, without hardware."""
+    """Open the database (creating it in a brand-new data directory) and build the services, without hardware.
+
+    A damaged or vanished database is refused with a DatabaseDamagedError (kiosk.db_guard).
+    """
+    db_guard.check(settings["database_url"], settings.data_path)
     engine = make_engine(settings["database_url"])
     sessions = make_sessionmaker(engine)
     from kiosk.models import ScaleLevel
@@ -141,6 +180,9 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
         init_database(settings, engine)
     else:
         upgrade(engine)
+        path = db_guard.sqlite_path(settings["database_url"])
+        if path is not None:  # a kiosk installed before the marker existed is protected from now on
+            db_guard.record_created(settings.data_path, path)
     clock = clock or Clock(settings["timezone"], settings["clock_sync"])
     events = EventBus()
     ratings = RatingService(
@@ -155,16 +197,27 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
 
 def open_ticket_printer(settings: settings_mod.Settings) -> Any:
     """The ticket printer of the `printer` and `printer_width` settings; a bad value is a ConfigError."""
-    from hardware.printer import PrinterConfigError, open_printer
+    from hardware.printer import open_printer
 
-    try:
+    with device_errors():
         return open_printer(settings["printer"], settings["printer_width"], FONTS_DIR)
-    except PrinterConfigError as exc:
-        raise ConfigError(str(exc)) from exc
 
 
 def build_hardware(kiosk: Kiosk) -> None:
-    """Choose and start the hardware backends from settings (mock pins in demo and tests)."""
+    """Choose and start the hardware backends from settings (mock pins in demo and tests).
+
+    Whatever a device module raises on purpose leaves as a ConfigError or HardwareError (:func:`device_errors`);
+    the devices already opened are closed again.
+    """
+    try:
+        with device_errors():
+            _build_hardware(kiosk)
+    except BaseException:
+        kiosk.close()
+        raise
+
+
+def _build_hardware(kiosk: Kiosk) -> None:
     from hardware.panel import ButtonPanel
     from hardware.pins import make_pin_factory
 

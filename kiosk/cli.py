@@ -14,14 +14,14 @@ DEMO_CLERKS = [("Nguyễn Thị Lan", "1111", 1), ("Trần Văn Minh", "2222", 2
 
 
 class KioskGroup(click.Group):
-    """Turns every KioskError into a plain message and exit status 2, never a traceback."""
+    """Turns every KioskError into one plain line and its exit status (2, or 4 for the database), never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except KioskError as exc:
-            click.echo(f"Error: {exc.message}", err=True)
-            ctx.exit(2)
+            click.echo(f"Error: {' '.join(exc.message.split())}", err=True)
+            ctx.exit(exc.exit_status)
 
 
 def load_settings(ctx: click.Context, **overrides: Any) -> settings_mod.Settings:
@@ -46,13 +46,18 @@ def main(ctx: click.Context, config: str | None) -> None:
     is_flag=True,
     help="Re-apply the services, counters and rating scale of the settings over edits made since.",
 )
+@click.option(
+    "--force-new",
+    is_flag=True,
+    help="Start an empty database when the one there is damaged or missing (the damaged files are kept aside).",
+)
 @click.pass_context
-def init(ctx: click.Context, reseed: bool) -> None:
+def init(ctx: click.Context, reseed: bool, force_new: bool) -> None:
     """Create or upgrade the local database; add the services, counters and rating scale it lacks."""
     from kiosk.app import init_database
 
     s = load_settings(ctx)
-    revision = init_database(s, reseed=reseed)
+    revision = init_database(s, reseed=reseed, force_new=force_new)
     click.echo(f"Database {s['database_url']} is at revision {revision}; services, counters and scale are in place.")
 
 

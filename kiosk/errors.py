@@ -13,6 +13,8 @@ class KioskError(Exception):
     status = 500
     #: Short machine-readable code for JSON answers.
     code = "kiosk_error"
+    #: Exit status of the `kiosk` command (2 = configuration or input; 4 = damaged or missing database).
+    exit_status = 2
 
     def __init__(self, message: str, detail: object = None) -> None:
         super().__init__(message)
@@ -53,6 +55,18 @@ class ConfigError(KioskError, ValueError):
 
     status = 500
     code = "config"
+
+
+class DatabaseDamagedError(KioskError, OSError):
+    """The device database is missing where one existed, empty, truncated or fails its integrity check.
+
+    `kiosk serve` refuses to start (exit status 4, which kiosk.service does not restart): a fresh empty
+    database in its place would hide every rating not yet synced.
+    """
+
+    status = 503
+    code = "database_damaged"
+    exit_status = 4
 
 
 class HardwareError(KioskError, OSError):

@@ -22,6 +22,9 @@ class Event:
         return f"id: {self.id}\nevent: {self.kind}\ndata: {payload}\n\n"
 
 
+_END = object()  # put in every subscriber queue by EventBus.close()
+
+
 class EventBus:
     """Fan-out to subscriber queues and callbacks. Slow subscribers lose old events, never block publishers."""
 
@@ -31,6 +34,7 @@ class EventBus:
         self._queues: set[queue.Queue] = set()
         self._callbacks: list[Callable[[Event], None]] = []
         self._backlog = backlog
+        self.closed = False
 
     def publish(self, kind: str, data: dict[str, Any] | None = None) -> Event:
         with self._lock:
@@ -68,15 +72,35 @@ class EventBus:
         with self._lock:
             self._queues.discard(q)
 
+    def close(self) -> None:
+        """The server is stopping: every open stream ends now (its client reconnects to the next server)."""
+        with self._lock:
+            self.closed = True
+            queues = list(self._queues)
+        for q in queues:
+            while True:
+                try:
+                    q.put_nowait(_END)
+                    break
+                except queue.Full:
+                    try:
+                        q.get_nowait()
+                    except queue.Empty:
+                        pass
+
     def stream(self, heartbeat: float = 15.0, stop: Callable[[], bool] = lambda: False) -> Iterator[str]:
         """Server-Sent Events text, with comment heartbeats so proxies and browsers keep the line open."""
         q = self.subscribe()
         try:
             yield "retry: 1000\n\n"
-            while not stop():
+            while not stop() and not self.closed:
                 try:
-                    yield q.get(timeout=heartbeat).to_sse()
+                    event = q.get(timeout=heartbeat)
                 except queue.Empty:
                     yield ": keep-alive\n\n"
+                    continue
+                if event is _END:
+                    return
+                yield event.to_sse()
         finally:
             self.unsubscribe(q)

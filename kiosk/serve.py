@@ -65,10 +65,13 @@ def run(
 ) -> None:
     from waitress.server import create_server
 
+    from kiosk import db_guard
     from kiosk.app import create_app
     from kiosk.notify import Notifier
+    from kiosk.web_server import StoppableServer
 
     notifier = Notifier.from_environ()  # systemd's READY/WATCHDOG/STOPPING; a no-op outside systemd
+    db_guard.check(settings["database_url"], settings.data_path)  # damaged or vanished: exit status 4
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     migrate_in_child(settings, config_path)
@@ -97,10 +100,11 @@ def run(
             click.echo(f"  admin password : {DEMO_PASSWORD}")
     sys.stdout.flush()
 
+    loop = StoppableServer(server, on_stop=[kiosk.events.close])
+
     def _stop(signum, _frame) -> None:
-        log.info("signal %s: stopping", signum)
         notifier.stopping()
-        server.close()
+        loop.request_stop()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
@@ -113,9 +117,7 @@ def run(
         sync_loop.start()
         click.echo(f"  syncing with   : {settings['central_url']} every {settings['sync_interval']:g} s")
     try:
-        server.run()
-    except OSError:
-        pass  # the listening socket was closed by _stop
+        loop.run()
     finally:
         if sync_loop is not None:
             sync_loop.stop()

@@ -22,7 +22,8 @@ Usage: sudo systemd/install.sh [options]
                          DIR/etc/passwd must exist. Never runs apt-get or touches running services.
   --no-apt               do not install Debian packages
   --no-systemctl         do not enable, start or restart anything (no systemctl, no udevadm)
-  --offline              install Python packages only from this machine (pip --no-index)
+  --offline              install Python packages only from this machine (pip --no-index): those the
+                         --python interpreter has, its own virtual environment's included
   --python PATH          Python 3.11+ for the virtual environment (default python3)
   -h, --help             this help
 EOF
@@ -109,18 +110,24 @@ SERVICES=()
 for unit in "${UNITS[@]}"; do [[ $unit == *.service ]] && SERVICES+=("$unit"); done
 
 # --- Debian packages -------------------------------------------------------------------------------------
+# Whether the repositories offer a package (a real one: `apt-cache show` also succeeds for virtual names).
+offered() { apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" && $2 != "(none)" { found = 1 } END { exit !found }'; }
 if [ "$APT" -eq 1 ] && [ "$LIVE" -eq 1 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
   packages=(python3 python3-venv python3-pip sqlite3 ca-certificates)
   if [ "$ROLE" = device ]; then
-    packages+=(python3-lgpio python3-usb fonts-dejavu-core espeak-ng sox alsa-utils libusb-1.0-0)
+    packages+=(python3-usb fonts-dejavu-core espeak-ng sox alsa-utils libusb-1.0-0)
+    # The Pi's GPIO library is packaged by Raspberry Pi OS only (plain Debian 12 has no python3-lgpio):
+    # take it where the repository has it; on a Pi without it the lgpio wheel from PyPI goes into the venv.
+    if offered python3-lgpio; then packages+=(python3-lgpio); fi
     if [ "$SCREEN" -eq 1 ]; then
-      packages+=(cage)
-      if apt-cache show chromium-browser >/dev/null 2>&1; then packages+=(chromium-browser); else packages+=(chromium); fi
+      packages+=(cage xwayland) # Debian's cage quits without Xwayland, which its package does not pull in
+      # Raspberry Pi OS names it chromium-browser (Debian only as a virtual name), Debian chromium.
+      if offered chromium-browser; then packages+=(chromium-browser); else packages+=(chromium); fi
     fi
   fi
   say "installing Debian packages: ${packages[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
   apt-get install -y -q --no-install-recommends "${packages[@]}"
 elif [ "$APT" -eq 1 ]; then
   say "not running apt-get: installing into $R"
@@ -161,6 +168,20 @@ if ! "$R$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 
   # System site packages: python3-lgpio comes from Raspberry Pi OS, built for its kernel.
   "$PYTHON" -m venv --system-site-packages "$R$VENV"
 fi
+if [ "$OFFLINE" -eq 1 ]; then
+  # Offline, pip takes what the --python interpreter has: with --system-site-packages the venv sees a system
+  # Python's packages, but not those of a virtual environment given as --python (venv only looks at its
+  # base installation). A .pth file adds that environment's site-packages after the venv's own.
+  "$PYTHON" -c 'import site, sys; print("\n".join(p for p in site.getsitepackages() if sys.prefix != sys.base_prefix))' \
+    >"$("$R$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/kiosk-offline.pth"
+  # Building the kiosk offline needs setuptools and its bdist_wheel where pip cannot fetch them.
+  if ! "$R$VENV/bin/python" -c 'import setuptools, sys
+from importlib.metadata import version
+major, minor = (int(x) for x in version("setuptools").split(".")[:2])
+if (major, minor) < (70, 1): import wheel.bdist_wheel' 2>/dev/null; then
+    die "--offline needs setuptools and wheel for $PYTHON (apt-get install python3-setuptools python3-wheel, or pip install wheel into that Python), or run without --offline"
+  fi
+fi
 build=$(mktemp -d)
 was_running=()
 on_exit() {
@@ -178,6 +199,11 @@ pip_opts=(--quiet --disable-pip-version-check)
 [ "$OFFLINE" -eq 1 ] && pip_opts+=(--no-index --no-build-isolation)
 say "installing the kiosk into $VENV"
 "$R$VENV/bin/python" -m pip install "${pip_opts[@]}" "$build$EXTRA"
+if [ "$ROLE" = device ] && [ "$OFFLINE" -eq 0 ] && [[ $(uname -m) == a* ]] \
+  && ! "$R$VENV/bin/python" -c 'import lgpio' 2>/dev/null; then
+  # A Pi without Raspberry Pi OS's python3-lgpio: the wheel from PyPI (gpio = "real" says so plainly if it fails).
+  "$R$VENV/bin/python" -m pip install "${pip_opts[@]}" lgpio || say "lgpio is not installed: the buttons need it (gpio = \"real\")"
+fi
 install -d -m 0755 "$R$PREFIX/bin" "$R$PREFIX/docs" "$R/usr/local/bin"
 install -m 0644 "$SRC/docs/deploy.md" "$R$PREFIX/docs/deploy.md"
 for program in kiosk kiosk-central; do
@@ -257,8 +283,12 @@ elif [ "$LIVE" -eq 0 ]; then
   systemctl --root="$R" enable "${ENABLE[@]}"
 else
   if [ "$ROLE" = device ]; then
-    udevadm control --reload-rules
-    udevadm trigger --subsystem-match=usb --action=change
+    if [ -S /run/udev/control ]; then
+      udevadm control --reload-rules
+      udevadm trigger --subsystem-match=usb --action=change
+    else
+      say "udev is not running here (a container?): the printer rule applies from the next boot"
+    fi
   fi
   systemctl enable "${ENABLE[@]}"
   say "starting ${ENABLE[*]}"

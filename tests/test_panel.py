@@ -104,6 +104,7 @@ def test_rapid_presses_are_stored_but_only_the_first_counts(kiosk):
 
 def test_real_gpio_without_a_pi_fails_loudly(tmp_path, clock):
     from kiosk.app import create_app
+    from kiosk.errors import ConfigError
 
-    with pytest.raises(RuntimeError, match="KIOSK_GPIO=mock"):
+    with pytest.raises(ConfigError, match="KIOSK_GPIO=mock"):  # `kiosk serve`: one line, exit status 2
         create_app({"data_dir": str(tmp_path), "gpio": "real"}, clock=clock)

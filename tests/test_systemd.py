@@ -106,7 +106,8 @@ def test_kiosk_service_is_a_watched_notify_service_that_always_comes_back():
     assert service["Type"] == ["notify"] and service["NotifyAccess"] == ["main"]
     assert int(service["WatchdogSec"][0]) >= 10  # pings go every WatchdogSec/2 (kiosk/notify.py)
     assert service["Restart"] == ["always"]
-    assert unit["Unit"]["StartLimitIntervalSec"] == ["0"]  # never gives up restarting
+    assert unit["Unit"]["StartLimitIntervalSec"] == ["0"]  # never gives up restarting...
+    assert words(service["RestartPreventExitStatus"]) == ["2", "4"]  # ...unless a setting or the database is bad
     assert words(service["ExecStart"])[:2] == ["/opt/kiosk/venv/bin/kiosk", "serve"]
     assert "/var/lib/kiosk" in words(unit["Unit"]["RequiresMountsFor"])
     assert unit["Install"]["WantedBy"] == ["multi-user.target"]

@@ -1,10 +1,13 @@
 """`cups:NAME` — a printer queue of the local CUPS server (raw), through python-escpos.
 
+The server is the one ``CUPS_SERVER`` names (a host or a socket path, as for `lp`), else localhost:631.
 Needs pycups (``pip install pycups``, Debian ``python3-cups``). CUPS cannot pass the printer's paper
 sensor through, so the status is the queue's: stopped or missing = offline.
 """
 
 from __future__ import annotations
+
+import os
 
 from escpos.printer import CupsPrinter
 from escpos.printer import cups as escpos_cups
@@ -24,7 +27,10 @@ class CupsTransport(EscposTransport):
                 "run `pip install pycups` (or `apt install python3-cups`), or choose another printer."
             )
         self.name = name
-        super().__init__(url, lambda: CupsPrinter(name), f"CUPS printer {name}")
+        host = os.environ.get("CUPS_SERVER") or escpos_cups.DEFAULT_HOST
+        super().__init__(
+            url, lambda: CupsPrinter(name, host=host, port=escpos_cups.DEFAULT_PORT), f"CUPS printer {name}"
+        )
 
     def query(self, device) -> str:
         state = device.printers.get(self.name, {}).get("printer-state")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from hardware.errors import DeviceConfigError, DeviceFault
+
 #: Printer states, as ``/healthz`` reports them.
 OK, PAPER_LOW, PAPER_OUT, OFFLINE, ERROR, DISABLED = "ok", "paper_low", "paper_out", "offline", "error", "disabled"
 
 
-class PrinterConfigError(ValueError):
+class PrinterConfigError(DeviceConfigError):
     """The ``printer`` (or ``printer_width``) setting cannot be used; raised at start-up, never later."""
 
 
-class PrinterFault(OSError):
+class PrinterFault(DeviceFault):
     """A print job did not reach paper. ``state`` says why in one word (paper_out, offline, error, disabled).
 
     ``retry`` is False when trying again cannot help (no printer configured).
