@@ -150,6 +150,7 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
 
     kiosk = Kiosk(settings, engine, sessions, clock, events, ratings)
     kiosk.queue = QueueService(engine, sessions, clock, events)
+    ratings.clerk_at = kiosk.queue.clerks.holder  # a rating names a clerk only while one is on duty there
     return kiosk
 
 
