@@ -174,6 +174,10 @@ def build_hardware(kiosk: Kiosk) -> None:
     kiosk.hardware["pin_factory"] = factory
     kiosk.hardware["announcer"] = open_announcer(s)
     _announce_calls(kiosk, kiosk.hardware["announcer"])
+    if s["spoken_prompts"]:
+        from hardware.prompts import PromptVoice
+
+        kiosk.hardware["voice"] = PromptVoice(s["sound_dir"], s.data_path / "sounds")  # the screens' spoken prompts
     levels = list(kiosk.ratings.levels())
 
     def rate_from_button(level: str) -> None:

@@ -104,11 +104,12 @@ def test_the_event_stream_delivers_ticket_called(app, client):
     response.close()
 
 
-def test_an_idle_stream_sends_ping_events(client):
+def test_an_idle_stream_sends_ping_events_with_the_kiosks_local_time(client, clock):
     response = client.get("/api/events?heartbeat=0.2", buffered=False)
     stream = iter(response.response)
     next(stream)
-    assert next(stream) == b"event: ping\ndata: {}\n\n"
+    # FakeClock: 2026-11-20 01:00 UTC is 08:00 in Asia/Ho_Chi_Minh.
+    assert next(stream) == b'event: ping\ndata: {"now": "2026-11-20T08:00:00+07:00"}\n\n'
     response.close()
 
 

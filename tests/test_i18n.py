@@ -125,6 +125,8 @@ def test_the_citizen_screen_in_english_has_no_vietnamese_left(client):
         "Thank you for your rating!",
     ):
         assert english in html
+    # The on-screen keyboard's letter keys (ă â đ ê ô ơ ư) are letters to type, not Vietnamese text to translate.
+    html = re.sub(r'<button[^>]*data-vk="[^"]*"[^>]*>[^<]*</button>', " ", html)
     text = re.sub(r"<script.*?</script>|<[^>]+>", " ", html, flags=re.S)
     text = text.replace("Tiếng Việt", "")
     commune = client.application.extensions["kiosk"].settings["commune_name"]

@@ -25,3 +25,7 @@ def register(app: Flask) -> None:
     from web import admin
 
     app.register_blueprint(admin.bp)
+    from web import voice
+
+    app.register_blueprint(voice.bp)
+    app.context_processor(voice.template_globals)
