@@ -261,7 +261,7 @@ def test_the_physical_buttons_alone_drive_the_citizen_screen(live_kiosk, browser
     while not page.locator("#step-comment").is_visible():
         page.click(".step.active [data-skip]")
     page.click("#send-detail")
-    expect(page.locator("#step-thanks")).to_be_visible()
+    expect(page.locator("#step-sent")).to_be_visible()
     import sqlite3
 
     db = sqlite3.connect(kiosk.settings.database_url.split("///", 1)[1])
