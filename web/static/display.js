@@ -21,17 +21,27 @@
     snap = s;
     names = {};
     s.services.forEach(function (x) { names[x.code] = x.name; });
+    // Rows are updated in place (a flash in progress goes on); only a changed set of counters rebuilds them.
     var rows = $("d-rows");
-    rows.textContent = "";
-    s.counters.forEach(function (c) {
-      var row = document.createElement("div");
-      row.className = "d-row" + (c.paused ? " d-paused" : "");
-      row.dataset.counter = c.number;
-      row.innerHTML = '<span class="d-counter"></span><span class="d-number"></span><span class="d-note"></span>';
-      row.children[0].textContent = c.number;
+    var same = rows.children.length === s.counters.length && s.counters.every(function (c, i) {
+      return rows.children[i].dataset.counter === String(c.number);
+    });
+    if (!same) {
+      rows.textContent = "";
+      s.counters.forEach(function (c) {
+        var row = document.createElement("div");
+        row.className = "d-row";
+        row.dataset.counter = c.number;
+        row.innerHTML = '<span class="d-counter"></span><span class="d-number"></span><span class="d-note"></span>';
+        row.children[0].textContent = c.number;
+        rows.appendChild(row);
+      });
+    }
+    s.counters.forEach(function (c, i) {
+      var row = rows.children[i];
+      row.classList.toggle("d-paused", !!c.paused);
       row.children[1].textContent = c.serving ? c.serving.display_number : "—";
       row.children[2].textContent = c.paused ? T.paused : "";
-      rows.appendChild(row);
     });
     renderRecent(s.recent);
     renderWaiting(s.waiting);
@@ -71,6 +81,11 @@
       row.classList.remove("d-flash");
       void row.offsetWidth;
       row.classList.add("d-flash");
+      row.addEventListener("animationend", function done(e) {
+        if (e.target !== row) return;
+        row.classList.remove("d-flash");
+        row.removeEventListener("animationend", done);
+      });
     }
     snap.recent = snap.recent.filter(function (r) { return r.id !== data.id; });
     snap.recent.unshift({ id: data.id, display_number: data.display_number, counter: data.counter, service: data.service });
