@@ -3,7 +3,8 @@
 Each prompt has a key (``thanks``, ``level_satisfied``, ``service_HT``) and, per language, the words it says.
 A commune may record its own voice as ``<sound_dir>/prompts/<lang>/<key>.wav``; otherwise the clip is made
 with espeak-ng and kept as ``<generated_dir>/prompts/<voice>/<key>-<hash of the words>.wav``, so changed
-wording (a renamed service) gets a new clip by itself. A queue number is said from the announcement clips
+wording (a renamed service) gets a new clip by itself; ``<generated_dir>/prompts/<lang>/prompts.txt`` lists
+each prompt made so far with its words, for a commune that wants to record them. A queue number is said from the announcement clips
 ("a mười hai"), the same words the loudspeaker uses.
 """
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 KEY = re.compile(r"^[a-z0-9_]{1,64}$", re.IGNORECASE)
 LANG = re.compile(r"^[a-z]{2}$")
 GAP = 0.25  # between the phrase and the number
+INDEX = "prompts.txt"
 
 
 class PromptVoice:
@@ -57,7 +59,21 @@ class PromptVoice:
                 pcm = synthesize(text, voice, self.words_per_minute, self.espeak, path.parent, missing)
                 _write(path, audio.wav_bytes(pcm))
                 log.info("generated spoken prompt %s (%s) with %s", path.name, text, self.espeak)
+                self._list(lang, key, text)
         return path
+
+    def _list(self, lang: str, key: str, text: str) -> None:
+        """Keep ``prompts/<lang>/prompts.txt``: each prompt's file name and words, for a commune to record."""
+        index = self.generated_dir / "prompts" / lang / INDEX
+        entries: dict[str, str] = {}
+        if index.is_file():
+            for line in index.read_text(encoding="utf-8").splitlines():
+                name, _, words = line.partition("\t")
+                if words and not line.startswith("#"):
+                    entries[name] = words
+        entries[f"{key}.wav"] = text
+        header = f"# Record these words as {self.sound_dir / 'prompts' / lang}/<file> to replace the generated voice."
+        _write(index, "\n".join([header, *(f"{n}\t{w}" for n, w in sorted(entries.items()))]).encode() + b"\n")
 
     def number(self, intro: Path, display_number: str, lang: str) -> bytes:
         """The phrase ``intro`` then the queue number: "Số thứ tự của ông/bà là … a mười hai"."""

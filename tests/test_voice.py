@@ -46,6 +46,8 @@ def test_prompts_are_wav_clips_made_by_espeak_ng_and_kept(app, tmp_path):
     assert english.status_code == 200 and english.data != thanks.data
     for key in ("rate", "level_very_satisfied", "q_time", "a_time_0", "chip_3", "service_HT", "priority", "send"):
         assert client.get(f"/voice/vi/{key}.wav").status_code == 200, key
+    listed = (tmp_path / "var" / "sounds" / "prompts" / "vi" / "prompts.txt").read_text(encoding="utf-8")
+    assert "thanks.wav\tCảm ơn ông/bà đã đánh giá!" in listed and "service_HT.wav\tHộ tịch" in listed
 
 
 def test_only_the_screens_prompts_can_be_spoken(app):
