@@ -155,6 +155,7 @@ def test_typing_on_the_vietnamese_keyboard_stores_exactly_that_comment(server, b
     expect(page.locator("#comment")).to_have_value("Nhân viên rất nhiệt tình")
     page.click("#send-detail")
     # A clear confirmation, and no offer of a second round of details.
+    expect(page.locator("#step-sent")).to_be_visible()
     expect(page.locator("#step-sent .thanks")).to_have_text("Đã gửi. Cảm ơn ý kiến của ông/bà!")
     expect(page.locator("#go-detail")).to_be_hidden()
     (text,) = db(server).execute("SELECT text FROM comments ORDER BY seq DESC LIMIT 1").fetchone()

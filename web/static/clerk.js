@@ -33,11 +33,13 @@
     me = null;
     $("c-console").hidden = true;
     $("c-login").hidden = false;
+    $("login-clerk").value = "";  // the next clerk at this computer chooses again: no counter by default
+    $("login-counter").value = "";
     $("login-pin").value = "";
     $("login-confirm").hidden = true;
     $("login-error").textContent = message || "";
     refreshCounters();
-    ($("login-clerk").value ? $("login-pin") : $("login-clerk")).focus();
+    $("login-clerk").focus();
   }
 
   function showConsole(clerk) {
