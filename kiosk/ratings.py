@@ -320,8 +320,8 @@ class RatingService:
         if row is not None:
             return row
         on_duty = self.clerk_at(counter)
-        if on_duty is None or conn.scalars("SELECT paused FROM counters WHERE number = ?", (counter,)) != [0]:
-            return None
+        if on_duty is None or conn.row(_ON_DUTY, (counter, on_duty[0])) is None:
+            return None  # nobody logged in today, the counter paused, or the clerk deactivated since
         serving = conn.row(_SERVING_AT_COUNTER, (counter, on_duty[0]))
         return serving or {"ticket_id": None, "counter_number": counter, "clerk_id": on_duty[0], "service_code": None}
 
@@ -336,6 +336,7 @@ _ATTRIBUTION_BY_COUNTER = (
     "AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = ts.ticket_id AND r.counted) "
     "ORDER BY ts.finished_at DESC LIMIT 1"
 )
+_ON_DUTY = "SELECT 1 AS on_duty FROM counters c, clerks k WHERE c.number = ? AND NOT c.paused AND k.id = ? AND k.active"
 _SERVING_AT_COUNTER = (
     "SELECT ts.ticket_id, ts.counter_number, ts.clerk_id, ts.service_code FROM ticket_state ts "
     "WHERE ts.counter_number = ? AND ts.status = 'called' AND ts.clerk_id = ? "

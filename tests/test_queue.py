@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import update
 
 from kiosk.clock import FakeClock
+from kiosk.db import transaction
+from kiosk.models import Clerk
 from tests.queue_helpers import issue, login, make_app, rows
 
 
@@ -326,6 +329,12 @@ def test_a_paused_counter_or_yesterdays_log_in_names_no_clerk(client, clock, db)
     client.post("/api/counters/1/pause")
     assert client.get("/api/rating-context?counter=1").get_json()["clerk"] is None
     client.post("/api/counters/1/resume")
+    assert client.get("/api/rating-context?counter=1").get_json()["clerk"] == "Nguyễn Thị Lan"
+    with transaction(client.application.extensions["kiosk"].sessions) as session:
+        session.execute(update(Clerk).values(active=False))
+    assert client.get("/api/rating-context?counter=1").get_json()["clerk"] is None  # deactivated meanwhile
+    with transaction(client.application.extensions["kiosk"].sessions) as session:
+        session.execute(update(Clerk).values(active=True))
     assert client.get("/api/rating-context?counter=1").get_json()["clerk"] == "Nguyễn Thị Lan"
     clock.advance(24 * 3600)  # she never logged out; the next morning she is not on duty
     assert client.get("/api/rating-context?counter=1").get_json()["clerk"] is None
