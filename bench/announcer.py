@@ -1,4 +1,5 @@
-"""Spoken calls: what a clerk's "next" pays for the announcer (nothing), and how soon the sound is ready.
+"""Spoken calls: what a clerk's "next" pays for the announcer (nothing), and how soon the sound is ready;
+and the citizen screens' spoken prompts: a clip made the first time, then served from the one kept.
 
 Run: python bench/announcer.py   (or python -m bench announcer)
 """
@@ -15,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.stats import row, summary_ms  # noqa: E402
 from hardware.announcer import Announcer, render  # noqa: E402
 from hardware.clips import ClipLibrary  # noqa: E402
+from hardware.prompts import PromptVoice  # noqa: E402
 
 N = 200
 
@@ -54,6 +56,7 @@ def run() -> list[dict]:
         announcer.flush(120)
         announcer.close()
     calls, warm = summary_ms(announce_times), summary_ms(warm_times)
+    prompt_rows = prompts()
     return [
         row("announcer", "announce() returns (call never waits), median", calls["median"] * 1000, "µs", "< 1 ms"),
         row("announcer", "announce() returns, p99", calls["p99"] * 1000, "µs", "< 1 ms"),
@@ -61,6 +64,38 @@ def run() -> list[dict]:
         row("announcer", "call joined from cached clips, median", warm["median"], "ms", "< 200 ms"),
         row("announcer", "call joined from cached clips, p95", warm["p95"], "ms"),
         row("announcer", "length of one spoken call (C199, quầy 2)", output.seconds, "s"),
+        *prompt_rows,
+    ]
+
+
+def prompts() -> list[dict]:
+    """What a touch on a citizen screen waits for before its words can play."""
+    texts = [f"Dịch vụ số {n}: xin chạm vào đây" for n in range(20)]
+    with tempfile.TemporaryDirectory() as tmp:
+        voice = PromptVoice(Path(tmp) / "sounds", Path(tmp) / "sounds")
+        cold = []
+        for n, text in enumerate(texts):
+            start = time.perf_counter()
+            voice.clip(f"bench_{n}", text, "vi")
+            cold.append(time.perf_counter() - start)
+        kept = []
+        for _ in range(10):
+            for n, text in enumerate(texts):
+                start = time.perf_counter()
+                voice.clip(f"bench_{n}", text, "vi")
+                kept.append(time.perf_counter() - start)
+        intro = voice.clip("your_number", "Số thứ tự của ông/bà là", "vi")
+        voice.number(intro, "A012", "vi")  # makes the number clips once
+        numbers = []
+        for n in range(1, 101):
+            start = time.perf_counter()
+            voice.number(intro, f"B{n:03d}", "vi")
+            numbers.append(time.perf_counter() - start)
+    cold_ms, kept_ms, number_ms = summary_ms(cold), summary_ms(kept), summary_ms(numbers)
+    return [
+        row("announcer", "spoken prompt, first request (espeak-ng makes it), median", cold_ms["median"], "ms"),
+        row("announcer", "spoken prompt from its kept clip, median", kept_ms["median"] * 1000, "µs", "< 5 ms"),
+        row("announcer", '"your queue number is B012" joined from clips, median', number_ms["median"], "ms", "< 50 ms"),
     ]
 
 

@@ -101,25 +101,8 @@ class ClipLibrary:
             return self._write(name, audio.chime())
         if name not in CLIP_TEXT:
             raise SpeechUnavailable(f"no clip named {name!r} and no words known for it")
-        executable = shutil.which(self.espeak)
-        if executable is None:
-            raise SpeechUnavailable(
-                f"sound clip {name}.wav is missing from {self.sound_dir} and {self.espeak} is not installed: "
-                f"install it (apt install espeak-ng) or record the clip ({INDEX} lists the words)"
-            )
-        self.generated_dir.mkdir(parents=True, exist_ok=True)
-        fd, raw = tempfile.mkstemp(suffix=".wav", dir=self.generated_dir)
-        os.close(fd)
-        try:
-            command = [executable, "-v", self.voice, "-s", str(self.words_per_minute), "-w", raw, CLIP_TEXT[name]]
-            done = subprocess.run(command, capture_output=True, text=True, timeout=20)
-            if done.returncode != 0:
-                raise SpeechUnavailable(f"{self.espeak} failed to say {CLIP_TEXT[name]!r}: {done.stderr.strip()}")
-            pcm = audio.trim(audio.read_wav(raw))
-        except subprocess.TimeoutExpired as exc:
-            raise SpeechUnavailable(f"{self.espeak} took too long to say {CLIP_TEXT[name]!r}") from exc
-        finally:
-            Path(raw).unlink(missing_ok=True)
+        missing = f"sound clip {name}.wav is missing from {self.sound_dir} and"
+        pcm = synthesize(CLIP_TEXT[name], self.voice, self.words_per_minute, self.espeak, self.generated_dir, missing)
         log.info("generated sound clip %s.wav (%s) with %s", name, CLIP_TEXT[name], self.espeak)
         return self._write(name, pcm)
 
@@ -132,3 +115,33 @@ class ClipLibrary:
             fh.write(audio.wav_bytes(pcm))
         os.replace(tmp, path)
         return path
+
+
+def synthesize(
+    text: str,
+    voice: str,
+    words_per_minute: int,
+    espeak: str,
+    workdir: Path,
+    missing: str = "a spoken text is missing and",
+) -> audio.Pcm:
+    """``text`` said by espeak-ng in ``voice``, with the silence around it cut; SpeechUnavailable if it cannot."""
+    executable = shutil.which(espeak)
+    if executable is None:
+        raise SpeechUnavailable(
+            f"{missing} {espeak} is not installed: install it (apt install espeak-ng) or record the clip "
+            f"({INDEX} lists the words)"
+        )
+    workdir.mkdir(parents=True, exist_ok=True)
+    fd, raw = tempfile.mkstemp(suffix=".wav", dir=workdir)
+    os.close(fd)
+    try:
+        command = [executable, "-v", voice, "-s", str(words_per_minute), "-w", raw, text]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=20)
+        if done.returncode != 0:
+            raise SpeechUnavailable(f"{espeak} failed to say {text!r}: {done.stderr.strip()}")
+        return audio.trim(audio.read_wav(raw))
+    except subprocess.TimeoutExpired as exc:
+        raise SpeechUnavailable(f"{espeak} took too long to say {text!r}") from exc
+    finally:
+        Path(raw).unlink(missing_ok=True)

@@ -192,6 +192,7 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
 
     kiosk = Kiosk(settings, engine, sessions, clock, events, ratings)
     kiosk.queue = QueueService(engine, sessions, clock, events)
+    ratings.clerk_at = kiosk.queue.clerks.holder  # a rating names a clerk only while one is on duty there
     return kiosk
 
 
@@ -226,6 +227,10 @@ def _build_hardware(kiosk: Kiosk) -> None:
     kiosk.hardware["pin_factory"] = factory
     kiosk.hardware["announcer"] = open_announcer(s)
     _announce_calls(kiosk, kiosk.hardware["announcer"])
+    if s["spoken_prompts"]:
+        from hardware.prompts import PromptVoice
+
+        kiosk.hardware["voice"] = PromptVoice(s["sound_dir"], s.data_path / "sounds")  # the screens' spoken prompts
     levels = list(kiosk.ratings.levels())
 
     def rate_from_button(level: str) -> None:

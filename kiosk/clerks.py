@@ -1,4 +1,9 @@
-"""Clerk log-in at a counter with a PIN, and the lock after repeated wrong PINs.
+"""Clerk log-in at a counter with a PIN, one clerk per counter, and the lock after repeated wrong PINs.
+
+One clerk stands at one counter and one counter has one clerk: logging in at a counter another clerk
+holds is refused (409, ``counter_taken``) unless the clerk confirms ``take_over``, which logs the other
+clerk out (their session stops working). Log-ins count for the business day they were made on, so a
+clerk who forgot to log out yesterday does not hold the counter this morning.
 
 A 4-digit PIN has only 10,000 values, so wrong PINs are counted per counter (where the guessing
 happens) and after ``MAX_FAILURES`` in a row that counter's log-in is locked for ``LOCK_SECONDS``,
@@ -11,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import case, select
@@ -20,10 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from kiosk.catalog import pin_matches
 from kiosk.clock import Clock, to_naive_utc
 from kiosk.db import transaction
-from kiosk.errors import AuthError, KioskError, NotFoundError, ValidationError
+from kiosk.errors import AuthError, ConflictError, KioskError, NotFoundError, ValidationError
 from kiosk.events import EventBus
 from kiosk.models import Clerk, ClerkAction, Counter, DeviceState
-from kiosk.records import stamp
+from kiosk.records import db_time, stamp
 from kiosk.tickets import read_rows
 
 MAX_FAILURES = 5
@@ -48,6 +53,12 @@ class ClerkLogin:
         return {"id": self.id, "name": self.name, "code": self.code, "counter": self.counter}
 
 
+class CounterTaken(ConflictError):
+    """The counter is held by another clerk; log in again with ``take_over`` to log them out."""
+
+    code = "counter_taken"
+
+
 class ClerkDesk:
     """Log-in and log-out of clerks at counters."""
 
@@ -60,13 +71,17 @@ class ClerkDesk:
         self.events = events
         self._lock = threading.Lock()
         self._at: dict[int, tuple[str, str]] | None = None  # counter -> (clerk id, name) logged in there
+        self._at_day: date | None = None  # the business day self._at was read for
 
-    def login(self, counter: Any, pin: Any, code: Any = None) -> ClerkLogin:
+    def login(self, counter: Any, pin: Any, code: Any = None, take_over: Any = False) -> ClerkLogin:
         """The clerk whose PIN this is, logged in at ``counter``; AuthError (401) or LockedOut (429) otherwise.
 
         Clerks whose usual counter this is are tried first (a clerk may stand in at another counter).
-        ``code`` narrows the search to one clerk when two share a PIN.
+        ``code`` narrows the search to one clerk when two share a PIN. A counter another clerk holds is
+        refused with :class:`CounterTaken` (409) unless ``take_over`` is true: then that clerk is logged out.
         """
+        if not isinstance(take_over, bool):
+            raise ValidationError("take_over must be true or false.", {"field": "take_over"})
         if isinstance(counter, bool) or not isinstance(counter, int):
             raise ValidationError("counter must be a whole number.", {"field": "counter"})
         if not isinstance(pin, str) or not pin:
@@ -82,6 +97,7 @@ class ClerkDesk:
                 query = query.where(Clerk.code == str(code).strip().upper())
             candidates = list(s.scalars(query))
         clerk = next((c for c in candidates if pin_matches(c, pin)), None)
+        displaced: tuple[str, str] | None = None
         with self.write_lock, transaction(self.sessions) as s:
             failures, locked_until = self._failures(s, key)  # again: attempts made meanwhile count too
             self._refuse_locked(counter, locked_until)
@@ -95,6 +111,7 @@ class ClerkDesk:
             else:
                 if failures:
                     self._store(s, key, 0, None)
+                displaced = self._take(s, counter, clerk.id, take_over)
                 stamp(s, ClerkAction(action="login", counter_number=counter, clerk_id=clerk.id), self.clock)
                 result = ClerkLogin(clerk.id, clerk.name, clerk.code, counter)
         # The failure count is committed before the answer, so a killed process cannot forget it.
@@ -116,8 +133,26 @@ class ClerkDesk:
                 if clerk_id == result.id:
                     del at[number]  # one clerk stands at one counter
             at[counter] = (result.id, result.name)
+        if displaced is not None:
+            self.events.publish("clerk_logout", {"counter": counter, "taken_over": True, "clerk": displaced[1]})
         self.events.publish("clerk_login", {"counter": counter, "clerk": result.name})
         return result
+
+    def _take(self, s: Session, counter: int, clerk_id: str, take_over: bool) -> tuple[str, str] | None:
+        """Refuse a counter another clerk holds (CounterTaken), or with ``take_over`` log that clerk out."""
+        with self._lock:
+            held = self.at_counters().get(counter)
+        if held is None or held[0] == clerk_id:
+            return None
+        if not take_over:
+            raise CounterTaken(
+                f"Counter {counter} is held by {held[1]}; confirm to take it over (they are logged out), "
+                "or choose another counter.",
+                {"reason": "counter_taken", "counter": counter, "clerk": held[1]},
+            )
+        detail = {"reason": "taken_over", "by": clerk_id}
+        stamp(s, ClerkAction(action="logout", counter_number=counter, clerk_id=held[0], detail=detail), self.clock)
+        return held
 
     def logout(self, clerk_id: str, counter: int) -> None:
         with self.write_lock, transaction(self.sessions) as s:
@@ -129,26 +164,44 @@ class ClerkDesk:
         self.events.publish("clerk_logout", {"counter": counter})
 
     def at_counters(self) -> dict[int, tuple[str, str]]:
-        """Who is logged in at each counter (the last log-in without a log-out), read once from the actions."""
-        if self._at is None:
+        """Who is logged in at each counter today (the last log-in without a log-out), read once from the actions.
+
+        A plain read (never the write lock), so it may be called inside a write transaction.
+        """
+        day = self.clock.business_day()
+        if self._at is None or self._at_day != day:
             at: dict[int, tuple[str, str]] = {}
-            with self.sessions() as s:
-                rows = s.execute(
-                    select(ClerkAction.counter_number, ClerkAction.action, Clerk.id, Clerk.name)
-                    .join(Clerk, Clerk.id == ClerkAction.clerk_id)
-                    .where(ClerkAction.action.in_(("login", "logout")), ClerkAction.counter_number.is_not(None))
-                    .order_by(ClerkAction.seq)
-                )
-                for counter, action, clerk_id, name in rows:
-                    if action == "login":
-                        for number, held in list(at.items()):
-                            if held[0] == clerk_id:
-                                del at[number]
-                        at[counter] = (clerk_id, name)
-                    elif at.get(counter, ("",))[0] == clerk_id:
-                        del at[counter]
-            self._at = at
+            since = to_naive_utc(datetime.combine(day, time(0), tzinfo=self.clock.tz))
+            rows = read_rows(self.sessions.kw["bind"], _LOGINS_SINCE, (db_time(since),))
+            for counter, action, clerk_id, name in rows:
+                if action == "login":
+                    for number, held in list(at.items()):
+                        if held[0] == clerk_id:
+                            del at[number]
+                    at[counter] = (clerk_id, name)
+                elif at.get(counter, ("",))[0] == clerk_id:
+                    del at[counter]
+            self._at, self._at_day = at, day
         return self._at
+
+    def holds(self, clerk_id: str, counter: int) -> bool:
+        """Whether this clerk is (still) the one logged in at ``counter``: a session elsewhere has ended."""
+        with self._lock:
+            return self.at_counters().get(counter, ("",))[0] == clerk_id
+
+    def holder(self, counter: int) -> tuple[str, str] | None:
+        """(id, name) of the clerk logged in at ``counter`` today, if any."""
+        with self._lock:
+            return self.at_counters().get(counter)
+
+    def roster(self) -> list[dict[str, Any]]:
+        """The active clerks for the console's log-in form: name, code and usual counter."""
+        rows = read_rows(
+            self.sessions.kw["bind"],
+            "SELECT name, code, counter_number FROM clerks WHERE active ORDER BY counter_number IS NULL, "
+            "counter_number, name",
+        )
+        return [{"name": name, "code": code, "counter": counter} for name, code, counter in rows]
 
     def active(self, clerk_id: str) -> bool:
         """Whether the clerk is still active (a deactivated clerk's session stops working).
@@ -183,3 +236,10 @@ class ClerkDesk:
         row = s.get(DeviceState, key) or DeviceState(key=key)
         row.value = json.dumps({"failures": failures, "locked_until": until.isoformat() if until else None})
         s.add(row)
+
+
+_LOGINS_SINCE = (
+    "SELECT ca.counter_number, ca.action, c.id, c.name FROM clerk_actions ca JOIN clerks c ON c.id = ca.clerk_id "
+    "WHERE ca.action IN ('login', 'logout') AND ca.counter_number IS NOT NULL AND ca.device_time >= ? "
+    "ORDER BY ca.seq"
+)

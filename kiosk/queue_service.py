@@ -100,23 +100,27 @@ class QueueService:
                 for c in r.rows("SELECT number, name, paused FROM counters WHERE active ORDER BY number")
             ]
             waiting = waiting_counts(r.scalars, day_bounds(self.clock, day))
-            recent = [
-                {
-                    "id": row["ticket_id"],
-                    "display_number": row["display_number"],
-                    "counter": row["counter_number"],
-                    "service": row["service_code"],
-                    "recall": row["action"] == "recall",
-                    "at": self._local(row["device_time"]),
-                }
-                for row in r.rows(_RECENT_CALLS, (db_time(self._day_start(day)), RECENT_CALLS))
-            ]
+            recent: list[dict[str, Any]] = []
+            for row in r.rows(_RECENT_CALLS, (db_time(self._day_start(day)), 4 * RECENT_CALLS)):
+                if len(recent) == RECENT_CALLS or any(call["id"] == row["ticket_id"] for call in recent):
+                    continue  # each ticket once, at its latest call (a recall does not list it twice)
+                recent.append(
+                    {
+                        "id": row["ticket_id"],
+                        "display_number": row["display_number"],
+                        "counter": row["counter_number"],
+                        "service": row["service_code"],
+                        "recall": row["action"] == "recall",
+                        "at": self._local(row["device_time"]),
+                    }
+                )
         return {
             "counters": counters,
             "waiting": waiting,
             "services": services,
             "recent": recent,
             "day": day.isoformat(),
+            "now": self.clock.local().isoformat(timespec="seconds"),  # the board shows the kiosk's clock
         }
 
     def counter_view(self, counter: int) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -29,7 +30,9 @@ log = logging.getLogger(__name__)
 
 CHANNELS = ("touch", "button", "phone")
 MAX_COMMENT = 2000
-PHONE_RE = re.compile(r"^\+?[0-9][0-9 .\-]{6,18}[0-9]$")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 .\-]*[0-9]$")
+#: Digits in a phone number: a hotline has 8 (1800 xxxx), a mobile 10, a landline 11, +84 numbers up to 12.
+PHONE_DIGITS = (8, 15)
 #: How long after the overall rating the detailed form may still add indicators and a comment.
 DETAIL_WINDOW = timedelta(minutes=15)
 
@@ -56,7 +59,7 @@ def _clean_text(value: Any, field: str, limit: int) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValidationError(f"{field} must be text.", {"field": field})
-    value = value.strip()
+    value = unicodedata.normalize("NFC", value).strip()  # one spelling of "Nhân viên" whatever keyboard typed it
     if len(value) > limit:
         raise ValidationError(
             f"{field} is {len(value)} characters long; the limit is {limit}. Shorten it and send again.",
@@ -86,9 +89,22 @@ def validate_criteria(criteria: Any) -> dict[str, str]:
 
 
 def validate_contact(contact: Any) -> str | None:
+    """A phone number (digits, optionally +, spaces, dots, dashes); ``detail.reason`` says what is wrong."""
     contact = _clean_text(contact, "contact", 32)
-    if contact is not None and not PHONE_RE.match(contact):
-        raise ValidationError("contact must be a phone number (digits, optionally +, spaces).", {"field": "contact"})
+    if contact is None:
+        return None
+    if not PHONE_RE.match(contact):
+        raise ValidationError(
+            "contact must be a phone number (digits, optionally +, spaces).", {"field": "contact", "reason": "format"}
+        )
+    digits = sum(ch.isdigit() for ch in contact)
+    low, high = PHONE_DIGITS
+    if not low <= digits <= high:
+        reason = "too_short" if digits < low else "too_long"
+        raise ValidationError(
+            f"contact has {digits} digits; a phone number has {low} to {high}. Check it and send again.",
+            {"field": "contact", "reason": reason, "digits": digits, "min": low, "max": high},
+        )
     return contact
 
 
@@ -114,6 +130,9 @@ class RatingService:
         self._counters: frozenset[int] | None = None
         self.engine = sessions.kw["bind"]
         self._writer = DirectWriter(self.engine)
+        #: (id, name) of the clerk logged in at a counter today, or None; the composition root plugs in the
+        #: queue's clerk desk. A rating names a clerk only when a ticket links it or that clerk is on duty.
+        self.clerk_at: Callable[[int], tuple[str, str] | None] = lambda counter: None
 
     def levels(self) -> dict[str, Any]:
         """The active scale, read once and kept until :meth:`reload` (after a configuration change)."""
@@ -225,14 +244,17 @@ class RatingService:
         return self._counters
 
     def context(self, counter: int | None) -> dict[str, Any]:
-        """Whom a rating at this counter would be for now: shown on the touch screen before the tap."""
+        """Whom a rating at this counter would be for now: shown on the touch screen before the tap.
+
+        ``clerk`` is None when no clerk is on duty there (nobody logged in today, or the counter paused)
+        and no ticket served there is waiting for its rating: the rating is then for the office as a whole.
+        """
         answer: dict[str, Any] = {"counter": counter, "clerk": None, "ticket": None, "service": None}
         if counter is None:
             return answer
         with self._lock, self._writer.transaction() as conn:
             state = self._attribution(conn, counter, None)
             if state is None:
-                answer["clerk"] = (conn.scalars(_CLERK_AT_COUNTER, (counter,)) or [None])[0]
                 return answer
             clerk = conn.scalars("SELECT name FROM clerks WHERE id = ?", (state["clerk_id"],))
             ticket = conn.scalars("SELECT display_number FROM tickets WHERE id = ?", (state["ticket_id"],))
@@ -282,7 +304,10 @@ class RatingService:
             conn.insert(_INSERT_COMMENT, values)
 
     def _attribution(self, conn: DirectWriter | Any, counter: int | None, ticket_id: str | None) -> dict | None:
-        """The served ticket a rating belongs to: the one named, or the last one completed at the counter."""
+        """Whom a rating is for: the ticket named; else at the counter, the ticket completed there within the
+        link window (its clerk served this citizen), the ticket the clerk on duty is serving, or that clerk alone.
+        None (the office as a whole) when no clerk is on duty: nobody logged in today, or the counter is paused.
+        """
         if ticket_id is not None:
             row = conn.row(_ATTRIBUTION_BY_TICKET, (ticket_id,))
             if row is None:
@@ -291,7 +316,14 @@ class RatingService:
         if counter is None:
             return None
         since = to_naive_utc(self.clock.now()) - timedelta(seconds=self.link_window)
-        return conn.row(_ATTRIBUTION_BY_COUNTER, (counter, db_time(since)))
+        row = conn.row(_ATTRIBUTION_BY_COUNTER, (counter, db_time(since)))
+        if row is not None:
+            return row
+        on_duty = self.clerk_at(counter)
+        if on_duty is None or conn.row(_ON_DUTY, (counter, on_duty[0])) is None:
+            return None  # nobody logged in today, the counter paused, or the clerk deactivated since
+        serving = conn.row(_SERVING_AT_COUNTER, (counter, on_duty[0]))
+        return serving or {"ticket_id": None, "counter_number": counter, "clerk_id": on_duty[0], "service_code": None}
 
 
 _INSERT_RATING = Rating.__tablename__
@@ -304,7 +336,12 @@ _ATTRIBUTION_BY_COUNTER = (
     "AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = ts.ticket_id AND r.counted) "
     "ORDER BY ts.finished_at DESC LIMIT 1"
 )
-_CLERK_AT_COUNTER = "SELECT name FROM clerks WHERE counter_number = ? AND active ORDER BY code LIMIT 1"
+_ON_DUTY = "SELECT 1 AS on_duty FROM counters c, clerks k WHERE c.number = ? AND NOT c.paused AND k.id = ? AND k.active"
+_SERVING_AT_COUNTER = (
+    "SELECT ts.ticket_id, ts.counter_number, ts.clerk_id, ts.service_code FROM ticket_state ts "
+    "WHERE ts.counter_number = ? AND ts.status = 'called' AND ts.clerk_id = ? "
+    "AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = ts.ticket_id AND r.counted) LIMIT 1"
+)
 _ATTRIBUTION_BY_TICKET = (
     "SELECT ticket_id, counter_number, clerk_id, service_code FROM ticket_state WHERE ticket_id = ?"
 )

@@ -206,6 +206,20 @@ REGISTRY: list[Setting] = [
     Setting("thanks_seconds", 6, "Seconds the thank-you screen stays before the citizen screen returns home.", "int"),
     Setting("detail_seconds", 60, "Seconds of inactivity after which the detailed rating form gives up.", "int"),
     Setting(
+        "priority_seconds",
+        20,
+        "Seconds without a touch after which the ticket screen turns a chosen Priority off again "
+        "(it is also off after every ticket).",
+        "int",
+    ),
+    Setting(
+        "spoken_prompts",
+        True,
+        "Speak the citizen screens' prompts, and each button's meaning at its first touch, for people who cannot "
+        "read (clips from sound_dir/prompts or espeak-ng); false mutes them.",
+        "bool",
+    ),
+    Setting(
         "clock_sync",
         "auto",
         "Whether the wall clock is NTP-synchronised: `auto` (ask the kernel), `yes` or `no`.",

@@ -156,3 +156,54 @@ def test_the_clerk_add_command_makes_a_clerk_who_can_log_in(tmp_path, clock):
         assert response.status_code == 200 and response.get_json()["clerk"]["name"] == "Phạm Văn Nam"
     finally:
         app.extensions["kiosk"].close()
+
+
+def test_one_clerk_per_counter_a_held_counter_is_refused_until_the_clerk_confirms(app, tmp_path):
+    lan, minh = app.test_client(), app.test_client()
+    lan_id = login(lan, 1).get_json()["clerk"]["id"]
+    issue(lan)
+    # Trần Văn Minh (PIN 2222) types his PIN at counter 1, which Nguyễn Thị Lan holds: refused, nothing recorded.
+    refused = minh.post("/api/clerk/login", json={"counter": 1, "pin": "2222"})
+    assert refused.status_code == 409
+    assert refused.get_json()["detail"] == {"reason": "counter_taken", "counter": 1, "clerk": "Nguyễn Thị Lan"}
+    assert minh.post("/api/counters/1/next").status_code == 401
+    assert lan.post("/api/counters/1/next").status_code == 200  # she still works
+    assert minh.get("/api/queue").get_json()["counters"][0]["clerk"] == "Nguyễn Thị Lan"
+    # He confirms: she is logged out, and her console is told who took the counter.
+    taken = minh.post("/api/clerk/login", json={"counter": 1, "pin": "2222", "take_over": True})
+    assert taken.status_code == 200
+    ended = lan.post("/api/counters/1/complete")
+    assert ended.status_code == 401
+    assert ended.get_json()["detail"] == {
+        "login": "/clerk",
+        "reason": "taken_over",
+        "counter": 1,
+        "clerk": "Trần Văn Minh",
+    }
+    assert minh.post("/api/counters/1/complete").status_code == 200
+    assert minh.get("/api/queue").get_json()["counters"][0]["clerk"] == "Trần Văn Minh"
+    actions = rows(tmp_path / "var" / "kiosk.db", "SELECT action, counter_number, clerk_id, detail FROM clerk_actions")
+    logout = [a for a in actions if a[0] == "logout"]
+    assert len(logout) == 1 and logout[0][:3] == ("logout", 1, lan_id) and '"taken_over"' in logout[0][3]
+
+
+def test_logging_in_again_at_ones_own_counter_needs_no_confirmation(app):
+    first, second = app.test_client(), app.test_client()
+    login(first, 1)
+    login(second, 1)  # the same clerk on a second browser: no warning about herself
+    assert second.post("/api/counters/1/pause").status_code == 200
+
+
+def test_a_clerk_who_moves_to_another_counter_leaves_the_first_one_free(app):
+    client = app.test_client()
+    login(client, 1)
+    other = app.test_client()
+    assert other.post("/api/clerk/login", json={"counter": 3, "pin": "1111"}).status_code == 200
+    assert client.post("/api/counters/1/next").status_code == 401
+    assert [c["clerk"] for c in other.get("/api/queue").get_json()["counters"]] == [None, None, "Nguyễn Thị Lan"]
+    assert app.test_client().post("/api/clerk/login", json={"counter": 1, "pin": "2222"}).status_code == 200  # free
+
+
+def test_take_over_must_be_a_yes_or_no(client):
+    response = client.post("/api/clerk/login", json={"counter": 1, "pin": "1111", "take_over": "yes"})
+    assert response.status_code == 400 and response.get_json()["detail"]["field"] == "take_over"

@@ -57,6 +57,27 @@ def test_display_board_shows_what_each_counter_serves(client):
     assert "Mời công dân có số thứ tự {number} đến quầy số {counter}" in html
 
 
+def test_the_snapshot_lists_each_call_once_and_says_the_kiosks_time(client):
+    issue(client)
+    issue(client)
+    login(client, 1)
+    for action in ("next", "recall", "recall", "next"):
+        client.post(f"/api/counters/1/{action}")
+    snap = client.get("/api/queue").get_json()
+    assert [(c["display_number"], c["recall"]) for c in snap["recent"]] == [("A002", False), ("A001", True)]
+    assert snap["now"] == "2026-11-20T08:00:00+07:00"  # FakeClock 01:00 UTC, in Asia/Ho_Chi_Minh
+    html = page(client, "/display")
+    assert '<time id="d-clock" class="d-clock" aria-label="Thời gian">08:00</time>' in html
+
+
+def test_the_clerk_log_in_lists_the_clerks_with_their_usual_counter_and_no_default_counter(client):
+    login(client, 2)
+    html = page(client, "/clerk")
+    assert '<option value="CC01" data-counter="1">Nguyễn Thị Lan</option>' in html
+    assert re.search(r'<select id="login-counter"[^>]*>\s*<option value="">— Chọn quầy —</option>', html)
+    assert "Quầy số 2 – Trần Văn Minh đang đăng nhập" in html
+
+
 def test_home_shows_the_rating_screen_by_default(client):
     assert "Ông/bà có hài lòng với sự phục vụ?" in page(client, "/")
     assert "Lấy số thứ tự" in page(client, "/ticket")
@@ -104,11 +125,12 @@ def test_the_event_stream_delivers_ticket_called(app, client):
     response.close()
 
 
-def test_an_idle_stream_sends_ping_events(client):
+def test_an_idle_stream_sends_ping_events_with_the_kiosks_local_time(client, clock):
     response = client.get("/api/events?heartbeat=0.2", buffered=False)
     stream = iter(response.response)
     next(stream)
-    assert next(stream) == b"event: ping\ndata: {}\n\n"
+    # FakeClock: 2026-11-20 01:00 UTC is 08:00 in Asia/Ho_Chi_Minh.
+    assert next(stream) == b'event: ping\ndata: {"now": "2026-11-20T08:00:00+07:00"}\n\n'
     response.close()
 
 

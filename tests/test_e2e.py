@@ -148,7 +148,8 @@ def test_a_citizen_visit_from_ticket_to_the_central_report(world, browser):
     rate.fill("#comment", "Công chức hướng dẫn tận tình, dễ hiểu.")
     shoot(rate, "10-rate-comment")
     rate.click("#send-detail")
-    expect(rate.locator("#step-thanks .thanks")).to_have_text("Cảm ơn ông/bà đã đánh giá!")
+    expect(rate.locator("#step-sent")).to_be_visible()
+    expect(rate.locator("#step-sent .thanks")).to_have_text("Đã gửi. Cảm ơn ý kiến của ông/bà!")
     rating = db.execute("SELECT id, ticket_id, clerk_id, service_code FROM ratings").fetchall()
     assert [r[1:] for r in rating] == [(ticket_id, clerk_id, "HT")]
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import update
 
 from kiosk.clock import FakeClock
+from kiosk.db import transaction
+from kiosk.models import Clerk
 from tests.queue_helpers import issue, login, make_app, rows
 
 
@@ -294,14 +297,59 @@ def test_issue_call_complete_rate_links_the_rating_to_ticket_clerk_service_and_c
     assert row == (ticket["id"], "Nguyễn Thị Lan", "CT", 1)
 
 
-def test_a_rating_outside_the_link_window_keeps_only_the_counter(client, clock, db):
+def test_a_rating_outside_the_link_window_names_the_clerk_on_duty_but_no_ticket(client, clock, db):
     issue(client)
-    login(client, 1)
+    clerk_id = login(client, 1).get_json()["clerk"]["id"]
     client.post("/api/counters/1/next")
     client.post("/api/counters/1/complete")
     clock.advance(91)
+    assert client.get("/api/rating-context?counter=1").get_json()["clerk"] == "Nguyễn Thị Lan"
     client.post("/api/ratings", json={"level": "satisfied", "counter": 1})
-    assert rows(db, "SELECT ticket_id, clerk_id, service_code, counter_number FROM ratings") == [(None, None, None, 1)]
+    client.post("/api/clerk/logout")
+    assert client.get("/api/rating-context?counter=1").get_json()["clerk"] is None
+    clock.advance(10)
+    client.post("/api/ratings", json={"level": "satisfied", "counter": 1})
+    assert rows(db, "SELECT ticket_id, clerk_id, service_code, counter_number FROM ratings ORDER BY seq") == [
+        (None, clerk_id, None, 1),
+        (None, None, None, 1),
+    ]
+
+
+def test_with_nobody_logged_in_a_rating_is_for_the_office_not_the_counters_usual_clerk(client, db):
+    # Nguyễn Thị Lan's usual counter is 1, but she has not logged in: the screen must not name her.
+    context = client.get("/api/rating-context?counter=1").get_json()
+    assert context == {"counter": 1, "clerk": None, "ticket": None, "service": None}
+    assert client.post("/api/ratings", json={"level": "very_satisfied", "counter": 1}).status_code == 201
+    assert rows(db, "SELECT clerk_id, ticket_id, counter_number FROM ratings") == [(None, None, 1)]
+
+
+def test_a_paused_counter_or_yesterdays_log_in_names_no_clerk(client, clock, db):
+    login(client, 1)
+    assert client.get("/api/rating-context?counter=1").get_json()["clerk"] == "Nguyễn Thị Lan"
+    client.post("/api/counters/1/pause")
+    assert client.get("/api/rating-context?counter=1").get_json()["clerk"] is None
+    client.post("/api/counters/1/resume")
+    assert client.get("/api/rating-context?counter=1").get_json()["clerk"] == "Nguyễn Thị Lan"
+    with transaction(client.application.extensions["kiosk"].sessions) as session:
+        session.execute(update(Clerk).values(active=False))
+    assert client.get("/api/rating-context?counter=1").get_json()["clerk"] is None  # deactivated meanwhile
+    with transaction(client.application.extensions["kiosk"].sessions) as session:
+        session.execute(update(Clerk).values(active=True))
+    assert client.get("/api/rating-context?counter=1").get_json()["clerk"] == "Nguyễn Thị Lan"
+    clock.advance(24 * 3600)  # she never logged out; the next morning she is not on duty
+    assert client.get("/api/rating-context?counter=1").get_json()["clerk"] is None
+    assert client.get("/api/queue").get_json()["counters"][0]["clerk"] is None
+    assert client.post("/api/counters/1/next").status_code == 401  # yesterday's session has ended
+
+
+def test_a_rating_while_the_clerk_serves_a_ticket_is_linked_to_that_ticket(client, db):
+    ticket = issue(client, "CT")
+    clerk_id = login(client, 1).get_json()["clerk"]["id"]
+    client.post("/api/counters/1/next")
+    context = client.get("/api/rating-context?counter=1").get_json()
+    assert (context["clerk"], context["ticket"]) == ("Nguyễn Thị Lan", ticket["display_number"])
+    client.post("/api/ratings", json={"level": "satisfied", "counter": 1})
+    assert rows(db, "SELECT ticket_id, clerk_id, service_code FROM ratings") == [(ticket["id"], clerk_id, "CT")]
 
 
 def test_events_are_published_after_each_action(app, client):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 
 import pytest
 from sqlalchemy import func, select
@@ -141,6 +142,30 @@ def test_a_bad_indicator_after_a_good_one_leaves_no_half_written_rating(client, 
     body = {"level": "satisfied", "criteria": {"time": "satisfied", "attitude": "bad"}, "comment": "ok"}
     assert client.post("/api/ratings", json=body).status_code == 400
     assert count(kiosk) == 0 and count(kiosk, IndicatorAnswer) == 0 and count(kiosk, Comment) == 0
+
+
+@pytest.mark.parametrize(
+    "contact,reason",
+    [("09123", "too_short"), ("0912 34", "too_short"), ("+84 912 345 678 901 23", "too_long"), ("09-abc", "format")],
+)
+def test_a_wrong_phone_number_says_what_is_wrong_with_it(client, kiosk, contact, reason):
+    rated = client.post("/api/ratings", json={"level": "satisfied"})
+    r = client.post(f"/api/ratings/{rated.json['id']}/details", json={"comment": "x", "contact": contact})
+    assert r.status_code == 400 and r.json["detail"]["field"] == "contact" and r.json["detail"]["reason"] == reason
+    assert count(kiosk, Comment) == 0
+
+
+@pytest.mark.parametrize("contact", ["1800 1234", "0912345678", "024 3825 1234", "+84 912 345 678"])
+def test_hotline_mobile_landline_and_international_numbers_are_accepted(client, contact):
+    assert client.post("/api/ratings", json={"level": "satisfied", "contact": contact}).status_code == 201
+
+
+def test_a_comment_is_stored_in_nfc_whatever_keyboard_typed_it(client, kiosk):
+    decomposed = unicodedata.normalize("NFD", "Nhân viên rất nhiệt tình")
+    rated = client.post("/api/ratings", json={"level": "satisfied"})
+    client.post(f"/api/ratings/{rated.json['id']}/details", json={"comment": decomposed})
+    with kiosk.sessions() as session:
+        assert session.query(Comment.text).scalar() == "Nhân viên rất nhiệt tình"
 
 
 def test_a_comment_of_exactly_2000_characters_is_accepted(client):

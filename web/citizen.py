@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
+from kiosk.ratings import PHONE_DIGITS
 from kiosk.scale import indicators_for
 from web.scale_text import localise
+from web.voice import CHIPS
 
 bp = Blueprint("citizen", __name__)
 
@@ -34,11 +36,15 @@ def rate():
     kiosk = current_app.extensions["kiosk"]
     levels = list(kiosk.ratings.levels().values())
     worded_levels, indicators = localise(levels, indicators_for(levels), kiosk.settings["language"])
+    counter = _counter()
     return render_template(
         "citizen.html",
         levels=worded_levels,
         indicators=indicators,
-        counter=_counter(),
+        counter=counter,
+        context=kiosk.ratings.context(counter),
+        chips=[str(chip) for chip in CHIPS],
+        phone_digits=PHONE_DIGITS,
         commune=kiosk.settings["commune_name"],
         thanks_seconds=kiosk.settings["thanks_seconds"],
         detail_seconds=kiosk.settings["detail_seconds"],

@@ -2,7 +2,8 @@
 
 The session cookie (signed with the kiosk's secret key, HttpOnly, SameSite=Lax) holds the clerk's id and
 the counter they logged in at. A clerk may act only on that counter (403 elsewhere); without a session
-every clerk call answers 401.
+every clerk call answers 401, and so does a session whose clerk has since been logged out of the counter
+(another clerk took it over, or the business day changed).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def current_clerk() -> CurrentClerk | None:
         clerk = CurrentClerk(str(data["id"]), str(data["name"]), str(data["code"]), int(data["counter"]))
     except (KeyError, TypeError, ValueError):
         return None
-    if not current_app.extensions["kiosk"].queue.clerks.active(clerk.id):
+    clerks = current_app.extensions["kiosk"].queue.clerks
+    if not clerks.active(clerk.id) or not clerks.holds(clerk.id, clerk.counter):
         session.pop(SESSION_KEY, None)
         return None
     return clerk
@@ -57,9 +59,10 @@ def require_clerk(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
+        data = session.get(SESSION_KEY)
         clerk = current_clerk()
         if clerk is None:
-            raise AuthError("Log in at the clerk console (counter and PIN) first.", {"login": "/clerk"})
+            raise AuthError("Log in at the clerk console (counter and PIN) first.", _ended(data))
         counter = kwargs.get("counter")
         if counter is not None and counter != clerk.counter:
             raise Forbidden(
@@ -72,16 +75,30 @@ def require_clerk(view: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+def _ended(data: Any) -> dict[str, Any]:
+    """Why a session (``data``) has no clerk: ``taken_over`` (with who) when its counter has another clerk now."""
+    detail: dict[str, Any] = {"login": "/clerk"}
+    if isinstance(data, dict) and isinstance(data.get("counter"), int):
+        holder = current_app.extensions["kiosk"].queue.clerks.holder(data["counter"])
+        if holder is not None and holder[0] != data.get("id"):
+            detail.update(reason="taken_over", counter=data["counter"], clerk=holder[1])
+    return detail
+
+
+LOGIN_FIELDS = ["counter", "pin", "clerk", "take_over"]
+
+
 @bp.post("/api/clerk/login")
 def login():
     body = read_json()
-    unknown = sorted(set(body) - {"counter", "pin", "clerk"})
+    unknown = sorted(set(body) - set(LOGIN_FIELDS))
     if unknown:
-        raise BadBody(f"Unknown field(s): {', '.join(unknown)}.", {"allowed": ["counter", "pin", "clerk"]})
+        raise BadBody(f"Unknown field(s): {', '.join(unknown)}.", {"allowed": LOGIN_FIELDS})
     counter = body.get("counter")
     if isinstance(counter, str) and counter.strip().isdigit():
         counter = int(counter)
-    clerk = current_app.extensions["kiosk"].queue.clerks.login(counter, body.get("pin"), body.get("clerk"))
+    clerks = current_app.extensions["kiosk"].queue.clerks
+    clerk = clerks.login(counter, body.get("pin"), body.get("clerk"), body.get("take_over", False))
     session.clear()
     session[SESSION_KEY] = clerk.as_json()
     return jsonify({"clerk": clerk.as_json()}), 200
@@ -98,7 +115,8 @@ def logout():
 
 @bp.get("/api/clerk/me")
 def me():
+    data = session.get(SESSION_KEY)
     clerk = current_clerk()
     if clerk is None:
-        raise AuthError("Not logged in.")
+        raise AuthError("Not logged in.", _ended(data))
     return jsonify({"clerk": clerk.__dict__}), 200

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -143,11 +143,14 @@ def resume(counter: int):
     return jsonify({"counter": kiosk().queue.desk.resume(counter, current_clerk().id)})
 
 
-def _with_pings(stream: Iterator[str]) -> Iterator[str]:
-    """Heartbeats as `ping` events rather than SSE comments, so a page can see them and reconnect when they stop."""
+def _with_pings(stream: Iterator[str], now: Callable[[], str]) -> Iterator[str]:
+    """Heartbeats as `ping` events rather than SSE comments, so a page can see them and reconnect when they stop.
+
+    Each ping carries the kiosk's local time (``now``), which the board's clock shows.
+    """
     try:
         for chunk in stream:
-            yield "event: ping\ndata: {}\n\n" if chunk.startswith(":") else chunk
+            yield f'event: ping\ndata: {{"now": "{now()}"}}\n\n' if chunk.startswith(":") else chunk
     finally:
         close = getattr(stream, "close", None)
         if close:
@@ -167,8 +170,9 @@ def events():
         heartbeat = HEARTBEAT
     gate = current_app.extensions.setdefault("queue_streams", StreamGate())
     gate.enter()
+    clock = kiosk().clock
     response = Response(
-        _with_pings(kiosk().events.stream(heartbeat=heartbeat)),
+        _with_pings(kiosk().events.stream(heartbeat=heartbeat), lambda: clock.local().isoformat(timespec="seconds")),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

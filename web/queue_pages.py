@@ -31,6 +31,7 @@ def ticket_screen():
         ticket_seconds=k.settings["ticket_seconds"],
         # longer when the citizen must remember the number because no paper came out
         ticket_seconds_no_paper=2 * k.settings["ticket_seconds"],
+        priority_seconds=k.settings["priority_seconds"],
     )
 
 
@@ -44,7 +45,11 @@ def clerk():
     k = _kiosk()
     snap = k.queue.snapshot()
     return render_template(
-        "clerk.html", counters=snap["counters"], services=snap["services"], commune=k.settings["commune_name"]
+        "clerk.html",
+        counters=snap["counters"],
+        clerks=k.queue.clerks.roster(),
+        services=snap["services"],
+        commune=k.settings["commune_name"],
     )
 
 

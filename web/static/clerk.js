@@ -1,4 +1,4 @@
-/* The clerk console: log in with counter + PIN, then call, recall, complete, mark no-show, transfer and
+/* The clerk console: log in with name, counter and PIN, then call, recall, complete, mark no-show, transfer and
  * pause with the mouse or the keyboard alone (N L H V C P; Tab and Enter reach every button). */
 (function () {
   "use strict";
@@ -25,13 +25,21 @@
   }
 
   // --- log in / out ---------------------------------------------------------------------------
+  // The counter is always chosen (no silent default); choosing one's name preselects one's usual counter;
+  // a counter another clerk holds is named as such, and taking it needs a confirmation (the server refuses
+  // it with 409 counter_taken otherwise), which logs that clerk out: one clerk per counter.
 
-  function showLogin() {
+  function showLogin(message) {
     me = null;
     $("c-console").hidden = true;
     $("c-login").hidden = false;
+    $("login-clerk").value = "";  // the next clerk at this computer chooses again: no counter by default
+    $("login-counter").value = "";
     $("login-pin").value = "";
-    $("login-pin").focus();
+    $("login-confirm").hidden = true;
+    $("login-error").textContent = message || "";
+    refreshCounters();
+    $("login-clerk").focus();
   }
 
   function showConsole(clerk) {
@@ -44,23 +52,84 @@
     document.querySelector('[data-action="next"]').focus();
   }
 
-  $("login-form").addEventListener("submit", function (e) {
-    e.preventDefault();
-    var body = { counter: parseInt($("login-counter").value, 10), pin: $("login-pin").value };
+  function chosenName() {
+    var option = $("login-clerk").selectedOptions[0];
+    return option && option.value ? option.textContent : null;
+  }
+
+  /* The inline note under the counter list when the chosen counter has another clerk. */
+  function showHeld() {
+    var option = $("login-counter").selectedOptions[0];
+    var holder = option ? option.dataset.clerk : "";
+    var other = holder && holder !== chosenName();
+    $("login-held").hidden = !other;
+    $("login-held").textContent = other ? fill(T.held, { clerk: holder, n: option.value }) : "";
+  }
+
+  function refreshCounters() {
+    fetch("/api/queue").then(function (r) { return r.json(); }).then(function (q) {
+      var holders = {};
+      q.counters.forEach(function (c) { holders[c.number] = c.clerk || ""; });
+      Array.prototype.forEach.call($("login-counter").options, function (option) {
+        if (!option.value || !(option.value in holders)) return;
+        option.dataset.clerk = holders[option.value];
+        option.textContent = holders[option.value] ? fill(T.counterHeld, { n: option.value, clerk: holders[option.value] })
+                                                    : fill(T.counterFree, { n: option.value });
+      });
+      showHeld();
+    }, function () {});
+  }
+
+  $("login-clerk").addEventListener("change", function () {
+    var usual = $("login-clerk").selectedOptions[0].dataset.counter;
+    if (usual && $("login-counter").querySelector('option[value="' + usual + '"]')) $("login-counter").value = usual;
+    $("login-confirm").hidden = true;
+    showHeld();
+  });
+  $("login-counter").addEventListener("change", function () { $("login-confirm").hidden = true; showHeld(); });
+
+  function logIn(takeOver) {
+    var counter = $("login-counter").value, pin = $("login-pin").value;
     $("login-error").textContent = "";
+    if (!counter) { $("login-error").textContent = T.chooseCounter; $("login-counter").focus(); return; }
+    if (!pin) { $("login-error").textContent = T.typePin; $("login-pin").focus(); return; }
+    var body = { counter: parseInt(counter, 10), pin: pin };
+    if ($("login-clerk").value) body.clerk = $("login-clerk").value;
+    if (takeOver) body.take_over = true;
     KioskLive.post("/api/clerk/login", body).then(function (res) {
-      if (res.ok) { showConsole(res.data.clerk); return; }
+      if (res.ok) { $("login-confirm").hidden = true; showConsole(res.data.clerk); return; }
       var detail = (res.data && res.data.detail) || {};
+      if (res.status === 409 && detail.reason === "counter_taken") {
+        $("login-confirm-text").textContent = fill(T.confirmTake, { n: detail.counter, clerk: detail.clerk });
+        $("login-take").textContent = fill(T.take, { n: detail.counter });
+        $("login-confirm").hidden = false;
+        $("login-take").focus();
+        return;
+      }
+      $("login-confirm").hidden = true;
       $("login-error").textContent = res.status === 429 ? T.errLocked
         : detail.tries_left !== undefined ? fill(T.errWrongPin, { n: detail.tries_left })
         : (res.data && res.data.error) || T.errFailed;
       $("login-pin").value = "";
       $("login-pin").focus();
     }, function () { $("login-error").textContent = T.errFailed; });
+  }
+
+  $("login-form").addEventListener("submit", function (e) { e.preventDefault(); logIn(false); });
+  $("login-take").addEventListener("click", function () { logIn(true); });
+  $("login-cancel").addEventListener("click", function () {
+    $("login-confirm").hidden = true;
+    $("login-counter").focus();
   });
 
+  /* Why a call answered 401: another clerk took the counter, or the session simply ended. */
+  function ended(res) {
+    var detail = (res && res.data && res.data.detail) || {};
+    showLogin(detail.reason === "taken_over" ? fill(T.takenOver, { clerk: detail.clerk, n: detail.counter }) : T.errAuth);
+  }
+
   $("logout").addEventListener("click", function () {
-    KioskLive.post("/api/clerk/logout").then(showLogin, showLogin);
+    KioskLive.post("/api/clerk/logout").then(function () { showLogin(); }, function () { showLogin(); });
   });
 
   // --- the counter's view -----------------------------------------------------------------------
@@ -68,7 +137,7 @@
   function refresh() {
     if (!me) return;
     fetch("/api/counters/" + me.counter + "/queue", { credentials: "same-origin" }).then(function (r) {
-      if (r.status === 401) { showLogin(); return null; }
+      if (r.status === 401) { r.json().then(function (data) { ended({ data: data }); }, function () { ended(null); }); return null; }
       return r.ok ? r.json() : null;
     }).then(function (data) { if (data) render(data); }, function () {});
   }
@@ -128,11 +197,34 @@
     });
   }
 
+  /* Print a ticket again and say what really happened: printed, failed (with the printer's state), or still
+   * waiting for the printer, in which case the line is updated when the job ends. */
   function reprint(t) {
+    var number = t.display_number;
+    say(fill(T.reprinting, { number: number }));
     KioskLive.post("/api/tickets/" + encodeURIComponent(t.id) + "/reprint").then(function (res) {
-      if (res.ok) { say(fill(T.reprinted, { number: t.display_number })); refreshSoon(); }
-      else say(errorText(res), true);
+      if (res.status === 401) { ended(res); return; }
+      if (!res.ok) { say(errorText(res), true); return; }
+      if (res.status === 202) { say(fill(T.reprintQueued, { number: number })); followPrint(t.id, number, 30); return; }
+      printOutcome(number, res.data.printed, res.data.printer);
     }, function () { say(T.errFailed, true); });
+  }
+
+  function printOutcome(number, printed, printer) {
+    if (printed) say(fill(T.reprinted, { number: number }));
+    else say(fill(T.reprintFailed, { number: number, state: T.printStatus[printer === "ok" ? "error" : printer] || printer }), true);
+    refreshSoon();
+  }
+
+  function followPrint(ticketId, number, triesLeft) {
+    setTimeout(function () {
+      fetch("/api/printer", { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; }).then(function (p) {
+        var job = p && p.jobs.filter(function (j) { return j.ticket_id === ticketId; })[0];
+        if (job && job.status !== "pending") { printOutcome(number, job.status === "printed", p.status); return; }
+        if (triesLeft > 1) followPrint(ticketId, number, triesLeft - 1);
+        else say(fill(T.reprintUnknown, { number: number }), true);
+      }, function () { if (triesLeft > 1) followPrint(ticketId, number, triesLeft - 1); });
+    }, 1000);
   }
 
   // --- actions ----------------------------------------------------------------------------------
@@ -142,7 +234,7 @@
     if (action === "pause" && view && view.counter.paused) action = "resume";
     if (action === "transfer" && !body) { openTransfer(); return; }
     KioskLive.post("/api/counters/" + me.counter + "/" + action, body).then(function (res) {
-      if (res.status === 401) { showLogin(); return; }
+      if (res.status === 401) { ended(res); return; }
       if (!res.ok) { say(errorText(res), true); return; }
       var t = res.data && res.data.ticket;
       var n = t ? t.display_number : "";
@@ -222,7 +314,7 @@
   KioskLive({
     open: refresh,
     event: function (kind, data) {
-      if (!me) return;
+      if (!me) { if (kind === "clerk_login" || kind === "clerk_logout") refreshCounters(); return; }
       if (kind === "queue_changed" && view) {
         var mine = {};
         view.counter.services.forEach(function (code) { mine[code] = (data.waiting || {})[code] || 0; });
@@ -234,6 +326,10 @@
   });
 
   fetch("/api/clerk/me", { credentials: "same-origin" }).then(function (r) {
-    return r.ok ? r.json() : null;
-  }).then(function (data) { if (data) showConsole(data.clerk); else showLogin(); }, showLogin);
+    return r.json().then(function (data) { return { ok: r.ok, data: data }; });
+  }).then(function (res) {
+    if (res.ok) { showConsole(res.data.clerk); return; }
+    var detail = (res.data && res.data.detail) || {};
+    if (detail.reason === "taken_over") ended(res); else showLogin();
+  }, function () { showLogin(); });
 })();

@@ -1,6 +1,11 @@
 /* The display board: the number at each counter, the last calls and the waiting counts.
  * A call is drawn straight from its SSE event (no round trip); other changes reload the snapshot;
- * after a server restart the board reconnects and reloads by itself. */
+ * after a server restart the board reconnects and reloads by itself.
+ * - The clock shows the kiosk's time in the commune's time zone (sent with the snapshot and every ping),
+ *   never the board computer's own clock or zone.
+ * - "Last calls" lists each ticket once, at its latest call (a recall moves it to the top).
+ * - The footer only ever says a call heard live since the last (re)connection: a reconnect or a restart
+ *   never announces an old call as if it were new. */
 (function () {
   "use strict";
   var T = window.KIOSK_TEXT;
@@ -16,24 +21,31 @@
     snap = s;
     names = {};
     s.services.forEach(function (x) { names[x.code] = x.name; });
+    // Rows are updated in place (a flash in progress goes on); only a changed set of counters rebuilds them.
     var rows = $("d-rows");
-    rows.textContent = "";
-    s.counters.forEach(function (c) {
-      var row = document.createElement("div");
-      row.className = "d-row" + (c.paused ? " d-paused" : "");
-      row.dataset.counter = c.number;
-      row.innerHTML = '<span class="d-counter"></span><span class="d-number"></span><span class="d-note"></span>';
-      row.children[0].textContent = c.number;
+    var same = rows.children.length === s.counters.length && s.counters.every(function (c, i) {
+      return rows.children[i].dataset.counter === String(c.number);
+    });
+    if (!same) {
+      rows.textContent = "";
+      s.counters.forEach(function (c) {
+        var row = document.createElement("div");
+        row.className = "d-row";
+        row.dataset.counter = c.number;
+        row.innerHTML = '<span class="d-counter"></span><span class="d-number"></span><span class="d-note"></span>';
+        row.children[0].textContent = c.number;
+        rows.appendChild(row);
+      });
+    }
+    s.counters.forEach(function (c, i) {
+      var row = rows.children[i];
+      row.classList.toggle("d-paused", !!c.paused);
       row.children[1].textContent = c.serving ? c.serving.display_number : "—";
       row.children[2].textContent = c.paused ? T.paused : "";
-      rows.appendChild(row);
     });
     renderRecent(s.recent);
     renderWaiting(s.waiting);
-    if (!$("d-call").textContent || $("d-call").textContent === T.reconnecting) {
-      var last = s.recent[0];
-      $("d-call").textContent = last ? fill(T.call, { number: last.display_number, counter: last.counter }) : "";
-    }
+    if (s.now) setTime(s.now);
   }
 
   function renderRecent(recent) {
@@ -69,8 +81,14 @@
       row.classList.remove("d-flash");
       void row.offsetWidth;
       row.classList.add("d-flash");
+      row.addEventListener("animationend", function done(e) {
+        if (e.target !== row) return;
+        row.classList.remove("d-flash");
+        row.removeEventListener("animationend", done);
+      });
     }
-    snap.recent.unshift({ display_number: data.display_number, counter: data.counter, service: data.service });
+    snap.recent = snap.recent.filter(function (r) { return r.id !== data.id; });
+    snap.recent.unshift({ id: data.id, display_number: data.display_number, counter: data.counter, service: data.service });
     snap.recent = snap.recent.slice(0, 8);
     renderRecent(snap.recent);
     $("d-call").textContent = fill(T.call, { number: data.display_number, counter: data.counter });
@@ -81,17 +99,32 @@
   }
   var reloadSoon = KioskLive.debounce(reload, 250);
 
-  function tick() {
-    var d = new Date();
-    $("d-clock").textContent = ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+  // The kiosk's clock: its time when last heard (ISO with the commune's UTC offset) moved on by this browser's
+  // elapsed time, shown in the commune's zone whatever this computer's own clock and zone are.
+  var skew = 0, offset = null;
+  function setTime(iso) {
+    var at = Date.parse(iso);
+    var zone = /([+-])(\d\d):(\d\d)$/.exec(iso);
+    if (isNaN(at) || !zone) return;
+    skew = at - Date.now();
+    offset = (zone[1] === "-" ? -1 : 1) * (parseInt(zone[2], 10) * 60 + parseInt(zone[3], 10));
+    tick();
   }
-  tick();
-  setInterval(tick, 10000);
+  function tick() {
+    if (offset === null) return;
+    var d = new Date(Date.now() + skew + offset * 60000);
+    var text = ("0" + d.getUTCHours()).slice(-2) + ":" + ("0" + d.getUTCMinutes()).slice(-2);
+    var el = $("d-clock");
+    if (el.textContent !== text) el.textContent = text;
+    el.setAttribute("datetime", text);
+  }
+  setInterval(tick, 1000);
 
   render(snap);
   KioskLive({
-    open: reload,
+    open: function () { $("d-call").textContent = ""; reload(); },
     down: function () { $("d-call").textContent = T.reconnecting; },
+    ping: function (data) { if (data.now) setTime(data.now); },
     event: function (kind, data) {
       if (kind === "ticket_called") called(data);
       else if (kind === "queue_changed") renderWaiting(data.waiting || {});

@@ -1,6 +1,6 @@
 /* Live updates over Server-Sent Events that survive a server restart.
  *
- * KioskLive({event: fn(kind, data), open: fn(), down: fn()}) connects to /api/events. The browser's
+ * KioskLive({event: fn(kind, data), open: fn(), down: fn(), ping: fn(data)}) connects to /api/events. The browser's
  * EventSource retries by itself after a dropped line; when it gives up (an error answer while the server
  * restarts) or when no heartbeat ("ping", every 10 s) arrives for 25 s, a fresh EventSource is opened.
  * `open` runs on every (re)connection, so a page reloads its snapshot and misses nothing.
@@ -30,9 +30,9 @@
       KINDS.forEach(function (kind) {
         source.addEventListener(kind, function (e) {
           last = Date.now();
-          if (kind === "ping") return;
           var data = {};
           try { data = JSON.parse(e.data); } catch (err) { return; }
+          if (kind === "ping") { if (handlers.ping) handlers.ping(data); return; }
           if (handlers.event) handlers.event(kind, data);
         });
       });

@@ -1,13 +1,17 @@
 /* The ticket screen: one tap on a field issues a number; it is shown very large with the print outcome,
- * then the screen returns home by itself. The "Priority" choice applies to the next ticket only. */
+ * then the screen returns home by itself. "Priority" applies to the next ticket only: it is off again as
+ * soon as a ticket is issued, and after `priority_seconds` without a touch (a citizen who chose it and
+ * walked away must not hand a priority ticket to the next one). */
 (function () {
   "use strict";
   var app = document.getElementById("ticket-app");
   var T = window.KIOSK_TEXT;
+  var voice = window.KioskVoice || null;
   var seconds = parseInt(app.dataset.seconds, 10) || 12;
   var secondsNoPaper = parseInt(app.dataset.secondsNoPaper, 10) || 25;
+  var prioritySeconds = parseInt(app.dataset.prioritySeconds, 10) || 20;
   var priority = document.getElementById("priority");
-  var busy = false, timer = null;
+  var busy = false, timer = null, priorityTimer = null;
 
   function show(id, stay) {
     document.querySelectorAll(".t-step").forEach(function (s) { s.classList.toggle("active", s.id === id); });
@@ -26,26 +30,36 @@
     busy = false;
     setPriority(false);
     document.querySelectorAll(".t-tile").forEach(function (b) { b.classList.remove("pressed"); b.disabled = false; });
+    if (voice) voice.reset();
     show("t-home");
   }
 
   function setPriority(on) {
     priority.setAttribute("aria-pressed", on ? "true" : "false");
     app.classList.toggle("priority-on", on);
+    clearTimeout(priorityTimer);
+    if (on) priorityTimer = setTimeout(function () { setPriority(false); if (voice) voice.reset(); }, prioritySeconds * 1000);
   }
 
+  // While Priority is on, any touch on the screen restarts its wait.
+  document.addEventListener("pointerdown", function () {
+    if (priority.getAttribute("aria-pressed") === "true") setPriority(true);
+  }, { passive: true, capture: true });
+
   function showTicket(t) {
+    setPriority(false);  // for this ticket only
     document.getElementById("t-number").textContent = t.display_number;
     document.getElementById("t-service").textContent = t.service_name + (t.priority ? " · " + T.priority : "");
     var ahead = t.ahead > 0 ? T.ahead.replace("{n}", t.ahead) : T.aheadNone;
     if (t.ahead > 0 && t.wait_minutes) ahead += " · " + T.wait.replace("{m}", t.wait_minutes);
     document.getElementById("t-ahead").textContent = ahead;
     var line = document.getElementById("t-print");
-    var text = { printed: T.printed, pending: T.printing, failed: T.printFailed, none: T.noPrinter }[t.print_status] || T.printFailed;
-    line.textContent = text;
-    var noPaper = t.print_status === "failed" || t.print_status === "none";
+    var status = { printed: "printed", pending: "pending", failed: "failed", none: "none" }[t.print_status] || "failed";
+    line.textContent = { printed: T.printed, pending: T.printing, failed: T.printFailed, none: T.noPrinter }[status];
+    var noPaper = status === "failed" || status === "none";
     line.classList.toggle("t-print-bad", noPaper);
     show("t-result", noPaper ? secondsNoPaper : seconds);
+    if (voice) voice.prompt([T.voiceNumber.replace("{id}", encodeURIComponent(t.id)), "print_" + status]);
   }
 
   function showError(res) {
@@ -55,6 +69,7 @@
     else if (res && res.status === 404) text = T.unknownService;
     document.getElementById("t-error-text").textContent = text;
     show("t-error", 8);
+    if (voice) voice.prompt("ticket_error");
   }
 
   priority.addEventListener("click", function () {
@@ -88,6 +103,7 @@
       function () {});
   }
 
+  if (voice) voice.warm(document);
   KioskLive({
     open: refresh,
     event: function (kind, data) { if (kind === "queue_changed") showWaiting(data.waiting || {}); }
