@@ -51,7 +51,10 @@ def wants_json() -> bool:
     )
 
 
-def install_error_handlers(app: Flask) -> None:
+def install_error_handlers(app: Flask, page_template: str | None = None) -> None:
+    """JSON errors for the APIs; for a browser asking for a page, ``page_template`` in the reader's language."""
+    from web.error_pages import error_page
+
     @app.errorhandler(KioskError)
     def _kiosk_error(exc: KioskError):
         if exc.status >= 500:
@@ -61,7 +64,10 @@ def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         if not wants_json():
-            return exc
+            if page_template is None or exc.code is None or exc.code < 400:
+                return exc
+            body, status = error_page(page_template, exc.code)
+            return body, status, [(k, v) for k, v in exc.get_headers() if k == "Allow"]
         messages = {
             413: f"The request body is larger than {app.config['MAX_CONTENT_LENGTH'] // 1024} KiB.",
             404: f"There is no {request.path} here.",
@@ -73,5 +79,7 @@ def install_error_handlers(app: Flask) -> None:
     def _unexpected(exc: Exception):
         log.exception("unexpected error on %s %s", request.method, request.path)
         if not wants_json():
-            return "The kiosk hit an unexpected error. Please tell the clerk.", 500
+            if page_template is None:
+                return "The kiosk hit an unexpected error. Please tell the clerk.", 500
+            return error_page(page_template, 500)
         return error_response(500, "The kiosk hit an unexpected error; the action was not saved. Try again.")

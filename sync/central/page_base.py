@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 
 from kiosk.errors import KioskError
 from web import csrf
+from web.error_pages import message_of
 from web.jsonapi import error_response
 
 #: Paths that answer data (JSON, files): they get 401/403 as JSON, never a redirect or an HTML page.
@@ -18,8 +19,9 @@ def wants_page() -> bool:
 
 
 def error_page(exc: KioskError):
+    """A refusal on a page, in the page's language (its ``msgid`` translated); JSON for data and posts."""
     if wants_page():
-        return render_template("central/error.html", error=exc), exc.status
+        return render_template("central/error.html", message=message_of(exc), status=exc.status), exc.status
     return error_response(exc.status, exc.message, exc.detail)
 
 
