@@ -175,7 +175,7 @@ def _table(document: Any, table: Table) -> None:
     for row in table.rows:
         cells = grid.add_row().cells
         for cell, value in zip(cells, row, strict=True):
-            cell.text = vn(value) if isinstance(value, int | float) else ("" if value is None else str(value))
+            cell.text = vn(value) if isinstance(value, int | float) or value is None else str(value)  # None: "—"
     for row in grid.rows:
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = width

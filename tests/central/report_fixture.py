@@ -276,7 +276,12 @@ def loaded(request, tmp_path_factory):
             env.delenv(name)
         env.setenv("KIOSK_CONFIG", str(tmp / "no-such-kiosk.toml"))
         app = create_central_app(
-            {"data_dir": str(tmp / "data"), "central_database_url": url, "grade_min_answers": MIN_ANSWERS, "TESTING": True},
+            {
+                "data_dir": str(tmp / "data"),
+                "central_database_url": url,
+                "grade_min_answers": MIN_ANSWERS,
+                "TESTING": True,
+            },
             clock=FixedClock(SERVER_NOW),
         )
         province = load(app.extensions["central"])
