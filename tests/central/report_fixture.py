@@ -113,8 +113,14 @@ class Feed:
             detail=detail,
         )
 
-    def comment(self, local: str, text: str, contact: str | None = None, counter: int | None = None) -> dict:
-        return self._record("comment", utc(local), rating_id=None, counter_number=counter, text=text, contact=contact)
+    def comment(
+        self, local: str, text: str, contact: str | None = None, counter: int | None = None, rating: dict | None = None
+    ) -> dict:
+        """A comment, left alone or with the rating it was given with (``rating``)."""
+        rating_id = rating["id"] if rating else None
+        return self._record(
+            "comment", utc(local), rating_id=rating_id, counter_number=counter, text=text, contact=contact
+        )
 
     @staticmethod
     def device_of(central, commune: str) -> str:
