@@ -160,10 +160,17 @@ REGISTRY: list[Setting] = [
         "json",
     ),
     Setting(
+        "office_closed_days",
+        [],
+        "Days the offices are closed although `office_hours` would open them (public holidays, Tết): dates "
+        'YYYY-MM-DD or ranges YYYY-MM-DD..YYYY-MM-DD, e.g. ["2027-02-05..2027-02-11", "2027-04-30"].',
+        "list",
+    ),
+    Setting(
         "fleet_silent_hours",
         8.0,
         "Office hours (see `office_hours`) without any request from a kiosk after which the fleet page shows it "
-        "silent, in red; nights, weekends and holidays do not count.",
+        "silent, in red; nights, days off and `office_closed_days` do not count.",
         "float",
     ),
     Setting(

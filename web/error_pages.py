@@ -38,6 +38,8 @@ LAST_RESORT = "Đã xảy ra lỗi; chưa có gì thay đổi. Xin thử lại. 
 def message_of(exc: KioskError) -> str:
     """A refusal in the page's language: its ``msgid`` translated when it carries one, else its message."""
     detail = exc.detail if isinstance(exc.detail, dict) else {}
+    if exc.code == "csrf":
+        return gettext("This form is out of date or did not come from this page: reload the page and send it again.")
     if detail.get("msgid"):
         return gettext(detail["msgid"], **detail.get("params", {}))
     return exc.message

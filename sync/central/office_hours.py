@@ -5,7 +5,8 @@ back on Monday at 7:00 has been silent for no office hour at all, while one that
 stands out by noon. The setting is a table of days — ``mon`` … ``sun`` or ranges such as ``mon-fri`` — each
 with ``"HH:MM-HH:MM"`` periods separated by commas (an empty text: closed that day); a later key overrides an
 earlier one, so ``{mon-sat = "07:00-17:00", sat = "07:30-11:30"}`` opens Saturday mornings only. Times are local
-(setting ``timezone``). Default: Monday to Friday, 7:00 to 17:00.
+(setting ``timezone``). Default: Monday to Friday, 7:00 to 17:00. Public holidays and Tết are listed apart
+(setting ``office_closed_days``: dates or ranges ``2027-02-05..2027-02-11``) and count as closed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -66,13 +67,31 @@ def _periods(key: str, value: Any) -> tuple[Minutes, ...]:
     return tuple(periods)
 
 
+def _closed_days(values: Any) -> frozenset[date]:
+    days: set[date] = set()
+    for value in values or ():
+        first, _, last = str(value).strip().partition("..")
+        try:
+            start, end = date.fromisoformat(first.strip()), date.fromisoformat((last or first).strip())
+        except ValueError:
+            raise ConfigError(
+                f"Setting office_closed_days: {value!r} is not a date YYYY-MM-DD or a range "
+                'YYYY-MM-DD..YYYY-MM-DD, e.g. ["2027-02-05..2027-02-11", "2027-04-30"].'
+            ) from None
+        if end < start or (end - start).days > 366:
+            raise ConfigError(f"Setting office_closed_days: {value!r} must end after it starts, within a year.")
+        days.update(start + timedelta(days=i) for i in range((end - start).days + 1))
+    return frozenset(days)
+
+
 @dataclass(frozen=True)
 class OfficeHours:
     tz: ZoneInfo
     week: tuple[tuple[Minutes, ...], ...]  # Monday first
+    closed: frozenset[date] = frozenset()
 
     @classmethod
-    def parse(cls, table: Any, timezone: str = "Asia/Ho_Chi_Minh") -> OfficeHours:
+    def parse(cls, table: Any, timezone: str = "Asia/Ho_Chi_Minh", closed_days: Any = ()) -> OfficeHours:
         if not isinstance(table, Mapping):
             raise _problem(f"{table!r} is not a table of days")
         try:
@@ -84,11 +103,14 @@ class OfficeHours:
             periods = _periods(str(key), value)
             for day in _days(str(key)):
                 week[day] = periods
-        return cls(tz, tuple(week))
+        return cls(tz, tuple(week), _closed_days(closed_days))
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> OfficeHours:
-        return cls.parse(settings["office_hours"], settings["timezone"])
+        return cls.parse(settings["office_hours"], settings["timezone"], settings.get("office_closed_days"))
+
+    def periods_on(self, day: date) -> tuple[Minutes, ...]:
+        return () if day in self.closed else self.week[day.weekday()]
 
     def _local(self, utc: datetime) -> datetime:
         return utc.replace(tzinfo=UTC).astimezone(self.tz) if utc.tzinfo is None else utc.astimezone(self.tz)
@@ -96,7 +118,7 @@ class OfficeHours:
     def is_open(self, utc: datetime) -> bool:
         moment = self._local(utc)
         minute = moment.hour * 60 + moment.minute
-        return any(start <= minute < end for start, end in self.week[moment.weekday()])
+        return any(start <= minute < end for start, end in self.periods_on(moment.date()))
 
     def open_seconds(self, start_utc: datetime, end_utc: datetime) -> float:
         """Seconds of office hours in [start, end) (naive times are UTC); 0 when end is not after start."""
@@ -106,7 +128,7 @@ class OfficeHours:
         end = min(end, start + timedelta(days=MAX_DAYS))
         total, day = 0.0, start.date()
         while day <= end.date():
-            for first, last in self.week[day.weekday()]:
+            for first, last in self.periods_on(day):
                 opens = _at(day, first, self.tz)
                 closes = _at(day, last, self.tz)
                 overlap = (min(closes, end) - max(opens, start)).total_seconds()

@@ -14,8 +14,11 @@ DATA_SUFFIXES = (".json", ".csv", ".xlsx", ".docx")
 
 
 def wants_page() -> bool:
-    """HTML pages redirect to sign-in and show errors as a page; data, exports and form posts answer JSON."""
-    return not (request.path.endswith(DATA_SUFFIXES) or request.method != "GET")
+    """HTML pages redirect to sign-in and show errors as a page, and so do a browser's form posts (a refused
+    "Đã trả lời" shows a page in the reader's language); data, exports and other clients' posts answer JSON."""
+    if request.path.endswith(DATA_SUFFIXES):
+        return False
+    return request.method == "GET" or bool(request.accept_mimetypes.accept_html)
 
 
 def error_page(exc: KioskError):

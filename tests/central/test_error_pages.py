@@ -124,3 +124,10 @@ def test_the_report_command_names_its_own_options(central_app, central, monkeypa
     result = CliRunner().invoke(main, args, obj={})
     assert result.exit_code == 2
     assert "The period ends (2026-01-01) before it starts (2026-03-31): swap --from and --to." in result.output
+
+
+def test_a_refused_form_in_the_browser_gets_a_vietnamese_page(office):
+    client = sign_in(office, "xuly-x")
+    stale = client.post("/logout", headers=HTML, data={"csrf_token": "stale"})
+    assert "Biểu mẫu đã cũ hoặc không được gửi từ trang này" in assert_vietnamese_page(stale, 400)
+    assert client.post("/logout", data={"csrf_token": "stale"}).is_json  # another client: JSON as before

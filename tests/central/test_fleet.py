@@ -161,6 +161,17 @@ def test_office_hours_count_only_open_time():
     assert not later.is_open(local("2026-11-21T09:00")) and later.is_open(local("2026-11-20T09:00"))
 
 
+def test_public_holidays_are_closed_days():
+    tet = OfficeHours.parse({"mon-fri": "07:00-17:00"}, closed_days=["2027-02-04..2027-02-10", "2027-04-30"])
+    # last contact Wednesday 3 February 2027 at 16:00; back on Thursday 11 February at 08:00: 1 + 1 office hours
+    assert tet.open_seconds(local("2027-02-03T16:00"), local("2027-02-11T08:00")) == 2 * 3600
+    assert not tet.is_open(local("2027-04-30T09:00")) and tet.is_open(local("2027-04-29T09:00"))
+    with pytest.raises(ConfigError, match="office_closed_days"):
+        OfficeHours.parse({}, closed_days=["30/04/2027"])
+    with pytest.raises(ConfigError, match="office_closed_days"):
+        OfficeHours.parse({}, closed_days=["2027-02-10..2027-02-04"])
+
+
 @pytest.mark.parametrize(
     "bad",
     [
