@@ -13,7 +13,7 @@ from flask_babel import Babel, get_locale
 
 from kiosk import numbers
 from sync.central import accounts
-from web import scale_text
+from web import csrf, scale_text
 from web.i18n import LANGUAGES, compile_catalogues
 
 CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
@@ -63,6 +63,8 @@ def init_pages(app: Flask) -> None:
     accounts.configure(app)
     for blueprint in (accounts.bp, views_reports.bp, views_comments.bp, views_fleet.bp):
         app.register_blueprint(blueprint)
+    # pages drawn outside the blueprints (the 404/405/500 pages) show the header's sign-out form too
+    app.context_processor(lambda: {"csrf_field": csrf.field, "csrf_token": csrf.token})
     app.after_request(_headers)
     app.add_url_rule("/", "central_home", _home)
 

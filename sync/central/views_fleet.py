@@ -48,6 +48,11 @@ def _day_names(days: list[int]) -> str:
     return first if len(days) == 1 else f"{first} – {last}"
 
 
+def _whole(value: float) -> float | int:
+    """8.0 → 8 (shown "8 giờ", not "8,0 giờ")."""
+    return int(value) if value.is_integer() else value
+
+
 def _latest(*moments: datetime | None) -> datetime | None:
     known = [m for m in moments if m is not None]
     return max(known) if known else None
@@ -109,7 +114,7 @@ def page(viewer: Viewer):
         devices=devices,
         silent=sum(1 for x in devices if x["silent"]),
         viewer=viewer,
-        silent_hours=central.settings["fleet_silent_hours"],
+        silent_hours=_whole(float(central.settings["fleet_silent_hours"])),
         office_open=hours.is_open(now),
         office_hours=[(_day_names(days), text) for days, text in hours.summary()],
     )
