@@ -34,15 +34,21 @@ def assert_vietnamese_page(response, status: int, *phrases: str) -> str:
     return words
 
 
-# --- the kiosk ----------------------------------------------------------------------------------------
+def with_a_bug(app):
+    """A page that fails as a bug would (an unexpected exception), to see the 500 page a browser gets."""
 
-
-def test_kiosk_404_405_and_500_pages_are_vietnamese(app):
     def boom():
         raise RuntimeError("a bug")
 
     app.add_url_rule("/boom-for-test", "boom_for_test", boom)
-    client = app.test_client()
+    return app.test_client()
+
+
+# --- the kiosk ----------------------------------------------------------------------------------------
+
+
+def test_kiosk_404_405_and_500_pages_are_vietnamese(app):
+    client = with_a_bug(app)
     assert_vietnamese_page(client.get("/no-such-page", headers=HTML), 404, "Không tìm thấy trang", "Về trang đầu")
     not_allowed = client.delete("/", headers=HTML)
     assert_vietnamese_page(not_allowed, 405, "Không mở được trang theo cách này")
@@ -78,11 +84,7 @@ def sign_in(app, username):
 
 
 def test_central_404_405_and_500_pages_are_vietnamese(office):
-    def boom():
-        raise RuntimeError("a bug")
-
-    office.add_url_rule("/boom-for-test", "boom_for_test", boom)
-    client = office.test_client()
+    client = with_a_bug(office)
     assert_vietnamese_page(client.get("/no-such-page", headers=HTML), 404, "Không tìm thấy trang")
     assert_vietnamese_page(client.delete("/login", headers=HTML), 405, "Không mở được trang theo cách này")
     assert_vietnamese_page(client.get("/boom-for-test", headers=HTML), 500, "Đã xảy ra lỗi")
