@@ -25,7 +25,7 @@ import requests
 from kiosk import __version__
 from kiosk.clock import to_naive_utc
 from kiosk.errors import ConfigError, KioskError, SyncError
-from kiosk.health import LAST_SYNC_KEY, last_sync, unsynced_count
+from kiosk.health import LAST_SYNC_KEY, last_sync, records_made, unsynced_count
 from sync import protocol
 from sync.device_config import apply_config, current_version
 from sync.outbox import MAX_COUNTER, get_state, mark_synced, pending, reserve_counters, set_state
@@ -108,15 +108,18 @@ class SyncClient:
         self.sleep = sleep
         self._counters: Iterator[int] = iter(())
         self._floor = 0
+        self._report = SyncReport()
+        self._made_at_start = 0
 
     # --- one full sync -----------------------------------------------------------------------------
 
     def run(self) -> SyncReport:
         """Send everything pending, then fetch and apply the configuration; records the result."""
-        report = SyncReport()
+        report = self._report = SyncReport()
         engine = self.kiosk.engine
         with self.kiosk.sessions() as session:
             report.total = unsynced_count(session)
+            self._made_at_start = records_made(session)
         try:
             self._upload(report)
             document = self._request("GET", protocol.CONFIG_PATH, lambda: b"")
@@ -194,8 +197,9 @@ class SyncClient:
         """
         clock = self.kiosk.clock
         printer = self.kiosk.hardware.get("printer")
-        with self.kiosk.sessions() as session:
-            left = max(unsynced_count(session) - count, 0)
+        with self.kiosk.sessions() as session:  # what was unsent at the start, plus what was made since,
+            made_since = records_made(session) - self._made_at_start  # minus what this sync stored (one lookup)
+        left = max(self._report.total + made_since - self._report.sent - count, 0)
         envelope = {
             "v": protocol.PROTOCOL_VERSION,
             "device": self.device_id,
