@@ -14,15 +14,16 @@ from kiosk.records import SEQ_KEY
 LAST_SYNC_KEY = "last_sync"
 
 
-def unsynced_count(session) -> int:
-    """Records made here that the central server has not yet named as stored.
+def records_made(session) -> int:
+    """How many records were ever made here: every record takes one sequence number in the same transaction
+    that writes it, so the counter is that number (one key lookup)."""
+    return int(session.scalar(select(DeviceState.value).where(DeviceState.key == SEQ_KEY)) or 0)
 
-    Every record takes one sequence number in the same transaction that writes it, so the counter is
-    the number of records ever made.
-    """
-    made = session.scalar(select(DeviceState.value).where(DeviceState.key == SEQ_KEY))
+
+def unsynced_count(session) -> int:
+    """Records made here that the central server has not yet named as stored."""
     sent = session.scalar(select(func.count()).select_from(SyncedRecord))
-    return max(int(made or 0) - int(sent or 0), 0)
+    return max(records_made(session) - int(sent or 0), 0)
 
 
 def last_sync(stored: str | None) -> Any:

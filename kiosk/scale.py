@@ -1,15 +1,20 @@
-"""The rating scale and the TT 01/2018/TT-VPCP indicators a device may collect."""
+"""The rating scale as configured (levels, wording, points), over the TT 01 rules of :mod:`kiosk.tt01`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.errors import ConfigError
 from kiosk.models import ScaleLevel
+from kiosk.tt01 import ANSWER_LEVELS as INDICATOR_LEVELS
+from kiosk.tt01 import ANSWER_POINTS as INDICATOR_POINTS
+from kiosk.tt01 import DEFAULT_LEVELS, INDICATORS, Indicator
+
+__all__ = ["DEFAULT_LEVELS", "INDICATORS", "INDICATOR_LEVELS", "INDICATOR_POINTS", "Indicator", "Level"]
 
 
 @dataclass(frozen=True)
@@ -18,55 +23,6 @@ class Level:
     label: str
     points: int
     position: int
-
-
-#: Official wording and points (TT 01/2018, Điều 14); `neutral` is the optional fourth button.
-DEFAULT_LEVELS: dict[str, tuple[str, int]] = {
-    "very_satisfied": ("Rất hài lòng", 2),
-    "satisfied": ("Hài lòng", 1),
-    "neutral": ("Bình thường", 1),
-    "unsatisfied": ("Không hài lòng", 0),
-}
-
-#: Indicator answers use three levels worth 2 / 1 / 0 points, with wording per indicator.
-INDICATOR_LEVELS = ("very_satisfied", "satisfied", "unsatisfied")
-INDICATOR_POINTS = {"very_satisfied": 2, "satisfied": 1, "unsatisfied": 0}
-
-
-@dataclass(frozen=True)
-class Indicator:
-    key: str
-    number: int
-    question: str
-    answers: tuple[str, str, str]  # wording for 2, 1, 0 points
-
-
-INDICATORS: dict[str, Indicator] = {
-    "time": Indicator(
-        "time",
-        1,
-        "Thời gian giải quyết so với quy định",
-        ("Ngắn hơn quy định", "Đúng quy định", "Dài hơn quy định"),
-    ),
-    "contacts": Indicator(
-        "contacts",
-        3,
-        "Số lần phải liên hệ để hoàn thiện hồ sơ",
-        ("Không lần nào", "Một lần", "Hơn một lần"),
-    ),
-    "agencies": Indicator(
-        "agencies",
-        4,
-        "Số cơ quan phải liên hệ",
-        ("Không cơ quan nào", "Chỉ Bộ phận Một cửa", "Hơn một cơ quan"),
-    ),
-    "attitude": Indicator(
-        "attitude",
-        7,
-        "Thái độ của công chức",
-        ("Rất hài lòng", "Hài lòng", "Không hài lòng"),
-    ),
-}
 
 
 def indicators_for(levels: list[Level]) -> list[Indicator]:
@@ -78,7 +34,7 @@ def indicators_for(levels: list[Level]) -> list[Indicator]:
             answers = tuple(
                 labels.get(key, default) for key, default in zip(INDICATOR_LEVELS, indicator.answers, strict=True)
             )
-            indicator = Indicator(indicator.key, indicator.number, indicator.question, answers)
+            indicator = replace(indicator, answers=answers)
         result.append(indicator)
     return result
 

@@ -152,6 +152,35 @@ REGISTRY: list[Setting] = [
         "bool",
     ),
     Setting(
+        "office_hours",
+        {"mon-fri": "07:00-17:00"},
+        "When the commune offices are open (central server, in `timezone`): days `mon`…`sun` or ranges `mon-fri`, "
+        'each with "HH:MM-HH:MM" periods separated by commas, e.g. {mon-fri = "07:00-11:30, 13:30-17:00", '
+        'sat = "07:30-11:30"} (JSON in the environment). The fleet page counts only these hours.',
+        "json",
+    ),
+    Setting(
+        "office_closed_days",
+        [],
+        "Days the offices are closed although `office_hours` would open them (public holidays, Tết): dates "
+        'YYYY-MM-DD or ranges YYYY-MM-DD..YYYY-MM-DD, e.g. ["2027-02-05..2027-02-11", "2027-04-30"].',
+        "list",
+    ),
+    Setting(
+        "fleet_silent_hours",
+        8.0,
+        "Office hours (see `office_hours`) without any request from a kiosk after which the fleet page shows it "
+        "silent, in red; nights, days off and `office_closed_days` do not count.",
+        "float",
+    ),
+    Setting(
+        "grade_min_answers",
+        5,
+        "Fewest answers one of a clerk's (or commune's) TT 01 indicators needs before a grade is given; below "
+        'that, /admin, the reports and the documents say "Chưa đủ số phiếu".',
+        "int",
+    ),
+    Setting(
         "sync_interval", 300.0, "Seconds between syncs while `kiosk serve` runs (when central_url is set).", "float"
     ),
     Setting("sync_batch_size", 1000, "Records per sync request (halved automatically if the server asks).", "int"),

@@ -17,10 +17,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.clock import Clock, to_naive_utc
 from kiosk.models import Clerk, IndicatorAnswer, Rating, ScaleLevel, Ticket, TicketState
-from kiosk.scale import INDICATORS
-
-#: The levels a commune report counts as "hài lòng trở lên" (satisfied or above); `neutral` is not one.
-SATISFIED_OR_ABOVE = ("very_satisfied", "satisfied")
+from kiosk.tt01 import INDICATORS, MIN_ANSWERS, SATISFIED_OR_ABOVE, clerk_grade, indicator_score, share_pct
 
 Key = tuple[int | None, str | None]  # (counter number, clerk id)
 
@@ -31,6 +28,7 @@ class LevelCount:
     label: str
     count: int
     share: float | None
+    pct: float | None = None  # the share in per cent, one decimal half up
 
 
 @dataclass
@@ -39,7 +37,7 @@ class IndicatorScore:
     number: int
     question: str
     answers: int
-    average: float  # points out of 2, rounded to one decimal (Điều 15)
+    average: float  # points out of 2, rounded to one decimal half up (Điều 15, kiosk.tt01)
 
 
 @dataclass
@@ -60,6 +58,11 @@ class Figures:
         return self.satisfied / self.counted if self.counted else None
 
     @property
+    def satisfied_pct(self) -> float | None:
+        """ "Hài lòng trở lên" in per cent, one decimal half up (the same rule as the central reports)."""
+        return share_pct(self.satisfied, self.counted)
+
+    @property
     def mean_wait(self) -> float | None:
         return sum(self.waits) / len(self.waits) if self.waits else None
 
@@ -73,6 +76,8 @@ class Row(Figures):
     counter: int | None = None
     clerk_id: str | None = None
     clerk_name: str | None = None
+    #: The clerk's TT 01 grade over the day's answers (kiosk.tt01.clerk_grade); None without a clerk or answers.
+    grade: dict | None = None
 
 
 @dataclass
@@ -96,16 +101,17 @@ def day_bounds(clock: Clock, day: date) -> tuple[datetime, datetime]:
 def _scores(rows: list[tuple[str, int, int]]) -> list[IndicatorScore]:
     found = {indicator: (answers, points) for indicator, answers, points in rows if answers}
     return [
-        IndicatorScore(
-            ind.key, ind.number, ind.question, found[ind.key][0], round(found[ind.key][1] / found[ind.key][0], 1)
-        )
+        IndicatorScore(ind.key, ind.number, ind.question, found[ind.key][0], indicator_score(*found[ind.key]))
         for ind in INDICATORS.values()
         if ind.key in found
     ]
 
 
-def today_figures(session: Session, clock: Clock, day: date | None = None) -> Today:
-    """Every figure of the admin page for ``day`` (default: today's business day)."""
+def today_figures(session: Session, clock: Clock, day: date | None = None, min_answers: int = MIN_ANSWERS) -> Today:
+    """Every figure of the admin page for ``day`` (default: today's business day).
+
+    ``min_answers``: the setting ``grade_min_answers`` (a clerk's grade needs that many answers).
+    """
     day = day or clock.business_day()
     start, end = day_bounds(clock, day)
     in_day = (Rating.device_time >= start, Rating.device_time < end)
@@ -136,8 +142,9 @@ def today_figures(session: Session, clock: Clock, day: date | None = None) -> To
     labels = session.execute(select(ScaleLevel.key, ScaleLevel.label, ScaleLevel.active).order_by(ScaleLevel.position))
     for key, label, active in labels:
         if active or levels.get(key):
-            share = levels.get(key, 0) / today.counted if today.counted else None
-            today.levels.append(LevelCount(key, label, levels.get(key, 0), share))
+            n = levels.get(key, 0)
+            share = n / today.counted if today.counted else None
+            today.levels.append(LevelCount(key, label, n, share, share_pct(n, today.counted)))
 
     answers = session.execute(
         select(
@@ -160,6 +167,8 @@ def today_figures(session: Session, clock: Clock, day: date | None = None) -> To
     today.indicators = _scores([(k, n, p) for k, (n, p) in overall.items()])
     for key, found in per_row.items():
         row(*key).indicators = _scores(found)
+        if key[1] is not None:
+            row(*key).grade = clerk_grade({k: (n, p) for k, n, p in found}, min_answers)
 
     for status, counter, clerk_id, queued, called, finished in session.execute(
         select(

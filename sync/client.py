@@ -25,7 +25,7 @@ import requests
 from kiosk import __version__
 from kiosk.clock import to_naive_utc
 from kiosk.errors import ConfigError, KioskError, SyncError
-from kiosk.health import LAST_SYNC_KEY, last_sync, unsynced_count
+from kiosk.health import LAST_SYNC_KEY, last_sync, records_made, unsynced_count
 from sync import protocol
 from sync.device_config import apply_config, current_version
 from sync.outbox import MAX_COUNTER, get_state, mark_synced, pending, reserve_counters, set_state
@@ -108,15 +108,18 @@ class SyncClient:
         self.sleep = sleep
         self._counters: Iterator[int] = iter(())
         self._floor = 0
+        self._report = SyncReport()
+        self._made_at_start = 0
 
     # --- one full sync -----------------------------------------------------------------------------
 
     def run(self) -> SyncReport:
         """Send everything pending, then fetch and apply the configuration; records the result."""
-        report = SyncReport()
+        report = self._report = SyncReport()
         engine = self.kiosk.engine
         with self.kiosk.sessions() as session:
             report.total = unsynced_count(session)
+            self._made_at_start = records_made(session)
         try:
             self._upload(report)
             document = self._request("GET", protocol.CONFIG_PATH, lambda: b"")
@@ -131,17 +134,26 @@ class SyncClient:
         return report
 
     def _upload(self, report: SyncReport) -> None:
-        """Batches in seq order; the next one is read and encoded while the server stores the current one."""
+        """Batches in seq order; the next one is read and encoded while the server stores the current one.
+
+        With nothing to send, one empty batch still goes: it carries the kiosk's state (0 unsynced, the printer)
+        and tells the server the kiosk is alive, so an idle kiosk is never shown silent or out of date.
+        """
         with ThreadPoolExecutor(1, thread_name_prefix="sync-read") as reader:
             cursor = 0
             ahead = reader.submit(self._read, cursor, self.batch_size)
+            first = True
             while True:
                 items, records_json = ahead.result()
-                if not items:
+                if not items and not first:
                     return
-                ahead = reader.submit(self._read, items[-1][1]["seq"], self.batch_size)
+                first = False
+                if items:
+                    ahead = reader.submit(self._read, items[-1][1]["seq"], self.batch_size)
                 try:
-                    answer = self._request("POST", protocol.SYNC_PATH, lambda r=records_json: self._body(r, report))
+                    answer = self._request(
+                        "POST", protocol.SYNC_PATH, lambda r=records_json, n=len(items): self._body(r, n)
+                    )
                 except _Smaller:
                     if self.batch_size == 1:
                         raise SyncError(
@@ -152,6 +164,8 @@ class SyncClient:
                     ahead = reader.submit(self._read, cursor, self.batch_size)
                     continue
                 self._settle(items, answer, report)
+                if not items:
+                    return
                 cursor = items[-1][1]["seq"]
                 if self.progress:
                     self.progress(report.sent, report.total)
@@ -175,10 +189,17 @@ class SyncClient:
         report.rejected.extend(rejected)
         report.unanswered += len(sent.keys() - accepted - had - {r["id"] for r in rejected})
 
-    def _body(self, records_json: str, report: SyncReport) -> bytes:
-        """The batch as sent: a fresh device time and status around the records read earlier."""
+    def _body(self, records_json: str, count: int) -> bytes:
+        """The batch as sent: a fresh device time and status around the ``count`` records read earlier.
+
+        ``unsynced`` is what will be left on the kiosk once the server stores this batch — not what was left
+        before it — so the fleet page shows 0 after a successful sync, and the true backlog otherwise.
+        """
         clock = self.kiosk.clock
         printer = self.kiosk.hardware.get("printer")
+        with self.kiosk.sessions() as session:  # what was unsent at the start, plus what was made since,
+            made_since = records_made(session) - self._made_at_start  # minus what this sync stored (one lookup)
+        left = max(self._report.total + made_since - self._report.sent - count, 0)
         envelope = {
             "v": protocol.PROTOCOL_VERSION,
             "device": self.device_id,
@@ -186,7 +207,7 @@ class SyncClient:
             "sent_at": to_naive_utc(clock.now()).isoformat(),
             "clock_synced": clock.synced(),
             "status": {
-                "unsynced": max(report.total - report.sent, 0),
+                "unsynced": left,
                 "printer": printer.status() if printer is not None and hasattr(printer, "status") else None,
                 "version": __version__,
             },

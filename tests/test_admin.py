@@ -307,7 +307,7 @@ def test_the_page_shows_the_figures_in_vietnamese(admin, day_of_work):
     page = text_of(admin.get("/admin"))
     assert "Hôm nay, 20/11/2026" in page
     assert re.search(r'id="ratings-total">5<', page) and re.search(r'id="ratings-flagged">1<', page)
-    assert 'id="satisfied-share">75%<' in page
+    assert 'id="satisfied-share">75,0%<' in page  # one decimal, with the decimal comma, as the reports
     assert "Rất hài lòng" in page and "Thái độ của công chức" in page
     assert "Số lần phải liên hệ" not in page  # no data: left out, not shown as zero
     assert 'id="mean-wait">15 phút 0 giây<' in page and 'id="mean-service">10 phút 0 giây<' in page

@@ -171,9 +171,9 @@ def test_the_kiosks_own_error_pages_speak_the_screens_language(client):
     missing = client.get("/no-such-page")
     assert missing.status_code == 404 and "text/html" in missing.content_type
     html = missing.get_data(as_text=True)
-    assert "<h1>Không có trang này</h1>" in html and 'href="/"' in html and "Not Found" not in html
+    assert "<h1>Không tìm thấy trang</h1>" in html and 'href="/"' in html and "Not Found" not in html
     wrong = client.post("/display")
-    assert wrong.status_code == 405 and "Không thực hiện được ở đây" in wrong.get_data(as_text=True)
-    assert "This page does not exist" in client.get("/no-such-page?lang=en").get_data(as_text=True)
+    assert wrong.status_code == 405 and "Không mở được trang theo cách này" in wrong.get_data(as_text=True)
+    assert "Page not found" in client.get("/no-such-page?lang=en").get_data(as_text=True)
     client.get("/?lang=vi")
     assert client.get("/api/no-such-call").get_json()["error"] == "There is no /api/no-such-call here."  # API: JSON

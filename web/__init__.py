@@ -11,7 +11,7 @@ def register(app: Flask) -> None:
     from web.jsonapi import install_error_handlers
 
     i18n.init_app(app)
-    install_error_handlers(app, html_pages=True)  # the kiosk's 404/405/500 pages in the screen's language
+    install_error_handlers(app, page_template="error.html")  # the kiosk's 404/405/500 pages in the screen's language
     app.register_blueprint(api.bp)
     app.register_blueprint(citizen.bp)
     from web import clerk_auth, queue_api, queue_pages

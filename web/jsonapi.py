@@ -13,6 +13,9 @@ from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
 
+#: Seconds after which an unexpected-error page tries again (a public screen must not stay on it).
+ERROR_RETRY = 30
+
 
 class BadBody(KioskError, ValueError):
     status = 400
@@ -51,8 +54,9 @@ def wants_json() -> bool:
     )
 
 
-def install_error_handlers(app: Flask, html_pages: bool = False) -> None:
-    """JSON errors for the API; for a browser, the kiosk's own pages (``html_pages``) or Werkzeug's."""
+def install_error_handlers(app: Flask, page_template: str | None = None) -> None:
+    """JSON errors for the APIs; for a browser asking for a page, ``page_template`` in the reader's language."""
+    from web.error_pages import error_page
 
     @app.errorhandler(KioskError)
     def _kiosk_error(exc: KioskError):
@@ -63,7 +67,10 @@ def install_error_handlers(app: Flask, html_pages: bool = False) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         if not wants_json():
-            return error_page(exc.code or 500) if html_pages else exc
+            if page_template is None or exc.code is None or exc.code < 400:
+                return exc
+            body, status = error_page(page_template, exc.code)
+            return body, status, [(k, v) for k, v in exc.get_headers() if k == "Allow"]
         messages = {
             413: f"The request body is larger than {app.config['MAX_CONTENT_LENGTH'] // 1024} KiB.",
             404: f"There is no {request.path} here.",
@@ -75,36 +82,7 @@ def install_error_handlers(app: Flask, html_pages: bool = False) -> None:
     def _unexpected(exc: Exception):
         log.exception("unexpected error on %s %s", request.method, request.path)
         if not wants_json():
-            if html_pages:
-                return error_page(500)
-            return "The kiosk hit an unexpected error. Please tell the clerk.", 500
+            if page_template is None:
+                return "The kiosk hit an unexpected error. Please tell the clerk.", 500
+            return error_page(page_template, 500, retry=ERROR_RETRY)
         return error_response(500, "The kiosk hit an unexpected error; the action was not saved. Try again.")
-
-
-#: Seconds after which an unexpected-error page tries again (a kiosk screen must not stay on it).
-ERROR_RETRY = 30
-
-
-def error_page(status: int) -> tuple[Any, int]:
-    """The HTML error page for a browser, in the screen's language; plain text if even that cannot be drawn."""
-    from flask import render_template
-    from flask_babel import gettext
-
-    pages = {
-        404: (
-            gettext("This page does not exist"),
-            gettext("There is no page at %(path)s on this kiosk.", path=request.path),
-        ),
-        405: (gettext("Not allowed here"), gettext("This page cannot be used that way.")),
-        413: (gettext("Too much data"), gettext("What was sent is too large for the kiosk.")),
-    }
-    title, message = pages.get(
-        status,
-        (gettext("The kiosk hit an unexpected error"), gettext("Nothing was saved. Please tell the clerk.")),
-    )
-    retry = ERROR_RETRY if status >= 500 else None
-    try:
-        return render_template("error.html", title=title, message=message, retry=retry), status
-    except Exception:
-        log.exception("the error page itself failed")
-        return "The kiosk hit an unexpected error. Please tell the clerk.", status

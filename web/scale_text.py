@@ -3,6 +3,7 @@
 The Vietnamese wording is data (settings and ``kiosk/scale.py``: a province may say "Chưa hài lòng"), so in
 Vietnamese the configured words are shown unchanged. In another language the known levels and indicators are
 shown through gettext with English msgids; a level a province added itself keeps its configured label.
+The TT 01 bands (:mod:`kiosk.tt01`) likewise: the regulation's words in Vietnamese, gettext otherwise.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import replace
 
 from flask_babel import get_locale, lazy_gettext
 
+from kiosk import numbers, tt01
 from kiosk.scale import Indicator, Level
 
 LEVELS = {
@@ -65,3 +67,44 @@ def localise(levels: list[Level], indicators: list[Indicator], default: str) -> 
             )
         )
     return worded_levels, worded_indicators
+
+
+#: The TT 01 bands of a clerk (10-point scale) and an agency (18-point scale), for pages not in Vietnamese.
+BANDS = {
+    "full": lazy_gettext("Completed 100%% of duties"),
+    "partial": lazy_gettext("Completed 70%% to under 100%% of duties"),
+    "low": lazy_gettext("Completed under 70%% of duties"),
+    "excellent": lazy_gettext("Excellent"),
+    "good": lazy_gettext("Good"),
+    "fair": lazy_gettext("Fair"),
+    "average": lazy_gettext("Average"),
+    "weak": lazy_gettext("Weak"),
+    tt01.INSUFFICIENT: lazy_gettext("Not enough answers yet"),
+}
+
+
+def band_label(result: dict | None) -> str:
+    """The band of a :func:`kiosk.tt01.grade` result: the regulation's own words in Vietnamese."""
+    if result is None:
+        return numbers.DASH
+    if str(get_locale() or "vi").startswith("vi"):
+        return result["band_label"]
+    return str(BANDS.get(result["band"], result["band_label"])).replace("%%", "%")
+
+
+def grade_text(result: dict | None) -> str:
+    """The band with the converted score, "Hoàn thành 100% nhiệm vụ (7,4/10)", or "Chưa đủ số phiếu (3/5)"."""
+    if result is None:
+        return numbers.DASH
+    if result["converted"] is None:
+        return f"{band_label(result)} ({result['most_answers']}/{result['min_answers']})"
+    return f"{band_label(result)} ({numbers.decimal(result['converted'], get_locale())}/{result['scale']})"
+
+
+def level_text(key: str | None, label: str | None) -> str:
+    """A rating level as the page shows it: the commune's wording in Vietnamese, gettext otherwise."""
+    if key is None:
+        return numbers.DASH
+    if str(get_locale() or "vi").startswith("vi") or key not in LEVELS:
+        return label or key
+    return str(LEVELS[key])

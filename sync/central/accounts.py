@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
@@ -48,6 +49,21 @@ CAPABILITIES = {
     "commune_viewer": {"reports", "fleet", "comments"},
     "handler": {"comments", "contact", "answer"},
 }
+
+
+#: Role names as people read them (the keys are what `kiosk-central add-user --role` takes).
+ROLE_NAMES = {
+    "admin": lazy_gettext("Administrator"),
+    "commune_admin": lazy_gettext("Commune administrator"),
+    "district_viewer": lazy_gettext("District viewer"),
+    "commune_viewer": lazy_gettext("Commune viewer"),
+    "handler": lazy_gettext("Comment handler"),
+}
+
+
+def role_name(role: str) -> str:
+    """A role in the page's language ("Quản trị"), never its key ("admin"); an unknown key as it is."""
+    return str(ROLE_NAMES.get(role, role))
 
 
 class TooManyAttempts(KioskError, PermissionError):
@@ -117,7 +133,7 @@ def require(capability: str) -> Callable:
                     return redirect(url_for("central_accounts.login", next=request.full_path.rstrip("?")))
                 raise AuthError(_("Sign in first."))
             if not viewer.can(capability):
-                raise ForbiddenError(_("Your account (%(role)s) may not open this page.", role=viewer.role))
+                raise ForbiddenError(_("Your account (%(role)s) may not open this page.", role=role_name(viewer.role)))
             return view(*args, viewer=viewer, **kwargs)
 
         return wrapper

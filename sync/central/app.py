@@ -20,6 +20,7 @@ from kiosk import settings as settings_mod
 from kiosk.db import make_engine, make_sessionmaker
 from sync.central import keys
 from sync.central.models import Device
+from sync.central.office_hours import OfficeHours
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def create_central_app(
     flask_config = {k: v for k, v in test_config.items() if k.isupper()}
     overrides = {k: v for k, v in test_config.items() if not k.isupper()}
     settings = settings_mod.load(config_path, overrides=overrides)
+    OfficeHours.from_settings(settings)  # a malformed office_hours stops the server at start (ConfigError)
     central = build_central(settings, clock, migrate=test_config.get("migrate", True) is not False)
 
     app = Flask("sync", root_path=str(Path(__file__).resolve().parent.parent))
@@ -99,7 +101,7 @@ def register_blueprints(app: Flask) -> None:
     from sync.central import api
     from web.jsonapi import install_error_handlers
 
-    install_error_handlers(app)
+    install_error_handlers(app, page_template="central/error.html")
     app.register_blueprint(api.bp)
     from sync.central.pages import init_pages  # /reports, /comments, /fleet, /login (the REPORTS engineer)
 

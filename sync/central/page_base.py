@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 
 from kiosk.errors import KioskError
 from web import csrf
+from web.error_pages import message_of
 from web.jsonapi import error_response
 
 #: Paths that answer data (JSON, files): they get 401/403 as JSON, never a redirect or an HTML page.
@@ -13,13 +14,17 @@ DATA_SUFFIXES = (".json", ".csv", ".xlsx", ".docx")
 
 
 def wants_page() -> bool:
-    """HTML pages redirect to sign-in and show errors as a page; data, exports and form posts answer JSON."""
-    return not (request.path.endswith(DATA_SUFFIXES) or request.method != "GET")
+    """HTML pages redirect to sign-in and show errors as a page, and so do a browser's form posts (a refused
+    "Đã trả lời" shows a page in the reader's language); data, exports and other clients' posts answer JSON."""
+    if request.path.endswith(DATA_SUFFIXES):
+        return False
+    return request.method == "GET" or bool(request.accept_mimetypes.accept_html)
 
 
 def error_page(exc: KioskError):
+    """A refusal on a page, in the page's language (its ``msgid`` translated); JSON for data and posts."""
     if wants_page():
-        return render_template("central/error.html", error=exc), exc.status
+        return render_template("central/error.html", message=message_of(exc), status=exc.status), exc.status
     return error_response(exc.status, exc.message, exc.detail)
 
 

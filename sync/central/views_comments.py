@@ -1,8 +1,11 @@
 """`/comments`: the comments inbox — read, assign to a handler, mark answered with a reply note.
 
+Beside each comment: the rating it was left with — its level (in the commune's wording), field (lĩnh vực),
+counter and clerk — so a comment can be read in context and answered by the right person.
+
 Comments are confidential (NĐ 61/2018, Điều 27): the contact a citizen left is shown, exported and put
-in the "Thư cảm ơn" letter only for the roles that answer (handler, admin). Viewers read the text. The
-inbox's state lives in ``comment_status``; the comment record itself is never changed.
+in the "Thư cảm ơn" letter only for the roles that answer (handler, admin). Viewers read the text and its
+context. The inbox's state lives in ``comment_status``; the comment record itself is never changed.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from sqlalchemy import and_, func, or_, select
 
 from kiosk.db import transaction
 from kiosk.errors import ConflictError, NotFoundError, ValidationError
+from kiosk.tt01 import DEFAULT_LEVELS
 from sync.central.accounts import Viewer, require
-from sync.central.models import Comment, Commune, User
+from sync.central.models import Clerk, Comment, Commune, Rating, ScaleLevel, Service, User
 from sync.central.page_base import page_blueprint
 from sync.central.report_models import CommentStatus
 from sync.central.views_reports import CODE_RE, UUID_RE
@@ -37,12 +41,34 @@ def _central():
 
 
 def _query(viewer: Viewer, status: str | None, commune: str | None):
-    c, st = Comment.__table__.c, CommentStatus.__table__.c
-    joined = Comment.__table__.outerjoin(
-        CommentStatus.__table__,
-        and_(st.commune_code == c.commune_code, st.device_id == c.device_id, st.comment_id == c.id),
+    c, st, r = Comment.__table__.c, CommentStatus.__table__.c, Rating.__table__.c
+    sv, ck, lv = Service.__table__.c, Clerk.__table__.c, ScaleLevel.__table__.c
+    joined = (
+        Comment.__table__.outerjoin(
+            CommentStatus.__table__,
+            and_(st.commune_code == c.commune_code, st.device_id == c.device_id, st.comment_id == c.id),
+        )
+        .outerjoin(
+            Rating.__table__, and_(r.commune_code == c.commune_code, r.device_id == c.device_id, r.id == c.rating_id)
+        )
+        .outerjoin(Service.__table__, and_(sv.commune_code == r.commune_code, sv.code == r.service_code))
+        .outerjoin(Clerk.__table__, and_(ck.commune_code == r.commune_code, ck.id == r.clerk_id))
+        .outerjoin(ScaleLevel.__table__, and_(lv.commune_code == r.commune_code, lv.key == r.level))
     )
-    query = select(c, st.status, st.assigned_to, st.reply_note, st.answered_at, Commune.name.label("commune_name"))
+    query = select(
+        c,
+        st.status,
+        st.assigned_to,
+        st.reply_note,
+        st.answered_at,
+        Commune.name.label("commune_name"),
+        r.level.label("level"),
+        r.counter_number.label("rating_counter"),
+        r.service_code.label("service_code"),
+        lv.label.label("level_label"),
+        sv.name.label("service_name"),
+        ck.name.label("clerk_name"),
+    )
     query = query.select_from(joined.join(Commune.__table__, Commune.code == c.commune_code))
     if commune:
         query = query.where(c.commune_code == commune)
@@ -57,6 +83,7 @@ def _query(viewer: Viewer, status: str | None, commune: str | None):
 
 def _row(row: Any, viewer: Viewer) -> dict[str, Any]:
     status = row.status or "new"
+    level_label = row.level_label or (DEFAULT_LEVELS.get(row.level, (row.level,))[0] if row.level else None)
     return {
         "commune": row.commune_code,
         "commune_name": row.commune_name,
@@ -64,7 +91,13 @@ def _row(row: Any, viewer: Viewer) -> dict[str, Any]:
         "id": row.id,
         "time": row.corrected_time,
         "local_time": f"{local(row.corrected_time):%d/%m/%Y %H:%M}",
-        "counter": row.counter_number,
+        "counter": row.counter_number if row.counter_number is not None else row.rating_counter,
+        # the rating the comment was left with (None when it came without one)
+        "level": row.level,
+        "level_label": level_label,  # the commune's own wording ("Chưa hài lòng"), as the exports use it
+        "service_code": row.service_code,
+        "service_name": row.service_name or row.service_code,
+        "clerk_name": row.clerk_name,
         "text": row.text,
         "contact": row.contact if viewer.can("contact") else None,
         "has_contact": bool(row.contact) and viewer.can("contact"),

@@ -1,31 +1,67 @@
-"""`/fleet`: every kiosk in scope with what its last sync told the server; silent kiosks first, in red.
+"""`/fleet`: every kiosk in scope with what its last request told the server; silent kiosks first, in red.
 
-The sync request carries the kiosk's state (``status``: unsynced records, printer, software version) and
-the server measures its clock offset at each sync (``device_status``). A kiosk that has not synced for
-:data:`SILENT_AFTER` — a night's sync plus margin — or never did, "stands out".
+What the page shows is true at the time it is read:
+
+* **last contact** is the last signed request of any kind — a sync batch (the kiosk sends one even when it has
+  nothing to send, with its state) or a catalogue fetch;
+* **unsynced records** is what the kiosk reported in its last batch: the records still on it *after* that batch
+  (``sync.client`` counts them so; a successful sync reports 0);
+* the **printer** state is shown in words ("Hết giấy"), and the clock offset the server measured;
+* a kiosk is **silent** after ``fleet_silent_hours`` *office hours* without contact (``office_hours``, see
+  :mod:`sync.central.office_hours`): a kiosk switched off for the weekend is not red on Monday morning.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, jsonify, render_template
+from flask_babel import lazy_gettext
 from sqlalchemy import and_, select
 
 from sync.central.accounts import Viewer, require
 from sync.central.models import Commune, Device, DeviceStatus
+from sync.central.office_hours import OfficeHours
 from sync.central.page_base import page_blueprint
 from sync.reports.localtime import local
+from web.printer_states import printer_state
 
 bp = page_blueprint("central_fleet", __name__)
 
-SILENT_AFTER = timedelta(hours=26)
 #: A clock this far off (seconds) is worth a technician's look even when the kiosk syncs.
 CLOCK_WARN = 120.0
+WEEKDAYS = (
+    lazy_gettext("Monday"),
+    lazy_gettext("Tuesday"),
+    lazy_gettext("Wednesday"),
+    lazy_gettext("Thursday"),
+    lazy_gettext("Friday"),
+    lazy_gettext("Saturday"),
+    lazy_gettext("Sunday"),
+)
+
+
+def _day_names(days: list[int]) -> str:
+    """Consecutive days as a range: "Thứ Hai – Thứ Sáu"."""
+    first, last = str(WEEKDAYS[days[0]]), str(WEEKDAYS[days[-1]])
+    return first if len(days) == 1 else f"{first} – {last}"
+
+
+def _whole(value: float) -> float | int:
+    """8.0 → 8 (shown "8 giờ", not "8,0 giờ")."""
+    return int(value) if value.is_integer() else value
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    known = [m for m in moments if m is not None]
+    return max(known) if known else None
 
 
 def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
+    settings = current_app.extensions["central"].settings
+    hours = OfficeHours.from_settings(settings)
+    limit = float(settings["fleet_silent_hours"])
     d, st = Device.__table__.c, DeviceStatus.__table__.c
     joined = Device.__table__.outerjoin(
         DeviceStatus.__table__, and_(st.commune_code == d.commune_code, st.device_id == d.id)
@@ -36,7 +72,9 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
     rows = []
     with current_app.extensions["central"].engine.connect() as conn:
         for r in conn.execute(query):
-            silent = r.last_sync_at is None or now - r.last_sync_at > SILENT_AFTER
+            contact = _latest(r.last_sync_at, r.last_config_at)
+            office = round(hours.open_seconds(contact, now) / 3600, 1) if contact else None
+            printer_label, printer_tone = printer_state(r.printer)
             rows.append(
                 {
                     "id": r.id,
@@ -44,18 +82,20 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
                     "commune": r.commune_code,
                     "commune_name": r.commune_name,
                     "enabled": r.enabled,
+                    "last_contact": contact.isoformat() if contact else None,
+                    "last_contact_local": f"{local(contact):%d/%m/%Y %H:%M}" if contact else None,
                     "last_sync": r.last_sync_at.isoformat() if r.last_sync_at else None,
-                    "last_sync_local": f"{local(r.last_sync_at):%d/%m/%Y %H:%M}" if r.last_sync_at else None,
-                    "hours_since_sync": round((now - r.last_sync_at).total_seconds() / 3600, 1)
-                    if r.last_sync_at
-                    else None,
+                    "hours_since_contact": round((now - contact).total_seconds() / 3600, 1) if contact else None,
+                    "office_hours_since_contact": office,
                     "unsynced": r.unsynced,
                     "printer": r.printer,
+                    "printer_label": printer_label,
+                    "printer_tone": printer_tone,
                     "clock_offset": round(r.clock_offset, 1) if r.clock_offset is not None else None,
                     "clock_synced": r.clock_synced,
                     "clock_warning": r.clock_offset is not None and abs(r.clock_offset) > CLOCK_WARN,
                     "version": r.software_version,
-                    "silent": silent and r.enabled,
+                    "silent": bool(r.enabled) and (office is None or office > limit),
                 }
             )
     rows.sort(key=lambda x: (not x["silent"], x["commune"], x["name"]))
@@ -65,14 +105,18 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
 @bp.get("/fleet")
 @require("fleet")
 def page(viewer: Viewer):
-    now = current_app.extensions["central"].clock.now()
+    central = current_app.extensions["central"]
+    now = central.clock.now()
     devices = fleet(viewer, now)
+    hours = OfficeHours.from_settings(central.settings)
     return render_template(
         "central/fleet.html",
         devices=devices,
         silent=sum(1 for x in devices if x["silent"]),
         viewer=viewer,
-        silent_hours=int(SILENT_AFTER.total_seconds() // 3600),
+        silent_hours=_whole(float(central.settings["fleet_silent_hours"])),
+        office_open=hours.is_open(now),
+        office_hours=[(_day_names(days), text) for days, text in hours.summary()],
     )
 
 

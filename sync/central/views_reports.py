@@ -14,9 +14,11 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Response, current_app, jsonify, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Connection, select
 
+from kiosk import numbers
 from kiosk.errors import ForbiddenError, NotFoundError, ValidationError
 from sync import exports
 from sync.central.accounts import Viewer, require
@@ -69,10 +71,11 @@ def _today():
 
 
 def build_report(viewer: Viewer, args: Mapping[str, str]) -> tuple[dict[str, Any], Scope, Any]:
+    central = current_app.extensions["central"]
     period = periods.parse(args, _today())
-    with current_app.extensions["central"].engine.connect() as conn:
+    with central.engine.connect() as conn:
         scope = parse_scope(conn, viewer, args)
-        report = figures.build(conn, period, scope)
+        report = figures.build(conn, period, scope, min_answers=central.settings["grade_min_answers"])
     return report, scope, period
 
 
@@ -115,10 +118,16 @@ def trend_slots(period: periods.Period, report: dict[str, Any]) -> list[str]:
 @require("reports")
 def dashboard(viewer: Viewer):
     report, scope, period = build_report(viewer, request.args)
+
+    def pct(value: float | None) -> str:
+        return numbers.percent(value, get_locale())
+
     svg = {
-        "levels": charts.levels_bar(report["levels"], _("Distribution of levels")),
+        "levels": charts.levels_bar(report["levels"], _("Distribution of levels"), pct),
         "trend": charts.trend_line(report["trend"]["points"], trend_slots(period, report), _("Ratings over time")),
-        "heat": charts.heat_map(report["heat"], _("Ratings by weekday and hour")),
+        "heat": charts.heat_map(
+            report["heat"], _("Ratings by weekday and hour"), pct=pct, satisfied=_("satisfied or above")
+        ),
         "heat_tickets": charts.heat_map(report["heat"], _("Tickets by weekday and hour"), "tickets"),
     }
     query = request.query_string.decode()

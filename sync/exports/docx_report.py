@@ -2,25 +2,82 @@
 
 Wording follows how commune reports quote the figures ("Trong 6 tháng đầu năm 2026, Bộ phận Một cửa đã
 nhận N lượt đánh giá, trong đó X% ở mức hài lòng trở lên …"); numbers are written the Vietnamese way
-(87,5%; 10.000). Times New Roman 13 pt, as administrative documents use (Nghị định 30/2020).
+(87,5%; 10.000). The page is an administrative document's (:mod:`sync.exports.docx_layout`: A4 portrait,
+Nghị định 30/2020 margins, Times New Roman 13 pt), so the spreadsheets' wide tables are split here into
+tables narrow enough for it.
 """
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
+from sync.exports import docx_layout
 from sync.exports.tables import Table, report_tables, vn
 
-TABLES_IN_DOCX = ("services", "clerks", "communes", "indicators")
-
-
-def _style(document) -> None:
-    from docx.shared import Pt
-
-    normal = document.styles["Normal"]
-    normal.font.name = "Times New Roman"
-    normal.font.size = Pt(13)
+SCORES = ["CS1 thời gian", "CS3 số lần liên hệ", "CS4 số cơ quan", "CS7 thái độ", "Tổng điểm"]
+#: (table of report_tables, its title in the document, its columns): each fits 16 cm at 13 pt.
+DOCX_TABLES: tuple[tuple[str, str, list[str]], ...] = (
+    (
+        "services",
+        "Theo lĩnh vực: mức độ hài lòng",
+        ["Lĩnh vực", "Số lượt đánh giá", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Bị lọc"],
+    ),
+    (
+        "services",
+        "Theo lĩnh vực: xếp hàng",
+        [
+            "Lĩnh vực",
+            "Số thứ tự",
+            "Đã phục vụ",
+            "Vắng mặt",
+            "Chờ trung bình (phút)",
+            "Phục vụ tại quầy trung bình (phút)",
+        ],
+    ),
+    (
+        "clerks",
+        "Theo công chức: mức độ hài lòng",
+        [
+            "Hạng",
+            "Công chức",
+            "Số lượt",
+            "Tỷ lệ hài lòng trở lên (%)",
+            "Chỉ số (0–100)",
+            "Chỉ số xếp hạng",
+            "Đã phục vụ",
+        ],
+    ),
+    (
+        "clerks",
+        "Theo công chức: chỉ số theo Thông tư 01/2018/TT-VPCP",
+        ["Công chức", *SCORES, "Quy đổi (/10)", "Xếp loại (TT 01)"],
+    ),
+    (
+        "communes",
+        "Theo xã: mức độ hài lòng",
+        [
+            "Xã",
+            "Số lượt",
+            "Tỷ lệ hài lòng trở lên (%)",
+            "Chỉ số (0–100)",
+            "Bị lọc",
+            "Số thứ tự",
+            "Chờ trung bình (phút)",
+        ],
+    ),
+    (
+        "communes",
+        "Theo xã: chỉ số theo Thông tư 01/2018/TT-VPCP",
+        ["Xã", *SCORES, "Quy đổi (/18)", "Xếp loại (TT 01)"],
+    ),
+    (
+        "indicators",
+        "Chỉ số theo Thông tư 01/2018/TT-VPCP",
+        ["Chỉ số", "Số phiếu", "Điểm", "Tỷ lệ 2 điểm (%)", "Tỷ lệ 1 điểm (%)", "Tỷ lệ 0 điểm (%)"],
+    ),
+)
+#: Relative column widths: names get room, numbers little.
+WEIGHTS = {"Lĩnh vực": 3.0, "Công chức": 3.0, "Xã": 3.0, "Chỉ số": 5.0, "Xếp loại (TT 01)": 3.2, "Hạng": 1.1}
 
 
 def paragraphs(report: dict[str, Any], scope_label: str) -> list[str]:
@@ -73,16 +130,22 @@ def paragraphs(report: dict[str, Any], scope_label: str) -> list[str]:
         )
     if len(report["communes"]) == 1 and report["communes"][0]["tt01"]:
         r = report["communes"][0]["tt01"]
-        text.append(
-            f"Tổng điểm các chỉ số có dữ liệu là {vn(r['total'])}/{r['max']}, quy đổi {vn(r['converted'])}/18 "
-            f"điểm, xếp loại {r['band_label'].lower()}."
-        )
+        if r["converted"] is None:
+            text.append(
+                f"Tổng điểm các chỉ số có dữ liệu là {vn(r['total'])}/{r['max']}; chưa đủ số phiếu để xếp loại "
+                f"(cần ít nhất {vn(r['min_answers'])} phiếu ở một chỉ số, mới có {vn(r['most_answers'])})."
+            )
+        else:
+            text.append(
+                f"Tổng điểm các chỉ số có dữ liệu là {vn(r['total'])}/{r['max']}, quy đổi {vn(r['converted'])}/18 "
+                f"điểm, xếp loại {r['band_label'].lower()}."
+            )
     if q["issued"]:
         text.append(
             f"Hệ thống xếp hàng đã cấp {vn(q['issued'])} số thứ tự, phục vụ {vn(q['served'])} lượt công dân, "
             f"{vn(q['no_show'])} lượt vắng mặt khi được gọi; thời gian chờ trung bình {vn(q['mean_wait_min'])} phút, "
-            f"90% công dân được gọi trong vòng {vn(q['p90_wait_min'])} phút; thời gian giải quyết trung bình tại "
-            f"quầy {vn(q['mean_service_min'])} phút."
+            f"90% công dân được gọi trong vòng {vn(q['p90_wait_min'])} phút; thời gian phục vụ tại quầy trung bình "
+            f"{vn(q['mean_service_min'])} phút."
         )
     fields = [f for f in report["services"] if f["code"] and f["ratings"]]
     if fields:
@@ -96,10 +159,15 @@ def paragraphs(report: dict[str, Any], scope_label: str) -> list[str]:
     return text
 
 
-def _table(document, table: Table) -> None:
+def _table(document: Any, table: Table) -> None:
+    from docx.shared import Cm
+
     document.add_heading(table.title, level=2)
     grid = document.add_table(rows=1, cols=len(table.headers))
     grid.style = "Table Grid"
+    grid.autofit = False
+    weights = [WEIGHTS.get(h, 1.7) for h in table.headers]
+    widths = [Cm(docx_layout.text_width_cm() * w / sum(weights)) for w in weights]
     for cell, header in zip(grid.rows[0].cells, table.headers, strict=True):
         cell.text = header
         for run in cell.paragraphs[0].runs:
@@ -107,36 +175,30 @@ def _table(document, table: Table) -> None:
     for row in table.rows:
         cells = grid.add_row().cells
         for cell, value in zip(cells, row, strict=True):
-            cell.text = vn(value) if isinstance(value, int | float) else ("" if value is None else str(value))
-    from docx.shared import Pt
+            cell.text = vn(value) if isinstance(value, int | float) or value is None else str(value)  # None: "—"
+    for row in grid.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = width
 
-    for row in grid.rows:  # wide tables: a smaller type than the paragraphs
-        for cell in row.cells:
-            for run in cell.paragraphs[0].runs:
-                run.font.size = Pt(10)
+
+def _with_rows(key: str, tables: dict[str, Table]) -> bool:
+    rows = tables[key].rows
+    return bool(rows) and not (key == "communes" and len(rows) < 2)  # one commune: the paragraphs say it all
 
 
 def report_docx(report: dict[str, Any], scope_label: str) -> bytes:
     """The report as a Word document (paragraphs, then the tables)."""
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    document = Document()
-    _style(document)
-    section = document.sections[0]  # landscape: the clerk table has sixteen columns
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = section.page_height, section.page_width
+    document = docx_layout.new_document()
     title = document.add_heading("BÁO CÁO KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG", level=1)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     sub = document.add_paragraph(f"Kỳ báo cáo: {report['period']['label']} — Phạm vi: {scope_label}")
     sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for sentence in paragraphs(report, scope_label):
-        document.add_paragraph(sentence)
+        document.add_paragraph(sentence).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     tables = {t.key: t for t in report_tables(report)}
-    for key in TABLES_IN_DOCX:
-        if tables[key].rows and not (key == "communes" and len(tables[key].rows) < 2):
-            _table(document, tables[key])
-    data = io.BytesIO()
-    document.save(data)
-    return data.getvalue()
+    for key, heading, columns in DOCX_TABLES:
+        if _with_rows(key, tables):
+            _table(document, tables[key].pick(key, heading, columns))
+    return docx_layout.save(document)

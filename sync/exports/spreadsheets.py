@@ -1,8 +1,10 @@
 """CSV and XLSX exports of a report (and of the comments inbox), safe to open in a spreadsheet.
 
 CSV: UTF-8 with a byte-order mark (so Excel reads Vietnamese), one titled section per table separated
-by a blank line, every text cell through :func:`sync.exports.tables.guard`. XLSX: one sheet per table;
-text cells are stored as text (never as formulas), numbers as numbers.
+by a blank line, every text cell through :func:`sync.exports.tables.guard`, decimals with the Vietnamese
+decimal comma ("87,5", quoted) and whole numbers without a thousands separator. XLSX: one sheet per table;
+text cells are stored as text (never as formulas), numbers as numbers (one decimal shown, in the reader's
+own separator).
 """
 
 from __future__ import annotations
@@ -12,7 +14,16 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from kiosk import numbers
 from sync.exports.tables import Table, guard, report_tables
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return numbers.decimal(value, "vi", group=False)
+    return guard(value)
 
 
 def _csv(tables: Iterable[Table]) -> bytes:
@@ -24,7 +35,7 @@ def _csv(tables: Iterable[Table]) -> bytes:
         writer.writerow([guard(table.title)])
         writer.writerow([guard(h) for h in table.headers])
         for row in table.rows:
-            writer.writerow(["" if v is None else guard(v) for v in row])
+            writer.writerow([_cell(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -52,6 +63,8 @@ def _xlsx(tables: Iterable[Table]) -> bytes:
                 cell.value = value
                 if isinstance(value, str):
                     cell.data_type = "s"  # "=…" stays text: openpyxl would otherwise write a formula
+                elif isinstance(value, float):
+                    cell.number_format = "0.0"  # shown with the reader's decimal separator (87,5 in Vietnamese)
         for col, header in enumerate(table.headers, 1):
             letter = sheet.cell(row=2, column=col).column_letter
             longest = max([len(str(header))] + [len(str(r[col - 1])) for r in table.rows if r[col - 1] is not None])
@@ -65,14 +78,16 @@ def report_xlsx(report: dict[str, Any]) -> bytes:
     return _xlsx(report_tables(report))
 
 
-COMMENT_HEADERS = ["Thời gian", "Xã", "Quầy", "Nội dung góp ý", "Trạng thái", "Ghi chú trả lời"]
+COMMENT_HEADERS = ["Thời gian", "Xã", "Quầy", "Mức đánh giá", "Lĩnh vực", "Công chức"]
+COMMENT_HEADERS += ["Nội dung góp ý", "Trạng thái", "Ghi chú trả lời"]
 
 
 def _comment_table(comments: Sequence[dict[str, Any]], with_contact: bool) -> Table:
     headers = COMMENT_HEADERS + (["Liên hệ"] if with_contact else [])
     rows = []
     for c in comments:
-        row = [c["local_time"], c["commune_name"], c["counter"], c["text"], c["status_label"], c["reply_note"]]
+        row = [c["local_time"], c["commune_name"], c["counter"], c["level_label"], c["service_name"]]
+        row += [c["clerk_name"], c["text"], c["status_label"], c["reply_note"]]
         if with_contact:
             row.append(c["contact"])
         rows.append(row)

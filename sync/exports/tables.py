@@ -1,4 +1,7 @@
-"""A report as titled tables (Vietnamese headers), shared by the CSV, XLSX and DOCX exports.
+"""A report as titled tables (Vietnamese headers and names), shared by the CSV, XLSX and DOCX exports.
+
+Cells hold the report's values (numbers stay numbers); each format writes them its own way, always the
+Vietnamese way: 87,5 and 10.000 (:mod:`kiosk.numbers`), dates dd/mm/yyyy, indicators by their TT 01 names.
 
 :func:`guard` neutralises text that a spreadsheet would run as a formula: a cell beginning with
 ``= + - @`` (or a tab or carriage return, which some spreadsheets skip before reading ``=``) gets a
@@ -8,9 +11,11 @@ leading apostrophe. Names of clerks and communes, and the citizens' comments, ar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sync.reports.tt01 import INDICATORS
+from kiosk import numbers
+from kiosk.tt01 import INDICATORS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
@@ -25,12 +30,12 @@ def guard(value: Any) -> Any:
 
 def vn(value: Any, decimals: int = 1) -> str:
     """A number the Vietnamese way: 10.000 and 87,5 ("—" when there is no value)."""
-    if value is None:
-        return "—"
-    if isinstance(value, int):
-        return f"{value:,}".replace(",", ".")
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    return numbers.decimal(value, "vi", decimals)
+
+
+def vn_date(iso: str) -> str:
+    """2026-01-05 → 05/01/2026 (a date as Vietnamese documents write it)."""
+    return f"{date.fromisoformat(iso):%d/%m/%Y}"
 
 
 @dataclass
@@ -40,8 +45,14 @@ class Table:
     headers: list[str]
     rows: list[list[Any]]
 
+    def pick(self, key: str, title: str, headers: list[str]) -> Table:
+        """The same rows with only these columns (a table narrow enough for an A4 portrait page)."""
+        columns = [self.headers.index(h) for h in headers]
+        return Table(key, title, headers, [[row[i] for i in columns] for row in self.rows])
+
 
 def _tt01_cells(result: dict | None) -> list[Any]:
+    """Scores of the four indicators, the total, the converted score and the band ("Chưa đủ số phiếu")."""
     scores = (result or {}).get("scores", {})
     cells: list[Any] = [scores.get(key) for key in INDICATORS]
     if result is None:
@@ -49,13 +60,23 @@ def _tt01_cells(result: dict | None) -> list[Any]:
     return [*cells, result["total"], result["converted"], result["band_label"]]
 
 
+def indicator_name(row: dict[str, Any]) -> str:
+    known = INDICATORS.get(row["key"])
+    return f"{known.number}. {known.title}" if known else row.get("title") or row["key"]
+
+
+def _bucket(bucket: str, unit: str) -> str:
+    day = date.fromisoformat(bucket)
+    return f"{day:%d/%m/%Y}" if unit == "day" else f"{day:%m/%Y}"
+
+
 def report_tables(report: dict[str, Any]) -> list[Table]:
     s, q = report["summary"], report["queue"]
     prev = report.get("previous_year")
     summary = [
         ["Kỳ báo cáo", report["period"]["label"]],
-        ["Từ ngày", report["period"]["from"]],
-        ["Đến ngày", report["period"]["to"]],
+        ["Từ ngày", vn_date(report["period"]["from"])],
+        ["Đến ngày", vn_date(report["period"]["to"])],
         ["Số lượt đánh giá", s["ratings"]],
         ["Số lượt hài lòng trở lên", s["satisfied_plus"]],
         ["Tỷ lệ hài lòng trở lên (%)", s["satisfied_plus_pct"]],
@@ -74,9 +95,10 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
         ["Số lượt vắng mặt khi được gọi", q["no_show"]],
         ["Thời gian chờ trung bình (phút)", q["mean_wait_min"]],
         ["90% công dân được gọi trong vòng (phút)", q["p90_wait_min"]],
-        ["Thời gian phục vụ trung bình (phút)", q["mean_service_min"]],
+        ["Thời gian phục vụ tại quầy trung bình (phút)", q["mean_service_min"]],
+        ["Số phiếu tối thiểu để xếp loại theo TT 01", report.get("grade_min_answers")],
     ]
-    tt01_headers = ["CS1 thời gian", "CS3 số lần liên hệ", "CS4 số cơ quan", "CS7 thái độ", "Tổng điểm"]
+    tt01_headers = [ind.short for ind in INDICATORS.values()] + ["Tổng điểm"]
     queue_by_service = {row["code"]: row for row in q["services"]}
     queue_by_clerk = {row["id"]: row for row in q["clerks"]}
     tables = [
@@ -91,7 +113,7 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
             "services",
             "Theo lĩnh vực",
             ["Mã", "Lĩnh vực", "Số lượt đánh giá", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Bị lọc"]
-            + ["Số thứ tự", "Đã phục vụ", "Vắng mặt", "Chờ trung bình (phút)", "Phục vụ trung bình (phút)"],
+            + ["Số thứ tự", "Đã phục vụ", "Vắng mặt", "Chờ trung bình (phút)", "Phục vụ tại quầy trung bình (phút)"],
             [
                 [
                     row["code"] or "—",
@@ -110,7 +132,7 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
             "Theo công chức",
             ["Hạng", "Công chức", "Xã", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Chỉ số xếp hạng"]
             + tt01_headers
-            + ["Quy đổi (/10)", "Xếp loại (TT 01)", "Đã phục vụ", "Phục vụ trung bình (phút)"],
+            + ["Quy đổi (/10)", "Xếp loại (TT 01)", "Đã phục vụ", "Phục vụ tại quầy trung bình (phút)"],
             [
                 [
                     row.get("rank"),
@@ -154,7 +176,7 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
             ["Chỉ số", "Số phiếu", "Điểm", "Tỷ lệ 2 điểm (%)", "Tỷ lệ 1 điểm (%)", "Tỷ lệ 0 điểm (%)"],
             [
                 [
-                    f"{row['number'] or ''} {row['key']}".strip(),
+                    indicator_name(row),
                     row["answers"],
                     row["score"],
                     row["distribution"]["2"],
@@ -170,7 +192,8 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
             ["Ngày" if report["trend"]["unit"] == "day" else "Tháng", "Số lượt", "Tỷ lệ hài lòng trở lên (%)"]
             + ["Chỉ số (0–100)", "Bị lọc"],
             [
-                [p["bucket"], p["ratings"], p["satisfied_plus_pct"], p["index"], p["flagged"]]
+                [_bucket(p["bucket"], report["trend"]["unit"]), p["ratings"], p["satisfied_plus_pct"], p["index"]]
+                + [p["flagged"]]
                 for p in report["trend"]["points"]
             ],
         ),

@@ -6,10 +6,14 @@ presentation attributes, so the pages' Content-Security-Policy can forbid inline
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
+
+from kiosk import numbers
+
+Pct = Callable[[float | None], str]
 
 WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
 GREEN, AMBER, RED, GREY, BLUE = "#2e7d32", "#f9a825", "#c62828", "#9e9e9e", "#1565c0"
@@ -23,8 +27,8 @@ def _svg(width: int, height: int, body: list[str], title: str) -> Markup:
     )
 
 
-def levels_bar(levels: Sequence[dict[str, Any]], title: str) -> Markup:
-    """One horizontal stacked bar of the level distribution, with the shares written under it."""
+def levels_bar(levels: Sequence[dict[str, Any]], title: str, pct: Pct = numbers.percent) -> Markup:
+    """One horizontal stacked bar of the level distribution, with the shares written on it (``pct``: 87,5%)."""
     total = sum(level["n"] for level in levels)
     width, body, x = 600, [], 0.0
     if not total:
@@ -35,11 +39,11 @@ def levels_bar(levels: Sequence[dict[str, Any]], title: str) -> Markup:
         w = width * level["n"] / total
         colour = LEVEL_COLOURS.get(level["key"], GREY)
         body.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="28" fill="{colour}">')
-        body.append(f"<title>{escape(level['label'])}: {level['n']} ({level['pct']}%)</title></rect>")
+        body.append(f"<title>{escape(level['label'])}: {level['n']} ({pct(level['pct'])})</title></rect>")
         if w > 40:
             body.append(
                 f'<text x="{x + w / 2:.1f}" y="19" text-anchor="middle" font-size="13" fill="#ffffff">'
-                f"{level['pct']}%</text>"
+                f"{pct(level['pct'])}</text>"
             )
         x += w
     return _svg(width, 28, body, title)
@@ -85,8 +89,14 @@ def trend_line(points: Sequence[dict[str, Any]], slots: Sequence[str], title: st
     return _svg(width, height, body, title)
 
 
-def heat_map(heat: dict[str, Any], title: str, measure: str = "ratings") -> Markup:
-    """Weekday × hour grid; darker = more ratings (or tickets)."""
+def heat_map(
+    heat: dict[str, Any],
+    title: str,
+    measure: str = "ratings",
+    pct: Pct = numbers.percent,
+    satisfied: str = "hài lòng trở lên",
+) -> Markup:
+    """Weekday × hour grid; darker = more ratings (or tickets). ``satisfied``: "satisfied or above", worded."""
     first, last = heat["hours"]
     hours = last - first + 1
     cell, left, top = 34, 34, 20
@@ -106,7 +116,7 @@ def heat_map(heat: dict[str, Any], title: str, measure: str = "ratings") -> Mark
             fill = f"rgba(21,101,192,{shade:.2f})" if value else "#f5f5f5"
             note = f"{WEEKDAYS[i]} {c['hour']}h: {value}"
             if measure == "ratings" and value:
-                note += f" ({c['satisfied_plus_pct']}% hài lòng trở lên)"
+                note += f" ({pct(c['satisfied_plus_pct'])} {satisfied})"
             body.append(
                 f'<rect x="{left + j * cell}" y="{y}" width="{cell - 2}" height="{cell - 2}" fill="{fill}">'
                 f"<title>{escape(note)}</title></rect>"

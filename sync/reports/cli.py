@@ -36,13 +36,22 @@ def report_cmd(ctx: click.Context, start: date, end: date, fmt: str, out: str, c
     """Write the satisfaction and queue report of a period (CSV, XLSX, or a DOCX in Vietnamese)."""
     from sqlalchemy import select
 
-    from kiosk.errors import NotFoundError
+    from kiosk.errors import NotFoundError, ValidationError
     from sync import exports
     from sync.central.models import Commune
     from sync.reports import figures, periods
     from sync.reports.query import Scope
 
-    period = periods.from_range(start, end)
+    try:
+        period = periods.from_range(start, end)
+    except ValidationError as exc:
+        if (
+            isinstance(exc.detail, dict) and exc.detail.get("reason") == "order"
+        ):  # the page says "swap the two dates"; here they are options
+            raise ValidationError(
+                f"The period ends ({end}) before it starts ({start}): swap --from and --to."
+            ) from None
+        raise
     central = _central(ctx)
     try:
         with central.engine.connect() as conn:
@@ -53,7 +62,7 @@ def report_cmd(ctx: click.Context, start: date, end: date, fmt: str, out: str, c
                         f"Commune {commune} does not exist at this server (see `kiosk-central add-commune`)."
                     )
             scope = Scope(communes=(commune,) if commune else None)
-            report = figures.build(conn, period, scope)
+            report = figures.build(conn, period, scope, min_answers=central.settings["grade_min_answers"])
     finally:
         central.close()
     body = exports.render(report, fmt, exports.scope_label(report["communes"], commune is None))

@@ -2,8 +2,8 @@
 
 The same dict feeds the page, its JSON, the CSV/XLSX/DOCX exports and `kiosk-central report`, so every
 way of reading a report shows the same numbers. Shares and the index are rounded to one decimal (half
-up); TT 01 scores follow :mod:`sync.reports.tt01`. Flagged presses (the abuse filter) are reported
-apart and never enter a share, an index or a score.
+up); TT 01 scores and grades follow :mod:`kiosk.tt01` — the very rules the kiosk's `/admin` applies. Flagged
+presses (the abuse filter) are reported apart and never enter a share, an index or a score.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from kiosk.scale import DEFAULT_LEVELS
+from kiosk import tt01
+from kiosk.tt01 import DEFAULT_LEVELS
 from sync.central.models import Clerk, Commune, ScaleLevel, Service
 from sync.central.report_models import NO_CLERK, NO_SERVICE
-from sync.reports import ranking, tt01
+from sync.reports import ranking
 from sync.reports.periods import Period
 from sync.reports.query import QUEUE_SUMS, Query, Scope
 
@@ -27,11 +28,11 @@ DAILY_TREND_DAYS = 92
 
 
 def pct(part: float, whole: float) -> float | None:
-    return tt01.round1(100.0 * part / whole) if whole else None
+    return tt01.share_pct(part, whole)
 
 
 def minutes(seconds: float, n: int) -> float | None:
-    return tt01.round1(seconds / n / 60.0) if n else None
+    return tt01.ratio1(seconds, n * 60)
 
 
 @dataclass
@@ -73,12 +74,11 @@ def load_names(conn: Connection, communes: tuple[str, ...] | None) -> Names:
 
 
 def _totals(n: int, sat: int, points: int, flagged: int, max_points: int) -> dict[str, Any]:
-    value = ranking.index(points, n, max_points)
     return {
         "ratings": n,
         "satisfied_plus": sat,
         "satisfied_plus_pct": pct(sat, n),
-        "index": tt01.round1(value) if value is not None else None,
+        "index": tt01.ratio1(points, max_points * n, 100),
         "flagged": flagged,
         "points": points,
     }
@@ -97,9 +97,19 @@ class _Acc:
 
 
 def build(
-    conn: Connection, period: Period, scope: Scope, *, use_rollups: bool = True, compare: bool = True
+    conn: Connection,
+    period: Period,
+    scope: Scope,
+    *,
+    use_rollups: bool = True,
+    compare: bool = True,
+    min_answers: int = tt01.MIN_ANSWERS,
 ) -> dict[str, Any]:
-    """Every figure of the report of ``period`` over ``scope``."""
+    """Every figure of the report of ``period`` over ``scope``.
+
+    ``min_answers`` is the setting ``grade_min_answers``: a clerk's or commune's TT 01 grade needs that many
+    answers to one of its indicators, else its band is "Chưa đủ số phiếu" (:func:`kiosk.tt01.grade`).
+    """
     names = load_names(conn, scope.communes)
     q = Query(conn, period, scope, use_rollups)
     n, sat, points, flagged = q.ratings().get(None, [0, 0, 0, 0])
@@ -118,6 +128,7 @@ def build(
             "clerk": scope.clerk,
         },
         "summary": _totals(n, sat, points, flagged, mp),
+        "grade_min_answers": min_answers,
     }
     known = [key for key, _ in names.levels]
     labels = dict(names.levels)
@@ -127,8 +138,8 @@ def build(
     ]
     indicators = q.indicators()
     report["indicators"] = _indicators(indicators)
-    clerk_scores = _scores_by(indicators, 1)
-    commune_scores = _scores_by(indicators, 0)
+    clerk_sums = _sums_by(indicators, 1)
+    commune_sums = _sums_by(indicators, 0)
     queue_by_commune = _queue_totals_by(q.queue("commune"))
     report["communes"] = [
         {
@@ -136,13 +147,13 @@ def build(
             "name": names.communes.get(code, {}).get("name", code),
             "district": names.communes.get(code, {}).get("district"),
             **_totals(*communes.rows[code], mp),
-            "tt01": tt01.agency_result(commune_scores.get(code, {})),
+            "tt01": tt01.agency_grade(commune_sums.get(code, {}), min_answers),
             "queue": queue_by_commune.get(code),
         }
         # every commune in scope, so that one without a single rating shows up as such
         for code in sorted(
             set(communes.rows)
-            | set(commune_scores)
+            | set(commune_sums)
             | set(queue_by_commune)
             | set(() if scope.narrowed else names.communes)
         )
@@ -152,7 +163,7 @@ def build(
         for code in sorted(services.rows, key=lambda c: (c == NO_SERVICE, c))
     ]
     people = []
-    for clerk_id in set(clerks.rows) | set(clerk_scores):
+    for clerk_id in set(clerks.rows) | set(clerk_sums):
         if clerk_id == NO_CLERK:
             continue
         info = names.clerks.get(clerk_id, {})
@@ -164,7 +175,7 @@ def build(
                 "n": clerks.rows[clerk_id][0],
                 "points": clerks.rows[clerk_id][2],
                 **_totals(*clerks.rows[clerk_id], mp),
-                "tt01": tt01.clerk_result(clerk_scores.get(clerk_id, {})),
+                "tt01": tt01.clerk_grade(clerk_sums.get(clerk_id, {}), min_answers),
             }
         )
     ranked = ranking.rank(people, ranking.index(points, n, mp), mp)
@@ -212,13 +223,14 @@ def _change(now: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _scores_by(indicators: dict[tuple, list[int]], position: int) -> dict[str, dict[str, float]]:
+def _sums_by(indicators: dict[tuple, list[int]], position: int) -> dict[str, dict[str, tuple[int, int]]]:
+    """(answers, points) per indicator, per commune (``position`` 0) or per clerk (1)."""
     sums: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for key, (n, points, *_rest) in indicators.items():
         row = sums[key[position]][key[2]]
         row[0] += n
         row[1] += points
-    return {who: tt01.indicator_scores({k: tuple(v) for k, v in per.items()}) for who, per in sums.items()}
+    return {who: {k: (v[0], v[1]) for k, v in per.items()} for who, per in sums.items()}
 
 
 def _indicators(indicators: dict[tuple, list[int]]) -> list[dict[str, Any]]:
@@ -228,12 +240,14 @@ def _indicators(indicators: dict[tuple, list[int]]) -> list[dict[str, Any]]:
     result = []
     for key in [*tt01.INDICATORS, *sorted(set(sums) - set(tt01.INDICATORS))]:
         n, points, n2, n1, n0 = sums.get(key, [0, 0, 0, 0, 0])
+        known = tt01.INDICATORS.get(key)
         result.append(
             {
                 "key": key,
-                "number": tt01.INDICATORS.get(key),
+                "number": known.number if known else None,
+                "title": known.title if known else key,
                 "answers": n,
-                "score": tt01.round1(points / n) if n else None,
+                "score": tt01.indicator_score(n, points),
                 "distribution": {"2": pct(n2, n), "1": pct(n1, n), "0": pct(n0, n)},
                 "counts": {"2": n2, "1": n1, "0": n0},
             }

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from kiosk.errors import ValidationError
+from kiosk.errors import refusal
 from sync.reports.localtime import add_months
 
 KINDS = ("month", "quarter", "half", "year", "custom")
@@ -113,11 +113,24 @@ def year(number: int) -> Period:
 
 
 def from_range(start: date, end: date) -> Period:
-    """A range of days, named as a month/quarter/half/year when it is exactly one."""
+    """A range of days, named as a month/quarter/half/year when it is exactly one.
+
+    The refusals carry translatable msgids (pages show them in the reader's language); ``detail["reason"]``
+    lets `kiosk-central report` name its own options instead.
+    """
     if end < start:
-        raise ValidationError(f"The period ends ({end}) before it starts ({start}): swap --from and --to.")
+        error = refusal(
+            "to",
+            "The period ends (%(end)s) before it starts (%(start)s): swap the two dates.",
+            start=start.strftime("%d/%m/%Y"),
+            end=end.strftime("%d/%m/%Y"),
+        )
+        error.detail["reason"] = "order"
+        raise error
     if (end - start).days + 1 > MAX_DAYS:
-        raise ValidationError(f"The period is longer than {MAX_DAYS} days; report on at most three years at a time.")
+        raise refusal(
+            "to", "The period is longer than %(days)s days; report on at most three years at a time.", days=MAX_DAYS
+        )
     for candidate in (month(start.year, start.month), year(start.year)):
         if (candidate.start, candidate.end) == (start, end):
             return candidate
@@ -132,6 +145,20 @@ def from_range(start: date, end: date) -> Period:
     return Period("custom", start, end)
 
 
+def N_(msgid: str) -> str:
+    """Marks a msgid for extraction (`python -m web.i18n_catalog`); it is translated where it is shown."""
+    return msgid
+
+
+#: What each query argument must be, as the page says it (translatable msgids; %(low)s and %(high)s filled in).
+RANGES = {
+    "year": N_("The year must be a whole number from %(low)s to %(high)s."),
+    "month": N_("The month must be a whole number from %(low)s to %(high)s."),
+    "quarter": N_("The quarter must be a whole number from %(low)s to %(high)s."),
+    "half": N_("The half-year must be %(low)s (first six months) or %(high)s (last six months)."),
+}
+
+
 def _int(args: Mapping[str, str], name: str, low: int, high: int, default: int) -> int:
     raw = args.get(name)
     if raw in (None, ""):
@@ -139,9 +166,9 @@ def _int(args: Mapping[str, str], name: str, low: int, high: int, default: int) 
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise ValidationError(f"{name} must be a whole number, not {raw!r}.", {"field": name}) from None
-    if not low <= value <= high:
-        raise ValidationError(f"{name} must be between {low} and {high}.", {"field": name})
+        value = None
+    if value is None or not low <= value <= high:
+        raise refusal(name, RANGES[name], low=low, high=high)
     return value
 
 
@@ -149,7 +176,9 @@ def parse_date(raw: str | None, name: str) -> date:
     try:
         return date.fromisoformat(raw or "")
     except ValueError:
-        raise ValidationError(f"{name} must be a date YYYY-MM-DD, not {raw!r}.", {"field": name}) from None
+        if name == "from":
+            raise refusal(name, "The first day must be a date such as 2026-01-01.") from None
+        raise refusal(name, "The last day must be a date such as 2026-03-31.") from None
 
 
 def parse(args: Mapping[str, str], today: date) -> Period:
@@ -159,7 +188,7 @@ def parse(args: Mapping[str, str], today: date) -> Period:
     """
     kind = args.get("period") or "quarter"
     if kind not in KINDS:
-        raise ValidationError(f"Unknown period {kind!r}; use one of {', '.join(KINDS)}.", {"field": "period"})
+        raise refusal("period", "Choose a month, a quarter, six months, a year or a range of days as the period.")
     y = _int(args, "year", 2000, 2100, today.year)
     if kind == "month":
         return month(y, _int(args, "month", 1, 12, today.month))

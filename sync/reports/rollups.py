@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select
 
+from kiosk.tt01 import SATISFIED_OR_ABOVE
 from sync.central.models import ClerkAction, IndicatorAnswer, Rating, Ticket
 from sync.central.report_models import (
     NO_CLERK,
@@ -43,8 +44,8 @@ from sync.central.report_models import (
 from sync.reports import facts as facts_mod
 from sync.reports.localtime import local
 
-#: Levels quoted as "hài lòng trở lên" (satisfied or above).
-SATISFIED_PLUS = ("very_satisfied", "satisfied")
+#: Levels quoted as "hài lòng trở lên" (satisfied or above): the TT 01 rule of kiosk.tt01.
+SATISFIED_PLUS = SATISFIED_OR_ABOVE
 #: Waits longer than this many minutes share the last histogram bucket.
 WAIT_CAP = 480
 CHUNK = 1000

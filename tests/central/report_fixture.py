@@ -25,7 +25,10 @@ from sync.central.registry import add_commune, add_device
 
 LEVELS = {"very_satisfied": 2, "satisfied": 1, "unsatisfied": 0}
 BY_POINTS = {2: "very_satisfied", 1: "satisfied", 0: "unsatisfied"}
-SERVER_NOW = datetime(2026, 4, 5, 3, 0)  # naive UTC
+SERVER_NOW = datetime(2026, 4, 5, 3, 0)  # naive UTC: Sunday 5 April 2026, 10:00 local
+#: The hand-made province has a handful of indicator answers per clerk, so its reports grade from one answer
+#: (setting grade_min_answers); the threshold itself is tested in tests/central/test_tt01_shared.py.
+MIN_ANSWERS = 1
 
 
 def utc(local: str) -> datetime:
@@ -110,8 +113,14 @@ class Feed:
             detail=detail,
         )
 
-    def comment(self, local: str, text: str, contact: str | None = None, counter: int | None = None) -> dict:
-        return self._record("comment", utc(local), rating_id=None, counter_number=counter, text=text, contact=contact)
+    def comment(
+        self, local: str, text: str, contact: str | None = None, counter: int | None = None, rating: dict | None = None
+    ) -> dict:
+        """A comment, left alone or with the rating it was given with (``rating``)."""
+        rating_id = rating["id"] if rating else None
+        return self._record(
+            "comment", utc(local), rating_id=rating_id, counter_number=counter, text=text, contact=contact
+        )
 
     @staticmethod
     def device_of(central, commune: str) -> str:
@@ -273,7 +282,13 @@ def loaded(request, tmp_path_factory):
             env.delenv(name)
         env.setenv("KIOSK_CONFIG", str(tmp / "no-such-kiosk.toml"))
         app = create_central_app(
-            {"data_dir": str(tmp / "data"), "central_database_url": url, "TESTING": True}, clock=FixedClock(SERVER_NOW)
+            {
+                "data_dir": str(tmp / "data"),
+                "central_database_url": url,
+                "grade_min_answers": MIN_ANSWERS,
+                "TESTING": True,
+            },
+            clock=FixedClock(SERVER_NOW),
         )
         province = load(app.extensions["central"])
         yield app, province

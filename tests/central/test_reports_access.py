@@ -201,7 +201,7 @@ def test_comment_workflow_and_thank_you_letter(site):
     assert letter.status_code == 200
     text = docx_text(letter.data)
     assert "THƯ CẢM ƠN" in text and province.comments["A_injection"]["contact"] in text
-    assert note in text and "Xã An Bình" in text and "10/02/2026" in text
+    assert note in text and "ỦY BAN NHÂN DÂN XÃ AN BÌNH" in text and "10/02/2026" in text
     plain = comment_url(app, province, "A_plain")
     assert handler.get(plain + "/thanks.docx").status_code == 409  # no contact left: nobody to write to
 
@@ -213,7 +213,9 @@ def test_fleet_shows_silent_kiosks_first(site):
     b, a = devices[0], devices[1]
     assert b["silent"] and not a["silent"]
     assert (a["unsynced"], a["printer"], a["version"], a["clock_offset"]) == (0, "ok", "1.0.0", 0.0)
-    assert b["hours_since_sync"] == 120.0
+    assert b["hours_since_contact"] == 120.0
+    # Tuesday 31 March 10:00 → Sunday 5 April 10:00: Tue 7 h + Wed, Thu, Fri 10 h each, weekend none
+    assert b["office_hours_since_contact"] == 37.0 and a["office_hours_since_contact"] == 0.0
     page = sign_in(app, "admin").get("/fleet?lang=vi").text
     assert page.index("Kiosk B") < page.index("Kiosk A")
     assert 'class="silent"' in page
@@ -225,12 +227,15 @@ def test_the_dashboard_page_shows_the_figures_and_charts(site):
     app, _ = site
     client = sign_in(app, "xem-a")
     page = client.get(f"/reports?{QUARTER}&lang=vi").text
-    assert "quý I năm 2026" in page and "87.5%" in page and "62.5" in page
+    assert "quý I năm 2026" in page and "87,5%" in page and "62,5" in page  # the Vietnamese decimal comma
+    words = re.sub(r"<[^>]+>", " ", page)  # what a reader sees (SVG coordinates are not figures)
+    assert not re.search(r"\d\.\d", words), re.findall(r".{20}\d\.\d.{20}", words)
     assert page.count("<svg") == 4  # levels, trend, two heat maps: drawn on the server, no script
     assert "<script" not in page
     assert "Hoàn thành 100%" in page  # the TT 01 band of Nguyễn Văn An, in the catalogue's wording
     english = client.get(f"/reports?{QUARTER}&lang=en").text
     assert "Satisfied or above" in english and "Completed 100% of duties" in english
+    assert "87.5%" in english and "62.5" in english and not re.search(r"\d,\d", re.sub(r"<[^>]+>", " ", english))
 
 
 @pytest.mark.parametrize(

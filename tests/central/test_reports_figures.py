@@ -22,7 +22,7 @@ Q1 = periods.quarter(2026, 1)
 def build(app, period=Q1, **scope):
     communes = scope.pop("communes", ("A",))
     with app.extensions["central"].engine.connect() as conn:
-        return figures.build(conn, period, Scope(communes=communes, **scope))
+        return figures.build(conn, period, Scope(communes=communes, **scope), min_answers=report_fixture.MIN_ANSWERS)
 
 
 def by_id(rows, key="id"):

@@ -28,7 +28,7 @@ def snapshot(central) -> dict[str, list]:
 
 def report(central, commune: str, period=None):
     with central.engine.connect() as conn:
-        return figures.build(conn, period or periods.quarter(2026, 1), Scope(communes=(commune,)))
+        return figures.build(conn, period or periods.quarter(2026, 1), Scope(communes=(commune,)), min_answers=1)
 
 
 def test_increments_equal_a_rebuild_from_the_records(central):
