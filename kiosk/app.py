@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,54 @@ class Kiosk:
     hardware: dict[str, Any] = field(default_factory=dict)
     printing: Any = None  # kiosk.printing.PrintService, built in build_hardware()
     queue: Any = None  # kiosk.queue_service.QueueService: tickets, counters, clerks
+    #: The catalogue revision (kiosk.catalog_state) the caches hold; None until first loaded.
+    catalog_revision: str | None = None
+    watcher: Any = None  # CatalogWatcher, started by create_app()
+    sync_loop: Any = None  # sync.client.SyncLoop, started by start_sync()
+
+    def reload_catalog(self) -> None:
+        """The one place that refreshes everything caching the catalogue, then tells the screens.
+
+        The rating scale, questions and counters (ratings), the services offered and the clerks' names at
+        the counters (queue, ticket screen, ticket buttons, display board); open screens get a
+        ``catalog_changed`` event and reload. Called after `/admin` edits, and by :meth:`check_catalog`
+        when another process (`kiosk init`, `kiosk add-clerk`, `kiosk sync --once`) changed the catalogue.
+        """
+        revision = self._stored_revision()
+        self.ratings.reload()
+        if self.queue is not None:
+            self.queue.reload()
+            offered = self.queue.tickets.services()
+            buttons = [str(c).strip().upper() for c in self.settings["ticket_button_services"]]
+            for code in buttons:
+                if code not in offered:
+                    log.warning(
+                        "ticket button for service %s: the service is not in use now; its presses are refused", code
+                    )
+        self.catalog_revision = revision
+        self.events.publish("catalog_changed", {"revision": revision})
+
+    def check_catalog(self) -> bool:
+        """Reload the catalogue if its revision changed since it was loaded; True when it did."""
+        revision = self._stored_revision()
+        if revision == self.catalog_revision:
+            return False
+        log.info("catalogue changed (revision %s → %s): reloading", self.catalog_revision, revision)
+        self.reload_catalog()
+        return True
+
+    def _stored_revision(self) -> str | None:
+        from kiosk.catalog_state import revision_sql
+        from kiosk.tickets import read_rows
+
+        rows = read_rows(self.engine, *revision_sql())
+        return rows[0][0] if rows else None
 
     def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self.sync_loop is not None:
+            self.sync_loop.stop()
         for device in reversed(list(self.hardware.values())):  # devices before the pin factory they use
             close = getattr(device, "close", None)
             if close:
@@ -55,6 +102,40 @@ class Kiosk:
         if self.queue is not None:
             self.queue.close()
         self.engine.dispose()
+
+
+class CatalogWatcher(threading.Thread):
+    """Notices, within ``interval`` seconds, a catalogue changed by another process and reloads it.
+
+    One indexed read of one row of ``device_state`` per interval (a few microseconds of SQLite), on its
+    own pooled connection, outside any write transaction.
+    """
+
+    def __init__(self, kiosk: Kiosk, interval: float = 0.5) -> None:
+        super().__init__(name="catalog-watcher", daemon=True)
+        self.kiosk, self.interval = kiosk, interval
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            try:
+                self.kiosk.check_catalog()
+            except Exception:  # noqa: BLE001 - a failed check is retried at the next interval
+                log.exception("checking the catalogue revision failed")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=2)
+
+
+def start_sync(kiosk: Kiosk) -> Any:
+    """`kiosk serve` with `central_url` set: the background sync (records up, catalogue both ways)."""
+    from sync.client import SyncLoop
+
+    kiosk.sync_loop = SyncLoop(kiosk)
+    kiosk.sync_loop.start()
+    return kiosk.sync_loop
 
 
 def init_database(settings: settings_mod.Settings, engine: Engine | None = None, reseed: bool = False) -> str:
@@ -150,6 +231,7 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
 
     kiosk = Kiosk(settings, engine, sessions, clock, events, ratings)
     kiosk.queue = QueueService(engine, sessions, clock, events)
+    kiosk.catalog_revision = kiosk._stored_revision()
     return kiosk
 
 
@@ -256,6 +338,8 @@ def create_app(
     app.extensions["kiosk"] = kiosk
     if test_config.get("hardware", True) is not False:
         build_hardware(kiosk)
+    kiosk.watcher = CatalogWatcher(kiosk)
+    kiosk.watcher.start()
 
     from web import register
 

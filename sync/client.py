@@ -1,4 +1,4 @@
-"""The device's sync client: send the outbox in batches, then take the commune's configuration.
+"""The device's sync client: send the outbox in batches, then exchange the catalogue with the commune.
 
 Every request gets a fresh counter (from a block reserved and committed before use) and is signed; every
 answer must carry the server's signature over that counter before anything is marked sent or applied.
@@ -23,11 +23,13 @@ from typing import Any
 import requests
 
 from kiosk import __version__
+from kiosk import catalog_state as state
 from kiosk.clock import to_naive_utc
+from kiosk.db import transaction
 from kiosk.errors import ConfigError, KioskError, SyncError
 from kiosk.health import LAST_SYNC_KEY, last_sync, unsynced_count
 from sync import protocol
-from sync.device_config import apply_config, current_version
+from sync.device_catalog import CatalogRefused, apply_catalog, refused
 from sync.outbox import MAX_COUNTER, get_state, mark_synced, pending, reserve_counters, set_state
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,11 @@ class SyncReport:
     rejected: list[dict] = field(default_factory=list)
     unanswered: int = 0
     batches: int = 0
-    config_applied: bool | None = None
+    #: True when the commune's catalogue changed the kiosk's, False when it was already in use.
+    catalog_applied: bool | None = None
+    #: True when this kiosk's own catalogue was delivered (the server's signed answer named it).
+    catalog_sent: bool = False
+    catalog_error: str | None = None
     clock_offset: float | None = None
     error: str | None = None
 
@@ -59,11 +65,16 @@ class SyncReport:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and not self.rejected and not self.unanswered
+        return self.error is None and self.catalog_error is None and not self.rejected and not self.unanswered
 
     def message(self) -> str:
         if self.error:
             return self.error
+        if self.catalog_error:
+            return (
+                f"{self.catalog_error} The kiosk keeps its catalogue; {self.sent} record(s) are stored at the "
+                "central server. Correct the catalogue on the central pages."
+            )
         if self.rejected:
             reasons = "; ".join(f"{r.get('type')} {r.get('id')}: {r.get('reason')}" for r in self.rejected[:3])
             return (
@@ -119,8 +130,7 @@ class SyncClient:
             report.total = unsynced_count(session)
         try:
             self._upload(report)
-            document = self._request("GET", protocol.CONFIG_PATH, lambda: b"")
-            report.config_applied = apply_config(self.kiosk, document)
+            self._exchange_catalog(report)
         except SyncError as exc:
             report.error = exc.message
         except Exception as exc:  # noqa: BLE001 - recorded for /healthz, then raised to the caller
@@ -155,6 +165,53 @@ class SyncClient:
                 cursor = items[-1][1]["seq"]
                 if self.progress:
                     self.progress(report.sent, report.total)
+
+    def _exchange_catalog(self, report: SyncReport) -> None:
+        """Send this kiosk's catalogue if the server lacks it, and apply the commune's (see sync/protocol.py).
+
+        After the document was applied or refused, one more exchange tells the server which version the
+        kiosk now uses (its pages show which kiosks run the newest), unless that is what it already said.
+        """
+        told = None
+        for _ in range(2):
+            with self.kiosk.sessions() as session:
+                catalog = state.snapshot(session)
+                dirty, sent = state.dirty_items(session), state.get(session, state.SENT_KEY)
+                owner, applied = state.owner(session), state.get(session, state.VERSION_KEY)
+            digest = state.digest(catalog)
+            send = sent is None or (owner == "kiosk" and (digest != sent or bool(dirty)))
+            note = refused(self.kiosk.sessions)
+            reason = note.get("reason") if note else None
+            if told is not None and told == (applied, reason) and not send:
+                return
+            body = {
+                "v": protocol.PROTOCOL_VERSION,
+                "device": self.device_id,
+                "commune": self.commune,
+                "applied": applied,
+                "refused": reason,
+                "catalog": catalog if send else None,
+                "digest": digest if send else None,
+                "changed": dirty if send else [],
+            }
+            answer = self._request("POST", protocol.CATALOG_PATH, lambda b=body: protocol.encode_batch(b))
+            told = (applied, reason)
+            if send and answer.get("received") == digest:
+                self._delivered(digest, dirty)
+                report.catalog_sent = True
+            try:
+                changed = apply_catalog(self.kiosk, answer.get("catalog"))
+            except CatalogRefused as exc:
+                report.catalog_error = exc.message
+                changed = False
+            report.catalog_applied = bool(report.catalog_applied) or changed
+
+    def _delivered(self, digest: str, dirty: list[str]) -> None:
+        """The server named this catalogue as received: it is not sent again until something changes."""
+        with transaction(self.kiosk.sessions) as session:
+            left = sorted(set(state.dirty_items(session)) - set(dirty))  # edits made meanwhile stay to send
+            state.put(session, state.DIRTY_KEY, json.dumps(left) if left else None)
+            state.put(session, state.SENT_KEY, digest)
 
     def _read(self, cursor: int, limit: int) -> tuple[list[tuple[str, dict]], str]:
         items = pending(self.kiosk.engine, cursor, limit)
@@ -295,11 +352,8 @@ class SyncLoop(threading.Thread):
 
     def run(self) -> None:
         delay = self.first_delay
-        version = current_version(self.kiosk.sessions)
         while not self.stopping.wait(delay):
             delay = self.interval * random.uniform(0.9, 1.1)
-            if current_version(self.kiosk.sessions) != version:  # applied by a `kiosk sync` run meanwhile
-                self.kiosk.ratings.reload()
             try:
                 report = SyncClient(self.kiosk, max_attempts=3, sleep=self.stopping.wait).run()
             except KioskError as exc:
@@ -308,7 +362,6 @@ class SyncLoop(threading.Thread):
             except Exception:  # noqa: BLE001 - the loop must outlive any one failed sync
                 log.exception("sync failed")
                 continue
-            version = current_version(self.kiosk.sessions)
             (log.info if report.ok else log.warning)("sync: %s", report.message())
 
     def stop(self) -> None:

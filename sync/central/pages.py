@@ -1,4 +1,4 @@
-"""The central server's pages (reports, comments inbox, kiosk fleet): wiring into ``create_central_app``.
+"""The central server's pages (reports, comments inbox, kiosk fleet, catalogue): wiring into ``create_central_app``.
 
 Vietnamese first through Flask-Babel (the same catalogues as the device, compiled into the data
 directory), the CSRF token on every form, plain-words error pages, and headers that keep the pages in
@@ -40,8 +40,8 @@ def _headers(response):
 
 
 def init_pages(app: Flask) -> None:
-    """Babel, sessions, and the blueprints of /reports, /comments, /fleet and /login."""
-    from sync.central import views_comments, views_fleet, views_reports
+    """Babel, sessions, and the blueprints of /reports, /comments, /fleet, /admin/communes and /login."""
+    from sync.central import views_catalog, views_comments, views_fleet, views_reports
 
     settings = app.extensions["central"].settings
     target = compile_catalogues(settings.data_path / "i18n")
@@ -52,7 +52,7 @@ def init_pages(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or settings["language"])
     app.jinja_env.globals["current_user"] = accounts.current_user
     accounts.configure(app)
-    for blueprint in (accounts.bp, views_reports.bp, views_comments.bp, views_fleet.bp):
+    for blueprint in (accounts.bp, views_reports.bp, views_comments.bp, views_fleet.bp, views_catalog.bp):
         app.register_blueprint(blueprint)
     app.after_request(_headers)
     app.add_url_rule("/", "central_home", _home)

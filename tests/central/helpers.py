@@ -16,6 +16,8 @@ from kiosk.db import transaction
 from kiosk.models import ClerkAction, Comment, IndicatorAnswer, Rating, Ticket
 from kiosk.records import stamp
 from sync import protocol
+from sync.central import catalog
+from sync.central.audit import Actor
 from sync.central.models import RECORD_MODELS, Quarantine, SyncLog
 
 COMMUNE = "26734"
@@ -42,6 +44,11 @@ class LiveServer:
     def close(self) -> None:
         self.server.close()
         self.thread.join(5)
+
+
+def import_catalog(session, commune: str, doc: dict, actor: str = "import-config test") -> list[str]:
+    """`kiosk-central import-config` without the file: the sections of ``doc`` replace the commune's."""
+    return catalog.import_catalog(session, commune, doc, Actor(actor), datetime(2026, 11, 20, 1, 0))
 
 
 def device_settings(data_dir: Path, url: str, device: tuple[str, str], **extra) -> settings_mod.Settings:

@@ -26,7 +26,10 @@
     }
   }
 
+  var stale = false;  // the catalogue (wording, questions) changed: the page reloads when it is back home
+
   function home() {
+    if (stale) { window.location.reload(); return; }
     state = { ratingId: null, criteria: {}, busy: false };
     document.getElementById("comment").value = "";
     document.getElementById("contact").value = "";
@@ -128,6 +131,11 @@
   // enough; the rating can then be detailed on the screen. A citizen in the middle of the form is not interrupted.
   if (window.KioskLive) {
     window.KioskLive({ event: function (kind, data) {
+      if (kind === "catalog_changed") {
+        stale = true;
+        if (!app.dataset.step || app.dataset.step === "step-home") window.location.reload();
+        return;
+      }
       if (kind !== "rating_recorded" || data.channel !== "button") return;
       if ((data.counter === undefined ? null : data.counter) !== counter) return;
       var step = app.dataset.step || "step-home";

@@ -8,6 +8,7 @@
   var secondsNoPaper = parseInt(app.dataset.secondsNoPaper, 10) || 25;
   var priority = document.getElementById("priority");
   var busy = false, timer = null;
+  var stale = false;  // the services changed: the screen reloads as soon as nobody is using it
 
   function show(id, stay) {
     document.querySelectorAll(".t-step").forEach(function (s) { s.classList.toggle("active", s.id === id); });
@@ -23,6 +24,7 @@
   }
 
   function home() {
+    if (stale) { window.location.reload(); return; }
     busy = false;
     setPriority(false);
     document.querySelectorAll(".t-tile").forEach(function (b) { b.classList.remove("pressed"); b.disabled = false; });
@@ -52,7 +54,7 @@
     var reason = res && res.data && res.data.detail && res.data.detail.reason;
     var text = T.failed;
     if (reason === "daily_max") text = T.dailyMax;
-    else if (res && res.status === 404) text = T.unknownService;
+    else if (res && (res.status === 404 || reason === "service_inactive")) { text = T.unknownService; stale = true; }
     document.getElementById("t-error-text").textContent = text;
     show("t-error", 8);
   }
@@ -90,6 +92,12 @@
 
   KioskLive({
     open: refresh,
-    event: function (kind, data) { if (kind === "queue_changed") showWaiting(data.waiting || {}); }
+    event: function (kind, data) {
+      if (kind === "queue_changed") showWaiting(data.waiting || {});
+      if (kind === "catalog_changed") {
+        stale = true;
+        if (!busy && (!app.dataset.step || app.dataset.step === "t-home")) window.location.reload();
+      }
+    }
   });
 })();
