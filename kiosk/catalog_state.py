@@ -15,7 +15,8 @@ Kept in ``device_state`` (one row each):
 * ``catalog_sent`` — the digest of the catalogue the server last acknowledged (its signed answer named it):
   the kiosk sends the catalogue again only when it differs;
 * ``catalog_version`` — the version of the server's document in use; ``catalog_refused`` — the last
-  document this kiosk refused, and why (shown on `/healthz` and `/admin`).
+  document this kiosk refused, and why (shown on `/healthz` and `/admin`); ``catalog_pages`` — the
+  address of the commune's catalogue pages at the central server the last sync reached.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ DIRTY_KEY = "catalog_dirty"
 SENT_KEY = "catalog_sent"
 VERSION_KEY = "catalog_version"
 REFUSED_KEY = "catalog_refused"
+PAGES_KEY = "catalog_pages"
 OWNERS = ("kiosk", "central")
 
 

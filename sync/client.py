@@ -200,7 +200,7 @@ class SyncClient:
                 self._delivered(digest, dirty)
                 report.catalog_sent = True
             try:
-                changed = apply_catalog(self.kiosk, answer.get("catalog"))
+                changed = apply_catalog(self.kiosk, answer.get("catalog"), f"{self.base}/admin/communes/{self.commune}")
             except CatalogRefused as exc:
                 report.catalog_error = exc.message
                 changed = False

@@ -84,11 +84,16 @@ def refused(sessions) -> dict[str, Any] | None:
         return None
 
 
-def apply_catalog(kiosk: Any, doc: Mapping[str, Any]) -> bool:
+def apply_catalog(kiosk: Any, doc: Mapping[str, Any], pages: str | None = None) -> bool:
     """Apply ``doc`` (verified as signed by the server); False when this version is already in use.
 
+    ``pages`` is where the commune's catalogue is edited at the central server (shown on `/admin`).
     Raises :class:`CatalogRefused` (after recording why) when the document is malformed or unusable.
     """
+    if pages:
+        with transaction(kiosk.sessions) as session:
+            if state.get(session, state.PAGES_KEY) != pages:
+                state.put(session, state.PAGES_KEY, pages)
     try:
         check_catalog(doc)
     except CatalogRefused as exc:

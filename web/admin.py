@@ -20,6 +20,7 @@ from kiosk import admin as admin_auth
 from kiosk import catalog_state
 from kiosk.errors import AuthError, KioskError
 from kiosk.health import health
+from kiosk.tickets import read_rows
 from kiosk.today import today_figures
 from web import csrf
 
@@ -54,7 +55,10 @@ def central_managed() -> bool:
 
 
 def central_pages() -> str | None:
-    """Where the commune's catalogue is edited centrally (None when no central server is configured)."""
+    """Where the commune's catalogue is edited centrally: as the last sync found it, else from the settings."""
+    rows = read_rows(kiosk().engine, "SELECT value FROM device_state WHERE key = ?", (catalog_state.PAGES_KEY,))
+    if rows and rows[0][0]:
+        return rows[0][0]
     url = str(kiosk().settings["central_url"] or "").strip().rstrip("/")
     return f"{url}/admin/communes/{kiosk().settings['commune_code']}" if url else None
 

@@ -270,7 +270,8 @@ def save_wording(
     before = {"labels": {k: r.label for k, r in levels.items()}}
     for key, label in labels.items():
         if key in levels:
-            levels[key].label = _text(label, f"label-{key}", "Fill in the wording of every level.", limit=100)
+            field = f"label-{key}"
+            levels[key].label = _text(label, field, "Fill in the wording of every level.", limit=100)
     stored = {q.key: q for q in session.scalars(select(Question).filter_by(commune_code=commune))}
     before["questions"] = {k: [q.active, q.question, list(q.answers)] for k, q in stored.items()}
     for position, indicator in enumerate(INDICATORS.values()):
@@ -279,16 +280,13 @@ def save_wording(
             commune_code=commune, key=indicator.key, answers=list(indicator.answers), position=position
         )
         row.active = _flag(spec.get("active"))
-        row.question = _text(
-            spec.get("question") or row.question or indicator.question,
-            f"question-{indicator.key}",
-            "Fill in the wording of every question.",
-        )
+        field = f"question-{indicator.key}"
+        text = spec.get("question") or row.question or indicator.question
+        row.question = _text(text, field, "Fill in the wording of every question.")
         if indicator.key != "attitude":  # its answers are the rating levels' own wording
+            field = f"answer-{indicator.key}-0"
             answers = spec.get("answers") or list(row.answers or indicator.answers)
-            row.answers = [
-                _text(a, f"answers-{indicator.key}", "Fill in the wording of every answer.", limit=100) for a in answers
-            ]
+            row.answers = [_text(a, field, "Fill in the wording of every answer.", limit=100) for a in answers]
         row.position = position
         session.add(row)
     session.flush()

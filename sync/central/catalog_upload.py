@@ -36,7 +36,7 @@ from sync.central.models import Clerk, ClerkAlias, Counter, CounterService, Serv
 CHANGED_RE = re.compile(r"^(service:[A-Z0-9]{1,16}|counter:[0-9]{1,4}|clerk:[0-9a-f-]{36}|scale|questions)$")
 
 
-def _text(value: Any, limit: int, what: str, empty_ok: bool = False) -> str:
+def _checked(value: Any, limit: int, what: str, empty_ok: bool = False) -> str:
     if not isinstance(value, str) or len(value) > limit or (not empty_ok and not value.strip()):
         raise ValidationError(f"The kiosk's catalogue has a bad {what}: {value!r}.")
     return value
@@ -57,8 +57,8 @@ def check_upload(catalog: Any, changed: Any) -> tuple[dict[str, Any], set[str]]:
     for s in catalog["services"]:
         if not isinstance(s, Mapping) or not isinstance(s.get("code"), str) or not CODE_RE.match(s["code"]):
             raise ValidationError(f"The kiosk's catalogue has a bad service code: {s!r}.")
-        _text(s.get("name"), 200, "service name")
-        _text(s.get("prefix") or "", 4, "ticket prefix", empty_ok=True)
+        _checked(s.get("name"), 200, "service name")
+        _checked(s.get("prefix") or "", 4, "ticket prefix", empty_ok=True)
         if s.get("daily_max") is not None and (type(s["daily_max"]) is not int or not 0 < s["daily_max"] < 100_000):
             raise ValidationError(f"Service {s['code']} has a bad daily maximum.")
         codes.add(s["code"])
@@ -67,14 +67,14 @@ def check_upload(catalog: Any, changed: Any) -> tuple[dict[str, Any], set[str]]:
             raise ValidationError(f"The kiosk's catalogue has a bad counter: {c!r}.")
         if not isinstance(c.get("services", []), list) or set(c.get("services", [])) - codes:
             raise ValidationError(f"Counter {c['number']} handles unknown service(s).")
-        _text(c.get("name") or "", 100, "counter name", empty_ok=True)
+        _checked(c.get("name") or "", 100, "counter name", empty_ok=True)
     numbers = {c["number"] for c in catalog["counters"]}
     for c in catalog.get("clerks", []):
         if not isinstance(c.get("id"), str) or not protocol.UUID_RE.match(c["id"]):
             raise ValidationError(f"The kiosk's catalogue has a clerk with a bad id: {c.get('id')!r}.")
-        _text(c.get("code"), 32, "clerk code")
-        _text(c.get("name"), 200, "clerk name")
-        _text(c.get("pin_hash"), 200, "PIN hash")
+        _checked(c.get("code"), 32, "clerk code")
+        _checked(c.get("name"), 200, "clerk name")
+        _checked(c.get("pin_hash"), 200, "PIN hash")
         if c.get("counter") is not None and c["counter"] not in numbers:
             raise ValidationError(f"Clerk {c['code']} sits at counter {c['counter']}, which the kiosk does not list.")
     levels = [lv for lv in catalog.get("scale", []) if lv.get("active", True)]
