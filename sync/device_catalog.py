@@ -100,6 +100,9 @@ def apply_catalog(kiosk: Any, doc: Mapping[str, Any], pages: str | None = None) 
         _refuse(kiosk, doc.get("version") if isinstance(doc, Mapping) else None, exc.message)
         raise
     if current_version(kiosk.sessions) == doc["version"]:
+        if refused(kiosk.sessions) is not None:  # the commune's catalogue is back to the one in use here
+            with transaction(kiosk.sessions) as session:
+                state.put(session, state.REFUSED_KEY, None)
         return False
     try:
         _apply(kiosk.sessions, doc)

@@ -217,8 +217,11 @@ def _merge(
     session.flush()
     for spec in catalog.get("clerks", []):
         row = session.get(Clerk, (commune_code, spec["id"]))
-        if row is not None and f"clerk:{spec['id']}" in changed:
-            _put_clerk(session, commune_code, spec, row)
+        if row is None or f"clerk:{spec['id']}" not in changed:
+            continue
+        before = (row.code, row.name, row.pin_hash, row.counter_number, row.active)
+        _put_clerk(session, commune_code, spec, row)
+        if (row.code, row.name, row.pin_hash, row.counter_number, row.active) != before:  # not just added
             detail = {k: v for k, v in spec.items() if k != "pin_hash"}
             audit.record(session, commune_code, actor, "clerk", f"{row.code} {row.name}", now, detail)
     parts = {}
