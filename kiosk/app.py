@@ -296,9 +296,15 @@ def _ticket_buttons(kiosk: Kiosk, factory: Any) -> None:
     codes = [str(code).strip().upper() for code in s["ticket_button_services"]]
     if not codes:
         return
-    unknown = [code for code in codes if code not in kiosk.queue.tickets.services()]
+    from kiosk.tickets import read_rows
+
+    known = {row[0] for row in read_rows(kiosk.engine, "SELECT code FROM services")}
+    unknown = [code for code in codes if code not in known]
     if unknown:
         raise ConfigError(f"Setting ticket_button_services names unknown service(s) {', '.join(unknown)}.")
+    for code in codes:  # out of use in the catalogue (e.g. by the central server): refused while it is
+        if code not in kiosk.queue.tickets.services():
+            log.warning("ticket button for service %s: the service is not in use now; its presses are refused", code)
     if len(s["ticket_button_pins"]) != len(codes):
         raise ConfigError(
             f"Setting ticket_button_pins needs {len(codes)} pins (one per ticket button), got {len(s['ticket_button_pins'])}."

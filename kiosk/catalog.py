@@ -83,8 +83,11 @@ def seed(session: Session, settings: Mapping[str, Any], reseed: bool = False) ->
     session.flush()
     if changes:
         # What `kiosk init` first seeds is no edit of anyone's (a commune's own catalogue wins over it);
-        # `--reseed` deliberately overrides edits, so it travels up like one.
+        # `--reseed` deliberately overrides edits, so it travels up like one. Under central management the
+        # commune's catalogue is applied again at the next sync, over whatever the settings added here.
         catalog_state.touch(session, *(dirty if reseed else ()))
+        if catalog_state.owner(session) == "central":
+            catalog_state.put(session, catalog_state.VERSION_KEY, None)
     return changes
 
 
