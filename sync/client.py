@@ -194,17 +194,29 @@ class SyncClient:
                 "digest": digest if send else None,
                 "changed": dirty if send else [],
             }
-            answer = self._request("POST", protocol.CATALOG_PATH, lambda b=body: protocol.encode_batch(b))
-            told = (applied, reason)
+            try:
+                answer = self._request("POST", protocol.CATALOG_PATH, lambda b=body: protocol.encode_batch(b))
+            except SyncError as exc:
+                if not isinstance(exc.detail, dict) or exc.detail.get("status") != 404:
+                    raise
+                # A server of the first release: it only sends its catalogue (and takes none).
+                log.warning("the central server has no %s: taking its catalogue only", protocol.CATALOG_PATH)
+                send, told = False, None
+                answer = {"catalog": self._request("GET", protocol.CONFIG_PATH, lambda: b"")}
+            else:
+                told = (applied, reason)
             if send and answer.get("received") == digest:
                 self._delivered(digest, dirty)
                 report.catalog_sent = True
             try:
-                changed = apply_catalog(self.kiosk, answer.get("catalog"), f"{self.base}/admin/communes/{self.commune}")
+                pages = f"{self.base}/admin/communes/{self.commune}" if told is not None else None
+                changed = apply_catalog(self.kiosk, answer.get("catalog"), pages)
             except CatalogRefused as exc:
                 report.catalog_error = exc.message
                 changed = False
             report.catalog_applied = bool(report.catalog_applied) or changed
+            if told is None:  # that server cannot be told which version the kiosk uses
+                return
 
     def _delivered(self, digest: str, dirty: list[str]) -> None:
         """The server named this catalogue as received: it is not sent again until something changes."""
@@ -285,7 +297,10 @@ class SyncClient:
                 raise _Smaller()
             if response is not None and response.status_code not in RETRY_STATUS and problem != "unsigned":
                 error = _json(response).get("error") or response.reason
-                raise SyncError(f"The central server refused the request ({response.status_code}): {error}")
+                raise SyncError(
+                    f"The central server refused the request ({response.status_code}): {error}",
+                    {"status": response.status_code},
+                )
             failures += 1
             if failures >= self.max_attempts:
                 raise SyncError(

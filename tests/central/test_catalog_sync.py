@@ -21,6 +21,7 @@ from kiosk.errors import AuthError
 from kiosk.health import health
 from kiosk.models import Clerk, Rating
 from kiosk.records import stamp
+from sync import protocol
 from sync.central import catalog
 from sync.central.models import AuditEntry, ClerkAlias, Commune, DeviceStatus
 from sync.central.models import Clerk as CentralClerk
@@ -226,3 +227,31 @@ def test_a_catalogue_that_would_leave_no_clerk_is_refused_and_logged(
     assert fast(kiosk).run().ok and health(kiosk)[0]["catalog"]["refused"] is None
     with central.sessions() as s:
         assert s.get(DeviceStatus, (COMMUNE, device[0])).catalog_refused is None
+
+
+def test_a_server_of_the_first_release_still_sends_its_catalogue_and_locks_nobody_out(
+    central_app, central, device, serve, make_kiosk
+):
+    def first_release(app):
+        def wrapped(environ, start_response):
+            if environ["PATH_INFO"] == protocol.CATALOG_PATH:
+                start_response("404 NOT FOUND", [("Content-Type", "application/json")])
+                return [b'{"error": "Not Found"}']
+            return app(environ, start_response)
+
+        return wrapped
+
+    with transaction(central.sessions) as s:
+        import_catalog(
+            s, COMMUNE, {"clerks": [{"code": "CC01", "name": "Nguyễn Thị Lan", "pin": "4321", "counter": 1}]}
+        )
+    server = serve(central_app, wrap=first_release)
+    kiosk = make_kiosk(server.url, device)
+    clerks_of(kiosk, [("Lê Văn Nam", "1111", 2)])  # CC01 here too, and unknown to that server
+    report = sync(kiosk)
+    assert report.catalog_applied and not report.catalog_sent
+    assert signs_in(kiosk, 1, "4321") == "Nguyễn Thị Lan"
+    assert signs_in(kiosk, 2, "1111") == "Lê Văn Nam"  # not deactivated: the server has just never heard of him
+    with kiosk.sessions() as s:
+        assert s.scalar(select(Clerk.code).where(Clerk.name == "Lê Văn Nam")) == "CC02"
+    assert sync(kiosk).catalog_applied is False
