@@ -117,7 +117,7 @@ class RatingService:
         self._writer = DirectWriter(self.engine)
 
     def levels(self) -> dict[str, Any]:
-        """The active scale, read once and kept until :meth:`reload` (after a configuration change)."""
+        """The active scale, read once and kept until :meth:`reload` (after a catalogue change)."""
         if self._levels is None:
             with self.sessions() as session:
                 self._levels = {level.key: level for level in active_levels(session)}

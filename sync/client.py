@@ -123,7 +123,7 @@ class SyncClient:
     # --- one full sync -----------------------------------------------------------------------------
 
     def run(self) -> SyncReport:
-        """Send everything pending, then fetch and apply the configuration; records the result."""
+        """Send everything pending, then exchange the catalogue; records the result (for /healthz)."""
         report = SyncReport()
         engine = self.kiosk.engine
         with self.kiosk.sessions() as session:

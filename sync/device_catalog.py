@@ -172,6 +172,11 @@ def _apply(sessions, doc: Mapping[str, Any]) -> None:
         problem = unusable(state.snapshot(session), had_clerk)
         if problem is not None:
             raise problem
+        if state.owner(session) != owner:
+            log.info(
+                "the commune's catalogue is now managed by %s",
+                "the central server" if owner == "central" else "the kiosks",
+            )
         state.put(session, state.OWNER_KEY, owner)
         state.put(session, state.VERSION_KEY, doc["version"])
         state.put(session, state.REFUSED_KEY, None)

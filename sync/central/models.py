@@ -2,7 +2,7 @@
 
 Keyed so that one PostgreSQL can later become a Citus cluster distributed by commune (docs/scaling.md):
 
-* every table that grows with use (records, quarantine, sync log, per-commune configuration, device
+* every table that grows with use (records, quarantine, sync log, per-commune catalogue, device
   status) has ``commune_code`` as the first column of its primary key, and the device id next to the
   record's own UUID: rows of one commune live together, a device can never touch another device's rows;
 * small, slowly changing tables that every query joins (communes, devices, users) are keyed by their own
@@ -365,14 +365,14 @@ class Quarantine(CentralBase):
 
 
 class SyncLog(CentralBase):
-    """One accepted signed request (a batch or a config fetch), with the device clock offset it showed."""
+    """One accepted signed request (a batch or a catalogue exchange), with the device clock offset it showed."""
 
     __tablename__ = "sync_log"
     __table_args__ = (Index("ix_sync_log_commune_received", "commune_code", "received_at"),)
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
     device_id: Mapped[str] = mapped_column(UUID, primary_key=True)
     id: Mapped[str] = mapped_column(UUID, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "sync" or "config"
+    kind: Mapped[str] = mapped_column(String(16))  # "sync", "catalog", or "config" (a first-release kiosk's fetch)
     counter: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     device_sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
