@@ -29,7 +29,8 @@ def _catalogue(s: Session) -> dict[str, Any]:
     return {
         "services": list(s.scalars(select(Service).order_by(Service.position, Service.code))),
         "counters": list(s.scalars(select(Counter).options(selectinload(Counter.services)).order_by(Counter.number))),
-        "clerks": list(s.scalars(select(Clerk).order_by(Clerk.code))),
+        # Clerks parked as "~id" are the same person as a commune clerk (kept for their records only).
+        "clerks": list(s.scalars(select(Clerk).where(~Clerk.code.startswith("~")).order_by(Clerk.code))),
     }
 
 
