@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -64,6 +65,28 @@ def _whole(value: Any, field: str, low: int, high: int, *, blank_ok: bool = Fals
     return int(text)
 
 
+def ticket_prefix(value: Any, holder: Callable[[str], str | None]) -> str:
+    """A ticket prefix no other service has (``holder(prefix)``: the code of the service that has it, if any)."""
+    prefix = str(value or "").strip().upper()
+    if not PREFIX_RE.match(prefix):
+        raise invalid("prefix", "The ticket prefix must be at most 4 letters without accents, e.g. A.")
+    clash = holder(prefix)
+    if clash and not prefix:
+        raise invalid(
+            "prefix",
+            "Service %(other)s already has no prefix; two services without a prefix would print the same numbers.",
+            other=clash,
+        )
+    if clash:
+        raise invalid(
+            "prefix",
+            "Service %(other)s already uses the prefix “%(prefix)s”; two services with one prefix would print the same numbers.",
+            other=clash,
+            prefix=prefix,
+        )
+    return prefix
+
+
 def _flag(value: Any) -> bool:
     return str(value or "").strip().lower() in {"1", "on", "true", "yes"}
 
@@ -88,23 +111,9 @@ def save_service(
         if service is None:
             raise _missing("code", "Service %(code)s does not exist on this kiosk.", code=code)
     name = _text(name, "name", "Fill in the service name.")
-    prefix = str(prefix or "").strip().upper()
-    if not PREFIX_RE.match(prefix):
-        raise invalid("prefix", "The ticket prefix must be at most 4 letters without accents, e.g. A.")
-    clash = session.scalar(select(Service.code).where(Service.prefix == prefix, Service.code != code))
-    if clash and not prefix:
-        raise invalid(
-            "prefix",
-            "Service %(other)s already has no prefix; two services without a prefix would print the same numbers.",
-            other=clash,
-        )
-    if clash:
-        raise invalid(
-            "prefix",
-            "Service %(other)s already uses the prefix “%(prefix)s”; two services with one prefix would print the same numbers.",
-            other=clash,
-            prefix=prefix,
-        )
+    prefix = ticket_prefix(
+        prefix, lambda p: session.scalar(select(Service.code).where(Service.prefix == p, Service.code != code))
+    )
     daily = _whole(daily_max, "daily_max", 1, MAX_DAILY, blank_ok=True)
     had_clerk = has_active_clerk(session)
     service.name, service.prefix, service.daily_max, service.active = name, prefix, daily, _flag(active)

@@ -102,31 +102,43 @@ def snapshot(session: Session) -> dict[str, Any]:
     scale = session.scalars(select(ScaleLevel).order_by(ScaleLevel.position))
     questions = session.scalars(select(Question).order_by(Question.position))
     return {
-        "services": [
-            {"code": s.code, "name": s.name, "prefix": s.prefix, "daily_max": s.daily_max, "active": s.active}
-            for s in services
-        ],
-        "counters": [
-            {"number": c.number, "name": c.name, "active": c.active, "services": sorted(x.code for x in c.services)}
-            for c in counters
-        ],
-        "clerks": [
-            {
-                "id": c.id,
-                "code": c.code,
-                "name": c.name,
-                "pin_hash": c.pin_hash,
-                "counter": c.counter_number,
-                "active": c.active,
-            }
-            for c in clerks
-            if not c.code.startswith("~")  # parked while the server's document was applied: not a person's code
-        ],
-        "scale": [{"key": s.key, "label": s.label, "points": s.points, "active": s.active} for s in scale],
-        "questions": [
-            {"key": q.key, "question": q.question, "answers": list(q.answers), "active": q.active} for q in questions
-        ],
+        "services": [service_entry(s) for s in services],
+        "counters": [counter_entry(c, sorted(x.code for x in c.services)) for c in counters],
+        # a code parked as "~id" is no person's code: that row is kept for its records only
+        "clerks": [clerk_entry(c) for c in clerks if not c.code.startswith("~")],
+        "scale": [level_entry(s) for s in scale],
+        "questions": [question_entry(q) for q in questions],
     }
+
+
+# One item of a catalogue document, from a row of the kiosk's or the central server's tables (same columns).
+
+
+def service_entry(s: Any) -> dict[str, Any]:
+    return {"code": s.code, "name": s.name, "prefix": s.prefix, "daily_max": s.daily_max, "active": s.active}
+
+
+def counter_entry(c: Any, services: list[str]) -> dict[str, Any]:
+    return {"number": c.number, "name": c.name, "active": c.active, "services": services}
+
+
+def clerk_entry(c: Any) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "code": c.code,
+        "name": c.name,
+        "pin_hash": c.pin_hash,
+        "counter": c.counter_number,
+        "active": c.active,
+    }
+
+
+def level_entry(s: Any) -> dict[str, Any]:
+    return {"key": s.key, "label": s.label, "points": s.points, "active": s.active}
+
+
+def question_entry(q: Any) -> dict[str, Any]:
+    return {"key": q.key, "question": q.question, "answers": list(q.answers), "active": q.active}
 
 
 def digest(catalog: dict[str, Any]) -> str:

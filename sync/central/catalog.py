@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from kiosk import catalog_state as entries
 from kiosk.catalog import CODE_RE, PIN_RE, hash_pin, invalid, pin_matches, unusable
 from kiosk.errors import NotFoundError, ValidationError
 from kiosk.scale import INDICATORS, levels_from_settings
@@ -52,30 +53,11 @@ def content(session: Session, commune_code: str) -> dict[str, Any]:
     return {
         "commune": {"code": commune.code, "name": commune.name},
         "owner": commune.catalog_owner,
-        "services": [
-            {"code": s.code, "name": s.name, "prefix": s.prefix, "daily_max": s.daily_max, "active": s.active}
-            for s in services
-        ],
-        "counters": [
-            {"number": c.number, "name": c.name, "active": c.active, "services": links.get(c.number, [])}
-            for c in counters
-        ],
-        "clerks": [
-            {
-                "id": c.id,
-                "code": c.code,
-                "name": c.name,
-                "pin_hash": c.pin_hash,
-                "counter": c.counter_number,
-                "active": c.active,
-            }
-            for c in clerks
-        ],
-        "scale": [{"key": s.key, "label": s.label, "points": s.points, "active": s.active} for s in scale],
-        "questions": [
-            {"key": q.key, "question": q.question, "answers": list(q.answers), "active": q.active} for q in questions
-        ]
-        or default_questions(),
+        "services": [entries.service_entry(s) for s in services],
+        "counters": [entries.counter_entry(c, links.get(c.number, [])) for c in counters],
+        "clerks": [entries.clerk_entry(c) for c in clerks],
+        "scale": [entries.level_entry(s) for s in scale],
+        "questions": [entries.question_entry(q) for q in questions] or default_questions(),
         "aliases": load_aliases(session.connection(), (commune_code,)),
     }
 

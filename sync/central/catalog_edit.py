@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.catalog import CODE_RE, PIN_RE, hash_pin, invalid, pin_matches, unusable
-from kiosk.catalog_edit import MAX_COUNTER, MAX_DAILY, PREFIX_RE, _flag, _missing, _text, _whole
+from kiosk.catalog_edit import MAX_COUNTER, MAX_DAILY, _flag, _missing, _text, _whole, ticket_prefix
 from kiosk.scale import INDICATORS
 from sync.central import audit
 from sync.central.catalog import content
@@ -69,25 +69,12 @@ def save_service(
             raise _missing("code", "Service %(code)s does not exist in this commune.", code=code)
         before = _service_values(row)
     name = _text(name, "name", "Fill in the service name.")
-    prefix = str(prefix or "").strip().upper()
-    if not PREFIX_RE.match(prefix):
-        raise invalid("prefix", "The ticket prefix must be at most 4 letters without accents, e.g. A.")
-    clash = session.scalar(
-        select(Service.code).where(Service.commune_code == commune, Service.prefix == prefix, Service.code != code)
+    prefix = ticket_prefix(
+        prefix,
+        lambda p: session.scalar(
+            select(Service.code).where(Service.commune_code == commune, Service.prefix == p, Service.code != code)
+        ),
     )
-    if clash and not prefix:
-        raise invalid(
-            "prefix",
-            "Service %(other)s already has no prefix; two services without a prefix would print the same numbers.",
-            other=clash,
-        )
-    if clash:
-        raise invalid(
-            "prefix",
-            "Service %(other)s already uses the prefix “%(prefix)s”; two services with one prefix would print the same numbers.",
-            other=clash,
-            prefix=prefix,
-        )
     daily = _whole(daily_max, "daily_max", 1, MAX_DAILY, blank_ok=True)
     had_clerk = _had_clerk(session, commune)
     row.name, row.prefix, row.daily_max, row.active = name, prefix, daily, True if new else _flag(active)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -240,3 +241,16 @@ def last_counter(central, device_id: str) -> int:
 
     with central.sessions() as session:
         return session.scalar(select(DeviceStatus.last_counter).where(DeviceStatus.device_id == device_id))
+
+
+def token(client, path: str = "/login") -> str:
+    """The CSRF token of the session, as the page at ``path`` puts it in its forms."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def sign_in(app, username: str, password: str):
+    """A test client of the central pages signed in as ``username`` through the real form."""
+    client = app.test_client()
+    answer = client.post("/login", data={"username": username, "password": password, "csrf_token": token(client)})
+    assert answer.status_code == 302, answer.text
+    return client

@@ -15,6 +15,8 @@ from kiosk.catalog import pin_matches
 from sync.central.models import AuditEntry, Clerk, Commune, Question, ScaleLevel, Service
 from sync.central.registry import add_commune, add_user
 from sync.cli import main as central_cli
+from tests.central import helpers
+from tests.central.helpers import token
 
 PASSWORD = "mat-khau-du-dai"
 
@@ -30,15 +32,8 @@ def site(central_app, central):
     return central_app
 
 
-def token(client, path: str = "/login") -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
-
-
 def sign_in(app, username: str):
-    client = app.test_client()
-    answer = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token(client)})
-    assert answer.status_code == 302, answer.text
-    return client
+    return helpers.sign_in(app, username, PASSWORD)
 
 
 def post(client, path: str, **form):
