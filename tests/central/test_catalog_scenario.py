@@ -77,6 +77,19 @@ def by_name(rows: list[dict]) -> dict[str, dict]:
     return {row["name"]: row for row in rows}
 
 
+def catalogue(kiosk: KioskServer) -> dict:
+    """The kiosk's catalogue as it would send it (read from its database, as another process can)."""
+    from kiosk import catalog_state, settings
+    from kiosk.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.load(overrides={"data_dir": str(kiosk.data_dir)})["database_url"])
+    try:
+        with make_sessionmaker(engine)() as session:
+            return catalog_state.snapshot(session)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def central(tmp_path, pg_cluster):
     server = CentralServer(tmp_path / "central", env={"KIOSK_CENTRAL_DATABASE_URL": pg_cluster.create_database("c")})
@@ -186,3 +199,14 @@ def test_a_commune_set_up_on_its_kiosk_moves_to_the_central_server(central, tmp_
     assert [clerks[name]["ratings"] for name in ("Nguyễn Thị Lan Anh", "Trần Văn Minh", "Lê Thị Hoa")] == [4, 2, 2]
     for row in clerks.values():
         assert row["known"] and row["commune_name"] == NAME and not re.fullmatch(r"[0-9a-f]{8}", row["name"])
+
+    # --- a second reception point joins later and gets the same catalogue --------------------------------
+    second = KioskServer(tmp_path / "second", env={"KIOSK_COMMUNE_CODE": COMMUNE})
+    second.cli("init")
+    env = central.add_device("Điểm tiếp nhận số 2", COMMUNE, NAME) | {"KIOSK_CENTRAL_URL": central.base}
+    second.cli("sync", "--once", env=env)
+    assert catalogue(second) == catalogue(kiosk)
+    with second:
+        assert signs_in(second, 1, "1111") == "Nguyễn Thị Lan Anh"  # her PIN, at another kiosk
+        assert signs_in(second, 2, "2222") == "Trần Văn Minh"
+        assert "Bảo trợ xã hội" not in requests.get(f"{second.base}/ticket", timeout=10).text
