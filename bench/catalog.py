@@ -146,7 +146,14 @@ def run() -> list[dict]:
         first, nightly = exchanges(tmp_path)
     night = summary_ms(nightly)
     return [
-        row("catalog", "another process's change → gone from /ticket, median", latency["median"], "ms", "< 1000 ms"),
+        row(
+            "catalog",
+            "another process's change → gone from /ticket, median",
+            latency["median"],
+            "ms",
+            "< 1000 ms",
+            "polled every 0.5 s; each change here lands just after a poll (the worst case)",
+        ),
         row("catalog", "another process's change → gone from /ticket, p95", latency["p95"], "ms", "< 1000 ms"),
         row("catalog", "one watcher round (revision read), median", rounds["median"] * 1000, "µs", "", "2 per second"),
         row("catalog", "PIN uniqueness check, per active clerk", per_clerk, "ms", "", "scrypt, on purpose slow"),
