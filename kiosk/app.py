@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,8 +46,54 @@ class Kiosk:
     hardware: dict[str, Any] = field(default_factory=dict)
     printing: Any = None  # kiosk.printing.PrintService, built in build_hardware()
     queue: Any = None  # kiosk.queue_service.QueueService: tickets, counters, clerks
+    #: The catalogue revision (kiosk.catalog_state) the caches hold; None until first loaded.
+    catalog_revision: str | None = None
+    watcher: Any = None  # CatalogWatcher, started by create_app()
+    sync_loop: Any = None  # sync.client.SyncLoop, started by start_sync()
+
+    def reload_catalog(self) -> None:
+        """The one place that refreshes everything caching the catalogue, then tells the screens.
+
+        The rating scale, questions and counters (ratings), the services offered and the clerks' names at
+        the counters (queue, ticket screen, ticket buttons, display board); open screens get a
+        ``catalog_changed`` event and reload. Called after `/admin` edits, and by :meth:`check_catalog`
+        when another process (`kiosk init`, `kiosk add-clerk`, `kiosk sync --once`) changed the catalogue.
+        """
+        revision = self._stored_revision()
+        self.ratings.reload()
+        if self.queue is not None:
+            self.queue.reload()
+            offered = self.queue.tickets.services()
+            buttons = [str(c).strip().upper() for c in self.settings["ticket_button_services"]]
+            for code in buttons:
+                if code not in offered:
+                    log.warning(
+                        "ticket button for service %s: the service is not in use now; its presses are refused", code
+                    )
+        self.catalog_revision = revision
+        self.events.publish("catalog_changed", {"revision": revision})
+
+    def check_catalog(self) -> bool:
+        """Reload the catalogue if its revision changed since it was loaded; True when it did."""
+        revision = self._stored_revision()
+        if revision == self.catalog_revision:
+            return False
+        log.info("catalogue changed (revision %s → %s): reloading", self.catalog_revision, revision)
+        self.reload_catalog()
+        return True
+
+    def _stored_revision(self) -> str | None:
+        from kiosk.catalog_state import revision_sql
+        from kiosk.tickets import read_rows
+
+        rows = read_rows(self.engine, *revision_sql())
+        return rows[0][0] if rows else None
 
     def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self.sync_loop is not None:
+            self.sync_loop.stop()
         for device in reversed(list(self.hardware.values())):  # devices before the pin factory they use
             close = getattr(device, "close", None)
             if close:
@@ -58,6 +105,40 @@ class Kiosk:
         if self.queue is not None:
             self.queue.close()
         self.engine.dispose()
+
+
+class CatalogWatcher(threading.Thread):
+    """Notices, within ``interval`` seconds, a catalogue changed by another process and reloads it.
+
+    One indexed read of one row of ``device_state`` per interval (a few microseconds of SQLite), on its
+    own pooled connection, outside any write transaction.
+    """
+
+    def __init__(self, kiosk: Kiosk, interval: float = 0.5) -> None:
+        super().__init__(name="catalog-watcher", daemon=True)
+        self.kiosk, self.interval = kiosk, interval
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            try:
+                self.kiosk.check_catalog()
+            except Exception:  # noqa: BLE001 - a failed check is retried at the next interval
+                log.exception("checking the catalogue revision failed")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=2)
+
+
+def start_sync(kiosk: Kiosk) -> Any:
+    """`kiosk serve` with `central_url` set: the background sync (records up, catalogue both ways)."""
+    from sync.client import SyncLoop
+
+    kiosk.sync_loop = SyncLoop(kiosk)
+    kiosk.sync_loop.start()
+    return kiosk.sync_loop
 
 
 def init_database(
@@ -193,6 +274,7 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
     kiosk = Kiosk(settings, engine, sessions, clock, events, ratings)
     kiosk.queue = QueueService(engine, sessions, clock, events)
     ratings.clerk_at = kiosk.queue.clerks.holder  # a rating names a clerk only while one is on duty there
+    kiosk.catalog_revision = kiosk._stored_revision()
     return kiosk
 
 
@@ -272,9 +354,15 @@ def _ticket_buttons(kiosk: Kiosk, factory: Any) -> None:
     codes = [str(code).strip().upper() for code in s["ticket_button_services"]]
     if not codes:
         return
-    unknown = [code for code in codes if code not in kiosk.queue.tickets.services()]
+    from kiosk.tickets import read_rows
+
+    known = {row[0] for row in read_rows(kiosk.engine, "SELECT code FROM services")}
+    unknown = [code for code in codes if code not in known]
     if unknown:
         raise ConfigError(f"Setting ticket_button_services names unknown service(s) {', '.join(unknown)}.")
+    for code in codes:  # out of use in the catalogue (e.g. by the central server): refused while it is
+        if code not in kiosk.queue.tickets.services():
+            log.warning("ticket button for service %s: the service is not in use now; its presses are refused", code)
     if len(s["ticket_button_pins"]) != len(codes):
         raise ConfigError(
             f"Setting ticket_button_pins needs {len(codes)} pins (one per ticket button), got {len(s['ticket_button_pins'])}."
@@ -314,6 +402,8 @@ def create_app(
     app.extensions["kiosk"] = kiosk
     if test_config.get("hardware", True) is not False:
         build_hardware(kiosk)
+    kiosk.watcher = CatalogWatcher(kiosk)
+    kiosk.watcher.start()
 
     from web import register
 

@@ -1,4 +1,8 @@
-"""Services, counters and clerks: seeding from settings and managing clerks."""
+"""The catalogue (services, counters, clerks, rating scale, questions): seeding from settings, adding clerks.
+
+A PIN is stored only as a hash (werkzeug scrypt, salted), so "unique within the commune" cannot be a
+database constraint: a new PIN is checked against the hash of every active clerk (:func:`pin_clash`).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from kiosk import catalog_state
 from kiosk.errors import ConfigError, ConflictError, NotFoundError, ValidationError
 from kiosk.models import Clerk, Counter, ScaleLevel, Service
-from kiosk.scale import levels_from_settings, seed_levels
+from kiosk.scale import levels_from_settings, seed_levels, seed_questions
 
 PIN_RE = re.compile(r"^[0-9]{4,8}$")
 CODE_RE = re.compile(r"^[A-Z0-9]{1,16}$")
@@ -26,10 +31,15 @@ def seed(session: Session, settings: Mapping[str, Any], reseed: bool = False) ->
     over what exists (`kiosk init --reseed`). Returns what was added or changed, for the CLI to say.
     """
     changes: list[str] = []
+    dirty: list[str] = []
     levels = levels_from_settings(settings)
     if reseed or not session.scalar(select(ScaleLevel.key).where(ScaleLevel.active).limit(1)):
         seed_levels(session, levels)
         changes.append("rating scale: " + ", ".join(level.label for level in levels))
+        dirty.append("scale")
+    added = seed_questions(session)
+    if added:
+        changes.append("questions: " + ", ".join(added))
     services = {s.code: s for s in session.scalars(select(Service))}
     for position, spec in enumerate(settings["services"]):
         try:
@@ -50,6 +60,7 @@ def seed(session: Session, settings: Mapping[str, Any], reseed: bool = False) ->
         service.active = True
         session.add(service)
         services[code] = service
+        dirty.append(f"service:{code}")
     session.flush()
     for spec in settings["counters"]:
         try:
@@ -68,7 +79,15 @@ def seed(session: Session, settings: Mapping[str, Any], reseed: bool = False) ->
             raise ConfigError(f"Setting counters: counter {number} handles unknown service(s) {', '.join(missing)}.")
         counter.services = [services[c] for c in wanted]
         session.add(counter)
+        dirty.append(f"counter:{number}")
     session.flush()
+    if changes:
+        # What `kiosk init` first seeds is no edit of anyone's (a commune's own catalogue wins over it);
+        # `--reseed` deliberately overrides edits, so it travels up like one. Under central management the
+        # commune's catalogue is applied again at the next sync, over whatever the settings added here.
+        catalog_state.touch(session, *(dirty if reseed else ()))
+        if catalog_state.owner(session) == "central":
+            catalog_state.put(session, catalog_state.VERSION_KEY, None)
     return changes
 
 
@@ -80,8 +99,49 @@ def pin_matches(clerk: Clerk, pin: str) -> bool:
     return check_password_hash(clerk.pin_hash, pin)
 
 
+def invalid(field: str, msgid: str, **params: Any) -> ValidationError:
+    """A refusal whose message can be translated: ``msgid`` (English, %(name)s placeholders) is the gettext msgid."""
+    return ValidationError(msgid % params, {"field": field, "msgid": msgid, "params": params})
+
+
+def pin_clash(session: Session, pin: str, exclude: str | None = None) -> Clerk | None:
+    """The active clerk (other than ``exclude``) whose PIN this already is, if any.
+
+    One scrypt check per active clerk (about 0.1 s each): fine for an administrator's form, and the only
+    way, since every hash has its own salt.
+    """
+    query = select(Clerk).where(Clerk.active).order_by(Clerk.code)
+    for clerk in session.scalars(query):
+        if clerk.id != exclude and pin_matches(clerk, pin):
+            return clerk
+    return None
+
+
+def refuse_taken_pin(session: Session, pin: str, exclude: str | None = None) -> None:
+    """ValidationError naming the clerk who already has this PIN (a PIN must say who is signing in)."""
+    other = pin_clash(session, pin, exclude)
+    if other is not None:
+        raise invalid(
+            "pin",
+            "This PIN is already the PIN of %(name)s (%(code)s); every clerk needs a PIN of their own. Choose another.",
+            name=other.name,
+            code=other.code,
+        )
+
+
+def refuse_if_central(session: Session) -> None:
+    """ConflictError when the central server manages this commune's catalogue (then edits are made there)."""
+    if catalog_state.owner(session) == "central":
+        raise ConflictError(
+            "The central server manages services, counters and clerks of this commune: make the change on its "
+            "pages (Danh mục); this kiosk takes it at its next sync.",
+            {"reason": "central"},
+        )
+
+
 def add_clerk(session: Session, name: str, pin: str, counter: int | None = None, code: str | None = None) -> Clerk:
-    """Add a clerk with a hashed PIN; the clerk's usual counter is optional."""
+    """Add a clerk with a hashed PIN that no other active clerk has; the clerk's usual counter is optional."""
+    refuse_if_central(session)
     name = (name or "").strip()
     if not name:
         raise ValidationError("The clerk needs a name.", {"field": "name"})
@@ -94,7 +154,40 @@ def add_clerk(session: Session, name: str, pin: str, counter: int | None = None,
         code = next(f"CC{n:02d}" for n in range(1, 10_000) if f"CC{n:02d}" not in taken)
     elif session.scalar(select(Clerk).where(Clerk.code == code)):
         raise ConflictError(f"A clerk with code {code} already exists.", {"field": "code"})
+    refuse_taken_pin(session, pin)
     clerk = Clerk(name=name, code=code, pin_hash=hash_pin(pin), counter_number=counter)
     session.add(clerk)
     session.flush()
+    catalog_state.touch(session, f"clerk:{clerk.id}")
     return clerk
+
+
+def unusable(catalog: Mapping[str, Any], had_clerk: bool = True) -> ValidationError | None:
+    """Why a catalogue (in the document's shape) would leave a kiosk unusable, or None.
+
+    It needs a service in use, an open counter that handles one, and — when it had one before (``had_clerk``)
+    — an active clerk: a kiosk that nobody can sign in to is worse than one that keeps its old catalogue.
+    """
+    in_use = {s["code"] for s in catalog.get("services", []) if s.get("active", True)}
+    if not in_use:
+        return invalid("active", "No service would be in use: at least one service must stay in use.")
+    if not any(c.get("active", True) and in_use & set(c.get("services") or []) for c in catalog.get("counters", [])):
+        return invalid(
+            "active",
+            "No open counter would handle a service in use: at least one open counter must handle a service in use.",
+        )
+    if had_clerk and not any(c.get("active", True) for c in catalog.get("clerks", [])):
+        return invalid("active", "No clerk could sign in any more: at least one clerk must stay active.")
+    return None
+
+
+def refuse_unusable(session: Session, had_clerk: bool) -> None:
+    """Raise (so the caller's transaction is rolled back) when the catalogue as changed would be unusable."""
+    session.flush()
+    problem = unusable(catalog_state.snapshot(session), had_clerk)
+    if problem is not None:
+        raise problem
+
+
+def has_active_clerk(session: Session) -> bool:
+    return session.scalar(select(Clerk.id).where(Clerk.active).limit(1)) is not None

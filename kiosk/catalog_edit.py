@@ -1,8 +1,11 @@
-"""Editing services, counters and clerks from the device's admin page (when no central server manages them).
+"""Editing services, counters and clerks from the device's admin page (while the commune's catalogue is the kiosk's).
 
-Each function validates everything first and only then changes rows inside the caller's transaction,
-so a refused edit writes nothing. Codes and numbers are fixed once created: tickets, ratings and clerk
+Each function validates everything inside the caller's transaction and raises on a refusal, so the caller's
+rollback leaves nothing written. Codes and numbers are fixed once created: tickets, ratings and clerk
 actions refer to them, so a service or counter is switched off (``active``), never renamed or deleted.
+An edit that would leave the kiosk with no service in use, no open counter for one, or no active clerk is
+refused; a PIN another active clerk has is refused naming that clerk. Every edit is recorded with
+:func:`kiosk.catalog_state.touch` (so it travels up to the central server at the next sync).
 
 Refusals are :class:`ValidationError` whose detail carries ``msgid`` and ``params``: the English
 message is also the gettext msgid, so the web page can show it in Vietnamese.
@@ -12,24 +15,31 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.catalog import CODE_RE, PIN_RE, add_clerk, hash_pin
-from kiosk.errors import NotFoundError, ValidationError
+from kiosk import catalog_state
+from kiosk.catalog import (
+    CODE_RE,
+    PIN_RE,
+    add_clerk,
+    has_active_clerk,
+    hash_pin,
+    invalid,
+    refuse_if_central,
+    refuse_taken_pin,
+    refuse_unusable,
+)
+from kiosk.errors import NotFoundError
 from kiosk.models import Clerk, Counter, Service
 
 PREFIX_RE = re.compile(r"^[A-Z]{0,4}$")
 MAX_NAME = 200
 MAX_DAILY = 9999
 MAX_COUNTER = 999
-
-
-def invalid(field: str, msgid: str, **params: Any) -> ValidationError:
-    """A refusal whose message can be translated: ``msgid`` uses %(name)s placeholders."""
-    return ValidationError(msgid % params, {"field": field, "msgid": msgid, "params": params})
 
 
 def _missing(field: str, msgid: str, **params: Any) -> NotFoundError:
@@ -55,33 +65,12 @@ def _whole(value: Any, field: str, low: int, high: int, *, blank_ok: bool = Fals
     return int(text)
 
 
-def _flag(value: Any) -> bool:
-    return str(value or "").strip().lower() in {"1", "on", "true", "yes"}
-
-
-# --- services --------------------------------------------------------------------------------------
-
-
-def save_service(
-    session: Session, code: Any, name: Any, prefix: Any, daily_max: Any, active: Any, *, new: bool
-) -> Service:
-    """Create (``new``) or update the service ``code``: Vietnamese name, ticket prefix, daily maximum, active."""
-    code = str(code or "").strip().upper()
-    if new:
-        if not CODE_RE.match(code):
-            raise invalid("code", "The service code must be 1 to 16 letters or digits without accents, e.g. HT.")
-        if session.get(Service, code) is not None:
-            raise invalid("code", "A service with code %(code)s already exists.", code=code)
-        service = Service(code=code, position=(session.scalar(select(func.max(Service.position))) or 0) + 1)
-    else:
-        service = session.get(Service, code)
-        if service is None:
-            raise _missing("code", "Service %(code)s does not exist on this kiosk.", code=code)
-    name = _text(name, "name", "Fill in the service name.")
-    prefix = str(prefix or "").strip().upper()
+def ticket_prefix(value: Any, holder: Callable[[str], str | None]) -> str:
+    """A ticket prefix no other service has (``holder(prefix)``: the code of the service that has it, if any)."""
+    prefix = str(value or "").strip().upper()
     if not PREFIX_RE.match(prefix):
         raise invalid("prefix", "The ticket prefix must be at most 4 letters without accents, e.g. A.")
-    clash = session.scalar(select(Service.code).where(Service.prefix == prefix, Service.code != code))
+    clash = holder(prefix)
     if clash and not prefix:
         raise invalid(
             "prefix",
@@ -95,10 +84,42 @@ def save_service(
             other=clash,
             prefix=prefix,
         )
+    return prefix
+
+
+def _flag(value: Any) -> bool:
+    return str(value or "").strip().lower() in {"1", "on", "true", "yes"}
+
+
+# --- services --------------------------------------------------------------------------------------
+
+
+def save_service(
+    session: Session, code: Any, name: Any, prefix: Any, daily_max: Any, active: Any, *, new: bool
+) -> Service:
+    """Create (``new``) or update the service ``code``: Vietnamese name, ticket prefix, daily maximum, active."""
+    refuse_if_central(session)
+    code = str(code or "").strip().upper()
+    if new:
+        if not CODE_RE.match(code):
+            raise invalid("code", "The service code must be 1 to 16 letters or digits without accents, e.g. HT.")
+        if session.get(Service, code) is not None:
+            raise invalid("code", "A service with code %(code)s already exists.", code=code)
+        service = Service(code=code, position=(session.scalar(select(func.max(Service.position))) or 0) + 1)
+    else:
+        service = session.get(Service, code)
+        if service is None:
+            raise _missing("code", "Service %(code)s does not exist on this kiosk.", code=code)
+    name = _text(name, "name", "Fill in the service name.")
+    prefix = ticket_prefix(
+        prefix, lambda p: session.scalar(select(Service.code).where(Service.prefix == p, Service.code != code))
+    )
     daily = _whole(daily_max, "daily_max", 1, MAX_DAILY, blank_ok=True)
+    had_clerk = has_active_clerk(session)
     service.name, service.prefix, service.daily_max, service.active = name, prefix, daily, _flag(active)
     session.add(service)
-    session.flush()
+    refuse_unusable(session, had_clerk)
+    catalog_state.touch(session, f"service:{code}")
     return service
 
 
@@ -109,6 +130,7 @@ def save_counter(
     session: Session, number: Any, services: list[Any], active: Any, name: Any = None, *, new: bool
 ) -> Counter:
     """Create (``new``) or update a counter: the services it handles, whether it is open, its name."""
+    refuse_if_central(session)
     number = _whole(number, "number", 1, MAX_COUNTER)
     if new:
         if session.get(Counter, number) is not None:
@@ -129,10 +151,12 @@ def save_counter(
     label = unicodedata.normalize("NFC", str(name or "")).strip() or counter.name or f"Quầy {number}"
     if len(label) > 100:
         raise invalid("name", "The name is longer than %(limit)s characters.", limit=100)
+    had_clerk = has_active_clerk(session)
     counter.name, counter.active = label, is_active
     counter.services = [found[code] for code in codes]
     session.add(counter)
-    session.flush()
+    refuse_unusable(session, had_clerk)
+    catalog_state.touch(session, f"counter:{number}")
     return counter
 
 
@@ -157,23 +181,28 @@ def _pin(pin: Any, *, required: bool) -> str | None:
 
 def create_clerk(session: Session, name: Any, counter: Any, pin: Any) -> Clerk:
     """A new active clerk with a hashed PIN (code CC01, CC02, … chosen by :func:`kiosk.catalog.add_clerk`)."""
+    refuse_if_central(session)
     name = _text(name, "name", "Fill in the clerk's name.")
     number = _clerk_counter(session, counter)
     return add_clerk(session, name, _pin(pin, required=True), number)
 
 
 def update_clerk(session: Session, clerk_id: str, name: Any, counter: Any, active: Any, pin: Any = None) -> Clerk:
-    """Change a clerk's name, usual counter, active flag; a new PIN (reset) also clears the clerk's lock."""
+    """Change a clerk's name, usual counter, active flag; or give a new PIN (one no other active clerk has)."""
+    refuse_if_central(session)
     clerk = session.get(Clerk, clerk_id)
     if clerk is None:
         raise _missing("clerk", "This clerk does not exist on this kiosk.")
     name = _text(name, "name", "Fill in the clerk's name.")
     number = _clerk_counter(session, counter)
     new_pin = _pin(pin, required=False)
+    if new_pin is not None:
+        refuse_taken_pin(session, new_pin, exclude=clerk.id)
+    had_clerk = has_active_clerk(session)
     clerk.name, clerk.counter_number, clerk.active = name, number, _flag(active)
     if new_pin is not None:
         clerk.pin_hash = hash_pin(new_pin)
-        clerk.failed_logins, clerk.locked_until = 0, None
     session.add(clerk)
-    session.flush()
+    refuse_unusable(session, had_clerk)
+    catalog_state.touch(session, f"clerk:{clerk.id}")
     return clerk

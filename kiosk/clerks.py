@@ -163,6 +163,11 @@ class ClerkDesk:
                 del at[counter]
         self.events.publish("clerk_logout", {"counter": counter})
 
+    def forget(self) -> None:
+        """Read who is where again (after a catalogue change renamed or deactivated a clerk)."""
+        with self._lock:
+            self._at = None
+
     def at_counters(self) -> dict[int, tuple[str, str]]:
         """Who is logged in at each counter today (the last log-in without a log-out), read once from the actions.
 

@@ -163,7 +163,7 @@ def admin_password(ctx: click.Context, password_stdin: bool) -> None:
 @click.option("--once", is_flag=True, help="Sync once and exit (default: sync every sync_interval seconds).")
 @click.pass_context
 def sync(ctx: click.Context, once: bool) -> None:
-    """Send the records to the central server and take its configuration; exit status 2 if it cannot finish."""
+    """Send the records to the central server and exchange the catalogue; exit status 2 if it cannot finish."""
     from sync.command import sync_command
 
     sync_command(load_settings(ctx), once)

@@ -1,4 +1,4 @@
-"""What `/healthz` reports: database, printer, unsynced records, last sync, clock."""
+"""What `/healthz` reports: database, printer, unsynced records, last sync, clock, catalogue."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from kiosk import catalog_state
 from kiosk.models import DeviceState, SyncedRecord
 from kiosk.records import SEQ_KEY
 
@@ -37,6 +38,17 @@ def last_sync(stored: str | None) -> Any:
         return stored
 
 
+def catalog_health(session) -> dict[str, Any]:
+    """Who manages the catalogue, the version in use, edits not yet delivered, and the last refusal (if any)."""
+    refused = last_sync(catalog_state.get(session, catalog_state.REFUSED_KEY))
+    return {
+        "owner": catalog_state.owner(session),
+        "version": catalog_state.get(session, catalog_state.VERSION_KEY),
+        "undelivered": len(catalog_state.dirty_items(session)),
+        "refused": refused if isinstance(refused, dict) else None,
+    }
+
+
 def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
     """The health document and whether the kiosk can take ratings (the database answers)."""
     report: dict[str, Any] = {"db": "ok", "unsynced": None, "last_sync": None}
@@ -47,6 +59,7 @@ def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
             summary = last_sync(session.scalar(select(DeviceState.value).where(DeviceState.key == LAST_SYNC_KEY)))
             report["last_sync"] = summary.get("last_ok_at") if isinstance(summary, dict) else summary
             report["sync"] = summary if isinstance(summary, dict) else None
+            report["catalog"] = catalog_health(session)
     except SQLAlchemyError as exc:
         report["db"] = f"error: {exc.__class__.__name__}"
     printer = kiosk.hardware.get("printer")

@@ -46,7 +46,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-# --- configuration (seeded by `kiosk init`, later managed by the central server) -----------------
+# --- the catalogue (seeded by `kiosk init`, edited at /admin or by the central server) -------------
 
 
 class DeviceState(Base):
@@ -64,6 +64,20 @@ class ScaleLevel(Base):
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     label: Mapped[str] = mapped_column(String(100))
     points: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Question(Base):
+    """A TT 01 indicator the detailed form may ask (time, contacts, agencies, attitude), with its wording.
+
+    ``answers`` is the wording of the 2-, 1- and 0-point answers; an inactive question is not asked.
+    """
+
+    __tablename__ = "questions"
+    key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    question: Mapped[str] = mapped_column(String(200))
+    answers: Mapped[list] = mapped_column(JSON)
     position: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -101,7 +115,7 @@ class Counter(Base):
 
 
 class Clerk(Base):
-    """A clerk (công chức); the PIN is stored hashed."""
+    """A clerk (công chức); the PIN is stored hashed. The id is the person's id in the whole commune."""
 
     __tablename__ = "clerks"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)

@@ -58,6 +58,11 @@ class QueueService:
         self.desk = CounterDesk(sessions, clock, events, on_change=self.tickets.forget_estimates, write_lock=lock)
         self.clerks = ClerkDesk(sessions, clock, events, write_lock=lock)
 
+    def reload(self) -> None:
+        """Forget what was cached of the catalogue: the services offered, estimates, clerks' names at counters."""
+        self.tickets.reload()
+        self.clerks.forget()
+
     def issue(self, service: Any, priority: Any = False, channel: Any = "touch") -> IssuedTicket:
         return self.tickets.issue(service, priority, channel)
 

@@ -24,7 +24,7 @@ from kiosk.errors import ConflictError, NotFoundError, ValidationError
 from kiosk.events import EventBus
 from kiosk.models import Comment, Counter, IndicatorAnswer, Rating
 from kiosk.records import DirectWriter, db_time, stamp_values
-from kiosk.scale import INDICATOR_POINTS, INDICATORS, active_levels
+from kiosk.scale import INDICATOR_POINTS, INDICATORS, Indicator, active_levels, active_questions
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,7 @@ class RatingService:
         self._lock = threading.Lock()
         self._last_press: dict[str, float] = {}
         self._levels: dict[str, Any] | None = None
+        self._questions: list[Indicator] | None = None
         self._counters: frozenset[int] | None = None
         self.engine = sessions.kw["bind"]
         self._writer = DirectWriter(self.engine)
@@ -135,15 +136,23 @@ class RatingService:
         self.clerk_at: Callable[[int], tuple[str, str] | None] = lambda counter: None
 
     def levels(self) -> dict[str, Any]:
-        """The active scale, read once and kept until :meth:`reload` (after a configuration change)."""
+        """The active scale, read once and kept until :meth:`reload` (after a catalogue change)."""
         if self._levels is None:
             with self.sessions() as session:
                 self._levels = {level.key: level for level in active_levels(session)}
         return self._levels
 
+    def questions(self) -> list[Indicator]:
+        """The TT 01 questions the detailed form asks now, cached like the scale."""
+        if self._questions is None:
+            with self.sessions() as session:
+                self._questions = active_questions(session)
+        return self._questions
+
     def reload(self) -> None:
-        """Forget the cached scale and counters (after `kiosk init`, a central config or an admin edit)."""
+        """Forget the cached scale, questions and counters (see :meth:`kiosk.app.Kiosk.reload_catalog`)."""
         self._levels = None
+        self._questions = None
         self._counters = None
 
     def record(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.errors import ConfigError
-from kiosk.models import ScaleLevel
+from kiosk.models import Question, ScaleLevel
 from kiosk.tt01 import ANSWER_LEVELS as INDICATOR_LEVELS
 from kiosk.tt01 import ANSWER_POINTS as INDICATOR_POINTS
 from kiosk.tt01 import DEFAULT_LEVELS, INDICATORS, Indicator
@@ -25,18 +25,56 @@ class Level:
     position: int
 
 
-def indicators_for(levels: list[Level]) -> list[Indicator]:
-    """The indicators with the attitude answers in the scale's own wording (e.g. "Chưa hài lòng")."""
+def indicators_for(levels: list[Level], questions: list[Indicator] | None = None) -> list[Indicator]:
+    """The questions to ask (default: every TT 01 indicator), the attitude answers in the scale's own wording."""
     labels = {level.key: level.label for level in levels}
     result = []
-    for indicator in INDICATORS.values():
+    for indicator in INDICATORS.values() if questions is None else questions:
         if indicator.key == "attitude":
             answers = tuple(
-                labels.get(key, default) for key, default in zip(INDICATOR_LEVELS, indicator.answers, strict=True)
+                labels.get(key, default)
+                for key, default in zip(INDICATOR_LEVELS, INDICATORS["attitude"].answers, strict=True)
             )
             indicator = replace(indicator, answers=answers)
         result.append(indicator)
     return result
+
+
+def seed_questions(session: Session) -> list[str]:
+    """Add the TT 01 questions the table lacks, in their official wording; returns the keys added."""
+    have = set(session.scalars(select(Question.key)))
+    added = []
+    for position, indicator in enumerate(INDICATORS.values()):
+        if indicator.key not in have:
+            session.add(
+                Question(
+                    key=indicator.key,
+                    question=indicator.question,
+                    answers=list(indicator.answers),
+                    position=position,
+                    active=True,
+                )
+            )
+            added.append(indicator.key)
+    return added
+
+
+def active_questions(session: Session) -> list[Indicator]:
+    """The questions the detailed form asks, in order (every TT 01 indicator when none are stored yet)."""
+    rows = list(session.scalars(select(Question).order_by(Question.position, Question.key)))
+    if not rows:
+        return list(INDICATORS.values())
+    return [
+        replace(INDICATORS[r.key], question=r.question, answers=_three(r.answers, INDICATORS[r.key].answers))
+        for r in rows
+        if r.active and r.key in INDICATORS
+    ]
+
+
+def _three(stored: object, default: tuple[str, str, str]) -> tuple[str, str, str]:
+    if isinstance(stored, list | tuple) and len(stored) == 3 and all(isinstance(a, str) and a for a in stored):
+        return (stored[0], stored[1], stored[2])
+    return default
 
 
 def levels_from_settings(settings: Mapping) -> list[Level]:

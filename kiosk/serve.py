@@ -109,18 +109,14 @@ def run(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     notifier.start(kiosk.engine, server, f"Serving {base} for {settings['commune_name']}")
-    sync_loop = None
     if settings["central_url"]:  # records go to the central server every sync_interval seconds
-        from sync.client import SyncLoop
+        from kiosk.app import start_sync
 
-        sync_loop = SyncLoop(kiosk)
-        sync_loop.start()
+        start_sync(kiosk)
         click.echo(f"  syncing with   : {settings['central_url']} every {settings['sync_interval']:g} s")
     try:
         loop.run()
     finally:
-        if sync_loop is not None:
-            sync_loop.stop()
         notifier.close()
         kiosk.close()
         log.info("stopped")

@@ -133,9 +133,17 @@ class TicketIssuer:
             self.reload()  # perhaps added since the cache was filled
             found = self.services().get(code)
         if found is None:
+            allowed = list(self.services())
+            retired = self._read("SELECT name FROM services WHERE code = ? AND NOT active", (code,))
+            if retired:
+                raise ConflictError(
+                    f"Service {code} ({retired[0][0]}) is not in use at this kiosk now; "
+                    f"take a number for one of {', '.join(allowed)}.",
+                    {"field": "service", "reason": "service_inactive", "allowed": allowed},
+                )
             raise NotFoundError(
-                f"Service {code} does not exist on this kiosk; use one of {', '.join(self.services())}.",
-                {"field": "service", "allowed": list(self.services())},
+                f"Service {code} does not exist on this kiosk; use one of {', '.join(allowed)}.",
+                {"field": "service", "allowed": allowed},
             )
         return found
 

@@ -13,6 +13,7 @@ import click
 from kiosk import settings as settings_mod
 from kiosk.cli import KioskGroup
 from kiosk.errors import ConfigError
+from sync.central.roles import ROLES
 
 
 def _central(ctx: click.Context):
@@ -27,7 +28,7 @@ def _central(ctx: click.Context):
 @click.version_option(package_name="kiosk")
 @click.pass_context
 def main(ctx: click.Context, config: str | None) -> None:
-    """The commune/district server: receives the kiosks' records, sends them their configuration."""
+    """The commune/district server: receives the kiosks' records, keeps each commune's catalogue."""
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
 
@@ -117,8 +118,8 @@ def disable_device_cmd(ctx: click.Context, device_id: str, enable: bool) -> None
 
 @main.command("add-user")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["admin", "district_viewer", "commune_viewer", "handler"]))
-@click.option("--commune", help="Commune code (commune viewers and handlers).")
+@click.option("--role", required=True, type=click.Choice(list(ROLES)))
+@click.option("--commune", help="Commune code (commune admins, commune viewers and handlers).")
 @click.option("--district", help="District code (district viewers).")
 @click.password_option(help="At least 8 characters; asked for when not given.")
 @click.pass_context
@@ -136,19 +137,30 @@ def add_user_cmd(
 
 @main.command("import-config")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--commune", "commune", required=True, help="Code of the commune the file configures.")
+@click.option("--commune", "commune", required=True, help="Code of the commune the file describes.")
 @click.pass_context
 def import_config_cmd(ctx: click.Context, path: str, commune: str) -> None:
-    """Replace a commune's services, counters, clerks (with PINs) and scale from a JSON or TOML file."""
+    """Replace a commune's services, counters, clerks (with PINs), scale and questions from a JSON or TOML file.
+
+    The commune's catalogue is then managed centrally (the kiosks' /admin shows it read-only).
+    """
     from kiosk.db import transaction
-    from sync.central.config import import_config
+    from sync.central.audit import Actor
+    from sync.central.catalog import import_catalog
 
     doc = _read_doc(Path(path))
     central = _central(ctx)
-    with transaction(central.sessions) as session:
-        import_config(session, commune, doc)
-    central.close()
-    click.echo(f"Configuration of commune {commune} replaced ({', '.join(sorted(doc))}); kiosks take it at next sync.")
+    try:
+        with transaction(central.sessions) as session:
+            parts = import_catalog(
+                session, commune, doc, Actor(f"import-config {Path(path).name}"), central.clock.now()
+            )
+    finally:
+        central.close()
+    click.echo(
+        f"Catalogue of commune {commune} replaced ({', '.join(parts) or 'nothing'}); it is now managed centrally, "
+        "and kiosks take it at their next sync."
+    )
 
 
 def _read_doc(path: Path) -> dict[str, Any]:

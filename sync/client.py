@@ -1,4 +1,4 @@
-"""The device's sync client: send the outbox in batches, then take the commune's configuration.
+"""The device's sync client: send the outbox in batches, then exchange the catalogue with the commune.
 
 Every request gets a fresh counter (from a block reserved and committed before use) and is signed; every
 answer must carry the server's signature over that counter before anything is marked sent or applied.
@@ -23,11 +23,13 @@ from typing import Any
 import requests
 
 from kiosk import __version__
+from kiosk import catalog_state as state
 from kiosk.clock import to_naive_utc
+from kiosk.db import transaction
 from kiosk.errors import ConfigError, KioskError, SyncError
 from kiosk.health import LAST_SYNC_KEY, last_sync, records_made, unsynced_count
 from sync import protocol
-from sync.device_config import apply_config, current_version
+from sync.device_catalog import CatalogRefused, apply_catalog, refused
 from sync.outbox import MAX_COUNTER, get_state, mark_synced, pending, reserve_counters, set_state
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,11 @@ class SyncReport:
     rejected: list[dict] = field(default_factory=list)
     unanswered: int = 0
     batches: int = 0
-    config_applied: bool | None = None
+    #: True when the commune's catalogue changed the kiosk's, False when it was already in use.
+    catalog_applied: bool | None = None
+    #: True when this kiosk's own catalogue was delivered (the server's signed answer named it).
+    catalog_sent: bool = False
+    catalog_error: str | None = None
     clock_offset: float | None = None
     error: str | None = None
 
@@ -59,11 +65,16 @@ class SyncReport:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and not self.rejected and not self.unanswered
+        return self.error is None and self.catalog_error is None and not self.rejected and not self.unanswered
 
     def message(self) -> str:
         if self.error:
             return self.error
+        if self.catalog_error:
+            return (
+                f"{self.catalog_error} The kiosk keeps its catalogue; {self.sent} record(s) are stored at the "
+                "central server. Correct the catalogue on the central pages."
+            )
         if self.rejected:
             reasons = "; ".join(f"{r.get('type')} {r.get('id')}: {r.get('reason')}" for r in self.rejected[:3])
             return (
@@ -114,7 +125,7 @@ class SyncClient:
     # --- one full sync -----------------------------------------------------------------------------
 
     def run(self) -> SyncReport:
-        """Send everything pending, then fetch and apply the configuration; records the result."""
+        """Send everything pending, then exchange the catalogue; records the result (for /healthz)."""
         report = self._report = SyncReport()
         engine = self.kiosk.engine
         with self.kiosk.sessions() as session:
@@ -122,8 +133,7 @@ class SyncClient:
             self._made_at_start = records_made(session)
         try:
             self._upload(report)
-            document = self._request("GET", protocol.CONFIG_PATH, lambda: b"")
-            report.config_applied = apply_config(self.kiosk, document)
+            self._exchange_catalog(report)
         except SyncError as exc:
             report.error = exc.message
         except Exception as exc:  # noqa: BLE001 - recorded for /healthz, then raised to the caller
@@ -169,6 +179,65 @@ class SyncClient:
                 cursor = items[-1][1]["seq"]
                 if self.progress:
                     self.progress(report.sent, report.total)
+
+    def _exchange_catalog(self, report: SyncReport) -> None:
+        """Send this kiosk's catalogue if the server lacks it, and apply the commune's (see sync/protocol.py).
+
+        After the document was applied or refused, one more exchange tells the server which version the
+        kiosk now uses (its pages show which kiosks run the newest), unless that is what it already said.
+        """
+        told = None
+        for _ in range(2):
+            with self.kiosk.sessions() as session:
+                catalog = state.snapshot(session)
+                dirty, sent = state.dirty_items(session), state.get(session, state.SENT_KEY)
+                owner, applied = state.owner(session), state.get(session, state.VERSION_KEY)
+            digest = state.digest(catalog)
+            send = sent is None or (owner == "kiosk" and (digest != sent or bool(dirty)))
+            note = refused(self.kiosk.sessions)
+            reason = note.get("reason") if note else None
+            if told is not None and told == (applied, reason) and not send:
+                return
+            body = {
+                "v": protocol.PROTOCOL_VERSION,
+                "device": self.device_id,
+                "commune": self.commune,
+                "applied": applied,
+                "refused": reason,
+                "catalog": catalog if send else None,
+                "digest": digest if send else None,
+                "changed": dirty if send else [],
+            }
+            try:
+                answer = self._request("POST", protocol.CATALOG_PATH, lambda b=body: protocol.encode_batch(b))
+            except SyncError as exc:
+                if not isinstance(exc.detail, dict) or exc.detail.get("status") != 404:
+                    raise
+                # A server of the first release: it only sends its catalogue (and takes none).
+                log.warning("the central server has no %s: taking its catalogue only", protocol.CATALOG_PATH)
+                send, told = False, None
+                answer = {"catalog": self._request("GET", protocol.CONFIG_PATH, lambda: b"")}
+            else:
+                told = (applied, reason)
+            if send and answer.get("received") == digest:
+                self._delivered(digest, dirty)
+                report.catalog_sent = True
+            try:
+                pages = f"{self.base}/admin/communes/{self.commune}" if told is not None else None
+                changed = apply_catalog(self.kiosk, answer.get("catalog"), pages)
+            except CatalogRefused as exc:
+                report.catalog_error = exc.message
+                changed = False
+            report.catalog_applied = bool(report.catalog_applied) or changed
+            if told is None:  # that server cannot be told which version the kiosk uses
+                return
+
+    def _delivered(self, digest: str, dirty: list[str]) -> None:
+        """The server named this catalogue as received: it is not sent again until something changes."""
+        with transaction(self.kiosk.sessions) as session:
+            left = sorted(set(state.dirty_items(session)) - set(dirty))  # edits made meanwhile stay to send
+            state.put(session, state.DIRTY_KEY, json.dumps(left) if left else None)
+            state.put(session, state.SENT_KEY, digest)
 
     def _read(self, cursor: int, limit: int) -> tuple[list[tuple[str, dict]], str]:
         items = pending(self.kiosk.engine, cursor, limit)
@@ -249,7 +318,10 @@ class SyncClient:
                 raise _Smaller()
             if response is not None and response.status_code not in RETRY_STATUS and problem != "unsigned":
                 error = _json(response).get("error") or response.reason
-                raise SyncError(f"The central server refused the request ({response.status_code}): {error}")
+                raise SyncError(
+                    f"The central server refused the request ({response.status_code}): {error}",
+                    {"status": response.status_code},
+                )
             failures += 1
             if failures >= self.max_attempts:
                 raise SyncError(
@@ -316,11 +388,8 @@ class SyncLoop(threading.Thread):
 
     def run(self) -> None:
         delay = self.first_delay
-        version = current_version(self.kiosk.sessions)
         while not self.stopping.wait(delay):
             delay = self.interval * random.uniform(0.9, 1.1)
-            if current_version(self.kiosk.sessions) != version:  # applied by a `kiosk sync` run meanwhile
-                self.kiosk.ratings.reload()
             try:
                 report = SyncClient(self.kiosk, max_attempts=3, sleep=self.stopping.wait).run()
             except KioskError as exc:
@@ -329,7 +398,6 @@ class SyncLoop(threading.Thread):
             except Exception:  # noqa: BLE001 - the loop must outlive any one failed sync
                 log.exception("sync failed")
                 continue
-            version = current_version(self.kiosk.sessions)
             (log.info if report.ok else log.warning)("sync: %s", report.message())
 
     def stop(self) -> None:

@@ -30,8 +30,9 @@ def sync_once(settings: Settings) -> str:
             click.echo("", err=True)
     if not report.ok:
         raise SyncError(report.message())
-    applied = {True: " Configuration updated.", False: " Configuration unchanged.", None: ""}[report.config_applied]
-    return report.message() + applied
+    applied = {True: " Catalogue updated.", False: " Catalogue unchanged.", None: ""}[report.catalog_applied]
+    sent = " This kiosk's catalogue was delivered." if report.catalog_sent else ""
+    return report.message() + sent + applied
 
 
 def sync_command(settings: Settings, once: bool) -> None:

@@ -17,7 +17,6 @@ from kiosk.models import RECORD_TYPES, DeviceState, SyncedRecord
 from kiosk.records import db_time
 
 COUNTER_KEY = "sync_counter"
-CONFIG_VERSION_KEY = "config_version"
 #: A counter floor the server reports is believed only below this (an unsigned 409 must not wreck it).
 MAX_COUNTER = 10**15
 

@@ -11,7 +11,21 @@ path (with its query string), the device id, a per-device counter and the SHA-25
 The server keeps the last counter it accepted from each device and takes only a greater one, so a
 replayed or reordered request is refused without looking at the device's (possibly wrong) clock.
 Answers are signed the same way over the request's counter, so a device never marks records as sent,
-or applies a configuration, on the word of anyone but the server.
+or applies a catalogue, on the word of anyone but the server.
+
+The catalogue (services, counters, clerks, rating wording, questions) travels in its own signed exchange,
+``POST /api/v1/catalog``, a gzip JSON body like a batch::
+
+    {"v": 1, "device": ID, "commune": CODE, "applied": VERSION | null, "refused": TEXT | null,
+     "catalog": {...} | null, "digest": SHA256 | null, "changed": ["service:HT", "clerk:<id>", ...]}
+
+``catalog`` is the kiosk's own catalogue, sent only when it changed since the server last acknowledged it
+(``digest`` names it; ``changed`` lists the items edited at `/admin` since). The signed answer is
+``{"v": 1, "received": DIGEST | null, "outcome": ..., "catalog": DOCUMENT}``: the kiosk counts its catalogue
+as delivered only when ``received`` names its digest, then applies the commune's ``DOCUMENT`` (format 2:
+``version``, ``owner``, services, counters, clerks, scale, questions, aliases). ``GET /api/v1/catalog`` returns
+the document alone; ``GET /api/v1/config`` is the same for kiosks of the first release (which ignore what
+they do not know). Batches stay at protocol version 1.
 """
 
 from __future__ import annotations
@@ -34,6 +48,8 @@ COUNTER_HEADER = "X-Kiosk-Counter"
 SIGNATURE_HEADER = "X-Kiosk-Signature"
 
 SYNC_PATH = "/api/v1/sync"
+CATALOG_PATH = "/api/v1/catalog"
+#: The catalogue's address for kiosks of the first release (GET only).
 CONFIG_PATH = "/api/v1/config"
 
 #: Hard cap on a batch once decompressed (a small gzip body must not inflate without bound).

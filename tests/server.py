@@ -118,3 +118,17 @@ class KioskServer(ServerProcess):
 
     def answers(self) -> bool:
         return requests.get(self.base + "/healthz", timeout=1).status_code == 200
+
+    def cli(self, *args: str, env: dict[str, str] | None = None, input: str | None = None, check: bool = True):
+        """Run `kiosk ARGS` on this kiosk's data; the finished process (AssertionError if it failed and ``check``)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "kiosk.cli", *args],
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=120,
+        )
+        assert done.returncode == 0 or not check, f"kiosk {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+        return done

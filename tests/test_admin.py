@@ -395,6 +395,7 @@ def test_edit_and_add_counters(admin, kiosk):
 
 
 def test_add_a_clerk_and_reset_a_pin(admin, kiosk):
+    assert post(admin, "/admin/clerks", name="Nguyễn Thị Lan", pin="1111", counter="1").status_code == 302
     assert post(admin, "/admin/clerks", name="Lê Văn Nam", pin="4321", counter="2").status_code == 302
     with kiosk.sessions() as s:
         nam = s.scalar(select(Clerk).where(Clerk.name == "Lê Văn Nam"))
@@ -411,6 +412,7 @@ def test_add_a_clerk_and_reset_a_pin(admin, kiosk):
 
 
 def test_read_only_when_a_central_server_manages_the_kiosk(tmp_path, clock):
+    from kiosk import catalog_state
     from kiosk.app import create_app
 
     app = create_app(
@@ -421,9 +423,13 @@ def test_read_only_when_a_central_server_manages_the_kiosk(tmp_path, clock):
         set_password(kiosk)
         client = app.test_client()
         login(client)
+        assert "<input" in text_of(client.get("/admin/services")).split("</header>")[1]  # the kiosk's, until…
+        with transaction(kiosk.sessions) as s:  # …the central server's catalogue says it manages the commune
+            catalog_state.put(s, catalog_state.OWNER_KEY, "central")
         for path in ("/admin/services", "/admin/counters", "/admin/clerks"):
             page = text_of(client.get(path))
             assert "Máy chủ trung tâm quản lý lĩnh vực, quầy và công chức" in page
+            assert "http://huyen.example/admin/communes/00000" in page
             assert "<input" not in page.split("</header>")[1]
         answer = post(client, "/admin/services/HT", name="Đổi", prefix="A", active="1")
         assert answer.status_code == 409

@@ -17,9 +17,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import get_locale, gettext
 
 from kiosk import admin as admin_auth
-from kiosk import numbers
+from kiosk import catalog_state, numbers
 from kiosk.errors import AuthError, KioskError
 from kiosk.health import health
+from kiosk.tickets import read_rows
 from kiosk.today import today_figures
 from web import csrf
 from web.printer_states import printer_state
@@ -41,8 +42,17 @@ def kiosk() -> Any:
 
 
 def central_managed() -> bool:
-    """Services, counters and clerks come from the central server when one is configured."""
-    return bool(str(kiosk().settings["central_url"] or "").strip())
+    """Whether the commune's catalogue is managed on the central server's pages (its last document said so)."""
+    return catalog_state.read_owner(kiosk().engine) == "central"
+
+
+def central_pages() -> str | None:
+    """Where the commune's catalogue is edited centrally: as the last sync found it, else from the settings."""
+    rows = read_rows(kiosk().engine, "SELECT value FROM device_state WHERE key = ?", (catalog_state.PAGES_KEY,))
+    if rows and rows[0][0]:
+        return rows[0][0]
+    url = str(kiosk().settings["central_url"] or "").strip().rstrip("/")
+    return f"{url}/admin/communes/{kiosk().settings['commune_code']}" if url else None
 
 
 def signed_in() -> bool:
@@ -95,7 +105,7 @@ def message_for(exc: KioskError) -> str:
             m=max(1, math.ceil(detail.get("seconds", 60) / 60)),
         )
     if reason == "central":
-        return gettext("The central server manages services, counters and clerks of this kiosk: change them there.")
+        return gettext("The central server manages services, counters and clerks of this commune: change them there.")
     if detail.get("msgid"):
         msgid = detail["msgid"]  # a msgid of kiosk/catalog_edit.py, extracted there (babel.cfg)
         return gettext(msgid, **detail.get("params", {}))
@@ -155,6 +165,7 @@ def _helpers() -> dict[str, Any]:
         "fmt_moment": fmt_moment,
         "commune": kiosk().settings["commune_name"],
         "editable": not central_managed(),
+        "central_pages": central_pages(),
         "is_admin": bool(session.get(SESSION_KEY)),
         "min_length": admin_auth.MIN_LENGTH,
         "min_answers": kiosk().settings["grade_min_answers"],
@@ -219,7 +230,25 @@ def today():
         health=report,
         printer=printer,
         central_url=str(k.settings["central_url"] or "").strip(),
+        catalog=report.get("catalog") or {},
+        refused=_refusal(report.get("catalog") or {}),
         day=figures.day.strftime("%d/%m/%Y"),
+    )
+
+
+def _refusal(catalog: dict[str, Any]) -> str | None:
+    """Why the kiosk refused the central server's last catalogue, in the page's language."""
+    note = catalog.get("refused")
+    if not note:
+        return None
+    if note.get("msgid"):
+        reason = gettext(note["msgid"], **note.get("params", {}))
+    else:
+        reason = note.get("reason", "")
+    return gettext(
+        "The central server's last catalogue was refused (%(when)s): %(reason)s",
+        when=fmt_moment(note.get("at")),
+        reason=reason,
     )
 
 

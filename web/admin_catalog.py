@@ -1,9 +1,11 @@
-"""`/admin/services`, `/admin/counters`, `/admin/clerks`: editing the catalogue when no central server manages it.
+"""`/admin/services`, `/admin/counters`, `/admin/clerks`: editing the catalogue while the kiosk manages it.
 
-Each form posts one item. The edit runs in one transaction (:mod:`kiosk.catalog_edit` validates before
-it writes), so a refused form changes nothing; the page comes back with the message in Vietnamese and
-the values as typed. After a change the services' caches are refreshed, so the citizen screen, the
-button panel and the queue see it at once.
+Each form posts one item. The edit runs in one transaction (:mod:`kiosk.catalog_edit` refuses before
+anything is committed), so a refused form changes nothing; the page comes back with the message in
+Vietnamese and the values as typed. After a change :meth:`kiosk.app.Kiosk.reload_catalog` refreshes every
+cache, so the citizen screen, the ticket screen, the buttons, the board and the queue see it at once; the
+edit travels up to the central server at the next sync. Once the central server manages the commune's
+catalogue the pages are read-only and say where to edit.
 """
 
 from __future__ import annotations
@@ -23,22 +25,12 @@ from kiosk.models import Clerk, Counter, Service
 from web.admin import bp, central_managed, kiosk, message_for
 
 
-def refresh_caches(k: Any) -> None:
-    """Make every service that caches the catalogue read it again (rating scale/counters, queue services)."""
-    k.ratings.reload()
-    queue = getattr(k, "queue", None)
-    for holder in (queue, getattr(queue, "tickets", None)):
-        reload = getattr(holder, "reload", None)
-        if callable(reload):
-            reload()
-            break
-
-
 def _catalogue(s: Session) -> dict[str, Any]:
     return {
         "services": list(s.scalars(select(Service).order_by(Service.position, Service.code))),
         "counters": list(s.scalars(select(Counter).options(selectinload(Counter.services)).order_by(Counter.number))),
-        "clerks": list(s.scalars(select(Clerk).order_by(Clerk.code))),
+        # Clerks parked as "~id" are the same person as a commune clerk (kept for their records only).
+        "clerks": list(s.scalars(select(Clerk).where(~Clerk.code.startswith("~")).order_by(Clerk.code))),
     }
 
 
@@ -52,7 +44,7 @@ def _save(template: str, endpoint: str, key: str, action: Callable[[Session], tu
     """Run one edit; on a refusal show the page again (400) with the message beside the form that failed."""
     if central_managed():
         raise ConflictError(
-            "The central server manages services, counters and clerks of this kiosk.", {"reason": "central"}
+            "The central server manages services, counters and clerks of this commune.", {"reason": "central"}
         )
     try:
         with transaction(kiosk().sessions) as s:
@@ -61,7 +53,7 @@ def _save(template: str, endpoint: str, key: str, action: Callable[[Session], tu
         detail = exc.detail if isinstance(exc.detail, dict) else {}
         failed = {"key": key, "form": request.form, "field": detail.get("field"), "message": message_for(exc)}
         return _page(template, failed), 400
-    refresh_caches(kiosk())
+    kiosk().reload_catalog()
     flash(message, "ok")
     return redirect(url_for(endpoint) + f"#{anchor}")
 

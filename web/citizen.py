@@ -35,7 +35,8 @@ def rate():
     """The rating screen, whatever `home_screen` puts at `/`."""
     kiosk = current_app.extensions["kiosk"]
     levels = list(kiosk.ratings.levels().values())
-    worded_levels, indicators = localise(levels, indicators_for(levels), kiosk.settings["language"])
+    questions = indicators_for(levels, kiosk.ratings.questions())
+    worded_levels, indicators = localise(levels, questions, kiosk.settings["language"])
     counter = _counter()
     return render_template(
         "citizen.html",

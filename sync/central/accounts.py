@@ -1,17 +1,9 @@
 """Who may see what on the central server's pages: sign-in, roles and commune scope.
 
-Roles (``sync.central.registry.ROLES``):
-
-* ``admin`` — everything, every commune;
-* ``district_viewer`` — reports, comments (without contact details) and kiosks of its district's communes;
-* ``commune_viewer`` — the same for its own commune only;
-* ``handler`` — the comments inbox of its commune, with contact details (NĐ 61/2018 Điều 27: only the
-  role that answers a comment sees who left it), and the thank-you letter.
-
-Every view calls :func:`require` and every query is limited to :attr:`Viewer.communes`; a commune
-outside the scope is refused with 403 before anything is read. Passwords are hashed (werkzeug scrypt),
-the session cookie is HttpOnly, SameSite=Lax and (by default) Secure, and every form carries the
-session's CSRF token (``web.csrf``).
+The roles, their capabilities and scopes are in :mod:`sync.central.roles`. Every view calls :func:`require`
+and every query is limited to :attr:`Viewer.communes`; a commune outside the scope is refused with 403
+before anything is read. Passwords are hashed (werkzeug scrypt), the session cookie is HttpOnly,
+SameSite=Lax and (by default) Secure, and every form carries the session's CSRF token (``web.csrf``).
 """
 
 from __future__ import annotations
@@ -32,6 +24,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from kiosk.errors import AuthError, ForbiddenError, KioskError
+from sync.central import roles
 from sync.central.models import Commune, User
 from sync.central.page_base import page_blueprint, wants_page
 from web import csrf
@@ -42,13 +35,6 @@ SESSION_USER = "central_user"
 SESSION_HOURS = 8
 #: Sign-in attempts allowed per username and address within WINDOW seconds.
 MAX_FAILURES, WINDOW = 5, 900
-
-CAPABILITIES = {
-    "admin": {"reports", "fleet", "comments", "contact", "answer"},
-    "district_viewer": {"reports", "fleet", "comments"},
-    "commune_viewer": {"reports", "fleet", "comments"},
-    "handler": {"comments", "contact", "answer"},
-}
 
 
 #: Role names as people read them (the keys are what `kiosk-central add-user --role` takes).
@@ -79,7 +65,7 @@ class Viewer:
     communes: tuple[str, ...] | None  # None = every commune
 
     def can(self, capability: str) -> bool:
-        return capability in CAPABILITIES.get(self.role, set())
+        return roles.can(self.role, capability)
 
     def check_commune(self, code: str) -> None:
         """ForbiddenError unless the commune is in this user's scope."""
@@ -99,9 +85,10 @@ def configure(app) -> None:
 
 
 def _scope(conn_session, user: User) -> tuple[str, ...] | None:
-    if user.role == "admin":
+    scope = roles.ROLES[user.role].scope
+    if scope == "all":
         return None
-    if user.role == "district_viewer":
+    if scope == "district":
         codes = conn_session.scalars(select(Commune.code).where(Commune.district_code == user.district_code))
         return tuple(sorted(codes))
     return (user.commune_code,) if user.commune_code else ()
@@ -115,7 +102,7 @@ def current_user() -> Viewer | None:
     if uid:
         with current_app.extensions["central"].sessions() as s:
             user = s.get(User, uid)
-            if user is not None and user.active and user.role in CAPABILITIES:
+            if user is not None and user.active and user.role in roles.ROLES:
                 viewer = Viewer(user.id, user.username, user.role, _scope(s, user))
     g.viewer = viewer
     return viewer

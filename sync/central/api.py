@@ -1,6 +1,7 @@
-"""`POST /api/v1/sync` and `GET /api/v1/config`: the kiosks' side of the central server.
+"""The kiosks' side of the central server: `POST /api/v1/sync` (records), `POST /api/v1/catalog` (the
+catalogue both ways), `GET /api/v1/catalog` and, for kiosks of the first release, `GET /api/v1/config`.
 
-Both need a signed request (``sync.protocol``); both answers are signed with the device's secret over
+Every call needs a signed request (``sync.protocol``); every answer is signed with the device's secret over
 the request's counter, so a kiosk trusts only answers to the request it sent.
 """
 
@@ -12,12 +13,14 @@ import uuid
 
 from flask import Blueprint, Response, current_app, request
 
-from kiosk.errors import ValidationError
+from kiosk.db import transaction
+from kiosk.errors import ForbiddenError, ValidationError
 from sync import protocol
 from sync.central import ingest
 from sync.central.auth import SignedDevice, authenticate
-from sync.central.config import build_config
-from sync.central.models import SyncLog
+from sync.central.catalog import build_catalog
+from sync.central.catalog_upload import check_upload, receive
+from sync.central.models import DeviceStatus, SyncLog
 
 log = logging.getLogger(__name__)
 
@@ -68,29 +71,100 @@ def sync_batch() -> Response:
     return _signed_answer(device, result.as_json())
 
 
+def _decode(raw: bytes) -> dict:
+    try:
+        return protocol.decode_batch(raw, request.headers.get("Content-Encoding"))
+    except protocol.ProtocolError as exc:
+        raise ValidationError(str(exc)) from None
+    except OverflowError as exc:
+        raise ingest.TooLarge(str(exc), {"limit": "bytes"}) from None
+
+
+def _log(conn, device: SignedDevice, kind: str, now) -> None:
+    conn.execute(
+        SyncLog.__table__.insert().values(
+            commune_code=device.commune_code,
+            device_id=device.id,
+            id=str(uuid.uuid4()),
+            kind=kind,
+            counter=device.counter,
+            received_at=now,
+            accepted=0,
+            already_had=0,
+            rejected=0,
+            protocol=protocol.PROTOCOL_VERSION,
+            remote_addr=(request.remote_addr or "")[:64] or None,
+        )
+    )
+
+
+def _short(value, limit: int, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise ValidationError(f"'{field}' must be text of at most {limit} characters.", {"field": field})
+    return value
+
+
+@bp.post(protocol.CATALOG_PATH)
+def catalog_exchange() -> Response:
+    """The kiosk's catalogue in (when it sends one), the commune's catalogue out, in one signed exchange.
+
+    The body says which version of the commune's catalogue the kiosk uses (or why it refused the last one),
+    and carries the kiosk's own catalogue when it changed since the server last acknowledged it. The answer
+    names the digest it received — only then does the kiosk count its catalogue as delivered — and holds the
+    commune's catalogue document.
+    """
+    central = _central()
+    raw = request.get_data(cache=False)
+    device = _authenticate(raw)
+    body = _decode(raw)
+    if body.get("device") != device.id or body.get("commune") != device.commune_code:
+        raise ForbiddenError(
+            f"Device {device.id} belongs to commune {device.commune_code}: the catalogue must name both.",
+            {"commune": device.commune_code},
+        )
+    applied = _short(body.get("applied"), 64, "applied")
+    refused = _short(body.get("refused"), 2000, "refused")
+    digest = _short(body.get("digest"), 64, "digest")
+    catalog, changed = body.get("catalog"), set()
+    if catalog is not None:
+        if not digest:
+            raise ValidationError("A catalogue needs its 'digest'.", {"field": "digest"})
+        catalog, changed = check_upload(catalog, body.get("changed", []))
+    now = central.clock.now()
+    state = {"last_config_at": now, "catalog_version": applied, "catalog_refused": (refused or None) and refused[:500]}
+    with transaction(central.sessions) as session:
+        conn = session.connection()
+        ingest.claim_counter(conn, device.commune_code, device.id, device.counter, {**state, "catalog_at": now})
+        outcome = None
+        if catalog is not None:
+            status = session.get(DeviceStatus, (device.commune_code, device.id))
+            if status.catalog_received == digest:
+                outcome = "already_had"
+            else:
+                outcome = receive(session, device.commune_code, device.id, device.name, catalog, changed, now)
+                status.catalog_received = digest
+            session.flush()
+            log.info("device %s: catalogue %s (%s)", device.id, digest[:12], outcome)
+        if refused:
+            log.warning("device %s refused the commune's catalogue: %s", device.id, refused)
+        _log(conn, device, "catalog", now)
+        document = build_catalog(session, device.commune_code, device.id, device.name)
+    answer = {"v": protocol.PROTOCOL_VERSION, "received": digest if catalog is not None else None}
+    return _signed_answer(device, {**answer, "outcome": outcome, "catalog": document})
+
+
+@bp.get(protocol.CATALOG_PATH)
 @bp.get(protocol.CONFIG_PATH)
-def device_config() -> Response:
-    """The commune's services, counters, clerks and rating scale, signed for the device that asked."""
+def device_catalog() -> Response:
+    """The commune's catalogue document, signed for the device that asked (`/api/v1/config`: first release)."""
     central = _central()
     device = _authenticate(request.get_data(cache=False))
     now = central.clock.now()
-    with central.engine.begin() as conn:
+    with transaction(central.sessions) as session:
+        conn = session.connection()
         ingest.claim_counter(conn, device.commune_code, device.id, device.counter, {"last_config_at": now})
-        conn.execute(
-            SyncLog.__table__.insert().values(
-                commune_code=device.commune_code,
-                device_id=device.id,
-                id=str(uuid.uuid4()),
-                kind="config",
-                counter=device.counter,
-                received_at=now,
-                accepted=0,
-                already_had=0,
-                rejected=0,
-                protocol=protocol.PROTOCOL_VERSION,
-                remote_addr=(request.remote_addr or "")[:64] or None,
-            )
-        )
-        with central.sessions(bind=conn) as session:
-            document = build_config(session, device.commune_code, device.id, device.name)
+        _log(conn, device, "config", now)
+        document = build_catalog(session, device.commune_code, device.id, device.name)
     return _signed_answer(device, document)

@@ -2,7 +2,7 @@
 
 Keyed so that one PostgreSQL can later become a Citus cluster distributed by commune (docs/scaling.md):
 
-* every table that grows with use (records, quarantine, sync log, per-commune configuration, device
+* every table that grows with use (records, quarantine, sync log, per-commune catalogue, device
   status) has ``commune_code`` as the first column of its primary key, and the device id next to the
   record's own UUID: rows of one commune live together, a device can never touch another device's rows;
 * small, slowly changing tables that every query joins (communes, devices, users) are keyed by their own
@@ -62,7 +62,12 @@ class CentralBase(DeclarativeBase):
 
 
 class Commune(CentralBase):
-    """A commune (xã) and the district/province it reports to."""
+    """A commune (xã) and the district/province it reports to, and who manages its catalogue.
+
+    ``catalog_owner``: ``kiosk`` (edited at the kiosks' `/admin`; their edits travel up) until an administrator
+    first edits the catalogue here (pages or `import-config`), then ``central``. ``catalog_adopted_at``: when a
+    kiosk's catalogue was adopted as the commune's; None while the commune still has only the seeded defaults.
+    """
 
     __tablename__ = "communes"
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -70,6 +75,8 @@ class Commune(CentralBase):
     district_code: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     province_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    catalog_owner: Mapped[str] = mapped_column(String(16), default="kiosk", server_default="kiosk")
+    catalog_adopted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Device(CentralBase):
@@ -93,7 +100,7 @@ class Device(CentralBase):
 class User(CentralBase):
     """Someone who signs in to the central server's pages. Scope: a commune, a district, or everything.
 
-    ``role``: admin, district_viewer, commune_viewer, handler (the reports pages decide what each sees).
+    ``role``: admin, commune_admin, district_viewer, commune_viewer, handler (``sync.central.accounts``).
     """
 
     __tablename__ = "users"
@@ -130,6 +137,12 @@ class DeviceStatus(CentralBase):
     unsynced: Mapped[int | None] = mapped_column(Integer, nullable=True)
     printer: Mapped[str | None] = mapped_column(String(32), nullable=True)
     software_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    #: The version of the commune's catalogue the kiosk says it uses, and why it refused a newer one (if so).
+    catalog_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    catalog_refused: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    #: Digest of the last catalogue the kiosk sent (a resend of the same is not merged again).
+    catalog_received: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    catalog_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Service(CentralBase):
@@ -176,6 +189,50 @@ class Clerk(CentralBase):
     pin_hash: Mapped[str] = mapped_column(String(200))
     counter_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ClerkAlias(CentralBase):
+    """Another id of a commune's clerk: the id a kiosk gave the same person before it joined the commune.
+
+    Records keep the id they were made with; reports resolve ``alias_id`` to ``clerk_id``, so each person
+    is shown once with the whole history.
+    """
+
+    __tablename__ = "clerk_aliases"
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    alias_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    clerk_id: Mapped[str] = mapped_column(UUID)
+    device_id: Mapped[str | None] = mapped_column(UUID, nullable=True)
+    #: How the two were found to be one person: "name" (same full name) or "code" (same code and given name).
+    matched_by: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Question(CentralBase):
+    """A TT 01 question of a commune's detailed rating form (time, contacts, agencies, attitude), with its wording."""
+
+    __tablename__ = "questions"
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    question: Mapped[str] = mapped_column(String(200))
+    answers: Mapped[list] = mapped_column(JSON)
+    position: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AuditEntry(CentralBase):
+    """One change of a commune's catalogue: who (a user, `import-config`, a kiosk), what, when, before → after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_commune_at", "commune_code", "at"),)
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[str | None] = mapped_column(UUID, nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class ScaleLevel(CentralBase):
@@ -308,14 +365,14 @@ class Quarantine(CentralBase):
 
 
 class SyncLog(CentralBase):
-    """One accepted signed request (a batch or a config fetch), with the device clock offset it showed."""
+    """One accepted signed request (a batch or a catalogue exchange), with the device clock offset it showed."""
 
     __tablename__ = "sync_log"
     __table_args__ = (Index("ix_sync_log_commune_received", "commune_code", "received_at"),)
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
     device_id: Mapped[str] = mapped_column(UUID, primary_key=True)
     id: Mapped[str] = mapped_column(UUID, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "sync" or "config"
+    kind: Mapped[str] = mapped_column(String(16))  # "sync", "catalog", or "config" (a first-release kiosk's fetch)
     counter: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     device_sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -1,4 +1,4 @@
-"""The central server's pages (reports, comments inbox, kiosk fleet): wiring into ``create_central_app``.
+"""The central server's pages (reports, comments inbox, kiosk fleet, catalogue): wiring into ``create_central_app``.
 
 Vietnamese first through Flask-Babel (the same catalogues as the device, compiled into the data
 directory), numbers in the page's language (``|num``, ``|pct``: 87,5% in Vietnamese, 87.5% in English), the
@@ -43,8 +43,8 @@ def _headers(response):
 
 
 def init_pages(app: Flask) -> None:
-    """Babel, sessions, and the blueprints of /reports, /comments, /fleet and /login."""
-    from sync.central import views_comments, views_fleet, views_reports
+    """Babel, sessions, and the blueprints of /reports, /comments, /fleet, /admin/communes and /login."""
+    from sync.central import views_catalog, views_comments, views_fleet, views_reports
 
     settings = app.extensions["central"].settings
     target = compile_catalogues(settings.data_path / "i18n")
@@ -61,7 +61,7 @@ def init_pages(app: Flask) -> None:
     app.jinja_env.filters["pct"] = lambda value: numbers.percent(value, get_locale())
     app.jinja_env.filters["signed"] = lambda value: numbers.signed(value, get_locale())
     accounts.configure(app)
-    for blueprint in (accounts.bp, views_reports.bp, views_comments.bp, views_fleet.bp):
+    for blueprint in (accounts.bp, views_reports.bp, views_comments.bp, views_fleet.bp, views_catalog.bp):
         app.register_blueprint(blueprint)
     # pages drawn outside the blueprints (the 404/405/500 pages) show the header's sign-out form too
     app.context_processor(lambda: {"csrf_field": csrf.field, "csrf_token": csrf.token})

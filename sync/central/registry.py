@@ -11,12 +11,11 @@ from werkzeug.security import generate_password_hash
 
 from kiosk.db import transaction
 from kiosk.errors import ConflictError, NotFoundError, ValidationError
-from sync.central.config import ensure_commune
+from sync.central.catalog import ensure_commune
 from sync.central.keys import device_secret, fingerprint
 from sync.central.models import Commune, Device, DeviceStatus, User
+from sync.central.roles import ROLES
 
-#: Roles of the central server's users; the reports pages decide what each may see.
-ROLES = ("admin", "district_viewer", "commune_viewer", "handler")
 USERNAME_RE = re.compile(r"^[a-z0-9._-]{3,64}$")
 
 
@@ -72,7 +71,7 @@ def add_user(
     commune_code: str | None = None,
     district_code: str | None = None,
 ) -> str:
-    """Add a user with a hashed password; a commune viewer needs a commune, a district viewer a district."""
+    """Add a user with a hashed password; a commune's role needs its commune, a district viewer its district."""
     username = (username or "").strip().lower()
     if not USERNAME_RE.match(username):
         raise ValidationError("The username must be 3–64 lower-case letters, digits, '.', '_' or '-'.")
@@ -80,9 +79,9 @@ def add_user(
         raise ValidationError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
     if len(password or "") < 8:
         raise ValidationError("The password must be at least 8 characters long.")
-    if role in ("commune_viewer", "handler") and not commune_code:
+    if ROLES[role].scope == "commune" and not commune_code:
         raise ValidationError(f"A {role} needs --commune.")
-    if role == "district_viewer" and not district_code:
+    if ROLES[role].scope == "district" and not district_code:
         raise ValidationError("A district_viewer needs --district.")
     with transaction(central.sessions) as session:
         if commune_code and session.get(Commune, commune_code) is None:

@@ -22,7 +22,8 @@ from kiosk import numbers
 from kiosk.errors import ForbiddenError, NotFoundError, ValidationError
 from sync import exports
 from sync.central.accounts import Viewer, require
-from sync.central.models import Clerk, Commune, Counter, Service
+from sync.central.identity import ids_of, load_aliases
+from sync.central.models import Clerk, ClerkAlias, Commune, Counter, Service
 from sync.central.page_base import page_blueprint
 from sync.reports import charts, figures, periods
 from sync.reports.localtime import local_day
@@ -55,15 +56,19 @@ def parse_scope(conn: Connection, viewer: Viewer, args: Mapping[str, str]) -> Sc
         if not 1 <= counter <= 9999:
             raise ValidationError(_("The counter must be a number."), {"field": "counter"})
     clerk = (args.get("clerk") or "").strip().lower() or None
+    clerk_ids = None
     if clerk is not None:
         if not UUID_RE.match(clerk):
             raise ValidationError(_("Unknown clerk."), {"field": "clerk"})
+        alias = conn.execute(select(ClerkAlias.clerk_id).where(ClerkAlias.alias_id == clerk)).scalar()
+        clerk = alias or clerk  # a kiosk's own id of a person: the person
         home = conn.scalar(select(Clerk.commune_code).where(Clerk.id == clerk))
         if home is None:
             raise NotFoundError(_("Unknown clerk."), {"field": "clerk"})
         if communes is not None and home not in communes:
             raise ForbiddenError(_("This clerk is outside what your account may see."), {"field": "clerk"})
-    return Scope(communes, service, counter, clerk)
+        clerk_ids = ids_of(clerk, load_aliases(conn, (home,)))
+    return Scope(communes, service, counter, clerk, clerk_ids)
 
 
 def _today():
@@ -90,7 +95,10 @@ def filter_options(viewer: Viewer) -> dict[str, Any]:
         ).all()
         counters = conn.execute(scoped(select(Counter.number).distinct(), Counter.commune_code)).scalars().all()
         clerks = conn.execute(
-            scoped(select(Clerk.id, Clerk.name, Clerk.commune_code), Clerk.commune_code).order_by(Clerk.name)
+            scoped(
+                select(Clerk.id, Clerk.name, Commune.name).join(Commune, Commune.code == Clerk.commune_code),
+                Clerk.commune_code,
+            ).order_by(Clerk.name, Commune.name)
         ).all()
     unique_services = {}
     for code, name in services:

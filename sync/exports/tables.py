@@ -137,7 +137,7 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
                 [
                     row.get("rank"),
                     row["name"],
-                    row["commune"],
+                    row.get("commune_name") or row["commune"],
                     row["ratings"],
                     row["satisfied_plus_pct"],
                     row["index"],

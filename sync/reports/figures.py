@@ -17,8 +17,9 @@ from sqlalchemy import Connection, select
 
 from kiosk import tt01
 from kiosk.tt01 import DEFAULT_LEVELS
+from sync.central.identity import load_aliases, short_code, unknown_name
 from sync.central.models import Clerk, Commune, ScaleLevel, Service
-from sync.central.report_models import NO_CLERK, NO_SERVICE
+from sync.central.report_models import NO_CLERK, NO_SERVICE, RollupQueue, RollupRatings
 from sync.reports import ranking
 from sync.reports.periods import Period
 from sync.reports.query import QUEUE_SUMS, Query, Scope
@@ -40,8 +41,35 @@ class Names:
     communes: dict[str, dict[str, Any]] = field(default_factory=dict)
     services: dict[str, str] = field(default_factory=dict)
     clerks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: A kiosk's id of a person → the commune clerk's id (sync.central.identity): one person, one row.
+    aliases: dict[str, str] = field(default_factory=dict)
     levels: list[tuple[str, str]] = field(default_factory=list)
     max_points: int = 2
+
+    def person(self, clerk_id: str) -> str:
+        return self.aliases.get(clerk_id, clerk_id)
+
+    def clerk(self, clerk_id: str, commune: str | None = None) -> dict[str, Any]:
+        """How a report names a clerk: name, code and commune; one never declared by its short code."""
+        info = self.clerks.get(clerk_id)
+        if info is None:
+            commune_name = self.communes.get(commune or "", {}).get("name")
+            return {
+                "name": unknown_name(clerk_id),
+                "code": None,
+                "known": False,
+                "short_code": short_code(clerk_id),
+                "commune": commune,
+                "commune_name": commune_name,
+            }
+        return {
+            "name": info["name"],
+            "code": info["code"],
+            "known": True,
+            "short_code": short_code(clerk_id),
+            "commune": info["commune"],
+            "commune_name": self.communes.get(info["commune"], {}).get("name", info["commune"]),
+        }
 
 
 def load_names(conn: Connection, communes: tuple[str, ...] | None) -> Names:
@@ -60,6 +88,7 @@ def load_names(conn: Connection, communes: tuple[str, ...] | None) -> Names:
     query = select(Clerk.id, Clerk.name, Clerk.code, Clerk.commune_code)
     for clerk_id, name, code, commune in conn.execute(scoped(query, Clerk.commune_code)):
         names.clerks[clerk_id] = {"name": name, "code": code, "commune": commune}
+    names.aliases = load_aliases(conn, communes)
     seen: dict[str, tuple[int, str]] = {}
     query = select(ScaleLevel.key, ScaleLevel.label, ScaleLevel.points, ScaleLevel.position).distinct()
     for key, label, points, position in conn.execute(
@@ -116,7 +145,7 @@ def build(
     communes, services, clerks = _Acc(), _Acc(), _Acc()
     for acc, by in ((communes, "commune"), (services, "service"), (clerks, "clerk")):
         for key, values in q.ratings(by).items():
-            acc.add(key, values)
+            acc.add(names.person(key) if by == "clerk" else key, values)
     levels = q.levels()
     mp = names.max_points
     report: dict[str, Any] = {
@@ -136,7 +165,10 @@ def build(
         {"key": key, "label": labels.get(key, key), "n": levels.get(key, 0), "pct": pct(levels.get(key, 0), n)}
         for key in known + sorted(set(levels) - set(known))
     ]
-    indicators = q.indicators()
+    indicators: dict[tuple, list[int]] = {}
+    for (commune, clerk, indicator), values in q.indicators().items():
+        key = (commune, names.person(clerk), indicator)
+        indicators[key] = [a + b for a, b in zip(indicators.get(key, [0] * len(values)), values, strict=True)]
     report["indicators"] = _indicators(indicators)
     clerk_sums = _sums_by(indicators, 1)
     commune_sums = _sums_by(indicators, 0)
@@ -163,15 +195,13 @@ def build(
         for code in sorted(services.rows, key=lambda c: (c == NO_SERVICE, c))
     ]
     people = []
-    for clerk_id in set(clerks.rows) | set(clerk_sums):
-        if clerk_id == NO_CLERK:
-            continue
-        info = names.clerks.get(clerk_id, {})
+    ids = (set(clerks.rows) | set(clerk_sums)) - {NO_CLERK}
+    homes = _homes(conn, [i for i in ids if i not in names.clerks], scope.communes, names)
+    for clerk_id in ids:
         people.append(
             {
                 "id": clerk_id,
-                "name": info.get("name", clerk_id[:8]),
-                "commune": info.get("commune"),
+                **names.clerk(clerk_id, homes.get(clerk_id)),
                 "n": clerks.rows[clerk_id][0],
                 "points": clerks.rows[clerk_id][2],
                 **_totals(*clerks.rows[clerk_id], mp),
@@ -193,7 +223,7 @@ def build(
         ],
     }
     report["heat"] = _heat(q.heat())
-    report["queue"] = _queue(q, names)
+    report["queue"] = _queue(q, names, homes)
     if compare:
         before = period.previous_year()
         report["previous_year"] = {
@@ -285,17 +315,37 @@ def p90(waits: dict[int, int]) -> int | None:
     raise AssertionError("unreachable")
 
 
-def _queue(q: Query, names: Names) -> dict[str, Any]:
+def _homes(conn: Connection, ids: list[str], communes: tuple[str, ...] | None, names: Names) -> dict[str, str]:
+    """The commune whose records carry each of these (undeclared) clerk ids."""
+    found: dict[str, str] = {}
+    for table in (RollupRatings.__table__, RollupQueue.__table__):
+        todo = [i for i in ids if i not in found]
+        if not todo:
+            break
+        query = select(table.c.clerk_id, table.c.commune_code).where(table.c.clerk_id.in_(todo)).distinct()
+        if communes is not None:
+            query = query.where(table.c.commune_code.in_(communes))
+        found.update({clerk: commune for clerk, commune in conn.execute(query)})
+    return found
+
+
+def _queue(q: Query, names: Names, homes: dict[str, str]) -> dict[str, Any]:
     totals = _queue_totals(q.queue().get(None, [0] * len(QUEUE_SUMS)))
     totals["p90_wait_min"] = p90(q.waits())
     by_service = _queue_totals_by(q.queue("service"))
-    by_clerk = _queue_totals_by(q.queue("clerk"))
+    folded: dict[str, list[int]] = {}
+    for cid, values in q.queue("clerk").items():
+        person = names.person(cid)
+        folded[person] = [a + b for a, b in zip(folded.get(person, [0] * len(values)), values, strict=True)]
+    by_clerk = _queue_totals_by(folded)
     totals["services"] = [
         {"code": code, "name": names.services.get(code, code), **values} for code, values in sorted(by_service.items())
     ]
+    missing = [cid for cid in by_clerk if cid not in names.clerks and cid not in homes and cid != NO_CLERK]
+    homes = {**homes, **_homes(q.conn, missing, q.scope.communes, names)} if missing else homes
     totals["clerks"] = sorted(
         (
-            {"id": cid, "name": names.clerks.get(cid, {}).get("name", cid[:8]), **values}
+            {"id": cid, **names.clerk(cid, homes.get(cid)), **values}
             for cid, values in by_clerk.items()
             if cid != NO_CLERK
         ),

@@ -47,6 +47,8 @@ class Scope:
     service: str | None = None
     counter: int | None = None
     clerk: str | None = None
+    #: Every id the clerk's records may carry (her own and her aliases); None = just ``clerk``.
+    clerk_ids: tuple[str, ...] | None = None
 
     @property
     def narrowed(self) -> bool:
@@ -81,7 +83,7 @@ class Query:
         if dims and s.counter is not None:
             where.append(columns.counter_number == s.counter)
         if dims and s.clerk is not None:
-            where.append(columns.clerk_id == s.clerk)
+            where.append(columns.clerk_id.in_(s.clerk_ids or (s.clerk,)))
         return where
 
     def _spans(self, c: Any) -> list:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from kiosk.db import transaction
 from kiosk.models import ClerkAction, Comment, IndicatorAnswer, Rating, Ticket
 from kiosk.records import stamp
 from sync import protocol
+from sync.central import catalog
+from sync.central.audit import Actor
 from sync.central.models import RECORD_MODELS, Quarantine, SyncLog
 
 COMMUNE = "26734"
@@ -42,6 +45,11 @@ class LiveServer:
     def close(self) -> None:
         self.server.close()
         self.thread.join(5)
+
+
+def import_catalog(session, commune: str, doc: dict, actor: str = "import-config test") -> list[str]:
+    """`kiosk-central import-config` without the file: the sections of ``doc`` replace the commune's."""
+    return catalog.import_catalog(session, commune, doc, Actor(actor), datetime(2026, 11, 20, 1, 0))
 
 
 def device_settings(data_dir: Path, url: str, device: tuple[str, str], **extra) -> settings_mod.Settings:
@@ -233,3 +241,16 @@ def last_counter(central, device_id: str) -> int:
 
     with central.sessions() as session:
         return session.scalar(select(DeviceStatus.last_counter).where(DeviceStatus.device_id == device_id))
+
+
+def token(client, path: str = "/login") -> str:
+    """The CSRF token of the session, as the page at ``path`` puts it in its forms."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def sign_in(app, username: str, password: str):
+    """A test client of the central pages signed in as ``username`` through the real form."""
+    client = app.test_client()
+    answer = client.post("/login", data={"username": username, "password": password, "csrf_token": token(client)})
+    assert answer.status_code == 302, answer.text
+    return client

@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from kiosk.db import transaction
 from sync.central import ingest
-from sync.central.config import import_config
 from sync.central.models import Clerk
 from sync.central.registry import add_commune, add_device
+from tests.central.helpers import import_catalog
 
 LEVELS = {"very_satisfied": 2, "satisfied": 1, "unsatisfied": 0}
 BY_POINTS = {2: "very_satisfied", 1: "satisfied", 0: "unsatisfied"}
@@ -169,7 +169,7 @@ def load(central) -> Province:
     add_commune(central, "C", "Xã Cẩm Hà", "D2", "P1")
     feeds = {code: Feed(central, code, add_device(central, f"Kiosk {code}", code)[0]) for code in "ABC"}
     with transaction(central.sessions) as s:
-        import_config(
+        import_catalog(
             s,
             "A",
             {
@@ -179,7 +179,7 @@ def load(central) -> Province:
                 ]
             },
         )
-        import_config(s, "B", {"clerks": [{"code": "B1", "name": "Lê Văn Cường", "pin": "3333", "counter": 1}]})
+        import_catalog(s, "B", {"clerks": [{"code": "B1", "name": "Lê Văn Cường", "pin": "3333", "counter": 1}]})
     ids = {**clerk_ids(central, "A"), **clerk_ids(central, "B")}
     a1, a2, b1 = ids["A1"], ids["A2"], ids["B1"]
     fa, fb, fc = feeds["A"], feeds["B"], feeds["C"]

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from kiosk.catalog import pin_matches
 from kiosk.db import transaction
-from sync.central.config import import_config
 from sync.central.models import (
     ClerkAction,
     DeviceStatus,
@@ -18,7 +17,7 @@ from sync.central.models import (
     Ticket,
 )
 from sync.central.registry import add_device
-from tests.central.helpers import OTHER_COMMUNE, Signer, envelope, stored_counts, wire_record
+from tests.central.helpers import OTHER_COMMUNE, Signer, envelope, import_catalog, stored_counts, wire_record
 
 T0 = datetime(2026, 11, 20, 1, 0, 0)
 
@@ -119,7 +118,7 @@ def test_records_made_with_an_unsynchronised_clock_get_a_corrected_time(central_
 def test_config_is_the_communes_own_and_signed_for_the_device(central_app, central, device):
     other = add_device(central, "Quầy 1", OTHER_COMMUNE, "Xã Khác")
     with transaction(central.sessions) as session:
-        import_config(
+        import_catalog(
             session,
             "26734",
             {

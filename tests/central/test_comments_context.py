@@ -12,7 +12,7 @@ import pytest
 from lxml import html
 
 from kiosk.db import transaction
-from sync.central.config import import_config
+from sync.central.catalog import import_config
 from sync.central.registry import add_commune, add_device, add_user
 from tests.central import report_fixture as fx
 

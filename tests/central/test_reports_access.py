@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from sync.central.models import Device, User
 from sync.central.registry import add_user
-from tests.central import report_fixture
+from tests.central import helpers, report_fixture
+from tests.central.helpers import token
 
 loaded = report_fixture.loaded
 PASSWORD = "mật-khẩu-dài"
@@ -34,15 +35,8 @@ def site(loaded):
     return app, province
 
 
-def token(client, path: str = "/login") -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
-
-
 def sign_in(app, username: str):
-    client = app.test_client()
-    answer = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token(client)})
-    assert answer.status_code == 302, answer.text
-    return client
+    return helpers.sign_in(app, username, PASSWORD)
 
 
 def comment_url(app, province, key: str) -> str:

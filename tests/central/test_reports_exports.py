@@ -12,12 +12,12 @@ from click.testing import CliRunner
 
 from kiosk.db import transaction
 from sync import exports
-from sync.central.config import import_config
 from sync.central.registry import add_commune, add_device
 from sync.exports.tables import guard
 from sync.reports import figures, periods
 from sync.reports.query import Scope
 from tests.central import report_fixture as fx
+from tests.central.helpers import import_catalog
 
 loaded = fx.loaded
 
@@ -81,7 +81,7 @@ def test_clerk_names_that_look_like_formulas(central):
     add_commune(central, "X", "@Xã Thử", "D9")
     feed = fx.Feed(central, "X", add_device(central, "Kiosk X", "X")[0])
     with transaction(central.sessions) as s:
-        import_config(s, "X", {"clerks": [{"code": "X1", "name": "=2+5", "pin": "1234", "counter": 1}]})
+        import_catalog(s, "X", {"clerks": [{"code": "X1", "name": "=2+5", "pin": "1234", "counter": 1}]})
     clerk = fx.clerk_ids(central, "X")["X1"]
     feed.rating("2026-02-02T09:00:00", "satisfied", "HT", 1, clerk)
     feed.send()

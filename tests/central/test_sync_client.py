@@ -17,11 +17,10 @@ from kiosk.errors import ValidationError
 from kiosk.health import health
 from kiosk.models import Clerk, Counter, Rating, Service, SyncedRecord
 from sync import protocol
-from sync.central.config import import_config
 from sync.central.models import Rating as CentralRating
 from sync.client import SyncClient
-from sync.device_config import apply_config
-from tests.central.helpers import COMMUNE, add_records, assert_exactly_once, server_ids
+from sync.device_catalog import apply_catalog
+from tests.central.helpers import COMMUNE, add_records, assert_exactly_once, import_catalog, server_ids
 from tests.server import KioskServer
 
 COMMUNE_SETUP = {
@@ -87,11 +86,11 @@ def test_unsynchronised_device_clock_is_corrected_at_the_server(central_app, cen
 
 def test_configuration_from_the_server_is_applied_on_the_kiosk(central_app, central, device, serve, make_kiosk):
     with transaction(central.sessions) as session:
-        import_config(session, COMMUNE, COMMUNE_SETUP)
+        import_catalog(session, COMMUNE, COMMUNE_SETUP)
     server = serve(central_app)
     kiosk = make_kiosk(server.url, device)
     report = fast(kiosk).run()
-    assert report.ok and report.config_applied is True
+    assert report.ok and report.catalog_applied is True
     with kiosk.sessions() as session:
         clerks = {c.code: c for c in session.scalars(select(Clerk).where(Clerk.active))}
         services = {s.code: s.active for s in session.scalars(select(Service))}
@@ -103,7 +102,7 @@ def test_configuration_from_the_server_is_applied_on_the_kiosk(central_app, cent
     assert services["HT"] and services["DD"] and not services["BT"]  # seeded locally, not listed centrally
     assert counter3.active is False
     assert kiosk.ratings.levels()["unsatisfied"].label == "Chưa hài lòng"  # the rating service reloaded
-    assert fast(kiosk).run().config_applied is False  # same version: nothing to do
+    assert fast(kiosk).run().catalog_applied is False  # same version: nothing to do
 
 
 def test_a_configuration_that_fails_half_way_changes_nothing(make_kiosk, device):
@@ -128,12 +127,12 @@ def test_a_configuration_that_fails_half_way_changes_nothing(make_kiosk, device)
         ],
     }
     with pytest.raises(ValidationError, match="nothing"):
-        apply_config(kiosk, doc)
+        apply_catalog(kiosk, doc)
     with kiosk.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Clerk)) == 0
     assert services() == before
     with pytest.raises(ValidationError):
-        apply_config(kiosk, {**doc, "services": []})
+        apply_catalog(kiosk, {**doc, "services": []})
 
 
 def test_answers_not_signed_by_the_server_mark_nothing(central_app, central, device, serve, make_kiosk):

@@ -21,7 +21,7 @@ from kiosk import admin as admin_auth
 from kiosk.app import create_app
 from kiosk.clock import FakeClock
 from kiosk.db import transaction
-from sync.central.config import import_config
+from sync.central.catalog import import_config
 from sync.central.registry import add_user
 from sync.client import SyncClient
 from tests.central.helpers import COMMUNE

@@ -50,8 +50,11 @@
     }
   }
 
+  var stale = false;  // the catalogue (wording, questions) changed: the page reloads when it is back home
+
   /* Back to a clean home screen for the next citizen. */
   function home() {
+    if (stale) { window.location.reload(); return; }
     state = fresh();
     $("comment").value = "";
     $("vk-text").value = "";
@@ -214,6 +217,11 @@
   // enough; the rating can then be detailed on the screen. A citizen in the middle of the form is not interrupted.
   if (window.KioskLive) {
     window.KioskLive({ event: function (kind, data) {
+      if (kind === "catalog_changed") {
+        stale = true;
+        if (!app.dataset.step || app.dataset.step === "step-home") window.location.reload();
+        return;
+      }
       if (kind !== "rating_recorded" || data.channel !== "button") return;
       if ((data.counter === undefined ? null : data.counter) !== counter) return;
       var step = app.dataset.step || "step-home";

@@ -12,6 +12,7 @@
   var prioritySeconds = parseInt(app.dataset.prioritySeconds, 10) || 20;
   var priority = document.getElementById("priority");
   var busy = false, timer = null, priorityTimer = null;
+  var stale = false;  // the services changed: the screen reloads as soon as nobody is using it
 
   function show(id, stay) {
     document.querySelectorAll(".t-step").forEach(function (s) { s.classList.toggle("active", s.id === id); });
@@ -27,6 +28,7 @@
   }
 
   function home() {
+    if (stale) { window.location.reload(); return; }
     busy = false;
     setPriority(false);
     document.querySelectorAll(".t-tile").forEach(function (b) { b.classList.remove("pressed"); b.disabled = false; });
@@ -66,7 +68,7 @@
     var reason = res && res.data && res.data.detail && res.data.detail.reason;
     var text = T.failed;
     if (reason === "daily_max") text = T.dailyMax;
-    else if (res && res.status === 404) text = T.unknownService;
+    else if (res && (res.status === 404 || reason === "service_inactive")) { text = T.unknownService; stale = true; }
     document.getElementById("t-error-text").textContent = text;
     show("t-error", 8);
     if (voice) voice.prompt("ticket_error");
@@ -106,6 +108,12 @@
   if (voice) voice.warm(document);
   KioskLive({
     open: refresh,
-    event: function (kind, data) { if (kind === "queue_changed") showWaiting(data.waiting || {}); }
+    event: function (kind, data) {
+      if (kind === "queue_changed") showWaiting(data.waiting || {});
+      if (kind === "catalog_changed") {
+        stale = true;
+        if (!busy && (!app.dataset.step || app.dataset.step === "t-home")) window.location.reload();
+      }
+    }
   });
 })();
