@@ -12,9 +12,9 @@ import pytest
 from lxml import html
 
 from kiosk.db import transaction
-from sync.central.catalog import import_config
 from sync.central.registry import add_commune, add_device, add_user
 from tests.central import report_fixture as fx
+from tests.central.helpers import import_catalog
 
 PASSWORD = "mật-khẩu-dài"
 CONTACT = "0912345678"
@@ -24,7 +24,7 @@ CONTACT = "0912345678"
 def inbox(central):
     add_commune(central, "X", "Xã Tân Hòa", "D1")
     with transaction(central.sessions) as s:
-        import_config(
+        import_catalog(
             s,
             "X",
             {

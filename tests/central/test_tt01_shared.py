@@ -21,10 +21,9 @@ from kiosk import admin as admin_auth
 from kiosk.app import create_app
 from kiosk.clock import FakeClock
 from kiosk.db import transaction
-from sync.central.catalog import import_config
 from sync.central.registry import add_user
 from sync.client import SyncClient
-from tests.central.helpers import COMMUNE
+from tests.central.helpers import COMMUNE, import_catalog
 from tests.tt01_cases import CASES, grade_vi
 
 LEVEL_OF = {2: "very_satisfied", 1: "satisfied", 0: "unsatisfied"}
@@ -48,7 +47,7 @@ def day(central_app, central, device, serve, tmp_path):
         ],
     }
     with transaction(central.sessions) as s:
-        import_config(s, COMMUNE, setup)
+        import_catalog(s, COMMUNE, setup)
     add_user(central, "chutich", PASSWORD, "admin")
     server = serve(central_app)
     clock = FakeClock()
