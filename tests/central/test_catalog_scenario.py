@@ -55,12 +55,16 @@ def serve_and_rate(kiosk: KioskServer, counter: int, pin: str, service: str, lev
         assert clerk.post(f"{kiosk.base}/api/counters/{counter}/complete", timeout=10).status_code == 200
         rated = requests.post(f"{kiosk.base}/api/ratings", json={"level": level, "counter": counter}, timeout=10)
         assert rated.status_code == 201 and rated.json()["counted"] is True
-    clerk.post(f"{kiosk.base}/api/clerk/logout", timeout=10)
+    out = clerk.post(f"{kiosk.base}/api/clerk/logout", timeout=10)
+    assert out.ok, out.text
 
 
 def signs_in(kiosk: KioskServer, counter: int, pin: str) -> str:
-    answer = requests.post(f"{kiosk.base}/api/clerk/login", json={"counter": counter, "pin": pin}, timeout=10)
+    """The clerk a PIN signs in at a counter; she signs out again, leaving the counter free (one clerk per counter)."""
+    clerk = requests.Session()
+    answer = clerk.post(f"{kiosk.base}/api/clerk/login", json={"counter": counter, "pin": pin}, timeout=10)
     assert answer.status_code == 200, answer.text
+    assert clerk.post(f"{kiosk.base}/api/clerk/logout", timeout=10).ok
     return answer.json()["clerk"]["name"]
 
 
