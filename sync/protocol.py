@@ -238,6 +238,9 @@ RECORD_FIELDS: dict[str, dict[str, tuple[int, int, bool]]] = {
         "ticket_id": _f(UUID, 0, True),
         "clerk_id": _f(UUID, 0, True),
         "service_code": _f(TEXT, 16, True),
+        # the dossier codes (mã hồ sơ) of the rated ticket, separated by spaces; left out of the record when
+        # there are none, so a server of the first release still takes the rating
+        "dossier_codes": _f(TEXT, 550, True),
     },
     "indicator_answer": {
         "rating_id": _f(UUID),
@@ -325,11 +328,17 @@ def content_hash(record: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+#: Fields added after the first release: sent only when they hold a value (older servers refuse unknown fields).
+LATER_FIELDS = frozenset({("rating", "dossier_codes")})
+
+
 def to_wire(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
     """A device row (column → value) as a batch record."""
     record: dict[str, Any] = {"type": kind}
     for name, temporal in _WIRE[kind]:
-        value = values[name]
+        value = values.get(name) if (kind, name) in LATER_FIELDS else values[name]
+        if value is None and (kind, name) in LATER_FIELDS:
+            continue
         record[name] = value.isoformat() if temporal and value is not None else value
     return record
 

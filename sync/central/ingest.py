@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kiosk.errors import ConflictError, ForbiddenError, KioskError, ValidationError
 from sync import protocol
-from sync.central.models import RECORD_MODELS, DeviceStatus, Quarantine, SyncLog
+from sync.central.models import MAIN_SITE, RECORD_MODELS, DeviceStatus, Quarantine, SyncLog
 from sync.reports.rollups import apply_batch
 
 try:  # COPY goes through the psycopg connection itself, so its error is not wrapped by SQLAlchemy
@@ -163,8 +163,9 @@ def store(
     counter: int,
     now: datetime,
     remote_addr: str | None = None,
+    site_code: str = MAIN_SITE,
 ) -> BatchResult:
-    """Store a prepared batch in the caller's transaction."""
+    """Store a prepared batch in the caller's transaction; its records are stored with the kiosk's site."""
     offset = (now - prepared.sent_at).total_seconds()
     state: dict[str, Any] = dict(last_sync_at=now, clock_offset=offset, clock_synced=prepared.clock_synced)
     state.update({k: v for k, v in prepared.status.items() if v is not None})
@@ -182,6 +183,7 @@ def store(
         "device_id": device_id,
         "received_at": now,
         "sync_id": result.sync_id,
+        "site_code": site_code,
     }
     for items in prepared.valid.values():
         for _record_id, values, _raw in items:
@@ -220,7 +222,7 @@ def store(
     if quarantine:
         insert_ignore(conn, Quarantine.__table__, quarantine)
     if inserted:  # the reports' rollups and ticket facts, in this same transaction (docs/reports.md)
-        apply_batch(conn, commune_code, device_id, inserted)
+        apply_batch(conn, commune_code, device_id, inserted, site_code)
     conn.execute(
         insert(SyncLog.__table__).values(
             commune_code=commune_code,

@@ -56,9 +56,10 @@ class Period:
         return result
 
     def split(self) -> tuple[list[tuple[str, date]], list[tuple[date, date]]]:
-        """Whole years, quarters and months as rollup spans (grain, first day), and the leftover day ranges.
+        """Whole years and months as rollup spans (grain, first day), and the days left at the ends.
 
-        The rollups answer the spans; the records answer the leftover days (at most one range at each end).
+        The rollups answer both: the spans from their year and month rows, the leftover days (at most one range
+        at each end, none longer than a month) from their day rows.
         """
         spans: list[tuple[str, date]] = []
         parts: list[tuple[date, date]] = []
@@ -67,9 +68,6 @@ class Period:
             if day.day == 1 and day.month == 1 and date(day.year, 12, 31) <= self.end:
                 spans.append(("Y", day))
                 day = date(day.year + 1, 1, 1)
-            elif day.day == 1 and day.month in (1, 4, 7, 10) and add_months(day, 3) - one <= self.end:
-                spans.append(("Q", day))
-                day = add_months(day, 3)
             elif day.day == 1 and add_months(day, 1) - one <= self.end:
                 spans.append(("M", day))
                 day = add_months(day, 1)
