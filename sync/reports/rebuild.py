@@ -68,6 +68,7 @@ def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
         case((counted, r.points), else_=0),
         case((counted, 0), else_=1),
     )
+
     def zeros(n: int) -> list:
         """Distinct literal columns (one object used twice would be one column of the SELECT)."""
         return [literal(0) for _ in range(n)]
