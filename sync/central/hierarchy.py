@@ -16,19 +16,28 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.errors import ConflictError, NotFoundError, ValidationError
+from kiosk.errors import ConflictError, KioskError, NotFoundError, ValidationError
 from sync.central.models import MAIN_SITE, Commune, Device, Province, Site
 
 CODE_RE = re.compile(r"^[A-Z0-9]{1,16}$")
 MAIN_SITE_NAME = "Trung tâm Phục vụ hành chính công"
 
 
-def _code(value: Any, what: str, field: str) -> str:
+def N_(msgid: str) -> str:
+    """Marks a msgid for extraction; pages translate it when they show the refusal."""
+    return msgid
+
+
+def _refused(kind: type[KioskError], field: str | None, msgid: str, **params: Any) -> KioskError:
+    """A refusal whose English message is also its msgid (the pages show it in the reader's language)."""
+    return kind(msgid % params, {"field": field, "msgid": msgid, "params": params})
+
+
+def _code(value: Any, field: str) -> str:
     code = str(value or "").strip().upper()
     if not CODE_RE.match(code):
-        raise ValidationError(
-            f"The {what} code {value!r} must be 1–16 capital letters or digits.",
-            {"field": field, "msgid": "The code must be 1–16 capital letters or digits."},
+        raise _refused(
+            ValidationError, field, N_("The code %(code)s must be 1–16 capital letters or digits."), code=code
         )
     return code
 
@@ -36,9 +45,7 @@ def _code(value: Any, what: str, field: str) -> str:
 def _name(value: Any, field: str = "name") -> str:
     name = " ".join(str(value or "").split())
     if not name or len(name) > 200:
-        raise ValidationError(
-            "The name must be 1–200 characters.", {"field": field, "msgid": "The name must be 1–200 characters."}
-        )
+        raise _refused(ValidationError, field, N_("The name must be 1–200 characters."))
     return name
 
 
@@ -46,7 +53,7 @@ def ensure_province(session: Session, code: str | None, now: datetime, name: str
     """The province with this code, created (named "Tỉnh CODE" until renamed) if it is new."""
     if code is None:
         return None
-    code = _code(code, "province", "province")
+    code = _code(code, "province")
     if session.get(Province, code) is None:
         session.add(Province(code=code, name=_name(name) if name else f"Tỉnh {code}", created_at=now))
         session.flush()
@@ -55,7 +62,7 @@ def ensure_province(session: Session, code: str | None, now: datetime, name: str
 
 def add_province(session: Session, code: str, name: str, now: datetime) -> Province:
     """Create a province, or rename it when it exists (it may have been created by a commune naming it)."""
-    code = _code(code, "province", "province")
+    code = _code(code, "province")
     province = session.get(Province, code)
     if province is None:
         province = Province(code=code, name=_name(name), created_at=now)
@@ -85,30 +92,26 @@ def save_site(
 ) -> Site:
     """Add a reception point of a commune, or rename / (de)activate one. A site with kiosks stays active."""
     if session.get(Commune, commune_code) is None:
-        raise NotFoundError(f"Commune {commune_code} does not exist.", {"msgid": "There is no such commune."})
-    code = _code(code, "site", "code")
+        raise _refused(NotFoundError, None, N_("Commune %(code)s does not exist."), code=commune_code)
+    code = _code(code, "code")
     site = session.get(Site, (commune_code, code))
     former = " ".join(str(former_commune or "").split())[:200] or None
     if new:
         if site is not None:
-            raise ConflictError(
-                f"Commune {commune_code} already has a reception point {code}.",
-                {"field": "code", "msgid": "This commune already has a reception point with this code."},
-            )
+            raise _refused(ConflictError, "code", N_("This commune already has a reception point %(code)s."), code=code)
         site = Site(commune_code=commune_code, code=code, created_at=now, active=True)
         session.add(site)
     elif site is None:
-        raise NotFoundError(
-            f"Commune {commune_code} has no reception point {code}.",
-            {"field": "code", "msgid": "There is no such reception point."},
-        )
+        raise _refused(NotFoundError, "code", N_("This commune has no reception point %(code)s."), code=code)
     site.name = _name(name)
     site.former_commune = former
     wanted = True if new else active not in (None, "", False, "0", "off", "false")
     if not wanted and kiosks_at(session, commune_code, code):
-        raise ValidationError(
-            f"Reception point {code} still has kiosks: move them to another site before closing it.",
-            {"field": "active", "msgid": "This reception point still has kiosks: move them first."},
+        raise _refused(
+            ValidationError,
+            "active",
+            N_("Reception point %(code)s still has kiosks: move them to another reception point before closing it."),
+            code=code,
         )
     site.active = wanted
     session.flush()
@@ -128,14 +131,11 @@ def move_device(session: Session, device_id: str, site_code: Any) -> Device:
     those already stored keep the site where they were made (sync the kiosk before moving it)."""
     device = session.get(Device, device_id)
     if device is None:
-        raise NotFoundError(f"Device {device_id} is not registered.", {"msgid": "There is no such kiosk."})
-    code = _code(site_code, "site", "site")
+        raise _refused(NotFoundError, None, N_("Kiosk %(id)s is not registered."), id=device_id)
+    code = _code(site_code, "site")
     site = session.get(Site, (device.commune_code, code))
     if site is None or not site.active:
-        raise NotFoundError(
-            f"Commune {device.commune_code} has no open reception point {code}.",
-            {"field": "site", "msgid": "There is no such reception point."},
-        )
+        raise _refused(NotFoundError, "site", N_("This commune has no open reception point %(code)s."), code=code)
     device.site_code = code
     session.flush()
     return device
