@@ -86,7 +86,9 @@ class Commune(CentralBase):
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     district_code: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
-    province_code: Mapped[str | None] = mapped_column(ForeignKey("provinces.code"), nullable=True, index=True)
+    #: The province's code (``provinces``; kept by the code that creates communes, not by a foreign key, which
+    #: SQLite could not add to an existing table).
+    province_code: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     catalog_owner: Mapped[str] = mapped_column(String(16), default="kiosk", server_default="kiosk")
     catalog_adopted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -148,7 +150,7 @@ class User(CentralBase):
     role: Mapped[str] = mapped_column(String(32))
     commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code"), nullable=True)
     district_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    province_code: Mapped[str | None] = mapped_column(ForeignKey("provinces.code"), nullable=True)
+    province_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)

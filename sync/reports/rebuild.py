@@ -1,8 +1,8 @@
 """Rebuilding the reports' derived tables from the records (``kiosk-central rebuild-rollups``).
 
 ``ticket_facts`` comes from :func:`sync.reports.facts.rebuild_statement`; the day rows of every rollup are
-computed from the records (and the facts) with one INSERT … SELECT per table, the rows of "every field" from
-the day rows of each field, then the month rows from the day rows and the year rows from the month rows.
+computed from the records (and the facts) with one INSERT … SELECT per table, together with the rows of "every
+field", then the month rows from the day rows and the year rows from the month rows.
 Never needed in normal operation — ``rollups.apply_batch`` keeps everything exact at ingest — but it is the
 reference the tests compare the increments with, a repair tool, and how the benchmark fills its rollups.
 
@@ -167,7 +167,6 @@ def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
     _fill_days(conn, RollupWait.__table__, scoped(waits, f.commune_code).subquery("x"), 1)
 
     for table in ROLLUPS:
-        _fill(conn, table, _every_field(table, communes))
         _fill(conn, table, _coarser(table, "D", "M", dialect, communes))
         _fill(conn, table, _coarser(table, "M", "Y", dialect, communes))
 
@@ -190,31 +189,19 @@ def ensure_built(conn: Connection) -> bool:
 
 
 def _fill_days(conn: Connection, table: Table, rows, sums: int) -> None:
-    """Day rows of ``table`` from a subquery of (key columns…, values…): the values summed per key, in day order."""
+    """Day rows of ``table`` from a subquery of (key columns…, values…): the values summed per key, and the rows of
+    every field (:data:`ALL_SERVICES`) with them, in day order."""
     columns = list(rows.c)
     keys, values = columns[: len(columns) - sums], columns[len(columns) - sums :]
-    query = select(*keys, *(func.sum(v) for v in values)).group_by(*keys).order_by(keys[3])
-    _fill(conn, table, query)
-
-
-def _every_field(table: Table, communes: list[str] | None):
-    """SELECT of ``table``'s day rows of every field (:data:`ALL_SERVICES`), summed from its rows of each field."""
-    c = table.c
-    rest = [
-        c[k] for k in key_columns(table) if k not in ("commune_code", "site_code", "grain", "start", "service_code")
-    ]
-    query = select(
-        c.commune_code,
-        c.site_code,
-        c.grain,
-        c.start,
-        literal(ALL_SERVICES),
-        *rest,
-        *(func.sum(c[v]) for v in value_columns(table)),
-    ).where(c.grain == "D", c.service_code != ALL_SERVICES)
-    if communes is not None:
-        query = query.where(c.commune_code.in_(communes))
-    return query.group_by(c.commune_code, c.site_code, c.grain, c.start, *rest).order_by(c.start)
+    per = select(*keys, *(func.sum(v).label(f"v{i}") for i, v in enumerate(values))).group_by(*keys).cte("per")
+    c = list(per.c)
+    k, v = c[: len(keys)], c[len(keys) :]
+    rest = k[5:]  # after commune, site, grain, start, field
+    every = select(k[0], k[1], k[2], k[3], literal(ALL_SERVICES), *rest, *(func.sum(x) for x in v)).group_by(
+        k[0], k[1], k[2], k[3], *rest
+    )
+    both = union_all(select(*c), every).subquery("both")
+    _fill(conn, table, select(*both.c).order_by(list(both.c)[3]))
 
 
 def _pending_links(conn: Connection, communes: list[str] | None) -> None:

@@ -308,7 +308,6 @@ def upgrade() -> None:
 
     with op.batch_alter_table('communes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_communes_province_code'), ['province_code'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_communes_province_code_provinces'), 'provinces', ['province_code'], ['code'])
 
     with op.batch_alter_table('devices', schema=None) as batch_op:
         batch_op.add_column(sa.Column('site_code', sa.String(length=16), server_default='TT', nullable=False))
@@ -327,7 +326,6 @@ def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('province_code', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('note', sa.Text(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_users_province_code_provinces'), 'provinces', ['province_code'], ['code'])
 
     _drop_derived()
     _create_rollups()
@@ -337,8 +335,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     conn = op.get_bind()
     conn.execute(sa.text(
-        "UPDATE users SET role = 'district_viewer' WHERE role = 'commune_viewer' AND district_code IS NOT NULL "
-        "AND id IN (SELECT user_id FROM user_communes)"
+        "UPDATE users SET role = 'district_viewer' WHERE role = 'commune_viewer' AND district_code IS NOT NULL"
     ))
     conn.execute(sa.text(
         "UPDATE users SET commune_code = NULL WHERE role = 'district_viewer'"
@@ -346,7 +343,6 @@ def downgrade() -> None:
     _drop_derived()
     _create_old_rollups()
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_users_province_code_provinces'), type_='foreignkey')
         batch_op.drop_column('note')
         batch_op.drop_column('province_code')
 
@@ -365,7 +361,6 @@ def downgrade() -> None:
         batch_op.drop_column('site_code')
 
     with op.batch_alter_table('communes', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_communes_province_code_provinces'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_communes_province_code'))
 
     with op.batch_alter_table('comments', schema=None) as batch_op:
