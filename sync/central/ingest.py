@@ -51,11 +51,14 @@ class StaleCounter(ConflictError):
 
 @dataclass
 class Prepared:
-    """A checked batch, ready to store."""
+    """A checked batch, ready to store: its records by type, their fields checked by :func:`store`."""
 
     sent_at: datetime
     clock_synced: bool
     status: dict[str, Any]
+    #: Records of a known type, as sent: (id, raw record).
+    raw: dict[str, list[tuple[str, dict]]] = field(default_factory=dict)
+    #: Records whose fields passed (filled by store): (id, column values, raw record).
     valid: dict[str, list[tuple[str, dict[str, Any], dict]]] = field(default_factory=dict)
     invalid: list[tuple[str, str, str, dict]] = field(default_factory=list)  # kind, id, reason, raw
     count: int = 0
@@ -111,12 +114,11 @@ def prepare(envelope: dict, device_id: str, commune_code: str, max_records: int)
         if record_id in seen:
             raise ValidationError(f"Record {record_id} appears twice in the batch.")
         seen.add(record_id)
-        try:
-            values = protocol.parse_record(record)
-        except ValueError as exc:
-            prepared.invalid.append((kind[:32], record_id, f"invalid: {exc}", record))
+        if kind not in RECORD_MODELS:
+            reason = f"invalid: unknown record type {kind!r}; use {', '.join(protocol.RECORD_FIELDS)}"
+            prepared.invalid.append((kind[:32], record_id, reason, record))
             continue
-        prepared.valid.setdefault(kind, []).append((record_id, values, record))
+        prepared.raw.setdefault(kind, []).append((record_id, record))
     return prepared
 
 
@@ -185,15 +187,7 @@ def store(
         "sync_id": result.sync_id,
         "site_code": site_code,
     }
-    for items in prepared.valid.values():
-        for _record_id, values, _raw in items:
-            shift = None if values["clock_synced"] or correction is None else correction
-            values.update(server_columns)
-            values["clock_offset"] = shift
-            values["corrected_time"] = (
-                values["device_time"] if shift is None else values["device_time"] + timedelta(seconds=shift)
-            )
-    stored_before = _insert_new(conn, commune_code, device_id, prepared.valid)
+    stored_before = _insert_new(conn, commune_code, device_id, prepared, server_columns, correction)
     for kind, items in prepared.valid.items():
         table = RECORD_MODELS[kind].__table__
         existing = stored_before.get(kind, set())
@@ -267,28 +261,60 @@ def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
         yield values[start : start + size]
 
 
-def _insert_new(conn: Connection, commune_code: str, device_id: str, valid: dict[str, list]) -> dict[str, set[str]]:
-    """Insert the records not stored yet; returns, per type, the ids that were already stored.
+def _checked(prepared: Prepared, kind: str, server_columns: dict[str, Any], correction: float | None):
+    """The column values of ``kind``'s records, each checked as it is read (for COPY to stream them); a record
+    whose fields fail goes to ``prepared.invalid``, one that passes to ``prepared.valid``."""
+    valid = prepared.valid.setdefault(kind, [])
+    for record_id, raw in prepared.raw.get(kind, []):
+        try:
+            values = protocol.parse_record(raw)
+        except ValueError as exc:
+            prepared.invalid.append((kind, record_id, f"invalid: {exc}", raw))
+            continue
+        shift = None if values["clock_synced"] or correction is None else correction
+        values.update(server_columns)
+        values["clock_offset"] = shift
+        values["corrected_time"] = (
+            values["device_time"] if shift is None else values["device_time"] + timedelta(seconds=shift)
+        )
+        valid.append((record_id, values, raw))
+        yield values
 
-    First delivery is the common case, so every row is inserted at once under one savepoint; only if that
-    meets a stored id (a resend) are the stored ids looked up and the rest inserted. Batches of one device
-    are serialised by the counter row lock, and other devices' rows have other keys, so nothing can slip
-    in between the lookup and the insert.
+
+def _insert_new(
+    conn: Connection,
+    commune_code: str,
+    device_id: str,
+    prepared: Prepared,
+    server_columns: dict[str, Any],
+    correction: float | None,
+) -> dict[str, set[str]]:
+    """Check and insert the records not stored yet; returns, per type, the ids that were already stored.
+
+    First delivery is the common case, so every record is checked and inserted in one pass under one savepoint
+    (COPY takes the rows as they are checked); only if that meets a stored id (a resend) are the stored ids
+    looked up and the rest inserted. Batches of one device are serialised by the counter row lock, and other
+    devices' rows have other keys, so nothing can slip in between the lookup and the insert.
     """
-    tables = {kind: RECORD_MODELS[kind].__table__ for kind in valid}
+    kinds = list(prepared.raw)
+    streams = {kind: _checked(prepared, kind, server_columns, correction) for kind in kinds}
     try:
         with conn.begin_nested():
-            for kind, items in valid.items():
-                _insert(conn, tables[kind], [values for _id, values, _raw in items])
+            for kind in kinds:
+                _insert(conn, RECORD_MODELS[kind].__table__, streams[kind])
         return {}
     except _UNIQUE_VIOLATIONS:
         log.info("device %s resent records; storing only the new ones", device_id)
+    for stream in streams.values():  # the records the failed attempt did not reach are checked all the same
+        for _values in stream:
+            pass
     existing = {}
-    for kind, items in valid.items():
-        existing[kind] = _existing_ids(conn, tables[kind], commune_code, device_id, [i for i, _v, _r in items])
+    for kind in kinds:
+        table, items = RECORD_MODELS[kind].__table__, prepared.valid[kind]
+        existing[kind] = _existing_ids(conn, table, commune_code, device_id, [i for i, _v, _r in items])
         fresh = [values for record_id, values, _raw in items if record_id not in existing[kind]]
         if fresh:
-            _insert(conn, tables[kind], fresh)
+            _insert(conn, table, fresh)
     return existing
 
 
@@ -321,10 +347,13 @@ def _stored_rows(conn: Connection, table: Table, commune_code: str, device_id: s
     return rows
 
 
-def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows known to be new: COPY on PostgreSQL (the fastest path into a table), executemany elsewhere."""
+def _insert(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert rows known to be new: COPY on PostgreSQL (the fastest path into a table, taking the rows as they
+    come), executemany elsewhere."""
     if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), rows)
+        rows = list(rows)
+        if rows:
+            conn.execute(insert(table), rows)
         return
     columns = [c.name for c in table.columns]
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
