@@ -6,10 +6,11 @@ The derived tables are maintained by ``sync.reports.rollups.apply_batch`` inside
 stores a device's batch, and can be rebuilt from the records at any time (``kiosk-central
 rebuild-rollups``); docs/reports.md explains why late records keep them exact.
 
-Rollups are kept at three grains at once — ``grain`` "D" (day), "M" (month) and "Y" (year) — and ``start`` is
-the first local (Asia/Ho_Chi_Minh) day of that day, month or year. Any range of days is answered by whole
-years, whole months and the days left at its ends (``Period.split``), so a province-wide year reads one row per
-key, and a custom period off month boundaries reads day rows only for its edges.
+Rollups are kept at four grains at once — ``grain`` "D" (day), "T" (dekad, tuần: days 1–10, 11–20, 21–end),
+"M" (month) and "Y" (year) — and ``start`` is the first local (Asia/Ho_Chi_Minh) day of that day, dekad, month
+or year. Any range of days is answered by whole years, months and dekads and the days left over
+(``Period.split``), so a province-wide year reads one row per key, and a custom period off month boundaries
+reads dekad rows and at most nine day rows at each ragged end.
 
 Two families share one key prefix ``(commune, site, grain, start, service)``:
 
@@ -39,8 +40,8 @@ NO_COUNTER = 0
 NO_CLERK = "00000000-0000-0000-0000-000000000000"
 #: The field of the rows that add up every field (service codes are capital letters and digits only).
 ALL_SERVICES = "*"
-#: Grains of every rollup: day, month, year.
-GRAINS = ("D", "M", "Y")
+#: Grains of every rollup: day, dekad, month, year.
+GRAINS = ("D", "T", "M", "Y")
 
 
 def _key(kind=String(16), order: int = -1):

@@ -330,9 +330,13 @@ class Query:
                 _add(out, row[0], row[1:])
             return out
         months = self._whole_months()
-        whole = and_(c.grain == "M", c.start.in_(months)) if months else None
-        edges = [and_(c.grain == "D", c.start.between(first, last)) for first, last in self.parts]
-        query = select(c.grain, c.start, *sums).where(or_(*([whole] if whole is not None else []), *edges), *where)
+        dekads = [start for grain, start in self.spans if grain == "T"]
+        pieces = [and_(c.grain == "D", c.start.between(first, last)) for first, last in self.parts]
+        if months:
+            pieces.append(and_(c.grain == "M", c.start.in_(months)))
+        if dekads:
+            pieces.append(and_(c.grain == "T", c.start.in_(dekads)))
+        query = select(c.grain, c.start, *sums).where(or_(*pieces), *where)
         for row in self.conn.execute(query.group_by(c.grain, c.start)):
             _add(out, row[1].replace(day=1), row[2:])
         return out
@@ -341,5 +345,5 @@ class Query:
         """First days of the months inside the rollup spans."""
         months = []
         for grain, start in self.spans:
-            months += [add_months(start, i) for i in range({"M": 1, "Y": 12}[grain])]
+            months += [add_months(start, i) for i in range({"T": 0, "M": 1, "Y": 12}[grain])]
         return months

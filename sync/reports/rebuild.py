@@ -2,7 +2,7 @@
 
 ``ticket_facts`` comes from :func:`sync.reports.facts.rebuild_statement`; the day rows of every rollup are
 computed from the records (and the facts) with one INSERT … SELECT per table, together with the rows of "every
-field", then the month rows from the day rows and the year rows from the month rows.
+field", then the dekad and month rows from the day rows and the year rows from the month rows.
 Never needed in normal operation — ``rollups.apply_batch`` keeps everything exact at ingest — but it is the
 reference the tests compare the increments with, a repair tool, and how the benchmark fills its rollups.
 
@@ -31,7 +31,7 @@ from sync.central.report_models import (
     TicketFact,
 )
 from sync.reports import facts as facts_mod
-from sync.reports.localtime import sql_hour, sql_local_day, sql_local_month, sql_weekday, sql_year
+from sync.reports.localtime import sql_dekad, sql_hour, sql_local_day, sql_local_month, sql_weekday, sql_year
 from sync.reports.rollups import DERIVED, ROLLUPS, SATISFIED_PLUS, WAIT_CAP, key_columns, value_columns
 
 QUEUE_SUMS = ("issued", "served", "no_show", "waited", "wait_seconds", "service_n", "service_seconds")
@@ -167,6 +167,7 @@ def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
     _fill_days(conn, RollupWait.__table__, scoped(waits, f.commune_code).subquery("x"), 1)
 
     for table in ROLLUPS:
+        _fill(conn, table, _coarser(table, "D", "T", dialect, communes))
         _fill(conn, table, _coarser(table, "D", "M", dialect, communes))
         _fill(conn, table, _coarser(table, "M", "Y", dialect, communes))
 
@@ -226,7 +227,7 @@ def _pending_links(conn: Connection, communes: list[str] | None) -> None:
 def _coarser(table: Table, source: str, grain: str, dialect: str, communes: list[str] | None):
     """SELECT of ``table``'s rows of ``grain`` summed from its rows of the finer ``source`` grain."""
     c = table.c
-    start = {"M": sql_local_month, "Y": sql_year}[grain](c.start, dialect, local=False)
+    start = {"T": sql_dekad, "M": sql_local_month, "Y": sql_year}[grain](c.start, dialect, local=False)
     rest = [c[k] for k in key_columns(table) if k not in ("commune_code", "site_code", "grain", "start")]
     query = select(
         c.commune_code, c.site_code, literal(grain), start, *rest, *(func.sum(c[v]) for v in value_columns(table))

@@ -3,7 +3,7 @@
 Why increments are exact, even for records that arrive months late: every record is stored exactly once
 (the sync's unique key) and never changes, and :func:`apply_batch` runs in the same transaction that
 stores the batch, adding each newly stored record's contribution to the rollup rows *of the period the
-record belongs to* (its corrected local time, not the time it arrived) — its day, its month and its year,
+record belongs to* (its corrected local time, not the time it arrived) — its day, dekad, month and year,
 under its own field and under "every field" (:data:`ALL_SERVICES`). So a rollup row always equals the sum
 over the records stored so far; a late record simply adds to its old period. Contributions that depend on
 two records are added when the second of them is stored:
@@ -44,7 +44,7 @@ from sync.central.report_models import (
     TicketFact,
 )
 from sync.reports import facts as facts_mod
-from sync.reports.localtime import OFFSET
+from sync.reports.localtime import OFFSET, dekad_of
 
 #: Levels quoted as "hài lòng trở lên" (satisfied or above): the TT 01 rule of kiosk.tt01.
 SATISFIED_PLUS = SATISFIED_OR_ABOVE
@@ -72,15 +72,15 @@ def value_columns(table: Table) -> list[str]:
 
 
 def spans_of(day: date) -> tuple[tuple[str, date], ...]:
-    """The day, month and year a local day belongs to, as (grain, first day)."""
-    return (("D", day), ("M", day.replace(day=1)), ("Y", date(day.year, 1, 1)))
+    """The day, dekad, month and year a local day belongs to, as (grain, first day)."""
+    return (("D", day), ("T", dekad_of(day)), ("M", day.replace(day=1)), ("Y", date(day.year, 1, 1)))
 
 
 class Deltas:
     """Increments per rollup row, gathered in memory and written as one sorted upsert per table.
 
     Increments are first summed per local *day* and field; :meth:`rows` spreads each day's sums over its
-    day, month and year rows, each under its field and under every field.
+    day, dekad, month and year rows, each under its field and under every field.
     """
 
     def __init__(self) -> None:
