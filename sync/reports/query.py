@@ -52,6 +52,7 @@ from sync.reports.rollups import SATISFIED_PLUS, WAIT_CAP
 BY = ("commune", "site", "service", "clerk")
 RATING_SUMS = ("ratings", "satisfied_plus", "points", "flagged")
 QUEUE_SUMS = ("issued", "served", "no_show", "waited", "wait_seconds", "service_n", "service_seconds")
+TOTAL_SUMS = RATING_SUMS + QUEUE_SUMS
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,15 @@ class Query:
         if by == "clerk":
             keys += ("clerk_id",)
         each_field = by == "service" and self.scope.service is None
-        for row in self._read(table, keys, sums, each_field):
+        if table is RollupTotals.__table__:  # one read of the totals serves both the ratings and the queue
+            wanted = [TOTAL_SUMS.index(x) for x in sums]
+            rows = [
+                (*row[: len(keys)], *(row[len(keys) + i] for i in wanted))
+                for row in self._read(table, keys, TOTAL_SUMS, each_field)
+            ]
+        else:
+            rows = self._read(table, keys, sums, each_field)
+        for row in rows:
             if by is None:
                 key = None
             elif by == "commune":
