@@ -535,7 +535,8 @@ def run(log=print) -> list[dict]:
     keep = os.environ.get("KIOSK_BENCH_REPORTS_KEEP")
     with KeptCluster(keep) if keep else TunedCluster() as pg, tempfile.TemporaryDirectory() as tmp:
         url, ready = _database(pg, log) if keep else (pg.create_database("reports"), False)
-        settings = settings_mod.load(overrides={"data_dir": tmp, "central_database_url": url})
+        overrides = {"data_dir": tmp, "central_database_url": url, "central_secret_key": "bench-reports-master-key"}
+        settings = settings_mod.load(overrides=overrides)
         central = build_central(settings)
         if ready and (os.environ.get("KIOSK_BENCH_REPORTS_REBUILD") == "1" or not _rollups_current(central.engine)):
             log("  the rollups' layout changed: rebuilding them from the kept records …")

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from kiosk.errors import ConflictError, ForbiddenError, KioskError, ValidationError
 from sync import protocol
 from sync.central.models import MAIN_SITE, RECORD_MODELS, DeviceStatus, Quarantine, SyncLog
-from sync.reports.rollups import apply_batch
+from sync.reports.rollups import Presses, apply_batch
 
 try:  # COPY goes through the psycopg connection itself, so its error is not wrapped by SQLAlchemy
     from psycopg.errors import UniqueViolation
@@ -187,7 +187,8 @@ def store(
         "sync_id": result.sync_id,
         "site_code": site_code,
     }
-    stored_before = _insert_new(conn, commune_code, device_id, prepared, server_columns, correction)
+    presses = Presses()
+    stored_before = _insert_new(conn, commune_code, device_id, prepared, server_columns, correction, presses)
     for kind, items in prepared.valid.items():
         table = RECORD_MODELS[kind].__table__
         existing = stored_before.get(kind, set())
@@ -216,7 +217,7 @@ def store(
     if quarantine:
         insert_ignore(conn, Quarantine.__table__, quarantine)
     if inserted:  # the reports' rollups and ticket facts, in this same transaction (docs/reports.md)
-        apply_batch(conn, commune_code, device_id, inserted, site_code)
+        apply_batch(conn, commune_code, device_id, inserted, site_code, presses)
     conn.execute(
         insert(SyncLog.__table__).values(
             commune_code=commune_code,
@@ -261,10 +262,12 @@ def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
         yield values[start : start + size]
 
 
-def _checked(prepared: Prepared, kind: str, server_columns: dict[str, Any], correction: float | None):
+def _checked(prepared: Prepared, kind: str, server_columns: dict[str, Any], correction: float | None, presses: Presses):
     """The column values of ``kind``'s records, each checked as it is read (for COPY to stream them); a record
-    whose fields fail goes to ``prepared.invalid``, one that passes to ``prepared.valid``."""
+    whose fields fail goes to ``prepared.invalid``, one that passes to ``prepared.valid`` (a rating is also
+    counted for the rollups: this work overlaps the database's)."""
     valid = prepared.valid.setdefault(kind, [])
+    count = presses.add if kind == "rating" else None
     for record_id, raw in prepared.raw.get(kind, []):
         try:
             values = protocol.parse_record(raw)
@@ -278,6 +281,8 @@ def _checked(prepared: Prepared, kind: str, server_columns: dict[str, Any], corr
             values["device_time"] if shift is None else values["device_time"] + timedelta(seconds=shift)
         )
         valid.append((record_id, values, raw))
+        if count is not None:
+            count(values)
         yield values
 
 
@@ -288,6 +293,7 @@ def _insert_new(
     prepared: Prepared,
     server_columns: dict[str, Any],
     correction: float | None,
+    presses: Presses,
 ) -> dict[str, set[str]]:
     """Check and insert the records not stored yet; returns, per type, the ids that were already stored.
 
@@ -297,7 +303,7 @@ def _insert_new(
     devices' rows have other keys, so nothing can slip in between the lookup and the insert.
     """
     kinds = list(prepared.raw)
-    streams = {kind: _checked(prepared, kind, server_columns, correction) for kind in kinds}
+    streams = {kind: _checked(prepared, kind, server_columns, correction, presses) for kind in kinds}
     try:
         with conn.begin_nested():
             for kind in kinds:
@@ -308,6 +314,7 @@ def _insert_new(
     for stream in streams.values():  # the records the failed attempt did not reach are checked all the same
         for _values in stream:
             pass
+    presses.alike.clear()  # only the records not stored before count
     existing = {}
     for kind in kinds:
         table, items = RECORD_MODELS[kind].__table__, prepared.valid[kind]
@@ -315,6 +322,9 @@ def _insert_new(
         fresh = [values for record_id, values, _raw in items if record_id not in existing[kind]]
         if fresh:
             _insert(conn, table, fresh)
+        if kind == "rating":
+            for values in fresh:
+                presses.add(values)
     return existing
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select
@@ -199,31 +199,46 @@ def fact_contribution(d: Deltas, f: Mapping[str, Any], sign: int) -> None:
 _ALIKE = ("corrected_time", "service_code", "counter_number", "clerk_id", "level", "counted", "points")
 
 
+class Presses:
+    """Presses alike (same local hour, field, counter, clerk, level, counted, points), counted as they are stored:
+    a batch is mostly presses of a few counters and hours, which then add to the rollups once per kind."""
+
+    def __init__(self) -> None:
+        self.alike: Counter = Counter()
+
+    def add(self, r: Mapping[str, Any]) -> None:
+        t = r["corrected_time"]
+        key = (t.year, t.month, t.day, t.hour, r["service_code"], r["counter_number"], r["clerk_id"])
+        self.alike[key + (r["level"], r["counted"], r["points"])] += 1
+
+    def contributions(self, d: Deltas, commune: str, site: str) -> None:
+        place = {"commune_code": commune, "site_code": site}
+        for key, n in self.alike.items():
+            hour = datetime(key[0], key[1], key[2], key[3])
+            rating_contribution(d, {**place, **dict(zip(_ALIKE, (hour, *key[4:]), strict=True))}, n)
+
+
 def apply_batch(
     conn: Connection,
     commune: str,
     device: str,
     inserted: Mapping[str, list[dict[str, Any]]],
     site: str = MAIN_SITE,
+    presses: Presses | None = None,
 ) -> None:
     """Add the contributions of the records a batch has just stored (call in the batch's transaction).
 
     ``inserted`` maps a record type to the rows just stored (column → value); all come from one kiosk of
-    ``commune`` at ``site``.
+    ``commune`` at ``site``. ``presses``: its ratings already counted alike while they were stored.
     """
     d = Deltas()
     ratings, answers = inserted.get("rating", []), inserted.get("indicator_answer", [])
     tickets, actions = inserted.get("ticket", []), inserted.get("clerk_action", [])
-    # Presses alike add alike: count them first (a batch is mostly presses of a few counters and hours).
-    hour = {"minute": 0, "second": 0, "microsecond": 0}  # local time is UTC + 7 whole hours
-    alike = Counter(
-        (r["corrected_time"].replace(**hour), r["service_code"], r["counter_number"])
-        + (r["clerk_id"], r["level"], r["counted"], r["points"])
-        for r in ratings
-    )
-    place = {"commune_code": commune, "site_code": site}
-    for key, n in alike.items():
-        rating_contribution(d, {**place, **dict(zip(_ALIKE, key, strict=True))}, n)
+    if presses is None:
+        presses = Presses()
+        for r in ratings:
+            presses.add(r)
+    presses.contributions(d, commune, site)
     if answers or ratings:
         _indicators(conn, d, commune, device, site, ratings, answers)
     if tickets or actions:
