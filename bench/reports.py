@@ -360,11 +360,12 @@ def late_batch(central, log) -> list[dict]:
     from sqlalchemy import select
 
     from sync.central import ingest
-    from sync.central.models import Device
+    from sync.central.models import Device, DeviceStatus
     from sync.reports import rollups
 
     with central.sessions() as s:
         device = s.scalar(select(Device.id).where(Device.commune_code == COMMUNE).order_by(Device.id))
+        counter = 1 + s.scalar(select(DeviceStatus.last_counter).where(DeviceStatus.device_id == device))
     base = datetime(2026, 2, 10, 1, 0)
     records, seq = [], 10**9
 
@@ -443,7 +444,7 @@ def late_batch(central, log) -> list[dict]:
     try:
         t = time.perf_counter()
         with central.engine.begin() as conn:
-            result = ingest.store(conn, prepared, COMMUNE, device, 1, datetime.now())
+            result = ingest.store(conn, prepared, COMMUNE, device, counter, datetime.now())
         total = time.perf_counter() - t
     finally:
         ingest.apply_batch = original
