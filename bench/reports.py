@@ -318,9 +318,10 @@ def time_dashboard(engine, period, scope, label: str) -> dict:
     """The whole dashboard (``figures.build``: every figure with names and "cùng kỳ") for one kind of filter."""
     from sync.reports import figures
 
+    load = os.getloadavg()[0]  # other work on the machine (each row says how busy it was)
     with engine.connect() as conn:
         seconds = median_time(lambda: figures.build(conn, period, scope))
-    return row("reports", f"{label}: whole dashboard", seconds * 1000, "ms", "< 1 s")
+    return row("reports", f"{label}: whole dashboard", seconds * 1000, "ms", "< 1 s", f"load avg {load:.1f}")
 
 
 def time_queries(engine, period, scope, label: str) -> list[dict]:
