@@ -77,7 +77,7 @@ def validate_criteria(criteria: Any) -> dict[str, str]:
             {"field": "criteria", "unknown": unknown},
         )
     for key, level in criteria.items():
-        if level not in INDICATOR_POINTS:
+        if not isinstance(level, str) or level not in INDICATOR_POINTS:
             raise ValidationError(
                 f"Indicator {key} has level {level!r}; use {', '.join(INDICATOR_POINTS)}.",
                 {"field": f"criteria.{key}"},

@@ -7,9 +7,10 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach every blueprint and the error handlers to the app built by ``kiosk.app.create_app``."""
-    from web import api, citizen, i18n
+    from web import api, citizen, i18n, input_guard
     from web.jsonapi import install_error_handlers
 
+    input_guard.install(app)  # before any route: bounded <int:…> parts, checked forms and query strings
     i18n.init_app(app)
     install_error_handlers(app)
     app.register_blueprint(api.bp)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
+from kiosk.errors import ValidationError
 from kiosk.scale import indicators_for
+from web.input_guard import MAX_ROUTE_INT
 from web.scale_text import localise
 
 bp = Blueprint("citizen", __name__)
@@ -13,6 +15,8 @@ bp = Blueprint("citizen", __name__)
 def _counter() -> int | None:
     settings = current_app.extensions["kiosk"].settings
     value = request.args.get("counter", type=int)
+    if value is not None and not 0 <= value <= MAX_ROUTE_INT:
+        raise ValidationError(f"counter {value} is not a counter number.", {"field": "counter"})
     if value is None:
         value = settings["panel_counter"]
     return value or None

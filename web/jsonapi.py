@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -10,13 +9,11 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from kiosk.errors import KioskError
+from web.input_guard import BadBody, parse_json
 
 log = logging.getLogger(__name__)
 
-
-class BadBody(KioskError, ValueError):
-    status = 400
-    code = "bad_body"
+__all__ = ["BadBody", "error_response", "install_error_handlers", "read_json", "wants_json"]
 
 
 def error_response(status: int, message: str, detail: Any = None) -> Response:
@@ -26,18 +23,15 @@ def error_response(status: int, message: str, detail: Any = None) -> Response:
 
 
 def read_json() -> dict[str, Any]:
-    """The request body as a JSON object; raises BadBody (400) with a plain reason otherwise."""
+    """The request body as a JSON object; raises BadBody (400) with a plain reason otherwise.
+
+    Every JSON endpoint reads its body here, so hostile JSON (nesting, huge numbers, NaN, lone surrogates,
+    control characters) is refused in one place, naming the field (``web.input_guard``).
+    """
     raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH → 413 from werkzeug
     if not raw:
         raise BadBody("The request has no body; send a JSON object.")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadBody("The body is not valid UTF-8 text.", {"position": exc.start}) from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadBody(f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise BadBody('The body must be a JSON object such as {"level": "satisfied"}.')
     return data

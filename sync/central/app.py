@@ -97,8 +97,10 @@ def create_central_app(
 
 def register_blueprints(app: Flask) -> None:
     from sync.central import api
+    from web import input_guard
     from web.jsonapi import install_error_handlers
 
+    input_guard.install(app)  # before any route: bounded <int:…> parts, checked forms and query strings
     install_error_handlers(app)
     app.register_blueprint(api.bp)
     from sync.central.pages import init_pages  # /reports, /comments, /fleet, /login (the REPORTS engineer)
