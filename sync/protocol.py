@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from kiosk.safe_text import BAD_CHAR, describe_char, json_problem, parse_int
+
 PROTOCOL_VERSION = 1
 SCHEME = "KIOSK-HMAC-SHA256-v1"
 
@@ -38,6 +40,12 @@ CONFIG_PATH = "/api/v1/config"
 
 #: Hard cap on a batch once decompressed (a small gzip body must not inflate without bound).
 MAX_DECOMPRESSED = 32 * 1024 * 1024
+
+#: Times a record may carry (device time, business day, the batch's sent_at): outside, it is quarantined.
+EARLIEST = datetime(2020, 1, 1)
+LATEST = datetime(2101, 1, 1)
+#: Deepest nesting of an object field (a clerk action's detail).
+MAX_OBJECT_DEPTH = 8
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 INT32 = 2**31 - 1
@@ -132,8 +140,10 @@ def decode_batch(raw: bytes, content_encoding: str | None, limit: int = MAX_DECO
     elif encoding not in ("", "identity"):
         raise ProtocolError(f"Content-Encoding {content_encoding!r} is not understood; send gzip.")
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw, parse_int=parse_int)  # a huge number becomes a marker: its record is quarantined
+    except RecursionError:
+        raise ProtocolError("The batch is nested too deeply to read.") from None
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
         raise ProtocolError(f"The batch is not valid JSON: {exc}.") from exc
     if not isinstance(data, dict):
         raise ProtocolError("The batch must be a JSON object.")
@@ -150,6 +160,11 @@ def check_envelope(data: Mapping[str, Any]) -> tuple[datetime, bool, list]:
     sent_at = _parse_datetime(data.get("sent_at"))
     if sent_at is None:
         raise ProtocolError("The batch needs 'sent_at', the device's wall-clock time in ISO 8601.")
+    if not EARLIEST <= sent_at < LATEST:
+        raise ProtocolError(
+            f"The kiosk's clock says {sent_at:%Y-%m-%d %H:%M}, outside {EARLIEST.year}–{LATEST.year - 1}: "
+            "set the kiosk's clock (NTP), then sync again; nothing is lost meanwhile."
+        )
     if not isinstance(data.get("clock_synced"), bool):
         raise ProtocolError("The batch needs 'clock_synced' (true or false).")
     records = data.get("records")
@@ -249,6 +264,7 @@ _SPECS = {
 }
 _ALLOWED_KEYS = {kind: frozenset(["type", *(name for name, *_ in spec)]) for kind, spec in _SPECS.items()}
 _uuid_match = UUID_RE.match
+_bad_char = BAD_CHAR.search
 
 
 def record_key(record: Any) -> tuple[str, str]:
@@ -279,6 +295,8 @@ def parse_record(record: dict) -> dict[str, Any]:
             ok = optional
         elif code == TEXT:
             ok = type(value) is str and len(value) <= limit
+            if ok and _bad_char(value):
+                raise ValueError(f"field {name} contains {describe_char(_bad_char(value).group())}")
         elif code == UUID:
             ok = type(value) is str and _uuid_match(value) is not None
         elif code == INT:
@@ -288,6 +306,8 @@ def parse_record(record: dict) -> dict[str, Any]:
         elif code == DATETIME:
             value = _parse_datetime(value)
             ok = value is not None
+            if ok and not EARLIEST <= value < LATEST:
+                raise ValueError(f"field {name} is {value:%Y-%m-%d}, outside {EARLIEST.year}–{LATEST.year - 1}")
         elif code == SEQ:
             ok = type(value) is int and 0 < value <= INT64
         elif code == DATE:
@@ -295,8 +315,13 @@ def parse_record(record: dict) -> dict[str, Any]:
                 value, ok = date.fromisoformat(value), True
             except (TypeError, ValueError):
                 ok = False
+            if ok and not EARLIEST.date() <= value < LATEST.date():
+                raise ValueError(f"field {name} is {value}, outside {EARLIEST.year}–{LATEST.year - 1}")
         else:
             ok = type(value) is dict
+            problem = json_problem(value, MAX_OBJECT_DEPTH, name) if ok else None
+            if problem:
+                raise ValueError(f"field {problem[0]} holds {problem[1]}")
         if not ok:
             raise ValueError(f"field {name} must be {_WANTED[code].format(limit)}")
         values[name] = value

@@ -12,13 +12,14 @@ these once turned a single bad request into a 500, or a stored record into one t
 from __future__ import annotations
 
 import json
-import re
+import math
 from typing import Any
 
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
 from kiosk.errors import KioskError
+from kiosk.safe_text import Unreadable, json_problem, text_problem
 
 #: Deepest nesting a body may have; the largest real body (a rating with criteria) is 2 deep.
 MAX_DEPTH = 8
@@ -27,84 +28,52 @@ MAX_INT_DIGITS = 15
 #: Largest number a route's <int:…> part may be (a counter, a service position): past it the URL is a 404.
 MAX_ROUTE_INT = 2**31 - 1
 
-#: C0 controls except tab, line feed and carriage return; DEL and the C1 controls; lone UTF-16 surrogates.
-_BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-
 
 class BadBody(KioskError, ValueError):
     status = 400
     code = "bad_body"
 
 
-class _Refused:
-    """A value the parser met that is not acceptable (kept until the walk knows which field it is in)."""
-
-    __slots__ = ("what",)
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-
-def _parse_int(text: str) -> int | _Refused:
-    if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        return _Refused(f"a number of {len(text.lstrip('-'))} digits (at most {MAX_INT_DIGITS} are accepted)")
+def _parse_int(text: str) -> int | Unreadable:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        return Unreadable(f"a number of {digits} digits (at most {MAX_INT_DIGITS} are accepted)")
     return int(text)
 
 
-def _parse_float(text: str) -> float | _Refused:
+def _parse_float(text: str) -> float | Unreadable:
     value = float(text)
-    if value in (float("inf"), float("-inf")):
-        return _Refused(f"the number {text[:20]} (too large to store)")
-    return value
+    return Unreadable(f"the number {text[:20]} (too large to store)") if math.isinf(value) else value
 
 
-def _parse_constant(name: str) -> _Refused:
-    return _Refused(f"{name} (not a number JSON allows)")
-
-
-def _field_name(path: list[str]) -> str:
-    return ".".join(path) or "(the body)"
-
-
-def _describe(char: str) -> str:
-    code = ord(char)
-    if 0xD800 <= code <= 0xDFFF:
-        return f"a lone surrogate U+{code:04X} (not valid Unicode)"
-    return f"the control character U+{code:04X}"
+def _parse_constant(name: str) -> Unreadable:
+    return Unreadable(f"{name} (not a number JSON allows)")
 
 
 def check_text(value: str, field: str) -> None:
     """Raise BadBody (400) when ``value`` holds a character no database of ours can store."""
-    bad = _BAD_CHAR.search(value)
-    if bad:
+    found = text_problem(value)
+    if found:
         raise BadBody(
-            f"Field {field} contains {_describe(bad.group())}, which the kiosk cannot store; remove it and send again.",
-            {"field": field, "reason": "bad_character", "position": bad.start()},
+            f"Field {field} contains {found[1]}, which the kiosk cannot store; remove it and send again.",
+            {"field": field, "reason": "bad_character", "position": found[0]},
         )
 
 
 def check_value(value: Any) -> None:
-    """Walk a parsed JSON value: refuse depth past MAX_DEPTH, refused numbers, bad characters in keys and text."""
-    stack: list[tuple[Any, list[str]]] = [(value, [])]
-    while stack:
-        item, path = stack.pop()
-        if len(path) > MAX_DEPTH:
-            raise BadBody(
-                f"The body is nested more than {MAX_DEPTH} levels deep at {_field_name(path[:MAX_DEPTH])}.",
-                {"field": _field_name(path[:MAX_DEPTH]), "reason": "too_deep", "max_depth": MAX_DEPTH},
-            )
-        if isinstance(item, str):
-            check_text(item, _field_name(path))
-        elif isinstance(item, _Refused):
-            raise BadBody(
-                f"Field {_field_name(path)} holds {item.what}.", {"field": _field_name(path), "reason": "bad_number"}
-            )
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                check_text(key, _field_name([*path, key[:40]]))
-                stack.append((child, [*path, key]))
-        elif isinstance(item, list):
-            stack.extend((child, [*path, str(index)]) for index, child in enumerate(item))
+    """Refuse a parsed body with nesting past MAX_DEPTH, a refused number, or a bad character in a key or text."""
+    found = json_problem(value, MAX_DEPTH)
+    if found is None:
+        return
+    field, what, reason = found
+    field = field or "(the body)"
+    if reason == "bad_character":
+        message = f"Field {field} contains {what}, which the kiosk cannot store; remove it and send again."
+    elif reason == "too_deep":
+        message = f"The body is nested more than {MAX_DEPTH} levels deep at {field}."
+    else:
+        message = f"Field {field} holds {what}."
+    raise BadBody(message, {"field": field, "reason": reason})
 
 
 def parse_json(raw: bytes) -> Any:

@@ -2,7 +2,8 @@
 
 The sync request carries the kiosk's state (``status``: unsynced records, printer, software version) and
 the server measures its clock offset at each sync (``device_status``). A kiosk that has not synced for
-:data:`SILENT_AFTER` — a night's sync plus margin — or never did, "stands out".
+:data:`SILENT_AFTER` — a night's sync plus margin — or never did, "stands out". Records the server could not
+store (a conflict, an invalid field) are counted per kiosk, with the latest reasons, from ``quarantine``.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, jsonify, render_template
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from sync.central.accounts import Viewer, require
-from sync.central.models import Commune, Device, DeviceStatus
+from sync.central.models import Commune, Device, DeviceStatus, Quarantine
 from sync.central.page_base import page_blueprint
 from sync.reports.localtime import local
 
@@ -23,6 +24,31 @@ bp = page_blueprint("central_fleet", __name__)
 SILENT_AFTER = timedelta(hours=26)
 #: A clock this far off (seconds) is worth a technician's look even when the kiosk syncs.
 CLOCK_WARN = 120.0
+#: Latest quarantined records shown per kiosk (with the reason each was refused).
+QUARANTINE_SHOWN = 5
+
+
+def quarantined(conn: Any, communes: tuple[str, ...] | None) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (commune, device): how many of its records the server keeps in quarantine, and the latest reasons."""
+    q = Quarantine.__table__.c
+    where = [q.commune_code.in_(communes)] if communes is not None else []
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    counts = select(q.commune_code, q.device_id, func.count(), func.max(q.received_at)).where(*where)
+    for commune, device, n, last in conn.execute(counts.group_by(q.commune_code, q.device_id)):
+        found[(commune, str(device))] = {"count": n, "last_at": last, "latest": []}
+    latest = select(q.commune_code, q.device_id, q.kind, q.record_id, q.reason, q.received_at).where(*where)
+    for row in conn.execute(latest.order_by(q.received_at.desc()).limit(QUARANTINE_SHOWN * 20)):
+        entry = found[(row.commune_code, str(row.device_id))]
+        if len(entry["latest"]) < QUARANTINE_SHOWN:
+            entry["latest"].append(
+                {
+                    "kind": row.kind,
+                    "id": row.record_id,
+                    "reason": row.reason,
+                    "at": f"{local(row.received_at):%d/%m/%Y %H:%M}",
+                }
+            )
+    return found
 
 
 def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
@@ -35,7 +61,9 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
         query = query.where(d.commune_code.in_(viewer.communes))
     rows = []
     with current_app.extensions["central"].engine.connect() as conn:
+        kept = quarantined(conn, viewer.communes)
         for r in conn.execute(query):
+            held = kept.get((r.commune_code, str(r.id)), {"count": 0, "latest": []})
             silent = r.last_sync_at is None or now - r.last_sync_at > SILENT_AFTER
             rows.append(
                 {
@@ -56,6 +84,8 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
                     "clock_warning": r.clock_offset is not None and abs(r.clock_offset) > CLOCK_WARN,
                     "version": r.software_version,
                     "silent": silent and r.enabled,
+                    "quarantined": held["count"],
+                    "quarantine": held["latest"],
                 }
             )
     rows.sort(key=lambda x: (not x["silent"], x["commune"], x["name"]))
@@ -71,6 +101,7 @@ def page(viewer: Viewer):
         "central/fleet.html",
         devices=devices,
         silent=sum(1 for x in devices if x["silent"]),
+        quarantined=sum(x["quarantined"] for x in devices),
         viewer=viewer,
         silent_hours=int(SILENT_AFTER.total_seconds() // 3600),
     )
