@@ -144,7 +144,12 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
     clock = clock or Clock(settings["timezone"], settings["clock_sync"])
     events = EventBus()
     ratings = RatingService(
-        sessions, clock, settings["response_interval"], link_window=settings["link_window"], events=events
+        sessions,
+        clock,
+        settings["response_interval"],
+        link_window=settings["link_window"],
+        events=events,
+        secret_key=_secret_key(settings),
     )
     from kiosk.queue_service import QueueService
 

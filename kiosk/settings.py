@@ -203,6 +203,13 @@ REGISTRY: list[Setting] = [
         "Seconds after a press on a panel during which another press is stored but flagged and not counted.",
         "float",
     ),
+    Setting(
+        "rating_flood_limit",
+        10,
+        "Most ratings one address on the network may send per minute (more → 429); the kiosk's own screen and "
+        "button panel are not limited. 0 = no limit.",
+        "int",
+    ),
     Setting("thanks_seconds", 6, "Seconds the thank-you screen stays before the citizen screen returns home.", "int"),
     Setting("detail_seconds", 60, "Seconds of inactivity after which the detailed rating form gives up.", "int"),
     Setting(

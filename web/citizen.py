@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from kiosk.errors import ValidationError
 from kiosk.scale import indicators_for
+from web.api import screen_id
 from web.input_guard import MAX_ROUTE_INT
 from web.scale_text import localise
 
@@ -36,6 +37,7 @@ def home():
 def rate():
     """The rating screen, whatever `home_screen` puts at `/`."""
     kiosk = current_app.extensions["kiosk"]
+    screen_id()  # this screen's kiosk session: its presses are told apart from other screens' by it
     levels = list(kiosk.ratings.levels().values())
     worded_levels, indicators = localise(levels, indicators_for(levels), kiosk.settings["language"])
     return render_template(

@@ -8,7 +8,9 @@
   var T = window.KIOSK_TEXT;
   var steps = Array.prototype.slice.call(document.querySelectorAll(".step"));
   var questions = Array.prototype.slice.call(document.querySelectorAll(".step.question"));
-  var state = { ratingId: null, criteria: {}, busy: false };
+  // ratingId and secret: the details secret comes only to the screen that made the rating (never over /api/events).
+  var state = { ratingId: null, secret: null, criteria: {}, busy: false };
+  var goDetail = document.getElementById("go-detail");
   var timer = null;
 
   function show(id) {
@@ -27,7 +29,7 @@
   }
 
   function home() {
-    state = { ratingId: null, criteria: {}, busy: false };
+    state = { ratingId: null, secret: null, criteria: {}, busy: false };
     document.getElementById("comment").value = "";
     document.getElementById("contact").value = "";
     document.getElementById("detail-error").textContent = "";
@@ -61,6 +63,8 @@
         state.busy = false;
         if (res.status === 201) {
           state.ratingId = res.data.id;
+          state.secret = res.data.secret;
+          goDetail.hidden = false;
           document.getElementById("thanks-note").textContent = "";
           show("step-thanks");
         } else { show("step-error"); }
@@ -104,7 +108,7 @@
   });
 
   function sendDetail(quiet) {
-    var body = { criteria: state.criteria };
+    var body = { secret: state.secret, criteria: state.criteria };
     var comment = document.getElementById("comment").value.trim();
     var contact = document.getElementById("contact").value.trim();
     if (comment) body.comment = comment;
@@ -132,7 +136,11 @@
       if ((data.counter === undefined ? null : data.counter) !== counter) return;
       var step = app.dataset.step || "step-home";
       if (step !== "step-home" && step !== "step-thanks") return;
-      state = { ratingId: data.id, criteria: {}, busy: false };
+      state = { ratingId: data.id, secret: null, criteria: {}, busy: false };
+      goDetail.hidden = true;  // until this screen (the panel's own) has the press's details secret
+      post("/api/ratings/" + data.id + "/claim", {}).then(function (res) {
+        if (res.status === 200 && state.ratingId === data.id) { state.secret = res.data.secret; goDetail.hidden = false; }
+      }).catch(function () {});
       document.getElementById("thanks-note").textContent = "";
       show("step-thanks");
     } });
