@@ -22,6 +22,7 @@ from kiosk.db import make_engine, make_sessionmaker, transaction, upgrade
 from kiosk.errors import ConfigError, HardwareError, ValidationError
 from kiosk.events import EventBus
 from kiosk.ratings import RatingService
+from kiosk.storage_watch import StorageWatch, sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class Kiosk:
     hardware: dict[str, Any] = field(default_factory=dict)
     printing: Any = None  # kiosk.printing.PrintService, built in build_hardware()
     queue: Any = None  # kiosk.queue_service.QueueService: tickets, counters, clerks
+    storage: StorageWatch | None = None  # the database file and the disk while the kiosk runs
 
     def close(self) -> None:
         for device in reversed(list(self.hardware.values())):  # devices before the pin factory they use
@@ -155,6 +157,9 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
 
     kiosk = Kiosk(settings, engine, sessions, clock, events, ratings)
     kiosk.queue = QueueService(engine, sessions, clock, events)
+    kiosk.storage = StorageWatch(
+        engine, settings.data_path, sqlite_file(settings["database_url"]), settings["disk_low_mb"]
+    )
     return kiosk
 
 

@@ -1,8 +1,9 @@
-"""What `/healthz` reports: database, printer, unsynced records, last sync, clock."""
+"""What `/healthz` reports: database, disk, printer, unsynced records, last sync, clock, warnings."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -10,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.models import DeviceState, SyncedRecord
 from kiosk.records import SEQ_KEY
+from kiosk.storage_watch import is_corrupt
 
 LAST_SYNC_KEY = "last_sync"
 
@@ -36,19 +38,59 @@ def last_sync(stored: str | None) -> Any:
         return stored
 
 
+class _Skipped(Exception):
+    """The database is known to be damaged: it is not queried."""
+
+
 def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
-    """The health document and whether the kiosk can take ratings (the database answers)."""
+    """The health document and whether the kiosk can take ratings (the database answers, sound, with room).
+
+    ``db``: ``ok``, ``damaged`` (with ``db_detail``) or ``error: …``; ``disk``: ``ok``, ``low`` or ``full``;
+    ``warnings``: what a technician should look at, in plain words ("clock not synchronised", …).
+    """
     report: dict[str, Any] = {"db": "ok", "unsynced": None, "last_sync": None}
+    storage = getattr(kiosk, "storage", None)
+    # The file first: opening a connection to a deleted database would create an empty one in its place,
+    # and an emptied one can keep a query waiting on its locks.
+    known = storage.damage() if storage is not None else None
     try:
+        if known is not None:
+            raise _Skipped()
         with kiosk.sessions() as session:
             session.execute(text("SELECT 1"))
             report["unsynced"] = unsynced_count(session)
             summary = last_sync(session.scalar(select(DeviceState.value).where(DeviceState.key == LAST_SYNC_KEY)))
             report["last_sync"] = summary.get("last_ok_at") if isinstance(summary, dict) else summary
             report["sync"] = summary if isinstance(summary, dict) else None
+    except _Skipped:
+        pass
     except SQLAlchemyError as exc:
-        report["db"] = f"error: {exc.__class__.__name__}"
+        if storage is not None and is_corrupt(exc):
+            storage.classify(exc, "GET /healthz")
+        else:
+            report["db"] = f"error: {exc.__class__.__name__}"
+    damage = storage.damage(check=True) if storage is not None else None
+    if damage is not None:
+        report["db"], report["db_detail"] = "damaged", damage
     printer = kiosk.hardware.get("printer")
     report["printer"] = printer.status() if printer is not None and hasattr(printer, "status") else "none"
     report["clock_synced"] = kiosk.clock.synced()
-    return report, report["db"] == "ok"
+    warnings = []
+    if storage is not None:
+        report["disk"], free = storage.disk()
+        report["disk_free_mb"] = round(free / 1024 / 1024, 1) if free is not None else None
+        if report["disk"] != "ok":
+            warnings.append("disk full" if report["disk"] == "full" else "disk space low")
+    if not report["clock_synced"]:
+        warnings.append("clock not synchronised")
+    if getattr(kiosk, "queue", None) is not None and report["db"] == "ok":
+        try:
+            report["queue_day"] = kiosk.queue.day.peek().isoformat()
+        except SQLAlchemyError:  # the database is already reported above
+            report["queue_day"] = None
+        except sqlite3.Error:
+            report["queue_day"] = None
+    if report["db"] != "ok":
+        warnings.insert(0, "database damaged" if report["db"] == "damaged" else "database error")
+    report["warnings"] = warnings
+    return report, report["db"] == "ok" and report.get("disk") != "full"

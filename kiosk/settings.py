@@ -155,6 +155,13 @@ REGISTRY: list[Setting] = [
         "sync_interval", 300.0, "Seconds between syncs while `kiosk serve` runs (when central_url is set).", "float"
     ),
     Setting("sync_batch_size", 1000, "Records per sync request (halved automatically if the server asks).", "int"),
+    Setting(
+        "disk_low_mb",
+        200,
+        "Free space (MB) on the data directory's disk below which /healthz and /admin warn that the disk is low; "
+        "with almost nothing free (4 MB) writes are refused with 507 until space is freed.",
+        "float",
+    ),
     Setting("commune_name", "UBND xã Thử Nghiệm", "Name of the commune, printed on tickets and shown on screens."),
     Setting("commune_code", "00000", "Administrative code of the commune."),
     Setting("timezone", "Asia/Ho_Chi_Minh", "Time zone of the business day (ticket numbering, reports)."),

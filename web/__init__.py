@@ -12,7 +12,10 @@ def register(app: Flask) -> None:
 
     input_guard.install(app)  # before any route: bounded <int:…> parts, checked forms and query strings
     i18n.init_app(app)
-    install_error_handlers(app)
+    storage = app.extensions["kiosk"].storage
+    install_error_handlers(app, storage.classify if storage else None)
+    if storage is not None:
+        app.before_request(_refuse_writes_on_bad_storage)
     app.register_blueprint(api.bp)
     app.register_blueprint(citizen.bp)
     from web import clerk_auth, queue_api, queue_pages
@@ -26,3 +29,14 @@ def register(app: Flask) -> None:
     from web import admin
 
     app.register_blueprint(admin.bp)
+
+
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _refuse_writes_on_bad_storage() -> None:
+    """A damaged database or a full disk refuses every write at once, plainly (503 / 507), before any work."""
+    from flask import current_app, request
+
+    if request.method in UNSAFE:
+        current_app.extensions["kiosk"].storage.refuse_writes()

@@ -21,6 +21,7 @@ from kiosk.errors import AuthError, KioskError
 from kiosk.health import health
 from kiosk.today import today_figures
 from web import csrf
+from web.jsonapi import storage_message
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ def message_for(exc: KioskError) -> str:
     """The refusal in the page's language: known reasons and translatable msgids, else the English message."""
     detail = exc.detail if isinstance(exc.detail, dict) else {}
     reason = detail.get("reason")
+    if storage_message(exc.code):
+        return storage_message(exc.code)
     if exc.code == "csrf":
         return gettext("This form is out of date or did not come from this page: reload the page and send it again.")
     if reason == "signed_out":
@@ -210,6 +213,28 @@ def logout():
 # --- today ------------------------------------------------------------------------------------------
 
 
+def warning_texts(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """The health warnings in the page's language, each with its severity: (css class, text)."""
+    texts = []
+    for warning in report.get("warnings", []):
+        if warning == "clock not synchronised":
+            day = report.get("queue_day")
+            shown = datetime.fromisoformat(day).strftime("%d/%m/%Y") if day else "—"
+            message = gettext("Clock not synchronised: new tickets keep the business day %(day)s, the last day the kiosk was sure of, until the clock is set (NTP); times are marked and corrected by the central server.", day=shown)  # fmt: skip
+            texts.append(("warn", message))
+        elif warning == "disk space low":
+            message = gettext("Disk space is low: %(mb)s MB free. Free some space before it runs out.", mb=report.get("disk_free_mb"))  # fmt: skip
+            texts.append(("warn", message))
+        elif warning == "disk full":
+            texts.append(("error", gettext("The disk is full: the kiosk refuses new tickets and ratings until space is freed.")))  # fmt: skip
+        elif warning == "database damaged":
+            message = gettext("The database is damaged (%(why)s): new tickets and ratings are refused. Restore the last backup (docs/deploy.md).", why=report.get("db_detail") or "")  # fmt: skip
+            texts.append(("error", message))
+        else:
+            texts.append(("error", gettext("The database does not answer.")))
+    return texts
+
+
 @bp.get("", strict_slashes=False)
 def today():
     k = kiosk()
@@ -221,6 +246,7 @@ def today():
         "admin_today.html",
         figures=figures,
         health=report,
+        warnings=warning_texts(report),
         printer=printer,
         central_url=str(k.settings["central_url"] or "").strip(),
         day=figures.day.strftime("%d/%m/%Y"),

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from kiosk.errors import KioskError
+from kiosk.storage_watch import FaultLog
 from web.input_guard import BadBody, parse_json
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BadBody", "error_response", "install_error_handlers", "read_json", "wants_json"]
+__all__ = ["BadBody", "error_response", "install_error_handlers", "read_json", "storage_message", "wants_json"]
 
 
 def error_response(status: int, message: str, detail: Any = None) -> Response:
@@ -45,12 +48,38 @@ def wants_json() -> bool:
     )
 
 
-def install_error_handlers(app: Flask) -> None:
+def storage_message(code: str) -> str | None:
+    """What a citizen or clerk is told when the kiosk's storage fails (in the page's language)."""
+    if code == "disk_full":
+        return gettext(
+            "The kiosk's storage is full: this was not saved. Please tell the technician; nothing saved before is lost."
+        )
+    if code == "database_damaged":
+        return gettext("The kiosk's database is damaged: this was not saved. Please tell the technician.")
+    return None
+
+
+def install_error_handlers(
+    app: Flask, classify: Callable[[BaseException, str], KioskError | None] | None = None
+) -> None:
+    """JSON errors for the API (pages keep their own), never a traceback to the client.
+
+    ``classify`` turns a storage fault (a full disk, a damaged database) into its KioskError; repeated
+    unexpected errors are logged once a minute with a count (``kiosk.storage_watch.FaultLog``).
+    """
+    faults = FaultLog(log)
+
+    def answer(exc: KioskError):
+        if exc.status >= 500 and storage_message(exc.code) is None:
+            faults.emit(f"{type(exc).__name__}:{exc.message[:80]}", f"{type(exc).__name__}: {exc.message}")
+        message = storage_message(exc.code) or exc.message
+        if not wants_json() and storage_message(exc.code):
+            return message, exc.status
+        return error_response(exc.status, message, exc.detail)
+
     @app.errorhandler(KioskError)
     def _kiosk_error(exc: KioskError):
-        if exc.status >= 500:
-            log.error("%s: %s", type(exc).__name__, exc.message)
-        return error_response(exc.status, exc.message, exc.detail)
+        return answer(exc)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -65,7 +94,14 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        known = classify(exc, f"{request.method} {request.path}") if classify else None
+        if known is not None:
+            return answer(known)
+        faults.emit(
+            f"unexpected:{type(exc).__name__}:{request.endpoint}",
+            f"unexpected error on {request.method} {request.path}",
+            exc_info=exc,
+        )
         if not wants_json():
             return "The kiosk hit an unexpected error. Please tell the clerk.", 500
         return error_response(500, "The kiosk hit an unexpected error; the action was not saved. Try again.")
