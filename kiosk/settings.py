@@ -154,6 +154,13 @@ REGISTRY: list[Setting] = [
     Setting(
         "sync_interval", 300.0, "Seconds between syncs while `kiosk serve` runs (when central_url is set).", "float"
     ),
+    Setting(
+        "central_proxy_count",
+        0,
+        "Reverse proxies (HTTPS) in front of kiosk-central whose X-Forwarded-For/-Proto it trusts: with 1, the "
+        "sign-in throttle and the sync log see the client's address instead of the proxy's. 0 = none.",
+        "int",
+    ),
     Setting("sync_batch_size", 1000, "Records per sync request (halved automatically if the server asks).", "int"),
     Setting(
         "disk_low_mb",

@@ -1,8 +1,9 @@
 """`/admin` on the device: sign-in with the admin password, today's figures, printer and sync state.
 
-The admin's sign-in is its own flag in the session (apart from a clerk's), tied to a digest of the
-stored password hash, so setting a new password with `kiosk admin-password` ends every admin session;
-it also lapses after ``IDLE_SECONDS`` without a request. Every form carries the CSRF token
+The admin's sign-in is its own mark in the session (apart from a clerk's), checked against the server on
+every request (``kiosk.admin.current_mark``): setting a new password with `kiosk admin-password`, or signing
+out anywhere, ends every admin session, copied cookies included; it also lapses after ``IDLE_SECONDS``
+without a request. Every form carries the CSRF token
 (:mod:`web.csrf`). The editing pages are in :mod:`web.admin_catalog`.
 """
 
@@ -60,7 +61,7 @@ def signed_in() -> bool:
         return False
     now = kiosk().clock.now().timestamp()
     idle = now - float(session.get(SEEN_KEY, 0))
-    if idle > IDLE_SECONDS or mark != admin_auth.current_fingerprint(kiosk().sessions):
+    if idle > IDLE_SECONDS or mark != admin_auth.current_mark(kiosk().sessions):
         sign_out()
         return False
     session[SEEN_KEY] = now
@@ -192,7 +193,8 @@ def login():
 def login_post():
     target = request.form.get("next", "")
     try:
-        mark = admin_auth.login(kiosk().sessions, kiosk().clock, request.form.get("password", ""))
+        lockout = current_app.extensions.setdefault("admin_lockout", admin_auth.make_lockout(kiosk().clock))
+        mark = admin_auth.login(kiosk().sessions, lockout, request.form.get("password", ""))
     except (AuthError, admin_auth.LockedOut) as exc:
         page = render_template("admin_login.html", password_set=_password_set(), next=target, error=message_for(exc))
         return page, exc.status
@@ -204,6 +206,7 @@ def login_post():
 
 @bp.post("/logout")
 def logout():
+    admin_auth.end_sessions(kiosk().sessions)  # every admin session, this one and any copy of its cookie
     sign_out()
     csrf.rotate()
     flash(gettext("You are signed out."), "ok")

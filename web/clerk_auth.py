@@ -1,8 +1,10 @@
 """The clerk's session: log in at a counter with a PIN, log out, and the decorators that guard clerk calls.
 
-The session cookie (signed with the kiosk's secret key, HttpOnly, SameSite=Lax) holds the clerk's id and
-the counter they logged in at. A clerk may act only on that counter (403 elsewhere); without a session
-every clerk call answers 401.
+The session cookie (signed with the kiosk's secret key, HttpOnly, SameSite=Lax) holds the clerk's id, the
+counter they logged in at, and what the server checks on every call (``ClerkDesk.session_valid``): a
+log-out or a new PIN ends every session of that clerk, copied cookies included, and a session ends a day
+after its log-in. A clerk may act only on that counter (403 elsewhere); without a session every clerk
+call answers 401.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class CurrentClerk:
 
 
 def current_clerk() -> CurrentClerk | None:
-    """The clerk of this request's session, or None (also when the clerk was deactivated since)."""
+    """The clerk of this request's session, or None: also when the clerk logged out (anywhere), got a new
+    PIN, was deactivated, or logged in more than a day ago."""
     data = session.get(SESSION_KEY)
     if not isinstance(data, dict):
         return None
@@ -46,7 +49,7 @@ def current_clerk() -> CurrentClerk | None:
         clerk = CurrentClerk(str(data["id"]), str(data["name"]), str(data["code"]), int(data["counter"]))
     except (KeyError, TypeError, ValueError):
         return None
-    if not current_app.extensions["kiosk"].queue.clerks.active(clerk.id):
+    if not current_app.extensions["kiosk"].queue.clerks.session_valid(data):
         session.pop(SESSION_KEY, None)
         return None
     return clerk
@@ -82,8 +85,11 @@ def login():
     if isinstance(counter, str) and counter.strip().isdigit():
         counter = int(counter)
     clerk = current_app.extensions["kiosk"].queue.clerks.login(counter, body.get("pin"), body.get("clerk"))
+    screen = session.get("screen")
     session.clear()
-    session[SESSION_KEY] = clerk.as_json()
+    if screen:
+        session["screen"] = screen  # a clerk logging in on a citizen screen keeps the screen's own session
+    session[SESSION_KEY] = clerk.session()
     return jsonify({"clerk": clerk.as_json()}), 200
 
 

@@ -91,6 +91,11 @@ def create_central_app(
     app.config.update(flask_config)
     app.json.ensure_ascii = False
     app.extensions["central"] = central
+    if settings["central_proxy_count"]:  # the client's address as the reverse proxy (HTTPS) reports it
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(settings["central_proxy_count"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     register_blueprints(app)
     return app
 
