@@ -10,9 +10,7 @@ from __future__ import annotations
 import hmac
 import logging
 import math
-import re
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,14 +22,13 @@ from kiosk.clock import Clock, to_naive_utc
 from kiosk.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from kiosk.events import EventBus
 from kiosk.models import Comment, Counter, IndicatorAnswer, Rating
+from kiosk.rating_input import MAX_COMMENT, clean_text, validate_contact, validate_criteria
 from kiosk.records import DirectWriter, db_time, stamp_values
-from kiosk.scale import INDICATOR_POINTS, INDICATORS, active_levels
+from kiosk.scale import INDICATOR_POINTS, active_levels
 
 log = logging.getLogger(__name__)
 
 CHANNELS = ("touch", "button", "phone")
-MAX_COMMENT = 2000
-PHONE_RE = re.compile(r"^\+?[0-9][0-9 .\-]{6,18}[0-9]$")
 #: How long after the overall rating the detailed form may still add indicators and a comment.
 DETAIL_WINDOW = timedelta(minutes=15)
 #: Panels and addresses whose last press is remembered before the idle ones are forgotten.
@@ -53,47 +50,6 @@ class RecordedRating:
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "counted": self.counted, "flag": self.flag}
-
-
-def _clean_text(value: Any, field: str, limit: int) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(f"{field} must be text.", {"field": field})
-    value = value.strip()
-    if len(value) > limit:
-        raise ValidationError(
-            f"{field} is {len(value)} characters long; the limit is {limit}. Shorten it and send again.",
-            {"field": field, "length": len(value), "limit": limit},
-        )
-    return value or None
-
-
-def validate_criteria(criteria: Any) -> dict[str, str]:
-    if criteria is None:
-        return {}
-    if not isinstance(criteria, Mapping):
-        raise ValidationError('criteria must be an object such as {"time": "satisfied"}.', {"field": "criteria"})
-    unknown = sorted(set(criteria) - set(INDICATORS))
-    if unknown:
-        raise ValidationError(
-            f"Unknown indicator(s) {', '.join(unknown)}; use {', '.join(INDICATORS)}.",
-            {"field": "criteria", "unknown": unknown},
-        )
-    for key, level in criteria.items():
-        if not isinstance(level, str) or level not in INDICATOR_POINTS:
-            raise ValidationError(
-                f"Indicator {key} has level {level!r}; use {', '.join(INDICATOR_POINTS)}.",
-                {"field": f"criteria.{key}"},
-            )
-    return dict(criteria)
-
-
-def validate_contact(contact: Any) -> str | None:
-    contact = _clean_text(contact, "contact", 32)
-    if contact is not None and not PHONE_RE.match(contact):
-        raise ValidationError("contact must be a phone number (digits, optionally +, spaces).", {"field": "contact"})
-    return contact
 
 
 class RatingService:
@@ -172,7 +128,7 @@ class RatingService:
         if ticket_id is not None and not isinstance(ticket_id, str):
             raise ValidationError("ticket_id must be text.", {"field": "ticket_id"})
         criteria = validate_criteria(criteria)
-        comment = _clean_text(comment, "comment", MAX_COMMENT)
+        comment = clean_text(comment, "comment", MAX_COMMENT)
         contact = validate_contact(contact)
         if counter is not None and counter not in self.counters():
             self._counters = None  # perhaps added since the cache was filled
@@ -290,7 +246,7 @@ class RatingService:
                 {"field": "secret", "reason": "not_the_rater"},
             )
         criteria = validate_criteria(criteria)
-        comment = _clean_text(comment, "comment", MAX_COMMENT)
+        comment = clean_text(comment, "comment", MAX_COMMENT)
         contact = validate_contact(contact)
         with self._lock, self._writer.transaction() as conn:
             rating = conn.row("SELECT device_time, counter_number FROM ratings WHERE id = ?", (rating_id,))
