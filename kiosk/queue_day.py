@@ -84,6 +84,11 @@ class QueueDay:
         stored = self._stored
         return candidate.day if stored is None or stored.day != candidate.day else stored.day
 
+    def changed(self) -> bool:
+        """Whether the queue should move to another day (a writer's :meth:`current` would roll it over)."""
+        stored = self._stored
+        return stored is None or stored.day != self.candidate().day
+
     def provisional(self) -> bool:
         return not self.candidate().trusted
 
@@ -104,6 +109,7 @@ class QueueDay:
         with self._lock:
             stored = self._stored
             if stored is not None and stored.day == candidate.day:
+                self._jumped = False  # a jump within the day moves nobody
                 if candidate.trusted and not stored.trusted:
                     self._store(execute, candidate)  # the same day, now confirmed
                 return candidate

@@ -84,7 +84,7 @@ class QueueService:
 
     def snapshot(self) -> dict[str, Any]:
         """`GET /api/queue`: each counter with its clerk and the ticket it serves, waiting counts, last calls."""
-        day = self.day.peek()
+        day = self.tickets.roll_day()  # after a clock change, the waiting tickets move before anyone looks
         at = self.clerks.at_counters()
         with self.reading() as r:
             services = r.rows("SELECT code, name, prefix FROM services WHERE active ORDER BY position, code")

@@ -286,6 +286,14 @@ class TicketIssuer:
         waiting = {code: counts[0] for code, counts in waiting_by.items()}
         return outcomes, waiting
 
+    def roll_day(self) -> date:
+        """The queue's day, moving the queue to a new day first if the day changed (see kiosk.queue_day)."""
+        if not self.queue_day.changed():
+            return self.queue_day.peek()
+        with self._lock, self._writer.transaction() as w:
+            day = self.queue_day.current(w.scalars).day
+        return day
+
     # --- estimates -------------------------------------------------------------------------------
 
     def estimate_minutes(self, service: str, ahead: int) -> int:

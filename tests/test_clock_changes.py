@@ -59,6 +59,8 @@ def test_a_boot_with_yesterdays_time_then_an_ntp_jump_keeps_every_waiting_ticket
     # 08:00: NTP steps the clock to Friday morning.
     pi.jump(at(20, 8, 0))
     pi.set_synced(True)
+    board = screen.get("/api/queue").json  # the display board looks first: the three are in Friday's queue
+    assert (board["day"], board["waiting"]["HT"], board["day_provisional"]) == ("2026-11-20", 3, False)
     later = issue(screen)
     assert later["display_number"] == "A006", "numbering goes on above the numbers still waiting"
     assert later["ahead"] == 3
