@@ -106,6 +106,7 @@ def prepare(envelope: dict, device_id: str, commune_code: str, max_records: int)
             {"limit": "records", "max_records": max_records},
         )
     prepared = Prepared(sent_at, clock_synced, _status(envelope.get("status") or {}), count=len(records))
+    check_text = getattr(envelope, "suspicious", True)  # a decoded batch knows whether its text needs it
     seen: set[str] = set()
     for record in records:
         try:
@@ -116,7 +117,7 @@ def prepare(envelope: dict, device_id: str, commune_code: str, max_records: int)
             raise ValidationError(f"Record {record_id} appears twice in the batch.")
         seen.add(record_id)
         try:
-            values = protocol.parse_record(record)
+            values = protocol.parse_record(record, check_text)
         except ValueError as exc:
             prepared.invalid.append((kind[:32], record_id, f"invalid: {exc}", record))
             continue
