@@ -38,10 +38,6 @@ def last_sync(stored: str | None) -> Any:
         return stored
 
 
-class _Skipped(Exception):
-    """The database is known to be damaged: it is not queried."""
-
-
 def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
     """The health document and whether the kiosk can take ratings (the database answers, sound, with room).
 
@@ -52,23 +48,8 @@ def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
     storage = getattr(kiosk, "storage", None)
     # The file first: opening a connection to a deleted database would create an empty one in its place,
     # and an emptied one can keep a query waiting on its locks.
-    known = storage.damage() if storage is not None else None
-    try:
-        if known is not None:
-            raise _Skipped()
-        with kiosk.sessions() as session:
-            session.execute(text("SELECT 1"))
-            report["unsynced"] = unsynced_count(session)
-            summary = last_sync(session.scalar(select(DeviceState.value).where(DeviceState.key == LAST_SYNC_KEY)))
-            report["last_sync"] = summary.get("last_ok_at") if isinstance(summary, dict) else summary
-            report["sync"] = summary if isinstance(summary, dict) else None
-    except _Skipped:
-        pass
-    except SQLAlchemyError as exc:
-        if storage is not None and is_corrupt(exc):
-            storage.classify(exc, "GET /healthz")
-        else:
-            report["db"] = f"error: {exc.__class__.__name__}"
+    if storage is None or storage.damage() is None:
+        _database(kiosk, storage, report)
     damage = storage.damage(check=True) if storage is not None else None
     if damage is not None:
         report["db"], report["db_detail"] = "damaged", damage
@@ -86,11 +67,25 @@ def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
     if getattr(kiosk, "queue", None) is not None and report["db"] == "ok":
         try:
             report["queue_day"] = kiosk.queue.day.peek().isoformat()
-        except SQLAlchemyError:  # the database is already reported above
-            report["queue_day"] = None
-        except sqlite3.Error:
+        except (SQLAlchemyError, sqlite3.Error):  # the database is already reported above
             report["queue_day"] = None
     if report["db"] != "ok":
         warnings.insert(0, "database damaged" if report["db"] == "damaged" else "database error")
     report["warnings"] = warnings
     return report, report["db"] == "ok" and report.get("disk") != "full"
+
+
+def _database(kiosk: Any, storage: Any, report: dict[str, Any]) -> None:
+    """Unsynced records and the last sync, read from the database; a failure is written into ``report``."""
+    try:
+        with kiosk.sessions() as session:
+            session.execute(text("SELECT 1"))
+            report["unsynced"] = unsynced_count(session)
+            summary = last_sync(session.scalar(select(DeviceState.value).where(DeviceState.key == LAST_SYNC_KEY)))
+            report["last_sync"] = summary.get("last_ok_at") if isinstance(summary, dict) else summary
+            report["sync"] = summary if isinstance(summary, dict) else None
+    except SQLAlchemyError as exc:
+        if storage is not None and is_corrupt(exc):
+            storage.classify(exc, "GET /healthz")  # marks it damaged: said below with the reason
+        else:
+            report["db"] = f"error: {exc.__class__.__name__}"
