@@ -26,6 +26,7 @@ from kiosk.db import make_engine, make_sessionmaker, transaction, upgrade
 from kiosk.errors import ConfigError, DatabaseDamagedError, HardwareError, ValidationError
 from kiosk.events import EventBus
 from kiosk.ratings import RatingService
+from kiosk.storage_watch import StorageWatch, sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,8 @@ class Kiosk:
 
         rows = read_rows(self.engine, *revision_sql())
         return rows[0][0] if rows else None
+
+    storage: StorageWatch | None = None  # the database file and the disk while the kiosk runs
 
     def close(self) -> None:
         if self.watcher is not None:
@@ -267,7 +270,12 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
     clock = clock or Clock(settings["timezone"], settings["clock_sync"])
     events = EventBus()
     ratings = RatingService(
-        sessions, clock, settings["response_interval"], link_window=settings["link_window"], events=events
+        sessions,
+        clock,
+        settings["response_interval"],
+        link_window=settings["link_window"],
+        events=events,
+        secret_key=_secret_key(settings),
     )
     from kiosk.queue_service import QueueService
 
@@ -275,6 +283,9 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
     kiosk.queue = QueueService(engine, sessions, clock, events)
     ratings.clerk_at = kiosk.queue.clerks.holder  # a rating names a clerk only while one is on duty there
     kiosk.catalog_revision = kiosk._stored_revision()
+    kiosk.storage = StorageWatch(
+        engine, settings.data_path, sqlite_file(settings["database_url"]), settings["disk_low_mb"]
+    )
     return kiosk
 
 

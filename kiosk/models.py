@@ -155,6 +155,7 @@ class Rating(DeviceRecord, Base):
     """One press of a rating button or tap of a face; flagged presses are kept but not counted."""
 
     __tablename__ = "ratings"
+    __table_args__ = (Index("ix_ratings_ticket_id", "ticket_id"),)  # one ticket, one counted rating
     level: Mapped[str] = mapped_column(String(32))
     points: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(16))
@@ -203,15 +204,22 @@ class ClerkAction(DeviceRecord, Base):
 
 
 class TicketState(Base):
-    """Where a ticket is now: waiting / called / no_show / done, at which counter, for which service."""
+    """Where a ticket is now: waiting / called / no_show / done, at which counter, for which service.
+
+    ``queue_day`` is the day whose queue the ticket waits in: its business day, unless a clock change moved
+    it into the next trusted day's queue (``kiosk.queue_day``); ``provisional`` marks a ticket issued while
+    the clock was unsynchronised (its day was the last trusted one).
+    """
 
     __tablename__ = "ticket_state"
-    __table_args__ = (Index("ix_ticket_state_queue", "status", "service_code", "priority", "queued_at"),)
+    __table_args__ = (Index("ix_ticket_state_queue", "status", "queue_day", "service_code", "priority"),)
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="waiting")
     service_code: Mapped[str] = mapped_column(ForeignKey("services.code"))
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
     queued_at: Mapped[datetime] = mapped_column(DateTime)
+    queue_day: Mapped[date] = mapped_column(Date)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     counter_number: Mapped[int | None] = mapped_column(ForeignKey("counters.number"), nullable=True)
     clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"), nullable=True)
     called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -241,7 +241,7 @@ class PrintService:
             .where(
                 TicketState.status == "waiting",
                 TicketState.service_code == code,
-                Ticket.business_day == ticket.business_day,
+                TicketState.queue_day == (state.queue_day if state is not None else ticket.business_day),
                 TicketState.ticket_id != ticket.id,
                 ahead,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterator
 
@@ -165,9 +166,10 @@ def events():
     from buffering or caching it.
     """
     try:
-        heartbeat = min(max(float(request.args.get("heartbeat", HEARTBEAT)), 0.2), 60.0)
+        heartbeat = float(request.args.get("heartbeat", HEARTBEAT))
     except ValueError:
         heartbeat = HEARTBEAT
+    heartbeat = min(max(heartbeat, 0.2), 60.0) if math.isfinite(heartbeat) else HEARTBEAT
     gate = current_app.extensions.setdefault("queue_streams", StreamGate())
     gate.enter()
     clock = kiosk().clock

@@ -112,6 +112,8 @@ class User(CentralBase):
     district_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    #: Raised by a sign-out: every session cookie of this user made before stops working.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 # --- per-commune tables (distributed by commune_code under Citus) -----------------------------------
