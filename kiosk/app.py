@@ -26,7 +26,7 @@ from kiosk.db import make_engine, make_sessionmaker, transaction, upgrade
 from kiosk.errors import ConfigError, DatabaseDamagedError, HardwareError, ValidationError
 from kiosk.events import EventBus
 from kiosk.ratings import RatingService
-from kiosk.storage_watch import StorageWatch, sqlite_file
+from kiosk.storage_watch import StorageWatch
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +284,7 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
     ratings.clerk_at = kiosk.queue.clerks.holder  # a rating names a clerk only while one is on duty there
     kiosk.catalog_revision = kiosk._stored_revision()
     kiosk.storage = StorageWatch(
-        engine, settings.data_path, sqlite_file(settings["database_url"]), settings["disk_low_mb"]
+        engine, settings.data_path, db_guard.sqlite_path(settings["database_url"]), settings["disk_low_mb"]
     )
     return kiosk
 

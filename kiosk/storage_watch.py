@@ -242,11 +242,3 @@ class StorageWatch:
         except OSError:
             return None
         return stat.st_dev, stat.st_ino
-
-
-def sqlite_file(database_url: str) -> Path | None:
-    """The file of a SQLite URL, or None for another database or an in-memory one."""
-    if not database_url.startswith("sqlite") or "///" not in database_url:
-        return None
-    path = database_url.split("///", 1)[1].split("?", 1)[0]
-    return None if path in ("", ":memory:") else Path(path)

@@ -419,5 +419,8 @@ class SyncLoop(threading.Thread):
             (log.info if report.ok else log.warning)("sync: %s", report.message())
 
     def stop(self) -> None:
+        """Stop between requests; a request in flight is abandoned after a second (sending again is safe), so
+        `kiosk serve` still stops within seconds of SIGTERM while the central server is slow to answer."""
         self.stopping.set()
-        self.join(timeout=5)
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=1)

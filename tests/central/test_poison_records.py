@@ -86,7 +86,7 @@ def test_a_poison_record_is_quarantined_and_the_kiosk_keeps_syncing(central_app,
     assert report.error is None, report.error
     bad = {poison[k] for k in ("nul_comment", "nan_detail", "far_day", "year_one")}
     assert {r["id"] for r in report.quarantined} == bad
-    assert report.ok and "quarantine" in report.message() and report.config_applied is not None
+    assert report.ok and "quarantine" in report.message() and report.catalog_applied is not None
     stored = set(server_ids(central))
     assert set(before) | set(after) | {poison["rating"]} <= stored, "every good record is stored"
     assert not bad & stored, "no poison record is stored as it was"
