@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kiosk.errors import KioskError
+from kiosk.errors import DatabaseDamagedError, DiskFull, KioskError
 
 log = logging.getLogger("kiosk.storage")
 
@@ -39,20 +39,6 @@ LOG_EVERY = 60.0
 
 _CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CORRUPT_INDEX", "SQLITE_CORRUPT_SEQUENCE", "SQLITE_CORRUPT_VTAB"}
 _CORRUPT_WORDS = ("malformed", "not a database", "database disk image")
-
-
-class DiskFull(KioskError, OSError):
-    """A write failed, or would, because the kiosk's disk is full. Nothing was saved."""
-
-    status = 507
-    code = "disk_full"
-
-
-class DatabaseDamaged(KioskError, OSError):
-    """The database turned out damaged while the kiosk runs; writes are refused until a technician acts."""
-
-    status = 503
-    code = "database_damaged"
 
 
 class FaultLog:
@@ -197,10 +183,10 @@ class StorageWatch:
         self.faults.emit("db-damaged", f"database damaged: {reason}; writes are refused until it is restored")
 
     def refuse_writes(self) -> None:
-        """Raise DatabaseDamaged (503) or DiskFull (507) when a write cannot be stored safely now."""
+        """Raise DatabaseDamagedError (503) or DiskFull (507) when a write cannot be stored safely now."""
         reason = self.damage()
         if reason is not None:
-            raise DatabaseDamaged(reason, {"reason": "database_damaged", "why": reason})
+            raise DatabaseDamagedError(reason, {"reason": "database_damaged", "why": reason})
         state, free = self.disk()
         if state == "full":
             self.faults.emit("disk-full", f"disk full ({free} bytes free): writes are refused")
@@ -231,7 +217,7 @@ class StorageWatch:
             return DiskFull(str(exc), {"reason": "disk_full"})
         if is_corrupt(exc):
             self._mark_damaged(f"the database answered: {' '.join(str(exc).split())[:200]}")
-            return DatabaseDamaged(self._damaged or str(exc), {"reason": "database_damaged", "why": self._damaged})
+            return DatabaseDamagedError(self._damaged or str(exc), {"reason": "database_damaged", "why": self._damaged})
         return None
 
     def _stat_identity(self) -> tuple[int, int] | None:

@@ -154,7 +154,7 @@ def test_a_full_disk_answers_507_in_vietnamese_logs_once_and_recovers(small_disk
 def test_sqlite_running_out_of_space_mid_write_is_a_disk_full_fault(small_disk, clock):
     """The kiosk's own check is not the only guard: SQLite's SQLITE_FULL is recognised and nothing is kept."""
     from kiosk.app import create_app
-    from kiosk.storage_watch import DiskFull
+    from kiosk.errors import DiskFull
 
     app = create_app(
         {"data_dir": str(small_disk / "var"), "gpio": "mock", "printer": "none", "TESTING": True}, clock=clock
