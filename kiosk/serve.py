@@ -80,6 +80,9 @@ def run(
     if demo:
         seed_demo(kiosk)
     server = create_server(app, host=host, port=port, threads=threads, channel_timeout=120, ident="kiosk")
+    from kiosk import stream_server
+
+    stream_server.install(server, kiosk.live)  # event streams leave the worker threads for the live hub
     base = f"http://{host}:{server.effective_port}"
     click.echo(f"Kiosk for {settings['commune_name']} is running{' in demo mode' if demo else ''}:")
     click.echo(f"  citizen screen : {base}/")
@@ -100,7 +103,7 @@ def run(
             click.echo(f"  admin password : {DEMO_PASSWORD}")
     sys.stdout.flush()
 
-    loop = StoppableServer(server, on_stop=[kiosk.events.close])
+    loop = StoppableServer(server, on_stop=[kiosk.events.close, kiosk.live.close])
 
     def _stop(signum, _frame) -> None:
         notifier.stopping()
