@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from kiosk.clock import from_naive_utc
@@ -67,6 +67,8 @@ class PhoneService:
         position = place[0] if status == "waiting" and place else None
         ahead = position - 1 if position else None
         issued = row["device_time"]
+        if isinstance(issued, str):
+            issued = datetime.fromisoformat(issued)
         issued = self.queue.clock.local(from_naive_utc(issued)) if issued is not None else None
         rated = bool(row["rated"])
         return {

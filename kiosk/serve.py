@@ -91,6 +91,13 @@ def run(
     click.echo(f"  display board  : {base}/display")
     click.echo(f"  health         : {base}/healthz")
     click.echo(f"  admin          : {base}/admin")
+    from kiosk import phone_link
+
+    phones = phone_link.phone_base(settings["rating_url"], host, server.effective_port)
+    if kiosk.printing is not None:
+        kiosk.printing.phone_base = phones
+    click.echo(f"  phone pages    : {phones}/t/… (in each ticket's QR code)" if phones else
+               "  phone pages    : off (no Wi-Fi address; the QR code holds the ticket id: docs/deploy.md)")  # fmt: skip
     if demo:
         click.echo(f"  data directory : {settings.data_path}")
         click.echo(
