@@ -80,7 +80,10 @@ class PhoneService:
             "ahead": ahead,
             "wait_minutes": self.queue.tickets.estimate_minutes(row["service_code"], ahead) if ahead else 0,
             "counter": row["counter_number"] if status != "waiting" else None,
-            "counter_name": row["counter_name"] if status != "waiting" else None,
+            # a counter's own name, when it says more than its number ("Quầy 1" does not)
+            "counter_name": row["counter_name"]
+            if status != "waiting" and row["counter_name"] not in (None, "", f"Quầy {row['counter_number']}")
+            else None,
             "calls": int(row["calls"] or 0),
             "issued_at": issued.strftime("%H:%M") if issued else None,
             "day": day.isoformat() if day else None,

@@ -50,7 +50,7 @@
     show($("p-rate"), s.can_rate && !rated);
     show($("p-day-over"), s.status === "done" && !s.today && !s.rated);
     var recent = document.querySelector(".p-recent");
-    if (recent) show(recent, s.status !== "done");
+    if (recent) show(recent, s.status !== "done" && $("p-recent").children.length > 0);
     if (s.status === "called" && (before.status !== "called" || (s.calls || 0) > lastCalls)) alert_();
     lastCalls = s.calls || 0;
   }
@@ -103,6 +103,7 @@
     li.appendChild(document.createTextNode(" → " + fill(T.toCounter, { n: data.counter })));
     list.insertBefore(li, list.firstChild);
     while (list.children.length > 3) list.removeChild(list.lastChild);
+    show(document.querySelector(".p-recent"), state.status !== "done");
   }
 
   /* --- live updates ----------------------------------------------------------------------------------- */
