@@ -49,12 +49,24 @@ UNATTACHED_SECONDS = 30.0
 RECOMPUTE_EVERY = 0.5
 #: Every phone's state is read again this often (the wait estimate drifts, the business day ends).
 REFRESH_EVERY = 60.0
+#: Events published within this many seconds of the last delivery wait for it to pass and go out together
+#: (a burst of tickets costs the hub one round, not one per event; a call still arrives within milliseconds).
+BATCH_WINDOW = 0.005
+#: How often the hub looks for streams due a ping (and for streams never handed over).
+PING_CHECK = 0.25
 #: Most open streams in all, and per address on the office network (the kiosk's own screens are not limited).
 MAX_STREAMS = 2000
 MAX_PER_ADDRESS = 8
 #: Streams served by a thread of their own (a WSGI server without the hand-over) hold a worker thread each.
 MAX_THREADED = 20
 _END = object()
+#: The events that may change what a phone shows.
+PHONE_KINDS = frozenset(
+    {
+        "ticket_called", "ticket_completed", "ticket_no_show", "ticket_transferred", "ticket_issued",
+        "rating_recorded", "counter_paused", "counter_resumed", "clerk_login", "clerk_logout", "catalog_changed",
+    }
+)  # fmt: skip
 
 Reader = Callable[[Iterable[str]], dict[str, dict[str, Any]]]
 
@@ -127,6 +139,8 @@ class LiveHub:
         self.read_states = read_states
         self._lock = threading.Lock()
         self._streams: set[Stream] = set()
+        self._boards: set[Stream] = set()  # the same streams, by kind
+        self._phones: set[Stream] = set()
         self._events: list[Any] = []
         self._adopt: list[tuple[Stream, socket.socket, bytes, bool]] = []
         self._to_close: list[Stream] = []
@@ -140,6 +154,8 @@ class LiveHub:
         self._deferred: set[str] = set()  # ... at the next RECOMPUTE_EVERY
         self._next_recompute = 0.0
         self._next_refresh = 0.0
+        self._next_ping_check = 0.0
+        self._delivered = 0.0
 
     # --- called from other threads ------------------------------------------------------------------
 
@@ -169,6 +185,7 @@ class LiveHub:
             if threaded:
                 stream.queue = queue.Queue(maxsize=512)
             self._streams.add(stream)
+            (self._boards if kind == "all" else self._phones).add(stream)
         self._start()
         return stream
 
@@ -241,7 +258,10 @@ class LiveHub:
         assert self._selector is not None
         while True:
             timeout = self._timeout()
-            for key, mask in self._selector.select(timeout):
+            ready = self._selector.select(timeout)
+            if ready and self._events and time.monotonic() - self._delivered < BATCH_WINDOW:
+                time.sleep(BATCH_WINDOW)  # under load, one round carries the events of a few ms to everyone
+            for key, mask in ready:
                 if key.data is None:
                     self._drain_wake()
                 else:
@@ -259,19 +279,18 @@ class LiveHub:
                 break
             try:
                 self._tick(events)
+                if events:
+                    self._delivered = time.monotonic()
             except Exception:  # noqa: BLE001 - a failed round must not end every screen's live updates
                 log.exception("live updates: a round failed")
             self._flush()
         self._shutdown()
 
     def _timeout(self) -> float:
-        now = time.monotonic()
-        with self._lock:
-            due = [s.next_ping for s in self._streams if s.attached]
+        due = [self._next_ping_check]
         if self._deferred:
             due.append(self._next_recompute)
-        due.append(now + 1.0)  # the sweep of streams never handed over
-        return max(0.0, min(due) - now)
+        return max(0.0, min(due) - time.monotonic())
 
     def _drain_wake(self) -> None:
         try:
@@ -356,6 +375,8 @@ class LiveHub:
         stream.closed = True
         with self._lock:
             self._streams.discard(stream)
+            self._boards.discard(stream)
+            self._phones.discard(stream)
         self._unsent.discard(stream)
         if stream.sock is not None:
             try:
@@ -403,21 +424,29 @@ class LiveHub:
     def _tick(self, events: list[Any]) -> None:
         now = time.monotonic()
         with self._lock:
-            streams = [s for s in self._streams if not s.closed]
-        boards = [s for s in streams if s.kind == "all"]
-        phones = [s for s in streams if s.kind == "phone"]
-        last_queue = max((i for i, e in enumerate(events) if e.kind == "queue_changed"), default=-1)
-        for i, event in enumerate(events):
-            if boards and (event.kind != "queue_changed" or i == last_queue):  # only the latest counts matter
-                data = event.to_sse().encode()
-                for stream in boards:
-                    self._write(stream, data)
-            if phones:
-                self._for_phones(event, phones)
-        if phones and now >= self._next_refresh:
-            self._next_refresh = now + REFRESH_EVERY
-            self._deferred.update(s.ticket_id for s in phones)
-        self._recompute(phones, now)
+            boards, phones = list(self._boards), list(self._phones)
+        if events and boards:
+            last_queue = max((i for i, e in enumerate(events) if e.kind == "queue_changed"), default=-1)
+            # every event of the round in one write per board; of the queue counts only the latest matters
+            data = "".join(e.to_sse() for i, e in enumerate(events) if e.kind != "queue_changed" or i == last_queue)
+            payload = data.encode()
+            for stream in boards:
+                self._write(stream, payload)
+        if phones:
+            concerning = [
+                e for e in events if e.kind in PHONE_KINDS and (e.kind != "ticket_issued" or e.data.get("priority"))
+            ]
+            if concerning:
+                self._for_phones(concerning, phones)
+            if now >= self._next_refresh:
+                self._next_refresh = now + REFRESH_EVERY
+                self._deferred.update(s.ticket_id for s in phones)
+            self._recompute(phones, now)
+        if now >= self._next_ping_check:
+            self._next_ping_check = now + PING_CHECK
+            self._pings(boards + phones, now)
+
+    def _pings(self, streams: list[Stream], now: float) -> None:
         stamp = None
         for stream in streams:
             if stream.attached and now >= stream.next_ping:
@@ -427,28 +456,31 @@ class LiveHub:
             elif not stream.attached and now - stream.opened > UNATTACHED_SECONDS:
                 self._drop(stream)
 
-    def _for_phones(self, event: Any, phones: list[Stream]) -> None:
-        kind, data = event.kind, event.data
+    def _for_phones(self, events: list[Any], phones: list[Stream]) -> None:
         watched = {s.ticket_id for s in phones}
-
-        def in_service(code: Any) -> set[str]:
-            return {s.ticket_id for s in phones if s.last.get("status") == "waiting" and s.last.get("service") == code}
-
-        if kind == "ticket_called":
-            public = sse("called", {"number": data.get("display_number"), "counter": data.get("counter"),
-                                    "recall": bool(data.get("recall"))}).encode()  # fmt: skip
-            for stream in phones:
-                self._write(stream, public)
-        if kind in ("ticket_called", "ticket_completed", "ticket_no_show", "ticket_transferred"):
-            if data.get("id") in watched:
-                self._urgent.add(data["id"])
-            self._deferred |= in_service(data.get("service"))
-        elif kind == "ticket_issued" and data.get("priority"):
-            self._deferred |= in_service(data.get("service"))
-        elif kind in ("counter_paused", "counter_resumed", "clerk_login", "clerk_logout", "catalog_changed"):
-            self._deferred |= watched
-        elif kind == "rating_recorded":
-            self._deferred |= {s.ticket_id for s in phones if s.last.get("status") == "done"}
+        waiting: dict[Any, set[str]] = {}
+        for s in phones:
+            if s.last.get("status") == "waiting":
+                waiting.setdefault(s.last.get("service"), set()).add(s.ticket_id)
+        for event in events:
+            kind, data = event.kind, event.data
+            if kind == "ticket_called":
+                called = {"number": data.get("display_number"), "counter": data.get("counter"),
+                          "recall": bool(data.get("recall"))}  # fmt: skip
+                public = sse("called", called).encode()
+                for stream in phones:
+                    self._write(stream, public)
+            if kind in ("ticket_called", "ticket_completed", "ticket_no_show", "ticket_transferred"):
+                if data.get("id") in watched:
+                    self._urgent.add(data["id"])
+                self._deferred |= waiting.get(data.get("service"), set())
+            elif kind == "ticket_issued":
+                if data.get("priority"):  # it goes before every ordinary ticket of its field
+                    self._deferred |= waiting.get(data.get("service"), set())
+            elif kind == "rating_recorded":
+                self._deferred |= {s.ticket_id for s in phones if s.last.get("status") == "done"}
+            else:  # a counter paused or resumed, a clerk came or went, the catalogue changed: the estimates
+                self._deferred |= watched
 
     def _recompute(self, phones: list[Stream], now: float) -> None:
         ids = set(self._urgent)

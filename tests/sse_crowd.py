@@ -12,11 +12,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 
 class Listener:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, keep: frozenset[str] | None = None) -> None:
         self.path = path
+        self.keep = keep  # the kinds of event to decode and record (None: all); the others are only counted
+        self.skipped = 0
         self.status: int | None = None
         self.headers: dict[str, str] = {}
         self.events: list[tuple[str, dict, float]] = []
@@ -53,8 +56,12 @@ class Listener:
         while "\n\n" in self._text:
             block, self._text = self._text.split("\n\n", 1)
             fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-            if "event" in fields:
-                self.events.append((fields["event"], json.loads(fields.get("data", "{}")), now))
+            if "event" not in fields:
+                continue
+            if self.keep is not None and fields["event"] not in self.keep:
+                self.skipped += 1
+                continue
+            self.events.append((fields["event"], json.loads(fields.get("data", "{}")), now))
 
     def _dechunk(self) -> bytes:
         out = bytearray()
@@ -76,8 +83,8 @@ class Listener:
 class Crowd:
     """Open streams to a server on 127.0.0.1:``port`` and read them all from one thread."""
 
-    def __init__(self, port: int) -> None:
-        self.port = port
+    def __init__(self, port: int, keep: frozenset[str] | None = None) -> None:
+        self.port, self.keep = port, keep
         self.listeners: list[Listener] = []
         self._selector = selectors.DefaultSelector()
         self._lock = threading.Lock()
@@ -87,7 +94,7 @@ class Crowd:
         self._thread.start()
 
     def open(self, path: str) -> Listener:
-        listener = Listener(path)
+        listener = Listener(path, self.keep)
         sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: phone\r\nAccept: text/event-stream\r\n\r\n".encode())
         sock.setblocking(False)
@@ -124,6 +131,11 @@ class Crowd:
         """Wait until ``done()`` (called with the crowd's lock held) is true; False at the timeout."""
         with self._cond:
             return self._cond.wait_for(done, timeout)
+
+    def read(self, what: Callable[[], Any]) -> Any:
+        """``what()`` with the crowd's lock held (the reader thread is not adding events meanwhile)."""
+        with self._cond:
+            return what()
 
     def close(self) -> None:
         self._stop = True
