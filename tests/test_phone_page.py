@@ -187,3 +187,22 @@ def test_the_phone_stream_starts_with_the_tickets_state_and_says_nothing_about_o
     assert chunks[0].startswith("event: called") and mine["id"] not in chunks[0]
     assert chunks[1].startswith("event: state") and '"status": "called"' in chunks[1]
     response.close()
+
+
+def test_phone_ratings_are_reported_apart_and_in_the_totals_on_admin(app, client, db):
+    from tests.test_admin import login as admin_login
+    from tests.test_admin import set_password
+
+    ticket = issue(client)
+    serve(client)
+    token = token_of(db, ticket["id"])
+    assert client.post(f"/t/{token}/rating", json={"level": "satisfied"}, environ_base=WIFI).status_code == 201
+    assert client.post("/api/ratings", json={"level": "unsatisfied", "channel": "touch"}).status_code == 201
+    set_password(app.extensions["kiosk"])
+    assert admin_login(client).status_code == 302
+    page = client.get("/admin").get_data(as_text=True)
+    phone_row = page.split('id="channel-phone"', 1)[1].split("</tr>", 1)[0]
+    touch_row = page.split('id="channel-touch"', 1)[1].split("</tr>", 1)[0]
+    assert "Điện thoại (mã QR trên phiếu)" in phone_row and ">1<" in phone_row and "100" in phone_row
+    assert ">1<" in touch_row and "0,0" in touch_row
+    assert 'id="ratings-counted">2<' in page  # both in the totals
