@@ -33,6 +33,7 @@
     show($("p-waiting"), s.status === "waiting");
     show($("p-called"), s.status === "called");
     show($("p-noshow"), s.status === "no_show");
+    show($("p-alerts"), s.status === "waiting" || s.status === "called");
     if (s.status === "waiting") {
       text("p-position", s.position || "–");
       text("p-ahead", s.ahead === null || s.ahead === undefined ? "–" : s.ahead);
