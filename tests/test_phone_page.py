@@ -206,3 +206,18 @@ def test_phone_ratings_are_reported_apart_and_in_the_totals_on_admin(app, client
     assert "Điện thoại (mã QR trên phiếu)" in phone_row and ">1<" in phone_row and "100" in phone_row
     assert ">1<" in touch_row and "0,0" in touch_row
     assert 'id="ratings-counted">2<' in page  # both in the totals
+
+
+def test_one_address_may_keep_only_a_few_live_pages_open(client, db):
+    from kiosk.live import MAX_PER_ADDRESS
+
+    token = token_of(db, issue(client)["id"])
+    streams = [client.get(f"/t/{token}/events", buffered=False, environ_base=WIFI) for _ in range(MAX_PER_ADDRESS)]
+    assert [s.status_code for s in streams] == [200] * MAX_PER_ADDRESS
+    refused = client.get(f"/t/{token}/events", buffered=False, environ_base=WIFI)
+    assert refused.status_code == 503 and refused.get_json()["detail"]["reason"] == "per_address"
+    streams.pop().close()
+    again = client.get(f"/t/{token}/events", buffered=False, environ_base=WIFI)
+    assert again.status_code == 200
+    for stream in [*streams, again]:
+        stream.close()
