@@ -45,7 +45,13 @@ class HandoffTask(WSGITask):
         if not self.wrote_header:
             self.write(b"")
         self.close_on_finish = False  # the connection is the hub's now, not closed after this answer
-        self.channel.handoff = (stream, self.chunked_response)
+        channel = self.channel
+        with channel.requests_lock:  # nothing else is answered on this connection: requests sent after the
+            for later in channel.requests[1:]:  # stream's (a client pipelining) are dropped
+                later.close()
+            del channel.requests[1:]
+            channel.request = None
+            channel.handoff = (stream, self.chunked_response)
 
 
 class StreamChannel(HTTPChannel):
@@ -53,11 +59,16 @@ class StreamChannel(HTTPChannel):
 
     task_class = HandoffTask
     handoff: tuple[Any, bool] | None = None
+    handing_over = False
+
+    def readable(self) -> bool:
+        return not self.handing_over and super().readable()
 
     def service(self) -> None:
         super().service()
         handoff, self.handoff = self.handoff, None
         if handoff is not None:
+            self.handing_over = True  # read nothing more until the hub has the socket
             self.server.trigger.pull_trigger(lambda: self._hand_over(*handoff))
 
     def _hand_over(self, stream: Any, chunked: bool) -> None:

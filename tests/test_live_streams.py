@@ -118,3 +118,28 @@ def test_a_wrong_token_is_a_plain_404(server):
     assert "AAAAAAAAAAAAAAAAAAAAAA" not in page.text  # nothing about the token, no hint it was close
     stream = requests.get(server.base + "/t/AAAAAAAAAAAAAAAAAAAAAA/events", timeout=5)
     assert stream.status_code == 404 and stream.json()["detail"] == {"reason": "unknown_token"}
+
+
+def test_streams_for_http_1_0_head_and_a_pipelining_client(server):
+    """What the hand-over must get right on the wire: an HTTP/1.0 stream is not chunked, HEAD gets headers and
+    no stream, and a request pipelined behind a stream is not answered inside the stream."""
+    import socket
+    import time
+
+    def talk(raw: bytes, wait: float = 1.3) -> bytes:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(raw)
+            time.sleep(wait)
+            return sock.recv(65536)
+
+    old = talk(b"GET /api/events?heartbeat=0.5 HTTP/1.0\r\nHost: kiosk\r\n\r\n")
+    head, _, body = old.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200") and b"chunked" not in head.lower()
+    assert body.startswith(b"retry: 1000\n\nevent: ping\n")
+    only_head = talk(b"HEAD /api/events HTTP/1.1\r\nHost: kiosk\r\n\r\n", wait=0.3)
+    assert only_head.startswith(b"HTTP/1.1 200") and only_head.endswith(b"\r\n\r\n")
+    piped = talk(
+        b"GET /api/events?heartbeat=0.5 HTTP/1.1\r\nHost: kiosk\r\n\r\nGET /healthz HTTP/1.1\r\nHost: kiosk\r\n\r\n"
+    )
+    assert piped.count(b"HTTP/1.1") == 1 and b"event: ping" in piped and b'"db"' not in piped
+    assert requests.get(server.base + "/healthz", timeout=5).status_code == 200

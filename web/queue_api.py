@@ -137,6 +137,9 @@ def event_stream(kind: str, first: bytes, *, ticket_id: str | None = None, heart
     from kiosk.stream_server import HANDOFF_KEY, STREAM_KEY
     from web.api import is_local
 
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    if request.method == "HEAD":  # the headers only: no stream for an answer that has no body
+        return Response(b"", mimetype="text/event-stream", headers=headers)
     hub = kiosk().live
     handoff = bool(request.environ.get(HANDOFF_KEY))
     address = request.remote_addr or "?"
@@ -152,6 +155,4 @@ def event_stream(kind: str, first: bytes, *, ticket_id: str | None = None, heart
         chunks: Iterator[bytes] = iter([body])
     else:
         chunks = hub.iterate(stream, body)
-    return Response(
-        chunks, mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    )
+    return Response(chunks, mimetype="text/event-stream", headers=headers)
