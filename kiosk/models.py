@@ -193,6 +193,7 @@ class ClerkAction(DeviceRecord, Base):
     """What a clerk did: call, recall, no_show, complete, transfer, pause, resume, login, logout."""
 
     __tablename__ = "clerk_actions"
+    __table_args__ = (Index("ix_clerk_actions_ticket_id", "ticket_id"),)  # a phone page counts its calls
     action: Mapped[str] = mapped_column(String(16))
     counter_number: Mapped[int | None] = mapped_column(ForeignKey("counters.number"), nullable=True)
     clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"), nullable=True)
@@ -208,11 +209,15 @@ class TicketState(Base):
 
     ``queue_day`` is the day whose queue the ticket waits in: its business day, unless a clock change moved
     it into the next trusted day's queue (``kiosk.queue_day``); ``provisional`` marks a ticket issued while
-    the clock was unsynchronised (its day was the last trusted one).
+    the clock was unsynchronised (its day was the last trusted one). ``token`` is the secret of the ticket's
+    phone page (``/t/<token>``), printed only inside the ticket's QR code; it stays on the kiosk.
     """
 
     __tablename__ = "ticket_state"
-    __table_args__ = (Index("ix_ticket_state_queue", "status", "queue_day", "service_code", "priority"),)
+    __table_args__ = (
+        Index("ix_ticket_state_queue", "status", "queue_day", "service_code", "priority"),
+        Index("ix_ticket_state_token", "token", unique=True),
+    )
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="waiting")
     service_code: Mapped[str] = mapped_column(ForeignKey("services.code"))
@@ -224,6 +229,7 @@ class TicketState(Base):
     clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"), nullable=True)
     called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    token: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class PrintJob(Base):

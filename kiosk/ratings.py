@@ -256,7 +256,9 @@ class RatingService:
         Needs the rating's :meth:`details_secret` (403 otherwise): the rating's id is public (the live event
         stream carries it), the secret went only to the screen that made the rating.
         """
-        if not isinstance(secret, str) or not hmac.compare_digest(secret, self.details_secret(str(rating_id))):
+        expected = self.details_secret(str(rating_id)).encode()
+        # as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, i.e. a 500, before)
+        if not isinstance(secret, str) or not hmac.compare_digest(secret.encode("utf-8", "replace"), expected):
             raise ForbiddenError(
                 "Only the screen that made this rating may add details to it; rate again to add your own.",
                 {"field": "secret", "reason": "not_the_rater"},

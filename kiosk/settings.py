@@ -115,8 +115,9 @@ REGISTRY: list[Setting] = [
     Setting(
         "rating_url",
         "",
-        "Rating page on the office Wi-Fi printed as a QR code on each ticket (`ticket=<id>` is added); "
-        "empty = the QR holds the ticket id.",
+        "The kiosk's address on the office Wi-Fi, e.g. http://192.168.1.10:8080/rate: each ticket's QR code opens "
+        "that ticket's phone page at its scheme, host and port (/t/<token>); empty = the wireless interface's "
+        "address when serving on the network, else the QR holds the ticket id (docs/deploy.md §10).",
     ),
     Setting(
         "announcer",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 import sqlite3
 import threading
 import time
@@ -88,6 +89,11 @@ class _Request:
     channel: str
     result: IssuedTicket | None = None
     error: Exception | None = None
+
+
+def new_token() -> str:
+    """An unguessable token for a ticket's phone page (128 random bits, 22 URL-safe characters)."""
+    return secrets.token_urlsafe(16)
 
 
 def display_number(prefix: str, number: int) -> str:
@@ -267,7 +273,10 @@ class TicketIssuer:
             ticket_id, shown = new_uuid(), display_number(info.prefix, number)
             tickets.append([ticket_id, None, db_time(now), int(synced), info.code, day.isoformat(), number, shown,
                             int(priority), request.channel])  # fmt: skip
-            states.append((ticket_id, "waiting", info.code, int(priority), db_time(now), day.isoformat(), provisional))
+            token = new_token()  # the phone page's secret: printed inside this ticket's QR code only
+            states.append(
+                (ticket_id, "waiting", info.code, int(priority), db_time(now), day.isoformat(), provisional, token)
+            )
             outcomes.append(
                 IssuedTicket(
                     id=ticket_id,
@@ -380,7 +389,9 @@ _TICKET_COLUMNS = (
     "id", "seq", "device_time", "clock_synced", "service_code", "business_day", "number", "display_number",
     "priority", "channel",
 )  # fmt: skip
-_STATE_COLUMNS = ("ticket_id", "status", "service_code", "priority", "queued_at", "queue_day", "provisional")
+_STATE_COLUMNS = (
+    "ticket_id", "status", "service_code", "priority", "queued_at", "queue_day", "provisional", "token",
+)  # fmt: skip
 _WAITING_BY_PRIORITY = (  # "CODE<TAB>priority<TAB>n" rows, over the covering queue index
     "SELECT service_code || char(9) || priority || char(9) || COUNT(*) FROM ticket_state "
     "WHERE status = 'waiting' AND queue_day = ? GROUP BY service_code, priority"

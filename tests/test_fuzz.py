@@ -55,8 +55,12 @@ def test_every_json_endpoint_refuses_hostile_bodies_plainly(app):
     clerk = app.test_client()
     ticket = issue(clerk)
     login(clerk, 1)
+    assert clerk.post("/api/counters/1/next").status_code == 200
+    assert clerk.post("/api/counters/1/complete").status_code == 200  # served: its phone page may rate it
+    token = kiosk.engine.raw_connection().execute("SELECT token FROM ticket_state").fetchone()[0]
     rating = app.test_client().post("/api/ratings", json={"level": "satisfied"}).json
     endpoints = [
+        (f"/t/{token}/rating", ["level", "criteria", "comment", "contact"], None),
         ("/api/ratings", ["level", "channel", "counter", "ticket_id", "criteria", "comment", "contact"], None),
         (f"/api/ratings/{rating['id']}/details", ["secret", "criteria", "comment", "contact"], None),
         (f"/api/ratings/{rating['id']}/claim", [], None),
@@ -84,6 +88,16 @@ def test_every_json_endpoint_refuses_hostile_bodies_plainly(app):
     assert kiosk.ratings.details_secret(rating["id"]) == rating["secret"]
 
 
+def phone_token(app) -> str:
+    """The phone page's token of a ticket (one is issued the first time)."""
+    kiosk = app.extensions["kiosk"]
+    found = kiosk.engine.raw_connection().execute("SELECT token FROM ticket_state LIMIT 1").fetchone()
+    if found is None:
+        issue(app.test_client())
+        return phone_token(app)
+    return found[0]
+
+
 def test_every_page_and_query_string_survives_hostile_parameters(app):
     rng = random.Random(1212)
     ledger = Ledger(app)
@@ -93,6 +107,8 @@ def test_every_page_and_query_string_survives_hostile_parameters(app):
         ("/", ["counter", "lang"]),
         ("/rate", ["counter", "lang"]),
         ("/ticket", ["lang"]),
+        (f"/t/{phone_token(app)}", ["lang", "rated"]),
+        (f"/t/{phone_token(app)}/state", ["lang"]),
         ("/clerk", ["counter", "lang"]),
         ("/display", ["lang"]),
         ("/api/queue", ["day"]),

@@ -30,7 +30,9 @@ def register(app: Flask) -> None:
     from web import admin
 
     app.register_blueprint(admin.bp)
-    from web import voice
+    from web import phone, voice
+
+    app.register_blueprint(phone.bp)
 
     app.register_blueprint(voice.bp)
     app.context_processor(voice.template_globals)

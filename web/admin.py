@@ -26,7 +26,7 @@ from kiosk.today import today_figures
 from web import csrf
 from web.jsonapi import storage_message
 from web.printer_states import printer_state
-from web.scale_text import grade_text
+from web.scale_text import CHANNELS, grade_text
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +262,7 @@ def today():
         catalog=report.get("catalog") or {},
         refused=_refusal(report.get("catalog") or {}),
         day=figures.day.strftime("%d/%m/%Y"),
+        channel_names={key: str(name) for key, name in CHANNELS.items()},
     )
 
 

@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 from flask import Blueprint, current_app, jsonify, request, session
 
@@ -47,30 +48,52 @@ def is_local(address: str | None) -> bool:
 
 
 class FloodGate:
-    """At most ``limit`` ratings per address per minute (monotonic clock: a clock change lifts nothing)."""
+    """At most ``limit`` requests per address per ``window`` seconds (monotonic clock: a clock change lifts
+    nothing). Past it :meth:`check` raises ``refuse(count, address, wait)`` (429 ratings by default)."""
 
-    def __init__(self, limit: int, window: float = FLOOD_WINDOW) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window: float = FLOOD_WINDOW,
+        refuse: Callable[[int, str, int], KioskError] | None = None,
+    ) -> None:
         self.limit, self.window = limit, window
+        self.refuse = refuse or _too_many_ratings
         self._seen: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
+    def _recent(self, address: str, now: float) -> deque[float]:
+        if len(self._seen) > 10_000:  # forget addresses that went quiet
+            self._seen = {a: q for a, q in self._seen.items() if q and now - q[-1] < self.window}
+        times = self._seen.setdefault(address, deque())
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        return times
+
     def check(self, address: str) -> None:
+        """Count one request from ``address``; raise once it is past the limit."""
         if self.limit <= 0:
             return
         now = time.monotonic()
         with self._lock:
-            if len(self._seen) > 10_000:  # forget addresses that went quiet
-                self._seen = {a: q for a, q in self._seen.items() if q and now - q[-1] < self.window}
-            times = self._seen.setdefault(address, deque())
-            while times and now - times[0] >= self.window:
-                times.popleft()
+            times = self._recent(address, now)
             if len(times) >= self.limit:
-                wait = max(1, round(self.window - (now - times[0])))
-                raise TooManyRatings(
-                    f"{len(times)} ratings from {address} within a minute: wait {wait} s before rating again.",
-                    {"reason": "flood", "retry_after": wait, "limit": self.limit},
-                )
+                raise self.refuse(len(times), address, max(1, round(self.window - (now - times[0]))))
             times.append(now)
+
+    def full(self, address: str) -> bool:
+        """Whether ``address`` has used up its allowance (without counting this question)."""
+        if self.limit <= 0:
+            return False
+        with self._lock:
+            return len(self._recent(address, time.monotonic())) >= self.limit
+
+
+def _too_many_ratings(count: int, address: str, wait: int) -> KioskError:
+    return TooManyRatings(
+        f"{count} ratings from {address} within a minute: wait {wait} s before rating again.",
+        {"reason": "flood", "retry_after": wait, "limit": count},
+    )
 
 
 def screen_id() -> str:
@@ -90,7 +113,8 @@ def _press_keys() -> tuple[str, tuple[str, ...]]:
     return own, also
 
 
-def _gate() -> FloodGate:
+def rating_gate() -> FloodGate:
+    """The per-address throttle of ratings (`rating_flood_limit`), shared by every way of rating over the network."""
     return current_app.extensions.setdefault("rating_flood", FloodGate(int(kiosk().settings["rating_flood_limit"])))
 
 
@@ -101,7 +125,7 @@ def post_rating():
     if unknown:
         raise BadBody(f"Unknown field(s): {', '.join(unknown)}.", {"allowed": sorted(RATING_FIELDS)})
     if not is_local(request.remote_addr):
-        _gate().check(request.remote_addr or "?")
+        rating_gate().check(request.remote_addr or "?")
     panel, also = _press_keys()
     ratings = kiosk().ratings
     result = ratings.record(

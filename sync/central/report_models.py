@@ -89,6 +89,22 @@ class RollupLevels(CentralBase):
     n: Mapped[int] = _count()
 
 
+class RollupChannels(CentralBase):
+    """Presses per grain, field and channel (touch screen, button panel, phone): the ways of rating apart."""
+
+    __tablename__ = "rollup_channels"
+    __table_args__ = _by_start("rollup_channels")
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    grain: Mapped[str] = _grain_key()
+    start: Mapped[date] = _start_key()
+    service_code: Mapped[str] = _service_key()
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ratings: Mapped[int] = _count()
+    satisfied_plus: Mapped[int] = _count()
+    points: Mapped[int] = _count()
+    flagged: Mapped[int] = _count()
+
+
 class RollupIndicators(CentralBase):
     """TT 01 indicator answers of counted ratings, by the rating's period, field, counter and clerk."""
 

@@ -21,6 +21,7 @@ from sync.central.report_models import (
     NO_CLERK,
     NO_COUNTER,
     NO_SERVICE,
+    RollupChannels,
     RollupHeat,
     RollupIndicators,
     RollupLevels,
@@ -179,6 +180,29 @@ class Query:
             for level, n in self.conn.execute(query.group_by(r.level)):
                 out[level] += int(n)
         return dict(out)
+
+    def channels(self) -> dict[str, list[int]]:
+        """[counted presses, satisfied or above, points, flagged] per channel (touch, button, phone); the
+        rollup has the field, a counter or clerk filter reads the records."""
+        out: dict[str, list[int]] = {}
+        parts = self.parts
+        by_person = self.scope.counter is not None or self.scope.clerk is not None
+        if self.spans and not by_person:
+            c = RollupChannels.__table__.c
+            where = self._where(c, dims=False)
+            if self.scope.service is not None:
+                where.append(c.service_code == self.scope.service)
+            sums = (func.sum(c.ratings), func.sum(c.satisfied_plus), func.sum(c.points), func.sum(c.flagged))
+            for row in self.conn.execute(select(c.channel, *sums).where(*where, *self._spans(c)).group_by(c.channel)):
+                _add(out, row[0], row[1:])
+        elif self.spans:
+            parts = [(self.period.start, self.period.end)]
+        r = Rating.__table__.c
+        if parts:
+            query = select(r.channel, *self._raw_sums(r)).where(*self._where(r), *self._during(r.corrected_time, parts))
+            for row in self.conn.execute(query.group_by(r.channel)):
+                _add(out, row[0], row[1:])
+        return out
 
     def indicators(self) -> dict[tuple, list[int]]:
         """(commune, clerk, indicator) → [answers, points, n2, n1, n0], counted ratings only."""

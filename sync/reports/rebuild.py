@@ -17,6 +17,7 @@ from sync.central.report_models import (
     NO_COUNTER,
     NO_SERVICE,
     PendingLink,
+    RollupChannels,
     RollupHeat,
     RollupIndicators,
     RollupLevels,
@@ -68,6 +69,13 @@ def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
         RollupRatings.__table__,
         scoped(select(r.commune_code, m, month, *dims, *rating_sums), r.commune_code).group_by(
             r.commune_code, month, *dims
+        ),
+    )
+    _fill(
+        conn,
+        RollupChannels.__table__,
+        scoped(select(r.commune_code, m, month, dims[0], r.channel, *rating_sums), r.commune_code).group_by(
+            r.commune_code, month, dims[0], r.channel
         ),
     )
     _fill(
@@ -255,3 +263,25 @@ def _coarser(table: Table, source: str, grain: str, dialect: str, communes: list
 
 def _fill(conn: Connection, table: Table, query) -> None:
     conn.execute(insert(table).from_select([c.name for c in table.columns], query))
+
+
+def rebuild_channels(conn: Connection) -> None:
+    """Fill ``rollup_channels`` alone from the stored ratings (central migration 0006, for the ratings stored
+    before the table existed): month rows from the records, quarter and year rows from the month rows."""
+    dialect = conn.dialect.name
+    table = RollupChannels.__table__
+    conn.execute(delete(table))
+    r = Rating.__table__.c
+    month = sql_local_month(r.corrected_time, dialect)
+    counted = r.counted.is_(True)
+    sums = (
+        func.sum(case((counted, 1), else_=0)),
+        func.sum(case((and_(counted, r.level.in_(SATISFIED_PLUS)), 1), else_=0)),
+        func.sum(case((counted, r.points), else_=0)),
+        func.sum(case((counted, 0), else_=1)),
+    )
+    service = func.coalesce(r.service_code, NO_SERVICE)
+    query = select(r.commune_code, literal("M"), month, service, r.channel, *sums)
+    _fill(conn, table, query.group_by(r.commune_code, month, service, r.channel))
+    for grain in ("Q", "Y"):
+        _fill(conn, table, _coarser(table, "M", grain, dialect, None))

@@ -32,6 +32,7 @@ from sync.central.report_models import (
     NO_COUNTER,
     NO_SERVICE,
     PendingLink,
+    RollupChannels,
     RollupHeat,
     RollupIndicators,
     RollupLevels,
@@ -52,7 +53,8 @@ CHUNK = 1000
 
 #: Rollups kept per month, quarter and year (the totals also per day).
 GRAINED: tuple[Table, ...] = tuple(
-    m.__table__ for m in (RollupRatings, RollupLevels, RollupIndicators, RollupHeat, RollupQueue, RollupWait)
+    m.__table__
+    for m in (RollupRatings, RollupLevels, RollupIndicators, RollupHeat, RollupQueue, RollupWait, RollupChannels)
 )
 ROLLUPS: tuple[Table, ...] = (*GRAINED, RollupTotals.__table__)
 DERIVED: tuple[Table, ...] = (*ROLLUPS, TicketFact.__table__, PendingLink.__table__)
@@ -143,7 +145,7 @@ def _dims(row: Mapping[str, Any]) -> tuple[str, int, str]:
 
 
 def rating_contribution(d: Deltas, r: Mapping[str, Any], n: int = 1) -> None:
-    """``n`` presses alike (same commune, local hour, field, counter, clerk, level, counted, points)."""
+    """``n`` presses alike (same commune, local hour, field, counter, clerk, level, counted, points, channel)."""
     when = local(r["corrected_time"])
     commune, day, counted = r["commune_code"], when.date(), bool(r["counted"])
     sat = n if counted and r["level"] in SATISFIED_PLUS else 0
@@ -155,6 +157,7 @@ def rating_contribution(d: Deltas, r: Mapping[str, Any], n: int = 1) -> None:
     }
     d.add(RollupRatings.__table__, commune, day, _dims(r), **values)
     d.add(RollupTotals.__table__, commune, day, (), **values)
+    d.add(RollupChannels.__table__, commune, day, (_dims(r)[0], r["channel"]), **values)
     if counted:
         d.add(RollupLevels.__table__, commune, day, (_dims(r)[0], r["level"]), n=n)
         d.add(RollupHeat.__table__, commune, day, (when.isoweekday(), when.hour), ratings=n, satisfied_plus=sat)
@@ -215,7 +218,7 @@ def apply_batch(conn: Connection, commune: str, device: str, inserted: Mapping[s
     hour = {"minute": 0, "second": 0, "microsecond": 0}
     alike = Counter(
         (r["commune_code"], r["corrected_time"].replace(**hour), r["service_code"], r["counter_number"])
-        + (r["clerk_id"], r["level"], r["counted"], r["points"])
+        + (r["clerk_id"], r["level"], r["counted"], r["points"], r["channel"])
         for r in ratings
     )
     fields = (
@@ -227,6 +230,7 @@ def apply_batch(conn: Connection, commune: str, device: str, inserted: Mapping[s
         "level",
         "counted",
         "points",
+        "channel",
     )
     for key, n in alike.items():
         rating_contribution(d, dict(zip(fields, key, strict=True)), n)
