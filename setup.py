@@ -50,6 +50,7 @@ setup(
             "wheel",  # tests/test_install.py builds the package offline (pip --no-build-isolation)
             "pyserial>=3.5",  # tests/test_printer_transports.py: a serial printer on a pty
             "pycups>=2.0",  # ... and a CUPS queue (builds against libcups2-dev: see .ci/run)
+            "zxing-cpp>=2.2",  # tests/test_phone_browser.py reads the QR code back from the printed raster
         ],
     },
     entry_points={

@@ -3,26 +3,32 @@
 There is no default password. A technician sets one with `kiosk admin-password`; only `kiosk serve
 --demo` sets the well-known password ``demo``, and only when none is set. Wrong passwords are counted
 in the database (``device_state``), so restarting the kiosk does not reset the count, and after
-``MAX_FAILURES`` in a row the log-in is locked for ``LOCK_SECONDS`` even for the right password — the
-same rule as a clerk's PIN (:mod:`kiosk.clerks`).
+``MAX_FAILURES`` in a row the log-in is locked for ``LOCK_SECONDS`` even for the right password, timed
+on the monotonic clock so a clock change neither lifts nor lengthens it — the same rule as a clerk's PIN
+(:mod:`kiosk.lockout`).
+
+An admin session is a mark in the signed cookie (:func:`current_mark`): a digest of the password hash and
+a session epoch. A new password changes the digest; signing out raises the epoch. Either ends every admin
+session, a copied cookie included.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from kiosk.clock import Clock, to_naive_utc
+from kiosk.clock import Clock
 from kiosk.db import transaction
 from kiosk.errors import AuthError, KioskError, ValidationError
+from kiosk.lockout import Lockout
 from kiosk.models import DeviceState
 
 PASSWORD_KEY = "admin_password_hash"
 FAILURES_KEY = "admin_login_failures"
+EPOCH_KEY = "admin_session_epoch"
 MAX_FAILURES = 5
 LOCK_SECONDS = 300
 MIN_LENGTH = 8
@@ -53,6 +59,22 @@ def current_fingerprint(sessions: sessionmaker[Session]) -> str | None:
     return fingerprint(hashed) if hashed else None
 
 
+def current_mark(sessions: sessionmaker[Session]) -> str | None:
+    """What a valid admin session cookie holds now: the password digest and the session epoch."""
+    with sessions() as session:
+        hashed = password_hash(session)
+        epoch = session.get(DeviceState, EPOCH_KEY)
+    return f"{fingerprint(hashed)}:{epoch.value if epoch else 0}" if hashed else None
+
+
+def end_sessions(sessions: sessionmaker[Session]) -> None:
+    """Sign out everywhere: every admin session cookie stops working (server-side, copies included)."""
+    with transaction(sessions) as session:
+        row = session.get(DeviceState, EPOCH_KEY) or DeviceState(key=EPOCH_KEY, value="0")
+        row.value = str(int(row.value) + 1)
+        session.add(row)
+
+
 def set_password(session: Session, password: str, *, demo: bool = False) -> None:
     """Store the hash of a new admin password and clear any lock. Short passwords are refused (not in demo)."""
     if not isinstance(password, str) or not password.strip():
@@ -67,7 +89,7 @@ def set_password(session: Session, password: str, *, demo: bool = False) -> None
     row = session.get(DeviceState, PASSWORD_KEY) or DeviceState(key=PASSWORD_KEY)
     row.value = generate_password_hash(password)
     session.add(row)
-    _store_failures(session, 0, None)
+    _clear_failures(session)
 
 
 def seed_demo_password(sessions: sessionmaker[Session]) -> bool:
@@ -86,13 +108,18 @@ def demo_password_active(sessions: sessionmaker[Session]) -> bool:
     return bool(hashed) and check_password_hash(hashed, DEMO_PASSWORD)
 
 
-def login(sessions: sessionmaker[Session], clock: Clock, password: str) -> str:
-    """Check the admin password; returns the fingerprint to keep in the session.
+def make_lockout(clock: Clock) -> Lockout:
+    """The admin password's lock-out of one kiosk (keep one per app: its monotonic lock start lives in it)."""
+    return Lockout(FAILURES_KEY, clock, MAX_FAILURES, LOCK_SECONDS)
+
+
+def login(sessions: sessionmaker[Session], lockout: Lockout, password: str) -> str:
+    """Check the admin password; returns the mark to keep in the session (:func:`current_mark`).
 
     AuthError (401) when no password is set or it is wrong, LockedOut (429) while locked. The failure
     count is committed before the answer, so killing the process cannot forget a wrong try.
     """
-    failed = locked = False
+    outcome = None
     with transaction(sessions) as session:
         hashed = password_hash(session)
         if not hashed:
@@ -100,49 +127,33 @@ def login(sessions: sessionmaker[Session], clock: Clock, password: str) -> str:
                 "No admin password is set on this kiosk: run `kiosk admin-password` on the device.",
                 {"reason": "no_password"},
             )
-        now = to_naive_utc(clock.now())
-        failures, until = _failures(session, now)
-        if until is not None and now < until:
-            seconds = int((until - now).total_seconds())
+        state = lockout.state(session)
+        if state.locked:
             raise LockedOut(
-                f"Too many wrong admin passwords: log-in is locked for about {max(1, round(seconds / 60))} minute(s).",
-                {"reason": "locked", "seconds": seconds},
+                f"Too many wrong admin passwords: log-in is locked for about {max(1, round(state.seconds_left / 60))} "
+                "minute(s).",
+                {"reason": "locked", "seconds": state.seconds_left},
             )
         if isinstance(password, str) and password and check_password_hash(hashed, password):
-            if failures or until:
-                _store_failures(session, 0, None)
+            lockout.succeeded(session)
         else:
-            failures += 1
-            locked = failures >= MAX_FAILURES
-            _store_failures(
-                session, 0 if locked else failures, now + timedelta(seconds=LOCK_SECONDS) if locked else None
-            )
-            failed = True
-    if locked:
+            outcome = lockout.failed(session)
+    if outcome is not None and outcome.locked:
         raise LockedOut(
             f"Wrong admin password {MAX_FAILURES} times in a row: log-in is locked for {LOCK_SECONDS // 60} minutes.",
             {"reason": "locked", "seconds": LOCK_SECONDS},
         )
-    if failed:
+    if outcome is not None:
         raise AuthError(
-            f"Wrong admin password; {MAX_FAILURES - failures} tries left before a {LOCK_SECONDS // 60}-minute lock.",
-            {"reason": "wrong_password", "tries_left": MAX_FAILURES - failures},
+            f"Wrong admin password; {MAX_FAILURES - outcome.failures} tries left before a {LOCK_SECONDS // 60}-minute "
+            "lock.",
+            {"reason": "wrong_password", "tries_left": MAX_FAILURES - outcome.failures},
         )
-    return fingerprint(hashed)
+    return current_mark(sessions) or ""
 
 
-def _failures(session: Session, now: datetime) -> tuple[int, datetime | None]:
-    row = session.get(DeviceState, FAILURES_KEY)
-    if row is None:
-        return 0, None
-    data = json.loads(row.value)
-    until = datetime.fromisoformat(data["locked_until"]) if data.get("locked_until") else None
-    if until is not None and until - now > timedelta(seconds=LOCK_SECONDS):
-        until = None  # the wall clock went back (a Pi has no clock): never lock longer than promised
-    return int(data.get("failures", 0)), until
-
-
-def _store_failures(session: Session, failures: int, until: datetime | None) -> None:
+def _clear_failures(session: Session) -> None:
+    """A new password clears the lock-out."""
     row = session.get(DeviceState, FAILURES_KEY) or DeviceState(key=FAILURES_KEY)
-    row.value = json.dumps({"failures": failures, "locked_until": until.isoformat() if until else None})
+    row.value = json.dumps({"failures": 0, "locked": False})
     session.add(row)

@@ -26,6 +26,7 @@ from kiosk.db import make_engine, make_sessionmaker, transaction, upgrade
 from kiosk.errors import ConfigError, DatabaseDamagedError, HardwareError, ValidationError
 from kiosk.events import EventBus
 from kiosk.ratings import RatingService
+from kiosk.storage_watch import StorageWatch
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class Kiosk:
     #: The catalogue revision (kiosk.catalog_state) the caches hold; None until first loaded.
     catalog_revision: str | None = None
     watcher: Any = None  # CatalogWatcher, started by create_app()
+    live: Any = None  # kiosk.live.LiveHub: every event stream (boards, phones)
+    phone: Any = None  # kiosk.phone.PhoneService: the ticket's phone page
     sync_loop: Any = None  # sync.client.SyncLoop, started by start_sync()
 
     def reload_catalog(self) -> None:
@@ -89,7 +92,11 @@ class Kiosk:
         rows = read_rows(self.engine, *revision_sql())
         return rows[0][0] if rows else None
 
+    storage: StorageWatch | None = None  # the database file and the disk while the kiosk runs
+
     def close(self) -> None:
+        if self.live is not None:
+            self.live.close()
         if self.watcher is not None:
             self.watcher.stop()
         if self.sync_loop is not None:
@@ -267,14 +274,28 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
     clock = clock or Clock(settings["timezone"], settings["clock_sync"])
     events = EventBus()
     ratings = RatingService(
-        sessions, clock, settings["response_interval"], link_window=settings["link_window"], events=events
+        sessions,
+        clock,
+        settings["response_interval"],
+        link_window=settings["link_window"],
+        events=events,
+        secret_key=_secret_key(settings),
     )
     from kiosk.queue_service import QueueService
 
     kiosk = Kiosk(settings, engine, sessions, clock, events, ratings)
     kiosk.queue = QueueService(engine, sessions, clock, events)
     ratings.clerk_at = kiosk.queue.clerks.holder  # a rating names a clerk only while one is on duty there
+    from kiosk.live import LiveHub
+    from kiosk.phone import PhoneService
+
+    kiosk.phone = PhoneService(kiosk.queue, ratings)
+    kiosk.live = LiveHub(clock, read_states=kiosk.phone.states)
+    events.on(kiosk.live.publish)
     kiosk.catalog_revision = kiosk._stored_revision()
+    kiosk.storage = StorageWatch(
+        engine, settings.data_path, db_guard.sqlite_path(settings["database_url"]), settings["disk_low_mb"]
+    )
     return kiosk
 
 

@@ -1,22 +1,28 @@
-"""Clerk log-in at a counter with a PIN, one clerk per counter, and the lock after repeated wrong PINs.
+"""Clerk log-in at a counter with a PIN, one clerk per counter, the lock after repeated wrong PINs, and the
+end of sessions.
 
 One clerk stands at one counter and one counter has one clerk: logging in at a counter another clerk
 holds is refused (409, ``counter_taken``) unless the clerk confirms ``take_over``, which logs the other
 clerk out (their session stops working). Log-ins count for the business day they were made on, so a
 clerk who forgot to log out yesterday does not hold the counter this morning.
 
-A 4-digit PIN has only 10,000 values, so wrong PINs are counted per counter (where the guessing
-happens) and after ``MAX_FAILURES`` in a row that counter's log-in is locked for ``LOCK_SECONDS``,
-even for the right PIN. The count lives in the database (``device_state``), so restarting the kiosk
-does not reset it. Every log-in and log-out is an append-only :class:`ClerkAction`.
+A 4-digit PIN has only 10,000 values, so wrong PINs are counted per **kiosk** (trying other counters
+gives no more guesses) and after ``MAX_FAILURES`` in a row log-in is locked for ``LOCK_SECONDS``, even
+for the right PIN. The count lives in the database and the lock is timed on the monotonic clock
+(:mod:`kiosk.lockout`): neither a restart nor a clock moved back lifts it.
+
+A clerk's session is a signed cookie, and the server decides whether it still holds (:meth:`ClerkDesk.
+session_valid`): a log-out ends **every** session of that clerk (a per-clerk session epoch in
+``device_state``), a new PIN ends them too (the cookie carries a digest of the PIN hash), and a session
+ends a day after its log-in. Every log-in and log-out is an append-only :class:`ClerkAction`.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import case, select
@@ -27,16 +33,23 @@ from kiosk.clock import Clock, to_naive_utc
 from kiosk.db import transaction
 from kiosk.errors import AuthError, ConflictError, KioskError, NotFoundError, ValidationError
 from kiosk.events import EventBus
+from kiosk.lockout import Lockout, LockState
 from kiosk.models import Clerk, ClerkAction, Counter, DeviceState
 from kiosk.records import db_time, stamp
 from kiosk.tickets import read_rows
 
 MAX_FAILURES = 5
 LOCK_SECONDS = 300
+LOCK_KEY = "login_failures"
+SESSION_KEY = "clerk_session:"
+#: A clerk's session ends this long after the log-in.
+SESSION_SECONDS = 24 * 3600
+#: A log-in time this far in the future means the clock was moved back: the session is not trusted.
+CLOCK_SLACK = 300
 
 
 class LockedOut(KioskError, PermissionError):
-    """Too many wrong PINs in a row at a counter."""
+    """Too many wrong PINs in a row at this kiosk."""
 
     status = 429
     code = "locked"
@@ -48,9 +61,16 @@ class ClerkLogin:
     name: str
     code: str
     counter: int
+    epoch: int = 0  # the clerk's session epoch at log-in (a log-out raises it)
+    pin: str = ""  # a digest of the PIN hash at log-in (a new PIN changes it)
+    at: float = 0.0  # wall-clock time of the log-in (POSIX seconds)
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "code": self.code, "counter": self.counter}
+
+    def session(self) -> dict[str, Any]:
+        """What the session cookie keeps: who, where, and what the server checks on every call."""
+        return {**self.as_json(), "epoch": self.epoch, "pin": self.pin, "at": self.at}
 
 
 class CounterTaken(ConflictError):
@@ -72,6 +92,7 @@ class ClerkDesk:
         self._lock = threading.Lock()
         self._at: dict[int, tuple[str, str]] | None = None  # counter -> (clerk id, name) logged in there
         self._at_day: date | None = None  # the business day self._at was read for
+        self.lockout = Lockout(LOCK_KEY, clock, MAX_FAILURES, LOCK_SECONDS)
 
     def login(self, counter: Any, pin: Any, code: Any = None, take_over: Any = False) -> ClerkLogin:
         """The clerk whose PIN this is, logged in at ``counter``; AuthError (401) or LockedOut (429) otherwise.
@@ -86,12 +107,12 @@ class ClerkDesk:
             raise ValidationError("counter must be a whole number.", {"field": "counter"})
         if not isinstance(pin, str) or not pin:
             raise ValidationError("Type the PIN.", {"field": "pin"})
-        key = f"login_failures:{counter}"
         with self.sessions() as s:  # a short read; the slow PIN hashing below holds no database lock
             desk = s.get(Counter, counter)
             if desk is None or not desk.active:
                 raise NotFoundError(f"Counter {counter} does not exist on this kiosk.", {"field": "counter"})
-            self._refuse_locked(counter, self._failures(s, key)[1])
+            self._refuse_locked(self.lockout.state(s))
+            s.commit()  # an elapsed lock was lifted
             query = select(Clerk).where(Clerk.active).order_by(case((Clerk.counter_number == counter, 0), else_=1))
             if code is not None:
                 query = query.where(Clerk.code == str(code).strip().upper())
@@ -99,33 +120,35 @@ class ClerkDesk:
         clerk = next((c for c in candidates if pin_matches(c, pin)), None)
         displaced: tuple[str, str] | None = None
         with self.write_lock, transaction(self.sessions) as s:
-            failures, locked_until = self._failures(s, key)  # again: attempts made meanwhile count too
-            self._refuse_locked(counter, locked_until)
-            failed = locked = False
+            self._refuse_locked(self.lockout.state(s))  # again: attempts made meanwhile count too
+            outcome = None
             if clerk is None:
-                failures += 1
-                locked = failures >= MAX_FAILURES
-                until = to_naive_utc(self.clock.now()) + timedelta(seconds=LOCK_SECONDS) if locked else None
-                self._store(s, key, 0 if locked else failures, until)
-                failed = True
+                outcome = self.lockout.failed(s)
             else:
-                if failures:
-                    self._store(s, key, 0, None)
+                self.lockout.succeeded(s)
                 displaced = self._take(s, counter, clerk.id, take_over)
                 stamp(s, ClerkAction(action="login", counter_number=counter, clerk_id=clerk.id), self.clock)
-                result = ClerkLogin(clerk.id, clerk.name, clerk.code, counter)
+                result = ClerkLogin(
+                    clerk.id,
+                    clerk.name,
+                    clerk.code,
+                    counter,
+                    epoch=self._epoch(s, clerk.id),
+                    pin=pin_digest(clerk.pin_hash),
+                    at=self.clock.now().timestamp(),
+                )
         # The failure count is committed before the answer, so a killed process cannot forget it.
-        if failed:
-            if locked:
+        if outcome is not None:
+            if outcome.locked:
                 raise LockedOut(
-                    f"Wrong PIN {MAX_FAILURES} times in a row at counter {counter}: "
+                    f"Wrong PIN {MAX_FAILURES} times in a row at this kiosk: "
                     f"log-in is locked for {LOCK_SECONDS // 60} minutes.",
                     {"reason": "locked", "seconds": LOCK_SECONDS},
                 )
             raise AuthError(
-                f"Wrong PIN for counter {counter}; {MAX_FAILURES - failures} tries left before a "
-                f"{LOCK_SECONDS // 60}-minute lock.",
-                {"reason": "wrong_pin", "tries_left": MAX_FAILURES - failures},
+                f"Wrong PIN for counter {counter}; {MAX_FAILURES - outcome.failures} tries left before a "
+                f"{LOCK_SECONDS // 60}-minute lock of this kiosk's log-in.",
+                {"reason": "wrong_pin", "tries_left": MAX_FAILURES - outcome.failures},
             )
         with self._lock:
             at = self.at_counters()
@@ -152,11 +175,14 @@ class ClerkDesk:
             )
         detail = {"reason": "taken_over", "by": clerk_id}
         stamp(s, ClerkAction(action="logout", counter_number=counter, clerk_id=held[0], detail=detail), self.clock)
+        self._end_sessions(s, held[0])
         return held
 
     def logout(self, clerk_id: str, counter: int) -> None:
+        """Log the clerk out: every session of this clerk ends (on this browser and any other)."""
         with self.write_lock, transaction(self.sessions) as s:
             stamp(s, ClerkAction(action="logout", counter_number=counter, clerk_id=clerk_id), self.clock)
+            self._end_sessions(s, clerk_id)
         with self._lock:
             at = self.at_counters()
             if at.get(counter, ("",))[0] == clerk_id:
@@ -216,31 +242,42 @@ class ClerkDesk:
         found = read_rows(self.sessions.kw["bind"], "SELECT active FROM clerks WHERE id = ?", (clerk_id,))
         return bool(found and found[0][0])
 
-    def _refuse_locked(self, counter: int, locked_until: datetime | None) -> None:
-        now = to_naive_utc(self.clock.now())
-        if locked_until and now < locked_until:
-            minutes = max(1, round((locked_until - now).total_seconds() / 60))
+    def session_valid(self, data: dict[str, Any]) -> bool:
+        """Whether a clerk session (what :meth:`ClerkLogin.session` put in the cookie) still holds: the clerk is
+        active, has not logged out since (epoch), has the same PIN, and logged in less than a day ago.
+
+        Checked on every clerk call, so it is one plain read that never waits for a writer.
+        """
+        found = read_rows(self.sessions.kw["bind"], _SESSION_STATE, (SESSION_KEY + str(data.get("id")), data.get("id")))
+        if not found or not found[0][0]:
+            return False
+        _active, pin_hash, epoch = found[0]
+        age = self.clock.now().timestamp() - float(data.get("at") or 0)
+        return (
+            data.get("epoch") == int(epoch or 0)
+            and data.get("pin") == pin_digest(pin_hash)
+            and -CLOCK_SLACK <= age <= SESSION_SECONDS
+        )
+
+    def _refuse_locked(self, state: LockState) -> None:
+        if state.locked:
+            minutes = max(1, round(state.seconds_left / 60))
             raise LockedOut(
-                f"Too many wrong PINs at counter {counter}: log-in is locked for about {minutes} minute(s). "
+                f"Too many wrong PINs at this kiosk: log-in is locked for about {minutes} minute(s). "
                 "Wait, or ask the administrator.",
-                {"reason": "locked", "seconds": int((locked_until - now).total_seconds())},
+                {"reason": "locked", "seconds": state.seconds_left},
             )
 
-    def _failures(self, s: Session, key: str) -> tuple[int, datetime | None]:
-        row = s.get(DeviceState, key)
-        if row is None:
-            return 0, None
-        data = json.loads(row.value)
-        until = datetime.fromisoformat(data["locked_until"]) if data.get("locked_until") else None
-        now = to_naive_utc(self.clock.now())
-        if until is not None and until - now > timedelta(seconds=LOCK_SECONDS):
-            until = None  # the wall clock went back (a Pi without a clock): never lock longer than promised
-        return int(data.get("failures", 0)), until
-
-    def _store(self, s: Session, key: str, failures: int, until: datetime | None) -> None:
-        row = s.get(DeviceState, key) or DeviceState(key=key)
-        row.value = json.dumps({"failures": failures, "locked_until": until.isoformat() if until else None})
+    def _end_sessions(self, s: Session, clerk_id: str) -> None:
+        """Every session of this clerk ends (the epoch its cookies carry moves on)."""
+        row = s.get(DeviceState, SESSION_KEY + clerk_id) or DeviceState(key=SESSION_KEY + clerk_id)
+        row.value = str(self._epoch(s, clerk_id) + 1)
         s.add(row)
+
+    @staticmethod
+    def _epoch(s: Session, clerk_id: str) -> int:
+        row = s.get(DeviceState, SESSION_KEY + clerk_id)
+        return int(row.value) if row is not None else 0
 
 
 _LOGINS_SINCE = (
@@ -248,3 +285,12 @@ _LOGINS_SINCE = (
     "WHERE ca.action IN ('login', 'logout') AND ca.counter_number IS NOT NULL AND ca.device_time >= ? "
     "ORDER BY ca.seq"
 )
+
+_SESSION_STATE = (
+    "SELECT c.active, c.pin_hash, (SELECT value FROM device_state WHERE key = ?) FROM clerks c WHERE c.id = ?"
+)
+
+
+def pin_digest(pin_hash: str) -> str:
+    """A short digest of a clerk's PIN hash, kept in the session cookie: a new PIN ends old sessions."""
+    return hashlib.sha256(pin_hash.encode()).hexdigest()[:16]

@@ -84,7 +84,13 @@ def add_clerk_cmd(ctx: click.Context, name: str, pin: str, counter: int | None, 
 @click.option("--demo", is_flag=True, help="Mock GPIO, spool printer, sounds as .wav files, sample clerks.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--threads", default=32, show_default=True, type=int, help="Web server worker threads.")
+@click.option(
+    "--threads",
+    default=16,
+    show_default=True,
+    type=int,
+    help="Web server worker threads (live event streams hold none: the live hub serves them).",
+)
 @click.pass_context
 def serve(ctx: click.Context, demo: bool, host: str, port: int, threads: int) -> None:
     """Run the whole device: web app, button panel, printer and announcer."""

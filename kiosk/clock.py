@@ -100,6 +100,10 @@ class FakeClock(Clock):
     def set_synced(self, synced: bool) -> None:
         self.sync_mode = "yes" if synced else "no"
 
+    def jump(self, to: datetime) -> None:
+        """Set the wall clock as NTP or a technician would: the monotonic clock does not move."""
+        self._now = to
+
 
 def to_naive_utc(moment: datetime) -> datetime:
     """How times are stored: naive UTC (SQLite keeps no zone)."""

@@ -23,8 +23,9 @@ from kiosk.dossiers import MAX_CODES, clean_code, codes_of
 from kiosk.errors import ConflictError, NotFoundError, ValidationError
 from kiosk.events import EventBus
 from kiosk.models import Clerk, ClerkAction, Counter, Service, Ticket, TicketState
+from kiosk.queue_day import QueueDay
 from kiosk.records import stamp
-from kiosk.tickets import day_bounds, sa_scalars, waiting_counts
+from kiosk.tickets import read_rows, sa_scalars, waiting_counts
 
 Events = list[tuple[str, dict[str, Any]]]
 
@@ -39,8 +40,12 @@ class CounterDesk:
         events: EventBus,
         on_change: Callable[[], None],
         write_lock: threading.Lock | None = None,
+        queue_day: QueueDay | None = None,
     ) -> None:
         self.sessions = sessions
+        self.queue_day = queue_day or QueueDay(
+            clock, lambda sql, params: [r[0] for r in read_rows(sessions.kw["bind"], sql, params)]
+        )
         self.write_lock = write_lock or threading.Lock()  # shared with the ticket issuer
         self.clock = clock
         self.events = events
@@ -71,6 +76,7 @@ class CounterDesk:
             current = self._serving(s, counter)
             if current is not None:
                 events.append(self._finish(s, current, "done", "complete", clerk_id, {"auto": True}))
+            today = self.queue_day.current(sa_scalars(s.connection())).day
             if ticket_id is not None:
                 state = self._waiting_ticket(s, ticket_id, codes, counter)
             else:
@@ -80,7 +86,7 @@ class CounterDesk:
                     .where(
                         TicketState.status == "waiting",
                         TicketState.service_code.in_(codes),
-                        Ticket.business_day == self.clock.business_day(),
+                        TicketState.queue_day == today,
                     )
                     .order_by(TicketState.priority.desc(), Ticket.seq)
                     .limit(1)
@@ -290,7 +296,7 @@ class CounterDesk:
 
     def _waiting(self, s: Session) -> dict[str, int]:
         s.flush()
-        return waiting_counts(sa_scalars(s.connection()), day_bounds(self.clock, self.clock.business_day()))
+        return waiting_counts(sa_scalars(s.connection()), self.queue_day.peek())
 
     def _ticket_json(self, s: Session, state: TicketState) -> dict[str, Any]:
         ticket = s.get(Ticket, state.ticket_id)

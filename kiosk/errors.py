@@ -61,12 +61,20 @@ class DatabaseDamagedError(KioskError, OSError):
     """The device database is missing where one existed, empty, truncated or fails its integrity check.
 
     `kiosk serve` refuses to start (exit status 4, which kiosk.service does not restart): a fresh empty
-    database in its place would hide every rating not yet synced.
+    database in its place would hide every rating not yet synced. Found while the kiosk runs
+    (:mod:`kiosk.storage_watch`), every write is refused (503) until a technician acts.
     """
 
     status = 503
     code = "database_damaged"
     exit_status = 4
+
+
+class DiskFull(KioskError, OSError):
+    """A write failed, or would, because the kiosk's disk is full. Nothing was saved."""
+
+    status = 507
+    code = "disk_full"
 
 
 class HardwareError(KioskError, OSError):

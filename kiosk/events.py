@@ -6,7 +6,7 @@ import itertools
 import json
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,20 +87,3 @@ class EventBus:
                         q.get_nowait()
                     except queue.Empty:
                         pass
-
-    def stream(self, heartbeat: float = 15.0, stop: Callable[[], bool] = lambda: False) -> Iterator[str]:
-        """Server-Sent Events text, with comment heartbeats so proxies and browsers keep the line open."""
-        q = self.subscribe()
-        try:
-            yield "retry: 1000\n\n"
-            while not stop() and not self.closed:
-                try:
-                    event = q.get(timeout=heartbeat)
-                except queue.Empty:
-                    yield ": keep-alive\n\n"
-                    continue
-                if event is _END:
-                    return
-                yield event.to_sse()
-        finally:
-            self.unsubscribe(q)

@@ -1,8 +1,9 @@
-"""What `/healthz` reports: database, printer, unsynced records, last sync, clock, catalogue."""
+"""What `/healthz` reports: database, disk, printer, unsynced records, last sync, clock, catalogue, warnings."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -11,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from kiosk import catalog_state
 from kiosk.models import DeviceState, SyncedRecord
 from kiosk.records import SEQ_KEY
+from kiosk.storage_watch import is_corrupt
 
 LAST_SYNC_KEY = "last_sync"
 
@@ -50,8 +52,44 @@ def catalog_health(session) -> dict[str, Any]:
 
 
 def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
-    """The health document and whether the kiosk can take ratings (the database answers)."""
+    """The health document and whether the kiosk can take ratings (the database answers, sound, with room).
+
+    ``db``: ``ok``, ``damaged`` (with ``db_detail``) or ``error: …``; ``disk``: ``ok``, ``low`` or ``full``;
+    ``warnings``: what a technician should look at, in plain words ("clock not synchronised", …).
+    """
     report: dict[str, Any] = {"db": "ok", "unsynced": None, "last_sync": None}
+    storage = getattr(kiosk, "storage", None)
+    # The file first: opening a connection to a deleted database would create an empty one in its place,
+    # and an emptied one can keep a query waiting on its locks.
+    if storage is None or storage.damage() is None:
+        _database(kiosk, storage, report)
+    damage = storage.damage(check=True) if storage is not None else None
+    if damage is not None:
+        report["db"], report["db_detail"] = "damaged", damage
+    printer = kiosk.hardware.get("printer")
+    report["printer"] = printer.status() if printer is not None and hasattr(printer, "status") else "none"
+    report["clock_synced"] = kiosk.clock.synced()
+    warnings = []
+    if storage is not None:
+        report["disk"], free = storage.disk()
+        report["disk_free_mb"] = round(free / 1024 / 1024, 1) if free is not None else None
+        if report["disk"] != "ok":
+            warnings.append("disk full" if report["disk"] == "full" else "disk space low")
+    if not report["clock_synced"]:
+        warnings.append("clock not synchronised")
+    if getattr(kiosk, "queue", None) is not None and report["db"] == "ok":
+        try:
+            report["queue_day"] = kiosk.queue.day.peek().isoformat()
+        except (SQLAlchemyError, sqlite3.Error):  # the database is already reported above
+            report["queue_day"] = None
+    if report["db"] != "ok":
+        warnings.insert(0, "database damaged" if report["db"] == "damaged" else "database error")
+    report["warnings"] = warnings
+    return report, report["db"] == "ok" and report.get("disk") != "full"
+
+
+def _database(kiosk: Any, storage: Any, report: dict[str, Any]) -> None:
+    """Unsynced records and the last sync, read from the database; a failure is written into ``report``."""
     try:
         with kiosk.sessions() as session:
             session.execute(text("SELECT 1"))
@@ -61,8 +99,7 @@ def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
             report["sync"] = summary if isinstance(summary, dict) else None
             report["catalog"] = catalog_health(session)
     except SQLAlchemyError as exc:
-        report["db"] = f"error: {exc.__class__.__name__}"
-    printer = kiosk.hardware.get("printer")
-    report["printer"] = printer.status() if printer is not None and hasattr(printer, "status") else "none"
-    report["clock_synced"] = kiosk.clock.synced()
-    return report, report["db"] == "ok"
+        if storage is not None and is_corrupt(exc):
+            storage.classify(exc, "GET /healthz")  # marks it damaged: said below with the reason
+        else:
+            report["db"] = f"error: {exc.__class__.__name__}"

@@ -155,6 +155,7 @@ class Rating(DeviceRecord, Base):
     """One press of a rating button or tap of a face; flagged presses are kept but not counted."""
 
     __tablename__ = "ratings"
+    __table_args__ = (Index("ix_ratings_ticket_id", "ticket_id"),)  # one ticket, one counted rating
     level: Mapped[str] = mapped_column(String(32))
     points: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(16))
@@ -194,6 +195,7 @@ class ClerkAction(DeviceRecord, Base):
     """What a clerk did: call, recall, no_show, complete, transfer, pause, resume, login, logout."""
 
     __tablename__ = "clerk_actions"
+    __table_args__ = (Index("ix_clerk_actions_ticket_id", "ticket_id"),)  # a phone page counts its calls
     action: Mapped[str] = mapped_column(String(16))
     counter_number: Mapped[int | None] = mapped_column(ForeignKey("counters.number"), nullable=True)
     clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"), nullable=True)
@@ -205,21 +207,33 @@ class ClerkAction(DeviceRecord, Base):
 
 
 class TicketState(Base):
-    """Where a ticket is now: waiting / called / no_show / done, at which counter, for which service."""
+    """Where a ticket is now: waiting / called / no_show / done, at which counter, for which service.
+
+    ``queue_day`` is the day whose queue the ticket waits in: its business day, unless a clock change moved
+    it into the next trusted day's queue (``kiosk.queue_day``); ``provisional`` marks a ticket issued while
+    the clock was unsynchronised (its day was the last trusted one). ``token`` is the secret of the ticket's
+    phone page (``/t/<token>``), printed only inside the ticket's QR code; it stays on the kiosk.
+    """
 
     __tablename__ = "ticket_state"
-    __table_args__ = (Index("ix_ticket_state_queue", "status", "service_code", "priority", "queued_at"),)
+    __table_args__ = (
+        Index("ix_ticket_state_queue", "status", "queue_day", "service_code", "priority"),
+        Index("ix_ticket_state_token", "token", unique=True),
+    )
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="waiting")
     service_code: Mapped[str] = mapped_column(ForeignKey("services.code"))
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
     queued_at: Mapped[datetime] = mapped_column(DateTime)
+    queue_day: Mapped[date] = mapped_column(Date)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     counter_number: Mapped[int | None] = mapped_column(ForeignKey("counters.number"), nullable=True)
     clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"), nullable=True)
     called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     #: Dossier codes attached so far (each attachment is also a ``dossier`` clerk action), separated by spaces.
     dossier_codes: Mapped[str | None] = mapped_column(String(550), nullable=True)
+    token: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class PrintJob(Base):

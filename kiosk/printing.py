@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk import phone_link
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.db import transaction
 from kiosk.errors import NotFoundError
@@ -33,6 +34,8 @@ PENDING, PRINTED, FAILED = "pending", "printed", "failed"
 #: States that light the rating panel's LEDs in a blink pattern a technician can read.
 FAULT_STATES = ("paper_out", "offline")
 RATING_CAPTION = "Quét mã để đánh giá sự hài lòng"
+#: Under the QR code of the ticket's phone page (printed in Vietnamese, like the whole ticket).
+PHONE_CAPTION = "Quét mã để theo dõi số và đánh giá (Wi-Fi của cơ quan)"
 
 
 def rating_link(base: str, ticket_id: str) -> str:
@@ -61,6 +64,9 @@ class PrintService:
         self.printer = printer
         self.commune_name = commune_name
         self.rating_url = rating_url.strip()
+        #: Where phones reach the kiosk (kiosk.phone_link): the QR code then opens the ticket's own page.
+        #: `kiosk serve` may set it once it knows the address it listens on.
+        self.phone_base: str | None = phone_link.base_of(self.rating_url)
         self.lights = lights  # the rating panel: fault(pattern) / clear_fault()
         self.retries = max(1, retries)
         self.backoff = backoff
@@ -210,7 +216,10 @@ class PrintService:
             service = session.get(Service, service_code)
             waiting = self._waiting_ahead(session, ticket, state)
         issued = self.clock.local(from_naive_utc(ticket.device_time))
-        if self.rating_url:
+        token = state.token if state is not None else None
+        if self.phone_base and token:
+            qr, caption = phone_link.ticket_page(self.phone_base, token), PHONE_CAPTION
+        elif self.rating_url:  # a ticket issued before its kiosk had phone pages
             qr, caption = rating_link(self.rating_url, ticket.id), RATING_CAPTION
         else:
             qr, caption = ticket.id, f"Mã phiếu: {ticket.id[:8]}"
@@ -241,7 +250,7 @@ class PrintService:
             .where(
                 TicketState.status == "waiting",
                 TicketState.service_code == code,
-                Ticket.business_day == ticket.business_day,
+                TicketState.queue_day == (state.queue_day if state is not None else ticket.business_day),
                 TicketState.ticket_id != ticket.id,
                 ahead,
             )

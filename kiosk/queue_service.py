@@ -22,8 +22,9 @@ from kiosk.counters import CounterDesk
 from kiosk.dossiers import codes_of
 from kiosk.errors import NotFoundError
 from kiosk.events import EventBus
+from kiosk.queue_day import QueueDay
 from kiosk.records import db_time
-from kiosk.tickets import IssuedTicket, TicketIssuer, day_bounds, waiting_counts
+from kiosk.tickets import IssuedTicket, TicketIssuer, read_rows, waiting_counts
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,12 @@ class QueueService:
         self.engine = engine
         self.clock = clock
         self.events = events
-        self.tickets = TicketIssuer(engine, clock, events)
+        self.day = QueueDay(clock, lambda sql, params: [r[0] for r in read_rows(engine, sql, params)])
+        self.tickets = TicketIssuer(engine, clock, events, self.day)
         lock = self.tickets.write_lock
-        self.desk = CounterDesk(sessions, clock, events, on_change=self.tickets.forget_estimates, write_lock=lock)
+        self.desk = CounterDesk(
+            sessions, clock, events, on_change=self.tickets.forget_estimates, write_lock=lock, queue_day=self.day
+        )
         self.clerks = ClerkDesk(sessions, clock, events, write_lock=lock)
 
     def reload(self) -> None:
@@ -86,7 +90,7 @@ class QueueService:
 
     def snapshot(self) -> dict[str, Any]:
         """`GET /api/queue`: each counter with its clerk and the ticket it serves, waiting counts, last calls."""
-        day = self.clock.business_day()
+        day = self.tickets.roll_day()  # after a clock change, the waiting tickets move before anyone looks
         at = self.clerks.at_counters()
         with self.reading() as r:
             services = r.rows("SELECT code, name, prefix FROM services WHERE active ORDER BY position, code")
@@ -105,7 +109,7 @@ class QueueService:
                 }
                 for c in r.rows("SELECT number, name, paused FROM counters WHERE active ORDER BY number")
             ]
-            waiting = waiting_counts(r.scalars, day_bounds(self.clock, day))
+            waiting = waiting_counts(r.scalars, day)
             recent: list[dict[str, Any]] = []
             for row in r.rows(_RECENT_CALLS, (db_time(self._day_start(day)), 4 * RECENT_CALLS)):
                 if len(recent) == RECENT_CALLS or any(call["id"] == row["ticket_id"] for call in recent):
@@ -127,6 +131,7 @@ class QueueService:
             "recent": recent,
             "day": day.isoformat(),
             "now": self.clock.local().isoformat(timespec="seconds"),  # the board shows the kiosk's clock
+            "day_provisional": self.day.provisional(),
         }
 
     def counter_view(self, counter: int) -> dict[str, Any]:
@@ -141,12 +146,10 @@ class QueueService:
             desk = {**desk, "serving": {**desk["serving"], "dossier_codes": codes_of(found[0] if found else None)}}
         codes = desk["services"] or [""]
         marks = ",".join("?" * len(codes))
+        day = self.day.peek().isoformat()
         with self.reading() as r:
-            waiting = r.rows(
-                _WAITING_LINE.format(marks=marks),
-                (*codes, self.clock.business_day().isoformat(), CONSOLE_WAITING),
-            )
-            served = r.rows(_SERVED_HERE, (counter, db_time(self._day_start(self.clock.business_day())), 10))
+            waiting = r.rows(_WAITING_LINE.format(marks=marks), (*codes, day, CONSOLE_WAITING))
+            served = r.rows(_SERVED_HERE, (counter, day, 10))
         return {
             "counter": desk,
             "waiting": {code: snap["waiting"].get(code, 0) for code in desk["services"]},
@@ -254,20 +257,20 @@ _WAITING_LINE = (
     "SELECT ts.ticket_id, ts.service_code, ts.priority, ts.status, ts.queued_at, t.display_number, "
     + _PRINT_STATUS
     + " FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id "
-    "WHERE ts.status = 'waiting' AND ts.service_code IN ({marks}) AND t.business_day = ? "
+    "WHERE ts.status = 'waiting' AND ts.service_code IN ({marks}) AND ts.queue_day = ? "
     "ORDER BY ts.priority DESC, t.seq LIMIT ?"
 )
 _SERVED_HERE = (
     "SELECT ts.ticket_id, ts.service_code, ts.priority, ts.status, ts.queued_at, t.display_number, "
     + _PRINT_STATUS
     + " FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id "
-    "WHERE ts.counter_number = ? AND ts.status IN ('called', 'done', 'no_show') AND ts.queued_at >= ? "
+    "WHERE ts.counter_number = ? AND ts.status IN ('called', 'done', 'no_show') AND ts.queue_day = ? "
     "ORDER BY ts.called_at DESC LIMIT ?"
 )
 _AHEAD = (
     "SELECT COUNT(*) FROM ticket_state o JOIN tickets ot ON ot.id = o.ticket_id, "
     "ticket_state me JOIN tickets mt ON mt.id = me.ticket_id "
     "WHERE me.ticket_id = ? AND me.status = 'waiting' AND o.status = 'waiting' "
-    "AND o.service_code = me.service_code AND ot.business_day = mt.business_day AND o.ticket_id != ? "
+    "AND o.service_code = me.service_code AND o.queue_day = me.queue_day AND o.ticket_id != ? "
     "AND (o.priority > me.priority OR (o.priority = me.priority AND ot.seq < mt.seq))"
 )

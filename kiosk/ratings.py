@@ -1,4 +1,4 @@
-"""Recording ratings: validate, attribute, filter repeated presses, commit durably, then announce.
+"""Recording ratings: validate, attribute, filter repeated presses and repeated tickets, commit, then announce.
 
 The web form, the button panel and the CLI all call :meth:`RatingService.record`. It returns only after
 the rating is committed (SQLite WAL, synchronous=FULL), so a caller that thanks the citizen afterwards
@@ -7,11 +7,11 @@ never thanks for a press that could be lost.
 
 from __future__ import annotations
 
+import hmac
 import logging
-import re
+import math
 import threading
-import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,21 +20,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.clock import Clock, to_naive_utc
-from kiosk.errors import ConflictError, NotFoundError, ValidationError
+from kiosk.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from kiosk.events import EventBus
 from kiosk.models import Comment, Counter, IndicatorAnswer, Rating
+from kiosk.rating_input import MAX_COMMENT, clean_text, validate_contact, validate_criteria
 from kiosk.records import DirectWriter, db_time, stamp_values
-from kiosk.scale import INDICATOR_POINTS, INDICATORS, Indicator, active_levels, active_questions
+from kiosk.scale import INDICATOR_POINTS, Indicator, active_levels, active_questions
 
 log = logging.getLogger(__name__)
 
 CHANNELS = ("touch", "button", "phone")
-MAX_COMMENT = 2000
-PHONE_RE = re.compile(r"^\+?[0-9][0-9 .\-]*[0-9]$")
-#: Digits in a phone number: a hotline has 8 (1800 xxxx), a mobile 10, a landline 11, +84 numbers up to 12.
-PHONE_DIGITS = (8, 15)
 #: How long after the overall rating the detailed form may still add indicators and a comment.
 DETAIL_WINDOW = timedelta(minutes=15)
+#: Panels and addresses whose last press is remembered before the idle ones are forgotten.
+MAX_REMEMBERED = 1000
 
 
 @dataclass(frozen=True)
@@ -51,61 +50,7 @@ class RecordedRating:
     service_code: str | None
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "counted": self.counted}
-
-
-def _clean_text(value: Any, field: str, limit: int) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(f"{field} must be text.", {"field": field})
-    value = unicodedata.normalize("NFC", value).strip()  # one spelling of "Nhân viên" whatever keyboard typed it
-    if len(value) > limit:
-        raise ValidationError(
-            f"{field} is {len(value)} characters long; the limit is {limit}. Shorten it and send again.",
-            {"field": field, "length": len(value), "limit": limit},
-        )
-    return value or None
-
-
-def validate_criteria(criteria: Any) -> dict[str, str]:
-    if criteria is None:
-        return {}
-    if not isinstance(criteria, Mapping):
-        raise ValidationError('criteria must be an object such as {"time": "satisfied"}.', {"field": "criteria"})
-    unknown = sorted(set(criteria) - set(INDICATORS))
-    if unknown:
-        raise ValidationError(
-            f"Unknown indicator(s) {', '.join(unknown)}; use {', '.join(INDICATORS)}.",
-            {"field": "criteria", "unknown": unknown},
-        )
-    for key, level in criteria.items():
-        if level not in INDICATOR_POINTS:
-            raise ValidationError(
-                f"Indicator {key} has level {level!r}; use {', '.join(INDICATOR_POINTS)}.",
-                {"field": f"criteria.{key}"},
-            )
-    return dict(criteria)
-
-
-def validate_contact(contact: Any) -> str | None:
-    """A phone number (digits, optionally +, spaces, dots, dashes); ``detail.reason`` says what is wrong."""
-    contact = _clean_text(contact, "contact", 32)
-    if contact is None:
-        return None
-    if not PHONE_RE.match(contact):
-        raise ValidationError(
-            "contact must be a phone number (digits, optionally +, spaces).", {"field": "contact", "reason": "format"}
-        )
-    digits = sum(ch.isdigit() for ch in contact)
-    low, high = PHONE_DIGITS
-    if not low <= digits <= high:
-        reason = "too_short" if digits < low else "too_long"
-        raise ValidationError(
-            f"contact has {digits} digits; a phone number has {low} to {high}. Check it and send again.",
-            {"field": "contact", "reason": reason, "digits": digits, "min": low, "max": high},
-        )
-    return contact
+        return {"id": self.id, "counted": self.counted, "flag": self.flag}
 
 
 class RatingService:
@@ -118,12 +63,14 @@ class RatingService:
         response_interval: float = 5.0,
         link_window: float = 90.0,
         events: EventBus | None = None,
+        secret_key: str | bytes = b"",
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.response_interval = response_interval
         self.link_window = link_window
         self.events = events or EventBus()
+        self._secret_key = secret_key.encode() if isinstance(secret_key, str) else secret_key
         self._lock = threading.Lock()
         self._last_press: dict[str, float] = {}
         self._levels: dict[str, Any] | None = None
@@ -165,8 +112,16 @@ class RatingService:
         comment: Any = None,
         contact: Any = None,
         panel: str | None = None,
+        also: tuple[str, ...] = (),
     ) -> RecordedRating:
         """Store one rating; returns once it is committed. Raises a 4xx KioskError on bad input.
+
+        Kept but not counted (``counted`` False, with a ``flag``): a rating naming a ticket that already has a
+        counted one (``duplicate_ticket``: one ticket, one counted rating), and a press within
+        ``response_interval`` of the previous one on the same ``panel`` — or on any key of ``also`` — for
+        ``response_interval``. The caller names the panel from what the citizen cannot choose: the physical
+        panel, the screen's kiosk session, the sender's address (``also``); never the channel or counter
+        the request says.
 
         This is the hot path of every press, so it runs as Core statements on one connection:
         BEGIN IMMEDIATE, attribution, sequence number, INSERT(s), COMMIT.
@@ -186,21 +141,26 @@ class RatingService:
         if ticket_id is not None and not isinstance(ticket_id, str):
             raise ValidationError("ticket_id must be text.", {"field": "ticket_id"})
         criteria = validate_criteria(criteria)
-        comment = _clean_text(comment, "comment", MAX_COMMENT)
+        comment = clean_text(comment, "comment", MAX_COMMENT)
         contact = validate_contact(contact)
         if counter is not None and counter not in self.counters():
             self._counters = None  # perhaps added since the cache was filled
         if counter is not None and counter not in self.counters():
             raise NotFoundError(f"Counter {counter} does not exist on this kiosk.", {"field": "counter"})
-        panel = panel or f"{channel}:{counter if counter is not None else '-'}"
+        panel = (panel or f"{channel}:{counter if counter is not None else '-'}")[:64]
+        keys = (panel, *also)
         chosen = levels[level]
 
         with self._lock:
             with self._writer.transaction() as conn:
                 state = self._attribution(conn, counter, ticket_id)
                 mono = self.clock.monotonic()
-                last = self._last_press.get(panel)
-                counted = last is None or mono - last >= self.response_interval
+                flag = None
+                if state is not None and conn.row(_COUNTED_FOR_TICKET, (state["ticket_id"],)) is not None:
+                    flag = "duplicate_ticket"
+                elif any(mono - self._last_press.get(key, -math.inf) < self.response_interval for key in keys):
+                    flag = "response_interval"
+                counted = flag is None
                 values = stamp_values(conn, self.clock)
                 values.update(
                     level=level,
@@ -208,7 +168,7 @@ class RatingService:
                     channel=channel,
                     panel=panel,
                     counted=counted,
-                    flag=None if counted else "response_interval",
+                    flag=flag,
                     counter_number=counter if counter is not None else (state["counter_number"] if state else None),
                     ticket_id=state["ticket_id"] if state else None,
                     clerk_id=state["clerk_id"] if state else None,
@@ -223,7 +183,7 @@ class RatingService:
                     else None
                 )
             # Committed (the `with` block ended without error): only now is the press remembered.
-            self._last_press[panel] = mono
+            self._remember(keys, mono)
         result = RecordedRating(
             values["id"],
             level,
@@ -241,6 +201,19 @@ class RatingService:
             {"id": result.id, "level": level, "counted": counted, "counter": result.counter, "channel": channel},
         )
         return result
+
+    def _remember(self, keys: tuple[str, ...], mono: float) -> None:
+        """Note a press on each key; keys idle longer than the interval are forgotten (phones come and go)."""
+        if len(self._last_press) > MAX_REMEMBERED:
+            horizon = mono - self.response_interval
+            self._last_press = {k: t for k, t in self._last_press.items() if t > horizon}
+        for key in keys:
+            self._last_press[key] = mono
+
+    def details_secret(self, rating_id: str) -> str:
+        """The secret that lets the rater (and only the rater) add details: returned to the caller of
+        :meth:`record`, never published. Derived from the kiosk's secret key, so nothing is stored."""
+        return hmac.new(self._secret_key, f"rating-details:{rating_id}".encode(), "sha256").hexdigest()[:32]
 
     def close(self) -> None:
         with self._lock:
@@ -276,10 +249,23 @@ class RatingService:
             )
         return answer
 
-    def add_details(self, rating_id: str, criteria: Any = None, comment: Any = None, contact: Any = None) -> None:
-        """The optional second step of the touch form: indicators and a comment for a stored rating."""
+    def add_details(
+        self, rating_id: str, secret: Any, criteria: Any = None, comment: Any = None, contact: Any = None
+    ) -> None:
+        """The optional second step of the touch form: indicators and a comment for a stored rating.
+
+        Needs the rating's :meth:`details_secret` (403 otherwise): the rating's id is public (the live event
+        stream carries it), the secret went only to the screen that made the rating.
+        """
+        expected = self.details_secret(str(rating_id)).encode()
+        # as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, i.e. a 500, before)
+        if not isinstance(secret, str) or not hmac.compare_digest(secret.encode("utf-8", "replace"), expected):
+            raise ForbiddenError(
+                "Only the screen that made this rating may add details to it; rate again to add your own.",
+                {"field": "secret", "reason": "not_the_rater"},
+            )
         criteria = validate_criteria(criteria)
-        comment = _clean_text(comment, "comment", MAX_COMMENT)
+        comment = clean_text(comment, "comment", MAX_COMMENT)
         contact = validate_contact(contact)
         with self._lock, self._writer.transaction() as conn:
             rating = conn.row("SELECT device_time, counter_number FROM ratings WHERE id = ?", (rating_id,))
@@ -294,6 +280,17 @@ class RatingService:
                     f"Indicator(s) {', '.join(again)} already answered for this rating.", {"indicators": again}
                 )
             self._add_details(conn, rating_id, rating["counter_number"], criteria, comment, contact)
+
+    def check_claimable(self, rating_id: str) -> None:
+        """A press on the physical button panel, recent enough to be detailed (NotFound/Conflict otherwise)."""
+        with self.engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT channel, device_time FROM ratings WHERE id = ?", (str(rating_id),)
+            ).first()
+        if row is None or row[0] != "button":
+            raise NotFoundError(f"There is no button-panel rating {rating_id}.", {"field": "rating_id"})
+        if db_time(to_naive_utc(self.clock.now()) - DETAIL_WINDOW) > str(row[1]):
+            raise ConflictError("This rating is too old to add details to; please rate again.")
 
     def _add_details(
         self,
@@ -358,6 +355,7 @@ _SERVING_AT_COUNTER = (
     "WHERE ts.counter_number = ? AND ts.status = 'called' AND ts.clerk_id = ? "
     "AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = ts.ticket_id AND r.counted) LIMIT 1"
 )
+_COUNTED_FOR_TICKET = "SELECT 1 FROM ratings WHERE ticket_id = ? AND counted LIMIT 1"
 _ATTRIBUTION_BY_TICKET = (
     "SELECT ticket_id, counter_number, clerk_id, service_code, dossier_codes FROM ticket_state WHERE ticket_id = ?"
 )

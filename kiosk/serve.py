@@ -33,6 +33,20 @@ def seed_demo(kiosk: Any) -> None:
                 add_clerk(session, name, pin, counter)
 
 
+def few_malloc_arenas(arenas: int = 2) -> None:
+    """Ask glibc for at most ``arenas`` malloc arenas (its default is 8 per core, one per busy thread), so a
+    burst of requests on every worker thread (300 phones opening their pages at once) does not leave each
+    thread's arena holding memory: about 10 MB of the kiosk's RSS (bench/phone.py). No-op elsewhere."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
 def migrate_in_child(settings: Settings, config_path: str | None) -> None:
     """Create or upgrade the database in a short child process (`kiosk init`) when it is behind.
 
@@ -61,7 +75,7 @@ def migrate_in_child(settings: Settings, config_path: str | None) -> None:
 
 
 def run(
-    settings: Settings, host: str, port: int, threads: int = 32, demo: bool = False, config_path: str | None = None
+    settings: Settings, host: str, port: int, threads: int = 16, demo: bool = False, config_path: str | None = None
 ) -> None:
     from waitress.server import create_server
 
@@ -70,6 +84,7 @@ def run(
     from kiosk.notify import Notifier
     from kiosk.web_server import StoppableServer
 
+    few_malloc_arenas()
     notifier = Notifier.from_environ()  # systemd's READY/WATCHDOG/STOPPING; a no-op outside systemd
     db_guard.check(settings["database_url"], settings.data_path)  # damaged or vanished: exit status 4
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -80,6 +95,9 @@ def run(
     if demo:
         seed_demo(kiosk)
     server = create_server(app, host=host, port=port, threads=threads, channel_timeout=120, ident="kiosk")
+    from kiosk import stream_server
+
+    stream_server.install(server, kiosk.live)  # event streams leave the worker threads for the live hub
     base = f"http://{host}:{server.effective_port}"
     click.echo(f"Kiosk for {settings['commune_name']} is running{' in demo mode' if demo else ''}:")
     click.echo(f"  citizen screen : {base}/")
@@ -88,6 +106,13 @@ def run(
     click.echo(f"  display board  : {base}/display")
     click.echo(f"  health         : {base}/healthz")
     click.echo(f"  admin          : {base}/admin")
+    from kiosk import phone_link
+
+    phones = phone_link.phone_base(settings["rating_url"], host, server.effective_port)
+    if kiosk.printing is not None:
+        kiosk.printing.phone_base = phones
+    click.echo(f"  phone pages    : {phones}/t/… (in each ticket's QR code)" if phones else
+               "  phone pages    : off (no Wi-Fi address; the QR code holds the ticket id: docs/deploy.md)")  # fmt: skip
     if demo:
         click.echo(f"  data directory : {settings.data_path}")
         click.echo(
@@ -100,7 +125,7 @@ def run(
             click.echo(f"  admin password : {DEMO_PASSWORD}")
     sys.stdout.flush()
 
-    loop = StoppableServer(server, on_stop=[kiosk.events.close])
+    loop = StoppableServer(server, on_stop=[kiosk.events.close, kiosk.live.close])
 
     def _stop(signum, _frame) -> None:
         notifier.stopping()

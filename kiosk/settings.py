@@ -115,8 +115,9 @@ REGISTRY: list[Setting] = [
     Setting(
         "rating_url",
         "",
-        "Rating page on the office Wi-Fi printed as a QR code on each ticket (`ticket=<id>` is added); "
-        "empty = the QR holds the ticket id.",
+        "The kiosk's address on the office Wi-Fi, e.g. http://192.168.1.10:8080/rate: each ticket's QR code opens "
+        "that ticket's phone page at its scheme, host and port (/t/<token>); empty = the wireless interface's "
+        "address when serving on the network, else the QR holds the ticket id (docs/deploy.md §10).",
     ),
     Setting(
         "announcer",
@@ -183,7 +184,21 @@ REGISTRY: list[Setting] = [
     Setting(
         "sync_interval", 300.0, "Seconds between syncs while `kiosk serve` runs (when central_url is set).", "float"
     ),
+    Setting(
+        "central_proxy_count",
+        0,
+        "Reverse proxies (HTTPS) in front of kiosk-central whose X-Forwarded-For/-Proto it trusts: with 1, the "
+        "sign-in throttle and the sync log see the client's address instead of the proxy's. 0 = none.",
+        "int",
+    ),
     Setting("sync_batch_size", 1000, "Records per sync request (halved automatically if the server asks).", "int"),
+    Setting(
+        "disk_low_mb",
+        200,
+        "Free space (MB) on the data directory's disk below which /healthz and /admin warn that the disk is low; "
+        "with almost nothing free (4 MB) writes are refused with 507 until space is freed.",
+        "float",
+    ),
     Setting("commune_name", "UBND xã Thử Nghiệm", "Name of the commune, printed on tickets and shown on screens."),
     Setting("commune_code", "00000", "Administrative code of the commune."),
     Setting("timezone", "Asia/Ho_Chi_Minh", "Time zone of the business day (ticket numbering, reports)."),
@@ -231,6 +246,13 @@ REGISTRY: list[Setting] = [
         5.0,
         "Seconds after a press on a panel during which another press is stored but flagged and not counted.",
         "float",
+    ),
+    Setting(
+        "rating_flood_limit",
+        10,
+        "Most ratings one address on the network may send per minute (more → 429); the kiosk's own screen and "
+        "button panel are not limited. 0 = no limit.",
+        "int",
     ),
     Setting("thanks_seconds", 6, "Seconds the thank-you screen stays before the citizen screen returns home.", "int"),
     Setting("detail_seconds", 60, "Seconds of inactivity after which the detailed rating form gives up.", "int"),

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
-from datetime import time as clock_time
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +28,7 @@ from kiosk.clock import Clock, to_naive_utc
 from kiosk.errors import ConflictError, NotFoundError, ValidationError
 from kiosk.events import EventBus
 from kiosk.models import new_uuid
+from kiosk.queue_day import QueueDay
 from kiosk.records import SEQ_KEY, DirectWriter, db_time
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,11 @@ class _Request:
     error: Exception | None = None
 
 
+def new_token() -> str:
+    """An unguessable token for a ticket's phone page (128 random bits, 22 URL-safe characters)."""
+    return secrets.token_urlsafe(16)
+
+
 def display_number(prefix: str, number: int) -> str:
     """What is printed, shown and spoken: the service prefix and three digits ("A012")."""
     return f"{prefix or ''}{number:03d}"
@@ -98,10 +104,13 @@ def display_number(prefix: str, number: int) -> str:
 class TicketIssuer:
     """Hands out ticket numbers. One per app; safe to call from many threads (and processes)."""
 
-    def __init__(self, engine: Any, clock: Clock, events: EventBus) -> None:
+    def __init__(self, engine: Any, clock: Clock, events: EventBus, queue_day: QueueDay | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self.events = events
+        self.queue_day = queue_day or QueueDay(
+            clock, lambda sql, params: [r[0] for r in read_rows(engine, sql, params)]
+        )
         self._writer = DirectWriter(engine)
         #: Held while writing; the counters and clerk log-in share it, so queue writers in this process
         #: take turns in Python instead of in SQLite's busy handler (which sleeps in steps of 1–100 ms).
@@ -227,13 +236,14 @@ class TicketIssuer:
         numbers and positions it works out are exact. At the daily maximum nothing is written.
         """
         now = to_naive_utc(self.clock.now())
-        day = self.clock.business_day(now)
-        bounds = day_bounds(self.clock, day)
+        today = self.queue_day.current(w.scalars)  # the last trusted day while the clock is unsynchronised
+        day, provisional = today.day, int(not today.trusted)
         codes = sorted({r.info.code for r in batch})
         found = w.row(_last_numbers(len(codes)), tuple(_interleave(codes, day.isoformat())))
-        last = dict(zip(codes, found.values(), strict=True))
+        # Above the day's highest number, and above those of waiting tickets moved into today's queue.
+        last = {code: max(n, self.queue_day.floor(code)) for code, n in zip(codes, found.values(), strict=True)}
         waiting_by = {code: [0, 0] for code in self.services()}  # code -> [all waiting, priority waiting]
-        for text in w.scalars(_WAITING_BY_PRIORITY, bounds):
+        for text in w.scalars(_WAITING_BY_PRIORITY, (day.isoformat(),)):
             code, priority, n = text.split("\t")
             counts = waiting_by.setdefault(code, [0, 0])
             counts[0] += int(n)
@@ -263,7 +273,10 @@ class TicketIssuer:
             ticket_id, shown = new_uuid(), display_number(info.prefix, number)
             tickets.append([ticket_id, None, db_time(now), int(synced), info.code, day.isoformat(), number, shown,
                             int(priority), request.channel])  # fmt: skip
-            states.append((ticket_id, "waiting", info.code, int(priority), db_time(now)))
+            token = new_token()  # the phone page's secret: printed inside this ticket's QR code only
+            states.append(
+                (ticket_id, "waiting", info.code, int(priority), db_time(now), day.isoformat(), provisional, token)
+            )
             outcomes.append(
                 IssuedTicket(
                     id=ticket_id,
@@ -282,12 +295,21 @@ class TicketIssuer:
             )
         if tickets:
             first = reserve_seqs(w, len(tickets))
+            self.queue_day.note_issued(first)
             for offset, row in enumerate(tickets):
                 row[1] = first + offset
             w.scalars(_insert_rows("tickets", _TICKET_COLUMNS, len(tickets)), tuple(v for r in tickets for v in r))
             w.scalars(_insert_rows("ticket_state", _STATE_COLUMNS, len(states)), tuple(v for r in states for v in r))
         waiting = {code: counts[0] for code, counts in waiting_by.items()}
         return outcomes, waiting
+
+    def roll_day(self) -> date:
+        """The queue's day, moving the queue to a new day first if the day changed (see kiosk.queue_day)."""
+        if not self.queue_day.changed():
+            return self.queue_day.peek()
+        with self._lock, self._writer.transaction() as w:
+            day = self.queue_day.current(w.scalars).day
+        return day
 
     # --- estimates -------------------------------------------------------------------------------
 
@@ -337,43 +359,42 @@ def read_rows(engine: Any, sql: str, params: tuple = ()) -> list[tuple]:
 Scalars = Callable[[str, tuple], list]
 
 
-def day_bounds(clock: Clock, day: date) -> tuple[str, str]:
-    """The business day as stored queue times (naive UTC text): [local midnight, next local midnight).
+def waiting_counts(scalars: Scalars, day: date) -> dict[str, int]:
+    """Tickets waiting in the queue of ``day`` (``ticket_state.queue_day``), per active service (zeros included).
 
-    A ticket's ``queued_at`` is its issue time (kept on transfer), so "queued in these bounds" is "issued
-    on this business day", and counting it needs only the ``ix_ticket_state_queue`` index, no join.
-    """
-    start = datetime.combine(day, clock_time(0), tzinfo=clock.tz)
-    end = datetime.combine(day + timedelta(days=1), clock_time(0), tzinfo=clock.tz)
-    return db_time(to_naive_utc(start)), db_time(to_naive_utc(end))
-
-
-def waiting_counts(scalars: Scalars, bounds: tuple[str, str]) -> dict[str, int]:
-    """Tickets of the business day (:func:`day_bounds`) still waiting, per active service (zeros included).
+    Counting needs only the ``ix_ticket_state_queue`` index, no join.
 
     ``scalars(sql, params)`` runs driver SQL and returns the first column: ``DirectWriter.scalars``, or
     :func:`sa_scalars` of an SQLAlchemy connection.
     """
     counts = {code: 0 for code in scalars("SELECT code FROM services WHERE active ORDER BY position, code", ())}
-    for pair in scalars(_WAITING_COUNTS, bounds):
+    for pair in scalars(_WAITING_COUNTS, (day.isoformat(),)):
         code, n = pair.split("\t")
         counts[code] = int(n)
     return counts
 
 
 def sa_scalars(conn: Any) -> Scalars:
-    """``scalars(sql, params)`` over an SQLAlchemy Connection (``session.connection()``)."""
-    return lambda sql, params: list(conn.exec_driver_sql(sql, params).scalars())
+    """``scalars(sql, params)`` over an SQLAlchemy Connection (``session.connection()``); [] for a statement
+    that returns no rows."""
+
+    def run(sql: str, params: tuple) -> list:
+        result = conn.exec_driver_sql(sql, params)
+        return list(result.scalars()) if result.returns_rows else []
+
+    return run
 
 
 _TICKET_COLUMNS = (
     "id", "seq", "device_time", "clock_synced", "service_code", "business_day", "number", "display_number",
     "priority", "channel",
 )  # fmt: skip
-_STATE_COLUMNS = ("ticket_id", "status", "service_code", "priority", "queued_at")
+_STATE_COLUMNS = (
+    "ticket_id", "status", "service_code", "priority", "queued_at", "queue_day", "provisional", "token",
+)  # fmt: skip
 _WAITING_BY_PRIORITY = (  # "CODE<TAB>priority<TAB>n" rows, over the covering queue index
     "SELECT service_code || char(9) || priority || char(9) || COUNT(*) FROM ticket_state "
-    "WHERE status = 'waiting' AND queued_at >= ? AND queued_at < ? GROUP BY service_code, priority"
+    "WHERE status = 'waiting' AND queue_day = ? GROUP BY service_code, priority"
 )
 
 
@@ -406,7 +427,7 @@ def _insert_rows(table: str, columns: tuple[str, ...], rows: int) -> str:
 
 _WAITING_COUNTS = (  # one text column "CODE<TAB>n", as DirectWriter.scalars reads the first column
     "SELECT service_code || char(9) || COUNT(*) FROM ticket_state "
-    "WHERE status = 'waiting' AND queued_at >= ? AND queued_at < ? GROUP BY service_code"
+    "WHERE status = 'waiting' AND queue_day = ? GROUP BY service_code"
 )
 _AVERAGE_SERVICE_SECONDS = (
     "SELECT AVG((julianday(finished_at) - julianday(called_at)) * 86400.0) FROM ("

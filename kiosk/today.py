@@ -32,6 +32,24 @@ class LevelCount:
 
 
 @dataclass
+class ChannelCount:
+    """Ratings made one way (the touch screen, the button panel, a phone): apart, and also in the totals."""
+
+    key: str
+    counted: int = 0
+    satisfied: int = 0
+    flagged: int = 0
+
+    @property
+    def satisfied_pct(self) -> float | None:
+        return share_pct(self.satisfied, self.counted)
+
+
+#: Every way of rating, in the order the admin page lists them.
+CHANNELS = ("touch", "button", "phone")
+
+
+@dataclass
 class IndicatorScore:
     key: str
     number: int
@@ -89,6 +107,7 @@ class Today(Figures):
     waiting: int = 0
     in_service: int = 0
     rows: list[Row] = field(default_factory=list)
+    channels: list[ChannelCount] = field(default_factory=list)
 
 
 def day_bounds(clock: Clock, day: date) -> tuple[datetime, datetime]:
@@ -122,23 +141,29 @@ def today_figures(session: Session, clock: Clock, day: date | None = None, min_a
         return rows.setdefault((counter, clerk_id), Row(counter=counter, clerk_id=clerk_id))
 
     levels: dict[str, int] = defaultdict(int)
-    for level, counted, counter, clerk_id, n in session.execute(
-        select(Rating.level, Rating.counted, Rating.counter_number, Rating.clerk_id, func.count())
+    channels = {key: ChannelCount(key) for key in CHANNELS}
+    for level, counted, counter, clerk_id, channel, n in session.execute(
+        select(Rating.level, Rating.counted, Rating.counter_number, Rating.clerk_id, Rating.channel, func.count())
         .where(*in_day)
-        .group_by(Rating.level, Rating.counted, Rating.counter_number, Rating.clerk_id)
+        .group_by(Rating.level, Rating.counted, Rating.counter_number, Rating.clerk_id, Rating.channel)
     ):
         group = row(counter, clerk_id)
+        way = channels.setdefault(channel, ChannelCount(channel))
         today.total += n
         if not counted:
             today.flagged += n
             group.flagged += n
+            way.flagged += n
             continue
         levels[level] += n
+        way.counted += n
+        way.satisfied += n if level in SATISFIED_OR_ABOVE else 0
         for figures in (today, group):
             figures.counted += n
             if level in SATISFIED_OR_ABOVE:
                 figures.satisfied += n
 
+    today.channels = list(channels.values())
     labels = session.execute(select(ScaleLevel.key, ScaleLevel.label, ScaleLevel.active).order_by(ScaleLevel.position))
     for key, label, active in labels:
         if active or levels.get(key):

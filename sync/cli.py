@@ -1,4 +1,5 @@
-"""The `kiosk-central` command: init, serve, add-commune, add-device, disable-device, add-user, import-config."""
+"""The `kiosk-central` command: init, serve, add-commune, add-device, disable-device, add-user, set-password,
+import-config."""
 
 from __future__ import annotations
 
@@ -214,6 +215,20 @@ def users_cmd(ctx: click.Context) -> None:
         click.echo(f"{row['username']}: {row['role']}{state}, sees {row['scope_text']}")
         if row["note"]:
             click.echo(f"    note: {row['note']}")
+
+
+@main.command("set-password")
+@click.argument("username")
+@click.password_option(help="At least 8 characters; asked for when not given.")
+@click.pass_context
+def set_password_cmd(ctx: click.Context, username: str, password: str) -> None:
+    """Give a user of the central pages a new password; every session of that user ends at once."""
+    from sync.central.registry import set_user_password
+
+    central = _central(ctx)
+    set_user_password(central, username, password)
+    central.close()
+    click.echo(f"New password set for {username}; every session of {username} has ended.")
 
 
 @main.command("import-config")

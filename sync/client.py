@@ -64,8 +64,18 @@ class SyncReport:
         return self.accepted + self.already_had
 
     @property
+    def quarantined(self) -> list[dict]:
+        """Refused records the server keeps in quarantine (for audit): settled, never sent again."""
+        return [r for r in self.rejected if r.get("settled") is True]
+
+    @property
     def ok(self) -> bool:
-        return self.error is None and self.catalog_error is None and not self.rejected and not self.unanswered
+        return (
+            self.error is None
+            and self.catalog_error is None
+            and len(self.quarantined) == len(self.rejected)
+            and not self.unanswered
+        )
 
     def message(self) -> str:
         if self.error:
@@ -75,14 +85,19 @@ class SyncReport:
                 f"{self.catalog_error} The kiosk keeps its catalogue; {self.sent} record(s) are stored at the "
                 "central server. Correct the catalogue on the central pages."
             )
-        if self.rejected:
-            reasons = "; ".join(f"{r.get('type')} {r.get('id')}: {r.get('reason')}" for r in self.rejected[:3])
+        reasons = "; ".join(f"{r.get('type')} {r.get('id')}: {r.get('reason')}" for r in self.rejected[:3])
+        if len(self.quarantined) < len(self.rejected):
             return (
                 f"The central server refused {len(self.rejected)} record(s) ({reasons}). They stay on the kiosk; "
-                "tell the district administrator."
+                "tell the commune's administrator."
             )
         if self.unanswered:
             return f"The central server did not answer for {self.unanswered} record(s); they will be sent again."
+        if self.rejected:
+            return (
+                f"Sync finished: {self.sent} record(s) stored at the central server; {len(self.rejected)} it could "
+                f"not store are kept there in quarantine for the administrator ({reasons})."
+            )
         return f"Sync finished: {self.sent} record(s) stored at the central server."
 
 
@@ -245,14 +260,16 @@ class SyncClient:
         return items, protocol.encode_records(wire)
 
     def _settle(self, items: list[tuple[str, dict]], answer: dict, report: SyncReport) -> None:
-        """Mark what the server named as stored; count what it refused or left out."""
+        """Mark what the server named as stored or kept in quarantine; count what it refused or left out."""
         report.batches += 1
         report.clock_offset = answer.get("clock_offset")
         sent = {values["id"]: (kind, values["seq"]) for kind, values in items}
         accepted = set(answer.get("accepted") or []) & sent.keys()
         had = set(answer.get("already_had") or []) & sent.keys()
-        mark_synced(self.kiosk.engine, [(i, *sent[i]) for i in accepted | had], to_naive_utc(self.kiosk.clock.now()))
         rejected = [r for r in answer.get("rejected") or [] if isinstance(r, dict) and r.get("id") in sent]
+        kept = {r["id"] for r in rejected if r.get("settled") is True}  # kept in quarantine there: never resent
+        settled = accepted | had | kept
+        mark_synced(self.kiosk.engine, [(i, *sent[i]) for i in settled], to_naive_utc(self.kiosk.clock.now()))
         report.accepted += len(accepted)
         report.already_had += len(had)
         report.rejected.extend(rejected)
@@ -361,6 +378,7 @@ class SyncClient:
             "last_ok_at": now if report.ok else (before.get("last_ok_at") if isinstance(before, dict) else None),
             "sent": report.sent,
             "rejected": len(report.rejected),
+            "quarantined": len(report.quarantined),
             "pending": left,
             "clock_offset": report.clock_offset,
             "error": None if report.ok else report.message(),
@@ -401,5 +419,8 @@ class SyncLoop(threading.Thread):
             (log.info if report.ok else log.warning)("sync: %s", report.message())
 
     def stop(self) -> None:
+        """Stop between requests; a request in flight is abandoned after a second (sending again is safe), so
+        `kiosk serve` still stops within seconds of SIGTERM while the central server is slow to answer."""
         self.stopping.set()
-        self.join(timeout=5)
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=1)

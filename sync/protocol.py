@@ -40,6 +40,8 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from kiosk.safe_text import BAD_CHAR, describe_char, json_problem, parse_int
+
 PROTOCOL_VERSION = 1
 SCHEME = "KIOSK-HMAC-SHA256-v1"
 
@@ -54,6 +56,12 @@ CONFIG_PATH = "/api/v1/config"
 
 #: Hard cap on a batch once decompressed (a small gzip body must not inflate without bound).
 MAX_DECOMPRESSED = 32 * 1024 * 1024
+
+#: Times a record may carry (device time, business day, the batch's sent_at): outside, it is quarantined.
+EARLIEST = datetime(2020, 1, 1)
+LATEST = datetime(2101, 1, 1)
+#: Deepest nesting of an object field (a clerk action's detail).
+MAX_OBJECT_DEPTH = 8
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 INT32 = 2**31 - 1
@@ -148,12 +156,47 @@ def decode_batch(raw: bytes, content_encoding: str | None, limit: int = MAX_DECO
     elif encoding not in ("", "identity"):
         raise ProtocolError(f"Content-Encoding {content_encoding!r} is not understood; send gzip.")
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"The batch is not valid JSON: {exc}.") from exc
+        data = _loads(raw)
+    except ProtocolError:
+        raise
+    except ValueError:  # a number too long for Python: read again with it marked (its record is quarantined)
+        data = _loads(raw, parse_int=parse_int)
     if not isinstance(data, dict):
         raise ProtocolError("The batch must be a JSON object.")
-    return data
+    return Batch(data, suspicious=_suspicious(raw))
+
+
+def _loads(raw: bytes, **hooks: Any) -> Any:
+    try:
+        return json.loads(raw, **hooks)
+    except RecursionError:
+        raise ProtocolError("The batch is nested too deeply to read.") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"The batch is not valid JSON: {exc}.") from exc
+
+
+class Batch(dict):
+    """A decoded batch; ``suspicious`` when its text may hold a character no database of ours can store
+    (then every text field is checked; a clean batch — nearly all of them — skips that work)."""
+
+    def __init__(self, data: dict, suspicious: bool = True) -> None:
+        super().__init__(data)
+        self.suspicious = suspicious
+
+
+#: In the JSON text: an escaped C0 control, DEL, C1 control or surrogate; a C1 control as UTF-8.
+_ESCAPES = re.compile(rb"\\u00[0189][0-9a-fA-F]|\\u007[fF]|\\u[dD][89a-fA-F]")
+_C1 = re.compile(rb"\xc2[\x80-\x9f]")
+
+
+def _suspicious(raw: bytes) -> bool:
+    """Whether a batch's JSON text may hold a character no database of ours can store. A kiosk writes
+    UTF-8 without escapes, so the fast byte searches nearly always settle it without a regex."""
+    if b"\x7f" in raw:
+        return True
+    if b"\\u" in raw and _ESCAPES.search(raw):
+        return True
+    return b"\xc2" in raw and _C1.search(raw) is not None
 
 
 def check_envelope(data: Mapping[str, Any]) -> tuple[datetime, bool, list]:
@@ -166,6 +209,11 @@ def check_envelope(data: Mapping[str, Any]) -> tuple[datetime, bool, list]:
     sent_at = _parse_datetime(data.get("sent_at"))
     if sent_at is None:
         raise ProtocolError("The batch needs 'sent_at', the device's wall-clock time in ISO 8601.")
+    if not EARLIEST <= sent_at < LATEST:
+        raise ProtocolError(
+            f"The kiosk's clock says {sent_at:%Y-%m-%d %H:%M}, outside {EARLIEST.year}–{LATEST.year - 1}: "
+            "set the kiosk's clock (NTP), then sync again; nothing is lost meanwhile."
+        )
     if not isinstance(data.get("clock_synced"), bool):
         raise ProtocolError("The batch needs 'clock_synced' (true or false).")
     records = data.get("records")
@@ -268,6 +316,7 @@ _SPECS = {
 }
 _ALLOWED_KEYS = {kind: frozenset(["type", *(name for name, *_ in spec)]) for kind, spec in _SPECS.items()}
 _uuid_match = UUID_RE.match
+_bad_char = BAD_CHAR.search
 
 
 def record_key(record: Any) -> tuple[str, str]:
@@ -282,8 +331,11 @@ def record_key(record: Any) -> tuple[str, str]:
     return kind, record_id
 
 
-def parse_record(record: dict) -> dict[str, Any]:
-    """The record's column values, typed; raises ValueError naming the first bad field."""
+def parse_record(record: dict, check_text: bool = True) -> dict[str, Any]:
+    """The record's column values, typed; raises ValueError naming the first bad field.
+
+    ``check_text=False`` skips the search for unstorable characters (the batch's text has none: see Batch).
+    """
     kind = record["type"]
     spec = _SPECS.get(kind)
     if spec is None:
@@ -298,6 +350,8 @@ def parse_record(record: dict) -> dict[str, Any]:
             ok = optional
         elif code == TEXT:
             ok = type(value) is str and len(value) <= limit
+            if ok and check_text and _bad_char(value):
+                raise ValueError(f"field {name} contains {describe_char(_bad_char(value).group())}")
         elif code == UUID:
             ok = type(value) is str and _uuid_match(value) is not None
         elif code == INT:
@@ -307,6 +361,8 @@ def parse_record(record: dict) -> dict[str, Any]:
         elif code == DATETIME:
             value = _parse_datetime(value)
             ok = value is not None
+            if ok and not EARLIEST <= value < LATEST:
+                raise ValueError(f"field {name} is {value:%Y-%m-%d}, outside {EARLIEST.year}–{LATEST.year - 1}")
         elif code == SEQ:
             ok = type(value) is int and 0 < value <= INT64
         elif code == DATE:
@@ -314,8 +370,13 @@ def parse_record(record: dict) -> dict[str, Any]:
                 value, ok = date.fromisoformat(value), True
             except (TypeError, ValueError):
                 ok = False
+            if ok and not EARLIEST.date() <= value < LATEST.date():
+                raise ValueError(f"field {name} is {value}, outside {EARLIEST.year}–{LATEST.year - 1}")
         else:
             ok = type(value) is dict
+            problem = json_problem(value, MAX_OBJECT_DEPTH, name) if ok else None
+            if problem:
+                raise ValueError(f"field {problem[0]} holds {problem[1]}")
         if not ok:
             raise ValueError(f"field {name} must be {_WANTED[code].format(limit)}")
         values[name] = value

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +59,24 @@ def rows(db_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
         return db.execute(sql, params).fetchall()
     finally:
         db.close()
+
+
+def add_clerks(server: Any) -> None:
+    """A clerk at each of counters 1–3 (PINS) of a `kiosk serve` not started yet (tests.server.KioskServer)."""
+    for counter, pin in PINS.items():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kiosk.cli",
+                "add-clerk",
+                f"Công chức {counter}",
+                "--pin",
+                pin,
+                "--counter",
+                str(counter),
+            ],
+            env=server.env,
+            check=True,
+            capture_output=True,
+        )

@@ -309,3 +309,36 @@ def test_a_button_press_at_another_counter_does_not_thank_here(live_kiosk, brows
     page.wait_for_timeout(800)
     expect(page.locator("#step-home")).to_be_visible()
     page.close()
+
+
+PHONE = (360, 740)
+
+
+def phone_token(server, status: str) -> str:
+    import sqlite3
+
+    db = sqlite3.connect(server.data_dir / "kiosk.db")
+    try:
+        return db.execute("SELECT token FROM ticket_state WHERE status = ? LIMIT 1", (status,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("status", ["waiting", "called", "done"])
+def test_the_phone_page_has_no_serious_axe_violation_and_aaa_contrast(server, browser, status):
+    """A citizen's phone at 360×740: waiting, called, and served with the rating form open (run last: it serves
+    a ticket at counter 3)."""
+    if status == "done":
+        clerk = requests.Session()
+        assert clerk.post(server.base + "/api/clerk/login", json={"counter": 3, "pin": "3333"}).status_code == 200
+        assert clerk.post(server.base + "/api/counters/3/next").status_code == 200
+        assert clerk.post(server.base + "/api/counters/3/complete").status_code == 200
+    page = open_page(browser, server, f"/t/{phone_token(server, status)}", PHONE)
+    if status == "done":
+        page.locator("summary").click()  # the optional questions too
+        expect(page.locator("#p-rate")).to_be_visible()
+    violations = axe_violations(page, enhanced_contrast=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    page.context.close()
+    assert not violations, f"phone page ({status}):\n{describe(violations)}"
+    assert overflow <= PHONE[0], f"the phone page scrolls sideways ({overflow} px)"

@@ -135,9 +135,12 @@ def test_an_idle_stream_sends_ping_events_with_the_kiosks_local_time(client, clo
 
 
 def test_live_screens_cannot_take_every_web_server_thread(client):
-    from web.queue_api import MAX_STREAMS
+    """A WSGI server that cannot hand streams to the live hub (here Flask's test client) serves each from a
+    thread of its own: past MAX_THREADED of them a screen gets 503 and retries (under `kiosk serve` streams
+    hold no thread: tests/test_live_streams.py)."""
+    from kiosk.live import MAX_THREADED
 
-    streams = [client.get("/api/events", buffered=False) for _ in range(MAX_STREAMS)]
+    streams = [client.get("/api/events", buffered=False) for _ in range(MAX_THREADED)]
     assert all(s.status_code == 200 for s in streams)
     refused = client.get("/api/events", buffered=False)
     assert refused.status_code == 503 and "close one" in refused.get_json()["error"]

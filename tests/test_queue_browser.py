@@ -6,8 +6,6 @@ once, AAA contrast in every frame of its flash and no old call announced again."
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,32 +14,12 @@ import requests
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser import launch
-from tests.queue_helpers import PINS
+from tests.queue_helpers import PINS, add_clerks
 from tests.server import KioskServer
 
 pytestmark = pytest.mark.browser
 
 SIZES = [(800, 480), (1280, 720), (1920, 1080)]
-
-
-def add_clerks(server: KioskServer) -> None:
-    for counter, pin in PINS.items():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "kiosk.cli",
-                "add-clerk",
-                f"Công chức {counter}",
-                "--pin",
-                pin,
-                "--counter",
-                str(counter),
-            ],
-            env=server.env,
-            check=True,
-            capture_output=True,
-        )
 
 
 @pytest.fixture(scope="module")

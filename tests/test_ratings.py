@@ -67,11 +67,18 @@ def test_abuse_filter_flags_presses_within_the_response_interval(client, app, cl
     assert [r[3] for r in rows] == [None, "response_interval", "response_interval", None, "response_interval", None]
 
 
-def test_abuse_filter_is_per_panel(client, clock):
-    a = client.post("/api/ratings", json={"level": "satisfied", "counter": 1})
-    b = client.post("/api/ratings", json={"level": "satisfied", "counter": 2})
-    c = client.post("/api/ratings", json={"level": "satisfied", "counter": 1, "channel": "phone"})
-    assert [a.json["counted"], b.json["counted"], c.json["counted"]] == [True, True, True]
+def test_abuse_filter_is_per_screen_not_per_what_the_request_says(app, clock):
+    """Two screens (each with its kiosk session) are two panels; a sender naming another counter or channel
+    is still the same sender."""
+    first, second = app.test_client(), app.test_client()
+    first.get("/?counter=1")
+    second.get("/?counter=2")
+    a = first.post("/api/ratings", json={"level": "satisfied", "counter": 1})
+    b = second.post("/api/ratings", json={"level": "satisfied", "counter": 2})
+    c = first.post("/api/ratings", json={"level": "satisfied", "counter": 2, "channel": "phone"})
+    d = second.post("/api/ratings", json={"level": "satisfied", "counter": 3, "channel": "button"})
+    assert [x.json["counted"] for x in (a, b, c, d)] == [True, True, False, False]
+    assert c.json["flag"] == d.json["flag"] == "response_interval"
 
 
 def test_detailed_form_adds_indicators_and_a_confidential_comment(client, kiosk):
@@ -79,6 +86,7 @@ def test_detailed_form_adds_indicators_and_a_confidential_comment(client, kiosk)
     d = client.post(
         f"/api/ratings/{r.json['id']}/details",
         json={
+            "secret": r.json["secret"],
             "criteria": {
                 "time": "very_satisfied",
                 "contacts": "satisfied",
@@ -95,16 +103,21 @@ def test_detailed_form_adds_indicators_and_a_confidential_comment(client, kiosk)
         comment = s.scalars(select(Comment)).one()
     assert answers == {"time": 2, "contacts": 1, "agencies": 1, "attitude": 0}
     assert (comment.text, comment.contact, comment.rating_id) == ("Chờ hơi lâu", "0912 345 678", r.json["id"])
-    again = client.post(f"/api/ratings/{r.json['id']}/details", json={"criteria": {"time": "satisfied"}})
+    again = client.post(
+        f"/api/ratings/{r.json['id']}/details", json={"secret": r.json["secret"], "criteria": {"time": "satisfied"}}
+    )
     assert again.status_code == 409
     assert count(kiosk, IndicatorAnswer) == 4
 
 
-def test_details_for_an_unknown_or_old_rating(client, clock):
-    assert client.post("/api/ratings/nope/details", json={"comment": "x"}).status_code == 404
+def test_details_for_an_unknown_or_old_rating(client, kiosk, clock):
+    unknown = client.post(
+        "/api/ratings/nope/details", json={"secret": kiosk.ratings.details_secret("nope"), "comment": "x"}
+    )
+    assert unknown.status_code == 404
     r = client.post("/api/ratings", json={"level": "satisfied"})
     clock.advance(3600)
-    late = client.post(f"/api/ratings/{r.json['id']}/details", json={"comment": "x"})
+    late = client.post(f"/api/ratings/{r.json['id']}/details", json={"secret": r.json["secret"], "comment": "x"})
     assert late.status_code == 409 and "too old" in late.json["error"]
 
 
@@ -150,7 +163,8 @@ def test_a_bad_indicator_after_a_good_one_leaves_no_half_written_rating(client, 
 )
 def test_a_wrong_phone_number_says_what_is_wrong_with_it(client, kiosk, contact, reason):
     rated = client.post("/api/ratings", json={"level": "satisfied"})
-    r = client.post(f"/api/ratings/{rated.json['id']}/details", json={"comment": "x", "contact": contact})
+    body = {"comment": "x", "contact": contact, "secret": rated.json["secret"]}
+    r = client.post(f"/api/ratings/{rated.json['id']}/details", json=body)
     assert r.status_code == 400 and r.json["detail"]["field"] == "contact" and r.json["detail"]["reason"] == reason
     assert count(kiosk, Comment) == 0
 
@@ -163,7 +177,9 @@ def test_hotline_mobile_landline_and_international_numbers_are_accepted(client, 
 def test_a_comment_is_stored_in_nfc_whatever_keyboard_typed_it(client, kiosk):
     decomposed = unicodedata.normalize("NFD", "Nhân viên rất nhiệt tình")
     rated = client.post("/api/ratings", json={"level": "satisfied"})
-    client.post(f"/api/ratings/{rated.json['id']}/details", json={"comment": decomposed})
+    client.post(
+        f"/api/ratings/{rated.json['id']}/details", json={"comment": decomposed, "secret": rated.json["secret"]}
+    )
     with kiosk.sessions() as session:
         assert session.query(Comment.text).scalar() == "Nhân viên rất nhiệt tình"
 

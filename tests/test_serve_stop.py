@@ -129,3 +129,43 @@ def test_a_new_connection_after_sigterm_is_refused(tmp_path):
         assert server.proc.wait(timeout=10) == 0
     finally:
         server.kill()
+
+
+def test_sigterm_stops_within_5_s_with_300_phones_and_5_boards_following_live_events(tmp_path):
+    """The live hub holds the streams, not waitress: a stop still ends every one of them, and the process."""
+    import sqlite3
+
+    import requests
+
+    from tests.sse_crowd import Crowd
+
+    server = KioskServer(tmp_path / "var").start()
+    crowd = Crowd(server.port)
+    try:
+        session = requests.Session()
+        for _ in range(300):
+            assert session.post(server.base + "/api/tickets", json={"service": "HT"}).status_code == 201
+        db = sqlite3.connect(server.data_dir / "kiosk.db")
+        tokens = [row[0] for row in db.execute("SELECT token FROM ticket_state")]
+        db.close()
+        listeners = [crowd.open(f"/t/{token}/events") for token in tokens] + [
+            crowd.open("/api/events") for _ in range(5)
+        ]
+        assert crowd.wait(lambda: all(x.status == 200 for x in listeners), timeout=30)
+        idle = connect(server)  # and a clerk's idle keep-alive connection
+        request(idle, "GET", "/healthz")
+        read_some(idle, b"\r\n\r\n")
+
+        started = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        status = server.proc.wait(timeout=15)
+        took = time.monotonic() - started
+
+        assert status == 0 and took < STOP_WITHIN, f"exit {status} after {took:.1f} s"
+        assert crowd.wait(lambda: all(x.closed for x in listeners), timeout=2), "every stream was ended"
+        read_until_closed(idle, seconds=1)
+        log = server.log.read_text()
+        assert "stopped" in log and "Traceback" not in log
+    finally:
+        crowd.close()
+        server.kill()

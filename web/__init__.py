@@ -7,11 +7,16 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach every blueprint and the error handlers to the app built by ``kiosk.app.create_app``."""
-    from web import api, citizen, i18n
+    from web import api, citizen, i18n, input_guard
     from web.jsonapi import install_error_handlers
 
+    input_guard.install(app)  # before any route: bounded <int:…> parts, checked forms and query strings
     i18n.init_app(app)
-    install_error_handlers(app, page_template="error.html")  # the kiosk's 404/405/500 pages in the screen's language
+    storage = app.extensions["kiosk"].storage
+    # the kiosk's 404/405/500 pages in the screen's language; storage faults said plainly
+    install_error_handlers(app, "error.html", storage.classify if storage else None)
+    if storage is not None:
+        app.before_request(_refuse_writes_on_bad_storage)
     app.register_blueprint(api.bp)
     app.register_blueprint(citizen.bp)
     from web import clerk_auth, queue_api, queue_pages
@@ -25,7 +30,20 @@ def register(app: Flask) -> None:
     from web import admin
 
     app.register_blueprint(admin.bp)
-    from web import voice
+    from web import phone, voice
+
+    app.register_blueprint(phone.bp)
 
     app.register_blueprint(voice.bp)
     app.context_processor(voice.template_globals)
+
+
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _refuse_writes_on_bad_storage() -> None:
+    """A damaged database or a full disk refuses every write at once, plainly (503 / 507), before any work."""
+    from flask import current_app, request
+
+    if request.method in UNSAFE:
+        current_app.extensions["kiosk"].storage.refuse_writes()

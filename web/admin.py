@@ -1,8 +1,9 @@
 """`/admin` on the device: sign-in with the admin password, today's figures, printer and sync state.
 
-The admin's sign-in is its own flag in the session (apart from a clerk's), tied to a digest of the
-stored password hash, so setting a new password with `kiosk admin-password` ends every admin session;
-it also lapses after ``IDLE_SECONDS`` without a request. Every form carries the CSRF token
+The admin's sign-in is its own mark in the session (apart from a clerk's), checked against the server on
+every request (``kiosk.admin.current_mark``): setting a new password with `kiosk admin-password`, or signing
+out anywhere, ends every admin session, copied cookies included; it also lapses after ``IDLE_SECONDS``
+without a request. Every form carries the CSRF token
 (:mod:`web.csrf`). The editing pages are in :mod:`web.admin_catalog`.
 """
 
@@ -23,8 +24,9 @@ from kiosk.health import health
 from kiosk.tickets import read_rows
 from kiosk.today import today_figures
 from web import csrf
+from web.jsonapi import storage_message
 from web.printer_states import printer_state
-from web.scale_text import grade_text
+from web.scale_text import CHANNELS, grade_text
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ def signed_in() -> bool:
         return False
     now = kiosk().clock.now().timestamp()
     idle = now - float(session.get(SEEN_KEY, 0))
-    if idle > IDLE_SECONDS or mark != admin_auth.current_fingerprint(kiosk().sessions):
+    if idle > IDLE_SECONDS or mark != admin_auth.current_mark(kiosk().sessions):
         sign_out()
         return False
     session[SEEN_KEY] = now
@@ -87,6 +89,8 @@ def message_for(exc: KioskError) -> str:
     """The refusal in the page's language: known reasons and translatable msgids, else the English message."""
     detail = exc.detail if isinstance(exc.detail, dict) else {}
     reason = detail.get("reason")
+    if storage_message(exc.code):
+        return storage_message(exc.code)
     if exc.code == "csrf":
         return gettext("This form is out of date or did not come from this page: reload the page and send it again.")
     if reason == "signed_out":
@@ -196,7 +200,8 @@ def login():
 def login_post():
     target = request.form.get("next", "")
     try:
-        mark = admin_auth.login(kiosk().sessions, kiosk().clock, request.form.get("password", ""))
+        lockout = current_app.extensions.setdefault("admin_lockout", admin_auth.make_lockout(kiosk().clock))
+        mark = admin_auth.login(kiosk().sessions, lockout, request.form.get("password", ""))
     except (AuthError, admin_auth.LockedOut) as exc:
         page = render_template("admin_login.html", password_set=_password_set(), next=target, error=message_for(exc))
         return page, exc.status
@@ -208,6 +213,7 @@ def login_post():
 
 @bp.post("/logout")
 def logout():
+    admin_auth.end_sessions(kiosk().sessions)  # every admin session, this one and any copy of its cookie
     sign_out()
     csrf.rotate()
     flash(gettext("You are signed out."), "ok")
@@ -215,6 +221,28 @@ def logout():
 
 
 # --- today ------------------------------------------------------------------------------------------
+
+
+def warning_texts(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """The health warnings in the page's language, each with its severity: (css class, text)."""
+    texts = []
+    for warning in report.get("warnings", []):
+        if warning == "clock not synchronised":
+            day = report.get("queue_day")
+            shown = datetime.fromisoformat(day).strftime("%d/%m/%Y") if day else "—"
+            message = gettext("Clock not synchronised: new tickets keep the business day %(day)s, the last day the kiosk was sure of, until the clock is set (NTP); times are marked and corrected by the central server.", day=shown)  # fmt: skip
+            texts.append(("warn", message))
+        elif warning == "disk space low":
+            message = gettext("Disk space is low: %(mb)s MB free. Free some space before it runs out.", mb=report.get("disk_free_mb"))  # fmt: skip
+            texts.append(("warn", message))
+        elif warning == "disk full":
+            texts.append(("error", gettext("The disk is full: the kiosk refuses new tickets and ratings until space is freed.")))  # fmt: skip
+        elif warning == "database damaged":
+            message = gettext("The database is damaged (%(why)s): new tickets and ratings are refused. Restore the last backup (docs/deploy.md).", why=report.get("db_detail") or "")  # fmt: skip
+            texts.append(("error", message))
+        else:
+            texts.append(("error", gettext("The database does not answer.")))
+    return texts
 
 
 @bp.get("", strict_slashes=False)
@@ -228,11 +256,13 @@ def today():
         "admin_today.html",
         figures=figures,
         health=report,
+        warnings=warning_texts(report),
         printer=printer,
         central_url=str(k.settings["central_url"] or "").strip(),
         catalog=report.get("catalog") or {},
         refused=_refusal(report.get("catalog") or {}),
         day=figures.day.strftime("%d/%m/%Y"),
+        channel_names={key: str(name) for key, name in CHANNELS.items()},
     )
 
 

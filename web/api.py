@@ -1,19 +1,121 @@
-"""The device's JSON API: ratings and health (queue calls live in their own blueprints)."""
+"""The device's JSON API: ratings and health (queue calls live in their own blueprints).
+
+Whose press is whose is decided here from what a sender cannot choose: the screen's kiosk session (a
+random id in the signed session cookie the citizen page gives its screen) and the sender's address — never
+the channel or counter the body names. Flooding from one address on the office network is throttled
+(:class:`FloodGate`); the kiosk's own screen (loopback) is not.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+import ipaddress
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
 
+from flask import Blueprint, current_app, jsonify, request, session
+
+from kiosk.errors import ForbiddenError, KioskError
 from kiosk.health import health
-from web.jsonapi import read_json
+from web.jsonapi import BadBody, read_json
 
 bp = Blueprint("api", __name__)
 
 RATING_FIELDS = {"level", "channel", "counter", "ticket_id", "criteria", "comment", "contact"}
+DETAIL_FIELDS = {"secret", "criteria", "comment", "contact"}
+SCREEN_KEY = "screen"
+#: The window of the per-address throttle, in seconds.
+FLOOD_WINDOW = 60.0
+
+
+class TooManyRatings(KioskError, PermissionError):
+    status = 429
+    code = "too_many_ratings"
 
 
 def kiosk():
     return current_app.extensions["kiosk"]
+
+
+def is_local(address: str | None) -> bool:
+    """Whether the request comes from the kiosk itself (its own touch screen)."""
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
+
+
+class FloodGate:
+    """At most ``limit`` requests per address per ``window`` seconds (monotonic clock: a clock change lifts
+    nothing). Past it :meth:`check` raises ``refuse(count, address, wait)`` (429 ratings by default)."""
+
+    def __init__(
+        self,
+        limit: int,
+        window: float = FLOOD_WINDOW,
+        refuse: Callable[[int, str, int], KioskError] | None = None,
+    ) -> None:
+        self.limit, self.window = limit, window
+        self.refuse = refuse or _too_many_ratings
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: float) -> deque[float]:
+        if len(self._seen) > 10_000:  # forget addresses that went quiet
+            self._seen = {a: q for a, q in self._seen.items() if q and now - q[-1] < self.window}
+        times = self._seen.setdefault(address, deque())
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        return times
+
+    def check(self, address: str) -> None:
+        """Count one request from ``address``; raise once it is past the limit."""
+        if self.limit <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            times = self._recent(address, now)
+            if len(times) >= self.limit:
+                raise self.refuse(len(times), address, max(1, round(self.window - (now - times[0]))))
+            times.append(now)
+
+    def full(self, address: str) -> bool:
+        """Whether ``address`` has used up its allowance (without counting this question)."""
+        if self.limit <= 0:
+            return False
+        with self._lock:
+            return len(self._recent(address, time.monotonic())) >= self.limit
+
+
+def _too_many_ratings(count: int, address: str, wait: int) -> KioskError:
+    return TooManyRatings(
+        f"{count} ratings from {address} within a minute: wait {wait} s before rating again.",
+        {"reason": "flood", "retry_after": wait, "limit": count},
+    )
+
+
+def screen_id() -> str:
+    """This screen's kiosk session: a random id kept in the signed session cookie (made on first use)."""
+    value = session.get(SCREEN_KEY)
+    if not isinstance(value, str) or len(value) != 16:
+        value = session[SCREEN_KEY] = secrets.token_hex(8)
+    return value
+
+
+def _press_keys() -> tuple[str, tuple[str, ...]]:
+    """(panel, other keys) of the repeat-press interval for this request."""
+    address = request.remote_addr or "?"
+    value = session.get(SCREEN_KEY)
+    own = f"screen:{value}" if isinstance(value, str) and len(value) == 16 else f"addr:{address}"
+    also = () if is_local(address) or own == f"addr:{address}" else (f"addr:{address}",)
+    return own, also
+
+
+def rating_gate() -> FloodGate:
+    """The per-address throttle of ratings (`rating_flood_limit`), shared by every way of rating over the network."""
+    return current_app.extensions.setdefault("rating_flood", FloodGate(int(kiosk().settings["rating_flood_limit"])))
 
 
 @bp.post("/api/ratings")
@@ -21,10 +123,12 @@ def post_rating():
     body = read_json()
     unknown = sorted(set(body) - RATING_FIELDS)
     if unknown:
-        from web.jsonapi import BadBody
-
         raise BadBody(f"Unknown field(s): {', '.join(unknown)}.", {"allowed": sorted(RATING_FIELDS)})
-    result = kiosk().ratings.record(
+    if not is_local(request.remote_addr):
+        rating_gate().check(request.remote_addr or "?")
+    panel, also = _press_keys()
+    ratings = kiosk().ratings
+    result = ratings.record(
         body.get("level"),
         body.get("channel", "touch"),
         counter=body.get("counter"),
@@ -32,17 +136,41 @@ def post_rating():
         criteria=body.get("criteria"),
         comment=body.get("comment"),
         contact=body.get("contact"),
+        panel=panel,
+        also=also,
     )
     answer = result.as_json()
     answer.update({"level": result.level, "label": result.label, "clerk": result.clerk_name, "counter": result.counter})
+    answer["secret"] = ratings.details_secret(result.id)  # to this caller only: it lets the rater add details
     return jsonify(answer), 201
 
 
 @bp.post("/api/ratings/<rating_id>/details")
 def post_rating_details(rating_id: str):
     body = read_json()
-    kiosk().ratings.add_details(rating_id, body.get("criteria"), body.get("comment"), body.get("contact"))
+    unknown = sorted(set(body) - DETAIL_FIELDS)
+    if unknown:
+        raise BadBody(f"Unknown field(s): {', '.join(unknown)}.", {"allowed": sorted(DETAIL_FIELDS)})
+    kiosk().ratings.add_details(
+        rating_id, body.get("secret"), body.get("criteria"), body.get("comment"), body.get("contact")
+    )
     return jsonify({"id": rating_id, "saved": True}), 201
+
+
+@bp.post("/api/ratings/<rating_id>/claim")
+def claim_button_rating(rating_id: str):
+    """The details secret of a press on the physical button panel, for the kiosk's own screen only.
+
+    The panel and the touch screen are one device: a citizen who pressed a button may go on to answer the
+    detailed questions on the screen beside it. Other screens and the network never get it.
+    """
+    if not is_local(request.remote_addr):
+        raise ForbiddenError(
+            "Only the kiosk's own screen may continue a rating made on its button panel.", {"reason": "not_local"}
+        )
+    ratings = kiosk().ratings
+    ratings.check_claimable(rating_id)
+    return jsonify({"id": rating_id, "secret": ratings.details_secret(rating_id)}), 200
 
 
 @bp.get("/healthz")

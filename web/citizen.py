@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from kiosk.ratings import PHONE_DIGITS
+from kiosk.errors import ValidationError
+from kiosk.rating_input import PHONE_DIGITS
 from kiosk.scale import indicators_for
+from web.api import screen_id
+from web.input_guard import MAX_ROUTE_INT
 from web.scale_text import localise
 from web.voice import CHIPS
 
@@ -15,6 +18,8 @@ bp = Blueprint("citizen", __name__)
 def _counter() -> int | None:
     settings = current_app.extensions["kiosk"].settings
     value = request.args.get("counter", type=int)
+    if value is not None and not 0 <= value <= MAX_ROUTE_INT:
+        raise ValidationError(f"counter {value} is not a counter number.", {"field": "counter"})
     if value is None:
         value = settings["panel_counter"]
     return value or None
@@ -34,6 +39,7 @@ def home():
 def rate():
     """The rating screen, whatever `home_screen` puts at `/`."""
     kiosk = current_app.extensions["kiosk"]
+    screen_id()  # this screen's kiosk session: its presses are told apart from other screens' by it
     levels = list(kiosk.ratings.levels().values())
     questions = indicators_for(levels, kiosk.ratings.questions())
     worded_levels, indicators = localise(levels, questions, kiosk.settings["language"])

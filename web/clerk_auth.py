@@ -1,9 +1,11 @@
 """The clerk's session: log in at a counter with a PIN, log out, and the decorators that guard clerk calls.
 
-The session cookie (signed with the kiosk's secret key, HttpOnly, SameSite=Lax) holds the clerk's id and
-the counter they logged in at. A clerk may act only on that counter (403 elsewhere); without a session
-every clerk call answers 401, and so does a session whose clerk has since been logged out of the counter
-(another clerk took it over, or the business day changed).
+The session cookie (signed with the kiosk's secret key, HttpOnly, SameSite=Lax) holds the clerk's id, the
+counter they logged in at, and what the server checks on every call (``ClerkDesk.session_valid``): a
+log-out or a new PIN ends every session of that clerk, copied cookies included, and a session ends a day
+after its log-in. A clerk may act only on that counter (403 elsewhere); without a session every clerk
+call answers 401. A clerk whose counter
+another clerk has taken over, or whose log-in was on an earlier business day, is logged out too.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class CurrentClerk:
 
 
 def current_clerk() -> CurrentClerk | None:
-    """The clerk of this request's session, or None (also when the clerk was deactivated since)."""
+    """The clerk of this request's session, or None: also when the clerk logged out (anywhere), got a new
+    PIN, was deactivated, or logged in more than a day ago."""
     data = session.get(SESSION_KEY)
     if not isinstance(data, dict):
         return None
@@ -48,7 +51,7 @@ def current_clerk() -> CurrentClerk | None:
     except (KeyError, TypeError, ValueError):
         return None
     clerks = current_app.extensions["kiosk"].queue.clerks
-    if not clerks.active(clerk.id) or not clerks.holds(clerk.id, clerk.counter):
+    if not clerks.session_valid(data) or not clerks.holds(clerk.id, clerk.counter):
         session.pop(SESSION_KEY, None)
         return None
     return clerk
@@ -99,8 +102,11 @@ def login():
         counter = int(counter)
     clerks = current_app.extensions["kiosk"].queue.clerks
     clerk = clerks.login(counter, body.get("pin"), body.get("clerk"), body.get("take_over", False))
+    screen = session.get("screen")
     session.clear()
-    session[SESSION_KEY] = clerk.as_json()
+    if screen:
+        session["screen"] = screen  # a clerk logging in on a citizen screen keeps the screen's own session
+    session[SESSION_KEY] = clerk.session()
     return jsonify({"clerk": clerk.as_json()}), 200
 
 

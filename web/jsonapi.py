@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from kiosk.errors import KioskError
+from kiosk.storage_watch import FaultLog
+from web.input_guard import BadBody, parse_json
 
 log = logging.getLogger(__name__)
 
 #: Seconds after which an unexpected-error page tries again (a public screen must not stay on it).
 ERROR_RETRY = 30
 
-
-class BadBody(KioskError, ValueError):
-    status = 400
-    code = "bad_body"
+__all__ = ["BadBody", "error_response", "install_error_handlers", "read_json", "storage_message", "wants_json"]
 
 
 def error_response(status: int, message: str, detail: Any = None) -> Response:
@@ -29,18 +29,15 @@ def error_response(status: int, message: str, detail: Any = None) -> Response:
 
 
 def read_json() -> dict[str, Any]:
-    """The request body as a JSON object; raises BadBody (400) with a plain reason otherwise."""
+    """The request body as a JSON object; raises BadBody (400) with a plain reason otherwise.
+
+    Every JSON endpoint reads its body here, so hostile JSON (nesting, huge numbers, NaN, lone surrogates,
+    control characters) is refused in one place, naming the field (``web.input_guard``).
+    """
     raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH → 413 from werkzeug
     if not raw:
         raise BadBody("The request has no body; send a JSON object.")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadBody("The body is not valid UTF-8 text.", {"position": exc.start}) from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadBody(f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise BadBody('The body must be a JSON object such as {"level": "satisfied"}.')
     return data
@@ -54,15 +51,43 @@ def wants_json() -> bool:
     )
 
 
-def install_error_handlers(app: Flask, page_template: str | None = None) -> None:
-    """JSON errors for the APIs; for a browser asking for a page, ``page_template`` in the reader's language."""
+def storage_message(code: str) -> str | None:
+    """What a citizen or clerk is told when the kiosk's storage fails (in the page's language)."""
+    if code == "disk_full":
+        return gettext(
+            "The kiosk's storage is full: this was not saved. Please tell the technician; nothing saved before is lost."
+        )
+    if code == "database_damaged":
+        return gettext("The kiosk's database is damaged: this was not saved. Please tell the technician.")
+    return None
+
+
+def install_error_handlers(
+    app: Flask,
+    page_template: str | None = None,
+    classify: Callable[[BaseException, str], KioskError | None] | None = None,
+) -> None:
+    """JSON errors for the APIs, never a traceback to the client; for a browser asking for a page,
+    ``page_template`` (404/405/500…) in the reader's language.
+
+    ``classify`` turns a storage fault (a full disk, a damaged database) into its KioskError; repeated
+    unexpected errors are logged once a minute with a count (``kiosk.storage_watch.FaultLog``).
+    """
     from web.error_pages import error_page
+
+    faults = FaultLog(log)
+
+    def answer(exc: KioskError):
+        if exc.status >= 500 and storage_message(exc.code) is None:
+            faults.emit(f"{type(exc).__name__}:{exc.message[:80]}", f"{type(exc).__name__}: {exc.message}")
+        message = storage_message(exc.code) or exc.message
+        if not wants_json() and storage_message(exc.code):
+            return message, exc.status
+        return error_response(exc.status, message, exc.detail)
 
     @app.errorhandler(KioskError)
     def _kiosk_error(exc: KioskError):
-        if exc.status >= 500:
-            log.error("%s: %s", type(exc).__name__, exc.message)
-        return error_response(exc.status, exc.message, exc.detail)
+        return answer(exc)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -80,7 +105,14 @@ def install_error_handlers(app: Flask, page_template: str | None = None) -> None
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        known = classify(exc, f"{request.method} {request.path}") if classify else None
+        if known is not None:
+            return answer(known)
+        faults.emit(
+            f"unexpected:{type(exc).__name__}:{request.endpoint}",
+            f"unexpected error on {request.method} {request.path}",
+            exc_info=exc,
+        )
         if not wants_json():
             if page_template is None:
                 return "The kiosk hit an unexpected error. Please tell the clerk.", 500

@@ -2,51 +2,19 @@
 
 from __future__ import annotations
 
-import threading
+import math
 from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from kiosk.errors import KioskError
 from web.clerk_auth import current_clerk, require_clerk
 from web.jsonapi import BadBody, read_json
 
 bp = Blueprint("queue_api", __name__)
 
 TICKET_FIELDS = {"service", "priority", "channel"}
-#: Seconds between SSE comments on an idle stream: a board notices a dead line within two of them,
-#: and waitress frees the thread of a client that went away at the next one.
+#: Seconds between pings on an idle stream: a board notices a dead line within two of them.
 HEARTBEAT = 10.0
-#: Each open stream holds one of the web server's threads (16 by default): past this many, new screens
-#: get 503 and retry, so live screens can never starve the citizens' and clerks' requests.
-MAX_STREAMS = 20  # each open stream holds one of the web server's threads (32 by default)
-
-
-class TooManyStreams(KioskError):
-    status = 503
-    code = "busy"
-
-
-class StreamGate:
-    """Counts the open event streams of one app."""
-
-    def __init__(self, limit: int = MAX_STREAMS) -> None:
-        self.limit = limit
-        self.open = 0
-        self._lock = threading.Lock()
-
-    def enter(self) -> None:
-        with self._lock:
-            if self.open >= self.limit:
-                raise TooManyStreams(
-                    f"{self.open} screens already follow live events; close one (each holds a web server thread).",
-                    {"limit": self.limit},
-                )
-            self.open += 1
-
-    def leave(self) -> None:
-        with self._lock:
-            self.open -= 1
 
 
 def kiosk():
@@ -152,38 +120,48 @@ def resume(counter: int):
     return jsonify({"counter": kiosk().queue.desk.resume(counter, current_clerk().id)})
 
 
-def _with_pings(stream: Iterator[str], now: Callable[[], str]) -> Iterator[str]:
-    """Heartbeats as `ping` events rather than SSE comments, so a page can see them and reconnect when they stop.
-
-    Each ping carries the kiosk's local time (``now``), which the board's clock shows.
-    """
-    try:
-        for chunk in stream:
-            yield f'event: ping\ndata: {{"now": "{now()}"}}\n\n' if chunk.startswith(":") else chunk
-    finally:
-        close = getattr(stream, "close", None)
-        if close:
-            close()  # unsubscribe now, not when the generator is garbage-collected
-
-
 @bp.get("/api/events")
 def events():
-    """Server-Sent Events: every queue and rating event, as it is committed.
+    """Server-Sent Events: every queue and rating event, as it is committed, and a ``ping`` with the kiosk's
+    time every ``heartbeat`` seconds (the board's clock shows it; a page reconnects when pings stop).
 
-    The body is a generator, so waitress sends each event as it is yielded; the headers stop any proxy
-    from buffering or caching it.
+    Served by the live hub (kiosk.live), which holds no web server thread per listener.
     """
     try:
-        heartbeat = min(max(float(request.args.get("heartbeat", HEARTBEAT)), 0.2), 60.0)
+        heartbeat = float(request.args.get("heartbeat", HEARTBEAT))
     except ValueError:
         heartbeat = HEARTBEAT
-    gate = current_app.extensions.setdefault("queue_streams", StreamGate())
-    gate.enter()
-    clock = kiosk().clock
-    response = Response(
-        _with_pings(kiosk().events.stream(heartbeat=heartbeat), lambda: clock.local().isoformat(timespec="seconds")),
-        mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
-    response.call_on_close(gate.leave)  # the WSGI server closes the response when the client goes away
-    return response
+    heartbeat = min(max(heartbeat, 0.2), 60.0) if math.isfinite(heartbeat) else HEARTBEAT
+    return event_stream("all", b"retry: 1000\n\n", heartbeat=heartbeat)
+
+
+def event_stream(kind: str, first: bytes, *, ticket_id: str | None = None, heartbeat: float = HEARTBEAT,
+                 opened: Callable[[object], bytes] | None = None) -> Response:  # fmt: skip
+    """A 200 event stream of ``kind`` for the live hub: ``first`` (and what ``opened(stream)`` adds once the
+    stream is registered, e.g. the phone's state) sent at once, then the hub's events.
+
+    Under `kiosk serve` the web server hands the socket to the hub and this request's thread is free at once
+    (kiosk.stream_server); elsewhere the stream is yielded from this thread.
+    """
+    from kiosk.stream_server import HANDOFF_KEY, STREAM_KEY
+    from web.api import is_local
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    if request.method == "HEAD":  # the headers only: no stream for an answer that has no body
+        return Response(b"", mimetype="text/event-stream", headers=headers)
+    hub = kiosk().live
+    handoff = bool(request.environ.get(HANDOFF_KEY))
+    address = request.remote_addr or "?"
+    stream = hub.open(kind, ticket_id=ticket_id, heartbeat=heartbeat, address=address, local=is_local(address),
+                      threaded=not handoff)  # fmt: skip
+    try:
+        body = first + (opened(stream) if opened else b"")
+    except BaseException:
+        hub.release(stream)
+        raise
+    if handoff:
+        request.environ[STREAM_KEY] = stream
+        chunks: Iterator[bytes] = iter([body])
+    else:
+        chunks = hub.iterate(stream, body)
+    return Response(chunks, mimetype="text/event-stream", headers=headers)

@@ -43,6 +43,14 @@ INDICATORS = {
 }
 
 
+#: The ways of rating (``ratings.channel``), as the admin page names them.
+CHANNELS = {
+    "touch": lazy_gettext("Touch screen"),
+    "button": lazy_gettext("Button panel"),
+    "phone": lazy_gettext("Phone (ticket's QR code)"),
+}
+
+
 def _translating(default: str) -> bool:
     return str(get_locale() or default) != default
 

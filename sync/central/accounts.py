@@ -4,11 +4,17 @@ The roles, their capabilities and scopes are in :mod:`sync.central.roles`. Every
 and every query is limited to :attr:`Viewer.communes`; a commune outside the scope is refused with 403
 before anything is read. Passwords are hashed (werkzeug scrypt), the session cookie is HttpOnly,
 SameSite=Lax and (by default) Secure, and every form carries the session's CSRF token (``web.csrf``).
+
+A session holds the user's id, their session epoch and a digest of their password hash, checked on every
+request: signing out raises the epoch and a new password changes the digest, so either ends every session
+of that user, a copied cookie included. Failed sign-ins are throttled per source address (the address the
+reverse proxy reports, ``central_proxy_count``), on the monotonic clock.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -23,6 +29,7 @@ from flask_babel import lazy_gettext
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
+from kiosk.db import transaction
 from kiosk.errors import AuthError, ForbiddenError, KioskError
 from sync.central import roles
 from sync.central.models import User
@@ -32,9 +39,10 @@ from web import csrf
 bp = page_blueprint("central_accounts", __name__)
 
 SESSION_USER = "central_user"
+SESSION_MARK = "central_mark"
 SESSION_HOURS = 8
-#: Sign-in attempts allowed per username and address within WINDOW seconds.
-MAX_FAILURES, WINDOW = 5, 900
+#: Failed sign-ins allowed per source address within WINDOW seconds (whatever usernames they try).
+MAX_FAILURES, WINDOW = 10, 900
 
 
 #: Role names as people read them (the keys are what `kiosk-central add-user --role` takes).
@@ -93,8 +101,12 @@ def current_user() -> Viewer | None:
     if uid:
         with current_app.extensions["central"].sessions() as s:
             user = s.get(User, uid)
-            if user is not None and user.active and user.role in roles.ROLES:
+            valid = user is not None and user.active and user.role in roles.ROLES
+            if valid and session.get(SESSION_MARK) == session_mark(user):
                 viewer = Viewer(user.id, user.username, user.role, roles.scope_of(s, user), user.province_code)
+        if viewer is None:
+            session.pop(SESSION_USER, None)
+            session.pop(SESSION_MARK, None)
     g.viewer = viewer
     return viewer
 
@@ -128,9 +140,28 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _throttle(key: str) -> deque:
-    failures = current_app.extensions["central_login_failures"][key]
+def session_mark(user: User) -> str:
+    """What a valid session of ``user`` holds: the session epoch and a digest of the password hash."""
+    digest = hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    return f"{user.session_epoch or 0}:{digest}"
+
+
+def end_sessions(central: Any, user_id: str) -> None:
+    """Every session of this user ends now, server-side (sign-out, or an administrator's decision)."""
+    with transaction(central.sessions) as s:
+        user = s.get(User, user_id)
+        if user is not None:
+            user.session_epoch = (user.session_epoch or 0) + 1
+
+
+def _throttle(address: str) -> deque:
+    """The failures of one source address; TooManyAttempts (429) past MAX_FAILURES within WINDOW."""
+    table = current_app.extensions["central_login_failures"]
     now = time.monotonic()
+    if len(table) > 10_000:  # forget addresses that went quiet
+        for key in [k for k, v in table.items() if not v or now - v[-1] > WINDOW]:
+            del table[key]
+    failures = table[address]
     while failures and now - failures[0] > WINDOW:
         failures.popleft()
     if len(failures) >= MAX_FAILURES:
@@ -145,7 +176,7 @@ def login():
     if request.method == "POST":
         username = (request.form.get("username") or "").strip().lower()[:64]
         password = request.form.get("password") or ""
-        failures = _throttle(f"{username}|{request.remote_addr}")
+        failures = _throttle(request.remote_addr or "?")
         with current_app.extensions["central"].sessions() as s:
             user = s.scalar(select(User).where(User.username == username))
             ok = user is not None and user.active and check_password_hash(user.password_hash, password)
@@ -153,6 +184,7 @@ def login():
             session.clear()
             session.permanent = True
             session[SESSION_USER] = user.id
+            session[SESSION_MARK] = session_mark(user)
             csrf.rotate()
             return redirect(_safe_next(request.args.get("next")))
         failures.append(time.monotonic())
@@ -162,6 +194,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    viewer = current_user()
+    if viewer is not None:
+        end_sessions(current_app.extensions["central"], viewer.id)  # this cookie and every copy of it
     session.clear()
     csrf.rotate()
     return redirect(url_for("central_accounts.login"))

@@ -106,14 +106,21 @@ def create_central_app(
     app.config.update(flask_config)
     app.json.ensure_ascii = False
     app.extensions["central"] = central
+    if settings["central_proxy_count"]:  # the client's address as the reverse proxy (HTTPS) reports it
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(settings["central_proxy_count"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     register_blueprints(app)
     return app
 
 
 def register_blueprints(app: Flask) -> None:
     from sync.central import api
+    from web import input_guard
     from web.jsonapi import install_error_handlers
 
+    input_guard.install(app)  # before any route: bounded <int:…> parts, checked forms and query strings
     install_error_handlers(app, page_template="central/error.html")
     app.register_blueprint(api.bp)
     from sync.central.pages import init_pages  # /reports, /comments, /fleet, /login (the REPORTS engineer)

@@ -18,19 +18,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from kiosk.errors import ConflictError, ForbiddenError, KioskError, ValidationError
+from kiosk.safe_text import storable, text_problem
 from sync import protocol
 from sync.central.models import MAIN_SITE, RECORD_MODELS, DeviceStatus, Quarantine, SyncLog
 from sync.reports.rollups import Presses, apply_batch
 
 try:  # COPY goes through the psycopg connection itself, so its error is not wrapped by SQLAlchemy
+    from psycopg import DataError as _PgDataError
     from psycopg.errors import UniqueViolation
 
     _UNIQUE_VIOLATIONS: tuple[type[Exception], ...] = (IntegrityError, UniqueViolation)
+    _DATABASE_ERRORS: tuple[type[Exception], ...] = (DataError, _PgDataError, OverflowError, ValueError)
 except ImportError:  # SQLite-only installation
     _UNIQUE_VIOLATIONS = (IntegrityError,)
+    _DATABASE_ERRORS = (DataError, OverflowError, ValueError)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +66,8 @@ class Prepared:
     valid: dict[str, list[tuple[str, dict[str, Any], dict]]] = field(default_factory=dict)
     invalid: list[tuple[str, str, str, dict]] = field(default_factory=list)  # kind, id, reason, raw
     count: int = 0
+    #: Whether the records' text may hold an unstorable character (a decoded batch knows: protocol.Batch).
+    check_text: bool = True
 
 
 @dataclass
@@ -104,7 +110,9 @@ def prepare(envelope: dict, device_id: str, commune_code: str, max_records: int)
             f"The batch has {len(records)} records; the limit is {max_records}. Send smaller batches.",
             {"limit": "records", "max_records": max_records},
         )
-    prepared = Prepared(sent_at, clock_synced, _status(envelope.get("status") or {}), count=len(records))
+    check_text = getattr(envelope, "suspicious", True)  # a decoded batch knows whether its text needs it
+    status = _status(envelope.get("status") or {})
+    prepared = Prepared(sent_at, clock_synced, status, count=len(records), check_text=check_text)
     seen: set[str] = set()
     for record in records:
         try:
@@ -127,7 +135,7 @@ def _status(status: dict) -> dict[str, Any]:
 
     def text(key: str) -> str | None:
         value = status.get(key)
-        return value[:32] if isinstance(value, str) else None
+        return value[:32] if isinstance(value, str) and text_problem(value) is None else None
 
     return {
         "unsynced": unsynced if type(unsynced) is int and 0 <= unsynced <= protocol.INT32 else None,
@@ -188,7 +196,10 @@ def store(
         "site_code": site_code,
     }
     presses = Presses()
-    stored_before = _insert_new(conn, commune_code, device_id, prepared, server_columns, correction, presses)
+    stored_before, refused = _insert_new(conn, commune_code, device_id, prepared, server_columns, correction, presses)
+    for kind, record_id, reason, raw in refused:  # a record the database itself would not take
+        prepared.invalid.append((kind, record_id, reason, raw))
+        prepared.valid[kind] = [item for item in prepared.valid[kind] if item[0] != record_id]
     for kind, items in prepared.valid.items():
         table = RECORD_MODELS[kind].__table__
         existing = stored_before.get(kind, set())
@@ -209,11 +220,17 @@ def store(
                     f"conflict: a {kind} with this id and different content ({', '.join(differs)}) is already "
                     "stored; kept for audit, not overwritten"
                 )
-                result.rejected.append({"id": record_id, "type": kind, "reason": reason})
-                quarantine.append(_quarantine_row(commune_code, device_id, kind, record_id, reason, raw, now, result))
+                row = _quarantine_row(commune_code, device_id, kind, record_id, reason, raw, now, result)
+                quarantine.append(row)
+                # A conflict (a restored or cloned kiosk) is not settled: it stays on the kiosk, whose sync keeps
+                # saying so until someone looks.
+                result.rejected.append({"id": record_id, "type": kind, "reason": row["reason"], "settled": False})
     for kind, record_id, reason, raw in prepared.invalid:
-        result.rejected.append({"id": record_id, "type": kind, "reason": reason})
-        quarantine.append(_quarantine_row(commune_code, device_id, kind, record_id, reason, raw, now, result))
+        row = _quarantine_row(commune_code, device_id, kind, record_id, reason, raw, now, result)
+        quarantine.append(row)
+        # A record that can never be stored is settled: kept here in quarantine (on the fleet page, with its
+        # reason) and never sent again, so it cannot hold up the kiosk's later records.
+        result.rejected.append({"id": record_id, "type": row["kind"], "reason": row["reason"], "settled": True})
     if quarantine:
         insert_ignore(conn, Quarantine.__table__, quarantine)
     if inserted:  # the reports' rollups and ticket facts, in this same transaction (docs/reports.md)
@@ -244,14 +261,16 @@ def _sent_columns(kind: str) -> Iterable[str]:
 
 
 def _quarantine_row(commune_code, device_id, kind, record_id, reason, raw, now, result) -> dict[str, Any]:
+    """The quarantine row of a refused record: what made it unstorable is written out as text, so that
+    keeping it for audit can never fail the way storing it did (NUL, NaN, huge numbers, deep nesting)."""
     return {
         "commune_code": commune_code,
         "device_id": device_id,
         "record_id": record_id,
-        "content_hash": protocol.content_hash(raw),
-        "kind": kind,
-        "reason": reason[:500],
-        "payload": raw,
+        "content_hash": protocol.content_hash(storable(raw, protocol.MAX_OBJECT_DEPTH + 2)),
+        "kind": storable(kind)[:32],
+        "reason": storable(reason)[:500],
+        "payload": storable(raw, protocol.MAX_OBJECT_DEPTH + 2),
         "received_at": now,
         "sync_id": result.sync_id,
     }
@@ -264,22 +283,30 @@ def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
 
 def _checked(prepared: Prepared, kind: str, server_columns: dict[str, Any], correction: float | None, presses: Presses):
     """The column values of ``kind``'s records, each checked as it is read (for COPY to stream them); a record
-    whose fields fail goes to ``prepared.invalid``, one that passes to ``prepared.valid`` (a rating is also
-    counted for the rollups: this work overlaps the database's)."""
+    whose fields fail, or whose time corrected by the clock offset falls outside the years a record may have,
+    goes to ``prepared.invalid``, one that passes to ``prepared.valid`` (a rating is also counted for the
+    rollups: this work overlaps the database's). The generator itself never raises, so a failed COPY can
+    always read it to the end."""
     valid = prepared.valid.setdefault(kind, [])
     count = presses.add if kind == "rating" else None
     for record_id, raw in prepared.raw.get(kind, []):
         try:
-            values = protocol.parse_record(raw)
-        except ValueError as exc:
+            values = protocol.parse_record(raw, prepared.check_text)
+            shift = None if values["clock_synced"] or correction is None else correction
+            when = values["device_time"] if shift is None else values["device_time"] + timedelta(seconds=shift)
+        except (ValueError, OverflowError) as exc:
             prepared.invalid.append((kind, record_id, f"invalid: {exc}", raw))
             continue
-        shift = None if values["clock_synced"] or correction is None else correction
+        if not protocol.EARLIEST <= when < protocol.LATEST:
+            reason = (
+                f"invalid: device time {values['device_time']:%Y-%m-%d %H:%M} corrected by the clock offset "
+                f"({shift:+.0f} s) falls outside {protocol.EARLIEST.year}–{protocol.LATEST.year - 1}"
+            )
+            prepared.invalid.append((kind, record_id, reason, raw))
+            continue
         values.update(server_columns)
         values["clock_offset"] = shift
-        values["corrected_time"] = (
-            values["device_time"] if shift is None else values["device_time"] + timedelta(seconds=shift)
-        )
+        values["corrected_time"] = when
         valid.append((record_id, values, raw))
         if count is not None:
             count(values)
@@ -294,13 +321,16 @@ def _insert_new(
     server_columns: dict[str, Any],
     correction: float | None,
     presses: Presses,
-) -> dict[str, set[str]]:
-    """Check and insert the records not stored yet; returns, per type, the ids that were already stored.
+) -> tuple[dict[str, set[str]], list[tuple[str, str, str, dict]]]:
+    """Check and insert the records not stored yet; returns, per type, the ids that were already stored, and the
+    records the database refused (kind, id, reason, raw) — quarantined by the caller, never a failed batch.
 
     First delivery is the common case, so every record is checked and inserted in one pass under one savepoint
     (COPY takes the rows as they are checked); only if that meets a stored id (a resend) are the stored ids
     looked up and the rest inserted. Batches of one device are serialised by the counter row lock, and other
-    devices' rows have other keys, so nothing can slip in between the lookup and the insert.
+    devices' rows have other keys, so nothing can slip in between the lookup and the insert. If the database
+    refuses the rows for another reason (a value that passed every check but not the database), they are
+    inserted one by one and the refused ones set aside: one bad record never costs the others.
     """
     kinds = list(prepared.raw)
     streams = {kind: _checked(prepared, kind, server_columns, correction, presses) for kind in kinds}
@@ -308,24 +338,50 @@ def _insert_new(
         with conn.begin_nested():
             for kind in kinds:
                 _insert(conn, RECORD_MODELS[kind].__table__, streams[kind])
-        return {}
+        return {}, []
     except _UNIQUE_VIOLATIONS:
         log.info("device %s resent records; storing only the new ones", device_id)
+    except _DATABASE_ERRORS as exc:
+        log.warning("device %s: the database refused a batch (%s); storing its records one by one", device_id, exc)
     for stream in streams.values():  # the records the failed attempt did not reach are checked all the same
         for _values in stream:
             pass
     presses.alike.clear()  # only the records not stored before count
-    existing = {}
+    existing, refused = {}, []
     for kind in kinds:
         table, items = RECORD_MODELS[kind].__table__, prepared.valid[kind]
         existing[kind] = _existing_ids(conn, table, commune_code, device_id, [i for i, _v, _r in items])
-        fresh = [values for record_id, values, _raw in items if record_id not in existing[kind]]
-        if fresh:
-            _insert(conn, table, fresh)
+        fresh = [item for item in items if item[0] not in existing[kind]]
+        if not fresh:
+            continue
+        bad = _insert_guarded(conn, table, fresh)
+        refused.extend((kind, *item) for item in bad)
         if kind == "rating":
-            for values in fresh:
-                presses.add(values)
-    return existing
+            dropped = {record_id for record_id, _reason, _raw in bad}
+            for record_id, values, _raw in fresh:
+                if record_id not in dropped:
+                    presses.add(values)
+    return existing, refused
+
+
+def _insert_guarded(conn: Connection, table: Table, items: list[tuple[str, dict, dict]]) -> list[tuple[str, str, dict]]:
+    """Insert new rows; those the database refuses come back as (id, reason, raw), the rest are stored."""
+    refusals = _DATABASE_ERRORS + _UNIQUE_VIOLATIONS  # these rows are new: a constraint refusing them is a rule
+    try:
+        with conn.begin_nested():
+            _insert(conn, table, [values for _id, values, _raw in items])
+        return []
+    except refusals:
+        pass
+    refused = []
+    for record_id, values, raw in items:
+        try:
+            with conn.begin_nested():
+                _insert(conn, table, [values])
+        except refusals as exc:
+            first = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
+            refused.append((record_id, f"invalid: the database refused it ({first})", raw))
+    return refused
 
 
 def _existing_ids(conn: Connection, table: Table, commune_code: str, device_id: str, ids: list[str]) -> set[str]:

@@ -154,6 +154,8 @@ class User(CentralBase):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    #: Raised by a sign-out: every session cookie of this user made before stops working.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class UserCommune(CentralBase):

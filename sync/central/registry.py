@@ -151,3 +151,16 @@ def add_user(
         for code in sorted(set(extra) - {commune_code}):
             session.add(UserCommune(user_id=user.id, commune_code=code))
     return user.id
+
+
+def set_user_password(central: Any, username: str, password: str) -> None:
+    """A new password for a user of the central pages; every session of that user ends (server-side)."""
+    username = (username or "").strip().lower()
+    if len(password or "") < 8:
+        raise ValidationError("The password must be at least 8 characters long.")
+    with transaction(central.sessions) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFoundError(f"User {username} does not exist: add it with `kiosk-central add-user`.")
+        user.password_hash = generate_password_hash(password)
+        user.session_epoch = (user.session_epoch or 0) + 1

@@ -14,7 +14,8 @@ reads dekad rows and at most nine day rows at each ragged end.
 
 Two families share one key prefix ``(commune, site, grain, start, service)``:
 
-* the **commune cube** (:class:`RollupTotals`, :class:`RollupLevels`, :class:`RollupHeat`, :class:`RollupWait`):
+* the **commune cube** (:class:`RollupTotals`, :class:`RollupLevels`, :class:`RollupHeat`, :class:`RollupWait`,
+  :class:`RollupChannels`):
   per commune, reception point and field — what the province-wide views add up;
 * the **people cube** (:class:`RollupRatings`, :class:`RollupIndicators`, :class:`RollupQueue`): also per counter
   and clerk — what rankings and counter or clerk filters need.
@@ -128,6 +129,18 @@ class RollupWait(_CommuneKey, CentralBase):
     __table_args__ = _indexes("rollup_wait")
     minute: Mapped[int] = _counter_key(-13)
     n: Mapped[int] = _count()
+
+
+class RollupChannels(_CommuneKey, CentralBase):
+    """Presses per channel (touch screen, button panel, phone): the ways of rating apart, each also in the totals."""
+
+    __tablename__ = "rollup_channels"
+    __table_args__ = _indexes("rollup_channels")
+    channel: Mapped[str] = _key(String(16), -13)
+    ratings: Mapped[int] = _count()
+    satisfied_plus: Mapped[int] = _count()
+    points: Mapped[int] = _count()
+    flagged: Mapped[int] = _count()
 
 
 # --- the people cube -----------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ bp = page_blueprint("central_comments", __name__)
 STATUSES = ("new", "read", "assigned", "answered")
 STATUS_VI = {"new": "Mới", "read": "Đã đọc", "assigned": "Đã giao xử lý", "answered": "Đã trả lời"}
 PAGE = 50
+#: Highest page number asked for (50 comments a page: 5 million comments).
+MAX_PAGE = 100_000
 MAX_NOTE = 4000
 
 
@@ -120,14 +122,20 @@ def _filters(viewer: Viewer) -> tuple[str | None, str | None]:
     return status, commune
 
 
+def _page(text: str) -> int:
+    """The page asked for: a whole number from 1 to MAX_PAGE (400 otherwise, never a database overflow)."""
+    if not text.isdigit() or len(text) > 6 or not 1 <= int(text) <= MAX_PAGE:
+        raise ValidationError(
+            _("The page must be a whole number from 1 to %(max)s.", max=MAX_PAGE), {"field": "page", "max": MAX_PAGE}
+        )
+    return int(text)
+
+
 @bp.get("/comments")
 @require("comments")
 def inbox(viewer: Viewer):
     status, commune = _filters(viewer)
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = _page(request.args.get("page", "1"))
     query = _query(viewer, status, commune)
     with _central().engine.connect() as conn:
         total = conn.scalar(select(func.count()).select_from(query.order_by(None).subquery()))

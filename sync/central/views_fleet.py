@@ -9,6 +9,8 @@ What the page shows is true at the time it is read:
 * the **printer** state is shown in words ("Hết giấy"), and the clock offset the server measured;
 * a kiosk is **silent** after ``fleet_silent_hours`` *office hours* without contact (``office_hours``, see
   :mod:`sync.central.office_hours`): a kiosk switched off for the weekend is not red on Monday morning.
+* records the server could not store (a conflict, an invalid field) are counted per kiosk, with the latest
+  reasons, from ``quarantine``.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from typing import Any
 
 from flask import current_app, jsonify, render_template
 from flask_babel import lazy_gettext
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from sync.central.accounts import Viewer, require
-from sync.central.models import Commune, Device, DeviceStatus
+from sync.central.models import Commune, Device, DeviceStatus, Quarantine
 from sync.central.office_hours import OfficeHours
 from sync.central.page_base import page_blueprint
 from sync.reports.localtime import local
@@ -58,6 +60,33 @@ def _latest(*moments: datetime | None) -> datetime | None:
     return max(known) if known else None
 
 
+#: Latest quarantined records shown per kiosk (with the reason each was refused).
+QUARANTINE_SHOWN = 5
+
+
+def quarantined(conn: Any, communes: tuple[str, ...] | None) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (commune, device): how many of its records the server keeps in quarantine, and the latest reasons."""
+    q = Quarantine.__table__.c
+    where = [q.commune_code.in_(communes)] if communes is not None else []
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    counts = select(q.commune_code, q.device_id, func.count(), func.max(q.received_at)).where(*where)
+    for commune, device, n, last in conn.execute(counts.group_by(q.commune_code, q.device_id)):
+        found[(commune, str(device))] = {"count": n, "last_at": last, "latest": []}
+    latest = select(q.commune_code, q.device_id, q.kind, q.record_id, q.reason, q.received_at).where(*where)
+    for row in conn.execute(latest.order_by(q.received_at.desc()).limit(QUARANTINE_SHOWN * 20)):
+        entry = found[(row.commune_code, str(row.device_id))]
+        if len(entry["latest"]) < QUARANTINE_SHOWN:
+            entry["latest"].append(
+                {
+                    "kind": row.kind,
+                    "id": row.record_id,
+                    "reason": row.reason,
+                    "at": f"{local(row.received_at):%d/%m/%Y %H:%M}",
+                }
+            )
+    return found
+
+
 def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
     settings = current_app.extensions["central"].settings
     hours = OfficeHours.from_settings(settings)
@@ -71,10 +100,12 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
         query = query.where(d.commune_code.in_(viewer.communes))
     rows = []
     with current_app.extensions["central"].engine.connect() as conn:
+        kept = quarantined(conn, viewer.communes)
         for r in conn.execute(query):
             contact = _latest(r.last_sync_at, r.last_config_at)
             office = round(hours.open_seconds(contact, now) / 3600, 1) if contact else None
             printer_label, printer_tone = printer_state(r.printer)
+            held = kept.get((r.commune_code, str(r.id)), {"count": 0, "latest": []})
             rows.append(
                 {
                     "id": r.id,
@@ -96,6 +127,8 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
                     "clock_warning": r.clock_offset is not None and abs(r.clock_offset) > CLOCK_WARN,
                     "version": r.software_version,
                     "silent": bool(r.enabled) and (office is None or office > limit),
+                    "quarantined": held["count"],
+                    "quarantine": held["latest"],
                 }
             )
     rows.sort(key=lambda x: (not x["silent"], x["commune"], x["name"]))
@@ -113,6 +146,7 @@ def page(viewer: Viewer):
         "central/fleet.html",
         devices=devices,
         silent=sum(1 for x in devices if x["silent"]),
+        quarantined=sum(x["quarantined"] for x in devices),
         viewer=viewer,
         silent_hours=_whole(float(central.settings["fleet_silent_hours"])),
         office_open=hours.is_open(now),

@@ -31,6 +31,7 @@ from sync.central.page_base import page_blueprint
 from sync.reports import charts, coverage, figures, periods
 from sync.reports.localtime import local_day
 from sync.reports.query import Scope
+from web.scale_text import CHANNELS
 
 bp = page_blueprint("central_reports", __name__)
 
@@ -192,6 +193,7 @@ def dashboard(viewer: Viewer):
         viewer=viewer,
         kinds=periods.KINDS,
         today=_today(),
+        channel_names={key: str(name) for key, name in CHANNELS.items()},
     )
 
 

@@ -18,6 +18,7 @@ from kiosk import numbers
 from kiosk.tt01 import INDICATORS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CHANNEL_NAMES_VI = {"touch": "Màn hình cảm ứng", "button": "Bảng nút bấm", "phone": "Điện thoại (mã QR trên phiếu)"}
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
 
@@ -239,6 +240,21 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
                 for row in report["heat"]["rows"]
                 for c in row["cells"]
                 if c["ratings"] or c["tickets"]
+            ],
+        ),
+        Table(
+            "channels",
+            "Theo kênh đánh giá",
+            ["Kênh", "Số lượt đánh giá", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Bị lọc"],
+            [
+                [
+                    CHANNEL_NAMES_VI.get(row["channel"], row["channel"]),
+                    row["ratings"],
+                    row["satisfied_plus_pct"],
+                    row["index"],
+                    row["flagged"],
+                ]  # fmt: skip
+                for row in report.get("channels", [])
             ],
         ),
     ]

@@ -24,6 +24,8 @@ from sync.reports import ranking
 from sync.reports.periods import Period
 from sync.reports.query import QUEUE_SUMS, Query, Scope
 
+#: The ways of rating, each reported apart (and all of them in the totals).
+CHANNELS = ("touch", "button", "phone")
 #: Periods up to this many days get a daily trend; longer ones a monthly trend.
 DAILY_TREND_DAYS = 92
 
@@ -170,6 +172,11 @@ def build(
     report["levels"] = [
         {"key": key, "label": labels.get(key, key), "n": levels.get(key, 0), "pct": pct(levels.get(key, 0), n)}
         for key in known + sorted(set(levels) - set(known))
+    ]
+    ways = q.channels()
+    report["channels"] = [
+        {"channel": way, **_totals(*ways.get(way, [0, 0, 0, 0]), mp)}
+        for way in [*CHANNELS, *sorted(set(ways) - set(CHANNELS))]
     ]
     indicators: dict[tuple, list[int]] = {}
     for (commune, site, clerk, indicator), values in q.indicators().items():

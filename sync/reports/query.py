@@ -7,10 +7,10 @@ reception point (site), field (service), counter and clerk.
 Which rollup answers (docs/reports.md, "Rollups"):
 
 * views over communes, sites and fields read the **commune cube** (``rollup_totals``, ``rollup_levels``,
-  ``rollup_heat``, ``rollup_wait``): a province's year is one row per commune and site;
+  ``rollup_heat``, ``rollup_wait``, ``rollup_channels``): a province's year is one row per commune and site;
 * clerks, counters and the TT 01 indicators read the **people cube** (``rollup_ratings``, ``rollup_queue``,
   ``rollup_indicators``); with a counter or clerk chosen every figure comes from it — but the distribution
-  of levels, the heat map and the waiting-time histogram, which that cube does not break down by person,
+  of levels, the ratings per channel, the heat map and the waiting-time histogram, which that cube does not break down by person,
   come from the records of that one commune.
 
 Without a field chosen, the rows of "every field" (:data:`ALL_SERVICES`) are read, one per key. The period is
@@ -35,6 +35,7 @@ from sync.central.report_models import (
     NO_CLERK,
     NO_COUNTER,
     NO_SERVICE,
+    RollupChannels,
     RollupHeat,
     RollupIndicators,
     RollupLevels,
@@ -226,6 +227,20 @@ class Query:
         for level, n in self.conn.execute(query.where(*self._during(r.corrected_time)).group_by(r.level)):
             out[level] += int(n)
         return dict(out)
+
+    def channels(self) -> dict[str, list[int]]:
+        """[counted presses, satisfied or above, points, flagged] per channel (touch, button, phone); a counter
+        or clerk filter reads the records of that one commune (the people cube has no channels)."""
+        out: dict[str, list[int]] = {}
+        if self.use_rollups and not self.scope.personal:
+            for row in self._read(RollupChannels.__table__, ("channel",), RATING_SUMS):
+                _add(out, row[0], row[1:])
+            return out
+        r = Rating.__table__.c
+        query = select(r.channel, *self._raw_sums(r)).where(*self._where(r), *self._during(r.corrected_time))
+        for row in self.conn.execute(query.group_by(r.channel)):
+            _add(out, row[0], row[1:])
+        return out
 
     def indicators(self) -> dict[tuple, list[int]]:
         """(commune, site, clerk, indicator) → [answers, points, n2, n1, n0], counted ratings only."""

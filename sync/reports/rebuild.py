@@ -21,6 +21,7 @@ from sync.central.report_models import (
     NO_COUNTER,
     NO_SERVICE,
     PendingLink,
+    RollupChannels,
     RollupHeat,
     RollupIndicators,
     RollupLevels,
@@ -125,6 +126,8 @@ def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
         ),
     )
     _fill_days(conn, RollupTotals.__table__, totals.subquery("x"), len(RATING_SUMS) + len(QUEUE_SUMS))
+    channels = select(r.commune_code, r.site_code, d, r_day, service, r.channel, *rating_values)
+    _fill_days(conn, RollupChannels.__table__, scoped(channels, r.commune_code).subquery("x"), len(RATING_SUMS))
     levels = select(r.commune_code, r.site_code, d, r_day, service, r.level, one).where(counted)
     _fill_days(conn, RollupLevels.__table__, scoped(levels, r.commune_code).subquery("x"), 1)
     heat = union_all(

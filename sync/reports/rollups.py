@@ -34,6 +34,7 @@ from sync.central.report_models import (
     NO_COUNTER,
     NO_SERVICE,
     PendingLink,
+    RollupChannels,
     RollupHeat,
     RollupIndicators,
     RollupLevels,
@@ -53,12 +54,14 @@ WAIT_CAP = 480
 CHUNK = 1000
 
 #: The commune cube (per commune, site, field) and the people cube (also per counter and clerk).
-COMMUNE_CUBE: tuple[Table, ...] = tuple(m.__table__ for m in (RollupTotals, RollupLevels, RollupHeat, RollupWait))
+COMMUNE_CUBE: tuple[Table, ...] = tuple(
+    m.__table__ for m in (RollupTotals, RollupLevels, RollupHeat, RollupWait, RollupChannels)
+)
 PEOPLE_CUBE: tuple[Table, ...] = tuple(m.__table__ for m in (RollupRatings, RollupIndicators, RollupQueue))
 ROLLUPS: tuple[Table, ...] = (*COMMUNE_CUBE, *PEOPLE_CUBE)
 DERIVED: tuple[Table, ...] = (*ROLLUPS, TicketFact.__table__, PendingLink.__table__)
 
-_TOTALS, _LEVELS, _HEAT, _WAIT = (t.name for t in COMMUNE_CUBE)
+_TOTALS, _LEVELS, _HEAT, _WAIT, _CHANNELS = (t.name for t in COMMUNE_CUBE)
 _RATINGS, _INDICATORS, _QUEUE = (t.name for t in PEOPLE_CUBE)
 _TABLES = {t.name: t for t in ROLLUPS}
 
@@ -136,7 +139,7 @@ def _person(counter: int | None, clerk: str | None) -> tuple[int, str]:
 
 
 def rating_contribution(d: Deltas, r: Mapping[str, Any], n: int = 1) -> None:
-    """``n`` presses alike (same commune, site, local hour, field, counter, clerk, level, counted, points)."""
+    """``n`` presses alike (same commune, site, local hour, field, counter, clerk, level, counted, points, channel)."""
     when = r["corrected_time"] + OFFSET
     commune, site, day, counted = r["commune_code"], r["site_code"], when.date(), bool(r["counted"])
     service = r["service_code"] or NO_SERVICE
@@ -149,6 +152,7 @@ def rating_contribution(d: Deltas, r: Mapping[str, Any], n: int = 1) -> None:
     }
     d.add(_RATINGS, commune, site, day, service, _person(r["counter_number"], r["clerk_id"]), **values)
     d.add(_TOTALS, commune, site, day, service, (), **values)
+    d.add(_CHANNELS, commune, site, day, service, (r["channel"],), **values)
     if counted:
         d.add(_LEVELS, commune, site, day, service, (r["level"],), n=n)
         d.add(_HEAT, commune, site, day, service, (when.isoweekday(), when.hour), ratings=n, satisfied_plus=sat)
@@ -196,11 +200,11 @@ def fact_contribution(d: Deltas, f: Mapping[str, Any], sign: int) -> None:
 
 # --- at ingest ----------------------------------------------------------------------------------------
 
-_ALIKE = ("corrected_time", "service_code", "counter_number", "clerk_id", "level", "counted", "points")
+_ALIKE = ("corrected_time", "service_code", "counter_number", "clerk_id", "level", "counted", "points", "channel")
 
 
 class Presses:
-    """Presses alike (same local hour, field, counter, clerk, level, counted, points), counted as they are stored:
+    """Presses alike (same local hour, field, counter, clerk, level, counted, points, channel), counted as they are stored:
     a batch is mostly presses of a few counters and hours, which then add to the rollups once per kind."""
 
     def __init__(self) -> None:
@@ -209,7 +213,7 @@ class Presses:
     def add(self, r: Mapping[str, Any]) -> None:
         t = r["corrected_time"]
         key = (t.year, t.month, t.day, t.hour, r["service_code"], r["counter_number"], r["clerk_id"])
-        self.alike[key + (r["level"], r["counted"], r["points"])] += 1
+        self.alike[key + (r["level"], r["counted"], r["points"], r["channel"])] += 1
 
     def contributions(self, d: Deltas, commune: str, site: str) -> None:
         place = {"commune_code": commune, "site_code": site}

@@ -92,9 +92,9 @@
   function thanks(rating) {
     state = fresh();
     state.ratingId = rating.id;
-    state.secret = rating.secret || null;
+    state.secret = rating.secret || null;  // the details secret comes only to the screen that made the rating
     $("thanks-note").textContent = "";
-    $("go-detail").hidden = false;
+    $("go-detail").hidden = !state.secret;
     show("step-thanks");
   }
 
@@ -226,7 +226,10 @@
       if ((data.counter === undefined ? null : data.counter) !== counter) return;
       var step = app.dataset.step || "step-home";
       if (step !== "step-home" && step !== "step-thanks") return;
-      thanks(data);
+      thanks(data);  // a press carries no details secret: this screen (the panel's own) claims it first
+      post("/api/ratings/" + data.id + "/claim", {}).then(function (res) {
+        if (res.status === 200 && state.ratingId === data.id) { state.secret = res.data.secret; $("go-detail").hidden = false; }
+      }).catch(function () {});
     } });
   }
 

@@ -1,7 +1,7 @@
 """dossier codes: the codes a clerk attaches to the ticket being served, and the rating that carries them
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-30 18:00:00.000000
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0002'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ rollups per site with day rows; dossier codes on ratings
   (``sync.reports.rebuild.ensure_built``), so this migration stays quick on a large database.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-30 16:35:05.630475
 """
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 
 revision = '0007'
-down_revision = '0003'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
@@ -31,7 +31,8 @@ log = logging.getLogger("kiosk.central.migrate")
 
 MAIN_SITE = "TT"
 MAIN_SITE_NAME = "Trung tâm Phục vụ hành chính công"
-DERIVED = ("rollup_heat", "rollup_indicators", "rollup_levels", "rollup_queue", "rollup_ratings", "rollup_totals",
+DERIVED = ("rollup_channels", "rollup_heat", "rollup_indicators", "rollup_levels", "rollup_queue", "rollup_ratings",
+           "rollup_totals",
            "rollup_wait", "ticket_facts")
 
 
@@ -63,6 +64,7 @@ NEW_ROLLUPS = {
                          sa.Column('hour', sa.Integer(), autoincrement=False, nullable=False)),
                     _sums('ratings', 'satisfied_plus', 'tickets')),
     'rollup_wait': (_key(sa.Column('minute', sa.Integer(), autoincrement=False, nullable=False)), _sums('n')),
+    'rollup_channels': (_key(sa.Column('channel', sa.String(length=16), nullable=False)), _sums(*RATING_SUMS)),
     'rollup_ratings': (_key(*_person()), _sums(*RATING_SUMS)),
     'rollup_indicators': (_key(*_person(), sa.Column('indicator', sa.String(length=16), nullable=False)),
                           _sums('n', 'points', 'n2', 'n1', 'n0')),
@@ -99,7 +101,23 @@ def _create_rollups() -> None:
 
 
 def _create_old_rollups() -> None:
-    """The rollups as revision 0002 made them (empty: `kiosk-central rebuild-rollups` of that release fills them)."""
+    """The rollups as revisions 0002 and 0006 made them (empty: `kiosk-central rebuild-rollups` of that release
+    fills them)."""
+    op.create_table('rollup_channels',
+    sa.Column('commune_code', sa.String(length=16), nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('start', sa.Date(), nullable=False),
+    sa.Column('service_code', sa.String(length=16), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('ratings', sa.BigInteger(), nullable=False),
+    sa.Column('satisfied_plus', sa.BigInteger(), nullable=False),
+    sa.Column('points', sa.BigInteger(), nullable=False),
+    sa.Column('flagged', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('commune_code', 'grain', 'start', 'service_code', 'channel', name=op.f('pk_rollup_channels'))
+    )
+    with op.batch_alter_table('rollup_channels', schema=None) as batch_op:
+        batch_op.create_index('ix_rollup_channels_grain_start', ['grain', 'start'], unique=False)
+
     op.create_table('rollup_heat',
     sa.Column('commune_code', sa.String(length=16), nullable=False),
     sa.Column('grain', sa.String(length=1), nullable=False),

@@ -1,0 +1,163 @@
+"""The citizen's own page on the office Wi-Fi, opened from the ticket's QR code: `/t/<token>`.
+
+`GET /t/<token>` the page (number, field, place in line, people ahead, estimated wait; the counter in big
+letters once called; the rating once served) · `GET /t/<token>/events` its live stream (kiosk.live) ·
+`GET /t/<token>/state` the same state as JSON (for a browser without EventSource) · `POST /t/<token>/rating`
+the rating (JSON, or the page's plain form when scripts do not run).
+
+A token that does not exist is a plain 404, whatever it looks like. One address on the office network may
+ask `PAGE_LIMIT` times a minute, and try `MISS_LIMIT` tokens that do not exist a minute, before it gets 429
+(guessing a 128-bit token is hopeless anyway; this keeps a flood from costing the counter its speed). The
+kiosk's own screens (loopback) are not limited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+
+from kiosk.errors import KioskError, NotFoundError
+from kiosk.live import PHONE_HEARTBEAT, sse
+from kiosk.rating_input import PHONE_DIGITS
+from kiosk.scale import indicators_for
+from web.api import FloodGate, is_local, rating_gate
+from web.jsonapi import BadBody, read_json
+from web.queue_api import event_stream
+from web.scale_text import localise
+
+bp = Blueprint("phone", __name__)
+
+#: Requests to phone pages per address and minute, and tokens that do not exist per address and minute.
+PAGE_LIMIT = 120
+MISS_LIMIT = 10
+RATING_FIELDS = {"level", "criteria", "comment", "contact"}
+
+
+class TooManyRequests(KioskError, PermissionError):
+    status = 429
+    code = "too_many_requests"
+
+
+def _refuse(count: int, address: str, wait: int) -> KioskError:
+    return TooManyRequests(
+        f"{count} requests from {address} within a minute: wait {wait} s and try again.",
+        {"reason": "flood", "retry_after": wait},
+    )
+
+
+def _kiosk():
+    return current_app.extensions["kiosk"]
+
+
+def _gates() -> tuple[FloodGate, FloodGate]:
+    return current_app.extensions.setdefault(
+        "phone_gates", (FloodGate(PAGE_LIMIT, refuse=_refuse), FloodGate(MISS_LIMIT, refuse=_refuse))
+    )
+
+
+def _ticket(token: str, page: bool = False) -> str:
+    """The ticket id of ``token``, after the address's allowance; a plain 404 for a token that does not exist."""
+    address = request.remote_addr or "?"
+    local = is_local(address)
+    pages, misses = _gates()
+    if not local:
+        if misses.full(address):
+            misses.check(address)  # raises: this address has been trying tokens
+        pages.check(address)
+    ticket_id = _kiosk().phone.find(token)
+    if ticket_id is None:
+        if not local:
+            misses.check(address)
+        if page:
+            abort(404)
+        raise NotFoundError("There is no such ticket page.", {"reason": "unknown_token"})
+    return ticket_id
+
+
+def _form_context() -> dict[str, Any]:
+    kiosk = _kiosk()
+    levels = list(kiosk.ratings.levels().values())
+    worded_levels, indicators = localise(levels, indicators_for(levels, kiosk.ratings.questions()),
+                                         kiosk.settings["language"])  # fmt: skip
+    return {"levels": worded_levels, "indicators": indicators, "phone_digits": PHONE_DIGITS}
+
+
+@bp.get("/t/<token>")
+def page(token: str):
+    ticket_id = _ticket(token, page=True)
+    kiosk = _kiosk()
+    state = kiosk.phone.state(ticket_id)
+    recent = [{"number": c["display_number"], "counter": c["counter"]} for c in kiosk.queue.snapshot()["recent"][:3]]
+    response = current_app.make_response(
+        render_template(
+            "phone.html",
+            token=token,
+            state=state,
+            recent=recent,
+            commune=kiosk.settings["commune_name"],
+            rated=request.args.get("rated"),
+            heartbeat=PHONE_HEARTBEAT,
+            **_form_context(),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"  # the state is live; a back button must not show an old one
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token never leaves in a Referer header
+    return response
+
+
+@bp.get("/t/<token>/state")
+def state(token: str):
+    ticket_id = _ticket(token)
+    response = jsonify(_kiosk().phone.state(ticket_id))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/t/<token>/events")
+def events(token: str):
+    ticket_id = _ticket(token)
+    phone = _kiosk().phone
+
+    def first_state(stream) -> bytes:
+        current = phone.state(ticket_id)
+        stream.mark_sent(current)
+        return sse("state", current).encode()
+
+    return event_stream("phone", b"retry: 2000\n\n", ticket_id=ticket_id, heartbeat=PHONE_HEARTBEAT,
+                        opened=first_state)  # fmt: skip
+
+
+@bp.post("/t/<token>/rating")
+def rate(token: str):
+    ticket_id = _ticket(token)
+    as_json = request.mimetype == "application/json"
+    if as_json:
+        body = read_json()
+        unknown = sorted(set(body) - RATING_FIELDS)
+        if unknown:
+            raise BadBody(f"Unknown field(s): {', '.join(unknown)}.", {"allowed": sorted(RATING_FIELDS)})
+    else:  # the page's own form, when its script does not run
+        form = request.form
+        body = {
+            "level": form.get("level"),
+            "criteria": {k[2:]: v for k, v in form.items() if k.startswith("q_") and v} or None,
+            "comment": form.get("comment") or None,
+            "contact": form.get("contact") or None,
+        }
+    address = request.remote_addr or "?"
+    if not is_local(address):
+        rating_gate().check(address)
+    result = _kiosk().phone.rate(
+        ticket_id,
+        body.get("level"),
+        body.get("criteria"),
+        body.get("comment"),
+        body.get("contact"),
+        address=None if is_local(address) else address,
+    )
+    if not as_json:
+        return redirect(url_for("phone.page", token=token, rated="1" if result.counted else "again"), code=303)
+    answer = result.as_json()
+    answer["state"] = _kiosk().phone.state(ticket_id)
+    return jsonify(answer), 201
