@@ -43,7 +43,9 @@ def test_phone_ratings_are_reported_apart_and_in_the_totals(central):
     assert by_counter["phone"] == 0 and by_counter["touch"] == 1
 
     incremental = snapshot(central)
-    assert any(row[4] == "phone" for row in incremental["rollup_channels"])
+    assert any(
+        row[5] == "phone" for row in incremental["rollup_channels"]
+    )  # (commune, site, grain, start, field, channel…)
     with central.engine.begin() as conn:
         rebuild(conn)
     assert snapshot(central) == incremental
