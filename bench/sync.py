@@ -294,9 +294,12 @@ def many_devices(pg, tmp: Path) -> tuple[float, list[float]]:
 
 
 def run() -> list[dict]:
+    import os
+
     from tests.pg import PgCluster
 
     with tempfile.TemporaryDirectory() as tmp, PgCluster(durable=True) as pg:
+        load = os.getloadavg()[0]  # other work on the machine meanwhile (a shared machine: said in the row)
         ingest_rate, copy_rate, rollup_s = ingest_vs_copy(pg, Path(tmp))
         backlog_s, batches = backlog_end_to_end(pg, Path(tmp))
         fleet_s, latencies = many_devices(pg, Path(tmp))
@@ -313,7 +316,7 @@ def run() -> list[dict]:
             ingest_rate,
             "records/s",
             "≥ 20,000",
-            f"{share:.0%} of COPY (target ≥ 60 %)",
+            f"{share:.0%} of COPY in the same run (target ≥ 60 %); load avg {load:.1f}",
         ),
         row(
             "sync",
