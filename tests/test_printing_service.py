@@ -109,7 +109,8 @@ def test_the_ticket_says_how_many_wait_ahead_and_carries_the_rating_link(make_ap
     assert content["waiting"] == 4  # three before it and the priority ticket that will be called first
     assert content["display_number"] == mine.display_number and content["service"] == "Hộ tịch"
     assert content["commune"] == kiosk.settings["commune_name"]
-    assert content["qr_data"] == f"http://192.168.1.10:8080/?counter=1&ticket={mine.id}"
+    # The QR code opens the ticket's own phone page on the office Wi-Fi (issue 15), not a guessable ticket id.
+    assert content["qr_data"].startswith("http://192.168.1.10:8080/t/") and mine.id not in content["qr_data"]
     assert content["issued_at"] == datetime(2026, 11, 20, 8, 0)  # 01:00 UTC is 08:00 in Hà Nội
     assert kiosk.printing.ticket_content(urgent.id)["waiting"] == 0
     assert rating_link("http://wifi.local/rate?ticket=old", "abc") == "http://wifi.local/rate?ticket=abc"
