@@ -62,13 +62,14 @@ def wire_records(n: int, start_seq: int, rng: random.Random) -> list[dict]:
 def server_rows(records: list[dict], commune: str, device_id: str, now: datetime) -> dict[str, list[dict]]:
     """The rows the server stores for these records (what a raw COPY has to write)."""
     from sync import protocol
+    from sync.central.models import MAIN_SITE
 
     sync_id = str(uuid.uuid4())
     by_kind: dict[str, list[dict]] = {}
     for record in records:
         values = protocol.parse_record(record)
         values.update(commune_code=commune, device_id=device_id, corrected_time=values["device_time"])
-        values.update(clock_offset=None, received_at=now, sync_id=sync_id)
+        values.update(clock_offset=None, received_at=now, sync_id=sync_id, site_code=MAIN_SITE)
         by_kind.setdefault(record["type"], []).append(values)
     return by_kind
 
@@ -293,9 +294,12 @@ def many_devices(pg, tmp: Path) -> tuple[float, list[float]]:
 
 
 def run() -> list[dict]:
+    import os
+
     from tests.pg import PgCluster
 
     with tempfile.TemporaryDirectory() as tmp, PgCluster(durable=True) as pg:
+        load = os.getloadavg()[0]  # other work on the machine meanwhile (a shared machine: said in the row)
         ingest_rate, copy_rate, rollup_s = ingest_vs_copy(pg, Path(tmp))
         backlog_s, batches = backlog_end_to_end(pg, Path(tmp))
         fleet_s, latencies = many_devices(pg, Path(tmp))
@@ -312,7 +316,7 @@ def run() -> list[dict]:
             ingest_rate,
             "records/s",
             "≥ 20,000",
-            f"{share:.0%} of COPY (target ≥ 40 %)",
+            f"{share:.0%} of COPY in the same run (target ≥ 60 %); load avg {load:.1f}",
         ),
         row(
             "sync",

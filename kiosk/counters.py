@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.db import transaction
+from kiosk.dossiers import MAX_CODES, clean_code, codes_of
 from kiosk.errors import ConflictError, NotFoundError, ValidationError
 from kiosk.events import EventBus
 from kiosk.models import Clerk, ClerkAction, Counter, Service, Ticket, TicketState
@@ -162,6 +163,44 @@ class CounterDesk:
                 ("queue_changed", {"waiting": waiting}),
             ]
         )
+        return ticket
+
+    def dossier(self, counter: int, clerk_id: str | None, code: Any, remove: Any = False) -> dict[str, Any]:
+        """Attach a dossier code (mã hồ sơ) to the ticket being served, or take one off (``remove``).
+
+        Attaching a code the ticket already has changes nothing (a scanner read twice); each change is a
+        ``dossier`` clerk action. Returns the ticket with its ``dossier_codes``.
+        """
+        if not isinstance(remove, bool):
+            raise ValidationError("remove must be true or false.", {"field": "remove"})
+        code = clean_code(code)
+        changed = False
+        with self.write_lock, transaction(self.sessions) as s:
+            self._counter(s, counter)
+            state = self._require_serving(s, counter, "attach a dossier code")
+            codes = codes_of(state.dossier_codes)
+            if remove:
+                if code not in codes:
+                    raise NotFoundError(
+                        f"Ticket has no dossier code {code}.", {"field": "code", "reason": "not_attached"}
+                    )
+                codes.remove(code)
+                changed = True
+            elif code not in codes:
+                if len(codes) >= MAX_CODES:
+                    raise ConflictError(
+                        f"A ticket carries at most {MAX_CODES} dossier codes; take one off first.",
+                        {"reason": "too_many", "max": MAX_CODES},
+                    )
+                codes.append(code)
+                changed = True
+            if changed:
+                state.dossier_codes = " ".join(codes) or None
+                detail = {"code": code, "removed": True} if remove else {"code": code}
+                self._action(s, "dossier", counter, clerk_id, state.ticket_id, detail)
+            ticket = self._ticket_json(s, state)
+        if changed:
+            self._publish([("dossier_changed", {"id": ticket["id"], "counter": counter, "codes": codes})])
         return ticket
 
     def pause(self, counter: int, clerk_id: str | None) -> dict[str, Any]:
@@ -314,4 +353,5 @@ def ticket_json(clock: Clock, ticket: Ticket, state: TicketState, service_name: 
         "queued_at": local(state.queued_at),
         "called_at": local(state.called_at),
         "finished_at": local(state.finished_at),
+        "dossier_codes": codes_of(state.dossier_codes),
     }

@@ -166,6 +166,8 @@ class Rating(DeviceRecord, Base):
     ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
     clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"), nullable=True)
     service_code: Mapped[str | None] = mapped_column(ForeignKey("services.code"), nullable=True)
+    #: The dossier codes (mã hồ sơ) the clerk attached to the rated ticket, separated by spaces.
+    dossier_codes: Mapped[str | None] = mapped_column(String(550), nullable=True)
 
 
 class IndicatorAnswer(DeviceRecord, Base):
@@ -229,6 +231,8 @@ class TicketState(Base):
     clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"), nullable=True)
     called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: Dossier codes attached so far (each attachment is also a ``dossier`` clerk action), separated by spaces.
+    dossier_codes: Mapped[str | None] = mapped_column(String(550), nullable=True)
     token: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kiosk.clerks import ClerkDesk
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.counters import CounterDesk
+from kiosk.dossiers import codes_of
 from kiosk.errors import NotFoundError
 from kiosk.events import EventBus
 from kiosk.queue_day import QueueDay
@@ -139,6 +140,10 @@ class QueueService:
         desk = next((c for c in snap["counters"] if c["number"] == counter), None)
         if desk is None:
             raise NotFoundError(f"Counter {counter} does not exist on this kiosk.", {"field": "counter"})
+        if desk["serving"] is not None:  # the dossier codes only on the clerk's own view, not on the public board
+            with self.reading() as r:
+                found = r.scalars(_DOSSIERS, (desk["serving"]["id"],))
+            desk = {**desk, "serving": {**desk["serving"], "dossier_codes": codes_of(found[0] if found else None)}}
         codes = desk["services"] or [""]
         marks = ",".join("?" * len(codes))
         day = self.day.peek().isoformat()
@@ -238,6 +243,7 @@ _SERVING = (
     "SELECT ts.ticket_id, ts.counter_number, ts.service_code, ts.priority, ts.called_at, t.display_number "
     "FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id WHERE ts.status = 'called'"
 )
+_DOSSIERS = "SELECT dossier_codes FROM ticket_state WHERE ticket_id = ?"
 _RECENT_CALLS = (
     "SELECT ca.ticket_id, ca.counter_number, ca.action, ca.device_time, t.display_number, ts.service_code "
     "FROM clerk_actions ca JOIN tickets t ON t.id = ca.ticket_id JOIN ticket_state ts ON ts.ticket_id = t.id "

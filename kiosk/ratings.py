@@ -173,6 +173,7 @@ class RatingService:
                     ticket_id=state["ticket_id"] if state else None,
                     clerk_id=state["clerk_id"] if state else None,
                     service_code=state["service_code"] if state else None,
+                    dossier_codes=state.get("dossier_codes") if state else None,
                 )
                 conn.insert(_INSERT_RATING, values)
                 self._add_details(conn, values["id"], values["counter_number"], criteria, comment, contact)
@@ -329,7 +330,13 @@ class RatingService:
         if on_duty is None or conn.row(_ON_DUTY, (counter, on_duty[0])) is None:
             return None  # nobody logged in today, the counter paused, or the clerk deactivated since
         serving = conn.row(_SERVING_AT_COUNTER, (counter, on_duty[0]))
-        return serving or {"ticket_id": None, "counter_number": counter, "clerk_id": on_duty[0], "service_code": None}
+        return serving or {
+            "ticket_id": None,
+            "counter_number": counter,
+            "clerk_id": on_duty[0],
+            "service_code": None,
+            "dossier_codes": None,
+        }
 
 
 _INSERT_RATING = Rating.__tablename__
@@ -337,18 +344,18 @@ _INSERT_ANSWER = IndicatorAnswer.__tablename__
 _INSERT_COMMENT = Comment.__tablename__
 
 _ATTRIBUTION_BY_COUNTER = (
-    "SELECT ts.ticket_id, ts.counter_number, ts.clerk_id, ts.service_code FROM ticket_state ts "
+    "SELECT ts.ticket_id, ts.counter_number, ts.clerk_id, ts.service_code, ts.dossier_codes FROM ticket_state ts "
     "WHERE ts.counter_number = ? AND ts.status = 'done' AND ts.finished_at >= ? "
     "AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = ts.ticket_id AND r.counted) "
     "ORDER BY ts.finished_at DESC LIMIT 1"
 )
 _ON_DUTY = "SELECT 1 AS on_duty FROM counters c, clerks k WHERE c.number = ? AND NOT c.paused AND k.id = ? AND k.active"
 _SERVING_AT_COUNTER = (
-    "SELECT ts.ticket_id, ts.counter_number, ts.clerk_id, ts.service_code FROM ticket_state ts "
+    "SELECT ts.ticket_id, ts.counter_number, ts.clerk_id, ts.service_code, ts.dossier_codes FROM ticket_state ts "
     "WHERE ts.counter_number = ? AND ts.status = 'called' AND ts.clerk_id = ? "
     "AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = ts.ticket_id AND r.counted) LIMIT 1"
 )
 _COUNTED_FOR_TICKET = "SELECT 1 FROM ratings WHERE ticket_id = ? AND counted LIMIT 1"
 _ATTRIBUTION_BY_TICKET = (
-    "SELECT ticket_id, counter_number, clerk_id, service_code FROM ticket_state WHERE ticket_id = ?"
+    "SELECT ticket_id, counter_number, clerk_id, service_code, dossier_codes FROM ticket_state WHERE ticket_id = ?"
 )

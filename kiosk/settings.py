@@ -129,13 +129,13 @@ REGISTRY: list[Setting] = [
         lambda s: str(Path(s["data_dir"]).resolve() / "sounds"),
         "Folder of WAV clips calls are joined from (clips.txt lists them); missing clips are made with espeak-ng.",
     ),
-    Setting("central_url", "", "Base URL of the commune/district server; empty turns sync off."),
+    Setting("central_url", "", "Base URL of the commune or province server; empty turns sync off."),
     Setting("device_id", "", "This kiosk's id at the central server (from `kiosk-central add-device`)."),
     Setting("device_secret", "", "This kiosk's signing secret at the central server. Keep it out of git."),
     Setting(
         "central_database_url",
         lambda s: f"sqlite:///{Path(s['data_dir']).resolve() / 'central.db'}",
-        "SQLAlchemy URL of the `kiosk-central` database (PostgreSQL for a district, SQLite by default).",
+        "SQLAlchemy URL of the `kiosk-central` database (PostgreSQL for a province, SQLite by default).",
     ),
     Setting(
         "central_secret_key",

@@ -29,7 +29,7 @@ def _central(ctx: click.Context):
 @click.version_option(package_name="kiosk")
 @click.pass_context
 def main(ctx: click.Context, config: str | None) -> None:
-    """The commune/district server: receives the kiosks' records, keeps each commune's catalogue."""
+    """The commune/province server: receives the kiosks' records, keeps each commune's catalogue."""
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
 
@@ -68,39 +68,94 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
         app.extensions["central"].close()
 
 
+@main.command("add-province")
+@click.argument("code")
+@click.argument("name")
+@click.pass_context
+def add_province_cmd(ctx: click.Context, code: str, name: str) -> None:
+    """Create a province (tỉnh), or rename one: its viewers see every commune that names it."""
+    from sync.central.registry import add_province
+
+    central = _central(ctx)
+    try:
+        code = add_province(central, code, name)
+    finally:
+        central.close()
+    click.echo(f"Province {code} ({name}) saved.")
+
+
 @main.command("add-commune")
 @click.argument("code")
 @click.argument("name")
-@click.option("--district", help="District code (for district viewers).")
-@click.option("--province", help="Province code.")
+@click.option("--province", help="Province code (created if new; name it with add-province).")
+@click.option("--former-district", "--district", "district", help="Former district (huyện) code: a label for history.")
 @click.pass_context
 def add_commune_cmd(ctx: click.Context, code: str, name: str, district: str | None, province: str | None) -> None:
-    """Create a commune, seeded with the services, counters and rating scale of the settings."""
+    """Create a commune, seeded with the services, counters and rating scale of the settings, and its first site."""
     from sync.central.registry import add_commune
 
     central = _central(ctx)
-    add_commune(central, code, name, district, province)
+    try:
+        add_commune(central, code, name, district, province)
+    finally:
+        central.close()
     click.echo(f"Commune {code} ({name}) created with the default services, counters and rating scale.")
-    central.close()
+
+
+@main.command("add-site")
+@click.argument("commune")
+@click.argument("code")
+@click.argument("name")
+@click.option("--former-commune", help="The former commune this reception point serves (a label).")
+@click.pass_context
+def add_site_cmd(ctx: click.Context, commune: str, code: str, name: str, former_commune: str | None) -> None:
+    """Add a reception point (điểm tiếp nhận) to a commune; its kiosks are registered with --site."""
+    from sync.central.registry import add_site
+
+    central = _central(ctx)
+    try:
+        code = add_site(central, commune.strip().upper(), code, name, former_commune)
+    finally:
+        central.close()
+    click.echo(f"Reception point {code} ({name}) added to commune {commune.upper()}.")
 
 
 @main.command("add-device")
 @click.argument("name")
 @click.option("--commune", "commune", required=True, help="Code of the commune the kiosk serves.")
 @click.option("--commune-name", help="Name of the commune, if it is new here.")
+@click.option("--site", "site", default="TT", show_default=True, help="Reception point of the kiosk.")
 @click.pass_context
-def add_device_cmd(ctx: click.Context, name: str, commune: str, commune_name: str | None) -> None:
+def add_device_cmd(ctx: click.Context, name: str, commune: str, commune_name: str | None, site: str) -> None:
     """Register a kiosk; prints its id and secret ONCE (the server does not keep the secret)."""
     from sync.central.registry import add_device
 
     central = _central(ctx)
-    device_id, secret = add_device(central, name, commune, commune_name)
-    central.close()
-    click.echo(f"Device {name} registered for commune {commune}. Put these in the kiosk's settings now;")
-    click.echo("the secret is not shown again:")
+    try:
+        device_id, secret = add_device(central, name, commune, commune_name, site)
+    finally:
+        central.close()
+    click.echo(f"Device {name} registered for commune {commune} (site {site.upper()}). Put these in the kiosk's")
+    click.echo("settings now; the secret is not shown again:")
     click.echo(f"KIOSK_DEVICE_ID={device_id}")
     click.echo(f"KIOSK_DEVICE_SECRET={secret}")
     click.echo(f"KIOSK_COMMUNE_CODE={commune}")
+
+
+@main.command("move-device")
+@click.argument("device_id")
+@click.option("--site", "site", required=True, help="Code of the reception point of its commune.")
+@click.pass_context
+def move_device_cmd(ctx: click.Context, device_id: str, site: str) -> None:
+    """Put a kiosk at another reception point of its commune (sync it first: its later records go there)."""
+    from sync.central.registry import move_device
+
+    central = _central(ctx)
+    try:
+        code = move_device(central, device_id, site)
+    finally:
+        central.close()
+    click.echo(f"Device {device_id} is now at reception point {code}.")
 
 
 @main.command("disable-device")
@@ -120,20 +175,46 @@ def disable_device_cmd(ctx: click.Context, device_id: str, enable: bool) -> None
 @main.command("add-user")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(list(ROLES)))
-@click.option("--commune", help="Commune code (commune admins, commune viewers and handlers).")
-@click.option("--district", help="District code (district viewers).")
+@click.option(
+    "--commune",
+    "communes",
+    multiple=True,
+    help="Commune code (commune admins, commune viewers and handlers); repeat it for a viewer of several.",
+)
+@click.option("--province", help="Province code (province viewers).")
 @click.password_option(help="At least 8 characters; asked for when not given.")
 @click.pass_context
 def add_user_cmd(
-    ctx: click.Context, username: str, role: str, commune: str | None, district: str | None, password: str
+    ctx: click.Context, username: str, role: str, communes: tuple[str, ...], province: str | None, password: str
 ) -> None:
     """Add a user of the central server's pages (the password is stored hashed)."""
     from sync.central.registry import add_user
 
     central = _central(ctx)
-    add_user(central, username, password, role, commune, district)
-    central.close()
+    try:
+        add_user(central, username, password, role, None, province, communes)
+    finally:
+        central.close()
     click.echo(f"User {username} added as {role}.")
+
+
+@main.command("users")
+@click.pass_context
+def users_cmd(ctx: click.Context) -> None:
+    """List the users: role, what each may see, and the notes about them (e.g. a district viewer converted)."""
+    from sync.central.users import user_rows
+
+    central = _central(ctx)
+    try:
+        with central.sessions() as session:
+            rows = user_rows(session)
+    finally:
+        central.close()
+    for row in rows:
+        state = "" if row["active"] else " (inactive)"
+        click.echo(f"{row['username']}: {row['role']}{state}, sees {row['scope_text']}")
+        if row["note"]:
+            click.echo(f"    note: {row['note']}")
 
 
 @main.command("set-password")
@@ -190,9 +271,10 @@ def _read_doc(path: Path) -> dict[str, Any]:
     return doc
 
 
-from sync.reports.cli import rebuild_cmd, report_cmd  # noqa: E402  (the reports' commands)
+from sync.reports.cli import dossiers_cmd, rebuild_cmd, report_cmd  # noqa: E402  (the reports' commands)
 
 main.add_command(report_cmd)
+main.add_command(dossiers_cmd)
 main.add_command(rebuild_cmd)
 
 

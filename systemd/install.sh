@@ -2,7 +2,7 @@
 # Install or upgrade the commune kiosk on Raspberry Pi OS (Bookworm) or Debian 12, from this checkout.
 #
 #   sudo systemd/install.sh                     # a kiosk: touch screen, buttons, printer, nightly sync
-#   sudo systemd/install.sh --role central      # the commune/district server (kiosk-central)
+#   sudo systemd/install.sh --role central      # the commune or province server (kiosk-central)
 #
 # It creates the `kiosk` user, a virtual environment in /opt/kiosk/venv, /etc/kiosk/kiosk.toml from the
 # commented template, the data directory /var/lib/kiosk, a udev rule for the USB ticket printer, and the

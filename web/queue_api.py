@@ -97,6 +97,15 @@ def transfer(counter: int):
     return jsonify({"ticket": kiosk().queue.desk.transfer(counter, current_clerk().id, body.get("service"))})
 
 
+@bp.post("/api/counters/<int:counter>/dossier")
+@require_clerk
+def dossier(counter: int):
+    """Attach a dossier code to the ticket being served (``{"code": …}``), or take it off (``"remove": true``)."""
+    body = _strict(read_json(), {"code", "remove"})
+    ticket = kiosk().queue.desk.dossier(counter, current_clerk().id, body.get("code"), body.get("remove", False))
+    return jsonify({"ticket": ticket})
+
+
 @bp.post("/api/counters/<int:counter>/pause")
 @require_clerk
 def pause(counter: int):

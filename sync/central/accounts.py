@@ -32,7 +32,7 @@ from werkzeug.security import check_password_hash
 from kiosk.db import transaction
 from kiosk.errors import AuthError, ForbiddenError, KioskError
 from sync.central import roles
-from sync.central.models import Commune, User
+from sync.central.models import User
 from sync.central.page_base import page_blueprint, wants_page
 from web import csrf
 
@@ -48,8 +48,8 @@ MAX_FAILURES, WINDOW = 10, 900
 #: Role names as people read them (the keys are what `kiosk-central add-user --role` takes).
 ROLE_NAMES = {
     "admin": lazy_gettext("Administrator"),
+    "province_viewer": lazy_gettext("Province viewer"),
     "commune_admin": lazy_gettext("Commune administrator"),
-    "district_viewer": lazy_gettext("District viewer"),
     "commune_viewer": lazy_gettext("Commune viewer"),
     "handler": lazy_gettext("Comment handler"),
 }
@@ -71,6 +71,7 @@ class Viewer:
     username: str
     role: str
     communes: tuple[str, ...] | None  # None = every commune
+    province: str | None = None  # a province viewer's province
 
     def can(self, capability: str) -> bool:
         return roles.can(self.role, capability)
@@ -92,16 +93,6 @@ def configure(app) -> None:
     app.extensions["central_login_failures"] = defaultdict(deque)
 
 
-def _scope(conn_session, user: User) -> tuple[str, ...] | None:
-    scope = roles.ROLES[user.role].scope
-    if scope == "all":
-        return None
-    if scope == "district":
-        codes = conn_session.scalars(select(Commune.code).where(Commune.district_code == user.district_code))
-        return tuple(sorted(codes))
-    return (user.commune_code,) if user.commune_code else ()
-
-
 def current_user() -> Viewer | None:
     if "viewer" in g:
         return g.viewer
@@ -112,7 +103,7 @@ def current_user() -> Viewer | None:
             user = s.get(User, uid)
             valid = user is not None and user.active and user.role in roles.ROLES
             if valid and session.get(SESSION_MARK) == session_mark(user):
-                viewer = Viewer(user.id, user.username, user.role, _scope(s, user))
+                viewer = Viewer(user.id, user.username, user.role, roles.scope_of(s, user), user.province_code)
         if viewer is None:
             session.pop(SESSION_USER, None)
             session.pop(SESSION_MARK, None)

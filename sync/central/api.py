@@ -60,7 +60,9 @@ def sync_batch() -> Response:
     prepared = ingest.prepare(envelope, device.id, device.commune_code, central.settings["central_max_records"])
     now = central.clock.now()
     with central.engine.begin() as conn:
-        result = ingest.store(conn, prepared, device.commune_code, device.id, device.counter, now, request.remote_addr)
+        result = ingest.store(
+            conn, prepared, device.commune_code, device.id, device.counter, now, request.remote_addr, device.site_code
+        )
     log.info(
         "device %s: %d accepted, %d already had, %d rejected",
         device.id,

@@ -55,6 +55,18 @@ def make_central_engine(url: str) -> Engine:
     return make_engine(url)
 
 
+def _ensure_rollups(engine: Engine) -> None:
+    """Fill the reports' rollups from the records if an upgrade left them empty (a one-time, logged wait)."""
+    import time
+
+    from sync.reports.rebuild import ensure_built
+
+    started = time.monotonic()
+    with engine.begin() as conn:
+        if ensure_built(conn):
+            log.warning("reports' rollups rebuilt from the records in %.0f s", time.monotonic() - started)
+
+
 def build_central(settings: settings_mod.Settings, clock: Any = None, migrate: bool = True) -> Central:
     """Open (and by default create or upgrade) the central database and load the master key."""
     from sync.central.migrate import upgrade
@@ -62,6 +74,7 @@ def build_central(settings: settings_mod.Settings, clock: Any = None, migrate: b
     engine = make_central_engine(settings["central_database_url"])
     if migrate:
         upgrade(engine)
+        _ensure_rollups(engine)
     sessions = make_sessionmaker(engine)
 
     def no_devices_yet() -> bool:

@@ -27,6 +27,8 @@ class SignedDevice:
     name: str
     secret: str
     counter: int
+    #: The reception point the kiosk belongs to: its records are stored with it.
+    site_code: str = "TT"
 
 
 def authenticate(
@@ -63,4 +65,4 @@ def authenticate(
         )
     if not device.enabled:
         raise ForbiddenError(f"Device {device_id} ({device.name}) is disabled at the central server.")
-    return SignedDevice(device.id, device.commune_code, device.name, secret, counter)
+    return SignedDevice(device.id, device.commune_code, device.name, secret, counter, device.site_code)

@@ -101,9 +101,13 @@ def ensure_commune(
     commune = session.get(Commune, code)
     if commune is not None:
         return commune
+    from sync.central.hierarchy import ensure_main_site, ensure_province
+
+    ensure_province(session, place.get("province_code"), now)
     commune = Commune(code=code, name=name or f"Xã {code}", created_at=now, catalog_owner="kiosk", **place)
     session.add(commune)
     session.flush()
+    ensure_main_site(session, code, now)
     replace(
         session,
         code,

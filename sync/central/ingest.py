@@ -23,8 +23,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 from kiosk.errors import ConflictError, ForbiddenError, KioskError, ValidationError
 from kiosk.safe_text import storable, text_problem
 from sync import protocol
-from sync.central.models import RECORD_MODELS, DeviceStatus, Quarantine, SyncLog
-from sync.reports.rollups import apply_batch
+from sync.central.models import MAIN_SITE, RECORD_MODELS, DeviceStatus, Quarantine, SyncLog
+from sync.reports.rollups import Presses, apply_batch
 
 try:  # COPY goes through the psycopg connection itself, so its error is not wrapped by SQLAlchemy
     from psycopg import DataError as _PgDataError
@@ -55,14 +55,19 @@ class StaleCounter(ConflictError):
 
 @dataclass
 class Prepared:
-    """A checked batch, ready to store."""
+    """A checked batch, ready to store: its records by type, their fields checked by :func:`store`."""
 
     sent_at: datetime
     clock_synced: bool
     status: dict[str, Any]
+    #: Records of a known type, as sent: (id, raw record).
+    raw: dict[str, list[tuple[str, dict]]] = field(default_factory=dict)
+    #: Records whose fields passed (filled by store): (id, column values, raw record).
     valid: dict[str, list[tuple[str, dict[str, Any], dict]]] = field(default_factory=dict)
     invalid: list[tuple[str, str, str, dict]] = field(default_factory=list)  # kind, id, reason, raw
     count: int = 0
+    #: Whether the records' text may hold an unstorable character (a decoded batch knows: protocol.Batch).
+    check_text: bool = True
 
 
 @dataclass
@@ -105,8 +110,9 @@ def prepare(envelope: dict, device_id: str, commune_code: str, max_records: int)
             f"The batch has {len(records)} records; the limit is {max_records}. Send smaller batches.",
             {"limit": "records", "max_records": max_records},
         )
-    prepared = Prepared(sent_at, clock_synced, _status(envelope.get("status") or {}), count=len(records))
     check_text = getattr(envelope, "suspicious", True)  # a decoded batch knows whether its text needs it
+    status = _status(envelope.get("status") or {})
+    prepared = Prepared(sent_at, clock_synced, status, count=len(records), check_text=check_text)
     seen: set[str] = set()
     for record in records:
         try:
@@ -116,12 +122,11 @@ def prepare(envelope: dict, device_id: str, commune_code: str, max_records: int)
         if record_id in seen:
             raise ValidationError(f"Record {record_id} appears twice in the batch.")
         seen.add(record_id)
-        try:
-            values = protocol.parse_record(record, check_text)
-        except ValueError as exc:
-            prepared.invalid.append((kind[:32], record_id, f"invalid: {exc}", record))
+        if kind not in RECORD_MODELS:
+            reason = f"invalid: unknown record type {kind!r}; use {', '.join(protocol.RECORD_FIELDS)}"
+            prepared.invalid.append((kind[:32], record_id, reason, record))
             continue
-        prepared.valid.setdefault(kind, []).append((record_id, values, record))
+        prepared.raw.setdefault(kind, []).append((record_id, record))
     return prepared
 
 
@@ -168,8 +173,9 @@ def store(
     counter: int,
     now: datetime,
     remote_addr: str | None = None,
+    site_code: str = MAIN_SITE,
 ) -> BatchResult:
-    """Store a prepared batch in the caller's transaction."""
+    """Store a prepared batch in the caller's transaction; its records are stored with the kiosk's site."""
     offset = (now - prepared.sent_at).total_seconds()
     state: dict[str, Any] = dict(last_sync_at=now, clock_offset=offset, clock_synced=prepared.clock_synced)
     state.update({k: v for k, v in prepared.status.items() if v is not None})
@@ -187,26 +193,10 @@ def store(
         "device_id": device_id,
         "received_at": now,
         "sync_id": result.sync_id,
+        "site_code": site_code,
     }
-    for kind, items in list(prepared.valid.items()):
-        kept = []
-        for record_id, values, raw in items:
-            shift = None if values["clock_synced"] or correction is None else correction
-            values.update(server_columns)
-            values["clock_offset"] = shift
-            values["corrected_time"] = (
-                values["device_time"] if shift is None else values["device_time"] + timedelta(seconds=shift)
-            )
-            if protocol.EARLIEST <= values["corrected_time"] < protocol.LATEST:
-                kept.append((record_id, values, raw))
-            else:
-                reason = (
-                    f"invalid: device time {values['device_time']:%Y-%m-%d %H:%M} corrected by the clock offset "
-                    f"({shift:+.0f} s) falls outside {protocol.EARLIEST.year}–{protocol.LATEST.year - 1}"
-                )
-                prepared.invalid.append((kind, record_id, reason, raw))
-        prepared.valid[kind] = kept
-    stored_before, refused = _insert_new(conn, commune_code, device_id, prepared.valid)
+    presses = Presses()
+    stored_before, refused = _insert_new(conn, commune_code, device_id, prepared, server_columns, correction, presses)
     for kind, record_id, reason, raw in refused:  # a record the database itself would not take
         prepared.invalid.append((kind, record_id, reason, raw))
         prepared.valid[kind] = [item for item in prepared.valid[kind] if item[0] != record_id]
@@ -244,7 +234,7 @@ def store(
     if quarantine:
         insert_ignore(conn, Quarantine.__table__, quarantine)
     if inserted:  # the reports' rollups and ticket facts, in this same transaction (docs/reports.md)
-        apply_batch(conn, commune_code, device_id, inserted)
+        apply_batch(conn, commune_code, device_id, inserted, site_code, presses)
     conn.execute(
         insert(SyncLog.__table__).values(
             commune_code=commune_code,
@@ -291,35 +281,86 @@ def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
         yield values[start : start + size]
 
 
+def _checked(prepared: Prepared, kind: str, server_columns: dict[str, Any], correction: float | None, presses: Presses):
+    """The column values of ``kind``'s records, each checked as it is read (for COPY to stream them); a record
+    whose fields fail, or whose time corrected by the clock offset falls outside the years a record may have,
+    goes to ``prepared.invalid``, one that passes to ``prepared.valid`` (a rating is also counted for the
+    rollups: this work overlaps the database's). The generator itself never raises, so a failed COPY can
+    always read it to the end."""
+    valid = prepared.valid.setdefault(kind, [])
+    count = presses.add if kind == "rating" else None
+    for record_id, raw in prepared.raw.get(kind, []):
+        try:
+            values = protocol.parse_record(raw, prepared.check_text)
+            shift = None if values["clock_synced"] or correction is None else correction
+            when = values["device_time"] if shift is None else values["device_time"] + timedelta(seconds=shift)
+        except (ValueError, OverflowError) as exc:
+            prepared.invalid.append((kind, record_id, f"invalid: {exc}", raw))
+            continue
+        if not protocol.EARLIEST <= when < protocol.LATEST:
+            reason = (
+                f"invalid: device time {values['device_time']:%Y-%m-%d %H:%M} corrected by the clock offset "
+                f"({shift:+.0f} s) falls outside {protocol.EARLIEST.year}–{protocol.LATEST.year - 1}"
+            )
+            prepared.invalid.append((kind, record_id, reason, raw))
+            continue
+        values.update(server_columns)
+        values["clock_offset"] = shift
+        values["corrected_time"] = when
+        valid.append((record_id, values, raw))
+        if count is not None:
+            count(values)
+        yield values
+
+
 def _insert_new(
-    conn: Connection, commune_code: str, device_id: str, valid: dict[str, list]
+    conn: Connection,
+    commune_code: str,
+    device_id: str,
+    prepared: Prepared,
+    server_columns: dict[str, Any],
+    correction: float | None,
+    presses: Presses,
 ) -> tuple[dict[str, set[str]], list[tuple[str, str, str, dict]]]:
-    """Insert the records not stored yet; returns, per type, the ids that were already stored, and the
+    """Check and insert the records not stored yet; returns, per type, the ids that were already stored, and the
     records the database refused (kind, id, reason, raw) — quarantined by the caller, never a failed batch.
 
-    First delivery is the common case, so every row is inserted at once under one savepoint; only if that
-    meets a stored id (a resend) are the stored ids looked up and the rest inserted. Batches of one device
-    are serialised by the counter row lock, and other devices' rows have other keys, so nothing can slip
-    in between the lookup and the insert. If the database refuses the rows for another reason (a value
-    that passed every check but not the database), they are inserted one by one and the refused ones set
-    aside: one bad record never costs the others.
+    First delivery is the common case, so every record is checked and inserted in one pass under one savepoint
+    (COPY takes the rows as they are checked); only if that meets a stored id (a resend) are the stored ids
+    looked up and the rest inserted. Batches of one device are serialised by the counter row lock, and other
+    devices' rows have other keys, so nothing can slip in between the lookup and the insert. If the database
+    refuses the rows for another reason (a value that passed every check but not the database), they are
+    inserted one by one and the refused ones set aside: one bad record never costs the others.
     """
-    tables = {kind: RECORD_MODELS[kind].__table__ for kind in valid}
+    kinds = list(prepared.raw)
+    streams = {kind: _checked(prepared, kind, server_columns, correction, presses) for kind in kinds}
     try:
         with conn.begin_nested():
-            for kind, items in valid.items():
-                _insert(conn, tables[kind], [values for _id, values, _raw in items])
+            for kind in kinds:
+                _insert(conn, RECORD_MODELS[kind].__table__, streams[kind])
         return {}, []
     except _UNIQUE_VIOLATIONS:
         log.info("device %s resent records; storing only the new ones", device_id)
     except _DATABASE_ERRORS as exc:
         log.warning("device %s: the database refused a batch (%s); storing its records one by one", device_id, exc)
+    for stream in streams.values():  # the records the failed attempt did not reach are checked all the same
+        for _values in stream:
+            pass
+    presses.alike.clear()  # only the records not stored before count
     existing, refused = {}, []
-    for kind, items in valid.items():
-        existing[kind] = _existing_ids(conn, tables[kind], commune_code, device_id, [i for i, _v, _r in items])
+    for kind in kinds:
+        table, items = RECORD_MODELS[kind].__table__, prepared.valid[kind]
+        existing[kind] = _existing_ids(conn, table, commune_code, device_id, [i for i, _v, _r in items])
         fresh = [item for item in items if item[0] not in existing[kind]]
-        if fresh:
-            refused.extend((kind, *item) for item in _insert_guarded(conn, tables[kind], fresh))
+        if not fresh:
+            continue
+        bad = _insert_guarded(conn, table, fresh)
+        refused.extend((kind, *item) for item in bad)
+        if kind == "rating":
+            dropped = {record_id for record_id, _reason, _raw in bad}
+            for record_id, values, _raw in fresh:
+                if record_id not in dropped:
+                    presses.add(values)
     return existing, refused
 
 
@@ -372,10 +413,13 @@ def _stored_rows(conn: Connection, table: Table, commune_code: str, device_id: s
     return rows
 
 
-def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows known to be new: COPY on PostgreSQL (the fastest path into a table), executemany elsewhere."""
+def _insert(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert rows known to be new: COPY on PostgreSQL (the fastest path into a table, taking the rows as they
+    come), executemany elsewhere."""
     if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), rows)
+        rows = list(rows)
+        if rows:
+            conn.execute(insert(table), rows)
         return
     columns = [c.name for c in table.columns]
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}

@@ -38,6 +38,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -61,8 +62,20 @@ class CentralBase(DeclarativeBase):
 # --- reference tables (small; replicated to every node under Citus) --------------------------------
 
 
+class Province(CentralBase):
+    """A province (tỉnh) or centrally run city: since 1 July 2025 the level above the communes."""
+
+    __tablename__ = "provinces"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Commune(CentralBase):
-    """A commune (xã) and the district/province it reports to, and who manages its catalogue.
+    """A commune (xã, phường, đặc khu), its province, and who manages its catalogue.
+
+    ``district_code`` is the *former* district (huyện, abolished on 1 July 2025): an optional label kept so that
+    reports of 2024–2025 can still be grouped as they were.
 
     ``catalog_owner``: ``kiosk`` (edited at the kiosks' `/admin`; their edits travel up) until an administrator
     first edits the catalogue here (pages or `import-config`), then ``central``. ``catalog_adopted_at``: when a
@@ -73,14 +86,37 @@ class Commune(CentralBase):
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     district_code: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
-    province_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: The province's code (``provinces``; kept by the code that creates communes, not by a foreign key, which
+    #: SQLite could not add to an existing table).
+    province_code: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     catalog_owner: Mapped[str] = mapped_column(String(16), default="kiosk", server_default="kiosk")
     catalog_adopted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+#: The site every commune has from the start (its one-stop counter); a merged commune adds its reception points.
+MAIN_SITE = "TT"
+
+
+class Site(CentralBase):
+    """A reception point (điểm tiếp nhận) of a commune: its one-stop centre, or a counter in a former commune.
+
+    A kiosk belongs to one site; the records it sends are stored with that site (``site_code``), so moving a
+    kiosk later changes only the site of its later records.
+    """
+
+    __tablename__ = "sites"
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: The former commune this reception point serves (a label for history), if any.
+    former_commune: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Device(CentralBase):
-    """A registered kiosk. Its signing secret is *derived*, not stored (see ``sync.central.keys``).
+    """A registered kiosk of a commune's site. Its signing secret is *derived*, not stored (see ``sync.central.keys``).
 
     HMAC needs the same secret at both ends, so a one-way hash would not do; instead the secret is
     HMAC(server master key, device id, key_version). A copy of this table alone cannot forge a request.
@@ -90,6 +126,7 @@ class Device(CentralBase):
     __tablename__ = "devices"
     id: Mapped[str] = mapped_column(UUID, primary_key=True)
     commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
+    site_code: Mapped[str] = mapped_column(String(16), default=MAIN_SITE, server_default=MAIN_SITE)
     name: Mapped[str] = mapped_column(String(200))
     key_version: Mapped[int] = mapped_column(Integer, default=1)
     secret_fingerprint: Mapped[str] = mapped_column(String(64))
@@ -98,9 +135,12 @@ class Device(CentralBase):
 
 
 class User(CentralBase):
-    """Someone who signs in to the central server's pages. Scope: a commune, a district, or everything.
+    """Someone who signs in to the central server's pages. Scope: everything, a province, or communes.
 
-    ``role``: admin, commune_admin, district_viewer, commune_viewer, handler (``sync.central.accounts``).
+    ``role``: admin, province_viewer, commune_admin, commune_viewer, handler (:mod:`sync.central.roles`). A commune
+    role's communes are ``commune_code`` and, for a commune viewer of several, the rows of ``user_communes``.
+    ``district_code`` is kept for history (the district of a former district viewer); ``note`` tells the
+    administrators what happened to the account (the migration of 2025's district viewers writes one).
     """
 
     __tablename__ = "users"
@@ -110,10 +150,20 @@ class User(CentralBase):
     role: Mapped[str] = mapped_column(String(32))
     commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code"), nullable=True)
     district_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    province_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     #: Raised by a sign-out: every session cookie of this user made before stops working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class UserCommune(CentralBase):
+    """Another commune a commune viewer may see (a former district viewer sees every commune its district had)."""
+
+    __tablename__ = "user_communes"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), primary_key=True)
 
 
 # --- per-commune tables (distributed by commune_code under Citus) -----------------------------------
@@ -267,6 +317,8 @@ class SyncedRecord:
     clock_offset: Mapped[float | None] = mapped_column(Float, nullable=True)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     sync_id: Mapped[str] = mapped_column(UUID)
+    #: The site (reception point) of the sending kiosk when the record was stored.
+    site_code: Mapped[str] = mapped_column(String(16), default=MAIN_SITE, server_default=MAIN_SITE)
 
 
 def _time_index(table: str) -> Index:
@@ -285,10 +337,23 @@ class Ticket(SyncedRecord, CentralBase):
 
 
 class Rating(SyncedRecord, CentralBase):
-    """A press; ``counted`` False with a ``flag`` = kept but not counted (abuse filter)."""
+    """A press; ``counted`` False with a ``flag`` = kept but not counted (abuse filter).
+
+    ``dossier_codes``: the dossier codes (mã hồ sơ) the clerk attached to the rated ticket, separated by spaces.
+    """
 
     __tablename__ = "ratings"
-    __table_args__ = (_time_index("ratings"),)
+    __table_args__ = (
+        _time_index("ratings"),
+        # the ratings that carry dossier codes, for the dossier export (most ratings have none)
+        Index(
+            "ix_ratings_dossier_time",
+            "commune_code",
+            "corrected_time",
+            postgresql_where=text("dossier_codes IS NOT NULL"),
+            sqlite_where=text("dossier_codes IS NOT NULL"),
+        ),
+    )
     level: Mapped[str] = mapped_column(String(32))
     points: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(16))
@@ -299,6 +364,7 @@ class Rating(SyncedRecord, CentralBase):
     ticket_id: Mapped[str | None] = mapped_column(UUID, nullable=True)
     clerk_id: Mapped[str | None] = mapped_column(UUID, nullable=True)
     service_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    dossier_codes: Mapped[str | None] = mapped_column(String(550), nullable=True)
 
 
 class IndicatorAnswer(SyncedRecord, CentralBase):

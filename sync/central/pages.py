@@ -44,7 +44,7 @@ def _headers(response):
 
 def init_pages(app: Flask) -> None:
     """Babel, sessions, and the blueprints of /reports, /comments, /fleet, /admin/communes and /login."""
-    from sync.central import views_catalog, views_comments, views_fleet, views_reports
+    from sync.central import users, views_catalog, views_comments, views_fleet, views_reports, views_sites
 
     settings = app.extensions["central"].settings
     target = compile_catalogues(settings.data_path / "i18n")
@@ -60,13 +60,30 @@ def init_pages(app: Flask) -> None:
     app.jinja_env.filters["num"] = lambda value: numbers.decimal(value, get_locale())
     app.jinja_env.filters["pct"] = lambda value: numbers.percent(value, get_locale())
     app.jinja_env.filters["signed"] = lambda value: numbers.signed(value, get_locale())
+    app.jinja_env.filters["vndate"] = _day
+    app.jinja_env.filters["ranked"] = _ranked
     accounts.configure(app)
-    for blueprint in (accounts.bp, views_reports.bp, views_comments.bp, views_fleet.bp, views_catalog.bp):
+    blueprints = (accounts.bp, views_reports.bp, views_comments.bp, views_fleet.bp, views_catalog.bp, views_sites.bp)
+    for blueprint in (*blueprints, users.bp):
         app.register_blueprint(blueprint)
     # pages drawn outside the blueprints (the 404/405/500 pages) show the header's sign-out form too
     app.context_processor(lambda: {"csrf_field": csrf.field, "csrf_token": csrf.token})
     app.after_request(_headers)
     app.add_url_rule("/", "central_home", _home)
+
+
+def _day(iso: str | None) -> str:
+    """2026-01-05 → 05/01/2026 (as dates are written in Vietnam)."""
+    from datetime import date
+
+    return f"{date.fromisoformat(iso):%d/%m/%Y}" if iso else "—"
+
+
+def _ranked(communes: list[dict]) -> list[dict]:
+    """Communes in ranking order; those without a place after, then those without a kiosk, by name."""
+    return sorted(
+        communes, key=lambda c: (c.get("rank") is None, c.get("rank") or 0, not c.get("installed", True), c["name"])
+    )
 
 
 def _home():

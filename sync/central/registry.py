@@ -11,10 +11,11 @@ from werkzeug.security import generate_password_hash
 
 from kiosk.db import transaction
 from kiosk.errors import ConflictError, NotFoundError, ValidationError
+from sync.central import hierarchy
 from sync.central.catalog import ensure_commune
 from sync.central.keys import device_secret, fingerprint
-from sync.central.models import Commune, Device, DeviceStatus, User
-from sync.central.roles import ROLES
+from sync.central.models import MAIN_SITE, Commune, Device, DeviceStatus, Province, User, UserCommune
+from sync.central.roles import ROLES, SINGLE_COMMUNE
 
 USERNAME_RE = re.compile(r"^[a-z0-9._-]{3,64}$")
 
@@ -30,8 +31,31 @@ def add_commune(central: Any, code: str, name: str, district: str | None = None,
     return code
 
 
-def add_device(central: Any, name: str, commune_code: str, commune_name: str | None = None) -> tuple[str, str]:
-    """Register a kiosk of a commune (created if new); returns (device id, secret). The secret is not stored."""
+def add_province(central: Any, code: str, name: str) -> str:
+    """Create a province (or rename one a commune already named)."""
+    with transaction(central.sessions) as session:
+        return hierarchy.add_province(session, code, name, central.clock.now()).code
+
+
+def add_site(central: Any, commune_code: str, code: str, name: str, former_commune: str | None = None) -> str:
+    """Add a reception point (điểm tiếp nhận) to a commune."""
+    with transaction(central.sessions) as session:
+        site = hierarchy.save_site(session, commune_code, code, name, former_commune, True, central.clock.now(), True)
+        return site.code
+
+
+def move_device(central: Any, device_id: str, site_code: str) -> str:
+    """Put a kiosk at another reception point of its commune; returns the site's code."""
+    with transaction(central.sessions) as session:
+        return hierarchy.move_device(session, device_id, site_code).site_code
+
+
+def add_device(
+    central: Any, name: str, commune_code: str, commune_name: str | None = None, site_code: str = MAIN_SITE
+) -> tuple[str, str]:
+    """Register a kiosk of a commune's site (the commune created if new); returns (device id, secret).
+
+    The secret is not stored."""
     name = (name or "").strip()
     if not name:
         raise ValidationError("The device needs a name, such as 'Quầy 1 – UBND xã Tân Hòa'.")
@@ -40,10 +64,16 @@ def add_device(central: Any, name: str, commune_code: str, commune_name: str | N
     now = central.clock.now()
     with transaction(central.sessions) as session:
         ensure_commune(session, commune_code, commune_name, central.settings, now)
+        site = (site_code or MAIN_SITE).strip().upper()
+        if not hierarchy.site_exists(session, commune_code, site):
+            raise NotFoundError(
+                f"Commune {commune_code} has no reception point {site}: add it first with `kiosk-central add-site`."
+            )
         session.add(
             Device(
                 id=device_id,
                 commune_code=commune_code,
+                site_code=site,
                 name=name[:200],
                 key_version=1,
                 secret_fingerprint=fingerprint(secret),
@@ -69,9 +99,14 @@ def add_user(
     password: str,
     role: str,
     commune_code: str | None = None,
-    district_code: str | None = None,
+    province_code: str | None = None,
+    communes: tuple[str, ...] | list[str] = (),
 ) -> str:
-    """Add a user with a hashed password; a commune's role needs its commune, a district viewer its district."""
+    """Add a user with a hashed password and the scope its role needs.
+
+    An administrator sees everything; a province viewer needs ``province_code``; the commune roles need
+    ``commune_code``, and a commune viewer may see more communes (``communes``).
+    """
     username = (username or "").strip().lower()
     if not USERNAME_RE.match(username):
         raise ValidationError("The username must be 3–64 lower-case letters, digits, '.', '_' or '-'.")
@@ -79,13 +114,26 @@ def add_user(
         raise ValidationError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
     if len(password or "") < 8:
         raise ValidationError("The password must be at least 8 characters long.")
-    if ROLES[role].scope == "commune" and not commune_code:
+    scope = ROLES[role].scope
+    extra = [c.strip().upper() for c in communes if c and c.strip()]
+    if scope == "commune" and not commune_code and extra:
+        commune_code, extra = extra[0], extra[1:]
+    if scope == "commune" and not commune_code:
         raise ValidationError(f"A {role} needs --commune.")
-    if ROLES[role].scope == "district" and not district_code:
-        raise ValidationError("A district_viewer needs --district.")
+    if scope == "province" and not province_code:
+        raise ValidationError("A province_viewer needs --province.")
+    if scope != "commune" and (commune_code or extra):
+        raise ValidationError(f"A {role} is not tied to a commune: leave out --commune.")
+    if scope != "province" and province_code:
+        raise ValidationError(f"A {role} is not tied to a province: leave out --province.")
+    if extra and role in SINGLE_COMMUNE:
+        raise ValidationError(f"A {role} has one commune; only a commune_viewer may have several.")
     with transaction(central.sessions) as session:
-        if commune_code and session.get(Commune, commune_code) is None:
-            raise NotFoundError(f"Commune {commune_code} does not exist: add a device or commune for it first.")
+        for code in [commune_code, *extra] if commune_code else []:
+            if session.get(Commune, code) is None:
+                raise NotFoundError(f"Commune {code} does not exist: add a device or commune for it first.")
+        if province_code and session.get(Province, province_code) is None:
+            raise NotFoundError(f"Province {province_code} does not exist: add it with `kiosk-central add-province`.")
         if session.scalar(select(User.id).where(User.username == username)):
             raise ConflictError(f"User {username} already exists.")
         user = User(
@@ -94,11 +142,14 @@ def add_user(
             password_hash=generate_password_hash(password),
             role=role,
             commune_code=commune_code,
-            district_code=district_code,
+            province_code=province_code,
             active=True,
             created_at=central.clock.now(),
         )
         session.add(user)
+        session.flush()
+        for code in sorted(set(extra) - {commune_code}):
+            session.add(UserCommune(user_id=user.id, commune_code=code))
     return user.id
 
 

@@ -6,12 +6,25 @@ The derived tables are maintained by ``sync.reports.rollups.apply_batch`` inside
 stores a device's batch, and can be rebuilt from the records at any time (``kiosk-central
 rebuild-rollups``); docs/reports.md explains why late records keep them exact.
 
-Rollups are kept at several grains at once — ``grain`` "M" (month), "Q" (quarter), "Y" (year), and "D"
-(day) for the totals — and ``start`` is the first local (Asia/Ho_Chi_Minh) day of that month, quarter,
-year or the day itself. A province-wide year then reads one row per commune and dimension instead of
-twelve. Keys follow the central schema's rule (commune first, no global counters); each rollup also
-has an index on (grain, start) for queries over every commune. Dimensions a record may lack are stored
-as sentinels so they can be part of the key: service ``""``, counter ``0``, clerk the nil UUID.
+Rollups are kept at four grains at once — ``grain`` "D" (day), "T" (dekad, tuần: days 1–10, 11–20, 21–end),
+"M" (month) and "Y" (year) — and ``start`` is the first local (Asia/Ho_Chi_Minh) day of that day, dekad, month
+or year. Any range of days is answered by whole years, months and dekads and the days left over
+(``Period.split``), so a province-wide year reads one row per key, and a custom period off month boundaries
+reads dekad rows and at most nine day rows at each ragged end.
+
+Two families share one key prefix ``(commune, site, grain, start, service)``:
+
+* the **commune cube** (:class:`RollupTotals`, :class:`RollupLevels`, :class:`RollupHeat`, :class:`RollupWait`,
+  :class:`RollupChannels`):
+  per commune, reception point and field — what the province-wide views add up;
+* the **people cube** (:class:`RollupRatings`, :class:`RollupIndicators`, :class:`RollupQueue`): also per counter
+  and clerk — what rankings and counter or clerk filters need.
+
+Every record adds to the rows of its own field *and* to the rows of field :data:`ALL_SERVICES`, so a view
+over every field reads one row per key instead of one per field. Keys follow the central schema's rule
+(commune first, no global counters); each rollup also has an index on ``(grain, start, service_code,
+commune_code)`` for views over many communes. Dimensions a record may lack are stored as sentinels so they can
+be part of the key: service ``""``, counter ``0``, clerk the nil UUID.
 """
 
 from __future__ import annotations
@@ -21,150 +34,64 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sync.central.models import UUID, CentralBase, ClerkAction, IndicatorAnswer
+from sync.central.models import MAIN_SITE, UUID, CentralBase, ClerkAction, IndicatorAnswer
 
 NO_SERVICE = ""
 NO_COUNTER = 0
 NO_CLERK = "00000000-0000-0000-0000-000000000000"
-#: Grains of every rollup but the totals, and of the totals.
-GRAINS = ("M", "Q", "Y")
-TOTAL_GRAINS = ("D", "M", "Q", "Y")
+#: The field of the rows that add up every field (service codes are capital letters and digits only).
+ALL_SERVICES = "*"
+#: Grains of every rollup: day, dekad, month, year.
+GRAINS = ("D", "T", "M", "Y")
 
 
-def _service_key():
-    return mapped_column(String(16), primary_key=True)
+def _key(kind=String(16), order: int = -1):
+    """A key column; ``order`` puts the key columns first, in the key's order (mixin columns come last otherwise)."""
+    return mapped_column(kind, primary_key=True, sort_order=order)
 
 
-def _counter_key():
-    return mapped_column(Integer, primary_key=True, autoincrement=False)
+def _counter_key(order: int = -1):
+    return mapped_column(Integer, primary_key=True, autoincrement=False, sort_order=order)
 
 
-def _clerk_key():
-    return mapped_column(UUID, primary_key=True)
-
-
-def _grain_key():
-    return mapped_column(String(1), primary_key=True)
-
-
-def _start_key():
-    return mapped_column(Date, primary_key=True)
-
-
-def _by_start(table: str) -> tuple:
-    return (Index(f"ix_{table}_grain_start", "grain", "start"),)
+def _indexes(table: str) -> tuple:
+    return (Index(f"ix_{table}_grain_start", "grain", "start", "service_code", "commune_code"),)
 
 
 def _count():
     return mapped_column(BigInteger, default=0)
 
 
-class RollupRatings(CentralBase):
-    """Presses per grain, field, counter and clerk: counted, satisfied or above, points, flagged."""
+class _CommuneKey:
+    """(commune, site, grain, start, field): the key every rollup starts with."""
 
-    __tablename__ = "rollup_ratings"
-    __table_args__ = _by_start("rollup_ratings")
-    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    grain: Mapped[str] = _grain_key()
-    start: Mapped[date] = _start_key()
-    service_code: Mapped[str] = _service_key()
-    counter_number: Mapped[int] = _counter_key()
-    clerk_id: Mapped[str] = _clerk_key()
-    ratings: Mapped[int] = _count()
-    satisfied_plus: Mapped[int] = _count()
-    points: Mapped[int] = _count()
-    flagged: Mapped[int] = _count()
+    commune_code: Mapped[str] = _key(order=-20)
+    site_code: Mapped[str] = _key(order=-19)
+    grain: Mapped[str] = _key(String(1), -18)
+    start: Mapped[date] = _key(Date, -17)
+    service_code: Mapped[str] = _key(order=-16)
 
 
-class RollupLevels(CentralBase):
-    """Counted presses per grain, field and level (the distribution of levels, whatever the level keys)."""
-
-    __tablename__ = "rollup_levels"
-    __table_args__ = _by_start("rollup_levels")
-    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    grain: Mapped[str] = _grain_key()
-    start: Mapped[date] = _start_key()
-    service_code: Mapped[str] = _service_key()
-    level: Mapped[str] = mapped_column(String(32), primary_key=True)
-    n: Mapped[int] = _count()
+class _PersonKey(_CommuneKey):
+    counter_number: Mapped[int] = _counter_key(-15)
+    clerk_id: Mapped[str] = _key(UUID, -14)
 
 
-class RollupChannels(CentralBase):
-    """Presses per grain, field and channel (touch screen, button panel, phone): the ways of rating apart."""
-
-    __tablename__ = "rollup_channels"
-    __table_args__ = _by_start("rollup_channels")
-    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    grain: Mapped[str] = _grain_key()
-    start: Mapped[date] = _start_key()
-    service_code: Mapped[str] = _service_key()
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
-    ratings: Mapped[int] = _count()
-    satisfied_plus: Mapped[int] = _count()
-    points: Mapped[int] = _count()
-    flagged: Mapped[int] = _count()
+# --- the commune cube ----------------------------------------------------------------------------------
 
 
-class RollupIndicators(CentralBase):
-    """TT 01 indicator answers of counted ratings, by the rating's period, field, counter and clerk."""
+class RollupTotals(_CommuneKey, CentralBase):
+    """Presses and the queue per commune, site, grain and field: the province views, the trend, "cùng kỳ".
 
-    __tablename__ = "rollup_indicators"
-    __table_args__ = _by_start("rollup_indicators")
-    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    grain: Mapped[str] = _grain_key()
-    start: Mapped[date] = _start_key()
-    service_code: Mapped[str] = _service_key()
-    counter_number: Mapped[int] = _counter_key()
-    clerk_id: Mapped[str] = _clerk_key()
-    indicator: Mapped[str] = mapped_column(String(16), primary_key=True)
-    n: Mapped[int] = _count()
-    points: Mapped[int] = _count()
-    n2: Mapped[int] = _count()
-    n1: Mapped[int] = _count()
-    n0: Mapped[int] = _count()
-
-
-class RollupTotals(CentralBase):
-    """Per commune, day/month/quarter/year: the trend without reading the records."""
+    Tickets count in the period they were issued, under their final field (after transfers).
+    """
 
     __tablename__ = "rollup_totals"
-    __table_args__ = _by_start("rollup_totals")
-    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    grain: Mapped[str] = _grain_key()
-    start: Mapped[date] = _start_key()
+    __table_args__ = _indexes("rollup_totals")
     ratings: Mapped[int] = _count()
     satisfied_plus: Mapped[int] = _count()
     points: Mapped[int] = _count()
     flagged: Mapped[int] = _count()
-    tickets: Mapped[int] = _count()
-
-
-class RollupHeat(CentralBase):
-    """Counted ratings and issued tickets per grain, ISO weekday (1 = Monday) and local hour."""
-
-    __tablename__ = "rollup_heat"
-    __table_args__ = _by_start("rollup_heat")
-    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    grain: Mapped[str] = _grain_key()
-    start: Mapped[date] = _start_key()
-    weekday: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    ratings: Mapped[int] = _count()
-    satisfied_plus: Mapped[int] = _count()
-    tickets: Mapped[int] = _count()
-
-
-class RollupQueue(CentralBase):
-    """Tickets by the period they were issued in, their final field, and the counter/clerk that ended them."""
-
-    __tablename__ = "rollup_queue"
-    __table_args__ = _by_start("rollup_queue")
-    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    grain: Mapped[str] = _grain_key()
-    start: Mapped[date] = _start_key()
-    service_code: Mapped[str] = _service_key()
-    counter_number: Mapped[int] = _counter_key()
-    clerk_id: Mapped[str] = _clerk_key()
     issued: Mapped[int] = _count()
     served: Mapped[int] = _count()
     no_show: Mapped[int] = _count()
@@ -174,16 +101,87 @@ class RollupQueue(CentralBase):
     service_seconds: Mapped[int] = _count()
 
 
-class RollupWait(CentralBase):
+class RollupLevels(_CommuneKey, CentralBase):
+    """Counted presses per level (the distribution of levels, whatever the level keys)."""
+
+    __tablename__ = "rollup_levels"
+    __table_args__ = _indexes("rollup_levels")
+    level: Mapped[str] = _key(String(32), -13)
+    n: Mapped[int] = _count()
+
+
+class RollupHeat(_CommuneKey, CentralBase):
+    """Counted ratings and issued tickets per ISO weekday (1 = Monday) and local hour."""
+
+    __tablename__ = "rollup_heat"
+    __table_args__ = _indexes("rollup_heat")
+    weekday: Mapped[int] = _counter_key(-13)
+    hour: Mapped[int] = _counter_key(-12)
+    ratings: Mapped[int] = _count()
+    satisfied_plus: Mapped[int] = _count()
+    tickets: Mapped[int] = _count()
+
+
+class RollupWait(_CommuneKey, CentralBase):
     """How many called tickets waited ``minute`` minutes (rounded up; capped) — for the 90th percentile."""
 
     __tablename__ = "rollup_wait"
-    __table_args__ = _by_start("rollup_wait")
-    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    grain: Mapped[str] = _grain_key()
-    start: Mapped[date] = _start_key()
-    minute: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    __table_args__ = _indexes("rollup_wait")
+    minute: Mapped[int] = _counter_key(-13)
     n: Mapped[int] = _count()
+
+
+class RollupChannels(_CommuneKey, CentralBase):
+    """Presses per channel (touch screen, button panel, phone): the ways of rating apart, each also in the totals."""
+
+    __tablename__ = "rollup_channels"
+    __table_args__ = _indexes("rollup_channels")
+    channel: Mapped[str] = _key(String(16), -13)
+    ratings: Mapped[int] = _count()
+    satisfied_plus: Mapped[int] = _count()
+    points: Mapped[int] = _count()
+    flagged: Mapped[int] = _count()
+
+
+# --- the people cube -----------------------------------------------------------------------------------
+
+
+class RollupRatings(_PersonKey, CentralBase):
+    """Presses per counter and clerk: counted, satisfied or above, points, flagged."""
+
+    __tablename__ = "rollup_ratings"
+    __table_args__ = _indexes("rollup_ratings")
+    ratings: Mapped[int] = _count()
+    satisfied_plus: Mapped[int] = _count()
+    points: Mapped[int] = _count()
+    flagged: Mapped[int] = _count()
+
+
+class RollupIndicators(_PersonKey, CentralBase):
+    """TT 01 indicator answers of counted ratings, by the rating's period, site, field, counter and clerk."""
+
+    __tablename__ = "rollup_indicators"
+    __table_args__ = _indexes("rollup_indicators")
+    indicator: Mapped[str] = _key(order=-13)
+    n: Mapped[int] = _count()
+    points: Mapped[int] = _count()
+    n2: Mapped[int] = _count()
+    n1: Mapped[int] = _count()
+    n0: Mapped[int] = _count()
+
+
+class RollupQueue(_PersonKey, CentralBase):
+    """Tickets by the period they were issued in, their final field, and the counter/clerk that ended them."""
+
+    __tablename__ = "rollup_queue"
+    __table_args__ = _indexes("rollup_queue")
+    issued: Mapped[int] = _count()
+    served: Mapped[int] = _count()
+    no_show: Mapped[int] = _count()
+    waited: Mapped[int] = _count()
+    wait_seconds: Mapped[int] = _count()
+    service_n: Mapped[int] = _count()
+    service_seconds: Mapped[int] = _count()
 
 
 class TicketFact(CentralBase):
@@ -198,6 +196,7 @@ class TicketFact(CentralBase):
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
     device_id: Mapped[str] = mapped_column(UUID, primary_key=True)
     ticket_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    site_code: Mapped[str] = mapped_column(String(16), default=MAIN_SITE)
     issued_at: Mapped[datetime] = mapped_column(DateTime)
     service_code: Mapped[str] = mapped_column(String(16))
     counter_number: Mapped[int] = mapped_column(Integer)

@@ -1,9 +1,11 @@
 """`/reports`: the dashboard, its JSON (`/reports/data.json`) and exports (`/reports/export.csv|xlsx|docx`).
 
 All three read the same query arguments — ``period`` (month, quarter, half, year, custom) with ``year``,
-``month``, ``quarter``, ``half`` or ``from``/``to``; and the filters ``commune``, ``service``, ``counter``,
-``clerk`` — and all three refuse a commune or clerk outside the signed-in user's scope (403) before
-reading anything.
+``month``, ``quarter``, ``half`` or ``from``/``to``; and the filters ``commune``, ``district`` (a former
+district: its communes), ``site`` (a reception point of the chosen commune), ``service``, ``counter`` (of the
+chosen commune) and ``clerk`` — and all three refuse a commune, site or clerk outside the signed-in user's scope
+(403) before reading anything. Over several communes the report also ranks them and says which communes' kiosks
+reported on the last working day (:mod:`sync.reports.coverage`).
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from kiosk.errors import ForbiddenError, NotFoundError, ValidationError
 from sync import exports
 from sync.central.accounts import Viewer, require
 from sync.central.identity import ids_of, load_aliases
-from sync.central.models import Clerk, ClerkAlias, Commune, Counter, Service
+from sync.central.models import Clerk, ClerkAlias, Commune, Counter, Service, Site
+from sync.central.office_hours import OfficeHours
 from sync.central.page_base import page_blueprint
-from sync.reports import charts, figures, periods
+from sync.reports import charts, coverage, figures, periods
 from sync.reports.localtime import local_day
 from sync.reports.query import Scope
 from web.scale_text import CHANNELS
@@ -45,9 +48,27 @@ def parse_scope(conn: Connection, viewer: Viewer, args: Mapping[str, str]) -> Sc
             raise ValidationError(_("Commune code %(code)s is not valid.", code=commune), {"field": "commune"})
         viewer.check_commune(commune)
         communes = (commune,)
+    district = (args.get("district") or "").strip().upper() or None
+    if district is not None:
+        if not CODE_RE.match(district):
+            raise ValidationError(_("District code %(code)s is not valid.", code=district), {"field": "district"})
+        query = select(Commune.code).where(Commune.district_code == district).order_by(Commune.code)
+        if communes is not None:
+            query = query.where(Commune.code.in_(communes))
+        communes = tuple(conn.execute(query).scalars())
     service = (args.get("service") or "").strip().upper() or None
     if service is not None and not CODE_RE.match(service):
         raise ValidationError(_("Field code %(code)s is not valid.", code=service), {"field": "service"})
+    site = (args.get("site") or "").strip().upper() or None
+    if site is not None:
+        if not CODE_RE.match(site):
+            raise ValidationError(_("Reception point code %(code)s is not valid.", code=site), {"field": "site"})
+        if communes is None or len(communes) != 1:
+            raise ValidationError(
+                _("Reception points belong to a commune: choose the commune first."), {"field": "site"}
+            )
+        if conn.scalar(select(Site.code).where(Site.commune_code == communes[0], Site.code == site)) is None:
+            raise NotFoundError(_("There is no such reception point."), {"field": "site"})
     counter = None
     if args.get("counter"):
         try:
@@ -56,6 +77,10 @@ def parse_scope(conn: Connection, viewer: Viewer, args: Mapping[str, str]) -> Sc
             raise ValidationError(_("The counter must be a number."), {"field": "counter"}) from None
         if not 1 <= counter <= 9999:
             raise ValidationError(_("The counter must be a number."), {"field": "counter"})
+        if communes is None or len(communes) != 1:
+            raise ValidationError(
+                _("Counter numbers belong to a commune: choose the commune first."), {"field": "counter"}
+            )
     clerk = (args.get("clerk") or "").strip().lower() or None
     clerk_ids = None
     if clerk is not None:
@@ -69,7 +94,8 @@ def parse_scope(conn: Connection, viewer: Viewer, args: Mapping[str, str]) -> Sc
         if communes is not None and home not in communes:
             raise ForbiddenError(_("This clerk is outside what your account may see."), {"field": "clerk"})
         clerk_ids = ids_of(clerk, load_aliases(conn, (home,)))
-    return Scope(communes, service, counter, clerk, clerk_ids)
+        communes = (home,)  # a clerk works for one commune: the report reads that commune only
+    return Scope(communes, service, counter, clerk, clerk_ids, site)
 
 
 def _today():
@@ -82,6 +108,8 @@ def build_report(viewer: Viewer, args: Mapping[str, str]) -> tuple[dict[str, Any
     with central.engine.connect() as conn:
         scope = parse_scope(conn, viewer, args)
         report = figures.build(conn, period, scope, min_answers=central.settings["grade_min_answers"])
+        if len(report["communes"]) > 1 and not (scope.narrowed or scope.site):
+            coverage.add_to(report, conn, central.clock.now(), OfficeHours.from_settings(central.settings))
     return report, scope, period
 
 
@@ -95,6 +123,18 @@ def filter_options(viewer: Viewer) -> dict[str, Any]:
             scoped(select(Service.code, Service.name), Service.commune_code).order_by(Service.position)
         ).all()
         counters = conn.execute(scoped(select(Counter.number).distinct(), Counter.commune_code)).scalars().all()
+        sites = conn.execute(
+            scoped(select(Site.commune_code, Site.code, Site.name), Site.commune_code).order_by(
+                Site.commune_code, Site.code
+            )
+        ).all()
+        districts = (
+            conn.execute(
+                scoped(select(Commune.district_code).distinct(), Commune.code).where(Commune.district_code.is_not(None))
+            )
+            .scalars()
+            .all()
+        )
         clerks = conn.execute(
             scoped(
                 select(Clerk.id, Clerk.name, Commune.name).join(Commune, Commune.code == Clerk.commune_code),
@@ -109,6 +149,8 @@ def filter_options(viewer: Viewer) -> dict[str, Any]:
         "services": sorted(unique_services.items()),
         "counters": sorted(counters),
         "clerks": clerks,
+        "sites": sites,
+        "districts": sorted(districts),
     }
 
 
@@ -175,3 +217,22 @@ def export(fmt: str, viewer: Viewer):
         mimetype=exports.MIME[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@bp.get("/reports/dossiers.csv")
+@require("reports")
+def dossiers(viewer: Viewer):
+    """Ratings per dossier code (mã hồ sơ) of the period and filters, in the province's CSV format (docs/dossiers.md)."""
+    from sync.exports import dossiers as dossier_csv
+
+    central = current_app.extensions["central"]
+    period = periods.parse(request.args, _today())
+    with central.engine.connect() as conn:
+        scope = parse_scope(conn, viewer, request.args)  # refused (403/400) before anything is sent
+
+    def body():
+        with central.engine.connect() as conn:
+            yield from dossier_csv.csv_chunks(dossier_csv.rows(conn, period, scope))
+
+    name = f"ma-ho-so_{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
+    return Response(body(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -54,6 +54,11 @@ DOCX_TABLES: tuple[tuple[str, str, list[str]], ...] = (
     ),
     (
         "communes",
+        "Theo xã: xếp hạng và thiết bị",
+        ["Hạng", "Xã", "Thiết bị", "Số lượt", "Chỉ số (0–100)", "Chỉ số xếp hạng"],
+    ),
+    (
+        "communes",
         "Theo xã: mức độ hài lòng",
         [
             "Xã",
@@ -71,13 +76,32 @@ DOCX_TABLES: tuple[tuple[str, str, list[str]], ...] = (
         ["Xã", *SCORES, "Quy đổi (/18)", "Xếp loại (TT 01)"],
     ),
     (
+        "sites",
+        "Theo điểm tiếp nhận",
+        ["Xã", "Điểm tiếp nhận", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Số thứ tự"],
+    ),
+    (
+        "districts",
+        "Theo huyện cũ",
+        ["Huyện cũ", "Số xã", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Số thứ tự"],
+    ),
+    (
         "indicators",
         "Chỉ số theo Thông tư 01/2018/TT-VPCP",
         ["Chỉ số", "Số phiếu", "Điểm", "Tỷ lệ 2 điểm (%)", "Tỷ lệ 1 điểm (%)", "Tỷ lệ 0 điểm (%)"],
     ),
 )
 #: Relative column widths: names get room, numbers little.
-WEIGHTS = {"Lĩnh vực": 3.0, "Công chức": 3.0, "Xã": 3.0, "Chỉ số": 5.0, "Xếp loại (TT 01)": 3.2, "Hạng": 1.1}
+WEIGHTS = {
+    "Lĩnh vực": 3.0,
+    "Công chức": 3.0,
+    "Xã": 3.0,
+    "Điểm tiếp nhận": 3.0,
+    "Thiết bị": 2.6,
+    "Chỉ số": 5.0,
+    "Xếp loại (TT 01)": 3.2,
+    "Hạng": 1.1,
+}
 
 
 def paragraphs(report: dict[str, Any], scope_label: str) -> list[str]:
@@ -147,6 +171,18 @@ def paragraphs(report: dict[str, Any], scope_label: str) -> list[str]:
             f"90% công dân được gọi trong vòng {vn(q['p90_wait_min'])} phút; thời gian phục vụ tại quầy trung bình "
             f"{vn(q['mean_service_min'])} phút."
         )
+    province = report.get("province")
+    if province and province["communes"] > 1:
+        day = province["last_working_day"]
+        sentence = f"{vn(province['installed'])}/{vn(province['communes'])} xã đã lắp thiết bị đánh giá điện tử" + (
+            f", {vn(province['not_installed'])} xã chưa lắp thiết bị" if province["not_installed"] else ""
+        )
+        if day and province["installed"]:
+            sentence += (
+                f"; ngày làm việc gần nhất ({day[8:10]}/{day[5:7]}/{day[:4]}) có {vn(province['reported'])} xã "
+                f"({vn(province['reported_pct'])}%) đã gửi đủ số liệu"
+            )
+        text.append(sentence + ".")
     fields = [f for f in report["services"] if f["code"] and f["ratings"]]
     if fields:
         text.append(
@@ -183,6 +219,8 @@ def _table(document: Any, table: Table) -> None:
 
 def _with_rows(key: str, tables: dict[str, Table]) -> bool:
     rows = tables[key].rows
+    if key in ("sites", "districts"):  # one reception point or former district: nothing to compare
+        return len(rows) > 1
     return bool(rows) and not (key == "communes" and len(rows) < 2)  # one commune: the paragraphs say it all
 
 

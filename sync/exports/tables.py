@@ -90,6 +90,19 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
             ["Cùng kỳ năm trước: tỷ lệ hài lòng trở lên (%)", prev["summary"]["satisfied_plus_pct"]],
             ["Thay đổi tỷ lệ hài lòng trở lên (điểm %)", prev["change"]["satisfied_plus_pct"]],
         ]
+    province = report.get("province")
+    if province:
+        summary += [
+            ["Số xã trong phạm vi", province["communes"]],
+            ["Số xã đã lắp thiết bị đánh giá", province["installed"]],
+            ["Số xã chưa lắp thiết bị", province["not_installed"]],
+            [
+                "Ngày làm việc gần nhất",
+                vn_date(province["last_working_day"]) if province["last_working_day"] else None,
+            ],
+            ["Số xã đã gửi đủ số liệu ngày làm việc gần nhất", province["reported"]],
+            ["Tỷ lệ xã đã gửi đủ số liệu (%)", province["reported_pct"]],
+        ]
     summary += [
         ["Số thứ tự đã cấp", q["issued"]],
         ["Số lượt đã phục vụ", q["served"]],
@@ -153,11 +166,22 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
         Table(
             "communes",
             "Theo xã",
-            ["Mã", "Xã", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Bị lọc"]
+            ["Hạng", "Mã", "Xã", "Thiết bị", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)"]
+            + ["Chỉ số xếp hạng", "Bị lọc"]
+            + tt01_headers
+            + ["Quy đổi (/18)", "Xếp loại (TT 01)", "Số thứ tự", "Chờ trung bình (phút)"],
+            [_commune_cells(row, tt01_headers) for row in _ranked(report["communes"])],
+        ),
+        Table(
+            "sites",
+            "Theo điểm tiếp nhận",
+            ["Mã xã", "Xã", "Mã", "Điểm tiếp nhận", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Bị lọc"]
             + tt01_headers
             + ["Quy đổi (/18)", "Xếp loại (TT 01)", "Số thứ tự", "Chờ trung bình (phút)"],
             [
                 [
+                    row["commune"],
+                    row["commune_name"],
                     row["code"],
                     row["name"],
                     row["ratings"],
@@ -168,7 +192,16 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
                     (row["queue"] or {}).get("issued"),
                     (row["queue"] or {}).get("mean_wait_min"),
                 ]
-                for row in report["communes"]
+                for row in report.get("sites", [])
+            ],
+        ),
+        Table(
+            "districts",
+            "Theo huyện cũ",
+            ["Huyện cũ", "Số xã", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Số thứ tự"],
+            [
+                [row["code"], row["communes"], row["ratings"], row["satisfied_plus_pct"], row["index"], row["issued"]]
+                for row in report.get("districts", [])
             ],
         ),
         Table(
@@ -226,6 +259,39 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
         ),
     ]
     return tables
+
+
+NOT_INSTALLED = "Chưa lắp thiết bị"
+REPORTED = {"all": "Đã gửi đủ", "some": "Gửi một phần", "none": "Chưa gửi"}
+
+
+def _ranked(communes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """By rank; communes without a place after, those without a kiosk last (by name)."""
+    return sorted(
+        communes, key=lambda c: (c.get("rank") is None, c.get("rank") or 0, not c.get("installed", True), c["name"])
+    )
+
+
+def _commune_cells(row: dict[str, Any], tt01_headers: list[str]) -> list[Any]:
+    """A commune's line; one without a kiosk says so instead of a row of zeros."""
+    head = [row.get("rank"), row["code"], row["name"]]
+    if row.get("installed") is False:
+        return [*head, NOT_INSTALLED, *[None] * (len(tt01_headers) + 10)]
+    kiosks = None
+    if "kiosks" in row:
+        kiosks = f"{row['kiosks_reported']}/{row['kiosks']} {REPORTED[row['reported']].lower()}"
+    return [
+        *head,
+        kiosks,
+        row["ratings"],
+        row["satisfied_plus_pct"],
+        row["index"],
+        row.get("bayes"),
+        row["flagged"],
+        *_tt01_cells(row["tt01"]),
+        (row["queue"] or {}).get("issued"),
+        (row["queue"] or {}).get("mean_wait_min"),
+    ]
 
 
 def _queue_cells(row: dict | None) -> list[Any]:

@@ -77,6 +77,60 @@ def report_cmd(ctx: click.Context, start: date, end: date, fmt: str, out: str, c
     )
 
 
+@click.command("export-dossiers")
+@click.option("--from", "start", required=True, callback=_date, help="First day (YYYY-MM-DD, local time).")
+@click.option("--to", "end", required=True, callback=_date, help="Last day, included (YYYY-MM-DD).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
+@click.option("--commune", "commune", help="Only this commune (default: every commune).")
+@click.option("--site", "site", help="Only this reception point of --commune.")
+@click.pass_context
+def dossiers_cmd(ctx: click.Context, start: date, end: date, out: str, commune: str | None, site: str | None) -> None:
+    """Write the ratings per dossier code (mã hồ sơ) of a period as the province's CSV (docs/dossiers.md)."""
+    from sqlalchemy import select
+
+    from kiosk.errors import NotFoundError, ValidationError
+    from sync.central.models import Commune, Site
+    from sync.exports import dossiers
+    from sync.reports import periods
+    from sync.reports.query import Scope
+
+    if end < start:
+        raise ValidationError(f"The period ends ({end}) before it starts ({start}): swap --from and --to.")
+    period = periods.from_range(start, end)
+    if site and not commune:
+        raise ValidationError("A reception point belongs to a commune: give --commune with --site.")
+    central = _central(ctx)
+    target = Path(out)
+    tmp = target.with_name(target.name + ".part")
+    count = 0
+    try:
+        with central.engine.connect() as conn:
+            if commune is not None:
+                commune = commune.strip().upper()
+                if conn.scalar(select(Commune.code).where(Commune.code == commune)) is None:
+                    raise NotFoundError(f"Commune {commune} does not exist at this server.")
+            if site is not None:
+                site = site.strip().upper()
+                if conn.scalar(select(Site.code).where(Site.commune_code == commune, Site.code == site)) is None:
+                    raise NotFoundError(f"Commune {commune} has no reception point {site}.")
+            scope = Scope(communes=(commune,) if commune else None, site=site)
+
+            def counted(records):
+                nonlocal count
+                for record in records:
+                    count += 1
+                    yield record
+
+            with tmp.open("wb") as fh:
+                for chunk in dossiers.csv_chunks(counted(dossiers.rows(conn, period, scope))):
+                    fh.write(chunk)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+        central.close()
+    click.echo(f"{period.label()}: {count} rows (dossier code, rating). Written to {target}.")
+
+
 @click.command("rebuild-rollups")
 @click.option("--commune", "communes", multiple=True, help="Only these communes (default: all).")
 @click.pass_context

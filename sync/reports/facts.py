@@ -14,10 +14,11 @@ back even when its wall clock does:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import Connection, and_, case, func, insert, literal, select
 from sqlalchemy.sql import Select
 
 from sync.central.models import UUID, ClerkAction, Ticket
@@ -26,6 +27,8 @@ from sync.reports.localtime import sql_seconds, whole_seconds
 
 QUEUE_ACTIONS = ("call", "complete", "no_show", "transfer")
 ENDINGS = ("complete", "no_show")
+#: A field's code (kiosk.catalog.CODE_RE): a transfer to anything else does not change the ticket's field.
+SERVICE_CODE = re.compile(r"^[A-Z0-9]{1,16}$")
 
 
 def minutes_up(seconds: int) -> int:
@@ -41,8 +44,8 @@ def ticket_fact(ticket: Mapping[str, Any], actions: Iterable[Mapping[str, Any]])
         kind = action["action"]
         if kind == "transfer":
             target = (action["detail"] or {}).get("to") if isinstance(action["detail"], dict) else None
-            if isinstance(target, str) and target:
-                service = target[:16]
+            if isinstance(target, str) and SERVICE_CODE.match(target):
+                service = target
         elif kind == "call":
             first_call = first_call or action
             last_call = action
@@ -53,6 +56,7 @@ def ticket_fact(ticket: Mapping[str, Any], actions: Iterable[Mapping[str, Any]])
         "commune_code": ticket["commune_code"],
         "device_id": ticket["device_id"],
         "ticket_id": ticket["id"],
+        "site_code": ticket["site_code"],
         "issued_at": ticket["corrected_time"],
         "service_code": service,
         "counter_number": by["counter_number"] if by and by["counter_number"] is not None else NO_COUNTER,
@@ -88,7 +92,7 @@ def rebuild_statement(dialect: str, communes: list[str] | None = None) -> Select
     ca = ClerkAction.__table__
     a = ca.c
     target = a.detail["to"].as_string()
-    valid_transfer = and_(a.action == "transfer", target.is_not(None), target != "")
+    valid_transfer = and_(a.action == "transfer", target.regexp_match(SERVICE_CODE.pattern))
     where = [a.ticket_id.is_not(None), a.action.in_(QUEUE_ACTIONS)]
     if communes is not None:
         where.append(a.commune_code.in_(communes))
@@ -169,6 +173,7 @@ def rebuild_statement(dialect: str, communes: list[str] | None = None) -> Select
         t.commune_code,
         t.device_id,
         t.id,
+        t.site_code,
         t.corrected_time,
         func.substr(func.coalesce(transfer.detail["to"].as_string(), t.service_code), 1, 16),
         func.coalesce(case((ended, ending.counter_number), else_=last_call.counter_number), NO_COUNTER),
@@ -190,3 +195,16 @@ def _at_least_zero(seconds):
 
 
 FACT_COLUMNS = [c.name for c in TicketFact.__table__.columns]
+
+
+def store_facts(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert new ``ticket_facts`` rows (COPY on PostgreSQL, where a batch brings hundreds of tickets)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(TicketFact.__table__), rows)
+        return
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY ticket_facts ({', '.join(FACT_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in FACT_COLUMNS])

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 from kiosk import tt01
 from kiosk.tt01 import DEFAULT_LEVELS
 from sync.central.identity import load_aliases, short_code, unknown_name
-from sync.central.models import Clerk, Commune, ScaleLevel, Service
+from sync.central.models import Clerk, Commune, ScaleLevel, Service, Site
 from sync.central.report_models import NO_CLERK, NO_SERVICE, RollupQueue, RollupRatings
 from sync.reports import ranking
 from sync.reports.periods import Period
@@ -41,6 +41,8 @@ def minutes(seconds: float, n: int) -> float | None:
 @dataclass
 class Names:
     communes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: (commune, site) → the reception point's name.
+    sites: dict[tuple[str, str], str] = field(default_factory=dict)
     services: dict[str, str] = field(default_factory=dict)
     clerks: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: A kiosk's id of a person → the commune clerk's id (sync.central.identity): one person, one row.
@@ -81,9 +83,12 @@ def load_names(conn: Connection, communes: tuple[str, ...] | None) -> Names:
     def scoped(query, column):
         return query if communes is None else query.where(column.in_(communes))
 
-    query = select(Commune.code, Commune.name, Commune.district_code).order_by(Commune.code)
-    for code, name, district in conn.execute(scoped(query, Commune.code)):
-        names.communes[code] = {"name": name, "district": district}
+    query = select(Commune.code, Commune.name, Commune.district_code, Commune.province_code).order_by(Commune.code)
+    for code, name, district, province in conn.execute(scoped(query, Commune.code)):
+        names.communes[code] = {"name": name, "district": district, "province": province}
+    query = select(Site.commune_code, Site.code, Site.name).order_by(Site.commune_code, Site.code)
+    for commune, code, name in conn.execute(scoped(query, Site.commune_code)):
+        names.sites[(commune, code)] = name
     query = select(Service.code, Service.name).distinct().order_by(Service.code)
     for code, name in conn.execute(scoped(query, Service.commune_code)):
         names.services.setdefault(code, name)
@@ -144,8 +149,8 @@ def build(
     names = load_names(conn, scope.communes)
     q = Query(conn, period, scope, use_rollups)
     n, sat, points, flagged = q.ratings().get(None, [0, 0, 0, 0])
-    communes, services, clerks = _Acc(), _Acc(), _Acc()
-    for acc, by in ((communes, "commune"), (services, "service"), (clerks, "clerk")):
+    communes, sites, services, clerks = _Acc(), _Acc(), _Acc(), _Acc()
+    for acc, by in ((communes, "commune"), (sites, "site"), (services, "service"), (clerks, "clerk")):
         for key, values in q.ratings(by).items():
             acc.add(names.person(key) if by == "clerk" else key, values)
     levels = q.levels()
@@ -154,6 +159,7 @@ def build(
         "period": period.as_json(),
         "scope": {
             "communes": list(scope.communes) if scope.communes is not None else None,
+            "site": scope.site,
             "service": scope.service,
             "counter": scope.counter,
             "clerk": scope.clerk,
@@ -173,19 +179,23 @@ def build(
         for way in [*CHANNELS, *sorted(set(ways) - set(CHANNELS))]
     ]
     indicators: dict[tuple, list[int]] = {}
-    for (commune, clerk, indicator), values in q.indicators().items():
-        key = (commune, names.person(clerk), indicator)
+    for (commune, site, clerk, indicator), values in q.indicators().items():
+        key = (commune, site, names.person(clerk), indicator)
         indicators[key] = [a + b for a, b in zip(indicators.get(key, [0] * len(values)), values, strict=True)]
     report["indicators"] = _indicators(indicators)
-    clerk_sums = _sums_by(indicators, 1)
-    commune_sums = _sums_by(indicators, 0)
+    clerk_sums = _sums_by(indicators, lambda k: k[2])
+    commune_sums = _sums_by(indicators, lambda k: k[0])
+    site_sums = _sums_by(indicators, lambda k: (k[0], k[1]))
     queue_by_commune = _queue_totals_by(q.queue("commune"))
+    queue_by_site = _queue_totals_by(q.queue("site"))
     report["communes"] = [
         {
             "code": code,
             "name": names.communes.get(code, {}).get("name", code),
             "district": names.communes.get(code, {}).get("district"),
+            "province": names.communes.get(code, {}).get("province"),
             **_totals(*communes.rows[code], mp),
+            "n": communes.rows[code][0],
             "tt01": tt01.agency_grade(commune_sums.get(code, {}), min_answers),
             "queue": queue_by_commune.get(code),
         }
@@ -194,9 +204,26 @@ def build(
             set(communes.rows)
             | set(commune_sums)
             | set(queue_by_commune)
-            | set(() if scope.narrowed else names.communes)
+            | set(() if scope.narrowed or scope.site else names.communes)
         )
     ]
+    _rank_communes(report["communes"], ranking.index(points, n, mp), mp)
+    site_keys = set(sites.rows) | set(site_sums) | set(queue_by_site)
+    if not scope.narrowed:  # every reception point in scope, with or without ratings
+        site_keys |= {key for key in names.sites if scope.site is None or key[1] == scope.site}
+    report["sites"] = [
+        {
+            "commune": commune,
+            "commune_name": names.communes.get(commune, {}).get("name", commune),
+            "code": site,
+            "name": names.sites.get((commune, site), site),
+            **_totals(*sites.rows[(commune, site)], mp),
+            "tt01": tt01.agency_grade(site_sums.get((commune, site), {}), min_answers),
+            "queue": queue_by_site.get((commune, site)),
+        }
+        for commune, site in sorted(site_keys)
+    ]
+    report["districts"] = _districts(report["communes"], mp)
     report["services"] = [
         {"code": code, "name": names.services.get(code, code) if code else "", **_totals(*services.rows[code], mp)}
         for code in sorted(services.rows, key=lambda c: (c == NO_SERVICE, c))
@@ -260,11 +287,11 @@ def _change(now: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _sums_by(indicators: dict[tuple, list[int]], position: int) -> dict[str, dict[str, tuple[int, int]]]:
-    """(answers, points) per indicator, per commune (``position`` 0) or per clerk (1)."""
-    sums: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+def _sums_by(indicators: dict[tuple, list[int]], who) -> dict[Any, dict[str, tuple[int, int]]]:
+    """(answers, points) per indicator, per ``who(key)`` of the (commune, site, clerk, indicator) keys."""
+    sums: dict[Any, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for key, (n, points, *_rest) in indicators.items():
-        row = sums[key[position]][key[2]]
+        row = sums[who(key)][key[3]]
         row[0] += n
         row[1] += points
     return {who: {k: (v[0], v[1]) for k, v in per.items()} for who, per in sums.items()}
@@ -272,7 +299,7 @@ def _sums_by(indicators: dict[tuple, list[int]], position: int) -> dict[str, dic
 
 def _indicators(indicators: dict[tuple, list[int]]) -> list[dict[str, Any]]:
     sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for (_commune, _clerk, indicator), values in indicators.items():
+    for (_commune, _site, _clerk, indicator), values in indicators.items():
         sums[indicator] = [a + b for a, b in zip(sums[indicator], values, strict=True)]
     result = []
     for key in [*tt01.INDICATORS, *sorted(set(sums) - set(tt01.INDICATORS))]:
@@ -290,6 +317,32 @@ def _indicators(indicators: dict[tuple, list[int]]) -> list[dict[str, Any]]:
             }
         )
     return result
+
+
+def _rank_communes(communes: list[dict[str, Any]], mean: float | None, max_points: int) -> None:
+    """Each commune's place by the same fair (Bayesian) ranking as the clerks', in place; none without ratings."""
+    for commune in ranking.rank(communes, mean, max_points):
+        row = next(c for c in communes if c["code"] == commune["code"])
+        row["bayes"], row["rank"] = tt01.round1(commune["bayes"]), commune["rank"]
+    for row in communes:
+        row.setdefault("bayes", None)
+        row.setdefault("rank", None)
+
+
+def _districts(communes: list[dict[str, Any]], max_points: int) -> list[dict[str, Any]]:
+    """The communes' figures grouped by former district (huyện, before 1 July 2025), where communes carry one."""
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+    for c in communes:
+        if c.get("district"):
+            row = sums[c["district"]]
+            for i, value in enumerate((c["ratings"], c["satisfied_plus"], c["points"], c["flagged"])):
+                row[i] += value
+            row[4] += 1
+            row[5] += (c["queue"] or {}).get("issued", 0)
+    return [
+        {"code": code, **_totals(*row[:4], max_points), "communes": row[4], "issued": row[5]}
+        for code, row in sorted(sums.items())
+    ]
 
 
 def _queue_totals(v: list[int]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Integer, cast, func, literal_column, type_coerce
+from sqlalchemy import Date, DateTime, Integer, case, cast, func, literal_column, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
 OFFSET = timedelta(hours=7)
@@ -33,6 +33,18 @@ def add_months(day: date, months: int) -> date:
     """The first day of the month ``months`` after ``day``'s month."""
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
+
+
+def dekad_of(day: date) -> date:
+    """The first day of the day's dekad (tuần: days 1–10, 11–20, 21 to the month's end)."""
+    return day.replace(day=1 if day.day <= 10 else 11 if day.day <= 20 else 21)
+
+
+def dekad_end(first: date) -> date:
+    """The last day of the dekad that starts on ``first``."""
+    if first.day < 21:
+        return first.replace(day=first.day + 9)
+    return add_months(first, 1) - timedelta(days=1)
 
 
 def utc_start(day: date) -> datetime:
@@ -68,6 +80,18 @@ def sql_local_month(expr: Any, dialect: str, local: bool = True) -> ColumnElemen
     if dialect == "postgresql":
         return cast(func.date_trunc("month", _shifted(expr, dialect, local)), Date)
     return type_coerce(func.date(_shifted(expr, dialect, local), "start of month"), Date)
+
+
+def sql_dekad(expr: Any, dialect: str, local: bool = True) -> ColumnElement:
+    """First day of the dekad (1, 11 or 21) of ``expr`` (a UTC record time, or a local date with ``local=False``)."""
+    month = sql_local_month(expr, dialect, local)
+    if dialect == "postgresql":
+        day = cast(func.extract("day", _shifted(expr, dialect, local)), Integer)
+        offset = case((day <= 10, 0), (day <= 20, 10), else_=20)
+        return cast(month + offset, Date)
+    day = cast(func.strftime("%d", _shifted(expr, dialect, local)), Integer)
+    offset = case((day <= 10, 0), (day <= 20, 10), else_=20)
+    return type_coerce(func.date(month, func.printf("+%d days", offset)), Date)
 
 
 def sql_quarter(expr: Any, dialect: str, local: bool = True) -> ColumnElement:

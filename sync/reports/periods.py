@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from kiosk.errors import refusal
-from sync.reports.localtime import add_months
+from sync.reports.localtime import add_months, dekad_end, dekad_of
 
 KINDS = ("month", "quarter", "half", "year", "custom")
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -56,9 +56,11 @@ class Period:
         return result
 
     def split(self) -> tuple[list[tuple[str, date]], list[tuple[date, date]]]:
-        """Whole years, quarters and months as rollup spans (grain, first day), and the leftover day ranges.
+        """Whole years, months and dekads (tuần: days 1–10, 11–20, 21–end) as rollup spans (grain, first day), and
+        the days left over, as ranges.
 
-        The rollups answer the spans; the records answer the leftover days (at most one range at each end).
+        The rollups answer both: the spans from their year, month and dekad rows, the leftover days (fewer than
+        ten at each end of each partial month) from their day rows.
         """
         spans: list[tuple[str, date]] = []
         parts: list[tuple[date, date]] = []
@@ -67,14 +69,14 @@ class Period:
             if day.day == 1 and day.month == 1 and date(day.year, 12, 31) <= self.end:
                 spans.append(("Y", day))
                 day = date(day.year + 1, 1, 1)
-            elif day.day == 1 and day.month in (1, 4, 7, 10) and add_months(day, 3) - one <= self.end:
-                spans.append(("Q", day))
-                day = add_months(day, 3)
             elif day.day == 1 and add_months(day, 1) - one <= self.end:
                 spans.append(("M", day))
                 day = add_months(day, 1)
+            elif day.day in (1, 11, 21) and dekad_end(day) <= self.end:
+                spans.append(("T", day))
+                day = dekad_end(day) + one
             else:
-                last = min(self.end, add_months(day, 1) - one)
+                last = min(self.end, dekad_end(dekad_of(day)))
                 if parts and parts[-1][1] + one == day:
                     parts[-1] = (parts[-1][0], last)
                 else:

@@ -1,10 +1,13 @@
 """Rebuilding the reports' derived tables from the records (``kiosk-central rebuild-rollups``).
 
-Month rows (and the day rows of the totals) are computed from the records with one INSERT … SELECT per
-table; quarter and year rows are summed from the month rows; ``ticket_facts`` comes from
-:func:`sync.reports.facts.rebuild_statement`. Never needed in normal operation — ``rollups.apply_batch``
-keeps everything exact at ingest — but it is the reference the tests compare the increments with, a
-repair tool, and how the benchmark fills its rollups.
+``ticket_facts`` comes from :func:`sync.reports.facts.rebuild_statement`; the day rows of every rollup are
+computed from the records (and the facts) with one INSERT … SELECT per table, together with the rows of "every
+field", then the dekad and month rows from the day rows and the year rows from the month rows.
+Never needed in normal operation — ``rollups.apply_batch`` keeps everything exact at ingest — but it is the
+reference the tests compare the increments with, a repair tool, and how the benchmark fills its rollups.
+
+The day rows are written in day order, as the nightly syncs write them, so that the rows of a range of days
+lie together on disk (the reports read ranges of days).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from sqlalchemy import Connection, Table, and_, case, delete, func, insert, lite
 
 from sync.central.models import UUID, ClerkAction, IndicatorAnswer, Rating, Ticket
 from sync.central.report_models import (
+    ALL_SERVICES,
     NO_CLERK,
     NO_COUNTER,
     NO_SERVICE,
@@ -28,16 +32,15 @@ from sync.central.report_models import (
     TicketFact,
 )
 from sync.reports import facts as facts_mod
-from sync.reports.localtime import sql_hour, sql_local_day, sql_local_month, sql_quarter, sql_weekday, sql_year
+from sync.reports.localtime import sql_dekad, sql_hour, sql_local_day, sql_local_month, sql_weekday, sql_year
 from sync.reports.rollups import DERIVED, ROLLUPS, SATISFIED_PLUS, WAIT_CAP, key_columns, value_columns
+
+QUEUE_SUMS = ("issued", "served", "no_show", "waited", "wait_seconds", "service_n", "service_seconds")
+RATING_SUMS = ("ratings", "satisfied_plus", "points", "flagged")
 
 
 def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
-    """Recompute every derived table (of ``communes``) from the records, in the caller's transaction.
-
-    The month rows (and the day rows of the totals) are computed from the records; the quarter and year
-    rows are summed from the month rows.
-    """
+    """Recompute every derived table (of ``communes``) from the records, in the caller's transaction."""
     dialect = conn.dialect.name
     for table in DERIVED:
         query = delete(table)
@@ -48,144 +51,161 @@ def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
     def scoped(query, column):
         return query if communes is None else query.where(column.in_(communes))
 
-    r, a, t = Rating.__table__.c, IndicatorAnswer.__table__.c, Ticket.__table__.c
-    month = sql_local_month(r.corrected_time, dialect)
-    m = literal("M")
-    dims = (
-        func.coalesce(r.service_code, NO_SERVICE),
-        func.coalesce(r.counter_number, NO_COUNTER),
-        func.coalesce(r.clerk_id, literal(NO_CLERK, UUID)),
+    conn.execute(
+        insert(TicketFact.__table__).from_select(facts_mod.FACT_COLUMNS, facts_mod.rebuild_statement(dialect, communes))
     )
+    _pending_links(conn, communes)
+
+    r, a, f = Rating.__table__.c, IndicatorAnswer.__table__.c, TicketFact.__table__.c
+    d = literal("D")
+    r_day, f_day = sql_local_day(r.corrected_time, dialect), sql_local_day(f.issued_at, dialect)
+    service = func.coalesce(r.service_code, NO_SERVICE)
+    person = (func.coalesce(r.counter_number, NO_COUNTER), func.coalesce(r.clerk_id, literal(NO_CLERK, UUID)))
     counted = r.counted.is_(True)
     sat = case((and_(counted, r.level.in_(SATISFIED_PLUS)), 1), else_=0)
-    rating_sums = (
-        func.sum(case((counted, 1), else_=0)),
-        func.sum(sat),
-        func.sum(case((counted, r.points), else_=0)),
-        func.sum(case((counted, 0), else_=1)),
+    rating_values = (
+        case((counted, 1), else_=0),
+        sat,
+        case((counted, r.points), else_=0),
+        case((counted, 0), else_=1),
     )
-    _fill(
-        conn,
-        RollupRatings.__table__,
-        scoped(select(r.commune_code, m, month, *dims, *rating_sums), r.commune_code).group_by(
-            r.commune_code, month, *dims
-        ),
+
+    def zeros(n: int) -> list:
+        """Distinct literal columns (one object used twice would be one column of the SELECT)."""
+        return [literal(0) for _ in range(n)]
+
+    one = literal(1)
+
+    def count_if(condition):
+        return case((condition, 1), else_=0)
+
+    fact_values = (
+        one,
+        count_if(f.outcome == "served"),
+        count_if(f.outcome == "no_show"),
+        count_if(f.wait_seconds.is_not(None)),
+        func.coalesce(f.wait_seconds, 0),
+        count_if(f.service_seconds.is_not(None)),
+        func.coalesce(f.service_seconds, 0),
     )
-    _fill(
-        conn,
-        RollupChannels.__table__,
-        scoped(select(r.commune_code, m, month, dims[0], r.channel, *rating_sums), r.commune_code).group_by(
-            r.commune_code, month, dims[0], r.channel
-        ),
-    )
-    _fill(
-        conn,
-        RollupLevels.__table__,
-        scoped(
-            select(r.commune_code, m, month, dims[0], r.level, func.count()).where(counted), r.commune_code
-        ).group_by(r.commune_code, month, dims[0], r.level),
-    )
+
+    # --- the people cube -----------------------------------------------------------------------------
+    ratings = scoped(select(r.commune_code, r.site_code, d, r_day, service, *person, *rating_values), r.commune_code)
+    _fill_days(conn, RollupRatings.__table__, ratings.subquery("x"), len(RATING_SUMS))
     joined = IndicatorAnswer.__table__.join(
         Rating.__table__,
         and_(r.commune_code == a.commune_code, r.device_id == a.device_id, r.id == a.rating_id),
     )
-    _fill(
-        conn,
-        RollupIndicators.__table__,
+    answers = select(
+        r.commune_code,
+        r.site_code,
+        d,
+        r_day,
+        service,
+        *person,
+        a.indicator,
+        one,
+        a.points,
+        count_if(a.points >= 2),
+        count_if(a.points == 1),
+        count_if(a.points <= 0),
+    ).select_from(joined)
+    _fill_days(conn, RollupIndicators.__table__, scoped(answers.where(counted), r.commune_code).subquery("x"), 5)
+    queue = select(f.commune_code, f.site_code, d, f_day, f.service_code, f.counter_number, f.clerk_id, *fact_values)
+    _fill_days(conn, RollupQueue.__table__, scoped(queue, f.commune_code).subquery("x"), len(QUEUE_SUMS))
+
+    # --- the commune cube ----------------------------------------------------------------------------
+    totals = union_all(
         scoped(
-            select(
-                r.commune_code,
-                m,
-                month,
-                *dims,
-                a.indicator,
-                func.count(),
-                func.sum(a.points),
-                func.sum(case((a.points >= 2, 1), else_=0)),
-                func.sum(case((a.points == 1, 1), else_=0)),
-                func.sum(case((a.points <= 0, 1), else_=0)),
-            )
-            .select_from(joined)
-            .where(counted),
-            r.commune_code,
-        ).group_by(r.commune_code, month, *dims, a.indicator),
-    )
-    zero, one = literal(0), literal(1)
-    daily = union_all(
-        scoped(
-            select(
-                r.commune_code.label("c"),
-                sql_local_day(r.corrected_time, dialect).label("d"),
-                case((counted, 1), else_=0).label("ratings"),
-                sat.label("sat"),
-                case((counted, r.points), else_=0).label("points"),
-                case((counted, 0), else_=1).label("flagged"),
-                zero.label("tickets"),
-            ),
+            select(r.commune_code, r.site_code, d, r_day, service, *rating_values, *zeros(len(QUEUE_SUMS))),
             r.commune_code,
         ),
         scoped(
-            select(t.commune_code, sql_local_day(t.corrected_time, dialect), zero, zero, zero, zero, one),
-            t.commune_code,
+            select(f.commune_code, f.site_code, d, f_day, f.service_code, *zeros(len(RATING_SUMS)), *fact_values),
+            f.commune_code,
         ),
-    ).subquery("daily")
-    _fill(
-        conn,
-        RollupTotals.__table__,
-        select(
-            daily.c.c,
-            literal("D"),
-            daily.c.d,
-            *(func.sum(daily.c[x]) for x in ("ratings", "sat", "points", "flagged", "tickets")),
-        ).group_by(daily.c.c, daily.c.d),
     )
-    _fill(conn, RollupTotals.__table__, _coarser(RollupTotals.__table__, "D", "M", dialect, communes))
+    _fill_days(conn, RollupTotals.__table__, totals.subquery("x"), len(RATING_SUMS) + len(QUEUE_SUMS))
+    channels = select(r.commune_code, r.site_code, d, r_day, service, r.channel, *rating_values)
+    _fill_days(conn, RollupChannels.__table__, scoped(channels, r.commune_code).subquery("x"), len(RATING_SUMS))
+    levels = select(r.commune_code, r.site_code, d, r_day, service, r.level, one).where(counted)
+    _fill_days(conn, RollupLevels.__table__, scoped(levels, r.commune_code).subquery("x"), 1)
     heat = union_all(
         scoped(
             select(
-                r.commune_code.label("c"),
-                month.label("m"),
-                sql_weekday(r.corrected_time, dialect).label("wd"),
-                sql_hour(r.corrected_time, dialect).label("h"),
-                one.label("ratings"),
-                sat.label("sat"),
-                zero.label("tickets"),
+                r.commune_code,
+                r.site_code,
+                d,
+                r_day,
+                service,
+                sql_weekday(r.corrected_time, dialect),
+                sql_hour(r.corrected_time, dialect),
+                literal(1),
+                sat,
+                literal(0),
             ).where(counted),
             r.commune_code,
         ),
         scoped(
             select(
-                t.commune_code,
-                sql_local_month(t.corrected_time, dialect),
-                sql_weekday(t.corrected_time, dialect),
-                sql_hour(t.corrected_time, dialect),
-                zero,
-                zero,
-                one,
+                f.commune_code,
+                f.site_code,
+                d,
+                f_day,
+                f.service_code,
+                sql_weekday(f.issued_at, dialect),
+                sql_hour(f.issued_at, dialect),
+                literal(0),
+                literal(0),
+                literal(1),
             ),
-            t.commune_code,
+            f.commune_code,
         ),
-    ).subquery("heat")
-    _fill(
-        conn,
-        RollupHeat.__table__,
-        select(
-            heat.c.c,
-            m,
-            heat.c.m,
-            heat.c.wd,
-            heat.c.h,
-            *(func.sum(heat.c[x]) for x in ("ratings", "sat", "tickets")),
-        ).group_by(heat.c.c, heat.c.m, heat.c.wd, heat.c.h),
     )
-    conn.execute(
-        insert(TicketFact.__table__).from_select(facts_mod.FACT_COLUMNS, facts_mod.rebuild_statement(dialect, communes))
+    _fill_days(conn, RollupHeat.__table__, heat.subquery("x"), 3)
+    bucket = case((f.wait_minutes > WAIT_CAP, WAIT_CAP), else_=f.wait_minutes)
+    waits = select(f.commune_code, f.site_code, d, f_day, f.service_code, bucket, one).where(
+        f.wait_minutes.is_not(None)
     )
-    _queue_months(conn, communes)
-    _pending_links(conn, communes)
+    _fill_days(conn, RollupWait.__table__, scoped(waits, f.commune_code).subquery("x"), 1)
+
     for table in ROLLUPS:
-        for grain in ("Q", "Y"):
-            _fill(conn, table, _coarser(table, "M", grain, dialect, communes))
+        _fill(conn, table, _coarser(table, "D", "T", dialect, communes))
+        _fill(conn, table, _coarser(table, "D", "M", dialect, communes))
+        _fill(conn, table, _coarser(table, "M", "Y", dialect, communes))
+
+
+def ensure_built(conn: Connection) -> bool:
+    """Rebuild everything when records are stored but the derived tables are empty; True if it did.
+
+    That happens once, after a migration that reshaped the rollups (revision 0007): the migration stays quick
+    and the server makes the rollups again from the records the next time it starts.
+    """
+
+    def has(table) -> bool:
+        return conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None
+
+    ratings, tickets = Rating.__table__, Ticket.__table__
+    if (has(ratings) and not has(RollupTotals.__table__)) or (has(tickets) and not has(TicketFact.__table__)):
+        rebuild(conn)
+        return True
+    return False
+
+
+def _fill_days(conn: Connection, table: Table, rows, sums: int) -> None:
+    """Day rows of ``table`` from a subquery of (key columns…, values…): the values summed per key, and the rows of
+    every field (:data:`ALL_SERVICES`) with them, in day order."""
+    columns = list(rows.c)
+    keys, values = columns[: len(columns) - sums], columns[len(columns) - sums :]
+    per = select(*keys, *(func.sum(v).label(f"v{i}") for i, v in enumerate(values))).group_by(*keys).cte("per")
+    c = list(per.c)
+    k, v = c[: len(keys)], c[len(keys) :]
+    rest = k[5:]  # after commune, site, grain, start, field
+    every = select(k[0], k[1], k[2], k[3], literal(ALL_SERVICES), *rest, *(func.sum(x) for x in v)).group_by(
+        k[0], k[1], k[2], k[3], *rest
+    )
+    both = union_all(select(*c), every).subquery("both")
+    _fill(conn, table, select(*both.c).order_by(list(both.c)[3]))
 
 
 def _pending_links(conn: Connection, communes: list[str] | None) -> None:
@@ -207,81 +227,19 @@ def _pending_links(conn: Connection, communes: list[str] | None) -> None:
     )
 
 
-def _queue_months(conn: Connection, communes: list[str] | None) -> None:
-    """Month rows of rollup_queue and rollup_wait, from ticket_facts."""
-    f = TicketFact.__table__.c
-    month = sql_local_month(f.issued_at, conn.dialect.name)
-    dims = (f.service_code, f.counter_number, f.clerk_id)
-    m = literal("M")
-
-    def scoped(query):
-        return query if communes is None else query.where(f.commune_code.in_(communes))
-
-    def count_if(condition):
-        return func.sum(case((condition, 1), else_=0))
-
-    _fill(
-        conn,
-        RollupQueue.__table__,
-        scoped(
-            select(
-                f.commune_code,
-                m,
-                month,
-                *dims,
-                func.count(),
-                count_if(f.outcome == "served"),
-                count_if(f.outcome == "no_show"),
-                count_if(f.wait_seconds.is_not(None)),
-                func.coalesce(func.sum(f.wait_seconds), 0),
-                count_if(f.service_seconds.is_not(None)),
-                func.coalesce(func.sum(f.service_seconds), 0),
-            )
-        ).group_by(f.commune_code, month, *dims),
-    )
-    bucket = case((f.wait_minutes > WAIT_CAP, WAIT_CAP), else_=f.wait_minutes)
-    _fill(
-        conn,
-        RollupWait.__table__,
-        scoped(select(f.commune_code, m, month, bucket, func.count()).where(f.wait_minutes.is_not(None))).group_by(
-            f.commune_code, month, bucket
-        ),
-    )
-
-
 def _coarser(table: Table, source: str, grain: str, dialect: str, communes: list[str] | None):
     """SELECT of ``table``'s rows of ``grain`` summed from its rows of the finer ``source`` grain."""
     c = table.c
-    start = {"M": sql_local_month, "Q": sql_quarter, "Y": sql_year}[grain](c.start, dialect, local=False)
-    rest = [c[k] for k in key_columns(table) if k not in ("commune_code", "grain", "start")]
-    query = select(c.commune_code, literal(grain), start, *rest, *(func.sum(c[v]) for v in value_columns(table)))
+    start = {"T": sql_dekad, "M": sql_local_month, "Y": sql_year}[grain](c.start, dialect, local=False)
+    rest = [c[k] for k in key_columns(table) if k not in ("commune_code", "site_code", "grain", "start")]
+    query = select(
+        c.commune_code, c.site_code, literal(grain), start, *rest, *(func.sum(c[v]) for v in value_columns(table))
+    )
     query = query.where(c.grain == source)
     if communes is not None:
         query = query.where(c.commune_code.in_(communes))
-    return query.group_by(c.commune_code, start, *rest)
+    return query.group_by(c.commune_code, c.site_code, start, *rest).order_by(start)
 
 
 def _fill(conn: Connection, table: Table, query) -> None:
     conn.execute(insert(table).from_select([c.name for c in table.columns], query))
-
-
-def rebuild_channels(conn: Connection) -> None:
-    """Fill ``rollup_channels`` alone from the stored ratings (central migration 0006, for the ratings stored
-    before the table existed): month rows from the records, quarter and year rows from the month rows."""
-    dialect = conn.dialect.name
-    table = RollupChannels.__table__
-    conn.execute(delete(table))
-    r = Rating.__table__.c
-    month = sql_local_month(r.corrected_time, dialect)
-    counted = r.counted.is_(True)
-    sums = (
-        func.sum(case((counted, 1), else_=0)),
-        func.sum(case((and_(counted, r.level.in_(SATISFIED_PLUS)), 1), else_=0)),
-        func.sum(case((counted, r.points), else_=0)),
-        func.sum(case((counted, 0), else_=1)),
-    )
-    service = func.coalesce(r.service_code, NO_SERVICE)
-    query = select(r.commune_code, literal("M"), month, service, r.channel, *sums)
-    _fill(conn, table, query.group_by(r.commune_code, month, service, r.channel))
-    for grain in ("Q", "Y"):
-        _fill(conn, table, _coarser(table, "M", grain, dialect, None))

@@ -3,9 +3,10 @@
 Why increments are exact, even for records that arrive months late: every record is stored exactly once
 (the sync's unique key) and never changes, and :func:`apply_batch` runs in the same transaction that
 stores the batch, adding each newly stored record's contribution to the rollup rows *of the period the
-record belongs to* (its corrected local time, not the time it arrived) — its month, its quarter and its
-year. So a rollup row always equals the sum over the records stored so far; a late record simply adds
-to its old period. Contributions that depend on two records are added when the second of them is stored:
+record belongs to* (its corrected local time, not the time it arrived) — its day, dekad, month and year,
+under its own field and under "every field" (:data:`ALL_SERVICES`). So a rollup row always equals the sum
+over the records stored so far; a late record simply adds to its old period. Contributions that depend on
+two records are added when the second of them is stored:
 
 * an indicator answer counts once both it and its rating are stored (whichever batch comes last);
 * a ticket's queue figures depend on its clerk actions: the tickets a batch touches get their
@@ -20,14 +21,15 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select
 
 from kiosk.tt01 import SATISFIED_OR_ABOVE
-from sync.central.models import ClerkAction, IndicatorAnswer, Rating, Ticket
+from sync.central.models import MAIN_SITE, ClerkAction, IndicatorAnswer, Rating, Ticket
 from sync.central.report_models import (
+    ALL_SERVICES,
     NO_CLERK,
     NO_COUNTER,
     NO_SERVICE,
@@ -43,7 +45,7 @@ from sync.central.report_models import (
     TicketFact,
 )
 from sync.reports import facts as facts_mod
-from sync.reports.localtime import local
+from sync.reports.localtime import OFFSET, dekad_of
 
 #: Levels quoted as "hài lòng trở lên" (satisfied or above): the TT 01 rule of kiosk.tt01.
 SATISFIED_PLUS = SATISFIED_OR_ABOVE
@@ -51,13 +53,17 @@ SATISFIED_PLUS = SATISFIED_OR_ABOVE
 WAIT_CAP = 480
 CHUNK = 1000
 
-#: Rollups kept per month, quarter and year (the totals also per day).
-GRAINED: tuple[Table, ...] = tuple(
-    m.__table__
-    for m in (RollupRatings, RollupLevels, RollupIndicators, RollupHeat, RollupQueue, RollupWait, RollupChannels)
+#: The commune cube (per commune, site, field) and the people cube (also per counter and clerk).
+COMMUNE_CUBE: tuple[Table, ...] = tuple(
+    m.__table__ for m in (RollupTotals, RollupLevels, RollupHeat, RollupWait, RollupChannels)
 )
-ROLLUPS: tuple[Table, ...] = (*GRAINED, RollupTotals.__table__)
+PEOPLE_CUBE: tuple[Table, ...] = tuple(m.__table__ for m in (RollupRatings, RollupIndicators, RollupQueue))
+ROLLUPS: tuple[Table, ...] = (*COMMUNE_CUBE, *PEOPLE_CUBE)
 DERIVED: tuple[Table, ...] = (*ROLLUPS, TicketFact.__table__, PendingLink.__table__)
+
+_TOTALS, _LEVELS, _HEAT, _WAIT, _CHANNELS = (t.name for t in COMMUNE_CUBE)
+_RATINGS, _INDICATORS, _QUEUE = (t.name for t in PEOPLE_CUBE)
+_TABLES = {t.name: t for t in ROLLUPS}
 
 
 def key_columns(table: Table) -> list[str]:
@@ -69,41 +75,34 @@ def value_columns(table: Table) -> list[str]:
 
 
 def spans_of(day: date) -> tuple[tuple[str, date], ...]:
-    """The month, quarter and year a local day belongs to, as (grain, first day)."""
-    return (
-        ("M", day.replace(day=1)),
-        ("Q", date(day.year, (day.month - 1) // 3 * 3 + 1, 1)),
-        ("Y", date(day.year, 1, 1)),
-    )
+    """The day, dekad, month and year a local day belongs to, as (grain, first day)."""
+    return (("D", day), ("T", dekad_of(day)), ("M", day.replace(day=1)), ("Y", date(day.year, 1, 1)))
 
 
 class Deltas:
     """Increments per rollup row, gathered in memory and written as one sorted upsert per table.
 
-    Increments are first summed per local *day*; :meth:`flush` spreads each day's sums over its month,
-    quarter and year rows (and the day row of the totals), so a batch costs a few dict updates per record.
+    Increments are first summed per local *day* and field; :meth:`rows` spreads each day's sums over its
+    day, dekad, month and year rows, each under its field and under every field.
     """
 
     def __init__(self) -> None:
         self.days: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
-    def add(self, table: Table, commune: str, day: date, rest: tuple, **values: int) -> None:
-        row = self.days[(table.name, commune, day, rest)]
+    def add(self, table: str, commune: str, site: str, day: date, service: str, rest: tuple, **values: int) -> None:
+        row = self.days[(table, commune, site, day, service, rest)]
         for name, value in values.items():
             row[name] += value
 
     def rows(self) -> dict[str, dict[tuple, dict[str, int]]]:
-        """Table → rollup key → increments, every day's sums spread over its spans."""
+        """Table → rollup key → increments, every day's sums spread over its spans and over every field."""
         out: dict[str, dict[tuple, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
-        totals = RollupTotals.__table__.name
-        for (table, commune, day, rest), values in self.days.items():
-            spans = spans_of(day)
-            if table == totals:
-                spans = (("D", day), *spans)
-            for grain, start in spans:
-                row = out[table][(commune, grain, start, *rest)]
-                for name, value in values.items():
-                    row[name] += value
+        for (table, commune, site, day, service, rest), values in self.days.items():
+            for grain, start in spans_of(day):
+                for field in (service, ALL_SERVICES):
+                    row = out[table][(commune, site, grain, start, field, *rest)]
+                    for name, value in values.items():
+                        row[name] += value
         return out
 
     def flush(self, conn: Connection) -> None:
@@ -135,19 +134,15 @@ def _upsert(conn: Connection, table: Table, pending: Mapping[tuple, Mapping[str,
 # --- contributions of one record ----------------------------------------------------------------------
 
 
-def _dims(row: Mapping[str, Any]) -> tuple[str, int, str]:
-    counter = row["counter_number"]
-    return (
-        row["service_code"] or NO_SERVICE,
-        NO_COUNTER if counter is None else counter,
-        row["clerk_id"] or NO_CLERK,
-    )
+def _person(counter: int | None, clerk: str | None) -> tuple[int, str]:
+    return (NO_COUNTER if counter is None else counter, clerk or NO_CLERK)
 
 
 def rating_contribution(d: Deltas, r: Mapping[str, Any], n: int = 1) -> None:
-    """``n`` presses alike (same commune, local hour, field, counter, clerk, level, counted, points, channel)."""
-    when = local(r["corrected_time"])
-    commune, day, counted = r["commune_code"], when.date(), bool(r["counted"])
+    """``n`` presses alike (same commune, site, local hour, field, counter, clerk, level, counted, points, channel)."""
+    when = r["corrected_time"] + OFFSET
+    commune, site, day, counted = r["commune_code"], r["site_code"], when.date(), bool(r["counted"])
+    service = r["service_code"] or NO_SERVICE
     sat = n if counted and r["level"] in SATISFIED_PLUS else 0
     values = {
         "ratings": n if counted else 0,
@@ -155,12 +150,12 @@ def rating_contribution(d: Deltas, r: Mapping[str, Any], n: int = 1) -> None:
         "points": n * r["points"] if counted else 0,
         "flagged": 0 if counted else n,
     }
-    d.add(RollupRatings.__table__, commune, day, _dims(r), **values)
-    d.add(RollupTotals.__table__, commune, day, (), **values)
-    d.add(RollupChannels.__table__, commune, day, (_dims(r)[0], r["channel"]), **values)
+    d.add(_RATINGS, commune, site, day, service, _person(r["counter_number"], r["clerk_id"]), **values)
+    d.add(_TOTALS, commune, site, day, service, (), **values)
+    d.add(_CHANNELS, commune, site, day, service, (r["channel"],), **values)
     if counted:
-        d.add(RollupLevels.__table__, commune, day, (_dims(r)[0], r["level"]), n=n)
-        d.add(RollupHeat.__table__, commune, day, (when.isoweekday(), when.hour), ratings=n, satisfied_plus=sat)
+        d.add(_LEVELS, commune, site, day, service, (r["level"],), n=n)
+        d.add(_HEAT, commune, site, day, service, (when.isoweekday(), when.hour), ratings=n, satisfied_plus=sat)
 
 
 def indicator_contribution(d: Deltas, answer: Mapping[str, Any], rating: Mapping[str, Any]) -> None:
@@ -168,10 +163,12 @@ def indicator_contribution(d: Deltas, answer: Mapping[str, Any], rating: Mapping
         return
     points = answer["points"]
     d.add(
-        RollupIndicators.__table__,
+        _INDICATORS,
         rating["commune_code"],
-        local(rating["corrected_time"]).date(),
-        (*_dims(rating), answer["indicator"]),
+        rating["site_code"],
+        (rating["corrected_time"] + OFFSET).date(),
+        rating["service_code"] or NO_SERVICE,
+        (*_person(rating["counter_number"], rating["clerk_id"]), answer["indicator"]),
         n=1,
         points=points,
         n2=int(points >= 2),
@@ -180,66 +177,74 @@ def indicator_contribution(d: Deltas, answer: Mapping[str, Any], rating: Mapping
     )
 
 
-def ticket_contribution(d: Deltas, t: Mapping[str, Any], n: int = 1) -> None:
-    when = local(t["corrected_time"])
-    d.add(RollupTotals.__table__, t["commune_code"], when.date(), (), tickets=n)
-    d.add(RollupHeat.__table__, t["commune_code"], when.date(), (when.isoweekday(), when.hour), tickets=n)
-
-
 def fact_contribution(d: Deltas, f: Mapping[str, Any], sign: int) -> None:
-    commune, day = f["commune_code"], local(f["issued_at"]).date()
+    """A ticket's queue figures (``sign`` −1 takes back an older version of its fact)."""
+    commune, site, when = f["commune_code"], f["site_code"], f["issued_at"] + OFFSET
+    day, service = when.date(), f["service_code"]
     waited, served = f["wait_seconds"] is not None, f["service_seconds"] is not None
-    d.add(
-        RollupQueue.__table__,
-        commune,
-        day,
-        (f["service_code"], f["counter_number"], f["clerk_id"]),
-        issued=sign,
-        served=sign * (f["outcome"] == "served"),
-        no_show=sign * (f["outcome"] == "no_show"),
-        waited=sign * waited,
-        wait_seconds=sign * (f["wait_seconds"] or 0),
-        service_n=sign * served,
-        service_seconds=sign * (f["service_seconds"] or 0),
-    )
+    values = {
+        "issued": sign,
+        "served": sign * (f["outcome"] == "served"),
+        "no_show": sign * (f["outcome"] == "no_show"),
+        "waited": sign * waited,
+        "wait_seconds": sign * (f["wait_seconds"] or 0),
+        "service_n": sign * served,
+        "service_seconds": sign * (f["service_seconds"] or 0),
+    }
+    d.add(_QUEUE, commune, site, day, service, (f["counter_number"], f["clerk_id"]), **values)
+    d.add(_TOTALS, commune, site, day, service, (), **values)
+    d.add(_HEAT, commune, site, day, service, (when.isoweekday(), when.hour), tickets=sign)
     if waited:
-        d.add(RollupWait.__table__, commune, day, (min(f["wait_minutes"], WAIT_CAP),), n=sign)
+        d.add(_WAIT, commune, site, day, service, (min(f["wait_minutes"], WAIT_CAP),), n=sign)
 
 
 # --- at ingest ----------------------------------------------------------------------------------------
 
+_ALIKE = ("corrected_time", "service_code", "counter_number", "clerk_id", "level", "counted", "points", "channel")
 
-def apply_batch(conn: Connection, commune: str, device: str, inserted: Mapping[str, list[dict[str, Any]]]) -> None:
-    """Add the contributions of the records a batch has just stored (call in the batch's transaction)."""
+
+class Presses:
+    """Presses alike (same local hour, field, counter, clerk, level, counted, points, channel), counted as they are stored:
+    a batch is mostly presses of a few counters and hours, which then add to the rollups once per kind."""
+
+    def __init__(self) -> None:
+        self.alike: Counter = Counter()
+
+    def add(self, r: Mapping[str, Any]) -> None:
+        t = r["corrected_time"]
+        key = (t.year, t.month, t.day, t.hour, r["service_code"], r["counter_number"], r["clerk_id"])
+        self.alike[key + (r["level"], r["counted"], r["points"], r["channel"])] += 1
+
+    def contributions(self, d: Deltas, commune: str, site: str) -> None:
+        place = {"commune_code": commune, "site_code": site}
+        for key, n in self.alike.items():
+            hour = datetime(key[0], key[1], key[2], key[3])
+            rating_contribution(d, {**place, **dict(zip(_ALIKE, (hour, *key[4:]), strict=True))}, n)
+
+
+def apply_batch(
+    conn: Connection,
+    commune: str,
+    device: str,
+    inserted: Mapping[str, list[dict[str, Any]]],
+    site: str = MAIN_SITE,
+    presses: Presses | None = None,
+) -> None:
+    """Add the contributions of the records a batch has just stored (call in the batch's transaction).
+
+    ``inserted`` maps a record type to the rows just stored (column → value); all come from one kiosk of
+    ``commune`` at ``site``. ``presses``: its ratings already counted alike while they were stored.
+    """
     d = Deltas()
     ratings, answers = inserted.get("rating", []), inserted.get("indicator_answer", [])
     tickets, actions = inserted.get("ticket", []), inserted.get("clerk_action", [])
-    # Presses alike add alike: count them first (a batch is mostly presses of a few counters and days).
-    hour = {"minute": 0, "second": 0, "microsecond": 0}
-    alike = Counter(
-        (r["commune_code"], r["corrected_time"].replace(**hour), r["service_code"], r["counter_number"])
-        + (r["clerk_id"], r["level"], r["counted"], r["points"], r["channel"])
-        for r in ratings
-    )
-    fields = (
-        "commune_code",
-        "corrected_time",
-        "service_code",
-        "counter_number",
-        "clerk_id",
-        "level",
-        "counted",
-        "points",
-        "channel",
-    )
-    for key, n in alike.items():
-        rating_contribution(d, dict(zip(fields, key, strict=True)), n)
-    for (commune_code, corrected_time), n in Counter(
-        (t["commune_code"], t["corrected_time"].replace(**hour)) for t in tickets
-    ).items():
-        ticket_contribution(d, {"commune_code": commune_code, "corrected_time": corrected_time}, n)
+    if presses is None:
+        presses = Presses()
+        for r in ratings:
+            presses.add(r)
+    presses.contributions(d, commune, site)
     if answers or ratings:
-        _indicators(conn, d, commune, device, ratings, answers)
+        _indicators(conn, d, commune, device, site, ratings, answers)
     if tickets or actions:
         _tickets(conn, d, commune, device, tickets, actions)
     d.flush(conn)
@@ -271,13 +276,24 @@ def _wait(conn: Connection, commune: str, device: str, kind: str, children: list
         conn.execute(insert(PendingLink.__table__), chunk)
 
 
-def _indicators(conn: Connection, d: Deltas, commune: str, device: str, ratings: list, answers: list) -> None:
+def _indicators(
+    conn: Connection, d: Deltas, commune: str, device: str, site: str, ratings: list, answers: list
+) -> None:
     """An answer counts when both it and its rating are stored, whichever comes last."""
     r, a = Rating.__table__.c, IndicatorAnswer.__table__.c
-    parents: dict[str, Any] = {x["id"]: x for x in ratings}
+    parents: dict[str, Any] = {x["id"]: x for x in ratings} if answers else {}
     earlier = sorted({x["rating_id"] for x in answers} - parents.keys())  # answers to ratings of earlier batches
     for chunk in _chunks(earlier):
-        query = select(r.commune_code, r.id, r.corrected_time, r.counted, r.service_code, r.counter_number, r.clerk_id)
+        query = select(
+            r.commune_code,
+            r.site_code,
+            r.id,
+            r.corrected_time,
+            r.counted,
+            r.service_code,
+            r.counter_number,
+            r.clerk_id,
+        )
         query = query.where(r.commune_code == commune, r.device_id == device, r.id.in_(chunk))
         parents.update({row.id: row._asdict() for row in conn.execute(query)})
     orphans = []
@@ -288,7 +304,7 @@ def _indicators(conn: Connection, d: Deltas, commune: str, device: str, ratings:
         else:
             indicator_contribution(d, answer, rating)
     _wait(conn, commune, device, "answer", orphans)
-    if ratings:
+    if ratings and _has_pending(conn, commune, device, "answer"):
         by_id = {x["id"]: x for x in ratings}
         for chunk in _chunks(_pending(conn, commune, device, "answer", by_id)):
             query = select(a.rating_id, a.indicator, a.points).where(
@@ -296,6 +312,13 @@ def _indicators(conn: Connection, d: Deltas, commune: str, device: str, ratings:
             )
             for row in conn.execute(query):
                 indicator_contribution(d, row._asdict(), by_id[row.rating_id])
+
+
+def _has_pending(conn: Connection, commune: str, device: str, kind: str) -> bool:
+    """Whether any child of ``kind`` of this kiosk waits for its parent (nearly never: one indexed look)."""
+    p = PendingLink.__table__.c
+    query = select(p.child_id).where(p.commune_code == commune, p.device_id == device, p.kind == kind).limit(1)
+    return conn.execute(query).first() is not None
 
 
 def _tickets(conn: Connection, d: Deltas, commune: str, device: str, tickets: list, actions: list) -> None:
@@ -310,7 +333,7 @@ def _tickets(conn: Connection, d: Deltas, commune: str, device: str, tickets: li
     # Tickets stored by this very batch are new: no fact yet, their row is at hand, and their actions are
     # in this batch — or, when an action came first, waiting in rollup_pending.
     stored: dict[str, Any] = {x["id"]: x for x in tickets}
-    if tickets:
+    if tickets and _has_pending(conn, commune, device, "action"):
         for chunk in _chunks(_pending(conn, commune, device, "action", stored)):
             for row in conn.execute(select(*columns).where(*scope, c.id.in_(chunk))):
                 history[row.ticket_id].append(row._asdict())
@@ -320,7 +343,7 @@ def _tickets(conn: Connection, d: Deltas, commune: str, device: str, tickets: li
     for chunk in _chunks(earlier):
         where = (f.c.commune_code == commune, f.c.device_id == device, f.c.ticket_id.in_(chunk))
         old.update({row.ticket_id: row._asdict() for row in conn.execute(select(f).where(*where))})
-        query = select(t.commune_code, t.device_id, t.id, t.service_code, t.corrected_time)
+        query = select(t.commune_code, t.device_id, t.site_code, t.id, t.service_code, t.corrected_time)
         query = query.where(t.commune_code == commune, t.device_id == device, t.id.in_(chunk))
         stored.update({row.id: row._asdict() for row in conn.execute(query)})
         known = [tid for tid in chunk if tid in stored]
@@ -344,6 +367,4 @@ def _tickets(conn: Connection, d: Deltas, commune: str, device: str, tickets: li
         fact_contribution(d, fact, +1)
     for chunk in _chunks(sorted(old)):
         conn.execute(delete(f).where(f.c.commune_code == commune, f.c.device_id == device, f.c.ticket_id.in_(chunk)))
-    rows = [new[k] for k in sorted(new)]
-    for chunk in _chunks(rows):
-        conn.execute(insert(f), chunk)
+    facts_mod.store_facts(conn, [new[k] for k in sorted(new)])

@@ -102,8 +102,10 @@ def test_add_user_hashes_the_password_and_checks_the_scope(central_db, tmp_path)
     )
     assert ok.exit_code == 0, ok.output
     assert run(env, "add-user", "chutich.tanhoa", "--role", "admin", "--password", "another-long").exit_code == 2
-    missing = run(env, "add-user", "huyen", "--role", "district_viewer", "--password", "long-enough")
-    assert missing.exit_code == 2 and "--district" in missing.output
+    missing = run(env, "add-user", "tinh", "--role", "province_viewer", "--password", "long-enough")
+    assert missing.exit_code == 2 and "--province" in missing.output
+    gone = run(env, "add-user", "huyen", "--role", "district_viewer", "--password", "long-enough")
+    assert gone.exit_code == 2 and "province_viewer" in gone.output  # districts are gone since 1 July 2025
     assert run(env, "add-user", "short", "--role", "admin", "--password", "1234567").exit_code == 2
     prompted = run(env, "add-user", "quantri", "--role", "admin", input="long-enough-pw\nlong-enough-pw\n")
     assert prompted.exit_code == 0, prompted.output

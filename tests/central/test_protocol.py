@@ -96,3 +96,33 @@ def test_prepared_records_are_spliced_into_the_envelope_unchanged():
     spliced = protocol.encode_batch({"v": 1, "device": DEVICE}, protocol.encode_records(records))
     whole = protocol.encode_batch({"v": 1, "device": DEVICE, "records": records})
     assert protocol.decode_batch(spliced, "gzip") == protocol.decode_batch(whole, "gzip")
+
+
+def test_each_record_types_checker_says_what_the_field_list_says():
+    """The compiled checkers (one per record type, for speed) against the plain loop over the field list:
+    thousands of hostile variations of real records get the same values or the same refusal."""
+    import random
+
+    from tests import hostile
+
+    rng = random.Random(14)
+    extra = [datetime(2019, 12, 31), "2101-01-01T00:00:00", "2026-11-20T08:30:00+07:00", "2026-02-30", "2026-11-20"]
+    seen = {"values": 0, "refusals": 0}
+    for kind in protocol.RECORD_FIELDS:
+        base = wire_record(kind, 5, datetime(2026, 11, 20, 8, 30))
+        names = [*base, "extra"]
+        for _ in range(600):
+            record = dict(base)
+            for name in rng.sample(names, k=rng.randint(1, 3)):
+                record[name] = rng.choice([*hostile.VALUES, *extra, str(rng.random())])
+            record["type"] = kind
+            for check_text in (True, False):
+                outcomes = []
+                for parse in (protocol.parse_record, protocol.parse_record_reference):
+                    try:
+                        outcomes.append(("values", parse(record, check_text)))
+                    except ValueError as exc:
+                        outcomes.append(("refusal", str(exc)))
+                assert outcomes[0] == outcomes[1], (record, check_text)
+                seen["values" if outcomes[0][0] == "values" else "refusals"] += 1
+    assert seen["values"] > 500 and seen["refusals"] > 2000, seen

@@ -29,7 +29,7 @@ def site(loaded):
     central = app.extensions["central"]
     add_user(central, "admin", PASSWORD, "admin")
     add_user(central, "xem-a", PASSWORD, "commune_viewer", "A")
-    add_user(central, "huyen-d1", PASSWORD, "district_viewer", None, "D1")
+    add_user(central, "xem-ab", PASSWORD, "commune_viewer", "A", None, ["B"])  # a former district's communes
     add_user(central, "xuly-a", PASSWORD, "handler", "A")
     add_user(central, "xuly-b", PASSWORD, "handler", "B")
     return app, province
@@ -144,14 +144,20 @@ def test_a_commune_viewer_of_a_gets_nothing_of_b(site):
     assert [d["commune"] for d in client.get("/fleet.json").json["devices"]] == ["A"]
 
 
-def test_a_district_viewer_sees_its_communes_only(site):
+def test_a_viewer_of_several_communes_sees_those_only(site):
     app, _ = site
-    client = sign_in(app, "huyen-d1")
+    client = sign_in(app, "xem-ab")
     data = client.get(f"/reports/data.json?{QUARTER}").json
     assert [c["code"] for c in data["communes"]] == ["A", "B"]
     assert data["summary"]["ratings"] == 11
     assert client.get(f"/reports/data.json?{QUARTER}&commune=C").status_code == 403
     assert client.get(f"/reports/data.json?{QUARTER}&commune=B").json["summary"]["ratings"] == 3
+    # the former district D1 (A and B) as one filter, for the administrator; its two communes, for the viewer
+    admin = sign_in(app, "admin")
+    d1 = admin.get(f"/reports/data.json?{QUARTER}&district=D1").json
+    assert [c["code"] for c in d1["communes"]] == ["A", "B"] and d1["summary"]["ratings"] == 11
+    assert [d["code"] for d in admin.get(f"/reports/data.json?{QUARTER}").json["districts"]] == ["D1", "D2"]
+    assert [c["code"] for c in client.get(f"/reports/data.json?{QUARTER}&district=D2").json["communes"]] == []
 
 
 def test_contact_details_only_for_the_roles_that_answer(site):
@@ -241,6 +247,9 @@ def test_the_dashboard_page_shows_the_figures_and_charts(site):
         "period=custom&from=2026-03-01&to=2026-01-01",
         "period=custom&from=2020-01-01&to=2026-01-01",
         "counter=abc",
+        "counter=1",  # counters are numbered per commune: without one commune chosen it means nothing
+        "site=TT",
+        "district=D-1",
         "clerk=not-a-uuid",
         "service=<script>",
         "commune=a;drop",

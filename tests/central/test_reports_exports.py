@@ -89,7 +89,7 @@ def test_clerk_names_that_look_like_formulas(central):
         report = figures.build(conn, periods.quarter(2026, 1), Scope(communes=("X",)), min_answers=1)
     sections = csv_sections(exports.render(report, "csv", "X"))
     assert sections["Theo công chức"][1][1] == "'=2+5"
-    assert sections["Theo xã"][1][1] == "'@Xã Thử"
+    assert sections["Theo xã"][1][2] == "'@Xã Thử"
     book = openpyxl.load_workbook(io.BytesIO(exports.render(report, "xlsx", "X")))
     cell = book["Theo công chức"]["B3"]
     assert (cell.value, cell.data_type) == ("=2+5", "s")  # stored as text, never as a formula
@@ -104,9 +104,11 @@ def test_xlsx_export_reads_back(loaded):
     assert summary["Số lượt đánh giá"] == 11
     assert summary["Lượt bấm bị lọc (không tính)"] == 1
     assert summary["Số thứ tự đã cấp"] == 7
-    communes = {row[1].value: [c.value for c in row] for row in book["Theo xã"].iter_rows(min_row=3)}
-    assert communes["Xã An Bình"][2] == 8 and communes["Xã An Bình"][-3] == "Khá"
+    communes = {row[2].value: [c.value for c in row] for row in book["Theo xã"].iter_rows(min_row=3)}
+    assert communes["Xã An Bình"][4] == 8 and communes["Xã An Bình"][-3] == "Khá"
     assert communes["Xã Bình Minh"][-3] == "Xuất sắc"
+    # ranked fairly: A (8 ratings, index 62,5) before B (3 ratings, index 16,7)
+    assert (communes["Xã An Bình"][0], communes["Xã Bình Minh"][0]) == (1, 2)
     clerks = {row[1].value: [c.value for c in row] for row in book["Theo công chức"].iter_rows(min_row=3)}
     assert clerks["Trần Thị Bình"][7:11] == [0.0, None, None, 1.0]  # contacts and agencies left out
     assert clerks["Trần Thị Bình"][12:14] == [2.5, "Hoàn thành dưới 70% nhiệm vụ"]

@@ -223,12 +223,17 @@ def test_custom_period_mixes_rollups_and_records(loaded):
     app, _ = loaded
     period = periods.from_range(*map(periods.parse_date, ("2025-12-20", "2026-02-12"), "ab"))
     spans, parts = period.split()
-    assert spans == [("M", periods.month(2026, 1).start)]
+    # whole dekads (tuần) and months from their rows, the days left over from the day rows
+    assert [(grain, start.isoformat()) for grain, start in spans] == [
+        ("T", "2025-12-21"),
+        ("M", "2026-01-01"),
+        ("T", "2026-02-01"),
+    ]
     assert [(a.isoformat(), b.isoformat()) for a, b in parts] == [
-        ("2025-12-20", "2025-12-31"),
-        ("2026-02-01", "2026-02-12"),
+        ("2025-12-20", "2025-12-20"),
+        ("2026-02-11", "2026-02-12"),
     ]
     report = build(app, period)
-    # 1 Jan, 5 Jan ×2, 6 Jan (rollup of January); 10 Feb ×3 (records)
+    # 1 Jan, 5 Jan ×2, 6 Jan (the month of January); 10 Feb ×3 (the dekad 1–10 February)
     assert report["summary"]["ratings"] == 7
     assert report["queue"]["issued"] == 5

@@ -20,7 +20,9 @@
     var detail = (res.data && res.data.detail) || {};
     if (res.status === 401) return T.errAuth;
     if (res.status === 403) return T.errForbidden;
-    var byReason = { paused: T.errPaused, not_serving: T.errNotServing, not_handled: T.errNotHandled, same_service: T.errSame };
+    var byReason = { paused: T.errPaused, not_serving: T.errNotServing, not_handled: T.errNotHandled, same_service: T.errSame,
+      empty: T.errDossierEmpty, not_ascii: T.errDossierIme, characters: T.errDossierChars, long: T.errDossierLong,
+      too_many: T.errDossierMany };
     return byReason[detail.reason] || (res.data && res.data.error) || T.errFailed;
   }
 
@@ -151,6 +153,7 @@
     $("c-service").textContent = serving ? name + (serving.priority ? " · " + T.priority : "") : "";
     $("c-paused").hidden = !data.counter.paused;
     document.querySelector("#pause-btn span").textContent = data.counter.paused ? T.resume : T.pause;
+    renderDossiers(serving);
     renderCounts(data.waiting);
     renderRows($("c-line"), data.line, false);
     renderRows($("c-served"), data.served, true);
@@ -227,6 +230,52 @@
     }, 1000);
   }
 
+  // --- dossier codes ----------------------------------------------------------------------------
+  // The codes of the ticket served: typed in the field, or scanned. A USB scanner types like a keyboard — fast,
+  // then Enter. Typed into the field, its Enter submits the form; typed anywhere else on the page, the keys
+  // come too fast to be a clerk's shortcuts (see the key handler below) and the code is attached all the same.
+
+  function renderDossiers(serving) {
+    $("c-dossier").hidden = !serving;
+    var list = $("dossier-list");
+    list.textContent = "";
+    ((serving && serving.dossier_codes) || []).forEach(function (code) {
+      var li = document.createElement("li");
+      var text = document.createElement("span");
+      text.textContent = code;
+      var remove = document.createElement("button");
+      remove.type = "button"; remove.className = "c-btn c-small"; remove.textContent = "×";
+      remove.setAttribute("aria-label", fill(T.dossierRemove, { code: code }));
+      remove.addEventListener("click", function () { dossier(code, true); });
+      li.appendChild(text);
+      li.appendChild(remove);
+      list.appendChild(li);
+    });
+  }
+
+  function dossier(code, remove) {
+    if (!me) return;
+    var serving = view && view.counter.serving;
+    var before = (serving && serving.dossier_codes) || [];
+    var body = { code: code };
+    if (remove) body.remove = true;
+    KioskLive.post("/api/counters/" + me.counter + "/dossier", body).then(function (res) {
+      if (res.status === 401) { ended(res); return; }
+      if (!res.ok) { say(errorText(res), true); $("dossier-code").focus(); return; }
+      var t = res.data.ticket, shown = t.dossier_codes[t.dossier_codes.length - 1];
+      if (remove) say(fill(T.dossierRemoved, { code: code.toUpperCase(), number: t.display_number }));
+      else if (before.length === t.dossier_codes.length) say(fill(T.dossierAlready, { code: shown, number: t.display_number }));
+      else say(fill(T.dossierAttached, { code: shown, number: t.display_number }));
+      if (!remove) $("dossier-code").value = "";
+      refresh();
+    }, function () { say(T.errFailed, true); });
+  }
+
+  $("c-dossier").addEventListener("submit", function (e) {
+    e.preventDefault();
+    dossier($("dossier-code").value, false);
+  });
+
   // --- actions ----------------------------------------------------------------------------------
 
   function act(action, body) {
@@ -283,6 +332,24 @@
   });
 
   var KEYS = { n: "next", l: "recall", h: "complete", v: "no-show", c: "transfer", p: "pause" };
+  /* Keys closer together than BURST ms are a scanner typing, not a clerk pressing shortcuts: a shortcut waits
+   * that long to see whether more keys follow. A burst that ends with Enter is a scanned code and is attached;
+   * one without Enter goes into the field for the clerk to check. */
+  var BURST = 60, burst = "", burstTimer = null;
+
+  function endBurst() {
+    var typed = burst;
+    burst = ""; burstTimer = null;
+    if (typed.length === 1) {
+      if (typed.toLowerCase() === "m") { $("dossier-code").focus(); return; }
+      var action = KEYS[typed.toLowerCase()];
+      if (action) act(action);
+    } else if (typed.length > 1) {
+      $("dossier-code").value = typed;
+      $("dossier-code").focus();
+    }
+  }
+
   document.addEventListener("keydown", function (e) {
     if (!me || e.ctrlKey || e.altKey || e.metaKey) return;
     var tag = (e.target.tagName || "").toLowerCase();
@@ -294,8 +361,20 @@
       if (pick) { e.preventDefault(); pick.click(); }
       return;
     }
-    var action = KEYS[(e.key || "").toLowerCase()];
-    if (action) { e.preventDefault(); act(action); }
+    if (e.key === "Enter" && burst.length > 1) {  // a scanner's Enter: the code it typed
+      e.preventDefault();
+      clearTimeout(burstTimer);
+      var code = burst;
+      burst = ""; burstTimer = null;
+      dossier(code, false);
+      return;
+    }
+    if (e.key && e.key.length === 1 && e.key !== " ") {
+      e.preventDefault();
+      burst += e.key;
+      clearTimeout(burstTimer);
+      burstTimer = setTimeout(endBurst, BURST);
+    }
   });
 
   // --- printer status and live updates ---------------------------------------------------------

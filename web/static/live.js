@@ -9,7 +9,7 @@
   "use strict";
   var KINDS = ["ticket_issued", "ticket_called", "ticket_completed", "ticket_no_show", "ticket_transferred",
     "counter_paused", "counter_resumed", "queue_changed", "rating_recorded", "clerk_login", "clerk_logout",
-    "ticket_printed", "print_failed", "printer_status", "catalog_changed", "ping"];
+    "ticket_printed", "print_failed", "printer_status", "catalog_changed", "dossier_changed", "ping"];
 
   window.KioskLive = function (handlers) {
     var source = null, last = Date.now(), retryTimer = null;
