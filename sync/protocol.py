@@ -42,6 +42,11 @@ from typing import Any
 
 from kiosk.safe_text import BAD_CHAR, describe_char, json_problem, parse_int
 
+try:  # a batch's JSON is read about 2.5× faster by orjson; json (the standard library) is the reference
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; json alone gives the same answers, slower
+    orjson = None
+
 PROTOCOL_VERSION = 1
 SCHEME = "KIOSK-HMAC-SHA256-v1"
 
@@ -166,7 +171,20 @@ def decode_batch(raw: bytes, content_encoding: str | None, limit: int = MAX_DECO
     return Batch(data, suspicious=_suspicious(raw))
 
 
+#: Maps every digit to "0" and everything else to a space: a run of 19 zeros in the result is a run of 19 digits.
+_DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_LONG_DIGITS = b"0" * 19
+
+
 def _loads(raw: bytes, **hooks: Any) -> Any:
+    """Parse a batch's JSON. orjson reads it when it can only give what json would: it refuses NaN, lone
+    surrogates, a byte-order mark and nesting deeper than 1,024 (then json reads the body and answers as before),
+    and reads an integer beyond 64 bits as a float, so a body with 19 digits in a row (2**63 has 19) goes to json."""
+    if orjson is not None and not hooks and _LONG_DIGITS not in raw.translate(_DIGITS):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
     try:
         return json.loads(raw, **hooks)
     except RecursionError:
