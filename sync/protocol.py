@@ -362,6 +362,11 @@ def parse_record(record: dict, check_text: bool = True) -> dict[str, Any]:
     return parse(record, check_text)
 
 
+def parser(kind: str) -> Any:
+    """The checker :func:`parse_record` uses for records of ``kind`` (a known type), for a caller checking many."""
+    return _PARSERS[kind]
+
+
 def parse_record_reference(record: dict, check_text: bool = True) -> dict[str, Any]:
     """:func:`parse_record` as one loop over the field list: the reference its compiled checkers must equal."""
     kind = record["type"]
@@ -450,10 +455,15 @@ def _compile(kind: str) -> Any:
             lines += ["    elif type(value) is not int or not 0 < value <= INT64:", f"        {fail}"]
         elif code == DATETIME:
             lines += [
+                "    elif type(value) is not str:",
+                f"        {fail}",
                 "    else:",
-                "        value = _parse_datetime(value)",
-                "        if value is None:",
+                "        try:",
+                "            value = fromisoformat(value)",
+                "        except ValueError:",
                 f"            {fail}",
+                "        if value.tzinfo is not None:",
+                "            value = value.astimezone(UTC).replace(tzinfo=None)",
                 "        if not EARLIEST <= value < LATEST:",
                 f"            raise _out_of_years({name!r}, value)",
             ]
@@ -482,7 +492,8 @@ def _compile(kind: str) -> Any:
         "_out_of_years": _out_of_years,
         "_bad_char": _bad_char,
         "_uuid_match": _uuid_match,
-        "_parse_datetime": _parse_datetime,
+        "fromisoformat": datetime.fromisoformat,
+        "UTC": UTC,
         "describe_char": describe_char,
         "json_problem": json_problem,
         "date": date,
