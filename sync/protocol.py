@@ -433,9 +433,8 @@ def _compile(kind: str) -> Any:
         "        extra = sorted(set(record) - allowed)",
         f"        raise ValueError(f'unknown field(s) {{\", \".join(extra)}} for a {kind}')",
         "    get = record.get",
-        "    values = {}",
     ]
-    for name, code, limit, optional in _SPECS[kind]:
+    for number, (name, code, limit, optional) in enumerate(_SPECS[kind]):
         fail = f"raise _fail({name!r}, {code}, {limit})"
         lines += [f"    value = get({name!r})", "    if value is None:", f"        {'pass' if optional else fail}"]
         if code == TEXT:
@@ -484,8 +483,8 @@ def _compile(kind: str) -> Any:
                 f"    elif problem := json_problem(value, MAX_OBJECT_DEPTH, {name!r}):",
                 "        raise ValueError(f'field {problem[0]} holds {problem[1]}')",
             ]
-        lines.append(f"    values[{name!r}] = value")
-    lines.append("    return values")
+        lines.append(f"    f{number} = value")
+    lines.append("    return {" + ", ".join(f"{name!r}: f{n}" for n, (name, *_) in enumerate(_SPECS[kind])) + "}")
     scope = {
         "allowed": _ALLOWED_KEYS[kind],
         "_fail": _fail,
