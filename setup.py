@@ -33,6 +33,7 @@ setup(
         "num2words>=0.5.13",
         "click>=8.1",
         "tzdata",
+        "orjson>=3.9",
     ],
     extras_require={
         "pi": ["lgpio>=0.2", "pyusb>=1.2", "pyserial>=3.5"],  # GPIO, and USB/serial ticket printers

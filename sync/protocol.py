@@ -42,6 +42,11 @@ from typing import Any
 
 from kiosk.safe_text import BAD_CHAR, describe_char, json_problem, parse_int
 
+try:  # a batch's JSON is read about 2.5× faster by orjson; json (the standard library) is the reference
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; json alone gives the same answers, slower
+    orjson = None
+
 PROTOCOL_VERSION = 1
 SCHEME = "KIOSK-HMAC-SHA256-v1"
 
@@ -166,7 +171,20 @@ def decode_batch(raw: bytes, content_encoding: str | None, limit: int = MAX_DECO
     return Batch(data, suspicious=_suspicious(raw))
 
 
+#: Maps every digit to "0" and everything else to a space: a run of 19 zeros in the result is a run of 19 digits.
+_DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_LONG_DIGITS = b"0" * 19
+
+
 def _loads(raw: bytes, **hooks: Any) -> Any:
+    """Parse a batch's JSON. orjson reads it when it can only give what json would: it refuses NaN, lone
+    surrogates, a byte-order mark and nesting deeper than 1,024 (then json reads the body and answers as before),
+    and reads an integer beyond 64 bits as a float, so a body with 19 digits in a row (2**63 has 19) goes to json."""
+    if orjson is not None and not hooks and _LONG_DIGITS not in raw.translate(_DIGITS):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
     try:
         return json.loads(raw, **hooks)
     except RecursionError:
@@ -344,6 +362,11 @@ def parse_record(record: dict, check_text: bool = True) -> dict[str, Any]:
     return parse(record, check_text)
 
 
+def parser(kind: str) -> Any:
+    """The checker :func:`parse_record` uses for records of ``kind`` (a known type), for a caller checking many."""
+    return _PARSERS[kind]
+
+
 def parse_record_reference(record: dict, check_text: bool = True) -> dict[str, Any]:
     """:func:`parse_record` as one loop over the field list: the reference its compiled checkers must equal."""
     kind = record["type"]
@@ -410,9 +433,8 @@ def _compile(kind: str) -> Any:
         "        extra = sorted(set(record) - allowed)",
         f"        raise ValueError(f'unknown field(s) {{\", \".join(extra)}} for a {kind}')",
         "    get = record.get",
-        "    values = {}",
     ]
-    for name, code, limit, optional in _SPECS[kind]:
+    for number, (name, code, limit, optional) in enumerate(_SPECS[kind]):
         fail = f"raise _fail({name!r}, {code}, {limit})"
         lines += [f"    value = get({name!r})", "    if value is None:", f"        {'pass' if optional else fail}"]
         if code == TEXT:
@@ -432,10 +454,15 @@ def _compile(kind: str) -> Any:
             lines += ["    elif type(value) is not int or not 0 < value <= INT64:", f"        {fail}"]
         elif code == DATETIME:
             lines += [
+                "    elif type(value) is not str:",
+                f"        {fail}",
                 "    else:",
-                "        value = _parse_datetime(value)",
-                "        if value is None:",
+                "        try:",
+                "            value = fromisoformat(value)",
+                "        except ValueError:",
                 f"            {fail}",
+                "        if value.tzinfo is not None:",
+                "            value = value.astimezone(UTC).replace(tzinfo=None)",
                 "        if not EARLIEST <= value < LATEST:",
                 f"            raise _out_of_years({name!r}, value)",
             ]
@@ -456,15 +483,16 @@ def _compile(kind: str) -> Any:
                 f"    elif problem := json_problem(value, MAX_OBJECT_DEPTH, {name!r}):",
                 "        raise ValueError(f'field {problem[0]} holds {problem[1]}')",
             ]
-        lines.append(f"    values[{name!r}] = value")
-    lines.append("    return values")
+        lines.append(f"    f{number} = value")
+    lines.append("    return {" + ", ".join(f"{name!r}: f{n}" for n, (name, *_) in enumerate(_SPECS[kind])) + "}")
     scope = {
         "allowed": _ALLOWED_KEYS[kind],
         "_fail": _fail,
         "_out_of_years": _out_of_years,
         "_bad_char": _bad_char,
         "_uuid_match": _uuid_match,
-        "_parse_datetime": _parse_datetime,
+        "fromisoformat": datetime.fromisoformat,
+        "UTC": UTC,
         "describe_char": describe_char,
         "json_problem": json_problem,
         "date": date,

@@ -287,22 +287,25 @@ def _checked(prepared: Prepared, kind: str, server_columns: dict[str, Any], corr
     goes to ``prepared.invalid``, one that passes to ``prepared.valid`` (a rating is also counted for the
     rollups: this work overlaps the database's). The generator itself never raises, so a failed COPY can
     always read it to the end."""
-    valid = prepared.valid.setdefault(kind, [])
+    valid, invalid = prepared.valid.setdefault(kind, []), prepared.invalid
     count = presses.add if kind == "rating" else None
+    parse, check_text = protocol.parser(kind), prepared.check_text
+    earliest, latest = protocol.EARLIEST, protocol.LATEST
     for record_id, raw in prepared.raw.get(kind, []):
         try:
-            values = protocol.parse_record(raw, prepared.check_text)
-            shift = None if values["clock_synced"] or correction is None else correction
+            values = parse(raw, check_text)
+            # (a time the offset does not shift was checked by the parser: it is within the years)
+            shift = None if correction is None or values["clock_synced"] else correction
             when = values["device_time"] if shift is None else values["device_time"] + timedelta(seconds=shift)
         except (ValueError, OverflowError) as exc:
-            prepared.invalid.append((kind, record_id, f"invalid: {exc}", raw))
+            invalid.append((kind, record_id, f"invalid: {exc}", raw))
             continue
-        if not protocol.EARLIEST <= when < protocol.LATEST:
+        if shift is not None and not earliest <= when < latest:
             reason = (
                 f"invalid: device time {values['device_time']:%Y-%m-%d %H:%M} corrected by the clock offset "
-                f"({shift:+.0f} s) falls outside {protocol.EARLIEST.year}–{protocol.LATEST.year - 1}"
+                f"({shift:+.0f} s) falls outside {earliest.year}–{latest.year - 1}"
             )
-            prepared.invalid.append((kind, record_id, reason, raw))
+            invalid.append((kind, record_id, reason, raw))
             continue
         values.update(server_columns)
         values["clock_offset"] = shift

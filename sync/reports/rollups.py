@@ -113,13 +113,20 @@ class Deltas:
 
 
 def _upsert(conn: Connection, table: Table, pending: Mapping[tuple, Mapping[str, int]]) -> None:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
     keys, values = key_columns(table), value_columns(table)
+    if conn.dialect.name == "postgresql":
+        rows = []
+        for key in sorted(pending):  # one lock order for every transaction: no deadlocks between kiosks
+            change = pending[key]
+            if any(change.values()):
+                rows.append((*key, *(change.get(v, 0) for v in values)))
+        if rows:  # one statement for the table: its rows as arrays, one array per column
+            conn.connection.driver_connection.execute(_upsert_sql(table), [list(c) for c in zip(*rows, strict=True)])
+        return
+    from sqlalchemy.dialects.sqlite import insert as dialect_insert
+
     rows = []
-    for key in sorted(pending):  # one lock order for every transaction: no deadlocks between kiosks
+    for key in sorted(pending):
         change = pending[key]
         if any(change.values()):
             rows.append({**dict(zip(keys, key, strict=True)), **{v: change.get(v, 0) for v in values}})
@@ -129,6 +136,30 @@ def _upsert(conn: Connection, table: Table, pending: Mapping[tuple, Mapping[str,
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_={v: table.c[v] + stmt.excluded[v] for v in values})
     for chunk in _chunks(rows):
         conn.execute(stmt, chunk)
+
+
+_UPSERT_SQL: dict[str, str] = {}
+
+
+def _upsert_sql(table: Table) -> str:
+    """``INSERT … SELECT FROM unnest(arrays) … ON CONFLICT DO UPDATE SET n = n + excluded.n`` for PostgreSQL,
+    taking the rows in the order given (the arrays' order: the lock order)."""
+    sql = _UPSERT_SQL.get(table.name)
+    if sql is None:
+        from sqlalchemy.dialects import postgresql
+
+        dialect = postgresql.dialect()
+        keys, values = key_columns(table), value_columns(table)
+        names = ", ".join(f'"{c}"' for c in keys + values)
+        key_names = ", ".join(f'"{c}"' for c in keys)
+        arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in keys + values)
+        sums = ", ".join(f'"{v}" = {table.name}."{v}" + excluded."{v}"' for v in values)
+        sql = (
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS u({names}, i) "
+            f"ORDER BY i ON CONFLICT ({key_names}) DO UPDATE SET {sums}"
+        )
+        _UPSERT_SQL[table.name] = sql
+    return sql
 
 
 # --- contributions of one record ----------------------------------------------------------------------

@@ -171,6 +171,19 @@ def test_hostile_records_are_quarantined_one_by_one_and_the_rest_stored(central_
     assert stored_counts(central)["quarantine"] == len(hostile)
 
 
+def test_an_integer_past_64_bits_is_quarantined_not_rounded_to_a_float(central_app, central, device):
+    """A fast JSON reader reads 2**64 as the float 1.8e19, which would pass the detail's checks: never here."""
+    client = Signer(central_app.test_client(), device)
+    big = wire_record("clerk_action", 2, T0, detail={"x": "BEYOND"})
+    answer = client.post(_raw_body([wire_record("rating", 1, T0), big], T0, device[0], {"BEYOND": str(2**64)}))
+    assert answer.status_code == 200 and len(answer.json["accepted"]) == 1
+    assert [r["id"] for r in answer.json["rejected"]] == [big["id"]]
+    assert "too large" in answer.json["rejected"][0]["reason"]
+    with central.engine.connect() as conn:
+        payload = conn.execute(select(Quarantine.__table__.c.payload)).scalar_one()
+    assert payload["detail"]["x"].startswith(str(2**64))  # the digits as sent, kept as text for audit
+
+
 def test_a_batch_that_cannot_be_read_is_a_400_and_stores_nothing(central_app, central, device):
     client = Signer(central_app.test_client(), device)
     before = stored_counts(central)
