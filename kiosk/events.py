@@ -22,9 +22,6 @@ class Event:
         return f"id: {self.id}\nevent: {self.kind}\ndata: {payload}\n\n"
 
 
-_END = object()  # put in every subscriber queue by EventBus.close()
-
-
 class EventBus:
     """Fan-out to subscriber queues and callbacks. Slow subscribers lose old events, never block publishers."""
 
@@ -34,7 +31,6 @@ class EventBus:
         self._queues: set[queue.Queue] = set()
         self._callbacks: list[Callable[[Event], None]] = []
         self._backlog = backlog
-        self.closed = False
 
     def publish(self, kind: str, data: dict[str, Any] | None = None) -> Event:
         with self._lock:
@@ -71,19 +67,3 @@ class EventBus:
     def unsubscribe(self, q: queue.Queue) -> None:
         with self._lock:
             self._queues.discard(q)
-
-    def close(self) -> None:
-        """The server is stopping: every open stream ends now (its client reconnects to the next server)."""
-        with self._lock:
-            self.closed = True
-            queues = list(self._queues)
-        for q in queues:
-            while True:
-                try:
-                    q.put_nowait(_END)
-                    break
-                except queue.Full:
-                    try:
-                        q.get_nowait()
-                    except queue.Empty:
-                        pass

@@ -80,6 +80,11 @@ def sse(kind: str, data: dict[str, Any]) -> str:
     return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
 
+def state_text(state: dict[str, Any]) -> str:
+    """A phone's state as the JSON text compared and sent (keys sorted: the same state, the same text)."""
+    return json.dumps(state, ensure_ascii=False, sort_keys=True, default=str)
+
+
 class Stream:
     """One open event stream. Written only by the hub thread once registered."""
 
@@ -105,7 +110,7 @@ class Stream:
 
     def mark_sent(self, state: dict[str, Any]) -> None:
         """The state the stream's first answer carried (so the hub sends it again only once it changes)."""
-        self.last, self.sent = state, json.dumps(state, ensure_ascii=False, sort_keys=True, default=str)
+        self.last, self.sent = state, state_text(state)
 
 
 class ThreadedBody:
@@ -251,7 +256,7 @@ class LiveHub:
             self._woken = True
         try:
             os.write(self._wake_w, b"x")
-        except OSError:
+        except OSError:  # the pipe is full (the loop is woken already) or closed by a shutdown in between
             pass
 
     def _run(self) -> None:
@@ -296,7 +301,7 @@ class LiveHub:
         try:
             while os.read(self._wake_r, 4096):
                 pass
-        except (BlockingIOError, InterruptedError):
+        except (BlockingIOError, InterruptedError):  # the pipe is empty: drained
             pass
         with self._lock:
             self._woken = False
@@ -381,11 +386,11 @@ class LiveHub:
         if stream.sock is not None:
             try:
                 self._selector.unregister(stream.sock)
-            except (KeyError, ValueError):
+            except (KeyError, ValueError):  # never registered (its _attach failed) or its socket already closed
                 pass
             try:
                 stream.sock.close()
-            except OSError:
+            except OSError:  # the connection is already gone; closing is all that was wanted
                 pass
             stream.sock = None
         if stream.queue is not None:
@@ -399,8 +404,8 @@ class LiveHub:
                 return
             except queue.Full:
                 try:
-                    stream.queue.get_nowait()
-                except queue.Empty:
+                    stream.queue.get_nowait()  # full: the oldest text makes room for the end
+                except queue.Empty:  # the request's thread took one meanwhile: room now
                     pass
 
     def _shutdown(self) -> None:
@@ -411,7 +416,7 @@ class LiveHub:
                 end = b"0\r\n\r\n" if stream.chunked else b""
                 try:
                     stream.sock.send(bytes(stream.out) + end)
-                except OSError:
+                except OSError:  # the client left or reads too slowly: it reconnects either way
                     pass
             self._drop(stream)
         self._selector.close()
@@ -502,7 +507,7 @@ class LiveHub:
             state = states.get(ticket_id)
             if state is None:
                 continue
-            text = json.dumps(state, ensure_ascii=False, sort_keys=True, default=str)
+            text = state_text(state)
             for stream in streams:
                 if text != stream.sent:
                     stream.last, stream.sent = state, text

@@ -118,10 +118,7 @@ class QueueDay:
                 moved = self._carry_over(execute, stored.day, candidate.day)
             self._store(execute, candidate)
             self._floors = moved
-            execute(
-                "INSERT INTO device_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (FLOOR_KEY, json.dumps({"day": candidate.day.isoformat(), "floors": moved})),
-            )
+            execute(_UPSERT, (FLOOR_KEY, json.dumps({"day": candidate.day.isoformat(), "floors": moved})))
             self._jumped = False
             if stored is not None:
                 log.info(
@@ -156,10 +153,7 @@ class QueueDay:
 
     def _store(self, execute: Exec, day: Day) -> None:
         value = json.dumps({"day": day.day.isoformat(), "trusted": day.trusted})
-        execute(
-            "INSERT INTO device_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (STATE_KEY, value),
-        )
+        execute(_UPSERT, (STATE_KEY, value))
         self._stored = day
 
     def _load(self) -> None:
@@ -186,4 +180,5 @@ class QueueDay:
             self._jumped = True
 
 
+_UPSERT = "INSERT INTO device_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
 _LOAD = "SELECT key || char(9) || value FROM device_state WHERE key IN (?, ?) ORDER BY key DESC"

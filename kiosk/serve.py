@@ -43,7 +43,7 @@ def few_malloc_arenas(arenas: int = 2) -> None:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallopt(-8, arenas)  # M_ARENA_MAX
-    except (OSError, AttributeError):
+    except (OSError, AttributeError):  # not glibc (no mallopt): only memory use differs, nothing to do
         pass
 
 
@@ -125,7 +125,7 @@ def run(
             click.echo(f"  admin password : {DEMO_PASSWORD}")
     sys.stdout.flush()
 
-    loop = StoppableServer(server, on_stop=[kiosk.events.close, kiosk.live.close])
+    loop = StoppableServer(server, on_stop=[kiosk.live.close])
 
     def _stop(signum, _frame) -> None:
         notifier.stopping()

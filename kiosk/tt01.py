@@ -123,10 +123,6 @@ def share_pct(part: int, whole: int) -> float | None:
     return ratio1(part, whole, 100)
 
 
-def is_satisfied_or_above(level: str) -> bool:
-    return level in SATISFIED_OR_ABOVE
-
-
 def indicator_score(answers: int, points: int) -> float | None:
     """points ÷ answers, one decimal half up; None (left out) without answers."""
     return ratio1(points, answers)

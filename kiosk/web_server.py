@@ -5,7 +5,7 @@ socket: an idle keep-alive connection (a clerk's browser keeps one for two minut
 following ``/api/events`` kept `kiosk serve` alive until systemd killed it. :class:`StoppableServer` runs the
 same loop one round at a time and, once :meth:`request_stop` was called:
 
-1. closes the listening sockets (no new connections) and calls the ``on_stop`` hooks (the event bus ends
+1. closes the listening sockets (no new connections) and calls the ``on_stop`` hooks (the live hub ends
    every open event stream, whose clients reconnect to the next server);
 2. closes each connection as soon as it has no request in flight, so requests already being served finish
    and get their answer;
@@ -50,7 +50,7 @@ class StoppableServer:
         if trigger is not None:
             try:
                 trigger._physical_pull()  # one byte into the loop's wake-up pipe; pull_trigger() takes a lock
-            except OSError:
+            except OSError:  # the pipe is full or closed: the loop sees the flag at its next round (<= 1 s)
                 pass
 
     def _dispatchers(self, kind: type) -> list[Any]:
@@ -100,7 +100,7 @@ class StoppableServer:
         for dispatcher in list(self.map.values()):
             try:
                 dispatcher.close()
-            except OSError:
+            except OSError:  # its socket is already gone; the loop is ending anyway
                 pass
         self.map.clear()
         self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
