@@ -250,6 +250,34 @@ def setup(engine, communes: int, master: bytes) -> list[dict]:
     return kiosks
 
 
+def _batches(k: dict, records: list[dict], sent_at: datetime, counter: int, count_left: bool = True) -> list[tuple]:
+    """The sync requests carrying ``records`` in batches of :data:`BATCH`, counted on from ``counter``:
+    ``(path, body, counter, records)``. ``count_left``: the status says how many records are still to come (else 0)."""
+    from sync import protocol
+
+    requests_ = []
+    for start in range(0, len(records), BATCH):
+        chunk = records[start : start + BATCH]
+        counter += 1
+        body = protocol.encode_batch(
+            {
+                "v": 1,
+                "device": k["device"],
+                "commune": k["commune"],
+                "sent_at": sent_at.isoformat(),
+                "clock_synced": True,
+                "status": {
+                    "unsynced": len(records) - start - len(chunk) if count_left else 0,
+                    "printer": "ok",
+                    "version": "bench",
+                },
+                "records": chunk,
+            }
+        )
+        requests_.append((protocol.SYNC_PATH, body, counter, len(chunk)))
+    return requests_
+
+
 def bodies(kiosks: list[dict], seed: int) -> int:
     """Each kiosk's signed requests, built before the clock starts; returns the number of records."""
     from sync import protocol
@@ -259,24 +287,9 @@ def bodies(kiosks: list[dict], seed: int) -> int:
     for k in kiosks:
         records = kiosk_day(rng, k["device"], k["counter"], k["clerk"], SERVICES)
         total += len(records)
-        requests_ = []
-        counter = 0
         sent_at = datetime(DAY.year, DAY.month, DAY.day, 18, 0) + timedelta(seconds=rng.randint(0, DELAY))
-        for start in range(0, len(records), BATCH):
-            chunk = records[start : start + BATCH]
-            body = protocol.encode_batch(
-                {
-                    "v": 1,
-                    "device": k["device"],
-                    "commune": k["commune"],
-                    "sent_at": sent_at.isoformat(),
-                    "clock_synced": True,
-                    "status": {"unsynced": len(records) - start - len(chunk), "printer": "ok", "version": "bench"},
-                    "records": chunk,
-                }
-            )
-            counter += 1
-            requests_.append((protocol.SYNC_PATH, body, counter, len(chunk)))
+        requests_ = _batches(k, records, sent_at, 0)
+        counter = len(requests_)
         catalog = protocol.encode_batch(
             {
                 "v": 1,
@@ -484,25 +497,10 @@ def _again(kiosks: list[dict], seed: int) -> int:
     for k in kiosks:
         records = kiosk_day(rng, k["device"], k["counter"], k["clerk"], SERVICES)
         total += len(records)
-        counter = k["counter_base"]
-        requests_ = []
-        for start in range(0, len(records), BATCH):
-            chunk = records[start : start + BATCH]
-            counter += 1
-            body = protocol.encode_batch(
-                {
-                    "v": 1,
-                    "device": k["device"],
-                    "commune": k["commune"],
-                    "sent_at": datetime.now().isoformat(),
-                    "clock_synced": True,
-                    "status": {"unsynced": 0, "printer": "ok", "version": "bench"},
-                    "records": chunk,
-                }
-            )
-            headers = protocol.request_headers(k["secret"], "POST", protocol.SYNC_PATH, k["device"], counter, body)
-            requests_.append((protocol.SYNC_PATH, body, headers, len(chunk)))
-        k["requests"] = requests_
+        k["requests"] = [
+            (path, body, protocol.request_headers(k["secret"], "POST", path, k["device"], n, body), records)
+            for path, body, n, records in _batches(k, records, datetime.now(), k["counter_base"], count_left=False)
+        ]
     return total
 
 

@@ -77,21 +77,18 @@ class _PersonKey(_CommuneKey):
     clerk_id: Mapped[str] = _key(UUID, -14)
 
 
-# --- the commune cube ----------------------------------------------------------------------------------
+class _PressCounts:
+    """Presses: counted, satisfied or above, points, flagged."""
 
-
-class RollupTotals(_CommuneKey, CentralBase):
-    """Presses and the queue per commune, site, grain and field: the province views, the trend, "cùng kỳ".
-
-    Tickets count in the period they were issued, under their final field (after transfers).
-    """
-
-    __tablename__ = "rollup_totals"
-    __table_args__ = _indexes("rollup_totals")
     ratings: Mapped[int] = _count()
     satisfied_plus: Mapped[int] = _count()
     points: Mapped[int] = _count()
     flagged: Mapped[int] = _count()
+
+
+class _QueueCounts:
+    """Tickets: issued, served, no-shows; measured waits and service times (how many, and their seconds)."""
+
     issued: Mapped[int] = _count()
     served: Mapped[int] = _count()
     no_show: Mapped[int] = _count()
@@ -99,6 +96,19 @@ class RollupTotals(_CommuneKey, CentralBase):
     wait_seconds: Mapped[int] = _count()
     service_n: Mapped[int] = _count()
     service_seconds: Mapped[int] = _count()
+
+
+# --- the commune cube ----------------------------------------------------------------------------------
+
+
+class RollupTotals(_PressCounts, _QueueCounts, _CommuneKey, CentralBase):
+    """Presses and the queue per commune, site, grain and field: the province views, the trend, "cùng kỳ".
+
+    Tickets count in the period they were issued, under their final field (after transfers).
+    """
+
+    __tablename__ = "rollup_totals"
+    __table_args__ = _indexes("rollup_totals")
 
 
 class RollupLevels(_CommuneKey, CentralBase):
@@ -131,30 +141,22 @@ class RollupWait(_CommuneKey, CentralBase):
     n: Mapped[int] = _count()
 
 
-class RollupChannels(_CommuneKey, CentralBase):
+class RollupChannels(_PressCounts, _CommuneKey, CentralBase):
     """Presses per channel (touch screen, button panel, phone): the ways of rating apart, each also in the totals."""
 
     __tablename__ = "rollup_channels"
     __table_args__ = _indexes("rollup_channels")
     channel: Mapped[str] = _key(String(16), -13)
-    ratings: Mapped[int] = _count()
-    satisfied_plus: Mapped[int] = _count()
-    points: Mapped[int] = _count()
-    flagged: Mapped[int] = _count()
 
 
 # --- the people cube -----------------------------------------------------------------------------------
 
 
-class RollupRatings(_PersonKey, CentralBase):
+class RollupRatings(_PressCounts, _PersonKey, CentralBase):
     """Presses per counter and clerk: counted, satisfied or above, points, flagged."""
 
     __tablename__ = "rollup_ratings"
     __table_args__ = _indexes("rollup_ratings")
-    ratings: Mapped[int] = _count()
-    satisfied_plus: Mapped[int] = _count()
-    points: Mapped[int] = _count()
-    flagged: Mapped[int] = _count()
 
 
 class RollupIndicators(_PersonKey, CentralBase):
@@ -170,18 +172,11 @@ class RollupIndicators(_PersonKey, CentralBase):
     n0: Mapped[int] = _count()
 
 
-class RollupQueue(_PersonKey, CentralBase):
+class RollupQueue(_QueueCounts, _PersonKey, CentralBase):
     """Tickets by the period they were issued in, their final field, and the counter/clerk that ended them."""
 
     __tablename__ = "rollup_queue"
     __table_args__ = _indexes("rollup_queue")
-    issued: Mapped[int] = _count()
-    served: Mapped[int] = _count()
-    no_show: Mapped[int] = _count()
-    waited: Mapped[int] = _count()
-    wait_seconds: Mapped[int] = _count()
-    service_n: Mapped[int] = _count()
-    service_seconds: Mapped[int] = _count()
 
 
 class TicketFact(CentralBase):

@@ -60,6 +60,20 @@ def message_for(exc: KioskError) -> str:
     return exc.message
 
 
+def refused_form(key: str, exc: KioskError) -> dict[str, Any]:
+    """What a page needs to show a refused form again: which form, what was typed, the field at fault, why."""
+    detail = exc.detail if isinstance(exc.detail, dict) else {}
+    return {"key": key, "form": request.form, "field": detail.get("field"), "message": message_for(exc)}
+
+
+def visible_communes(session: Session, viewer: Viewer) -> list[Commune]:
+    """The communes ``viewer`` may open, by code (every commune for a province-wide role)."""
+    query = select(Commune).order_by(Commune.code)
+    if viewer.communes is not None:
+        query = query.where(Commune.code.in_(viewer.communes))
+    return list(session.scalars(query))
+
+
 def kiosks(session: Session, code: str) -> list[dict[str, Any]]:
     """The commune's kiosks and whether each runs the newest catalogue (what it said at its last exchange)."""
     newest = catalog_version(session, code)
@@ -112,8 +126,7 @@ def _save(viewer: Viewer, code: str, section: str, key: str, anchor: str, action
         with transaction(_central().sessions) as s:
             message = action(s)
     except (ValidationError, NotFoundError) as exc:
-        detail = exc.detail if isinstance(exc.detail, dict) else {}
-        failed = {"key": key, "form": request.form, "field": detail.get("field"), "message": message_for(exc)}
+        failed = refused_form(key, exc)
         return _page(f"central/catalog_{section}.html", viewer, code, failed, 400)
     flash(message, "ok")
     return redirect(url_for(f".{section}", code=code) + f"#{anchor}")
@@ -126,10 +139,7 @@ def _save(viewer: Viewer, code: str, section: str, key: str, anchor: str, action
 @require("catalog")
 def communes(viewer: Viewer):
     with _central().sessions() as s:
-        query = select(Commune).order_by(Commune.code)
-        if viewer.communes is not None:
-            query = query.where(Commune.code.in_(viewer.communes))
-        rows = s.scalars(query).all()
+        rows = visible_communes(s, viewer)
         active = dict(
             s.execute(
                 select(Clerk.commune_code, func.count()).where(Clerk.active.is_(True)).group_by(Clerk.commune_code)

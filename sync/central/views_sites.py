@@ -20,7 +20,7 @@ from sync.central import hierarchy
 from sync.central.accounts import Viewer, require
 from sync.central.models import Commune, Device
 from sync.central.page_base import page_blueprint
-from sync.central.views_catalog import _commune, message_for
+from sync.central.views_catalog import _commune, refused_form, visible_communes
 
 bp = page_blueprint("central_sites", __name__)
 
@@ -33,10 +33,7 @@ def _central():
 @require("catalog")
 def communes(viewer: Viewer):
     with _central().sessions() as s:
-        query = select(Commune).order_by(Commune.code)
-        if viewer.communes is not None:
-            query = query.where(Commune.code.in_(viewer.communes))
-        rows = s.scalars(query).all()
+        rows = visible_communes(s, viewer)
         sites = hierarchy.sites_of(s, viewer.communes)
     if len(rows) == 1 and viewer.communes is not None:
         return redirect(url_for(".sites", code=rows[0].code))
@@ -68,8 +65,7 @@ def _save(viewer: Viewer, code: str, key: str, action: Callable[[Session], str])
         with transaction(_central().sessions) as s:
             message = action(s)
     except (ValidationError, NotFoundError, ConflictError) as exc:
-        detail = exc.detail if isinstance(exc.detail, dict) else {}
-        failed = {"key": key, "form": request.form, "field": detail.get("field"), "message": message_for(exc)}
+        failed = refused_form(key, exc)
         return _page(viewer, code, failed, 400)
     flash(message, "ok")
     return redirect(url_for(".sites", code=code) + f"#site-{key}")

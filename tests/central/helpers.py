@@ -24,6 +24,9 @@ from sync.central.models import RECORD_MODELS, Quarantine, SyncLog
 COMMUNE = "26734"
 OTHER_COMMUNE = "26737"
 
+# A throwaway credential the tests give the users they create; not a secret of any real server.
+TEST_PASSWORD = "mật-khẩu-dài"
+
 
 class LiveServer:
     """The central app (optionally wrapped by a WSGI fault injector) served by waitress on loopback."""
@@ -248,7 +251,7 @@ def token(client, path: str = "/login") -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
 
 
-def sign_in(app, username: str, password: str):
+def sign_in(app, username: str, password: str = TEST_PASSWORD):
     """A test client of the central pages signed in as ``username`` through the real form."""
     client = app.test_client()
     answer = client.post("/login", data={"username": username, "password": password, "csrf_token": token(client)})

@@ -12,16 +12,12 @@ import re
 from click.testing import CliRunner
 
 from sync.central.registry import add_user
+from tests.central.helpers import TEST_PASSWORD, token
 
-PASSWORD = "mật-khẩu-dài"
 DATA = "/reports/data.json?period=month&year=2026&month=11"
 
 
-def token(client) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-
-
-def sign_in(app, username: str, password: str = PASSWORD, address: str = "10.0.0.7"):
+def sign_in(app, username: str, password: str = TEST_PASSWORD, address: str = "10.0.0.7"):
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
     answer = client.post("/login", data={"username": username, "password": password, "csrf_token": token(client)})
@@ -34,18 +30,14 @@ def copy_of(client, app):
     return thief
 
 
-def csrf_of(client) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/fleet").text).group(1)
-
-
 def test_signing_out_ends_every_session_of_that_user(central_app, central):
-    add_user(central, "lanh-dao", PASSWORD, "admin")
+    add_user(central, "lanh-dao", TEST_PASSWORD, "admin")
     first, answer = sign_in(central_app, "lanh-dao")
     assert answer.status_code == 302
     second, _ = sign_in(central_app, "lanh-dao", address="10.0.0.8")  # the same person on another computer
     thief = copy_of(first, central_app)
     assert thief.get(DATA).status_code == 200
-    assert first.post("/logout", data={"csrf_token": csrf_of(first)}).status_code == 302
+    assert first.post("/logout", data={"csrf_token": token(first, "/fleet")}).status_code == 302
     assert thief.get(DATA).status_code == 401, "a cookie copied before the sign-out no longer works"
     assert second.get(DATA).status_code == 401
     again, answer = sign_in(central_app, "lanh-dao")
@@ -55,7 +47,7 @@ def test_signing_out_ends_every_session_of_that_user(central_app, central):
 def test_a_new_password_ends_the_users_sessions(central_app, central, tmp_path):
     from sync.cli import main
 
-    add_user(central, "xem-xa", PASSWORD, "admin")
+    add_user(central, "xem-xa", TEST_PASSWORD, "admin")
     client, _ = sign_in(central_app, "xem-xa")
     assert client.get(DATA).status_code == 200
     url = central.engine.url.render_as_string(hide_password=False)
@@ -69,7 +61,7 @@ def test_a_new_password_ends_the_users_sessions(central_app, central, tmp_path):
 
 
 def test_sign_in_is_throttled_per_source_address_whatever_the_usernames(central_app, central):
-    add_user(central, "that-user", PASSWORD, "admin")
+    add_user(central, "that-user", TEST_PASSWORD, "admin")
     codes = [sign_in(central_app, f"nguoi-{i}", "doan-mo")[1].status_code for i in range(30)]
     assert codes[:10] == [401] * 10 and set(codes[10:]) == {429}
     # The right password from that address waits too; another address is not affected.
@@ -90,7 +82,7 @@ def test_behind_a_reverse_proxy_the_clients_address_is_throttled_not_the_proxys(
         clock=server_clock,
     )
     try:
-        add_user(app.extensions["central"], "quan-tri", PASSWORD, "admin")
+        add_user(app.extensions["central"], "quan-tri", TEST_PASSWORD, "admin")
 
         def attempt(client_address: str, password: str) -> int:
             client = app.test_client()
@@ -102,6 +94,6 @@ def test_behind_a_reverse_proxy_the_clients_address_is_throttled_not_the_proxys(
             ).status_code
 
         assert [attempt("203.0.113.5", "sai") for _ in range(11)][-1] == 429
-        assert attempt("203.0.113.6", PASSWORD) == 302, "another client behind the same proxy signs in"
+        assert attempt("203.0.113.6", TEST_PASSWORD) == 302, "another client behind the same proxy signs in"
     finally:
         app.extensions["central"].close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 import pytest
 from lxml import html
@@ -14,9 +13,8 @@ from lxml import html
 from kiosk.db import transaction
 from sync.central.registry import add_commune, add_device, add_user
 from tests.central import report_fixture as fx
-from tests.central.helpers import import_catalog
+from tests.central.helpers import TEST_PASSWORD, import_catalog, sign_in
 
-PASSWORD = "mật-khẩu-dài"
 CONTACT = "0912345678"
 
 
@@ -44,18 +42,9 @@ def inbox(central):
     feed.comment("2026-03-02T09:01:00", "Phải đi lại ba lần mới xong hồ sơ.", CONTACT, 2, rating=rating)
     feed.comment("2026-03-02T10:00:00", "Nên có thêm ghế chờ.")  # left on its own, no rating
     feed.send()
-    add_user(central, "xem-x", PASSWORD, "commune_viewer", "X")
-    add_user(central, "xuly-x", PASSWORD, "handler", "X")
+    add_user(central, "xem-x", TEST_PASSWORD, "commune_viewer", "X")
+    add_user(central, "xuly-x", TEST_PASSWORD, "handler", "X")
     return central
-
-
-def signed_in(app, username):
-    client = app.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    assert (
-        client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token}).status_code == 302
-    )
-    return client
 
 
 def rows(page: str) -> list[list[str]]:
@@ -66,7 +55,7 @@ def rows(page: str) -> list[list[str]]:
 
 
 def test_each_comment_shows_its_rating_field_counter_and_clerk(central_app, inbox):
-    viewer = signed_in(central_app, "xem-x")
+    viewer = sign_in(central_app, "xem-x")
     got = rows(viewer.get("/comments?lang=vi").text)
     # Time, commune, counter, rating, field, clerk, comment, status (a viewer has no contact column)
     assert [r[1:8] for r in got] == [
@@ -76,12 +65,12 @@ def test_each_comment_shows_its_rating_field_counter_and_clerk(central_app, inbo
     assert CONTACT not in viewer.get("/comments?lang=vi").text  # confidential: not for viewers
     english = rows(viewer.get("/comments?lang=en").text)
     assert english[1][3] == "Unsatisfied"  # the level in the page's language
-    handler = signed_in(central_app, "xuly-x")
+    handler = sign_in(central_app, "xuly-x")
     assert rows(handler.get("/comments?lang=vi").text)[1][8] == CONTACT
 
 
 def test_the_comment_page_and_the_export_carry_the_context(central_app, inbox):
-    handler = signed_in(central_app, "xuly-x")
+    handler = sign_in(central_app, "xuly-x")
     link = html.fromstring(handler.get("/comments?lang=vi").text).xpath('//tr[@class="comment-row"]//a/@href')[1]
     page = html.fromstring(handler.get(link + "?lang=vi").text)
     context = dict(
@@ -98,5 +87,5 @@ def test_the_comment_page_and_the_export_carry_the_context(central_app, inbox):
         "Liên hệ",
     ]
     assert lines[1][2:6] == ["2", "Chưa hài lòng", "Đất đai", "Phạm Thị Hoa"] and lines[1][-1] == CONTACT
-    viewer = signed_in(central_app, "xem-x")
+    viewer = sign_in(central_app, "xem-x")
     assert "Liên hệ" not in viewer.get("/comments/export.csv").data.decode("utf-8-sig")

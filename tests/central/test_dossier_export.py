@@ -12,10 +12,9 @@ from sync.central.registry import add_commune, add_user
 from sync.cli import main
 from sync.client import SyncClient
 from sync.exports.dossiers import HEADERS, read_csv
-from tests.central.helpers import COMMUNE, OTHER_COMMUNE, sign_in
+from tests.central.helpers import COMMUNE, OTHER_COMMUNE, TEST_PASSWORD, sign_in
 from tests.queue_helpers import issue, login, make_app
 
-PASSWORD = "mật-khẩu-dài"
 DAY = "period=custom&from=2026-11-20&to=2026-11-20"  # the kiosk's FakeClock: 20 November 2026, 08:00 local
 
 
@@ -54,8 +53,8 @@ def test_ratings_per_dossier_code_from_the_counter_to_the_csv(central_app, centr
     finally:
         kiosk_app.extensions["kiosk"].close()
 
-    add_user(central, "quantri", PASSWORD, "admin")
-    data = sign_in(central_app, "quantri", PASSWORD).get(f"/reports/dossiers.csv?{DAY}").data
+    add_user(central, "quantri", TEST_PASSWORD, "admin")
+    data = sign_in(central_app, "quantri").get(f"/reports/dossiers.csv?{DAY}").data
     assert data.startswith("\ufeff".encode()) and data.splitlines()[0].decode("utf-8-sig").split(",") == HEADERS
     rows = read_csv(data)
     assert [(r["dossier"], r["level_code"], r["points"]) for r in rows] == [
@@ -95,7 +94,7 @@ def test_ratings_per_dossier_code_from_the_counter_to_the_csv(central_app, centr
 
     # another commune's viewer: refused for this commune, an empty file for its own
     add_commune(central, OTHER_COMMUNE, "Xã Bên Cạnh")
-    add_user(central, "xem-ben", PASSWORD, "commune_viewer", OTHER_COMMUNE)
-    other = sign_in(central_app, "xem-ben", PASSWORD)
+    add_user(central, "xem-ben", TEST_PASSWORD, "commune_viewer", OTHER_COMMUNE)
+    other = sign_in(central_app, "xem-ben")
     assert other.get(f"/reports/dossiers.csv?{DAY}&commune={COMMUNE}").status_code == 403
     assert read_csv(other.get(f"/reports/dossiers.csv?{DAY}").data) == []

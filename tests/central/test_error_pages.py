@@ -4,15 +4,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from click.testing import CliRunner
 from lxml import html
 
 from sync.central.registry import add_commune, add_user
+from tests.central.helpers import TEST_PASSWORD, sign_in
 
-PASSWORD = "mật-khẩu-dài"
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
@@ -71,16 +69,9 @@ def test_kiosk_apis_keep_json_errors(client):
 @pytest.fixture
 def office(central_app, central):
     add_commune(central, "X", "Xã Tân Hòa", "D1")
-    add_user(central, "chutich", PASSWORD, "admin")
-    add_user(central, "xuly-x", PASSWORD, "handler", "X")
+    add_user(central, "chutich", TEST_PASSWORD, "admin")
+    add_user(central, "xuly-x", TEST_PASSWORD, "handler", "X")
     return central_app
-
-
-def sign_in(app, username):
-    client = app.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    return client
 
 
 def test_central_404_405_and_500_pages_are_vietnamese(office):

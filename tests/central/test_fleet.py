@@ -18,9 +18,8 @@ from sync.central.models import SyncLog
 from sync.central.office_hours import OfficeHours
 from sync.central.registry import add_user
 from sync.client import SyncClient
-from tests.central.helpers import Signer, add_records, envelope
+from tests.central.helpers import TEST_PASSWORD, Signer, add_records, envelope, sign_in
 
-PASSWORD = "mật-khẩu-dài"
 #: Friday 20 November 2026, 16:30 local (UTC+7), as the server's naive-UTC clock says it.
 FRIDAY_1630 = datetime(2026, 11, 20, 9, 30)
 
@@ -32,11 +31,8 @@ def local(text: str) -> datetime:
 
 def fleet_client(central_app, username="admin"):
     central = central_app.extensions["central"]
-    add_user(central, username, PASSWORD, "admin")
-    client = central_app.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    return client
+    add_user(central, username, TEST_PASSWORD, "admin")
+    return sign_in(central_app, username)
 
 
 def one(client) -> dict:

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import gzip
 import random
-import re
 from datetime import datetime, timedelta
 
 from sync.central.registry import add_user
 from tests import hostile
-from tests.central.helpers import Signer, envelope, stored_counts, wire_record
+from tests.central.helpers import TEST_PASSWORD, Signer, envelope, stored_counts, token, wire_record
 
 T0 = datetime(2026, 11, 20, 1, 0, 0)
 KINDS = ("ticket", "rating", "indicator_answer", "comment", "clerk_action")
 BATCHES = 120
-PASSWORD = "mật-khẩu-dài"
 
 
 def hostile_record(rng: random.Random, seq: int) -> dict:
@@ -65,14 +63,14 @@ def test_hostile_sync_batches_never_fail_and_every_record_is_accounted_for(centr
 
 def test_hostile_page_parameters_and_forms_never_fail(central_app, central, device):
     rng = random.Random(1212)
-    add_user(central, "quan-tri", PASSWORD, "admin")
+    add_user(central, "quan-tri", TEST_PASSWORD, "admin")
     client = central_app.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    for username, password in [("\x00", "x"), ("a" * 5000, "b"), ("quan-tri\x1b", PASSWORD), ("%ED%A0%80", "x")]:
-        answer = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    csrf = token(client)
+    for username, password in [("\x00", "x"), ("a" * 5000, "b"), ("quan-tri\x1b", TEST_PASSWORD), ("%ED%A0%80", "x")]:
+        answer = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf})
         assert answer.status_code < 500
     assert (
-        client.post("/login", data={"username": "quan-tri", "password": PASSWORD, "csrf_token": token}).status_code
+        client.post("/login", data={"username": "quan-tri", "password": TEST_PASSWORD, "csrf_token": csrf}).status_code
         == 302
     )
     pages = {
@@ -106,12 +104,12 @@ def test_hostile_page_parameters_and_forms_never_fail(central_app, central, devi
             assert answer.status_code < 500, f"GET {path}?{query[:200]}: {answer.status_code}"
     page = client.get("/comments?page=99999999999999999999999")
     assert page.status_code == 400 and "Số trang phải là số nguyên" in page.get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/fleet").text).group(1)
+    csrf = token(client, "/fleet")
     for path in (
         "/comments/26734/%00/x/read",
         "/comments/%ED%A0%80/a/b/answer",
         f"/comments/26734/{device[0]}/{'0' * 36}/answer",
     ):
         for note in ("\x00", "x" * 10000, "ok"):
-            answer = client.post(path, data={"note": note, "assignee": "\x00", "csrf_token": token})
+            answer = client.post(path, data={"note": note, "assignee": "\x00", "csrf_token": csrf})
             assert answer.status_code < 500, f"POST {path}: {answer.status_code}"

@@ -7,14 +7,10 @@ Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import re
-
 from sync.central.registry import add_user
 from sync.client import SyncClient
-from tests.central.helpers import COMMUNE
+from tests.central.helpers import COMMUNE, TEST_PASSWORD, sign_in
 from tests.queue_helpers import issue, login, make_app
-
-PASSWORD = "mật-khẩu-dài"
 
 
 def test_the_report_counts_one_rating_for_a_ticket_rated_84_times(central_app, central, device, serve, tmp_path, clock):
@@ -45,10 +41,8 @@ def test_the_report_counts_one_rating_for_a_ticket_rated_84_times(central_app, c
     finally:
         kiosk.close()
 
-    add_user(central, "quantri", PASSWORD, "admin")
-    client = central_app.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    client.post("/login", data={"username": "quantri", "password": PASSWORD, "csrf_token": token})
+    add_user(central, "quantri", TEST_PASSWORD, "admin")
+    client = sign_in(central_app, "quantri")
     data = client.get("/reports/data.json?period=month&year=2026&month=11").json
     assert (data["summary"]["ratings"], data["summary"]["flagged"]) == (1, 83)
     [her] = [c for c in data["clerks"] if c["id"] == clerk_id]

@@ -9,7 +9,6 @@ the reason (shown on the fleet page), stores the rest of the batch, and the kios
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -21,10 +20,18 @@ from kiosk.records import stamp
 from sync.central.models import Quarantine, SyncLog
 from sync.central.registry import add_user
 from sync.client import SyncClient
-from tests.central.helpers import Signer, add_records, envelope, server_ids, stored_counts, wire_record
+from tests.central.helpers import (
+    TEST_PASSWORD,
+    Signer,
+    add_records,
+    envelope,
+    server_ids,
+    sign_in,
+    stored_counts,
+    wire_record,
+)
 
 T0 = datetime(2026, 11, 20, 1, 0, 0)
-PASSWORD = "mật-khẩu-dài"
 
 
 def _poison(kiosk) -> dict[str, str]:
@@ -66,15 +73,6 @@ def _poison(kiosk) -> dict[str, str]:
     return ids
 
 
-def _sign_in(app):
-    client = app.test_client()
-    page = client.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    answer = client.post("/login", data={"username": "quantri", "password": PASSWORD, "csrf_token": token})
-    assert answer.status_code == 302, answer.text
-    return client
-
-
 def test_a_poison_record_is_quarantined_and_the_kiosk_keeps_syncing(central_app, central, device, serve, make_kiosk):
     server = serve(central_app)
     kiosk = make_kiosk(server.url, device)
@@ -109,8 +107,8 @@ def test_a_poison_record_is_quarantined_and_the_kiosk_keeps_syncing(central_app,
         assert conn.scalar(select(func.count()).select_from(Quarantine.__table__)) == 4
 
     # The fleet page names the kiosk's quarantined records and why.
-    add_user(central, "quantri", PASSWORD, "admin")
-    client = _sign_in(central_app)
+    add_user(central, "quantri", TEST_PASSWORD, "admin")
+    client = sign_in(central_app, "quantri")
     fleet = client.get("/fleet.json").json["devices"]
     [mine] = [d for d in fleet if d["id"] == device[0]]
     assert mine["quarantined"] == 4 and {q["id"] for q in mine["quarantine"]} == bad

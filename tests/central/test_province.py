@@ -14,12 +14,11 @@ import pytest
 from kiosk import tt01
 from kiosk.db import transaction
 from sync.central.registry import add_commune, add_device, add_province, add_user
-from tests.central import helpers, report_fixture
-from tests.central.helpers import import_catalog
+from tests.central import report_fixture
+from tests.central.helpers import TEST_PASSWORD, import_catalog, sign_in
 from tests.central.test_reports_access import docx_text, xlsx_text
 
 loaded = report_fixture.loaded
-PASSWORD = "mật-khẩu-dài"
 QUARTER = "period=quarter&year=2026&quarter=1"
 Z_WORDS = ("Xã Zê Ra", "Phạm Văn Zét", "Tỉnh Khác xa", "Kiosk Z", "Z-HS-0001", "0977000111")
 
@@ -45,14 +44,10 @@ def province(loaded):
     coded = a.rating("2026-03-03T09:00:00", "very_satisfied", "HT", 1, fixture.clerks["A1"])
     coded["dossier_codes"] = "000.00.12.H56-260303-0001 000.00.12.H56-260303-0002"
     a.send()
-    add_user(central, "quantri", PASSWORD, "admin")
-    add_user(central, "tinh-p1", PASSWORD, "province_viewer", None, "P1")
-    add_user(central, "tinh-p2", PASSWORD, "province_viewer", None, "P2")
+    add_user(central, "quantri", TEST_PASSWORD, "admin")
+    add_user(central, "tinh-p1", TEST_PASSWORD, "province_viewer", None, "P1")
+    add_user(central, "tinh-p2", TEST_PASSWORD, "province_viewer", None, "P2")
     return app, fixture
-
-
-def sign_in(app, username: str):
-    return helpers.sign_in(app, username, PASSWORD)
 
 
 def test_a_province_viewer_sees_every_commune_of_its_province_and_nothing_of_another(province):
@@ -182,13 +177,13 @@ def test_a_viewer_needs_its_province_and_the_province_must_exist(province):
     app, _ = province
     central = app.extensions["central"]
     with pytest.raises(ValidationError, match="--province"):
-        add_user(central, "tinh-x", PASSWORD, "province_viewer")
+        add_user(central, "tinh-x", TEST_PASSWORD, "province_viewer")
     with pytest.raises(NotFoundError, match="Province P9"):
-        add_user(central, "tinh-9", PASSWORD, "province_viewer", None, "P9")
+        add_user(central, "tinh-9", TEST_PASSWORD, "province_viewer", None, "P9")
     with pytest.raises(ValidationError, match="one commune"):
-        add_user(central, "xuly-ab", PASSWORD, "handler", "A", None, ["B"])
+        add_user(central, "xuly-ab", TEST_PASSWORD, "handler", "A", None, ["B"])
     with pytest.raises(ValidationError, match="not tied to a commune"):
-        add_user(central, "tinh-a", PASSWORD, "province_viewer", "A", "P1")
+        add_user(central, "tinh-a", TEST_PASSWORD, "province_viewer", "A", "P1")
 
 
 def test_only_the_admin_may_read_everything_and_role_checks_are_in_one_table():

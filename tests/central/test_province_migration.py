@@ -17,8 +17,8 @@ from sync.central.app import create_central_app
 from sync.central.migrate import current_revision, upgrade
 from sync.central.models import Device, Site, User, UserCommune
 from tests.central import helpers
+from tests.central.helpers import TEST_PASSWORD
 
-PASSWORD = "mật-khẩu-dài"
 NOW = datetime(2025, 6, 20, 3, 0)
 
 
@@ -64,7 +64,7 @@ def old_database(url: str) -> dict[str, str]:
                 "users",
                 id=user_id,
                 username=name,
-                password_hash=generate_password_hash(PASSWORD),
+                password_hash=generate_password_hash(TEST_PASSWORD),
                 role=role,
                 commune_code=commune,
                 district_code=district,
@@ -170,15 +170,17 @@ def test_district_viewers_become_viewers_of_their_communes_and_the_data_stays(ce
             assert conn.execute(text("SELECT name FROM provinces")).scalars().all() == ["Tỉnh P1"]
 
         # the former district viewer signs in and sees its two communes, with the records as they were
-        client = helpers.sign_in(app, "huyen-d1", PASSWORD)
+        client = helpers.sign_in(app, "huyen-d1", TEST_PASSWORD)
         data = client.get("/reports/data.json?period=month&year=2025&month=6").json
         assert [c["code"] for c in data["communes"]] == ["A", "B"]
         assert (data["summary"]["ratings"], data["summary"]["points"], data["queue"]["issued"]) == (2, 2, 1)
         assert client.get("/reports/data.json?period=month&year=2025&month=6&commune=C").status_code == 403
         # reports of 2025 grouped by former district still work
-        admin_view = helpers.sign_in(app, "xem-c", PASSWORD).get("/reports/data.json?period=month&year=2025&month=6")
+        admin_view = helpers.sign_in(app, "xem-c", TEST_PASSWORD).get(
+            "/reports/data.json?period=month&year=2025&month=6"
+        )
         assert admin_view.json["summary"]["ratings"] == 1
-        page = helpers.sign_in(app, "huyen-d1", PASSWORD).get("/reports?period=month&year=2025&month=6").text
+        page = helpers.sign_in(app, "huyen-d1", TEST_PASSWORD).get("/reports?period=month&year=2025&month=6").text
         assert "Xã An Bình" in page and "Xã Cẩm Hà" not in page
     finally:
         central.close()

@@ -14,11 +14,10 @@ from sqlalchemy import select
 
 from sync.central.models import Device, User
 from sync.central.registry import add_user
-from tests.central import helpers, report_fixture
-from tests.central.helpers import token
+from tests.central import report_fixture
+from tests.central.helpers import TEST_PASSWORD, sign_in, token
 
 loaded = report_fixture.loaded
-PASSWORD = "mật-khẩu-dài"
 B_WORDS = ("Xã Bình Minh", "Lê Văn Cường", "Phải chờ lâu quá", "0987654321", "Kiosk B")
 QUARTER = "period=quarter&year=2026&quarter=1"
 
@@ -27,16 +26,12 @@ QUARTER = "period=quarter&year=2026&quarter=1"
 def site(loaded):
     app, province = loaded
     central = app.extensions["central"]
-    add_user(central, "admin", PASSWORD, "admin")
-    add_user(central, "xem-a", PASSWORD, "commune_viewer", "A")
-    add_user(central, "xem-ab", PASSWORD, "commune_viewer", "A", None, ["B"])  # a former district's communes
-    add_user(central, "xuly-a", PASSWORD, "handler", "A")
-    add_user(central, "xuly-b", PASSWORD, "handler", "B")
+    add_user(central, "admin", TEST_PASSWORD, "admin")
+    add_user(central, "xem-a", TEST_PASSWORD, "commune_viewer", "A")
+    add_user(central, "xem-ab", TEST_PASSWORD, "commune_viewer", "A", None, ["B"])  # a former district's communes
+    add_user(central, "xuly-a", TEST_PASSWORD, "handler", "A")
+    add_user(central, "xuly-b", TEST_PASSWORD, "handler", "B")
     return app, province
-
-
-def sign_in(app, username: str):
-    return helpers.sign_in(app, username, PASSWORD)
 
 
 def comment_url(app, province, key: str) -> str:
@@ -82,15 +77,15 @@ def test_password_hashed_wrong_password_refused_and_cookie_flags(site):
     app, _ = site
     with app.extensions["central"].sessions() as s:
         stored = s.scalar(select(User.password_hash).where(User.username == "xem-a"))
-    assert PASSWORD not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
+    assert TEST_PASSWORD not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
     client = app.test_client()
     wrong = client.post("/login", data={"username": "xem-a", "password": "sai-rồi-nhé", "csrf_token": token(client)})
     assert wrong.status_code == 401
     assert client.get("/reports/data.json").status_code == 401
-    no_token = app.test_client().post("/login", data={"username": "xem-a", "password": PASSWORD})
+    no_token = app.test_client().post("/login", data={"username": "xem-a", "password": TEST_PASSWORD})
     assert no_token.status_code == 400
     client = app.test_client()
-    answer = client.post("/login", data={"username": "xem-a", "password": PASSWORD, "csrf_token": token(client)})
+    answer = client.post("/login", data={"username": "xem-a", "password": TEST_PASSWORD, "csrf_token": token(client)})
     cookie = answer.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Content-Security-Policy" in client.get("/reports").headers

@@ -17,7 +17,7 @@ from sync.exports.tables import guard
 from sync.reports import figures, periods
 from sync.reports.query import Scope
 from tests.central import report_fixture as fx
-from tests.central.helpers import import_catalog
+from tests.central.helpers import TEST_PASSWORD, import_catalog, sign_in
 
 loaded = fx.loaded
 
@@ -61,15 +61,10 @@ def test_csv_export_reads_back_with_the_figures(loaded):
 
 def test_comment_text_and_names_starting_a_formula_are_neutralised(loaded):
     app, province = loaded
-    client = app.test_client()
     from sync.central.registry import add_user
 
-    add_user(app.extensions["central"], "xuly-export", "mật-khẩu-dài", "handler", "A")
-    import re
-
-    page = client.get("/login").text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post("/login", data={"username": "xuly-export", "password": "mật-khẩu-dài", "csrf_token": csrf})
+    add_user(app.extensions["central"], "xuly-export", TEST_PASSWORD, "handler", "A")
+    client = sign_in(app, "xuly-export")
     rows = list(csv.reader(io.StringIO(client.get("/comments/export.csv").data.decode("utf-8-sig"))))
     assert rows[1][:7] == ["Thời gian", "Xã", "Quầy", "Mức đánh giá", "Lĩnh vực", "Công chức", "Nội dung góp ý"]
     texts = [row[6] for row in rows[2:]]

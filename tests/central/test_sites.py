@@ -18,10 +18,9 @@ from sync.cli import main
 from sync.reports import figures, periods
 from sync.reports.query import Scope
 from sync.reports.rebuild import rebuild
-from tests.central.helpers import COMMUNE, OTHER_COMMUNE, Signer, envelope, sign_in, token, wire_record
+from tests.central.helpers import COMMUNE, OTHER_COMMUNE, TEST_PASSWORD, Signer, envelope, sign_in, token, wire_record
 from tests.central.test_reports_rollups import snapshot
 
-PASSWORD = "mật-khẩu-dài"
 MONTH = "period=month&year=2026&month=11"
 T0 = datetime(2026, 11, 18, 2, 0)  # 09:00 local
 
@@ -51,9 +50,9 @@ def merged(central_app, central):
     client = central_app.test_client()
     send(client, centre, ratings(["very_satisfied", "very_satisfied", "satisfied"]))
     send(client, point, ratings(["unsatisfied", "satisfied"]))
-    add_user(central, "quantri", PASSWORD, "admin")
-    add_user(central, "qt-xa", PASSWORD, "commune_admin", COMMUNE)
-    add_user(central, "xem-xa", PASSWORD, "commune_viewer", COMMUNE)
+    add_user(central, "quantri", TEST_PASSWORD, "admin")
+    add_user(central, "qt-xa", TEST_PASSWORD, "commune_admin", COMMUNE)
+    add_user(central, "xem-xa", TEST_PASSWORD, "commune_viewer", COMMUNE)
     return centre, point
 
 
@@ -61,7 +60,7 @@ def test_batches_are_stored_with_their_kiosks_site_and_reported_per_site(central
     with central.engine.connect() as conn:
         stored = conn.execute(text("SELECT site_code, count(*) FROM ratings GROUP BY site_code ORDER BY 1")).all()
     assert [tuple(r) for r in stored] == [("S2", 2), ("TT", 3)]
-    admin = sign_in(central_app, "quantri", PASSWORD)
+    admin = sign_in(central_app, "quantri")
     data = admin.get(f"/reports/data.json?{MONTH}&commune={COMMUNE}").json
     sites = {s["code"]: s for s in data["sites"]}
     assert (sites["TT"]["ratings"], sites["TT"]["satisfied_plus_pct"]) == (3, 100.0)
@@ -102,7 +101,7 @@ def test_a_moved_kiosk_keeps_its_earlier_records_at_the_old_site(central_app, ce
 
 def test_the_sites_pages_for_a_commune_administrator(central_app, central, merged):
     _centre, point = merged
-    client = sign_in(central_app, "qt-xa", PASSWORD)
+    client = sign_in(central_app, "qt-xa")
     assert client.get("/admin/sites").headers["Location"].endswith(f"/admin/sites/{COMMUNE}")
     page = client.get(f"/admin/sites/{COMMUNE}?lang=vi").text
     assert "Điểm tiếp nhận Tân Phú" in page and "Quầy Tân Phú" in page
@@ -123,7 +122,7 @@ def test_the_sites_pages_for_a_commune_administrator(central_app, central, merge
     assert closed.status_code == 302  # no kiosk left there: it may close
     assert client.post(f"{base}/kiosks/{point[0]}", data={"csrf_token": csrf, "site": "S2"}).status_code == 400
     assert client.get(f"/admin/sites/{OTHER_COMMUNE}").status_code in (403, 404)
-    viewer = sign_in(central_app, "xem-xa", PASSWORD)
+    viewer = sign_in(central_app, "xem-xa")
     assert viewer.get(f"/admin/sites/{COMMUNE}").status_code == 403
 
 
@@ -148,7 +147,8 @@ def test_site_commands(central_app, central, tmp_path):
     with central.sessions() as s:
         assert s.scalar(select(Device.site_code).where(Device.id == device)) == "TT"
     assert (
-        run("add-user", "tinh9", "--role", "province_viewer", "--province", "P9", "--password", PASSWORD).exit_code == 0
+        run("add-user", "tinh9", "--role", "province_viewer", "--province", "P9", "--password", TEST_PASSWORD).exit_code
+        == 0
     )
     listing = run("users")
     assert listing.exit_code == 0 and "tinh9: province_viewer, sees province P9 (1 communes)" in listing.output

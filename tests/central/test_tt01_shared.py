@@ -23,7 +23,7 @@ from kiosk.clock import FakeClock
 from kiosk.db import transaction
 from sync.central.registry import add_user
 from sync.client import SyncClient
-from tests.central.helpers import COMMUNE, import_catalog
+from tests.central.helpers import COMMUNE, import_catalog, sign_in
 from tests.tt01_cases import CASES, grade_vi
 
 LEVEL_OF = {2: "very_satisfied", 1: "satisfied", 0: "unsatisfied"}
@@ -119,11 +119,7 @@ def central_row(page: str, clerk_id: str):
 
 
 def signed_in(central_app):
-    client = central_app.test_client()
-    page = client.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post("/login", data={"username": "chutich", "password": PASSWORD, "csrf_token": token})
-    return client
+    return sign_in(central_app, "chutich", PASSWORD)
 
 
 def test_kiosk_and_server_show_the_same_tt01_figures(day):
