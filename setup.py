@@ -38,8 +38,9 @@ setup(
     extras_require={
         "pi": ["lgpio>=0.2", "pyusb>=1.2", "pyserial>=3.5"],  # GPIO, and USB/serial ticket printers
         "cups": ["pycups>=2.0"],  # printing through a CUPS queue (needs libcups2-dev to build)
-        "central": ["psycopg[binary]>=3.1", "openpyxl>=3.1", "python-docx>=1.1"],
+        "central": ["psycopg[binary]>=3.1", "openpyxl>=3.1", "python-docx>=1.1", "msgspec>=0.18"],
         "test": [
+            "msgspec>=0.18",
             "pytest>=8",
             "pytest-timeout>=2.3",
             "pytest-postgresql>=6",

@@ -147,6 +147,11 @@ def _json_default(value: Any) -> Any:
 
 def decode_batch(raw: bytes, content_encoding: str | None, limit: int = MAX_DECOMPRESSED) -> dict:
     """Decompress and parse a batch body. Raises ProtocolError (400) or OverflowError (413)."""
+    return parse_batch(inflate(raw, content_encoding, limit))
+
+
+def inflate(raw: bytes, content_encoding: str | None, limit: int = MAX_DECOMPRESSED) -> bytes:
+    """A body's JSON text, decompressed. Raises ProtocolError (400) or OverflowError (413)."""
     encoding = (content_encoding or "").strip().lower()
     if encoding == "gzip":
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -160,6 +165,11 @@ def decode_batch(raw: bytes, content_encoding: str | None, limit: int = MAX_DECO
             raise ProtocolError("The gzip body is cut short.")
     elif encoding not in ("", "identity"):
         raise ProtocolError(f"Content-Encoding {content_encoding!r} is not understood; send gzip.")
+    return raw
+
+
+def parse_batch(raw: bytes) -> dict:
+    """A batch's JSON text parsed: a :class:`Batch`. Raises ProtocolError (400)."""
     try:
         data = _loads(raw)
     except ProtocolError:

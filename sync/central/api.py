@@ -7,10 +7,10 @@ the request's counter, so a kiosk trusts only answers to the request it sent.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 
+import orjson
 from flask import Blueprint, Response, current_app, request
 
 from kiosk.db import transaction
@@ -32,7 +32,7 @@ def _central():
 
 
 def _signed_answer(device: SignedDevice, document: dict, status: int = 200) -> Response:
-    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    body = orjson.dumps(document)  # compact UTF-8, as json.dumps(ensure_ascii=False, separators=(",", ":"))
     response = Response(body, status=status, mimetype="application/json")
     response.headers[protocol.SIGNATURE_HEADER] = protocol.sign_response(device.secret, device.id, device.counter, body)
     response.headers[protocol.COUNTER_HEADER] = str(device.counter)
@@ -50,25 +50,27 @@ def sync_batch() -> Response:
     """Store a device's batch in one transaction; answer which records were stored, already had or refused."""
     central = _central()
     raw = request.get_data(cache=False)  # over central_max_body → 413 before anything is read further
-    device = _authenticate(raw)
-    try:
-        envelope = protocol.decode_batch(raw, request.headers.get("Content-Encoding"))
-    except protocol.ProtocolError as exc:
-        raise ValidationError(str(exc)) from None
-    except OverflowError as exc:
-        raise ingest.TooLarge(str(exc), {"limit": "bytes"}) from None
-    prepared = ingest.prepare(envelope, device.id, device.commune_code, central.settings["central_max_records"])
-    now = central.clock.now()
-    with central.engine.begin() as conn:
+    limit = central.settings["central_max_records"]
+    with central.engine.begin() as conn:  # one connection: who signed, then the batch, in one transaction
+        device = authenticate(conn, central.master_key, request.method, request.path, request.headers, raw)
+        try:
+            text = protocol.inflate(raw, request.headers.get("Content-Encoding"))
+            prepared = ingest.prepare_body(text, device.id, device.commune_code, limit)
+        except protocol.ProtocolError as exc:
+            raise ValidationError(str(exc)) from None
+        except OverflowError as exc:
+            raise ingest.TooLarge(str(exc), {"limit": "bytes"}) from None
+        now = central.clock.now()
         result = ingest.store(
             conn, prepared, device.commune_code, device.id, device.counter, now, request.remote_addr, device.site_code
         )
     log.info(
-        "device %s: %d accepted, %d already had, %d rejected",
+        "device %s: %d accepted, %d already had, %d rejected (%s)",
         device.id,
         len(result.accepted),
         len(result.already_had),
         len(result.rejected),
+        "read typed" if result.typed else "read the reference way",
     )
     return _signed_answer(device, result.as_json())
 

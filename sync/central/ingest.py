@@ -5,6 +5,14 @@
 row lock also serialises batches of one device), then per record type looks up which ids are already
 stored, inserts the new ones (COPY on PostgreSQL) and compares content only for the ids it already had:
 equal → "already had" (a harmless resend), different → rejected and kept in ``quarantine``.
+
+The server reads a batch with :func:`prepare_body`: a clean batch — nearly every one — is read typed
+(:mod:`sync.typed_batch`, :func:`prepare_typed`) and stored by :func:`_insert_typed`, each type by one COPY of
+rows made straight from the typed records, the reports' share (``BatchShare``) worked out while PostgreSQL
+takes the ratings. Should a record decline there (a check only the reference reading answers), the batch
+meet an id already stored (a resend) or the database refuse a row, that savepoint is rolled back and the
+batch is stored the reference way above: same rows, same answers, same quarantine (tests/central/
+test_typed_batch.py keeps the two ways equal).
 """
 
 from __future__ import annotations
@@ -12,9 +20,10 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, insert, select, update
@@ -22,9 +31,9 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from kiosk.errors import ConflictError, ForbiddenError, KioskError, ValidationError
 from kiosk.safe_text import storable, text_problem
-from sync import protocol
+from sync import protocol, typed_batch
 from sync.central.models import MAIN_SITE, RECORD_MODELS, DeviceStatus, Quarantine, SyncLog
-from sync.reports.rollups import Presses, apply_batch
+from sync.reports.rollups import BatchShare, Presses, apply_batch, queue_parents
 
 try:  # COPY goes through the psycopg connection itself, so its error is not wrapped by SQLAlchemy
     from psycopg import DataError as _PgDataError
@@ -68,6 +77,10 @@ class Prepared:
     count: int = 0
     #: Whether the records' text may hold an unstorable character (a decoded batch knows: protocol.Batch).
     check_text: bool = True
+    #: The records read typed (:func:`prepare_typed`): stored the fast way while every one of them is clean.
+    typed: dict[str, list[Any]] | None = None
+    #: The same batch prepared the reference way (:func:`prepare`), for when a typed record declines.
+    reference: Callable[[], Prepared] | None = None
 
 
 @dataclass
@@ -78,6 +91,8 @@ class BatchResult:
     accepted: list[str] = field(default_factory=list)
     already_had: list[str] = field(default_factory=list)
     rejected: list[dict[str, str]] = field(default_factory=list)
+    #: Whether the batch was stored the typed way (sync.typed_batch), else the reference way.
+    typed: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -93,23 +108,7 @@ class BatchResult:
 
 def prepare(envelope: dict, device_id: str, commune_code: str, max_records: int) -> Prepared:
     """Check a decoded batch against the signing device; per-record faults become rejections."""
-    try:
-        sent_at, clock_synced, records = protocol.check_envelope(envelope)
-    except protocol.ProtocolError as exc:
-        raise ValidationError(str(exc)) from None
-    if envelope["device"] != device_id:
-        raise ForbiddenError(f"The batch names device {envelope['device']!r} but is signed by device {device_id}.")
-    if envelope["commune"] != commune_code:
-        raise ForbiddenError(
-            f"Device {device_id} belongs to commune {commune_code} and may not send records of commune "
-            f"{envelope['commune']!r}: set this kiosk's commune_code to {commune_code}.",
-            {"commune": commune_code},
-        )
-    if len(records) > max_records:
-        raise TooLarge(
-            f"The batch has {len(records)} records; the limit is {max_records}. Send smaller batches.",
-            {"limit": "records", "max_records": max_records},
-        )
+    sent_at, clock_synced, records = _check_envelope(envelope, device_id, commune_code, max_records)
     check_text = getattr(envelope, "suspicious", True)  # a decoded batch knows whether its text needs it
     status = _status(envelope.get("status") or {})
     prepared = Prepared(sent_at, clock_synced, status, count=len(records), check_text=check_text)
@@ -128,6 +127,51 @@ def prepare(envelope: dict, device_id: str, commune_code: str, max_records: int)
             continue
         prepared.raw.setdefault(kind, []).append((record_id, record))
     return prepared
+
+
+def prepare_body(text: bytes, device_id: str, commune_code: str, max_records: int) -> Prepared:
+    """Prepare a batch's JSON text as `POST /api/v1/sync` does: read typed when it is clean
+    (:func:`sync.typed_batch.read`, :func:`prepare_typed`), else the reference way (:func:`prepare`). Raises
+    protocol.ProtocolError for a body that is not a batch."""
+    typed = typed_batch.read(text)
+    if typed is not None:
+        return prepare_typed(typed, device_id, commune_code, max_records)
+    return prepare(protocol.parse_batch(text), device_id, commune_code, max_records)
+
+
+def prepare_typed(batch: typed_batch.TypedBatch, device_id: str, commune_code: str, max_records: int) -> Prepared:
+    """:func:`prepare` for a batch read by :func:`sync.typed_batch.read` (the same checks of its envelope); its
+    records stay typed, and :attr:`Prepared.reference` prepares it the reference way should one decline."""
+    sent_at, clock_synced, records = _check_envelope(batch.envelope, device_id, commune_code, max_records)
+    status = _status(batch.envelope.get("status") or {})
+    prepared = Prepared(sent_at, clock_synced, status, count=len(records), check_text=False, typed=batch.by_kind)
+
+    def reference() -> Prepared:
+        return prepare(protocol.parse_batch(batch.text), device_id, commune_code, max_records)
+
+    prepared.reference = reference
+    return prepared
+
+
+def _check_envelope(envelope: dict, device_id: str, commune_code: str, max_records: int) -> tuple[datetime, bool, list]:
+    try:
+        sent_at, clock_synced, records = protocol.check_envelope(envelope)
+    except protocol.ProtocolError as exc:
+        raise ValidationError(str(exc)) from None
+    if envelope["device"] != device_id:
+        raise ForbiddenError(f"The batch names device {envelope['device']!r} but is signed by device {device_id}.")
+    if envelope["commune"] != commune_code:
+        raise ForbiddenError(
+            f"Device {device_id} belongs to commune {commune_code} and may not send records of commune "
+            f"{envelope['commune']!r}: set this kiosk's commune_code to {commune_code}.",
+            {"commune": commune_code},
+        )
+    if len(records) > max_records:
+        raise TooLarge(
+            f"The batch has {len(records)} records; the limit is {max_records}. Send smaller batches.",
+            {"limit": "records", "max_records": max_records},
+        )
+    return sent_at, clock_synced, records
 
 
 def _status(status: dict) -> dict[str, Any]:
@@ -196,7 +240,22 @@ def store(
         "site_code": site_code,
     }
     presses = Presses()
-    stored_before, refused = _insert_new(conn, commune_code, device_id, prepared, server_columns, correction, presses)
+    resent = False
+    if prepared.typed is not None:  # a clean batch: its typed records go straight in, unless one declines
+        server_row = tuple(server_columns[name] for name in typed_batch.SERVER_COLUMNS)
+        share = _gather(conn, prepared.typed, commune_code, device_id, site_code)
+        stored, resent = _insert_typed(conn, prepared.typed, server_row, correction, presses, share)
+        if stored is not None:
+            result.typed = True
+            for rows in stored.values():
+                result.accepted.extend(rows.ids())
+            share.write(conn)
+            _log_sync(conn, prepared, commune_code, device_id, counter, now, remote_addr, result)
+            return result
+        prepared, presses = prepared.reference(), Presses()
+    stored_before, refused = _insert_new(
+        conn, commune_code, device_id, prepared, server_columns, correction, presses, first_try=not resent
+    )
     for kind, record_id, reason, raw in refused:  # a record the database itself would not take
         prepared.invalid.append((kind, record_id, reason, raw))
         prepared.valid[kind] = [item for item in prepared.valid[kind] if item[0] != record_id]
@@ -235,6 +294,20 @@ def store(
         insert_ignore(conn, Quarantine.__table__, quarantine)
     if inserted:  # the reports' rollups and ticket facts, in this same transaction (docs/reports.md)
         apply_batch(conn, commune_code, device_id, inserted, site_code, presses)
+    _log_sync(conn, prepared, commune_code, device_id, counter, now, remote_addr, result)
+    return result
+
+
+def _log_sync(
+    conn: Connection,
+    prepared: Prepared,
+    commune_code: str,
+    device_id: str,
+    counter: int,
+    now: datetime,
+    remote_addr: str | None,
+    result: BatchResult,
+) -> None:
     conn.execute(
         insert(SyncLog.__table__).values(
             commune_code=commune_code,
@@ -245,7 +318,7 @@ def store(
             received_at=now,
             device_sent_at=prepared.sent_at,
             clock_synced=prepared.clock_synced,
-            clock_offset=offset,
+            clock_offset=result.clock_offset,
             accepted=len(result.accepted),
             already_had=len(result.already_had),
             rejected=len(result.rejected),
@@ -253,7 +326,6 @@ def store(
             remote_addr=(remote_addr or "")[:64] or None,
         )
     )
-    return result
 
 
 def _sent_columns(kind: str) -> Iterable[str]:
@@ -324,6 +396,7 @@ def _insert_new(
     server_columns: dict[str, Any],
     correction: float | None,
     presses: Presses,
+    first_try: bool = True,
 ) -> tuple[dict[str, set[str]], list[tuple[str, str, str, dict]]]:
     """Check and insert the records not stored yet; returns, per type, the ids that were already stored, and the
     records the database refused (kind, id, reason, raw) — quarantined by the caller, never a failed batch.
@@ -333,16 +406,19 @@ def _insert_new(
     looked up and the rest inserted. Batches of one device are serialised by the counter row lock, and other
     devices' rows have other keys, so nothing can slip in between the lookup and the insert. If the database
     refuses the rows for another reason (a value that passed every check but not the database), they are
-    inserted one by one and the refused ones set aside: one bad record never costs the others.
+    inserted one by one and the refused ones set aside: one bad record never costs the others. ``first_try``
+    false skips that first pass (the typed way in already met a stored id).
     """
     kinds = list(prepared.raw)
     streams = {kind: _checked(prepared, kind, server_columns, correction, presses) for kind in kinds}
     try:
+        if not first_try:
+            raise _Resent
         with conn.begin_nested():
             for kind in kinds:
                 _insert(conn, RECORD_MODELS[kind].__table__, streams[kind])
         return {}, []
-    except _UNIQUE_VIOLATIONS:
+    except (*_UNIQUE_VIOLATIONS, _Resent):
         log.info("device %s resent records; storing only the new ones", device_id)
     except _DATABASE_ERRORS as exc:
         log.warning("device %s: the database refused a batch (%s); storing its records one by one", device_id, exc)
@@ -365,6 +441,136 @@ def _insert_new(
                 if record_id not in dropped:
                     presses.add(values)
     return existing, refused
+
+
+class _Resent(Exception):
+    """The batch holds records already stored (found by the typed way in)."""
+
+
+class StoredRows(Sequence):
+    """Rows just stored the typed way, kept as the tuples COPY took; read as dicts (column → value) by the
+    rollups, which look at a few of them."""
+
+    def __init__(self, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        self.columns, self.rows, self._id = columns, rows, columns.index("id")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:  # type: ignore[override]
+        return dict(zip(self.columns, self.rows[index], strict=True))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        columns = self.columns
+        return (dict(zip(columns, row, strict=True)) for row in self.rows)
+
+    def ids(self) -> list[str]:
+        return list(map(itemgetter(self._id), self.rows))
+
+    def by_id(self, wanted: set[str] | None = None) -> dict[str, dict[str, Any]]:
+        """Rows by id (only the ``wanted`` ones, when given)."""
+        columns, rows = self.columns, dict(zip(self.ids(), self.rows, strict=True))
+        if wanted is None:
+            return {key: dict(zip(columns, row, strict=True)) for key, row in rows.items()}
+        return {key: dict(zip(columns, rows[key], strict=True)) for key in wanted if key in rows}
+
+
+def _gather(conn: Connection, typed: dict[str, list[Any]], commune_code: str, device_id: str, site: str) -> BatchShare:
+    """Read what the batch's share of the rollups needs of earlier batches (before its rows are stored)."""
+    share = BatchShare(commune_code, device_id, site)
+    share.gather(
+        conn,
+        {x.id for x in typed.get("rating", ())},
+        {x.rating_id for x in typed.get("indicator_answer", ())},
+        {x.id for x in typed.get("ticket", ())},
+        queue_parents((x.ticket_id, x.action) for x in typed.get("clerk_action", ())),
+    )
+    return share
+
+
+#: The order the typed way stores the types in: the ratings (the most) last, so that the share of the rollups is
+#: computed while the database takes them.
+_TYPED_ORDER = ("comment", "indicator_answer", "ticket", "clerk_action", "rating")
+
+
+def _insert_typed(
+    conn: Connection,
+    typed: dict[str, list[Any]],
+    server_row: tuple,
+    correction: float | None,
+    presses: Presses,
+    share: BatchShare,
+) -> tuple[dict[str, StoredRows] | None, bool]:
+    """Store a clean batch's typed records under one savepoint, one COPY per type, and compute the batch's
+    ``share`` of the rollups. Returns the stored rows by type, or ``None`` (nothing stored: the savepoint is rolled
+    back) when a record declines (it needs the reference checks), the batch holds an id already stored (a resend:
+    the second value says so), or the database refuses a row.
+
+    The database takes a COPY's rows on its own core while this one makes the next ones, and the share is
+    computed while it takes the last of the ratings (most of the rows; sent last for that)."""
+    stored: dict[str, StoredRows] = {}
+    kinds = sorted(typed, key=_TYPED_ORDER.index)
+
+    def compute() -> None:
+        empty: list = []
+        share.compute(
+            stored.get("rating", empty),
+            stored.get("indicator_answer", empty),
+            stored.get("ticket", empty),
+            stored.get("clerk_action", empty),
+            presses,
+        )
+
+    try:
+        with conn.begin_nested():
+            for kind in kinds:
+                alike = presses.alike if kind == "rating" else None
+                rows = typed_batch.row_builder(kind)(typed[kind], server_row, correction, alike)
+                stored[kind] = StoredRows(typed_batch.row_columns(kind), [])  # (filled as the rows are sent)
+                last = kind == kinds[-1]
+                _copy_rows(conn, RECORD_MODELS[kind].__table__, stored[kind], rows, compute if last else None)
+        return stored, False
+    except _UNIQUE_VIOLATIONS:
+        resent = True
+    except (typed_batch.Declined, *_DATABASE_ERRORS):
+        resent = False
+    presses.alike.clear()
+    return None, resent
+
+
+def _copy_rows(
+    conn: Connection, table: Table, stored: StoredRows, rows: Iterable[tuple], meanwhile: Callable[[], None] | None
+) -> None:
+    """COPY rows given as tuples in ``stored.columns`` order, keeping each in ``stored``; JSON columns are written
+    as their JSON text, as :func:`_insert` does. ``meanwhile`` runs once every row is sent, while the database
+    may still be taking them."""
+    columns, keep = stored.columns, stored.rows.append
+    if conn.dialect.name != "postgresql":
+        for row in rows:
+            keep(row)
+        if meanwhile is not None:
+            meanwhile()
+        if stored.rows:
+            conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in stored.rows])
+        return
+    json_at = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        write = copy.write_row
+        if not json_at:
+            for row in rows:
+                keep(row)
+                write(row)
+        else:
+            for row in rows:
+                keep(row)
+                values = list(row)
+                for i in json_at:
+                    if values[i] is not None:
+                        values[i] = json.dumps(values[i], ensure_ascii=False)
+                write(values)
+        if meanwhile is not None:
+            meanwhile()
 
 
 def _insert_guarded(conn: Connection, table: Table, items: list[tuple[str, dict, dict]]) -> list[tuple[str, str, dict]]:

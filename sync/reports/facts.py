@@ -197,14 +197,20 @@ def _at_least_zero(seconds):
 FACT_COLUMNS = [c.name for c in TicketFact.__table__.columns]
 
 
-def store_facts(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert new ``ticket_facts`` rows (COPY on PostgreSQL, where a batch brings hundreds of tickets)."""
+def fact_rows(facts: list[dict[str, Any]]) -> list[tuple]:
+    """``ticket_facts`` rows (column → value) as tuples in FACT_COLUMNS order, as store_facts takes them."""
+    return [tuple(fact[c] for c in FACT_COLUMNS) for fact in facts]
+
+
+def store_facts(conn: Connection, rows: list[tuple]) -> None:
+    """Insert new ``ticket_facts`` rows, tuples in FACT_COLUMNS order (COPY on PostgreSQL, where a batch brings
+    hundreds of tickets)."""
     if not rows:
         return
     if conn.dialect.name != "postgresql":
-        conn.execute(insert(TicketFact.__table__), rows)
+        conn.execute(insert(TicketFact.__table__), [dict(zip(FACT_COLUMNS, row, strict=True)) for row in rows])
         return
     cursor = conn.connection.driver_connection.cursor()
     with cursor.copy(f"COPY ticket_facts ({', '.join(FACT_COLUMNS)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([row[c] for c in FACT_COLUMNS])
+            copy.write_row(row)

@@ -20,11 +20,11 @@ from the records (``kiosk-central rebuild-rollups``); a test checks that it equa
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select
+from sqlalchemy import Connection, Table, delete, exists, insert, select
 
 from kiosk.tt01 import SATISFIED_OR_ABOVE
 from sync.central.models import MAIN_SITE, ClerkAction, IndicatorAnswer, Rating, Ticket
@@ -88,6 +88,8 @@ class Deltas:
 
     def __init__(self) -> None:
         self.days: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        #: PostgreSQL's upserts, laid out ahead of flush by lay_out(): (table, its columns as arrays).
+        self.laid_out: list[tuple[Table, list[list]]] | None = None
 
     def add(self, table: str, commune: str, site: str, day: date, service: str, rest: tuple, **values: int) -> None:
         row = self.days[(table, commune, site, day, service, rest)]
@@ -105,24 +107,41 @@ class Deltas:
                         row[name] += value
         return out
 
+    def lay_out(self) -> None:
+        """Sort PostgreSQL's upserts and lay out their arrays now (no database), so that flush only sends them."""
+        rows = self.rows()
+        self.laid_out = [(table, _arrays(table, rows[table.name])) for table in ROLLUPS if rows.get(table.name)]
+
     def flush(self, conn: Connection) -> None:
+        if conn.dialect.name == "postgresql":
+            if self.laid_out is None:
+                self.lay_out()
+            driver = conn.connection.driver_connection
+            with driver.pipeline():  # sent one after the other, without waiting for each answer
+                for table, arrays in self.laid_out or ():
+                    if arrays:  # one statement for the table: its rows as arrays, one array per column
+                        driver.execute(_upsert_sql(table), arrays)
+            return
         rows = self.rows()
         for table in ROLLUPS:
             if rows.get(table.name):
                 _upsert(conn, table, rows[table.name])
 
 
+def _arrays(table: Table, pending: Mapping[tuple, Mapping[str, int]]) -> list[list]:
+    """PostgreSQL's upsert of ``pending``: one array per column, rows in key order (empty: nothing changes)."""
+    values = value_columns(table)
+    rows = []
+    for key in sorted(pending):  # one lock order for every transaction: no deadlocks between kiosks
+        change = pending[key]
+        if any(change.values()):
+            rows.append((*key, *(change.get(v, 0) for v in values)))
+    return [list(c) for c in zip(*rows, strict=True)]
+
+
 def _upsert(conn: Connection, table: Table, pending: Mapping[tuple, Mapping[str, int]]) -> None:
+    """SQLite's upsert of ``pending`` (PostgreSQL's: Deltas.flush)."""
     keys, values = key_columns(table), value_columns(table)
-    if conn.dialect.name == "postgresql":
-        rows = []
-        for key in sorted(pending):  # one lock order for every transaction: no deadlocks between kiosks
-            change = pending[key]
-            if any(change.values()):
-                rows.append((*key, *(change.get(v, 0) for v in values)))
-        if rows:  # one statement for the table: its rows as arrays, one array per column
-            conn.connection.driver_connection.execute(_upsert_sql(table), [list(c) for c in zip(*rows, strict=True)])
-        return
     from sqlalchemy.dialects.sqlite import insert as dialect_insert
 
     rows = []
@@ -257,7 +276,7 @@ def apply_batch(
     conn: Connection,
     commune: str,
     device: str,
-    inserted: Mapping[str, list[dict[str, Any]]],
+    inserted: Mapping[str, Sequence[Mapping[str, Any]]],
     site: str = MAIN_SITE,
     presses: Presses | None = None,
 ) -> None:
@@ -266,19 +285,185 @@ def apply_batch(
     ``inserted`` maps a record type to the rows just stored (column → value); all come from one kiosk of
     ``commune`` at ``site``. ``presses``: its ratings already counted alike while they were stored.
     """
-    d = Deltas()
     ratings, answers = inserted.get("rating", []), inserted.get("indicator_answer", [])
     tickets, actions = inserted.get("ticket", []), inserted.get("clerk_action", [])
     if presses is None:
         presses = Presses()
         for r in ratings:
             presses.add(r)
-    presses.contributions(d, commune, site)
-    if answers or ratings:
-        _indicators(conn, d, commune, device, site, ratings, answers)
-    if tickets or actions:
-        _tickets(conn, d, commune, device, tickets, actions)
-    d.flush(conn)
+    share = BatchShare(commune, device, site)
+    share.gather(
+        conn,
+        {x["id"] for x in ratings},
+        {x["rating_id"] for x in answers},
+        {x["id"] for x in tickets},
+        queue_parents((x["ticket_id"], x["action"]) for x in actions),
+    )
+    share.compute(ratings, answers, tickets, actions, presses)
+    share.write(conn)
+
+
+def queue_parents(actions: Iterable[tuple[str | None, str]]) -> set[str]:
+    """The tickets that clerk actions, given as (ticket id, action), change the queue figures of."""
+    return {ticket for ticket, action in actions if ticket and action in facts_mod.QUEUE_ACTIONS}
+
+
+class BatchShare:
+    """A batch's share of the rollups and ticket facts, in three steps so that the middle one needs no database.
+
+    :meth:`gather` reads what earlier batches of the kiosk stored that this batch's share depends on (ratings
+    its indicator answers answer, earlier tickets its clerk actions touch, with their facts and actions, and the
+    records that waited in ``rollup_pending`` for one of this batch's). It reads only rows of earlier batches,
+    so it may run before this batch's rows are stored — the ingest does, so that :meth:`compute`, which works
+    out every increment in memory, runs while the database is still taking the rows. :meth:`write` then
+    stores the increments, the ticket facts and what is left waiting. :func:`apply_batch` runs the three in turn.
+    """
+
+    def __init__(self, commune: str, device: str, site: str) -> None:
+        self.commune, self.device, self.site = commune, device, site
+        self.earlier_ratings: dict[str, dict[str, Any]] = {}
+        self.found_answers: list[str] = []  # answers that waited for one of this batch's ratings
+        self.waited_answers: list[dict[str, Any]] = []
+        self.found_actions: list[str] = []  # clerk actions that waited for one of this batch's tickets
+        self.waited_actions: list[dict[str, Any]] = []
+        self.earlier_parents: list[str] = []  # tickets of earlier batches (or not stored yet) that actions touch
+        self.old_facts: dict[str, dict[str, Any]] = {}
+        self.earlier_tickets: dict[str, dict[str, Any]] = {}
+        self.earlier_actions: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.deltas = Deltas()
+        self.answer_waits: list[tuple[str, str]] = []
+        self.action_waits: list[tuple[str, str]] = []
+        self.new_facts: list[dict[str, Any]] = []
+        self.fact_rows: list[tuple] = []  # the new facts as store_facts takes them
+
+    def gather(
+        self, conn: Connection, ratings: set[str], answer_parents: set[str], tickets: set[str], action_parents: set[str]
+    ) -> None:
+        """Read, by id: the batch's ratings, the ratings its answers name, its tickets, the tickets its clerk
+        actions change the queue figures of (:func:`queue_parents`)."""
+        commune, device = self.commune, self.device
+        r, a, c = Rating.__table__.c, IndicatorAnswer.__table__.c, ClerkAction.__table__.c
+        for chunk in _chunks(sorted(answer_parents - ratings)):  # answers to ratings of earlier batches
+            query = select(*(r[name] for name in _RATING_PARENT)).where(
+                r.commune_code == commune, r.device_id == device, r.id.in_(chunk)
+            )
+            self.earlier_ratings.update({row.id: row._asdict() for row in conn.execute(query)})
+        pending = _pending_kinds(conn, commune, device, ("answer",) * bool(ratings) + ("action",) * bool(tickets))
+        if "answer" in pending:
+            self.found_answers = _waiting(conn, commune, device, "answer", ratings)
+            for chunk in _chunks(self.found_answers):
+                query = select(a.rating_id, a.indicator, a.points).where(
+                    a.commune_code == commune, a.device_id == device, a.id.in_(chunk)
+                )
+                self.waited_answers += [row._asdict() for row in conn.execute(query)]
+        scope = (c.commune_code == commune, c.device_id == device)
+        columns = (c.id, c.ticket_id, c.action, c.seq, c.corrected_time, c.counter_number, c.clerk_id, c.detail)
+        if "action" in pending:
+            self.found_actions = _waiting(conn, commune, device, "action", tickets)
+            for chunk in _chunks(self.found_actions):
+                self.waited_actions += [
+                    row._asdict() for row in conn.execute(select(*columns).where(*scope, c.id.in_(chunk)))
+                ]
+        # Tickets of earlier batches that this batch's actions touch: their fact, row and every action stored.
+        f, t = TicketFact.__table__, Ticket.__table__.c
+        self.earlier_parents = sorted(action_parents - tickets)
+        for chunk in _chunks(self.earlier_parents):
+            where = (f.c.commune_code == commune, f.c.device_id == device, f.c.ticket_id.in_(chunk))
+            self.old_facts.update({row.ticket_id: row._asdict() for row in conn.execute(select(f).where(*where))})
+            query = select(t.commune_code, t.device_id, t.site_code, t.id, t.service_code, t.corrected_time)
+            query = query.where(t.commune_code == commune, t.device_id == device, t.id.in_(chunk))
+            self.earlier_tickets.update({row.id: row._asdict() for row in conn.execute(query)})
+            known = [tid for tid in chunk if tid in self.earlier_tickets]
+            query = select(*columns).where(*scope, c.ticket_id.in_(known), c.action.in_(facts_mod.QUEUE_ACTIONS))
+            for row in conn.execute(query):
+                self.earlier_actions[row.ticket_id].append(row._asdict())
+
+    def compute(
+        self,
+        ratings: Sequence[Mapping[str, Any]],
+        answers: Iterable[Mapping[str, Any]],
+        tickets: Iterable[Mapping[str, Any]],
+        actions: Iterable[Mapping[str, Any]],
+        presses: Presses,
+    ) -> None:
+        """Every increment, and the new ticket facts, from the batch's rows, all laid out for :meth:`write`. It
+        needs no database, so the ingest runs it while PostgreSQL takes the batch's last rows."""
+        self.compute_ratings(ratings, answers, presses)
+        self.compute_queue(tickets, actions)
+        self.deltas.lay_out()
+        self.fact_rows = facts_mod.fact_rows(self.new_facts)
+
+    def compute_ratings(
+        self, ratings: Sequence[Mapping[str, Any]], answers: Iterable[Mapping[str, Any]], presses: Presses
+    ) -> None:
+        """The presses, and the indicator answers: an answer counts when both it and its rating are stored,
+        whichever comes last."""
+        d = self.deltas
+        presses.contributions(d, self.commune, self.site)
+        answers = list(answers)
+        if answers:
+            parents = {**self.earlier_ratings, **_by_id(ratings, {x["rating_id"] for x in answers})}
+            for answer in answers:
+                rating = parents.get(answer["rating_id"])
+                if rating is None:
+                    self.answer_waits.append((answer["rating_id"], answer["id"]))
+                else:
+                    indicator_contribution(d, answer, rating)
+        if self.waited_answers:
+            by_id = _by_id(ratings, {x["rating_id"] for x in self.waited_answers})
+            for answer in self.waited_answers:
+                indicator_contribution(d, answer, by_id[answer["rating_id"]])
+
+    def compute_queue(self, tickets: Iterable[Mapping[str, Any]], actions: Iterable[Mapping[str, Any]]) -> None:
+        """A ticket's queue figures: the facts of the tickets this batch touches, recomputed; the rollups take
+        new − old."""
+        d = self.deltas
+        history: dict[str, list] = defaultdict(list)
+        for action in actions:
+            if action["ticket_id"] and action["action"] in facts_mod.QUEUE_ACTIONS:
+                history[action["ticket_id"]].append(action)
+        for action in self.waited_actions:  # actions that came before their ticket, now here
+            history[action["ticket_id"]].append(action)
+        stored: dict[str, Any] = {x["id"]: x for x in tickets}
+        stored.update(self.earlier_tickets)
+        for tid in self.earlier_tickets:  # every action stored of an earlier ticket, and this batch's
+            from_db = self.earlier_actions.get(tid, [])
+            had = {x["id"] for x in from_db}  # (after the batch is stored, the database has its actions too)
+            history[tid] = from_db + [x for x in history.get(tid, ()) if x["id"] not in had]
+        self.action_waits = [(tid, x["id"]) for tid in self.earlier_parents if tid not in stored for x in history[tid]]
+        new = {tid: facts_mod.ticket_fact(ticket, history.get(tid, ())) for tid, ticket in stored.items()}
+        for fact in self.old_facts.values():
+            fact_contribution(d, fact, -1)
+        for fact in new.values():
+            fact_contribution(d, fact, +1)
+        self.new_facts = [new[k] for k in sorted(new)]
+
+    def write(self, conn: Connection) -> None:
+        """Store what :meth:`compute` worked out (in the batch's transaction, after its rows)."""
+        commune, device, f = self.commune, self.device, TicketFact.__table__
+        _stop_waiting(conn, commune, device, "answer", self.found_answers)
+        _wait(conn, commune, device, "answer", self.answer_waits)
+        _stop_waiting(conn, commune, device, "action", self.found_actions)
+        _wait(conn, commune, device, "action", self.action_waits)
+        for chunk in _chunks(sorted(self.old_facts)):
+            conn.execute(
+                delete(f).where(f.c.commune_code == commune, f.c.device_id == device, f.c.ticket_id.in_(chunk))
+            )
+        facts_mod.store_facts(conn, self.fact_rows)
+        self.deltas.flush(conn)
+
+
+#: The columns of a rating an indicator answer's contribution needs.
+_RATING_PARENT = (
+    "commune_code",
+    "site_code",
+    "id",
+    "corrected_time",
+    "counted",
+    "service_code",
+    "counter_number",
+    "clerk_id",
+)
 
 
 def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
@@ -286,15 +471,18 @@ def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
         yield values[start : start + size]
 
 
-def _pending(conn: Connection, commune: str, device: str, kind: str, parents: Mapping[str, Any]) -> list[str]:
-    """Children of ``kind`` that waited for one of ``parents`` (now stored): their ids, and they stop waiting."""
+def _waiting(conn: Connection, commune: str, device: str, kind: str, parents: Container[str]) -> list[str]:
+    """Children of ``kind`` waiting for one of ``parents``: their ids."""
     p = PendingLink.__table__.c
     scope = (p.commune_code == commune, p.device_id == device, p.kind == kind)
-    waiting = [(parent, child) for parent, child in conn.execute(select(p.parent_id, p.child_id).where(*scope))]
-    found = [(parent, child) for parent, child in waiting if parent in parents]
-    for chunk in _chunks([child for _parent, child in found]):
+    return [child for parent, child in conn.execute(select(p.parent_id, p.child_id).where(*scope)) if parent in parents]
+
+
+def _stop_waiting(conn: Connection, commune: str, device: str, kind: str, children: list[str]) -> None:
+    p = PendingLink.__table__.c
+    scope = (p.commune_code == commune, p.device_id == device, p.kind == kind)
+    for chunk in _chunks(children):
         conn.execute(delete(PendingLink.__table__).where(*scope, p.child_id.in_(chunk)))
-    return [child for _parent, child in found]
 
 
 def _wait(conn: Connection, commune: str, device: str, kind: str, children: list[tuple[str, str]]) -> None:
@@ -307,95 +495,25 @@ def _wait(conn: Connection, commune: str, device: str, kind: str, children: list
         conn.execute(insert(PendingLink.__table__), chunk)
 
 
-def _indicators(
-    conn: Connection, d: Deltas, commune: str, device: str, site: str, ratings: list, answers: list
-) -> None:
-    """An answer counts when both it and its rating are stored, whichever comes last."""
-    r, a = Rating.__table__.c, IndicatorAnswer.__table__.c
-    parents: dict[str, Any] = {x["id"]: x for x in ratings} if answers else {}
-    earlier = sorted({x["rating_id"] for x in answers} - parents.keys())  # answers to ratings of earlier batches
-    for chunk in _chunks(earlier):
-        query = select(
-            r.commune_code,
-            r.site_code,
-            r.id,
-            r.corrected_time,
-            r.counted,
-            r.service_code,
-            r.counter_number,
-            r.clerk_id,
-        )
-        query = query.where(r.commune_code == commune, r.device_id == device, r.id.in_(chunk))
-        parents.update({row.id: row._asdict() for row in conn.execute(query)})
-    orphans = []
-    for answer in answers:
-        rating = parents.get(answer["rating_id"])
-        if rating is None:
-            orphans.append((answer["rating_id"], answer["id"]))
-        else:
-            indicator_contribution(d, answer, rating)
-    _wait(conn, commune, device, "answer", orphans)
-    if ratings and _has_pending(conn, commune, device, "answer"):
-        by_id = {x["id"]: x for x in ratings}
-        for chunk in _chunks(_pending(conn, commune, device, "answer", by_id)):
-            query = select(a.rating_id, a.indicator, a.points).where(
-                a.commune_code == commune, a.device_id == device, a.id.in_(chunk)
-            )
-            for row in conn.execute(query):
-                indicator_contribution(d, row._asdict(), by_id[row.rating_id])
+def _by_id(rows: Iterable[Mapping[str, Any]], wanted: set[str] | None = None) -> dict[str, Any]:
+    """Rows by id (only the ``wanted`` ones, when given); rows stored the typed way index themselves."""
+    if hasattr(rows, "by_id"):
+        return rows.by_id(wanted)
+    return {x["id"]: x for x in rows if wanted is None or x["id"] in wanted}
 
 
-def _has_pending(conn: Connection, commune: str, device: str, kind: str) -> bool:
-    """Whether any child of ``kind`` of this kiosk waits for its parent (nearly never: one indexed look)."""
+def _pending_kinds(conn: Connection, commune: str, device: str, kinds: tuple[str, ...]) -> set[str]:
+    """Which of ``kinds`` have a child of this kiosk waiting for its parent (nearly never: one indexed look
+    per kind, in one statement)."""
+    if not kinds:
+        return set()
     p = PendingLink.__table__.c
-    query = select(p.child_id).where(p.commune_code == commune, p.device_id == device, p.kind == kind).limit(1)
-    return conn.execute(query).first() is not None
-
-
-def _tickets(conn: Connection, d: Deltas, commune: str, device: str, tickets: list, actions: list) -> None:
-    """Recompute the facts of the tickets this batch touches; the rollups take (new − old)."""
-    f, t, c = TicketFact.__table__, Ticket.__table__.c, ClerkAction.__table__.c
-    columns = (c.id, c.ticket_id, c.action, c.seq, c.corrected_time, c.counter_number, c.clerk_id, c.detail)
-    scope = (c.commune_code == commune, c.device_id == device)
-    history: dict[str, list] = defaultdict(list)
-    for action in actions:
-        if action["ticket_id"] and action["action"] in facts_mod.QUEUE_ACTIONS:
-            history[action["ticket_id"]].append(action)
-    # Tickets stored by this very batch are new: no fact yet, their row is at hand, and their actions are
-    # in this batch — or, when an action came first, waiting in rollup_pending.
-    stored: dict[str, Any] = {x["id"]: x for x in tickets}
-    if tickets and _has_pending(conn, commune, device, "action"):
-        for chunk in _chunks(_pending(conn, commune, device, "action", stored)):
-            for row in conn.execute(select(*columns).where(*scope, c.id.in_(chunk))):
-                history[row.ticket_id].append(row._asdict())
-    # Tickets of earlier batches that this batch's actions touch: read their fact, row and every action.
-    earlier = sorted(history.keys() - stored.keys())
-    old: dict[str, Any] = {}
-    for chunk in _chunks(earlier):
-        where = (f.c.commune_code == commune, f.c.device_id == device, f.c.ticket_id.in_(chunk))
-        old.update({row.ticket_id: row._asdict() for row in conn.execute(select(f).where(*where))})
-        query = select(t.commune_code, t.device_id, t.site_code, t.id, t.service_code, t.corrected_time)
-        query = query.where(t.commune_code == commune, t.device_id == device, t.id.in_(chunk))
-        stored.update({row.id: row._asdict() for row in conn.execute(query)})
-        known = [tid for tid in chunk if tid in stored]
-        for tid in known:  # their whole history comes from the database, this batch's actions included
-            history.pop(tid, None)
-        query = select(*columns).where(*scope, c.ticket_id.in_(known))
-        query = query.where(c.action.in_(facts_mod.QUEUE_ACTIONS))
-        for row in conn.execute(query):
-            history[row.ticket_id].append(row._asdict())
-    _wait(
-        conn,
-        commune,
-        device,
-        "action",
-        [(tid, x["id"]) for tid in earlier if tid not in stored for x in history[tid]],
-    )
-    new = {tid: facts_mod.ticket_fact(ticket, history.get(tid, ())) for tid, ticket in stored.items()}
-    for fact in old.values():
-        fact_contribution(d, fact, -1)
-    for fact in new.values():
-        fact_contribution(d, fact, +1)
-    for chunk in _chunks(sorted(old)):
-        conn.execute(delete(f).where(f.c.commune_code == commune, f.c.device_id == device, f.c.ticket_id.in_(chunk)))
-    facts_mod.store_facts(conn, [new[k] for k in sorted(new)])
+    found = conn.execute(
+        select(
+            *(
+                exists().where(p.commune_code == commune, p.device_id == device, p.kind == kind).label(kind)
+                for kind in kinds
+            )
+        )
+    ).one()
+    return {kind for kind, waiting in zip(kinds, found, strict=True) if waiting}

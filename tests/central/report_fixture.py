@@ -1,13 +1,15 @@
 """A small province whose every report figure was computed by hand (the numbers are in the tests).
 
 Three communes: A and B in district D1, C in district D2. Records reach the server through the real
-ingest (``sync.central.ingest.prepare`` + ``store``), in several batches: one sent while the kiosk's clock
+ingest, as `POST /api/v1/sync` reads them (``sync.central.ingest.prepare_body`` + ``store``; ``WAY =
+"reference"`` takes the reference reading, ``ingest.prepare``, instead), in several batches: one sent while the kiosk's clock
 was 40 days behind (its corrected time moves it to 10 February), and one that brings a ticket's clerk
 actions weeks after the ticket (a late record). All times below are Asia/Ho_Chi_Minh local times.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from kiosk.db import transaction
+from sync import protocol
 from sync.central import ingest
 from sync.central.models import Clerk
 from sync.central.registry import add_commune, add_device
@@ -29,6 +32,10 @@ SERVER_NOW = datetime(2026, 4, 5, 3, 0)  # naive UTC: Sunday 5 April 2026, 10:00
 #: The hand-made province has a handful of indicator answers per clerk, so its reports grade from one answer
 #: (setting grade_min_answers); the threshold itself is tested in tests/central/test_tt01_shared.py.
 MIN_ANSWERS = 1
+#: How batches are read: "server" as `POST /api/v1/sync` does (typed when clean), or "reference".
+WAY = "server"
+#: The way each batch of the last load was stored ("typed" or "reference").
+WAYS: list[str] = []
 
 
 def utc(local: str) -> datetime:
@@ -142,10 +149,15 @@ class Feed:
             "status": {"unsynced": 0, "printer": "ok", "version": "1.0.0"},
             "records": records,
         }
-        prepared = ingest.prepare(envelope, self.device, self.commune, 5000)
+        text = json.dumps(envelope, ensure_ascii=False).encode()
+        if WAY == "reference":
+            prepared = ingest.prepare(protocol.parse_batch(text), self.device, self.commune, 5000)
+        else:
+            prepared = ingest.prepare_body(text, self.device, self.commune, 5000)
         with self.central.engine.begin() as conn:
             result = ingest.store(conn, prepared, self.commune, self.device, self.counter, now)
         assert not result.rejected, result.rejected
+        WAYS.append("typed" if result.typed else "reference")
         return result
 
 
@@ -155,6 +167,7 @@ class Province:
     clerks: dict[str, str]  # code → id
     feeds: dict[str, Feed]
     comments: dict[str, dict]
+    ways: list[str] = field(default_factory=list)
 
 
 def clerk_ids(central, commune: str) -> dict[str, str]:
@@ -164,6 +177,7 @@ def clerk_ids(central, commune: str) -> dict[str, str]:
 
 def load(central) -> Province:
     """Create communes, devices and clerks, and send every record of the hand-computed fixture."""
+    WAYS.clear()
     add_commune(central, "A", "Xã An Bình", "D1", "P1")
     add_commune(central, "B", "Xã Bình Minh", "D1", "P1")
     add_commune(central, "C", "Xã Cẩm Hà", "D2", "P1")
@@ -256,7 +270,7 @@ def load(central) -> Province:
     # --- commune C (district D2) ---------------------------------------------------------------------
     fc.rating("2026-01-08T09:00:00", "very_satisfied", "HT", 1, None)
     fc.send()
-    return Province(central, ids, feeds, comments)
+    return Province(central, ids, feeds, comments, list(WAYS))
 
 
 class FixedClock:
