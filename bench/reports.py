@@ -17,6 +17,7 @@ late batch it adds each time is a thousand records of February 2026.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import sys
@@ -432,27 +433,37 @@ def late_batch(central, log) -> list[dict]:
         "clock_synced": True,
         "records": records,
     }
-    prepared = ingest.prepare(envelope, device, COMMUNE, 5000)
+    body = json.dumps(envelope).encode()
     spent = {"apply": 0.0}
-    original = rollups.apply_batch
+    # the rollups' part: gathering, computing and writing the batch's share (apply_batch on the reference way)
+    targets = [(ingest, "apply_batch")] + [(rollups.BatchShare, name) for name in ("gather", "compute", "write")]
+    originals = [(owner, name, getattr(owner, name)) for owner, name in targets]
 
-    def timed(*args, **kwargs):
-        t = time.perf_counter()
-        original(*args, **kwargs)
-        spent["apply"] += time.perf_counter() - t
+    def timed(original):
+        def run(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent["apply"] += time.perf_counter() - t
 
-    ingest.apply_batch = timed
+        return run
+
+    for owner, name, original in originals:
+        setattr(owner, name, timed(original))
     try:
         t = time.perf_counter()
+        prepared = ingest.prepare_body(body, device, COMMUNE, 5000)  # read as the server reads it
         with central.engine.begin() as conn:
             result = ingest.store(conn, prepared, COMMUNE, device, counter, datetime.now())
         total = time.perf_counter() - t
     finally:
-        ingest.apply_batch = original
-    assert len(result.accepted) == len(records), result.rejected
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+    assert len(result.accepted) == len(records) and result.typed, result.rejected
     log(f"  late batch: {total * 1000:.0f} ms, rollups {spent['apply'] * 1000:.0f} ms")
     return [
-        row("reports", "late 1,000-record batch stored (ingest + rollups)", total * 1000, "ms"),
+        row("reports", "late 1,000-record batch stored (ingest + rollups)", total * 1000, "ms", "", "read and stored"),
         row(
             "reports",
             "… of which keeping the rollups exact",
