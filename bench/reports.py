@@ -435,8 +435,8 @@ def late_batch(central, log) -> list[dict]:
     }
     body = json.dumps(envelope).encode()
     spent = {"apply": 0.0}
-    # the rollups' part: gathering, computing and writing the batch's share (apply_batch on the reference way)
-    targets = [(ingest, "apply_batch")] + [(rollups.BatchShare, name) for name in ("gather", "compute", "write")]
+    # the rollups' part: gathering, computing and writing the batch's share (either way of the ingest)
+    targets = [(rollups.BatchShare, name) for name in ("gather", "compute", "write")]
     originals = [(owner, name, getattr(owner, name)) for owner, name in targets]
 
     def timed(original):

@@ -181,14 +181,13 @@ def ingest_vs_copy(pg, tmp: Path) -> tuple[float, float, dict[str, float]]:
 
 def _time_rollups() -> dict[str, float]:
     """Seconds spent on the reports' rollups inside each ingest transaction: "io", reading what earlier batches
-    stored and writing the increments (BatchShare.gather and .write, or apply_batch on the reference way), and
-    "compute", working them out (BatchShare.compute: while PostgreSQL takes the ratings, so it overlaps)."""
-    from sync.central import ingest
+    stored and writing the increments (BatchShare.gather and .write), and "compute", working them out
+    (BatchShare.compute: on the typed way while PostgreSQL takes the ratings, so it overlaps). Both ways of the
+    ingest go through these three (apply_batch runs them in turn)."""
     from sync.reports import rollups
 
     spent = {"io": 0.0, "compute": 0.0}
-    targets = [(ingest, "apply_batch", "io")]
-    targets += [(rollups.BatchShare, "gather", "io"), (rollups.BatchShare, "write", "io")]
+    targets = [(rollups.BatchShare, "gather", "io"), (rollups.BatchShare, "write", "io")]
     targets += [(rollups.BatchShare, "compute", "compute")]
     for owner, name, kind in targets:
         original = getattr(owner, name)

@@ -30,6 +30,7 @@ they do not know). Batches stay at protocol version 1.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import hmac
@@ -191,10 +192,8 @@ def _loads(raw: bytes, **hooks: Any) -> Any:
     surrogates, a byte-order mark and nesting deeper than 1,024 (then json reads the body and answers as before),
     and reads an integer beyond 64 bits as a float, so a body with 19 digits in a row (2**63 has 19) goes to json."""
     if orjson is not None and not hooks and _LONG_DIGITS not in raw.translate(_DIGITS):
-        try:
+        with contextlib.suppress(orjson.JSONDecodeError):  # then json reads it, and says what is wrong
             return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
     try:
         return json.loads(raw, **hooks)
     except RecursionError:
@@ -217,12 +216,18 @@ _ESCAPES = re.compile(rb"\\u00[0189][0-9a-fA-F]|\\u007[fF]|\\u[dD][89a-fA-F]")
 _C1 = re.compile(rb"\xc2[\x80-\x9f]")
 
 
+def has_escape(raw: bytes) -> bool:
+    """Whether a JSON text holds a \\u escape. A kiosk writes UTF-8 without escapes, and a text without any
+    backslash (one quick byte search) has none."""
+    return b"\\" in raw and b"\\u" in raw
+
+
 def _suspicious(raw: bytes) -> bool:
     """Whether a batch's JSON text may hold a character no database of ours can store. A kiosk writes
     UTF-8 without escapes, so the fast byte searches nearly always settle it without a regex."""
     if b"\x7f" in raw:
         return True
-    if b"\\u" in raw and _ESCAPES.search(raw):
+    if has_escape(raw) and _ESCAPES.search(raw):
         return True
     return b"\xc2" in raw and _C1.search(raw) is not None
 
@@ -435,6 +440,20 @@ def _out_of_years(name: str, value: Any) -> ValueError:
     return ValueError(f"field {name} is {shown}, outside {EARLIEST.year}–{LATEST.year - 1}")
 
 
+#: The names a generated checker reads times, days and objects with (also sync.typed_batch's row builders).
+CHECK_NAMES: dict[str, Any] = {
+    "fromisoformat": datetime.fromisoformat,
+    "UTC": UTC,
+    "date": date,
+    "json_problem": json_problem,
+    "EARLIEST": EARLIEST,
+    "LATEST": LATEST,
+    "EARLIEST_DAY": EARLIEST.date(),
+    "LATEST_DAY": LATEST.date(),
+    "MAX_OBJECT_DEPTH": MAX_OBJECT_DEPTH,
+}
+
+
 def _compile(kind: str) -> Any:
     """The checker of one record type, written out field by field (it runs for every record received)."""
     lines = [
@@ -496,23 +515,15 @@ def _compile(kind: str) -> Any:
         lines.append(f"    f{number} = value")
     lines.append("    return {" + ", ".join(f"{name!r}: f{n}" for n, (name, *_) in enumerate(_SPECS[kind])) + "}")
     scope = {
+        **CHECK_NAMES,
         "allowed": _ALLOWED_KEYS[kind],
         "_fail": _fail,
         "_out_of_years": _out_of_years,
         "_bad_char": _bad_char,
         "_uuid_match": _uuid_match,
-        "fromisoformat": datetime.fromisoformat,
-        "UTC": UTC,
         "describe_char": describe_char,
-        "json_problem": json_problem,
-        "date": date,
         "INT32": INT32,
         "INT64": INT64,
-        "EARLIEST": EARLIEST,
-        "LATEST": LATEST,
-        "EARLIEST_DAY": EARLIEST.date(),
-        "LATEST_DAY": LATEST.date(),
-        "MAX_OBJECT_DEPTH": MAX_OBJECT_DEPTH,
     }
     exec(compile("\n".join(lines), f"<record checker: {kind}>", "exec"), scope)  # noqa: S102 - our own field list
     return scope["parse"]

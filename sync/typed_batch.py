@@ -21,24 +21,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from operator import attrgetter
 from typing import Annotated, Any
 
 import msgspec
 
-from kiosk.safe_text import json_problem
 from sync import protocol
 from sync.protocol import (
     BOOL,
     DATE,
     DATETIME,
-    EARLIEST,
     INT,
     INT32,
     INT64,
-    LATEST,
-    MAX_OBJECT_DEPTH,
     OBJECT,
     SEQ,
     TEXT,
@@ -117,11 +113,8 @@ class TypedBatch:
 
 def read(text: bytes) -> TypedBatch | None:
     """The batch's typed records, or ``None`` when it must be read the reference way (see the module)."""
-    # A \u escape (a kiosk writes none: its text is UTF-8), or a character no database of ours can store
-    # (protocol._suspicious; a batch with no backslash at all has no escape: one quick search settles it).
-    if b"\\" in text and b"\\u" in text:
-        return None
-    if b"\x7f" in text or (b"\xc2" in text and protocol._C1.search(text)):
+    # any \u escape (a kiosk writes none), or a character no database of ours can store
+    if protocol.has_escape(text) or protocol._suspicious(text):
         return None
     try:
         # (a record naming its type twice is refused unless both agree; a number past 64 bits in a clerk
@@ -212,7 +205,7 @@ def _compile(kind: str) -> RowBuilder:
         elif code == DATE:
             lines += [
                 "        try:",
-                f"            {name} = date_fromisoformat(r.{name})",
+                f"            {name} = date.fromisoformat(r.{name})",
                 "        except ValueError:",
                 "            raise Declined from None",
                 f"        if not EARLIEST_DAY <= {name} < LATEST_DAY:",
@@ -248,19 +241,7 @@ def _compile(kind: str) -> RowBuilder:
             " r.clerk_id, r.level, r.counted, r.points, r.channel)] += 1",
         ]
     lines.append(f"        yield ({', '.join(values)}, *server, shift, when)")
-    scope = {
-        "Declined": Declined,
-        "fromisoformat": datetime.fromisoformat,
-        "date_fromisoformat": date.fromisoformat,
-        "UTC": UTC,
-        "timedelta": timedelta,
-        "json_problem": json_problem,
-        "EARLIEST": EARLIEST,
-        "LATEST": LATEST,
-        "EARLIEST_DAY": EARLIEST.date(),
-        "LATEST_DAY": LATEST.date(),
-        "MAX_OBJECT_DEPTH": MAX_OBJECT_DEPTH,
-    }
+    scope = {**protocol.CHECK_NAMES, "Declined": Declined, "timedelta": timedelta}
     exec(compile("\n".join(lines), f"<row builder: {kind}>", "exec"), scope)  # noqa: S102 - our own field list
     return scope["rows"]
 

@@ -230,8 +230,6 @@ def store(
     # still unsynchronised, else by the offset seen at the last sync made while it was (best estimate).
     correction = row.unsynced_offset
     result = BatchResult(str(uuid.uuid4()), now, offset)
-    quarantine: list[dict[str, Any]] = []
-    inserted: dict[str, list[dict[str, Any]]] = {}
     server_columns = {
         "commune_code": commune_code,
         "device_id": device_id,
@@ -239,22 +237,57 @@ def store(
         "sync_id": result.sync_id,
         "site_code": site_code,
     }
-    presses = Presses()
     resent = False
     if prepared.typed is not None:  # a clean batch: its typed records go straight in, unless one declines
         server_row = tuple(server_columns[name] for name in typed_batch.SERVER_COLUMNS)
         share = _gather(conn, prepared.typed, commune_code, device_id, site_code)
-        stored, resent = _insert_typed(conn, prepared.typed, server_row, correction, presses, share)
+        stored, resent = _insert_typed(conn, prepared.typed, server_row, correction, share)
         if stored is not None:
             result.typed = True
             for rows in stored.values():
                 result.accepted.extend(rows.ids())
             share.write(conn)
-            _log_sync(conn, prepared, commune_code, device_id, counter, now, remote_addr, result)
-            return result
-        prepared, presses = prepared.reference(), Presses()
+        else:
+            prepared = prepared.reference()
+    if not result.typed:
+        _store_reference(conn, prepared, server_columns, correction, result, first_try=not resent)
+    conn.execute(
+        insert(SyncLog.__table__).values(
+            commune_code=commune_code,
+            device_id=device_id,
+            id=result.sync_id,
+            kind="sync",
+            counter=counter,
+            received_at=now,
+            device_sent_at=prepared.sent_at,
+            clock_synced=prepared.clock_synced,
+            clock_offset=offset,
+            accepted=len(result.accepted),
+            already_had=len(result.already_had),
+            rejected=len(result.rejected),
+            protocol=protocol.PROTOCOL_VERSION,
+            remote_addr=(remote_addr or "")[:64] or None,
+        )
+    )
+    return result
+
+
+def _store_reference(
+    conn: Connection,
+    prepared: Prepared,
+    server_columns: dict[str, Any],
+    correction: float | None,
+    result: BatchResult,
+    first_try: bool,
+) -> None:
+    """Store a batch prepared the reference way: its new records, its conflicts and refusals in quarantine,
+    and their share of the rollups (``first_try``: see :func:`_insert_new`)."""
+    commune_code, device_id, now = server_columns["commune_code"], server_columns["device_id"], result.server_time
+    quarantine: list[dict[str, Any]] = []
+    inserted: dict[str, list[dict[str, Any]]] = {}
+    presses = Presses()
     stored_before, refused = _insert_new(
-        conn, commune_code, device_id, prepared, server_columns, correction, presses, first_try=not resent
+        conn, commune_code, device_id, prepared, server_columns, correction, presses, first_try
     )
     for kind, record_id, reason, raw in refused:  # a record the database itself would not take
         prepared.invalid.append((kind, record_id, reason, raw))
@@ -293,39 +326,7 @@ def store(
     if quarantine:
         insert_ignore(conn, Quarantine.__table__, quarantine)
     if inserted:  # the reports' rollups and ticket facts, in this same transaction (docs/reports.md)
-        apply_batch(conn, commune_code, device_id, inserted, site_code, presses)
-    _log_sync(conn, prepared, commune_code, device_id, counter, now, remote_addr, result)
-    return result
-
-
-def _log_sync(
-    conn: Connection,
-    prepared: Prepared,
-    commune_code: str,
-    device_id: str,
-    counter: int,
-    now: datetime,
-    remote_addr: str | None,
-    result: BatchResult,
-) -> None:
-    conn.execute(
-        insert(SyncLog.__table__).values(
-            commune_code=commune_code,
-            device_id=device_id,
-            id=result.sync_id,
-            kind="sync",
-            counter=counter,
-            received_at=now,
-            device_sent_at=prepared.sent_at,
-            clock_synced=prepared.clock_synced,
-            clock_offset=result.clock_offset,
-            accepted=len(result.accepted),
-            already_had=len(result.already_had),
-            rejected=len(result.rejected),
-            protocol=protocol.PROTOCOL_VERSION,
-            remote_addr=(remote_addr or "")[:64] or None,
-        )
-    )
+        apply_batch(conn, commune_code, device_id, inserted, server_columns["site_code"], presses)
 
 
 def _sent_columns(kind: str) -> Iterable[str]:
@@ -498,7 +499,6 @@ def _insert_typed(
     typed: dict[str, list[Any]],
     server_row: tuple,
     correction: float | None,
-    presses: Presses,
     share: BatchShare,
 ) -> tuple[dict[str, StoredRows] | None, bool]:
     """Store a clean batch's typed records under one savepoint, one COPY per type, and compute the batch's
@@ -509,6 +509,7 @@ def _insert_typed(
     The database takes a COPY's rows on its own core while this one makes the next ones, and the share is
     computed while it takes the last of the ratings (most of the rows; sent last for that)."""
     stored: dict[str, StoredRows] = {}
+    presses = Presses()
     kinds = sorted(typed, key=_TYPED_ORDER.index)
 
     def compute() -> None:
@@ -534,7 +535,6 @@ def _insert_typed(
         resent = True
     except (typed_batch.Declined, *_DATABASE_ERRORS):
         resent = False
-    presses.alike.clear()
     return None, resent
 
 

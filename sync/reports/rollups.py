@@ -128,15 +128,16 @@ class Deltas:
                 _upsert(conn, table, rows[table.name])
 
 
-def _arrays(table: Table, pending: Mapping[tuple, Mapping[str, int]]) -> list[list]:
-    """PostgreSQL's upsert of ``pending``: one array per column, rows in key order (empty: nothing changes)."""
+def _changes(table: Table, pending: Mapping[tuple, Mapping[str, int]]) -> list[tuple]:
+    """The rows of ``pending`` that change something, as (*key, *values), in key order: one lock order for every
+    transaction, so no deadlocks between kiosks."""
     values = value_columns(table)
-    rows = []
-    for key in sorted(pending):  # one lock order for every transaction: no deadlocks between kiosks
-        change = pending[key]
-        if any(change.values()):
-            rows.append((*key, *(change.get(v, 0) for v in values)))
-    return [list(c) for c in zip(*rows, strict=True)]
+    return [(*key, *(pending[key].get(v, 0) for v in values)) for key in sorted(pending) if any(pending[key].values())]
+
+
+def _arrays(table: Table, pending: Mapping[tuple, Mapping[str, int]]) -> list[list]:
+    """PostgreSQL's upsert of ``pending``: one array per column (empty: nothing changes)."""
+    return [list(c) for c in zip(*_changes(table, pending), strict=True)]
 
 
 def _upsert(conn: Connection, table: Table, pending: Mapping[tuple, Mapping[str, int]]) -> None:
@@ -144,11 +145,8 @@ def _upsert(conn: Connection, table: Table, pending: Mapping[tuple, Mapping[str,
     keys, values = key_columns(table), value_columns(table)
     from sqlalchemy.dialects.sqlite import insert as dialect_insert
 
-    rows = []
-    for key in sorted(pending):
-        change = pending[key]
-        if any(change.values()):
-            rows.append({**dict(zip(keys, key, strict=True)), **{v: change.get(v, 0) for v in values}})
+    columns = keys + values
+    rows = [dict(zip(columns, change, strict=True)) for change in _changes(table, pending)]
     if not rows:
         return
     stmt = dialect_insert(table)
@@ -333,8 +331,7 @@ class BatchShare:
         self.deltas = Deltas()
         self.answer_waits: list[tuple[str, str]] = []
         self.action_waits: list[tuple[str, str]] = []
-        self.new_facts: list[dict[str, Any]] = []
-        self.fact_rows: list[tuple] = []  # the new facts as store_facts takes them
+        self.fact_rows: list[tuple] = []  # the new ticket facts, as store_facts takes them
 
     def gather(
         self, conn: Connection, ratings: set[str], answer_parents: set[str], tickets: set[str], action_parents: set[str]
@@ -391,7 +388,6 @@ class BatchShare:
         self.compute_ratings(ratings, answers, presses)
         self.compute_queue(tickets, actions)
         self.deltas.lay_out()
-        self.fact_rows = facts_mod.fact_rows(self.new_facts)
 
     def compute_ratings(
         self, ratings: Sequence[Mapping[str, Any]], answers: Iterable[Mapping[str, Any]], presses: Presses
@@ -436,7 +432,7 @@ class BatchShare:
             fact_contribution(d, fact, -1)
         for fact in new.values():
             fact_contribution(d, fact, +1)
-        self.new_facts = [new[k] for k in sorted(new)]
+        self.fact_rows = facts_mod.fact_rows([new[k] for k in sorted(new)])
 
     def write(self, conn: Connection) -> None:
         """Store what :meth:`compute` worked out (in the batch's transaction, after its rows)."""

@@ -24,35 +24,17 @@ from sync.central import ingest
 from sync.central.models import RECORD_MODELS, Quarantine
 from sync.reports import rollups
 from tests.central import report_fixture as fx
+from tests.central.helpers import wire_record
 
 SERVER = ("26734", "0d6c0c52-0c1e-4a47-9a0e-6f8b1b6e2d01", datetime(2026, 11, 20, 1, 0), "sync-id", "main")
 UUID = "0e6f3b8e-2d2a-4bb5-9f44-1d7f3f0f0f0f"
 NOW = "2026-11-20T08:30:00"
 
-BASE = {
-    "ticket": {
-        "service_code": "HT",
-        "business_day": "2026-11-20",
-        "number": 12,
-        "display_number": "A012",
-        "priority": False,
-        "channel": "touch",
-    },
-    "rating": {
-        "level": "very_satisfied",
-        "points": 2,
-        "channel": "button",
-        "panel": "buttons",
-        "counted": True,
-        "flag": None,
-        "counter_number": 1,
-        "ticket_id": UUID,
-        "clerk_id": None,
-        "service_code": "HT",
-    },
-    "indicator_answer": {"rating_id": UUID, "indicator": "time", "level": "satisfied", "points": 1},
-    "comment": {"rating_id": None, "counter_number": 2, "text": "Cán bộ hướng dẫn tận tình", "contact": None},
-    "clerk_action": {"action": "transfer", "counter_number": 1, "clerk_id": None, "ticket_id": UUID, "detail": None},
+#: What the records tried here say besides helpers.wire_record's defaults (ids to try in every UUID field).
+LINKS = {
+    "rating": {"ticket_id": UUID},
+    "indicator_answer": {"rating_id": UUID},
+    "clerk_action": {"action": "transfer", "ticket_id": UUID},
 }
 
 #: Values to try in each kind of field, the edges of its bounds among them.
@@ -144,7 +126,8 @@ TRIES = {
 
 
 def record(kind: str, **fields) -> dict:
-    return {"type": kind, "id": UUID, "seq": 7, "device_time": NOW, "clock_synced": True, **BASE[kind], **fields}
+    """A kiosk's record of ``kind`` (helpers.wire_record) with the id UUID, then ``fields`` as given (any value)."""
+    return {**wire_record(kind, 7, datetime.fromisoformat(NOW), **LINKS.get(kind, {})), "id": UUID, **fields}
 
 
 def body(records: list, ensure_ascii: bool = False, **envelope) -> bytes:
@@ -153,18 +136,20 @@ def body(records: list, ensure_ascii: bool = False, **envelope) -> bytes:
 
 
 def reference_row(raw: dict, correction: float | None) -> tuple | None:
-    """The row the reference way stores for ``raw``, or None when it refuses the record."""
+    """The row the reference way stores for ``raw``, or None when it refuses the record: read by the reference
+    way itself (ingest.prepare, then the checks ingest._checked makes as the rows are stored)."""
     try:
-        values = protocol.parse_record(raw)
-        shift = None if correction is None or values["clock_synced"] else correction
-        when = values["device_time"] if shift is None else values["device_time"] + timedelta(seconds=shift)
-    except (ValueError, OverflowError):
+        prepared = ingest.prepare(protocol.parse_batch(body([raw])), "d", "26734", 5000)
+    except (KioskError, protocol.ProtocolError):
         return None
-    if shift is not None and not protocol.EARLIEST <= when < protocol.LATEST:
-        return None
-    values.update(zip(typed_batch.SERVER_COLUMNS, SERVER, strict=True))
-    values.update(clock_offset=shift, corrected_time=when)
-    return tuple(values[name] for name in typed_batch.row_columns(raw["type"]))
+    server = dict(zip(typed_batch.SERVER_COLUMNS, SERVER, strict=True))
+    columns = typed_batch.row_columns(raw["type"])
+    rows = [
+        tuple(values[name] for name in columns)
+        for kind in prepared.raw
+        for values in ingest._checked(prepared, kind, server, correction, rollups.Presses())
+    ]
+    return None if prepared.invalid else rows[0]
 
 
 def typed_rows(text: bytes, correction: float | None) -> dict[str, list[tuple]] | None:

@@ -123,9 +123,19 @@ class Container:
     def destroy(self) -> None:
         self.poweroff()
         if self.mounted:
-            subprocess.run(["umount", str(self.merged)], check=False)
-            self.mounted = False
+            self._unmount()
         shutil.rmtree(self.work, ignore_errors=True)
+
+    def _unmount(self) -> None:
+        """Unmount the overlay. A process of the container may hold it a moment after power-off: try for five
+        seconds, then detach it lazily (freed once let go) rather than leave it mounted under pytest's temp."""
+        for _ in range(50):
+            if subprocess.run(["umount", str(self.merged)], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            subprocess.run(["umount", "--lazy", str(self.merged)], check=False)
+        self.mounted = False
 
     def console_tail(self, lines: int = 40) -> str:
         try:
