@@ -11,13 +11,22 @@ setup(
     long_description=(ROOT / "README.md").read_text(encoding="utf-8") if (ROOT / "README.md").exists() else "",
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=find_packages(include=["kiosk", "kiosk.*", "web", "web.*", "hardware", "hardware.*", "sync", "sync.*"]),
+    packages=find_packages(
+        include=[f"{p}{s}" for p in ("kiosk", "web", "hardware", "sync", "common", "central") for s in ("", ".*")]
+    ),
     include_package_data=True,
     package_data={
         "kiosk": ["migrations/*.py", "migrations/*.mako", "migrations/versions/*.py"],
-        "web": ["templates/**/*", "static/**/*", "translations/*/LC_MESSAGES/*.po"],
+        "web": ["templates/**/*", "static/**/*"],
         "hardware": ["sounds/**/*"],
-        "sync": ["migrations/*.py", "migrations/*.mako", "migrations/versions/*.py", "templates/**/*"],
+        "common": ["web/translations/*/LC_MESSAGES/*.po"],
+        "central": [
+            "migrations/*.py",
+            "migrations/*.mako",
+            "migrations/versions/*.py",
+            "templates/**/*",
+            "static/**/*",
+        ],
     },
     install_requires=[
         "flask>=3.0",
@@ -49,16 +58,16 @@ setup(
             "python-docx>=1.1",
             "playwright>=1.45",
             "ruff>=0.5",
-            "wheel",  # tests/test_install.py builds the package offline (pip --no-build-isolation)
-            "pyserial>=3.5",  # tests/test_printer_transports.py: a serial printer on a pty
+            "wheel",  # tests/deploy/test_install.py builds the package offline (pip --no-build-isolation)
+            "pyserial>=3.5",  # tests/kiosk/test_printer_transports.py: a serial printer on a pty
             "pycups>=2.0",  # ... and a CUPS queue (builds against libcups2-dev: see .ci/run)
-            "zxing-cpp>=2.2",  # tests/test_phone_browser.py reads the QR code back from the printed raster
+            "zxing-cpp>=2.2",  # tests/kiosk/test_phone_browser.py reads the QR code back from the printed raster
         ],
     },
     entry_points={
         "console_scripts": [
             "kiosk=kiosk.cli:run_cli",
-            "kiosk-central=sync.cli:run_cli",
+            "kiosk-central=central.cli:run_cli",
         ]
     },
 )

@@ -27,7 +27,7 @@ ROUNDS = 20
 def ticket_latency(data_dir: Path) -> list[float]:
     import requests
 
-    from kiosk import settings as settings_mod
+    from common import settings as settings_mod
     from kiosk.app import build_kiosk
     from kiosk.catalog_edit import save_service
     from kiosk.db import transaction
@@ -54,7 +54,7 @@ def ticket_latency(data_dir: Path) -> list[float]:
 
 
 def watcher_round(data_dir: Path, n: int = 5000) -> list[float]:
-    from kiosk import settings as settings_mod
+    from common import settings as settings_mod
     from kiosk.app import build_kiosk
 
     kiosk = build_kiosk(settings_mod.load(overrides={"data_dir": str(data_dir / "w"), "printer": "none"}))
@@ -71,7 +71,7 @@ def watcher_round(data_dir: Path, n: int = 5000) -> list[float]:
 
 def pin_check(data_dir: Path, clerks: int = 10) -> float:
     """Seconds to check one new PIN against ``clerks`` active clerks."""
-    from kiosk import settings as settings_mod
+    from common import settings as settings_mod
     from kiosk.app import build_kiosk
     from kiosk.catalog import add_clerk, pin_clash
     from kiosk.db import transaction
@@ -91,13 +91,13 @@ def pin_check(data_dir: Path, clerks: int = 10) -> float:
 
 def exchanges(data_dir: Path) -> tuple[float, list[float]]:
     """Seconds of the first catalogue exchange (adoption) and of unchanged nightly ones, on PostgreSQL."""
-    from kiosk import settings as settings_mod
+    from central.app import create_central_app
+    from central.registry import add_device
+    from common import settings as settings_mod
     from kiosk.app import build_kiosk
     from kiosk.catalog import add_clerk
     from kiosk.db import transaction
-    from sync.central.app import create_central_app
-    from sync.central.registry import add_device
-    from sync.client import SyncClient, SyncReport
+    from kiosk.uplink.client import SyncClient, SyncReport
     from tests.central.helpers import LiveServer
     from tests.pg import PgCluster
 

@@ -160,7 +160,7 @@ def setup(engine, communes: int, master: bytes) -> list[dict]:
     """Provinces, communes (each with its centre, six fields, two counters and clerks), two kiosks each."""
     from sqlalchemy import text
 
-    from sync.central.keys import device_secret, fingerprint
+    from central.keys import device_secret, fingerprint
 
     provinces = 34
     with engine.begin() as conn:
@@ -385,7 +385,7 @@ def raw_copy_rate(url: str, kiosks: list[dict]) -> float:
     from sqlalchemy import create_engine
 
     from bench.sync import raw_copy, server_rows
-    from sync.central.migrate import upgrade
+    from central.migrate import upgrade
 
     engine = create_engine(url)
     upgrade(engine)
@@ -409,8 +409,8 @@ def scenario(pg, tmp: Path, label: str, communes: int, compression: float, log, 
     """One night of ``communes`` × 2 kiosks spread over the timer's delay ÷ ``compression``; with ``burst``, a second
     night with every kiosk at the same second (the server's capacity)."""
     from bench.sync import CentralProcess
-    from sync.central.app import make_central_engine
-    from sync.central.migrate import upgrade
+    from central.app import make_central_engine
+    from central.migrate import upgrade
 
     url = pg.create_database(f"night_{communes}")
     engine = make_central_engine(url)

@@ -247,7 +247,7 @@ def generate(engine, log) -> dict[str, float]:
 
 def rebuild(engine, log) -> float:
     """``rebuild`` for each half of the communes at once (as two `rebuild-rollups --commune …`)."""
-    from sync.reports.rebuild import rebuild as rebuild_rollups
+    from central.reports.rebuild import rebuild as rebuild_rollups
 
     with engine.connect() as conn:
         communes = [c for (c,) in conn.exec_driver_sql("SELECT code FROM communes ORDER BY code")]
@@ -281,7 +281,7 @@ def median_time(fn, repeat: int = 5) -> float:
 def filter_kinds():
     from datetime import date
 
-    from sync.reports import periods
+    from central.reports import periods
 
     d = date
     q2, year, jan_mar = periods.quarter(2026, 2), periods.year(2026), periods.from_range(d(2026, 1, 15), d(2026, 3, 14))
@@ -317,7 +317,7 @@ CLERK = None  # filled in run(): the clerk of the commune's counter 1
 
 def time_dashboard(engine, period, scope, label: str) -> dict:
     """The whole dashboard (``figures.build``: every figure with names and "cùng kỳ") for one kind of filter."""
-    from sync.reports import figures
+    from central.reports import figures
 
     load = os.getloadavg()[0]  # other work on the machine (each row says how busy it was)
     with engine.connect() as conn:
@@ -327,8 +327,8 @@ def time_dashboard(engine, period, scope, label: str) -> dict:
 
 def time_queries(engine, period, scope, label: str) -> list[dict]:
     """Each query of the dashboard, for one kind of filter (the slowest)."""
-    from sync.reports import figures
-    from sync.reports.query import Query
+    from central.reports import figures
+    from central.reports.query import Query
 
     unit = "day" if period.days <= figures.DAILY_TREND_DAYS else "month"
     results = []
@@ -361,9 +361,9 @@ def late_batch(central, log) -> list[dict]:
     """A kiosk back after weeks offline: 1,000 records of an old month through the real ingest."""
     from sqlalchemy import select
 
-    from sync.central import ingest
-    from sync.central.models import Device, DeviceStatus
-    from sync.reports import rollups
+    from central import ingest
+    from central.models import Device, DeviceStatus
+    from central.reports import rollups
 
     with central.sessions() as s:
         device = s.scalar(select(Device.id).where(Device.commune_code == COMMUNE).order_by(Device.id))
@@ -529,7 +529,7 @@ def _database(pg, log) -> tuple[str, bool]:
 
 def _rollups_current(engine) -> bool:
     """Whether the kept rollups have this release's grains (else they are rebuilt from the kept records)."""
-    from sync.central.report_models import GRAINS
+    from central.report_models import GRAINS
 
     with engine.connect() as conn:
         grains = {g for (g,) in conn.exec_driver_sql("SELECT DISTINCT grain FROM rollup_totals")}
@@ -539,9 +539,9 @@ def _rollups_current(engine) -> bool:
 def run(log=print) -> list[dict]:
     import os
 
-    from kiosk import settings as settings_mod
-    from sync.central.app import build_central
-    from sync.reports.query import Scope
+    from central.app import build_central
+    from central.reports.query import Scope
+    from common import settings as settings_mod
 
     global CLERK
     results = []

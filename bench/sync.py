@@ -66,8 +66,8 @@ def server_rows(records: list[dict], commune: str, device_id: str, now: datetime
 
     from sqlalchemy import JSON
 
+    from central.models import MAIN_SITE, RECORD_MODELS
     from sync import protocol
-    from sync.central.models import MAIN_SITE, RECORD_MODELS
 
     sync_id = str(uuid.uuid4())
     by_kind: dict[str, tuple[list, list]] = {}
@@ -125,7 +125,7 @@ class CentralProcess:
         env.update(
             KIOSK_DATA_DIR=str(data_dir), KIOSK_CENTRAL_DATABASE_URL=database_url, KIOSK_CONFIG=str(data_dir / "none")
         )
-        command = [sys.executable, "-m", "sync.cli", "serve", "--port", str(port), "--threads", str(threads)]
+        command = [sys.executable, "-m", "central.cli", "serve", "--port", str(port), "--threads", str(threads)]
         self.log = open(data_dir / "central.log", "wb")  # closed in stop()
         self.proc = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
@@ -147,10 +147,10 @@ def ingest_vs_copy(pg, tmp: Path) -> tuple[float, float, dict[str, float]]:
     """Records/s of the whole server path (signature, gunzip, JSON, checks, lookup, COPY, commit) vs raw COPY."""
     from sqlalchemy import create_engine
 
+    from central.app import create_central_app
+    from central.migrate import upgrade
+    from central.registry import add_device
     from sync import protocol
-    from sync.central.app import create_central_app
-    from sync.central.migrate import upgrade
-    from sync.central.registry import add_device
 
     app = create_central_app({"data_dir": str(tmp / "ingest"), "central_database_url": pg.create_database("ingest")})
     central = app.extensions["central"]
@@ -184,7 +184,7 @@ def _time_rollups() -> dict[str, float]:
     stored and writing the increments (BatchShare.gather and .write), and "compute", working them out
     (BatchShare.compute: on the typed way while PostgreSQL takes the ratings, so it overlaps). Both ways of the
     ingest go through these three (apply_batch runs them in turn)."""
-    from sync.reports import rollups
+    from central.reports import rollups
 
     spent = {"io": 0.0, "compute": 0.0}
     targets = [(rollups.BatchShare, "gather", "io"), (rollups.BatchShare, "write", "io")]
@@ -224,11 +224,11 @@ def make_backlog(kiosk, n: int) -> None:
 
 def backlog_end_to_end(pg, tmp: Path) -> tuple[float, int]:
     """Seconds to sync a kiosk's 50,000-record backlog to the central server over loopback HTTP."""
-    from kiosk import settings as settings_mod
+    from central.app import create_central_app
+    from central.registry import add_device
+    from common import settings as settings_mod
     from kiosk.app import build_kiosk
-    from sync.central.app import create_central_app
-    from sync.central.registry import add_device
-    from sync.client import SyncClient
+    from kiosk.uplink.client import SyncClient
 
     url = pg.create_database("backlog")
     data_dir = tmp / "backlog"
@@ -267,10 +267,10 @@ def many_devices(pg, tmp: Path) -> tuple[float, list[float]]:
     import requests
     from sqlalchemy import func, select
 
+    from central.app import create_central_app
+    from central.models import Rating
+    from central.registry import add_device
     from sync import protocol
-    from sync.central.app import create_central_app
-    from sync.central.models import Rating
-    from sync.central.registry import add_device
 
     url = pg.create_database("fleet")
     data_dir = tmp / "fleet"

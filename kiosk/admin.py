@@ -20,9 +20,9 @@ import json
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from common.errors import AuthError, KioskError, ValidationError
 from kiosk.clock import Clock
 from kiosk.db import transaction
-from kiosk.errors import AuthError, KioskError, ValidationError
 from kiosk.lockout import Lockout
 from kiosk.models import DeviceState
 

@@ -19,11 +19,11 @@ from flask import Flask
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from common import settings as settings_mod
+from common.errors import ConfigError, DatabaseDamagedError, HardwareError, ValidationError
 from kiosk import db_guard
-from kiosk import settings as settings_mod
 from kiosk.clock import Clock
 from kiosk.db import make_engine, make_sessionmaker, transaction, upgrade
-from kiosk.errors import ConfigError, DatabaseDamagedError, HardwareError, ValidationError
 from kiosk.events import EventBus
 from kiosk.ratings import RatingService
 from kiosk.storage_watch import StorageWatch
@@ -141,7 +141,7 @@ class CatalogWatcher(threading.Thread):
 
 def start_sync(kiosk: Kiosk) -> Any:
     """`kiosk serve` with `central_url` set: the background sync (records up, catalogue both ways)."""
-    from sync.client import SyncLoop
+    from kiosk.uplink.client import SyncLoop
 
     kiosk.sync_loop = SyncLoop(kiosk)
     kiosk.sync_loop.start()

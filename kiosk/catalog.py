@@ -6,21 +6,17 @@ database constraint: a new PIN is checked against the hash of every active clerk
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from common.catalog_rules import CODE_RE, PIN_RE, hash_pin, invalid, pin_matches, unusable
+from common.errors import ConfigError, ConflictError, NotFoundError, ValidationError
 from kiosk import catalog_state
-from kiosk.errors import ConfigError, ConflictError, NotFoundError, ValidationError
 from kiosk.models import Clerk, Counter, ScaleLevel, Service
 from kiosk.scale import levels_from_settings, seed_levels, seed_questions
-
-PIN_RE = re.compile(r"^[0-9]{4,8}$")
-CODE_RE = re.compile(r"^[A-Z0-9]{1,16}$")
 
 
 def seed(session: Session, settings: Mapping[str, Any], reseed: bool = False) -> list[str]:
@@ -91,19 +87,6 @@ def seed(session: Session, settings: Mapping[str, Any], reseed: bool = False) ->
     return changes
 
 
-def hash_pin(pin: str) -> str:
-    return generate_password_hash(pin)
-
-
-def pin_matches(clerk: Clerk, pin: str) -> bool:
-    return check_password_hash(clerk.pin_hash, pin)
-
-
-def invalid(field: str, msgid: str, **params: Any) -> ValidationError:
-    """A refusal whose message can be translated: ``msgid`` (English, %(name)s placeholders) is the gettext msgid."""
-    return ValidationError(msgid % params, {"field": field, "msgid": msgid, "params": params})
-
-
 def pin_clash(session: Session, pin: str, exclude: str | None = None) -> Clerk | None:
     """The active clerk (other than ``exclude``) whose PIN this already is, if any.
 
@@ -160,25 +143,6 @@ def add_clerk(session: Session, name: str, pin: str, counter: int | None = None,
     session.flush()
     catalog_state.touch(session, f"clerk:{clerk.id}")
     return clerk
-
-
-def unusable(catalog: Mapping[str, Any], had_clerk: bool = True) -> ValidationError | None:
-    """Why a catalogue (in the document's shape) would leave a kiosk unusable, or None.
-
-    It needs a service in use, an open counter that handles one, and — when it had one before (``had_clerk``)
-    — an active clerk: a kiosk that nobody can sign in to is worse than one that keeps its old catalogue.
-    """
-    in_use = {s["code"] for s in catalog.get("services", []) if s.get("active", True)}
-    if not in_use:
-        return invalid("active", "No service would be in use: at least one service must stay in use.")
-    if not any(c.get("active", True) and in_use & set(c.get("services") or []) for c in catalog.get("counters", [])):
-        return invalid(
-            "active",
-            "No open counter would handle a service in use: at least one open counter must handle a service in use.",
-        )
-    if had_clerk and not any(c.get("active", True) for c in catalog.get("clerks", [])):
-        return invalid("active", "No clerk could sign in any more: at least one clerk must stay active.")
-    return None
 
 
 def refuse_unusable(session: Session, had_clerk: bool) -> None:

@@ -13,83 +13,28 @@ message is also the gettext msgid, so the web page can show it in Vietnamese.
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk import catalog_state
-from kiosk.catalog import (
+from common.catalog_rules import (
     CODE_RE,
+    MAX_COUNTER,
+    MAX_DAILY,
     PIN_RE,
-    add_clerk,
-    has_active_clerk,
+    flag,
     hash_pin,
     invalid,
-    refuse_if_central,
-    refuse_taken_pin,
-    refuse_unusable,
+    missing,
+    text_field,
+    ticket_prefix,
+    whole,
 )
-from kiosk.errors import NotFoundError
+from kiosk import catalog_state
+from kiosk.catalog import add_clerk, has_active_clerk, refuse_if_central, refuse_taken_pin, refuse_unusable
 from kiosk.models import Clerk, Counter, Service
-
-PREFIX_RE = re.compile(r"^[A-Z]{0,4}$")
-MAX_NAME = 200
-MAX_DAILY = 9999
-MAX_COUNTER = 999
-
-
-def _missing(field: str, msgid: str, **params: Any) -> NotFoundError:
-    return NotFoundError(msgid % params, {"field": field, "msgid": msgid, "params": params})
-
-
-def _text(value: Any, field: str, missing: str, limit: int = MAX_NAME) -> str:
-    """NFC text (Vietnamese typed with combining marks is stored composed), trimmed, not empty, not too long."""
-    text = unicodedata.normalize("NFC", str(value or "")).strip()
-    if not text:
-        raise invalid(field, missing)
-    if len(text) > limit:
-        raise invalid(field, "The name is longer than %(limit)s characters.", limit=limit)
-    return text
-
-
-def _whole(value: Any, field: str, low: int, high: int, *, blank_ok: bool = False) -> int | None:
-    text = str(value if value is not None else "").strip()
-    if not text and blank_ok:
-        return None
-    if not re.fullmatch(r"[0-9]{1,6}", text) or not low <= int(text) <= high:
-        raise invalid(field, "Enter a whole number from %(low)s to %(high)s.", low=low, high=high)
-    return int(text)
-
-
-def ticket_prefix(value: Any, holder: Callable[[str], str | None]) -> str:
-    """A ticket prefix no other service has (``holder(prefix)``: the code of the service that has it, if any)."""
-    prefix = str(value or "").strip().upper()
-    if not PREFIX_RE.match(prefix):
-        raise invalid("prefix", "The ticket prefix must be at most 4 letters without accents, e.g. A.")
-    clash = holder(prefix)
-    if clash and not prefix:
-        raise invalid(
-            "prefix",
-            "Service %(other)s already has no prefix; two services without a prefix would print the same numbers.",
-            other=clash,
-        )
-    if clash:
-        raise invalid(
-            "prefix",
-            "Service %(other)s already uses the prefix “%(prefix)s”; two services with one prefix would print the same numbers.",
-            other=clash,
-            prefix=prefix,
-        )
-    return prefix
-
-
-def _flag(value: Any) -> bool:
-    return str(value or "").strip().lower() in {"1", "on", "true", "yes"}
-
 
 # --- services --------------------------------------------------------------------------------------
 
@@ -109,14 +54,14 @@ def save_service(
     else:
         service = session.get(Service, code)
         if service is None:
-            raise _missing("code", "Service %(code)s does not exist on this kiosk.", code=code)
-    name = _text(name, "name", "Fill in the service name.")
+            raise missing("code", "Service %(code)s does not exist on this kiosk.", code=code)
+    name = text_field(name, "name", "Fill in the service name.")
     prefix = ticket_prefix(
         prefix, lambda p: session.scalar(select(Service.code).where(Service.prefix == p, Service.code != code))
     )
-    daily = _whole(daily_max, "daily_max", 1, MAX_DAILY, blank_ok=True)
+    daily = whole(daily_max, "daily_max", 1, MAX_DAILY, blank_ok=True)
     had_clerk = has_active_clerk(session)
-    service.name, service.prefix, service.daily_max, service.active = name, prefix, daily, _flag(active)
+    service.name, service.prefix, service.daily_max, service.active = name, prefix, daily, flag(active)
     session.add(service)
     refuse_unusable(session, had_clerk)
     catalog_state.touch(session, f"service:{code}")
@@ -131,7 +76,7 @@ def save_counter(
 ) -> Counter:
     """Create (``new``) or update a counter: the services it handles, whether it is open, its name."""
     refuse_if_central(session)
-    number = _whole(number, "number", 1, MAX_COUNTER)
+    number = whole(number, "number", 1, MAX_COUNTER)
     if new:
         if session.get(Counter, number) is not None:
             raise invalid("number", "Counter %(number)s already exists.", number=number)
@@ -139,13 +84,13 @@ def save_counter(
     else:
         counter = session.get(Counter, number)
         if counter is None:
-            raise _missing("number", "Counter %(number)s does not exist.", number=number)
+            raise missing("number", "Counter %(number)s does not exist.", number=number)
     codes = sorted({str(code).strip().upper() for code in services or [] if str(code).strip()})
     found = {s.code: s for s in session.scalars(select(Service).where(Service.code.in_(codes)))} if codes else {}
-    missing = [code for code in codes if code not in found]
-    if missing:
-        raise invalid("services", "Unknown service(s): %(codes)s.", codes=", ".join(missing))
-    is_active = _flag(active)
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        raise invalid("services", "Unknown service(s): %(codes)s.", codes=", ".join(unknown))
+    is_active = flag(active)
     if is_active and not codes:
         raise invalid("services", "An open counter must handle at least one service.")
     label = unicodedata.normalize("NFC", str(name or "")).strip() or counter.name or f"Quầy {number}"
@@ -164,7 +109,7 @@ def save_counter(
 
 
 def _clerk_counter(session: Session, counter: Any) -> int | None:
-    number = _whole(counter, "counter", 1, MAX_COUNTER, blank_ok=True)
+    number = whole(counter, "counter", 1, MAX_COUNTER, blank_ok=True)
     if number is not None and session.get(Counter, number) is None:
         raise invalid("counter", "Counter %(number)s does not exist.", number=number)
     return number
@@ -182,7 +127,7 @@ def _pin(pin: Any, *, required: bool) -> str | None:
 def create_clerk(session: Session, name: Any, counter: Any, pin: Any) -> Clerk:
     """A new active clerk with a hashed PIN (code CC01, CC02, … chosen by :func:`kiosk.catalog.add_clerk`)."""
     refuse_if_central(session)
-    name = _text(name, "name", "Fill in the clerk's name.")
+    name = text_field(name, "name", "Fill in the clerk's name.")
     number = _clerk_counter(session, counter)
     return add_clerk(session, name, _pin(pin, required=True), number)
 
@@ -192,14 +137,14 @@ def update_clerk(session: Session, clerk_id: str, name: Any, counter: Any, activ
     refuse_if_central(session)
     clerk = session.get(Clerk, clerk_id)
     if clerk is None:
-        raise _missing("clerk", "This clerk does not exist on this kiosk.")
-    name = _text(name, "name", "Fill in the clerk's name.")
+        raise missing("clerk", "This clerk does not exist on this kiosk.")
+    name = text_field(name, "name", "Fill in the clerk's name.")
     number = _clerk_counter(session, counter)
     new_pin = _pin(pin, required=False)
     if new_pin is not None:
         refuse_taken_pin(session, new_pin, exclude=clerk.id)
     had_clerk = has_active_clerk(session)
-    clerk.name, clerk.counter_number, clerk.active = name, number, _flag(active)
+    clerk.name, clerk.counter_number, clerk.active = name, number, flag(active)
     if new_pin is not None:
         clerk.pin_hash = hash_pin(new_pin)
     session.add(clerk)

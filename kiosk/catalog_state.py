@@ -21,7 +21,6 @@ Kept in ``device_state`` (one row each):
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -29,6 +28,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kiosk.models import Clerk, Counter, DeviceState, Question, ScaleLevel, Service
+from sync.catalog_document import (
+    clerk_entry,
+    counter_entry,
+    level_entry,
+    question_entry,
+    service_entry,
+)
 
 OWNER_KEY = "catalog_owner"
 REVISION_KEY = "catalog_revision"
@@ -109,38 +115,3 @@ def snapshot(session: Session) -> dict[str, Any]:
         "scale": [level_entry(s) for s in scale],
         "questions": [question_entry(q) for q in questions],
     }
-
-
-# One item of a catalogue document, from a row of the kiosk's or the central server's tables (same columns).
-
-
-def service_entry(s: Any) -> dict[str, Any]:
-    return {"code": s.code, "name": s.name, "prefix": s.prefix, "daily_max": s.daily_max, "active": s.active}
-
-
-def counter_entry(c: Any, services: list[str]) -> dict[str, Any]:
-    return {"number": c.number, "name": c.name, "active": c.active, "services": services}
-
-
-def clerk_entry(c: Any) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "code": c.code,
-        "name": c.name,
-        "pin_hash": c.pin_hash,
-        "counter": c.counter_number,
-        "active": c.active,
-    }
-
-
-def level_entry(s: Any) -> dict[str, Any]:
-    return {"key": s.key, "label": s.label, "points": s.points, "active": s.active}
-
-
-def question_entry(q: Any) -> dict[str, Any]:
-    return {"key": q.key, "question": q.question, "answers": list(q.answers), "active": q.active}
-
-
-def digest(catalog: dict[str, Any]) -> str:
-    """A stable SHA-256 of a catalogue (the kiosk's snapshot, or the content of a server document)."""
-    return hashlib.sha256(json.dumps(catalog, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

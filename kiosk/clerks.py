@@ -28,10 +28,10 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.catalog import pin_matches
+from common.catalog_rules import pin_matches
+from common.errors import AuthError, ConflictError, KioskError, NotFoundError, ValidationError
 from kiosk.clock import Clock, to_naive_utc
 from kiosk.db import transaction
-from kiosk.errors import AuthError, ConflictError, KioskError, NotFoundError, ValidationError
 from kiosk.events import EventBus
 from kiosk.lockout import Lockout, LockState
 from kiosk.models import Clerk, ClerkAction, Counter, DeviceState

@@ -7,21 +7,8 @@ from typing import Any
 
 import click
 
-from kiosk import settings as settings_mod
-from kiosk.errors import KioskError
-
-DEMO_CLERKS = [("Nguyễn Thị Lan", "1111", 1), ("Trần Văn Minh", "2222", 2), ("Lê Thị Hoa", "3333", 3)]
-
-
-class KioskGroup(click.Group):
-    """Turns every KioskError into one plain line and its exit status (2, or 4 for the database), never a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except KioskError as exc:
-            click.echo(f"Error: {' '.join(exc.message.split())}", err=True)
-            ctx.exit(exc.exit_status)
+from common import settings as settings_mod
+from common.cli_group import KioskGroup
 
 
 def load_settings(ctx: click.Context, **overrides: Any) -> settings_mod.Settings:
@@ -170,7 +157,7 @@ def admin_password(ctx: click.Context, password_stdin: bool) -> None:
 @click.pass_context
 def sync(ctx: click.Context, once: bool) -> None:
     """Send the records to the central server and exchange the catalogue; exit status 2 if it cannot finish."""
-    from sync.command import sync_command
+    from kiosk.sync_command import sync_command
 
     sync_command(load_settings(ctx), once)
 

@@ -1,7 +1,7 @@
 """The commented settings file `systemd/install.sh` copies to ``/etc/kiosk/kiosk.toml``.
 
 It is generated from the settings registry, so it can never disagree with the code: every setting appears
-with its help text and its default, commented out. ``tests/test_install.py`` fails when the checked-in
+with its help text and its default, commented out. ``tests/deploy/test_install.py`` fails when the checked-in
 ``systemd/kiosk.toml.example`` is out of date; regenerate it with::
 
     python -m kiosk.config_template > systemd/kiosk.toml.example
@@ -19,9 +19,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from kiosk import settings as settings_mod
+from common import settings as settings_mod
 
-PACKAGES = ("kiosk", "hardware", "web", "sync")
+PACKAGES = ("common", "kiosk", "hardware", "web", "sync", "central")
 HEADER = """\
 # Settings of the commune kiosk (`kiosk` and `kiosk-central`).
 #
@@ -30,7 +30,7 @@ HEADER = """\
 # Lists and tables are TOML, for example: button_pins = [17, 27, 22].
 # After a change: sudo systemctl restart kiosk
 #
-# Generated from kiosk/settings.py by `python -m kiosk.config_template`; do not edit the template by hand.
+# Generated from common/settings.py by `python -m kiosk.config_template`; do not edit the template by hand.
 """
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.errors import ConflictError, NotFoundError, ValidationError
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.db import transaction
 from kiosk.dossiers import MAX_CODES, clean_code, codes_of
-from kiosk.errors import ConflictError, NotFoundError, ValidationError
 from kiosk.events import EventBus
 from kiosk.models import Clerk, ClerkAction, Counter, Service, Ticket, TicketState
 from kiosk.queue_day import QueueDay

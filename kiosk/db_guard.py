@@ -22,7 +22,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from kiosk.errors import DatabaseDamagedError
+from common.errors import DatabaseDamagedError
 
 MARKER = "database-created"
 HEADER = b"SQLite format 3\x00"

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from typing import Any
 
-from kiosk.errors import ValidationError
+from common.errors import ValidationError
 
 #: Codes per ticket, and the length of one code (the rating's field holds them all, separated by spaces).
 MAX_CODES = 10

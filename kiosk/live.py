@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from kiosk.errors import KioskError
+from common.errors import KioskError
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+from common.errors import ConflictError, NotFoundError
 from kiosk.clock import from_naive_utc
-from kiosk.errors import ConflictError, NotFoundError
 from kiosk.ratings import RatingService, RecordedRating
 
 #: What a token looks like (kiosk.tickets.new_token): anything else is not looked up at all.

@@ -22,10 +22,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.errors import NotFoundError
 from kiosk import phone_link
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.db import transaction
-from kiosk.errors import NotFoundError
 from kiosk.models import PrintJob, Service, Ticket, TicketState
 
 log = logging.getLogger(__name__)

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.errors import NotFoundError
 from kiosk.clerks import ClerkDesk
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.counters import CounterDesk
 from kiosk.dossiers import codes_of
-from kiosk.errors import NotFoundError
 from kiosk.events import EventBus
 from kiosk.queue_day import QueueDay
 from kiosk.records import db_time

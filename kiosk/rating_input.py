@@ -12,8 +12,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from kiosk.errors import ValidationError
-from kiosk.safe_text import text_problem
+from common.errors import ValidationError
+from common.safe_text import text_problem
 from kiosk.scale import INDICATOR_POINTS, INDICATORS
 
 MAX_COMMENT = 2000

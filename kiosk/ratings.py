@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from kiosk.clock import Clock, to_naive_utc
-from kiosk.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from kiosk.events import EventBus
 from kiosk.models import Comment, Counter, IndicatorAnswer, Rating
 from kiosk.rating_input import MAX_COMMENT, clean_text, validate_contact, validate_criteria

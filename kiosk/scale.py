@@ -1,43 +1,35 @@
-"""The rating scale as configured (levels, wording, points), over the TT 01 rules of :mod:`kiosk.tt01`."""
+"""The device's stored scale and questions (tables ``scale_levels``, ``questions``), over :mod:`common.scale`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.errors import ConfigError
+from common.scale import (
+    DEFAULT_LEVELS,
+    INDICATOR_LEVELS,
+    INDICATOR_POINTS,
+    INDICATORS,
+    Indicator,
+    Level,
+    indicators_for,
+    levels_from_settings,
+    three_answers,
+)
 from kiosk.models import Question, ScaleLevel
-from kiosk.tt01 import ANSWER_LEVELS as INDICATOR_LEVELS
-from kiosk.tt01 import ANSWER_POINTS as INDICATOR_POINTS
-from kiosk.tt01 import DEFAULT_LEVELS, INDICATORS, Indicator
 
-__all__ = ["DEFAULT_LEVELS", "INDICATORS", "INDICATOR_LEVELS", "INDICATOR_POINTS", "Indicator", "Level"]
-
-
-@dataclass(frozen=True)
-class Level:
-    key: str
-    label: str
-    points: int
-    position: int
-
-
-def indicators_for(levels: list[Level], questions: list[Indicator] | None = None) -> list[Indicator]:
-    """The questions to ask (default: every TT 01 indicator), the attitude answers in the scale's own wording."""
-    labels = {level.key: level.label for level in levels}
-    result = []
-    for indicator in INDICATORS.values() if questions is None else questions:
-        if indicator.key == "attitude":
-            answers = tuple(
-                labels.get(key, default)
-                for key, default in zip(INDICATOR_LEVELS, INDICATORS["attitude"].answers, strict=True)
-            )
-            indicator = replace(indicator, answers=answers)
-        result.append(indicator)
-    return result
+__all__ = [
+    "DEFAULT_LEVELS",
+    "INDICATORS",
+    "INDICATOR_LEVELS",
+    "INDICATOR_POINTS",
+    "Indicator",
+    "Level",
+    "indicators_for",
+    "levels_from_settings",
+]
 
 
 def seed_questions(session: Session) -> list[str]:
@@ -65,38 +57,10 @@ def active_questions(session: Session) -> list[Indicator]:
     if not rows:
         return list(INDICATORS.values())
     return [
-        replace(INDICATORS[r.key], question=r.question, answers=_three(r.answers, INDICATORS[r.key].answers))
+        replace(INDICATORS[r.key], question=r.question, answers=three_answers(r.answers, INDICATORS[r.key].answers))
         for r in rows
         if r.active and r.key in INDICATORS
     ]
-
-
-def _three(stored: object, default: tuple[str, str, str]) -> tuple[str, str, str]:
-    if isinstance(stored, list | tuple) and len(stored) == 3 and all(isinstance(a, str) and a for a in stored):
-        return (stored[0], stored[1], stored[2])
-    return default
-
-
-def levels_from_settings(settings: Mapping) -> list[Level]:
-    """The scale as configured: level keys from `rating_levels`, wording/points overridable."""
-    keys = list(settings["rating_levels"])
-    labels = dict(settings.get("rating_labels") or {})
-    points = dict(settings.get("rating_points") or {})
-    if not 2 <= len(keys) <= 5 or len(set(keys)) != len(keys):
-        raise ConfigError(
-            f"Setting rating_levels must list 2 to 5 different levels, not {keys!r}: "
-            "the default is very_satisfied, satisfied, unsatisfied."
-        )
-    levels = []
-    for position, key in enumerate(keys):
-        if key not in DEFAULT_LEVELS and (key not in labels or key not in points):
-            raise ConfigError(
-                f"Rating level {key!r} in setting rating_levels is not a known level "
-                f"({', '.join(DEFAULT_LEVELS)}): give it a label in rating_labels and points in rating_points."
-            )
-        label, default_points = DEFAULT_LEVELS.get(key, (key, 0))
-        levels.append(Level(key, str(labels.get(key, label)), int(points.get(key, default_points)), position))
-    return levels
 
 
 def seed_levels(session: Session, levels: list[Level]) -> None:

@@ -9,9 +9,12 @@ from typing import Any
 
 import click
 
-from kiosk.settings import Settings
+from common.settings import Settings
 
 log = logging.getLogger("kiosk")
+
+#: The clerks `kiosk serve --demo` adds (name, PIN, counter).
+DEMO_CLERKS = [("Nguyễn Thị Lan", "1111", 1), ("Trần Văn Minh", "2222", 2), ("Lê Thị Hoa", "3333", 3)]
 
 
 def seed_demo(kiosk: Any) -> None:
@@ -20,7 +23,6 @@ def seed_demo(kiosk: Any) -> None:
 
     from kiosk.admin import seed_demo_password
     from kiosk.catalog import add_clerk
-    from kiosk.cli import DEMO_CLERKS
     from kiosk.db import transaction
     from kiosk.models import Clerk, Counter
 
@@ -68,7 +70,7 @@ def migrate_in_child(settings: Settings, config_path: str | None) -> None:
     args = [sys.executable, "-m", "kiosk.cli"] + (["--config", config_path] if config_path else []) + ["init"]
     done = subprocess.run(args, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        from kiosk.errors import ConfigError
+        from common.errors import ConfigError
 
         raise ConfigError(f"Preparing the database failed: {(done.stderr or done.stdout).strip()}")
     log.info(done.stdout.strip())
@@ -115,10 +117,7 @@ def run(
                "  phone pages    : off (no Wi-Fi address; the QR code holds the ticket id: docs/deploy.md)")  # fmt: skip
     if demo:
         click.echo(f"  data directory : {settings.data_path}")
-        click.echo(
-            "  demo clerks    : "
-            + ", ".join(f"counter {c} PIN {p}" for _, p, c in __import__("kiosk.cli").cli.DEMO_CLERKS)
-        )
+        click.echo("  demo clerks    : " + ", ".join(f"counter {c} PIN {p}" for _, p, c in DEMO_CLERKS))
         from kiosk.admin import DEMO_PASSWORD, demo_password_active
 
         if demo_password_active(kiosk.sessions):

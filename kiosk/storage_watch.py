@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kiosk.errors import DatabaseDamagedError, DiskFull, KioskError
+from common.errors import DatabaseDamagedError, DiskFull, KioskError
+from common.fault_log import FaultLog
 
 log = logging.getLogger("kiosk.storage")
 
@@ -35,34 +36,9 @@ QUICK_CHECK_SECONDS = 300.0
 FULL_BYTES = 4 * 1024 * 1024
 #: A write that failed for lack of space keeps the disk "full" this long, whatever statvfs says (no retry storm).
 FULL_MEMORY_SECONDS = 5.0
-LOG_EVERY = 60.0
 
 _CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CORRUPT_INDEX", "SQLITE_CORRUPT_SEQUENCE", "SQLITE_CORRUPT_VTAB"}
 _CORRUPT_WORDS = ("malformed", "not a database", "database disk image")
-
-
-class FaultLog:
-    """One log line per fault per minute: the first time, then a summary with how many were held back."""
-
-    def __init__(self, logger: logging.Logger = log, every: float = LOG_EVERY) -> None:
-        self.logger, self.every = logger, every
-        self._seen: dict[str, tuple[float, int]] = {}  # key -> (monotonic time logged, held back since)
-        self._lock = threading.Lock()
-
-    def emit(self, key: str, message: str, *, exc_info: BaseException | None = None) -> bool:
-        """Log ``message`` unless ``key`` was logged less than a minute ago; True when it was logged."""
-        now = time.monotonic()
-        with self._lock:
-            last, held = self._seen.get(key, (None, 0))
-            if last is not None and now - last < self.every:
-                self._seen[key] = (last, held + 1)
-                return False
-            self._seen[key] = (now, 0)
-            if len(self._seen) > 1000:
-                self._seen = {k: v for k, v in self._seen.items() if now - v[0] < self.every}
-        more = f" ({held} more like it in the last {round(now - last)} s)" if held and last is not None else ""
-        self.logger.error("%s%s", message, more, exc_info=exc_info)
-        return True
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -101,7 +77,7 @@ class StorageWatch:
         self.data_dir = Path(data_dir)
         self.db_path = db_path
         self.low_bytes = int(disk_low_mb * 1024 * 1024)
-        self.faults = FaultLog()
+        self.faults = FaultLog(log)
         self._identity = self._stat_identity()
         self._damaged: str | None = None
         self._checked_at: float | None = None

@@ -24,8 +24,8 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from common.errors import ConflictError, NotFoundError, ValidationError
 from kiosk.clock import Clock, to_naive_utc
-from kiosk.errors import ConflictError, NotFoundError, ValidationError
 from kiosk.events import EventBus
 from kiosk.models import new_uuid
 from kiosk.queue_day import QueueDay

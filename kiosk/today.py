@@ -15,9 +15,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from common.tt01 import INDICATORS, MIN_ANSWERS, SATISFIED_OR_ABOVE, clerk_grade, indicator_score, share_pct
 from kiosk.clock import Clock, to_naive_utc
 from kiosk.models import Clerk, IndicatorAnswer, Rating, ScaleLevel, Ticket, TicketState
-from kiosk.tt01 import INDICATORS, MIN_ANSWERS, SATISFIED_OR_ABOVE, clerk_grade, indicator_score, share_pct
 
 Key = tuple[int | None, str | None]  # (counter number, clerk id)
 

@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from kiosk.safe_text import BAD_CHAR, describe_char, json_problem, parse_int
+from common.safe_text import BAD_CHAR, describe_char, json_problem, parse_int
 
 try:  # a batch's JSON is read about 2.5× faster by orjson; json (the standard library) is the reference
     import orjson

@@ -25,7 +25,7 @@ class CentralServer(ServerProcess):
         super().__init__(data_dir, env, defaults={"KIOSK_CENTRAL_SECURE_COOKIES": "false"})
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "sync.cli", "serve", "--port", str(self.port)]
+        return [sys.executable, "-m", "central.cli", "serve", "--port", str(self.port)]
 
     def answers(self) -> bool:
         requests.get(self.base + "/login", timeout=1)
@@ -35,7 +35,7 @@ class CentralServer(ServerProcess):
         """Run `kiosk-central ARGS`; its output, or AssertionError with the output when it fails."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
-            [sys.executable, "-m", "sync.cli", *args], env=self.env, capture_output=True, text=True, timeout=timeout
+            [sys.executable, "-m", "central.cli", *args], env=self.env, capture_output=True, text=True, timeout=timeout
         )
         assert done.returncode == 0, f"kiosk-central {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
         return done.stdout

@@ -7,6 +7,9 @@ import pytest
 from kiosk.app import create_app
 from kiosk.clock import FakeClock
 
+# The central server, its databases and kiosks beside it: fixtures for every part of the tests.
+pytest_plugins = ["tests.central_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from common.catalog_rules import hash_pin
 from kiosk.app import create_app
-from kiosk.catalog import hash_pin
 from kiosk.db import transaction
 
 PINS = {1: "1111", 2: "2222", 3: "3333"}

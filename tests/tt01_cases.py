@@ -1,5 +1,5 @@
 """ONE table of TT 01 cases, computed by hand, that the kiosk's `/admin` and the central server's reports must both
-show the same way (tests/test_tt01.py for the rules, tests/central/test_tt01_shared.py for both programs).
+show the same way (tests/common/test_tt01.py for the rules, tests/e2e/test_tt01_shared.py for both programs).
 
 Each case is one clerk's day: the indicator answers (points 2 / 1 / 0, one rating per position: rating j answers
 indicator k when j < len(points[k])), the scores as the pages write them in Vietnamese and in English, and the

@@ -7,8 +7,9 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach every blueprint and the error handlers to the app built by ``kiosk.app.create_app``."""
-    from web import api, citizen, i18n, input_guard
-    from web.jsonapi import install_error_handlers
+    from common.web import i18n, input_guard
+    from common.web.jsonapi import install_error_handlers
+    from web import api, citizen
 
     input_guard.install(app)  # before any route: bounded <int:…> parts, checked forms and query strings
     i18n.init_app(app)
@@ -27,7 +28,7 @@ def register(app: Flask) -> None:
     from web import printing
 
     app.register_blueprint(printing.bp)
-    from web import admin
+    from web import admin, admin_catalog  # noqa: F401  (admin_catalog adds the editing pages to admin.bp)
 
     app.register_blueprint(admin.bp)
     from web import phone, voice

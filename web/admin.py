@@ -17,16 +17,17 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext
 
+from common import numbers
+from common.errors import AuthError, KioskError
+from common.web import csrf
+from common.web.jsonapi import storage_message
+from common.web.printer_states import printer_state
+from common.web.scale_text import CHANNELS, grade_text
 from kiosk import admin as admin_auth
-from kiosk import catalog_state, numbers
-from kiosk.errors import AuthError, KioskError
+from kiosk import catalog_state
 from kiosk.health import health
 from kiosk.tickets import read_rows
 from kiosk.today import today_figures
-from web import csrf
-from web.jsonapi import storage_message
-from web.printer_states import printer_state
-from web.scale_text import CHANNELS, grade_text
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +281,3 @@ def _refusal(catalog: dict[str, Any]) -> str | None:
         when=fmt_moment(note.get("at")),
         reason=reason,
     )
-
-
-from web import admin_catalog  # noqa: E402,F401  (adds the editing pages to bp)

@@ -18,9 +18,9 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from common.errors import ConflictError, ValidationError
 from kiosk.catalog_edit import create_clerk, save_counter, save_service, update_clerk
 from kiosk.db import transaction
-from kiosk.errors import ConflictError, ValidationError
 from kiosk.models import Clerk, Counter, Service
 from web.admin import bp, central_managed, kiosk, message_for
 

@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 from flask import Blueprint, current_app, jsonify, request, session
 
-from kiosk.errors import ForbiddenError, KioskError
+from common.errors import ForbiddenError, KioskError
+from common.web.jsonapi import BadBody, read_json
 from kiosk.health import health
-from web.jsonapi import BadBody, read_json
 
 bp = Blueprint("api", __name__)
 

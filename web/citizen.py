@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from kiosk.errors import ValidationError
+from common.errors import ValidationError
+from common.web.input_guard import MAX_ROUTE_INT
+from common.web.scale_text import localise
 from kiosk.rating_input import PHONE_DIGITS
 from kiosk.scale import indicators_for
 from web.api import screen_id
-from web.input_guard import MAX_ROUTE_INT
-from web.scale_text import localise
 from web.voice import CHIPS
 
 bp = Blueprint("citizen", __name__)

@@ -17,8 +17,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, session
 
-from kiosk.errors import AuthError, KioskError
-from web.jsonapi import BadBody, read_json
+from common.errors import AuthError, KioskError
+from common.web.jsonapi import BadBody, read_json
 
 bp = Blueprint("clerk_auth", __name__)
 

@@ -17,14 +17,14 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 
-from kiosk.errors import KioskError, NotFoundError
+from common.errors import KioskError, NotFoundError
+from common.web.jsonapi import BadBody, read_json
+from common.web.scale_text import localise
 from kiosk.live import PHONE_HEARTBEAT, sse
 from kiosk.rating_input import PHONE_DIGITS
 from kiosk.scale import indicators_for
 from web.api import FloodGate, is_local, rating_gate
-from web.jsonapi import BadBody, read_json
 from web.queue_api import event_stream
-from web.scale_text import localise
 
 bp = Blueprint("phone", __name__)
 

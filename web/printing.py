@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from kiosk.errors import PrinterError
+from common.errors import PrinterError
 from web.clerk_auth import require_clerk
 
 bp = Blueprint("printing", __name__)

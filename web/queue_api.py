@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from common.web.jsonapi import BadBody, read_json
 from web.clerk_auth import current_clerk, require_clerk
-from web.jsonapi import BadBody, read_json
 
 bp = Blueprint("queue_api", __name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from kiosk.errors import ConfigError
+from common.errors import ConfigError
 
 bp = Blueprint("queue_pages", __name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, send_file
 from flask_babel import force_locale, lazy_gettext
 
+from common.web.scale_text import localise
 from kiosk.scale import indicators_for
-from web.scale_text import localise
 
 bp = Blueprint("voice", __name__)
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from kiosk import settings as settings_mod
+from central import catalog
+from central.audit import Actor
+from central.models import RECORD_MODELS, Quarantine, SyncLog
+from common import settings as settings_mod
 from kiosk.db import transaction
 from kiosk.models import ClerkAction, Comment, IndicatorAnswer, Rating, Ticket
 from kiosk.records import stamp
 from sync import protocol
-from sync.central import catalog
-from sync.central.audit import Actor
-from sync.central.models import RECORD_MODELS, Quarantine, SyncLog
 
 COMMUNE = "26734"
 OTHER_COMMUNE = "26737"
@@ -240,7 +240,7 @@ class Signer:
 
 
 def last_counter(central, device_id: str) -> int:
-    from sync.central.models import DeviceStatus
+    from central.models import DeviceStatus
 
     with central.sessions() as session:
         return session.scalar(select(DeviceStatus.last_counter).where(DeviceStatus.device_id == device_id))

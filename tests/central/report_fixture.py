@@ -19,18 +19,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from central import ingest
+from central.models import Clerk
+from central.registry import add_commune, add_device
 from kiosk.db import transaction
 from sync import protocol
-from sync.central import ingest
-from sync.central.models import Clerk
-from sync.central.registry import add_commune, add_device
 from tests.central.helpers import import_catalog
 
 LEVELS = {"very_satisfied": 2, "satisfied": 1, "unsatisfied": 0}
 BY_POINTS = {2: "very_satisfied", 1: "satisfied", 0: "unsatisfied"}
 SERVER_NOW = datetime(2026, 4, 5, 3, 0)  # naive UTC: Sunday 5 April 2026, 10:00 local
 #: The hand-made province has a handful of indicator answers per clerk, so its reports grade from one answer
-#: (setting grade_min_answers); the threshold itself is tested in tests/central/test_tt01_shared.py.
+#: (setting grade_min_answers); the threshold itself is tested in tests/e2e/test_tt01_shared.py.
 MIN_ANSWERS = 1
 #: How batches are read: "server" as `POST /api/v1/sync` does (typed when clean), or "reference".
 WAY = "server"
@@ -131,7 +131,7 @@ class Feed:
 
     @staticmethod
     def device_of(central, commune: str) -> str:
-        from sync.central.models import Device
+        from central.models import Device
 
         with central.sessions() as s:
             return s.scalar(select(Device.id).where(Device.commune_code == commune))
@@ -284,7 +284,7 @@ class FixedClock:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def loaded(request, tmp_path_factory):
     """The central app with the province loaded, once per test module and database (read-only tests)."""
-    from sync.central.app import create_central_app
+    from central.app import create_central_app
 
     tmp = tmp_path_factory.mktemp("reports")
     if request.param == "sqlite":

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from kiosk.catalog import pin_matches
-from sync.central.models import AuditEntry, Clerk, Commune, Question, ScaleLevel, Service
-from sync.central.registry import add_commune, add_user
-from sync.cli import main as central_cli
+from central.cli import main as central_cli
+from central.models import AuditEntry, Clerk, Commune, Question, ScaleLevel, Service
+from central.registry import add_commune, add_user
+from common.catalog_rules import pin_matches
 from tests.central import helpers
 from tests.central.helpers import token
 

@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect, select
 from werkzeug.security import check_password_hash
 
-from kiosk import settings as settings_mod
-from sync.central import models
-from sync.central.app import build_central, create_central_app
-from sync.central.migrate import alembic_config, current_revision, downgrade, upgrade
-from sync.central.models import CentralBase, Clerk, Device, Service, User
-from sync.cli import main
+from central import models
+from central.app import build_central, create_central_app
+from central.cli import main
+from central.migrate import alembic_config, current_revision, downgrade, upgrade
+from central.models import CentralBase, Clerk, Device, Service, User
+from common import settings as settings_mod
 from tests.central.helpers import Signer
 
 
@@ -27,7 +27,7 @@ def run(env: dict, *args: str, input: str | None = None):
 
 
 def _mine(obj, name, type_, reflected, compare_to) -> bool:
-    """Compare only the tables of sync/central/models.py (the reports add their own, tested with them)."""
+    """Compare only the tables of central/models.py (the reports add their own, tested with them)."""
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
     return table in MY_TABLES
 

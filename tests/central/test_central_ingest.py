@@ -6,9 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from kiosk.catalog import pin_matches
-from kiosk.db import transaction
-from sync.central.models import (
+from central.models import (
     ClerkAction,
     DeviceStatus,
     Quarantine,
@@ -16,7 +14,9 @@ from sync.central.models import (
     SyncLog,
     Ticket,
 )
-from sync.central.registry import add_device
+from central.registry import add_device
+from common.catalog_rules import pin_matches
+from kiosk.db import transaction
 from tests.central.helpers import OTHER_COMMUNE, Signer, envelope, import_catalog, stored_counts, wire_record
 
 T0 = datetime(2026, 11, 20, 1, 0, 0)

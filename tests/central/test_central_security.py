@@ -11,8 +11,8 @@ import os
 import uuid
 from datetime import datetime
 
+from central.registry import add_device, set_device_enabled
 from sync import protocol
-from sync.central.registry import add_device, set_device_enabled
 from tests.central.helpers import OTHER_COMMUNE, Signer, envelope, last_counter, stored_counts, wire_record
 
 T0 = datetime(2026, 11, 20, 1, 0, 0)

@@ -11,7 +11,7 @@ import re
 
 from click.testing import CliRunner
 
-from sync.central.registry import add_user
+from central.registry import add_user
 from tests.central.helpers import TEST_PASSWORD, token
 
 DATA = "/reports/data.json?period=month&year=2026&month=11"
@@ -45,7 +45,7 @@ def test_signing_out_ends_every_session_of_that_user(central_app, central):
 
 
 def test_a_new_password_ends_the_users_sessions(central_app, central, tmp_path):
-    from sync.cli import main
+    from central.cli import main
 
     add_user(central, "xem-xa", TEST_PASSWORD, "admin")
     client, _ = sign_in(central_app, "xem-xa")
@@ -70,7 +70,7 @@ def test_sign_in_is_throttled_per_source_address_whatever_the_usernames(central_
 
 
 def test_behind_a_reverse_proxy_the_clients_address_is_throttled_not_the_proxys(tmp_path, central_db, server_clock):
-    from sync.central.app import create_central_app
+    from central.app import create_central_app
 
     app = create_central_app(
         {

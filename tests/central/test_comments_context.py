@@ -10,8 +10,8 @@ import io
 import pytest
 from lxml import html
 
+from central.registry import add_commune, add_device, add_user
 from kiosk.db import transaction
-from sync.central.registry import add_commune, add_device, add_user
 from tests.central import report_fixture as fx
 from tests.central.helpers import TEST_PASSWORD, import_catalog, sign_in
 

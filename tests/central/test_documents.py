@@ -18,13 +18,13 @@ import pytest
 from babel.messages.pofile import read_po
 from docx.shared import Cm, Pt
 
-from kiosk.tt01 import DEFAULT_LEVELS, INDICATORS
-from sync import exports
-from sync.exports.thank_you import document_date, parse_commune, thank_you_docx
-from sync.reports import figures, periods
-from sync.reports.query import Scope
+from central import exports
+from central.exports.thank_you import document_date, parse_commune, thank_you_docx
+from central.reports import figures, periods
+from central.reports.query import Scope
+from common.tt01 import DEFAULT_LEVELS, INDICATORS
+from common.web.i18n_catalog import po_path
 from tests.central import report_fixture as fx
-from web.i18n_catalog import po_path
 
 loaded = fx.loaded
 TOLERANCE = Cm(0.02)

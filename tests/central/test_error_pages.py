@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import html
 
-from sync.central.registry import add_commune, add_user
+from central.registry import add_commune, add_user
 from tests.central.helpers import TEST_PASSWORD, sign_in
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -108,7 +108,7 @@ def test_role_names_are_words_not_keys(office):
 
 
 def test_the_report_command_names_its_own_options(central_app, central, monkeypatch):
-    from sync.cli import main
+    from central.cli import main
 
     settings = central.settings
     monkeypatch.setenv("KIOSK_DATA_DIR", settings["data_dir"])

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from kiosk.errors import ConfigError
-from sync.central.models import SyncLog
-from sync.central.office_hours import OfficeHours
-from sync.central.registry import add_user
-from sync.client import SyncClient
+from central.models import SyncLog
+from central.office_hours import OfficeHours
+from central.registry import add_user
+from common.errors import ConfigError
+from kiosk.uplink.client import SyncClient
 from tests.central.helpers import TEST_PASSWORD, Signer, add_records, envelope, sign_in
 
 #: Friday 20 November 2026, 16:30 local (UTC+7), as the server's naive-UTC clock says it.
@@ -124,8 +124,8 @@ def test_a_weekend_of_silence_is_not_red(central_app, device, server_clock):
 
 
 def test_saturday_mornings_and_lunch_breaks(tmp_path, central_db, server_clock):
-    from sync.central.app import create_central_app
-    from sync.central.registry import add_device
+    from central.app import create_central_app
+    from central.registry import add_device
 
     hours = {"mon-fri": "07:00-11:30, 13:30-17:00", "sat": "07:30-11:30"}
     app = create_central_app(
@@ -185,7 +185,7 @@ def test_a_malformed_office_hours_setting_is_a_plain_config_error(bad):
 
 
 def test_the_server_refuses_to_start_with_malformed_office_hours(tmp_path, monkeypatch):
-    from sync.cli import main
+    from central.cli import main
 
     monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("KIOSK_OFFICE_HOURS", '{"mon-fri": "7-17"}')

@@ -9,7 +9,7 @@ import gzip
 import random
 from datetime import datetime, timedelta
 
-from sync.central.registry import add_user
+from central.registry import add_user
 from tests import hostile
 from tests.central.helpers import TEST_PASSWORD, Signer, envelope, stored_counts, token, wire_record
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from central.app import create_central_app
+from central.registry import add_user
 from kiosk import admin as admin_auth
 from kiosk.app import create_app
 from kiosk.clock import FakeClock
 from kiosk.db import transaction
-from sync.central.app import create_central_app
-from sync.central.registry import add_user
 from tests.a11y import axe_violations, describe
 from tests.browser import launch
 from tests.central import report_fixture as fx

@@ -13,13 +13,13 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from central.models import Quarantine, SyncLog
+from central.registry import add_user
 from kiosk.db import transaction
 from kiosk.health import health
 from kiosk.models import ClerkAction, Comment, Rating, Ticket
 from kiosk.records import stamp
-from sync.central.models import Quarantine, SyncLog
-from sync.central.registry import add_user
-from sync.client import SyncClient
+from kiosk.uplink.client import SyncClient
 from tests.central.helpers import (
     TEST_PASSWORD,
     Signer,

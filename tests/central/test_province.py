@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk import tt01
+from central.registry import add_commune, add_device, add_province, add_user
+from common import tt01
 from kiosk.db import transaction
-from sync.central.registry import add_commune, add_device, add_province, add_user
 from tests.central import report_fixture
 from tests.central.helpers import TEST_PASSWORD, import_catalog, sign_in
 from tests.central.test_reports_access import docx_text, xlsx_text
@@ -141,7 +141,7 @@ def test_the_share_of_communes_whose_kiosks_reported_on_the_last_working_day(pro
 
 
 def test_the_dossier_export_lists_each_code_of_the_province(province):
-    from sync.exports.dossiers import read_csv
+    from central.exports.dossiers import read_csv
 
     app, _ = province
     rows = read_csv(sign_in(app, "tinh-p1").get(f"/reports/dossiers.csv?{QUARTER}").data)
@@ -172,7 +172,7 @@ def test_users_page_and_command_name_each_role_and_scope(province, tmp_path):
 
 
 def test_a_viewer_needs_its_province_and_the_province_must_exist(province):
-    from kiosk.errors import NotFoundError, ValidationError
+    from common.errors import NotFoundError, ValidationError
 
     app, _ = province
     central = app.extensions["central"]
@@ -187,7 +187,7 @@ def test_a_viewer_needs_its_province_and_the_province_must_exist(province):
 
 
 def test_only_the_admin_may_read_everything_and_role_checks_are_in_one_table():
-    from sync.central import roles
+    from central import roles
 
     assert set(roles.ROLES) == {"admin", "province_viewer", "commune_admin", "commune_viewer", "handler"}
     assert [r for r, role in roles.ROLES.items() if role.scope == "all"] == ["admin"]

@@ -13,9 +13,9 @@ from datetime import date, datetime
 from sqlalchemy import Uuid, column, create_engine, insert, select, text
 from sqlalchemy import table as sql_table
 
-from sync.central.app import create_central_app
-from sync.central.migrate import current_revision, upgrade
-from sync.central.models import Device, Site, User, UserCommune
+from central.app import create_central_app
+from central.migrate import current_revision, upgrade
+from central.models import Device, Site, User, UserCommune
 from tests.central import helpers
 from tests.central.helpers import TEST_PASSWORD
 
@@ -187,7 +187,7 @@ def test_district_viewers_become_viewers_of_their_communes_and_the_data_stays(ce
 
 
 def test_the_upgrade_can_be_undone(central_db):
-    from sync.central.migrate import downgrade
+    from central.migrate import downgrade
 
     old_database(central_db)
     engine = create_engine(central_db)

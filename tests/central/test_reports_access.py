@@ -12,8 +12,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from sync.central.models import Device, User
-from sync.central.registry import add_user
+from central.models import Device, User
+from central.registry import add_user
 from tests.central import report_fixture
 from tests.central.helpers import TEST_PASSWORD, sign_in, token
 

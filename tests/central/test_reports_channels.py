@@ -6,10 +6,10 @@ Runs on SQLite and PostgreSQL (the ``central`` fixture is parametrised in confte
 
 from __future__ import annotations
 
-from sync import exports
-from sync.reports import figures, periods
-from sync.reports.query import Scope
-from sync.reports.rebuild import rebuild
+from central import exports
+from central.reports import figures, periods
+from central.reports.query import Scope
+from central.reports.rebuild import rebuild
 from tests.central import report_fixture as fx
 from tests.central.test_reports_exports import csv_sections
 from tests.central.test_reports_rollups import snapshot
@@ -56,7 +56,7 @@ def test_phone_ratings_are_reported_apart_and_in_the_totals(central):
 
 
 def test_the_reports_page_shows_the_channels(central_app, central):
-    from sync.central.registry import add_user
+    from central.registry import add_user
     from tests.central.helpers import sign_in
 
     fx.load(central)

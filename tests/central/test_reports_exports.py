@@ -10,12 +10,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from central import exports
+from central.exports.tables import guard
+from central.registry import add_commune, add_device
+from central.reports import figures, periods
+from central.reports.query import Scope
 from kiosk.db import transaction
-from sync import exports
-from sync.central.registry import add_commune, add_device
-from sync.exports.tables import guard
-from sync.reports import figures, periods
-from sync.reports.query import Scope
 from tests.central import report_fixture as fx
 from tests.central.helpers import TEST_PASSWORD, import_catalog, sign_in
 
@@ -61,7 +61,7 @@ def test_csv_export_reads_back_with_the_figures(loaded):
 
 def test_comment_text_and_names_starting_a_formula_are_neutralised(loaded):
     app, province = loaded
-    from sync.central.registry import add_user
+    from central.registry import add_user
 
     add_user(app.extensions["central"], "xuly-export", TEST_PASSWORD, "handler", "A")
     client = sign_in(app, "xuly-export")
@@ -134,7 +134,7 @@ def test_docx_report_reads_back_with_the_vietnamese_paragraphs(loaded):
 
 
 def test_report_command_writes_each_format(loaded, tmp_path, monkeypatch):
-    from sync.cli import main
+    from central.cli import main
 
     app, _ = loaded
     settings = app.extensions["central"].settings

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from sync.reports import figures, periods
-from sync.reports.query import Scope
+from central.reports import figures, periods
+from central.reports.query import Scope
 from tests.central import report_fixture
 
 loaded = report_fixture.loaded  # the province, loaded once per database for this module

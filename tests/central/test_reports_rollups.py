@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from sync.reports import figures, periods, rollups
-from sync.reports.query import Scope
-from sync.reports.rebuild import rebuild
+from central.reports import figures, periods, rollups
+from central.reports.query import Scope
+from central.reports.rebuild import rebuild
 from tests.central import report_fixture as fx
 
 

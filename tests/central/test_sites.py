@@ -12,12 +12,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from sync.central.models import Device
-from sync.central.registry import add_device, add_site, add_user, move_device
-from sync.cli import main
-from sync.reports import figures, periods
-from sync.reports.query import Scope
-from sync.reports.rebuild import rebuild
+from central.cli import main
+from central.models import Device
+from central.registry import add_device, add_site, add_user, move_device
+from central.reports import figures, periods
+from central.reports.query import Scope
+from central.reports.rebuild import rebuild
 from tests.central.helpers import COMMUNE, OTHER_COMMUNE, TEST_PASSWORD, Signer, envelope, sign_in, token, wire_record
 from tests.central.test_reports_rollups import snapshot
 

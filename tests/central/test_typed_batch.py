@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from kiosk.errors import KioskError
+from central import ingest
+from central.models import RECORD_MODELS, Quarantine
+from central.reports import rollups
+from common.errors import KioskError
 from sync import protocol, typed_batch
-from sync.central import ingest
-from sync.central.models import RECORD_MODELS, Quarantine
-from sync.reports import rollups
 from tests.central import report_fixture as fx
 from tests.central.helpers import wire_record
 
@@ -288,7 +288,7 @@ def _stored(central) -> dict[str, list]:
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_province_stored_typed_equals_the_province_stored_the_reference_way(database, request, tmp_path):
-    from sync.central.app import create_central_app
+    from central.app import create_central_app
 
     def load(way: str):
         if database == "sqlite":
@@ -342,7 +342,7 @@ def test_a_clean_batch_is_stored_typed_and_a_resend_is_already_had(central_app, 
     from tests.central.helpers import Signer, envelope, stored_counts
 
     signer, records = Signer(central_app.test_client(), device), _day(central_app, central, device)
-    with caplog.at_level("INFO", logger="sync.central.api"):
+    with caplog.at_level("INFO", logger="central.api"):
         first = signer.post(envelope(device[0], records, datetime(2026, 11, 20, 2, 0)))
         again = signer.post(envelope(device[0], records, datetime(2026, 11, 20, 2, 5)))
     assert first.status_code == again.status_code == 200
@@ -359,7 +359,7 @@ def test_a_record_that_declines_midway_leaves_nothing_of_the_typed_try(central_a
     """A ticket whose business day is past the years passes msgspec, then declines while the tickets are being
     copied (after the comments and answers were): the savepoint goes, the reference way stores the rest and
     quarantines the ticket with its reason, and the rollups count each stored record once."""
-    from sync.reports.rebuild import rebuild
+    from central.reports.rebuild import rebuild
     from tests.central.helpers import Signer, envelope, stored_counts, wire_record
     from tests.central.test_reports_rollups import snapshot
 

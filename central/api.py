@@ -1,0 +1,174 @@
+"""The kiosks' side of the central server: `POST /api/v1/sync` (records), `POST /api/v1/catalog` (the
+catalogue both ways), `GET /api/v1/catalog` and, for kiosks of the first release, `GET /api/v1/config`.
+
+Every call needs a signed request (``sync.protocol``); every answer is signed with the device's secret over
+the request's counter, so a kiosk trusts only answers to the request it sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import orjson
+from flask import Blueprint, Response, current_app, request
+
+from central import ingest
+from central.auth import SignedDevice, authenticate
+from central.catalog import build_catalog
+from central.catalog_upload import check_upload, receive
+from central.models import DeviceStatus, SyncLog
+from common.db import transaction
+from common.errors import ForbiddenError, ValidationError
+from sync import protocol
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("central_api", __name__)
+
+
+def _central():
+    return current_app.extensions["central"]
+
+
+def _signed_answer(device: SignedDevice, document: dict, status: int = 200) -> Response:
+    body = orjson.dumps(document)  # compact UTF-8, as json.dumps(ensure_ascii=False, separators=(",", ":"))
+    response = Response(body, status=status, mimetype="application/json")
+    response.headers[protocol.SIGNATURE_HEADER] = protocol.sign_response(device.secret, device.id, device.counter, body)
+    response.headers[protocol.COUNTER_HEADER] = str(device.counter)
+    return response
+
+
+def _authenticate(body: bytes) -> SignedDevice:
+    central = _central()
+    with central.engine.connect() as conn:
+        return authenticate(conn, central.master_key, request.method, request.path, request.headers, body)
+
+
+@bp.post(protocol.SYNC_PATH)
+def sync_batch() -> Response:
+    """Store a device's batch in one transaction; answer which records were stored, already had or refused."""
+    central = _central()
+    raw = request.get_data(cache=False)  # over central_max_body → 413 before anything is read further
+    limit = central.settings["central_max_records"]
+    with central.engine.begin() as conn:  # one connection: who signed, then the batch, in one transaction
+        device = authenticate(conn, central.master_key, request.method, request.path, request.headers, raw)
+        try:
+            text = protocol.inflate(raw, request.headers.get("Content-Encoding"))
+            prepared = ingest.prepare_body(text, device.id, device.commune_code, limit)
+        except protocol.ProtocolError as exc:
+            raise ValidationError(str(exc)) from None
+        except OverflowError as exc:
+            raise ingest.TooLarge(str(exc), {"limit": "bytes"}) from None
+        now = central.clock.now()
+        result = ingest.store(
+            conn, prepared, device.commune_code, device.id, device.counter, now, request.remote_addr, device.site_code
+        )
+    log.info(
+        "device %s: %d accepted, %d already had, %d rejected (%s)",
+        device.id,
+        len(result.accepted),
+        len(result.already_had),
+        len(result.rejected),
+        "read typed" if result.typed else "read the reference way",
+    )
+    return _signed_answer(device, result.as_json())
+
+
+def _decode(raw: bytes) -> dict:
+    try:
+        return protocol.decode_batch(raw, request.headers.get("Content-Encoding"))
+    except protocol.ProtocolError as exc:
+        raise ValidationError(str(exc)) from None
+    except OverflowError as exc:
+        raise ingest.TooLarge(str(exc), {"limit": "bytes"}) from None
+
+
+def _log(conn, device: SignedDevice, kind: str, now) -> None:
+    conn.execute(
+        SyncLog.__table__.insert().values(
+            commune_code=device.commune_code,
+            device_id=device.id,
+            id=str(uuid.uuid4()),
+            kind=kind,
+            counter=device.counter,
+            received_at=now,
+            accepted=0,
+            already_had=0,
+            rejected=0,
+            protocol=protocol.PROTOCOL_VERSION,
+            remote_addr=(request.remote_addr or "")[:64] or None,
+        )
+    )
+
+
+def _short(value, limit: int, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise ValidationError(f"'{field}' must be text of at most {limit} characters.", {"field": field})
+    return value
+
+
+@bp.post(protocol.CATALOG_PATH)
+def catalog_exchange() -> Response:
+    """The kiosk's catalogue in (when it sends one), the commune's catalogue out, in one signed exchange.
+
+    The body says which version of the commune's catalogue the kiosk uses (or why it refused the last one),
+    and carries the kiosk's own catalogue when it changed since the server last acknowledged it. The answer
+    names the digest it received — only then does the kiosk count its catalogue as delivered — and holds the
+    commune's catalogue document.
+    """
+    central = _central()
+    raw = request.get_data(cache=False)
+    device = _authenticate(raw)
+    body = _decode(raw)
+    if body.get("device") != device.id or body.get("commune") != device.commune_code:
+        raise ForbiddenError(
+            f"Device {device.id} belongs to commune {device.commune_code}: the catalogue must name both.",
+            {"commune": device.commune_code},
+        )
+    applied = _short(body.get("applied"), 64, "applied")
+    refused = _short(body.get("refused"), 2000, "refused")
+    digest = _short(body.get("digest"), 64, "digest")
+    catalog, changed = body.get("catalog"), set()
+    if catalog is not None:
+        if not digest:
+            raise ValidationError("A catalogue needs its 'digest'.", {"field": "digest"})
+        catalog, changed = check_upload(catalog, body.get("changed", []))
+    now = central.clock.now()
+    state = {"last_config_at": now, "catalog_version": applied, "catalog_refused": (refused or None) and refused[:500]}
+    with transaction(central.sessions) as session:
+        conn = session.connection()
+        ingest.claim_counter(conn, device.commune_code, device.id, device.counter, {**state, "catalog_at": now})
+        outcome = None
+        if catalog is not None:
+            status = session.get(DeviceStatus, (device.commune_code, device.id))
+            if status.catalog_received == digest:
+                outcome = "already_had"
+            else:
+                outcome = receive(session, device.commune_code, device.id, device.name, catalog, changed, now)
+                status.catalog_received = digest
+            session.flush()
+            log.info("device %s: catalogue %s (%s)", device.id, digest[:12], outcome)
+        if refused:
+            log.warning("device %s refused the commune's catalogue: %s", device.id, refused)
+        _log(conn, device, "catalog", now)
+        document = build_catalog(session, device.commune_code, device.id, device.name)
+    answer = {"v": protocol.PROTOCOL_VERSION, "received": digest if catalog is not None else None}
+    return _signed_answer(device, {**answer, "outcome": outcome, "catalog": document})
+
+
+@bp.get(protocol.CATALOG_PATH)
+@bp.get(protocol.CONFIG_PATH)
+def device_catalog() -> Response:
+    """The commune's catalogue document, signed for the device that asked (`/api/v1/config`: first release)."""
+    central = _central()
+    device = _authenticate(request.get_data(cache=False))
+    now = central.clock.now()
+    with transaction(central.sessions) as session:
+        conn = session.connection()
+        ingest.claim_counter(conn, device.commune_code, device.id, device.counter, {"last_config_at": now})
+        _log(conn, device, "config", now)
+        document = build_catalog(session, device.commune_code, device.id, device.name)
+    return _signed_answer(device, document)

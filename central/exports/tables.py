@@ -1,0 +1,300 @@
+"""A report as titled tables (Vietnamese headers and names), shared by the CSV, XLSX and DOCX exports.
+
+Cells hold the report's values (numbers stay numbers); each format writes them its own way, always the
+Vietnamese way: 87,5 and 10.000 (:mod:`kiosk.numbers`), dates dd/mm/yyyy, indicators by their TT 01 names.
+
+:func:`guard` neutralises text that a spreadsheet would run as a formula: a cell beginning with
+``= + - @`` (or a tab or carriage return, which some spreadsheets skip before reading ``=``) gets a
+leading apostrophe. Names of clerks and communes, and the citizens' comments, are text typed by people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from common import numbers
+from common.tt01 import INDICATORS
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CHANNEL_NAMES_VI = {"touch": "Màn hình cảm ứng", "button": "Bảng nút bấm", "phone": "Điện thoại (mã QR trên phiếu)"}
+WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+
+def guard(value: Any) -> Any:
+    """Text that could start a spreadsheet formula, made inert; anything else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def vn(value: Any, decimals: int = 1) -> str:
+    """A number the Vietnamese way: 10.000 and 87,5 ("—" when there is no value)."""
+    return numbers.decimal(value, "vi", decimals)
+
+
+def vn_date(iso: str) -> str:
+    """2026-01-05 → 05/01/2026 (a date as Vietnamese documents write it)."""
+    return f"{date.fromisoformat(iso):%d/%m/%Y}"
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list[Any]]
+
+    def pick(self, key: str, title: str, headers: list[str]) -> Table:
+        """The same rows with only these columns (a table narrow enough for an A4 portrait page)."""
+        columns = [self.headers.index(h) for h in headers]
+        return Table(key, title, headers, [[row[i] for i in columns] for row in self.rows])
+
+
+def _tt01_cells(result: dict | None) -> list[Any]:
+    """Scores of the four indicators, the total, the converted score and the band ("Chưa đủ số phiếu")."""
+    scores = (result or {}).get("scores", {})
+    cells: list[Any] = [scores.get(key) for key in INDICATORS]
+    if result is None:
+        return [*cells, None, None, None]
+    return [*cells, result["total"], result["converted"], result["band_label"]]
+
+
+def indicator_name(row: dict[str, Any]) -> str:
+    known = INDICATORS.get(row["key"])
+    return f"{known.number}. {known.title}" if known else row.get("title") or row["key"]
+
+
+def _bucket(bucket: str, unit: str) -> str:
+    day = date.fromisoformat(bucket)
+    return f"{day:%d/%m/%Y}" if unit == "day" else f"{day:%m/%Y}"
+
+
+def report_tables(report: dict[str, Any]) -> list[Table]:
+    s, q = report["summary"], report["queue"]
+    prev = report.get("previous_year")
+    summary = [
+        ["Kỳ báo cáo", report["period"]["label"]],
+        ["Từ ngày", vn_date(report["period"]["from"])],
+        ["Đến ngày", vn_date(report["period"]["to"])],
+        ["Số lượt đánh giá", s["ratings"]],
+        ["Số lượt hài lòng trở lên", s["satisfied_plus"]],
+        ["Tỷ lệ hài lòng trở lên (%)", s["satisfied_plus_pct"]],
+        ["Chỉ số hài lòng (0–100)", s["index"]],
+        ["Lượt bấm bị lọc (không tính)", s["flagged"]],
+    ]
+    if prev:
+        summary += [
+            ["Cùng kỳ năm trước: số lượt đánh giá", prev["summary"]["ratings"]],
+            ["Cùng kỳ năm trước: tỷ lệ hài lòng trở lên (%)", prev["summary"]["satisfied_plus_pct"]],
+            ["Thay đổi tỷ lệ hài lòng trở lên (điểm %)", prev["change"]["satisfied_plus_pct"]],
+        ]
+    province = report.get("province")
+    if province:
+        summary += [
+            ["Số xã trong phạm vi", province["communes"]],
+            ["Số xã đã lắp thiết bị đánh giá", province["installed"]],
+            ["Số xã chưa lắp thiết bị", province["not_installed"]],
+            [
+                "Ngày làm việc gần nhất",
+                vn_date(province["last_working_day"]) if province["last_working_day"] else None,
+            ],
+            ["Số xã đã gửi đủ số liệu ngày làm việc gần nhất", province["reported"]],
+            ["Tỷ lệ xã đã gửi đủ số liệu (%)", province["reported_pct"]],
+        ]
+    summary += [
+        ["Số thứ tự đã cấp", q["issued"]],
+        ["Số lượt đã phục vụ", q["served"]],
+        ["Số lượt vắng mặt khi được gọi", q["no_show"]],
+        ["Thời gian chờ trung bình (phút)", q["mean_wait_min"]],
+        ["90% công dân được gọi trong vòng (phút)", q["p90_wait_min"]],
+        ["Thời gian phục vụ tại quầy trung bình (phút)", q["mean_service_min"]],
+        ["Số phiếu tối thiểu để xếp loại theo TT 01", report.get("grade_min_answers")],
+    ]
+    tt01_headers = [ind.short for ind in INDICATORS.values()] + ["Tổng điểm"]
+    queue_by_service = {row["code"]: row for row in q["services"]}
+    queue_by_clerk = {row["id"]: row for row in q["clerks"]}
+    tables = [
+        Table("summary", "Tổng hợp", ["Chỉ tiêu", "Giá trị"], summary),
+        Table(
+            "levels",
+            "Mức độ hài lòng",
+            ["Mức", "Số lượt", "Tỷ lệ (%)"],
+            [[lv["label"], lv["n"], lv["pct"]] for lv in report["levels"]],
+        ),
+        Table(
+            "services",
+            "Theo lĩnh vực",
+            ["Mã", "Lĩnh vực", "Số lượt đánh giá", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Bị lọc"]
+            + ["Số thứ tự", "Đã phục vụ", "Vắng mặt", "Chờ trung bình (phút)", "Phục vụ tại quầy trung bình (phút)"],
+            [
+                [
+                    row["code"] or "—",
+                    row["name"] or "(không gắn lĩnh vực)",
+                    row["ratings"],
+                    row["satisfied_plus_pct"],
+                    row["index"],
+                    row["flagged"],
+                    *_queue_cells(queue_by_service.get(row["code"])),
+                ]
+                for row in report["services"]
+            ],
+        ),
+        Table(
+            "clerks",
+            "Theo công chức",
+            ["Hạng", "Công chức", "Xã", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Chỉ số xếp hạng"]
+            + tt01_headers
+            + ["Quy đổi (/10)", "Xếp loại (TT 01)", "Đã phục vụ", "Phục vụ tại quầy trung bình (phút)"],
+            [
+                [
+                    row.get("rank"),
+                    row["name"],
+                    row.get("commune_name") or row["commune"],
+                    row["ratings"],
+                    row["satisfied_plus_pct"],
+                    row["index"],
+                    row.get("bayes"),
+                    *_tt01_cells(row["tt01"]),
+                    (queue_by_clerk.get(row["id"]) or {}).get("served"),
+                    (queue_by_clerk.get(row["id"]) or {}).get("mean_service_min"),
+                ]
+                for row in report["clerks"]
+            ],
+        ),
+        Table(
+            "communes",
+            "Theo xã",
+            ["Hạng", "Mã", "Xã", "Thiết bị", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)"]
+            + ["Chỉ số xếp hạng", "Bị lọc"]
+            + tt01_headers
+            + ["Quy đổi (/18)", "Xếp loại (TT 01)", "Số thứ tự", "Chờ trung bình (phút)"],
+            [_commune_cells(row, tt01_headers) for row in _ranked(report["communes"])],
+        ),
+        Table(
+            "sites",
+            "Theo điểm tiếp nhận",
+            ["Mã xã", "Xã", "Mã", "Điểm tiếp nhận", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Bị lọc"]
+            + tt01_headers
+            + ["Quy đổi (/18)", "Xếp loại (TT 01)", "Số thứ tự", "Chờ trung bình (phút)"],
+            [
+                [
+                    row["commune"],
+                    row["commune_name"],
+                    row["code"],
+                    row["name"],
+                    row["ratings"],
+                    row["satisfied_plus_pct"],
+                    row["index"],
+                    row["flagged"],
+                    *_tt01_cells(row["tt01"]),
+                    (row["queue"] or {}).get("issued"),
+                    (row["queue"] or {}).get("mean_wait_min"),
+                ]
+                for row in report.get("sites", [])
+            ],
+        ),
+        Table(
+            "districts",
+            "Theo huyện cũ",
+            ["Huyện cũ", "Số xã", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Số thứ tự"],
+            [
+                [row["code"], row["communes"], row["ratings"], row["satisfied_plus_pct"], row["index"], row["issued"]]
+                for row in report.get("districts", [])
+            ],
+        ),
+        Table(
+            "indicators",
+            "Chỉ số TT 01",
+            ["Chỉ số", "Số phiếu", "Điểm", "Tỷ lệ 2 điểm (%)", "Tỷ lệ 1 điểm (%)", "Tỷ lệ 0 điểm (%)"],
+            [
+                [
+                    indicator_name(row),
+                    row["answers"],
+                    row["score"],
+                    row["distribution"]["2"],
+                    row["distribution"]["1"],
+                    row["distribution"]["0"],
+                ]
+                for row in report["indicators"]
+            ],
+        ),
+        Table(
+            "trend",
+            "Diễn biến theo " + ("ngày" if report["trend"]["unit"] == "day" else "tháng"),
+            ["Ngày" if report["trend"]["unit"] == "day" else "Tháng", "Số lượt", "Tỷ lệ hài lòng trở lên (%)"]
+            + ["Chỉ số (0–100)", "Bị lọc"],
+            [
+                [_bucket(p["bucket"], report["trend"]["unit"]), p["ratings"], p["satisfied_plus_pct"], p["index"]]
+                + [p["flagged"]]
+                for p in report["trend"]["points"]
+            ],
+        ),
+        Table(
+            "heat",
+            "Theo thứ và giờ",
+            ["Thứ", "Giờ", "Số lượt đánh giá", "Tỷ lệ hài lòng trở lên (%)", "Số thứ tự đã cấp"],
+            [
+                [WEEKDAYS_VI[row["weekday"] - 1], c["hour"], c["ratings"], c["satisfied_plus_pct"], c["tickets"]]
+                for row in report["heat"]["rows"]
+                for c in row["cells"]
+                if c["ratings"] or c["tickets"]
+            ],
+        ),
+        Table(
+            "channels",
+            "Theo kênh đánh giá",
+            ["Kênh", "Số lượt đánh giá", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Bị lọc"],
+            [
+                [
+                    CHANNEL_NAMES_VI.get(row["channel"], row["channel"]),
+                    row["ratings"],
+                    row["satisfied_plus_pct"],
+                    row["index"],
+                    row["flagged"],
+                ]  # fmt: skip
+                for row in report.get("channels", [])
+            ],
+        ),
+    ]
+    return tables
+
+
+NOT_INSTALLED = "Chưa lắp thiết bị"
+REPORTED = {"all": "Đã gửi đủ", "some": "Gửi một phần", "none": "Chưa gửi"}
+
+
+def _ranked(communes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """By rank; communes without a place after, those without a kiosk last (by name)."""
+    return sorted(
+        communes, key=lambda c: (c.get("rank") is None, c.get("rank") or 0, not c.get("installed", True), c["name"])
+    )
+
+
+def _commune_cells(row: dict[str, Any], tt01_headers: list[str]) -> list[Any]:
+    """A commune's line; one without a kiosk says so instead of a row of zeros."""
+    head = [row.get("rank"), row["code"], row["name"]]
+    if row.get("installed") is False:
+        return [*head, NOT_INSTALLED, *[None] * (len(tt01_headers) + 10)]
+    kiosks = None
+    if "kiosks" in row:
+        kiosks = f"{row['kiosks_reported']}/{row['kiosks']} {REPORTED[row['reported']].lower()}"
+    return [
+        *head,
+        kiosks,
+        row["ratings"],
+        row["satisfied_plus_pct"],
+        row["index"],
+        row.get("bayes"),
+        row["flagged"],
+        *_tt01_cells(row["tt01"]),
+        (row["queue"] or {}).get("issued"),
+        (row["queue"] or {}).get("mean_wait_min"),
+    ]
+
+
+def _queue_cells(row: dict | None) -> list[Any]:
+    if not row:
+        return [None] * 5
+    return [row["issued"], row["served"], row["no_show"], row["mean_wait_min"], row["mean_service_min"]]

@@ -1,0 +1,36 @@
+"""Alembic environment of the central database (run by `kiosk-central init` and at server start-up)."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from central import report_models  # noqa: F401  (the reports' derived tables share this metadata: one history)
+from central.models import CentralBase
+
+config = context.config
+target_metadata = CentralBase.metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is None:
+        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        with engine.connect() as connection:
+            _migrate(connection)
+        return
+    _migrate(connection)
+
+
+def _migrate(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    if connection.in_transaction():
+        connection.commit()
+
+
+run()

@@ -1,0 +1,160 @@
+"""`/fleet`: every kiosk in scope with what its last request told the server; silent kiosks first, in red.
+
+What the page shows is true at the time it is read:
+
+* **last contact** is the last signed request of any kind — a sync batch (the kiosk sends one even when it has
+  nothing to send, with its state) or a catalogue fetch;
+* **unsynced records** is what the kiosk reported in its last batch: the records still on it *after* that batch
+  (``sync.client`` counts them so; a successful sync reports 0);
+* the **printer** state is shown in words ("Hết giấy"), and the clock offset the server measured;
+* a kiosk is **silent** after ``fleet_silent_hours`` *office hours* without contact (``office_hours``, see
+  :mod:`sync.central.office_hours`): a kiosk switched off for the weekend is not red on Monday morning.
+* records the server could not store (a conflict, an invalid field) are counted per kiosk, with the latest
+  reasons, from ``quarantine``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, jsonify, render_template
+from flask_babel import lazy_gettext
+from sqlalchemy import and_, func, select
+
+from central.accounts import Viewer, require
+from central.models import Commune, Device, DeviceStatus, Quarantine
+from central.office_hours import OfficeHours
+from central.page_base import page_blueprint
+from central.reports.localtime import local
+from common.web.printer_states import printer_state
+
+bp = page_blueprint("central_fleet", __name__)
+
+#: A clock this far off (seconds) is worth a technician's look even when the kiosk syncs.
+CLOCK_WARN = 120.0
+WEEKDAYS = (
+    lazy_gettext("Monday"),
+    lazy_gettext("Tuesday"),
+    lazy_gettext("Wednesday"),
+    lazy_gettext("Thursday"),
+    lazy_gettext("Friday"),
+    lazy_gettext("Saturday"),
+    lazy_gettext("Sunday"),
+)
+
+
+def _day_names(days: list[int]) -> str:
+    """Consecutive days as a range: "Thứ Hai – Thứ Sáu"."""
+    first, last = str(WEEKDAYS[days[0]]), str(WEEKDAYS[days[-1]])
+    return first if len(days) == 1 else f"{first} – {last}"
+
+
+def _whole(value: float) -> float | int:
+    """8.0 → 8 (shown "8 giờ", not "8,0 giờ")."""
+    return int(value) if value.is_integer() else value
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    known = [m for m in moments if m is not None]
+    return max(known) if known else None
+
+
+#: Latest quarantined records shown per kiosk (with the reason each was refused).
+QUARANTINE_SHOWN = 5
+
+
+def quarantined(conn: Any, communes: tuple[str, ...] | None) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (commune, device): how many of its records the server keeps in quarantine, and the latest reasons."""
+    q = Quarantine.__table__.c
+    where = [q.commune_code.in_(communes)] if communes is not None else []
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    counts = select(q.commune_code, q.device_id, func.count(), func.max(q.received_at)).where(*where)
+    for commune, device, n, last in conn.execute(counts.group_by(q.commune_code, q.device_id)):
+        found[(commune, str(device))] = {"count": n, "last_at": last, "latest": []}
+    latest = select(q.commune_code, q.device_id, q.kind, q.record_id, q.reason, q.received_at).where(*where)
+    for row in conn.execute(latest.order_by(q.received_at.desc()).limit(QUARANTINE_SHOWN * 20)):
+        entry = found[(row.commune_code, str(row.device_id))]
+        if len(entry["latest"]) < QUARANTINE_SHOWN:
+            entry["latest"].append(
+                {
+                    "kind": row.kind,
+                    "id": row.record_id,
+                    "reason": row.reason,
+                    "at": f"{local(row.received_at):%d/%m/%Y %H:%M}",
+                }
+            )
+    return found
+
+
+def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
+    settings = current_app.extensions["central"].settings
+    hours = OfficeHours.from_settings(settings)
+    limit = float(settings["fleet_silent_hours"])
+    d, st = Device.__table__.c, DeviceStatus.__table__.c
+    joined = Device.__table__.outerjoin(
+        DeviceStatus.__table__, and_(st.commune_code == d.commune_code, st.device_id == d.id)
+    ).join(Commune.__table__, Commune.code == d.commune_code)
+    query = select(d.id, d.name, d.commune_code, d.enabled, Commune.name.label("commune_name"), st).select_from(joined)
+    if viewer.communes is not None:
+        query = query.where(d.commune_code.in_(viewer.communes))
+    rows = []
+    with current_app.extensions["central"].engine.connect() as conn:
+        kept = quarantined(conn, viewer.communes)
+        for r in conn.execute(query):
+            contact = _latest(r.last_sync_at, r.last_config_at)
+            office = round(hours.open_seconds(contact, now) / 3600, 1) if contact else None
+            printer_label, printer_tone = printer_state(r.printer)
+            held = kept.get((r.commune_code, str(r.id)), {"count": 0, "latest": []})
+            rows.append(
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "commune": r.commune_code,
+                    "commune_name": r.commune_name,
+                    "enabled": r.enabled,
+                    "last_contact": contact.isoformat() if contact else None,
+                    "last_contact_local": f"{local(contact):%d/%m/%Y %H:%M}" if contact else None,
+                    "last_sync": r.last_sync_at.isoformat() if r.last_sync_at else None,
+                    "hours_since_contact": round((now - contact).total_seconds() / 3600, 1) if contact else None,
+                    "office_hours_since_contact": office,
+                    "unsynced": r.unsynced,
+                    "printer": r.printer,
+                    "printer_label": printer_label,
+                    "printer_tone": printer_tone,
+                    "clock_offset": round(r.clock_offset, 1) if r.clock_offset is not None else None,
+                    "clock_synced": r.clock_synced,
+                    "clock_warning": r.clock_offset is not None and abs(r.clock_offset) > CLOCK_WARN,
+                    "version": r.software_version,
+                    "silent": bool(r.enabled) and (office is None or office > limit),
+                    "quarantined": held["count"],
+                    "quarantine": held["latest"],
+                }
+            )
+    rows.sort(key=lambda x: (not x["silent"], x["commune"], x["name"]))
+    return rows
+
+
+@bp.get("/fleet")
+@require("fleet")
+def page(viewer: Viewer):
+    central = current_app.extensions["central"]
+    now = central.clock.now()
+    devices = fleet(viewer, now)
+    hours = OfficeHours.from_settings(central.settings)
+    return render_template(
+        "central/fleet.html",
+        devices=devices,
+        silent=sum(1 for x in devices if x["silent"]),
+        quarantined=sum(x["quarantined"] for x in devices),
+        viewer=viewer,
+        silent_hours=_whole(float(central.settings["fleet_silent_hours"])),
+        office_open=hours.is_open(now),
+        office_hours=[(_day_names(days), text) for days, text in hours.summary()],
+    )
+
+
+@bp.get("/fleet.json")
+@require("fleet")
+def data(viewer: Viewer):
+    return jsonify({"devices": fleet(viewer, current_app.extensions["central"].clock.now())})

@@ -1,0 +1,238 @@
+"""`/reports`: the dashboard, its JSON (`/reports/data.json`) and exports (`/reports/export.csv|xlsx|docx`).
+
+All three read the same query arguments — ``period`` (month, quarter, half, year, custom) with ``year``,
+``month``, ``quarter``, ``half`` or ``from``/``to``; and the filters ``commune``, ``district`` (a former
+district: its communes), ``site`` (a reception point of the chosen commune), ``service``, ``counter`` (of the
+chosen commune) and ``clerk`` — and all three refuse a commune, site or clerk outside the signed-in user's scope
+(403) before reading anything. Over several communes the report also ranks them and says which communes' kiosks
+reported on the last working day (:mod:`sync.reports.coverage`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from flask import Response, current_app, jsonify, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import Connection, select
+
+from central import exports
+from central.accounts import Viewer, require
+from central.identity import ids_of, load_aliases
+from central.models import Clerk, ClerkAlias, Commune, Counter, Service, Site
+from central.office_hours import OfficeHours
+from central.page_base import page_blueprint
+from central.reports import charts, coverage, figures, periods
+from central.reports.localtime import local_day
+from central.reports.query import Scope
+from common import numbers
+from common.errors import ForbiddenError, NotFoundError, ValidationError
+from common.web.scale_text import CHANNELS
+
+bp = page_blueprint("central_reports", __name__)
+
+CODE_RE = re.compile(r"^[A-Z0-9]{1,16}$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def parse_scope(conn: Connection, viewer: Viewer, args: Mapping[str, str]) -> Scope:
+    """The filters asked for, checked against the user's scope (403 outside it, 400 when malformed)."""
+    communes = viewer.communes
+    commune = (args.get("commune") or "").strip().upper() or None
+    if commune is not None:
+        if not CODE_RE.match(commune):
+            raise ValidationError(_("Commune code %(code)s is not valid.", code=commune), {"field": "commune"})
+        viewer.check_commune(commune)
+        communes = (commune,)
+    district = (args.get("district") or "").strip().upper() or None
+    if district is not None:
+        if not CODE_RE.match(district):
+            raise ValidationError(_("District code %(code)s is not valid.", code=district), {"field": "district"})
+        query = select(Commune.code).where(Commune.district_code == district).order_by(Commune.code)
+        if communes is not None:
+            query = query.where(Commune.code.in_(communes))
+        communes = tuple(conn.execute(query).scalars())
+    service = (args.get("service") or "").strip().upper() or None
+    if service is not None and not CODE_RE.match(service):
+        raise ValidationError(_("Field code %(code)s is not valid.", code=service), {"field": "service"})
+    site = (args.get("site") or "").strip().upper() or None
+    if site is not None:
+        if not CODE_RE.match(site):
+            raise ValidationError(_("Reception point code %(code)s is not valid.", code=site), {"field": "site"})
+        if communes is None or len(communes) != 1:
+            raise ValidationError(
+                _("Reception points belong to a commune: choose the commune first."), {"field": "site"}
+            )
+        if conn.scalar(select(Site.code).where(Site.commune_code == communes[0], Site.code == site)) is None:
+            raise NotFoundError(_("There is no such reception point."), {"field": "site"})
+    counter = None
+    if args.get("counter"):
+        try:
+            counter = int(args["counter"])
+        except ValueError:
+            raise ValidationError(_("The counter must be a number."), {"field": "counter"}) from None
+        if not 1 <= counter <= 9999:
+            raise ValidationError(_("The counter must be a number."), {"field": "counter"})
+        if communes is None or len(communes) != 1:
+            raise ValidationError(
+                _("Counter numbers belong to a commune: choose the commune first."), {"field": "counter"}
+            )
+    clerk = (args.get("clerk") or "").strip().lower() or None
+    clerk_ids = None
+    if clerk is not None:
+        if not UUID_RE.match(clerk):
+            raise ValidationError(_("Unknown clerk."), {"field": "clerk"})
+        alias = conn.execute(select(ClerkAlias.clerk_id).where(ClerkAlias.alias_id == clerk)).scalar()
+        clerk = alias or clerk  # a kiosk's own id of a person: the person
+        home = conn.scalar(select(Clerk.commune_code).where(Clerk.id == clerk))
+        if home is None:
+            raise NotFoundError(_("Unknown clerk."), {"field": "clerk"})
+        if communes is not None and home not in communes:
+            raise ForbiddenError(_("This clerk is outside what your account may see."), {"field": "clerk"})
+        clerk_ids = ids_of(clerk, load_aliases(conn, (home,)))
+        communes = (home,)  # a clerk works for one commune: the report reads that commune only
+    return Scope(communes, service, counter, clerk, clerk_ids, site)
+
+
+def _today():
+    return local_day(current_app.extensions["central"].clock.now())
+
+
+def build_report(viewer: Viewer, args: Mapping[str, str]) -> tuple[dict[str, Any], Scope, Any]:
+    central = current_app.extensions["central"]
+    period = periods.parse(args, _today())
+    with central.engine.connect() as conn:
+        scope = parse_scope(conn, viewer, args)
+        report = figures.build(conn, period, scope, min_answers=central.settings["grade_min_answers"])
+        if len(report["communes"]) > 1 and not (scope.narrowed or scope.site):
+            coverage.add_to(report, conn, central.clock.now(), OfficeHours.from_settings(central.settings))
+    return report, scope, period
+
+
+def filter_options(viewer: Viewer) -> dict[str, Any]:
+    def scoped(query, column):
+        return query if viewer.communes is None else query.where(column.in_(viewer.communes))
+
+    with current_app.extensions["central"].engine.connect() as conn:
+        communes = conn.execute(scoped(select(Commune.code, Commune.name), Commune.code).order_by(Commune.code)).all()
+        services = conn.execute(
+            scoped(select(Service.code, Service.name), Service.commune_code).order_by(Service.position)
+        ).all()
+        counters = conn.execute(scoped(select(Counter.number).distinct(), Counter.commune_code)).scalars().all()
+        sites = conn.execute(
+            scoped(select(Site.commune_code, Site.code, Site.name), Site.commune_code).order_by(
+                Site.commune_code, Site.code
+            )
+        ).all()
+        districts = (
+            conn.execute(
+                scoped(select(Commune.district_code).distinct(), Commune.code).where(Commune.district_code.is_not(None))
+            )
+            .scalars()
+            .all()
+        )
+        clerks = conn.execute(
+            scoped(
+                select(Clerk.id, Clerk.name, Commune.name).join(Commune, Commune.code == Clerk.commune_code),
+                Clerk.commune_code,
+            ).order_by(Clerk.name, Commune.name)
+        ).all()
+    unique_services = {}
+    for code, name in services:
+        unique_services.setdefault(code, name)
+    return {
+        "communes": communes,
+        "services": sorted(unique_services.items()),
+        "counters": sorted(counters),
+        "clerks": clerks,
+        "sites": sites,
+        "districts": sorted(districts),
+    }
+
+
+def _label(report: dict[str, Any], viewer: Viewer) -> str:
+    return exports.scope_label(report["communes"], viewer.communes is None and report["scope"]["communes"] is None)
+
+
+def trend_slots(period: periods.Period, report: dict[str, Any]) -> list[str]:
+    """Every day (or month) of the period, as the trend's buckets are named."""
+    if report["trend"]["unit"] == "day":
+        return [(period.start + timedelta(days=i)).isoformat() for i in range(period.days)]
+    return [m.isoformat() for m in period.months()]
+
+
+@bp.get("/reports")
+@require("reports")
+def dashboard(viewer: Viewer):
+    report, scope, period = build_report(viewer, request.args)
+
+    def pct(value: float | None) -> str:
+        return numbers.percent(value, get_locale())
+
+    svg = {
+        "levels": charts.levels_bar(report["levels"], _("Distribution of levels"), pct),
+        "trend": charts.trend_line(report["trend"]["points"], trend_slots(period, report), _("Ratings over time")),
+        "heat": charts.heat_map(
+            report["heat"], _("Ratings by weekday and hour"), pct=pct, satisfied=_("satisfied or above")
+        ),
+        "heat_tickets": charts.heat_map(report["heat"], _("Tickets by weekday and hour"), "tickets"),
+    }
+    query = request.query_string.decode()
+    return render_template(
+        "central/reports.html",
+        report=report,
+        svg=svg,
+        args=request.args,
+        options=filter_options(viewer),
+        query=query,
+        scope_label=_label(report, viewer),
+        viewer=viewer,
+        kinds=periods.KINDS,
+        today=_today(),
+        channel_names={key: str(name) for key, name in CHANNELS.items()},
+    )
+
+
+@bp.get("/reports/data.json")
+@require("reports")
+def data(viewer: Viewer):
+    report, _scope, _period = build_report(viewer, request.args)
+    return jsonify(report)
+
+
+@bp.get("/reports/export.<fmt>")
+@require("reports")
+def export(fmt: str, viewer: Viewer):
+    if fmt not in exports.FORMATS:
+        raise NotFoundError(_("Export as csv, xlsx or docx."))
+    report, _scope, period = build_report(viewer, request.args)
+    body = exports.render(report, fmt, _label(report, viewer))
+    name = f"bao-cao-hai-long_{period.start:%Y%m%d}-{period.end:%Y%m%d}.{fmt}"
+    return Response(
+        body,
+        mimetype=exports.MIME[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/reports/dossiers.csv")
+@require("reports")
+def dossiers(viewer: Viewer):
+    """Ratings per dossier code (mã hồ sơ) of the period and filters, in the province's CSV format (docs/dossiers.md)."""
+    from central.exports import dossiers as dossier_csv
+
+    central = current_app.extensions["central"]
+    period = periods.parse(request.args, _today())
+    with central.engine.connect() as conn:
+        scope = parse_scope(conn, viewer, request.args)  # refused (403/400) before anything is sent
+
+    def body():
+        with central.engine.connect() as conn:
+            yield from dossier_csv.csv_chunks(dossier_csv.rows(conn, period, scope))
+
+    name = f"ma-ho-so_{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
+    return Response(body(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
