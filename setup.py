@@ -58,6 +58,7 @@ setup(
             "python-docx>=1.1",
             "playwright>=1.45",
             "ruff>=0.5",
+            "import-linter>=2.17",  # .ci/run: the import contracts between the parts (pyproject.toml)
             "wheel",  # tests/deploy/test_install.py builds the package offline (pip --no-build-isolation)
             "pyserial>=3.5",  # tests/kiosk/test_printer_transports.py: a serial printer on a pty
             "pycups>=2.0",  # ... and a CUPS queue (builds against libcups2-dev: see .ci/run)

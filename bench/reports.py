@@ -2,7 +2,7 @@
 
 The records are generated inside PostgreSQL (INSERT … SELECT over generate_series, indexes built after
 the load): 500 communes of one province, each with its centre and, for a third of them (merged communes), a
-second reception point; the rollups are rebuilt from them with ``sync.reports.rebuild.rebuild`` (the same code
+second reception point; the rollups are rebuilt from them with ``central.reports.rebuild.rebuild`` (the same code
 ``kiosk-central rebuild-rollups`` runs). Then the whole dashboard (``figures.build``: every figure, with names)
 is timed for each kind of filter — a province's year, a field, a custom period off month boundaries, a commune,
 a reception point, a counter, a clerk and their combinations — median of 5 after a warm-up, and each query

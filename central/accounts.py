@@ -1,9 +1,9 @@
 """Who may see what on the central server's pages: sign-in, roles and commune scope.
 
-The roles, their capabilities and scopes are in :mod:`sync.central.roles`. Every view calls :func:`require`
+The roles, their capabilities and scopes are in :mod:`central.roles`. Every view calls :func:`require`
 and every query is limited to :attr:`Viewer.communes`; a commune outside the scope is refused with 403
 before anything is read. Passwords are hashed (werkzeug scrypt), the session cookie is HttpOnly,
-SameSite=Lax and (by default) Secure, and every form carries the session's CSRF token (``web.csrf``).
+SameSite=Lax and (by default) Secure, and every form carries the session's CSRF token (``common.web.csrf``).
 
 A session holds the user's id, their session epoch and a digest of their password hash, checked on every
 request: signing out raises the epoch and a new password changes the digest, so either ends every session

@@ -1,7 +1,7 @@
 """The audit log of a commune's catalogue, and the switch of its owner from the kiosks to the central server.
 
 Every change of the catalogue — on the central pages, by `kiosk-central import-config`, or adopted from a
-kiosk — writes one :class:`~sync.central.models.AuditEntry` in the same transaction as the change: who, what,
+kiosk — writes one :class:`~central.models.AuditEntry` in the same transaction as the change: who, what,
 when, and the values before and after. A refused change writes nothing (the transaction is rolled back).
 """
 

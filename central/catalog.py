@@ -3,8 +3,8 @@
 The catalogue is the commune's services, counters (with the services each handles), clerks (with their PIN
 hashes, so a clerk signs in with the same PIN at every kiosk of the commune), the rating scale's wording and
 points, and the TT 01 questions of the detailed form. A commune created here is seeded from the settings;
-the first kiosk to sync then has its own catalogue adopted (``sync.central.catalog_upload``); an
-administrator edits it on the pages (``sync.central.catalog_edit``) or replaces it with `import-config`.
+the first kiosk to sync then has its own catalogue adopted (``central.catalog_upload``); an
+administrator edits it on the pages (``central.catalog_edit``) or replaces it with `import-config`.
 Nothing is ever deleted — what a new catalogue leaves out is deactivated — because records refer to it.
 """
 

@@ -6,7 +6,7 @@
 * **Merged** — the commune is kiosk-managed and already has its catalogue: the items the kiosk edited at
   `/admin` since its last delivery (``changed``) replace the commune's, item by item (the last edit wins).
 * **Joined** — whatever the owner, a clerk the commune does not know is matched with one of its clerks
-  (``sync.central.identity``: one alias, one person in reports) or added as a new clerk, so that nobody who
+  (``central.identity``: one alias, one person in reports) or added as a new clerk, so that nobody who
   could sign in at a kiosk is locked out when it joins. While the commune is centrally managed the kiosk's
   other items are ignored: the commune's catalogue is edited on the central pages.
 

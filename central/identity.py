@@ -10,7 +10,7 @@ clerks is matched with the commune's:
    "Nguyễn T. Lan" are both "Lan") → the same person (`import-config` names people by code);
 3. otherwise a new person of the commune.
 
-A matched kiosk id becomes an alias (:class:`~sync.central.models.ClerkAlias`) of the commune's clerk: records
+A matched kiosk id becomes an alias (:class:`~central.models.ClerkAlias`) of the commune's clerk: records
 keep the id they were made with, and reports resolve aliases, so each person appears once with the whole
 history. Rollups stay keyed by the ids as recorded; resolving happens when a report is read, so an alias
 made later needs no rebuild.

@@ -116,7 +116,7 @@ class Site(CentralBase):
 
 
 class Device(CentralBase):
-    """A registered kiosk of a commune's site. Its signing secret is *derived*, not stored (see ``sync.central.keys``).
+    """A registered kiosk of a commune's site. Its signing secret is *derived*, not stored (see ``central.keys``).
 
     HMAC needs the same secret at both ends, so a one-way hash would not do; instead the secret is
     HMAC(server master key, device id, key_version). A copy of this table alone cannot forge a request.
@@ -137,7 +137,7 @@ class Device(CentralBase):
 class User(CentralBase):
     """Someone who signs in to the central server's pages. Scope: everything, a province, or communes.
 
-    ``role``: admin, province_viewer, commune_admin, commune_viewer, handler (:mod:`sync.central.roles`). A commune
+    ``role``: admin, province_viewer, commune_admin, commune_viewer, handler (:mod:`central.roles`). A commune
     role's communes are ``commune_code`` and, for a commune viewer of several, the rows of ``user_communes``.
     ``district_code`` is kept for history (the district of a former district viewer); ``note`` tells the
     administrators what happened to the account (the migration of 2025's district viewers writes one).

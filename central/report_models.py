@@ -1,8 +1,8 @@
 """Tables the reports add to the central database: derived facts, rollups, and the comments inbox state.
 
-Everything here is *derived* from the append-only records of ``sync.central.models`` except
+Everything here is *derived* from the append-only records of ``central.models`` except
 :class:`CommentStatus` (the inbox's follow-up of a comment, which the comment record itself never holds).
-The derived tables are maintained by ``sync.reports.rollups.apply_batch`` inside the transaction that
+The derived tables are maintained by ``central.reports.rollups.apply_batch`` inside the transaction that
 stores a device's batch, and can be rebuilt from the records at any time (``kiosk-central
 rebuild-rollups``); docs/reports.md explains why late records keep them exact.
 

@@ -3,7 +3,7 @@
 The overview says who manages the catalogue (the kiosks or the central server), which kiosks already run
 its newest version, and what changed lately (the audit log). The services, counters, clerks and wording pages
 hold one form per item, each with the session's CSRF token; an edit runs in one transaction
-(:mod:`sync.central.catalog_edit`), so a refused form changes nothing and comes back with the message beside
+(:mod:`central.catalog_edit`), so a refused form changes nothing and comes back with the message beside
 it. The first edit here makes the catalogue centrally managed; kiosks take every change at their next sync.
 """
 

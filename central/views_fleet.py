@@ -5,10 +5,10 @@ What the page shows is true at the time it is read:
 * **last contact** is the last signed request of any kind — a sync batch (the kiosk sends one even when it has
   nothing to send, with its state) or a catalogue fetch;
 * **unsynced records** is what the kiosk reported in its last batch: the records still on it *after* that batch
-  (``sync.client`` counts them so; a successful sync reports 0);
+  (``kiosk.uplink.client`` counts them so; a successful sync reports 0);
 * the **printer** state is shown in words ("Hết giấy"), and the clock offset the server measured;
 * a kiosk is **silent** after ``fleet_silent_hours`` *office hours* without contact (``office_hours``, see
-  :mod:`sync.central.office_hours`): a kiosk switched off for the weekend is not red on Monday morning.
+  :mod:`central.office_hours`): a kiosk switched off for the weekend is not red on Monday morning.
 * records the server could not store (a conflict, an invalid field) are counted per kiosk, with the latest
   reasons, from ``quarantine``.
 """

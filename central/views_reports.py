@@ -5,7 +5,7 @@ All three read the same query arguments — ``period`` (month, quarter, half, ye
 district: its communes), ``site`` (a reception point of the chosen commune), ``service``, ``counter`` (of the
 chosen commune) and ``clerk`` — and all three refuse a commune, site or clerk outside the signed-in user's scope
 (403) before reading anything. Over several communes the report also ranks them and says which communes' kiosks
-reported on the last working day (:mod:`sync.reports.coverage`).
+reported on the last working day (:mod:`central.reports.coverage`).
 """
 
 from __future__ import annotations

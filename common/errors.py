@@ -106,6 +106,6 @@ class ForbiddenError(KioskError, PermissionError):
 
 def refusal(field: str | None, msgid: str, **params: object) -> ValidationError:
     """A 400 whose message a page can show translated: ``msgid`` (English, with %(name)s placeholders) and
-    ``params`` travel in the detail; ``web.error_pages.message_of`` translates them, the CLI and JSON show the
-    English. ``python -m web.i18n_catalog`` extracts the msgid (keyword ``refusal``, second argument)."""
+    ``params`` travel in the detail; ``common.web.error_pages.message_of`` translates them, the CLI and JSON show the
+    English. ``python -m common.web.i18n_catalog`` extracts the msgid (keyword ``refusal``, second argument)."""
     return ValidationError(msgid % params, {"field": field, "msgid": msgid, "params": params})

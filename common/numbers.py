@@ -1,7 +1,7 @@
 """Numbers as people read them: the decimal comma in Vietnamese (87,5; 10.000), the point in English (87.5; 10,000).
 
 One function for the kiosk's `/admin`, the central server's pages and the Vietnamese documents, so that the same
-figure is written the same way everywhere. Values are rounded half up first (:func:`kiosk.tt01.round1` rules),
+figure is written the same way everywhere. Values are rounded half up first (:func:`common.tt01.round1` rules),
 so Babel's own half-even rounding never changes a digit (1.25 is shown 1,3, never 1,2).
 """
 

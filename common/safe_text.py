@@ -2,7 +2,7 @@
 
 PostgreSQL refuses NUL in text and NaN or Infinity in JSON; no UTF-8 encoder takes a lone surrogate;
 SQLite and PostgreSQL integers stop at 64 bits. The device refuses such input at the door
-(``web.input_guard``); the central server checks every record against the same rules and quarantines the
+(``common.web.input_guard``); the central server checks every record against the same rules and quarantines the
 ones that break them (``sync.protocol``), so one bad value never blocks the rest of a kiosk's records.
 """
 

@@ -52,7 +52,7 @@ class Kiosk:
     watcher: Any = None  # CatalogWatcher, started by create_app()
     live: Any = None  # kiosk.live.LiveHub: every event stream (boards, phones)
     phone: Any = None  # kiosk.phone.PhoneService: the ticket's phone page
-    sync_loop: Any = None  # sync.client.SyncLoop, started by start_sync()
+    sync_loop: Any = None  # kiosk.uplink.client.SyncLoop, started by start_sync()
 
     def reload_catalog(self) -> None:
         """The one place that refreshes everything caching the catalogue, then tells the screens.

@@ -9,7 +9,7 @@ looks at it with plain ``sqlite3``:
 - empty (0 bytes), not an SQLite file, shorter than its own header says (truncated), or failing
   ``PRAGMA quick_check`` (garbage in the middle) → refused.
 
-A refusal is a :class:`~kiosk.errors.DatabaseDamagedError`: one plain line and exit status 4, which
+A refusal is a :class:`~common.errors.DatabaseDamagedError`: one plain line and exit status 4, which
 kiosk.service lists in ``RestartPreventExitStatus=`` so that systemd stops instead of looping. The way out is
 a backup (docs/deploy.md §8) or ``kiosk init --force-new``, which keeps the damaged files aside
 (:func:`set_aside`) and starts an empty database.

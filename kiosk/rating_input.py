@@ -1,6 +1,6 @@
 """What a rating may carry: indicator answers, a comment and a contact, checked before anything is stored.
 
-The web API refuses hostile JSON at the door (``web.input_guard``); these checks hold for every caller of the
+The web API refuses hostile JSON at the door (``common.web.input_guard``); these checks hold for every caller of the
 rating service, so text that could never be synced (a NUL, a control character, a lone surrogate) is never
 stored whatever called it.
 """

@@ -55,7 +55,7 @@ class IndicatorScore:
     number: int
     question: str
     answers: int
-    average: float  # points out of 2, rounded to one decimal half up (Điều 15, kiosk.tt01)
+    average: float  # points out of 2, rounded to one decimal half up (Điều 15, common.tt01)
 
 
 @dataclass
@@ -94,7 +94,7 @@ class Row(Figures):
     counter: int | None = None
     clerk_id: str | None = None
     clerk_name: str | None = None
-    #: The clerk's TT 01 grade over the day's answers (kiosk.tt01.clerk_grade); None without a clerk or answers.
+    #: The clerk's TT 01 grade over the day's answers (common.tt01.clerk_grade); None without a clerk or answers.
     grade: dict | None = None
 
 

@@ -12,7 +12,7 @@ a field that fails, an escape (``\\u``), a character no database of ours can sto
 JSON that only Python's json reads (NaN, a surrogate), a type named twice differently, a record id seen
 twice — :func:`read` returns ``None`` or a row builder raises :class:`Declined`, and the server reads the
 batch the reference way
-(:func:`sync.protocol.parse_batch`, :func:`sync.central.ingest.prepare`), which gives every answer and
+(:func:`sync.protocol.parse_batch`, :func:`central.ingest.prepare`), which gives every answer and
 message exactly as before: a refused field still quarantines only its record. A test keeps both ways equal.
 """
 
@@ -184,7 +184,7 @@ def _compile(kind: str) -> RowBuilder:
 
     It yields each record's row (:func:`row_columns`) as the server stores it, raising :class:`Declined` at the
     first record the reference checks would refuse; ``presses`` (ratings) counts the presses alike as
-    :class:`sync.reports.rollups.Presses` does."""
+    :class:`central.reports.rollups.Presses` does."""
     spec = protocol._SPECS[kind]
     lines = ["def rows(records, server, correction, presses):", "    for r in records:"]
     values = []

@@ -16,7 +16,7 @@ from tests.server import ServerProcess
 
 
 class CentralServer(ServerProcess):
-    """`python -m sync.cli serve` with its data in ``data_dir`` (cookies without HTTPS, as on a test host)."""
+    """`python -m central.cli serve` with its data in ``data_dir`` (cookies without HTTPS, as on a test host)."""
 
     name = "kiosk-central"
     log_name = "central.log"

@@ -4,7 +4,7 @@ The admin's sign-in is its own mark in the session (apart from a clerk's), check
 every request (``kiosk.admin.current_mark``): setting a new password with `kiosk admin-password`, or signing
 out anywhere, ends every admin session, copied cookies included; it also lapses after ``IDLE_SECONDS``
 without a request. Every form carries the CSRF token
-(:mod:`web.csrf`). The editing pages are in :mod:`web.admin_catalog`.
+(:mod:`common.web.csrf`). The editing pages are in :mod:`web.admin_catalog`.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def _refused(exc: KioskError):
 
 
 def fmt_pct(pct: float | None) -> str:
-    """A share already in per cent (kiosk.tt01.share_pct): "87,5%" in Vietnamese, "87.5%" in English."""
+    """A share already in per cent (common.tt01.share_pct): "87,5%" in Vietnamese, "87.5%" in English."""
     return numbers.percent(pct, get_locale())
 
 

@@ -2,7 +2,7 @@
 
 Wording follows how commune reports quote the figures ("Trong 6 tháng đầu năm 2026, Bộ phận Một cửa đã
 nhận N lượt đánh giá, trong đó X% ở mức hài lòng trở lên …"); numbers are written the Vietnamese way
-(87,5%; 10.000). The page is an administrative document's (:mod:`sync.exports.docx_layout`: A4 portrait,
+(87,5%; 10.000). The page is an administrative document's (:mod:`central.exports.docx_layout`: A4 portrait,
 Nghị định 30/2020 margins, Times New Roman 13 pt), so the spreadsheets' wide tables are split here into
 tables narrow enough for it.
 """

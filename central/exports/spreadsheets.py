@@ -1,7 +1,7 @@
 """CSV and XLSX exports of a report (and of the comments inbox), safe to open in a spreadsheet.
 
 CSV: UTF-8 with a byte-order mark (so Excel reads Vietnamese), one titled section per table separated
-by a blank line, every text cell through :func:`sync.exports.tables.guard`, decimals with the Vietnamese
+by a blank line, every text cell through :func:`central.exports.tables.guard`, decimals with the Vietnamese
 decimal comma ("87,5", quoted) and whole numbers without a thousands separator. XLSX: one sheet per table;
 text cells are stored as text (never as formulas), numbers as numbers (one decimal shown, in the reader's
 own separator).

@@ -1,7 +1,7 @@
 """A report as titled tables (Vietnamese headers and names), shared by the CSV, XLSX and DOCX exports.
 
 Cells hold the report's values (numbers stay numbers); each format writes them its own way, always the
-Vietnamese way: 87,5 and 10.000 (:mod:`kiosk.numbers`), dates dd/mm/yyyy, indicators by their TT 01 names.
+Vietnamese way: 87,5 and 10.000 (:mod:`common.numbers`), dates dd/mm/yyyy, indicators by their TT 01 names.
 
 :func:`guard` neutralises text that a spreadsheet would run as a formula: a cell beginning with
 ``= + - @`` (or a tab or carriage return, which some spreadsheets skip before reading ``=``) gets a

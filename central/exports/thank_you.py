@@ -1,7 +1,7 @@
 """ "Thư cảm ơn": the letter a commune sends a citizen who left a comment and a way to reach them.
 
 Only the roles that may see contact details can make it (the letter names the contact). The layout is an
-administrative document's (Nghị định 30/2020, :mod:`sync.exports.docx_layout`): the issuing agency
+administrative document's (Nghị định 30/2020, :mod:`central.exports.docx_layout`): the issuing agency
 "ỦY BAN NHÂN DÂN XÃ …" beside the national motto, the place and date ("An Bình, ngày 05 tháng 4 năm 2026"),
 the title, the text, and "TM. ỦY BAN NHÂN DÂN" for the signature.
 """

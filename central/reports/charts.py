@@ -1,6 +1,6 @@
 """Charts drawn on the server as SVG: nothing to download, nothing that needs the internet or JavaScript.
 
-Each function takes figures from :mod:`sync.reports.figures` and returns escaped SVG markup (colours as
+Each function takes figures from :mod:`central.reports.figures` and returns escaped SVG markup (colours as
 presentation attributes, so the pages' Content-Security-Policy can forbid inline styles).
 """
 

@@ -6,7 +6,7 @@ A province reads its communes' figures only as far as they come in. Two facts sa
   such, never as a commune with zero ratings, and it takes no place in the ranking;
 * a commune **reported** on the last working day when every one of its kiosks in service sent a sync (even an
   empty one) since that day's offices opened; "some" when only some did. The working days are those of the
-  fleet page (settings ``office_hours`` and ``office_closed_days``, :mod:`sync.central.office_hours`).
+  fleet page (settings ``office_hours`` and ``office_closed_days``, :mod:`central.office_hours`).
 """
 
 from __future__ import annotations

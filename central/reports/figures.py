@@ -2,7 +2,7 @@
 
 The same dict feeds the page, its JSON, the CSV/XLSX/DOCX exports and `kiosk-central report`, so every
 way of reading a report shows the same numbers. Shares and the index are rounded to one decimal (half
-up); TT 01 scores and grades follow :mod:`kiosk.tt01` — the very rules the kiosk's `/admin` applies. Flagged
+up); TT 01 scores and grades follow :mod:`common.tt01` — the very rules the kiosk's `/admin` applies. Flagged
 presses (the abuse filter) are reported apart and never enter a share, an index or a score.
 """
 
@@ -45,7 +45,7 @@ class Names:
     sites: dict[tuple[str, str], str] = field(default_factory=dict)
     services: dict[str, str] = field(default_factory=dict)
     clerks: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: A kiosk's id of a person → the commune clerk's id (sync.central.identity): one person, one row.
+    #: A kiosk's id of a person → the commune clerk's id (central.identity): one person, one row.
     aliases: dict[str, str] = field(default_factory=dict)
     levels: list[tuple[str, str]] = field(default_factory=list)
     max_points: int = 2
@@ -144,7 +144,7 @@ def build(
     """Every figure of the report of ``period`` over ``scope``.
 
     ``min_answers`` is the setting ``grade_min_answers``: a clerk's or commune's TT 01 grade needs that many
-    answers to one of its indicators, else its band is "Chưa đủ số phiếu" (:func:`kiosk.tt01.grade`).
+    answers to one of its indicators, else its band is "Chưa đủ số phiếu" (:func:`common.tt01.grade`).
     """
     names = load_names(conn, scope.communes)
     q = Query(conn, period, scope, use_rollups)

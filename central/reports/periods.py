@@ -148,7 +148,7 @@ def from_range(start: date, end: date) -> Period:
 
 
 def N_(msgid: str) -> str:
-    """Marks a msgid for extraction (`python -m web.i18n_catalog`); it is translated where it is shown."""
+    """Marks a msgid for extraction (`python -m common.web.i18n_catalog`); it is translated where it is shown."""
     return msgid
 
 

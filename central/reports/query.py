@@ -1,6 +1,6 @@
 """The sums behind every figure, from the rollups: whole years, whole months and the days at the ends.
 
-Each method returns plain sums keyed by the dimensions the figures need; :mod:`sync.reports.figures` turns
+Each method returns plain sums keyed by the dimensions the figures need; :mod:`central.reports.figures` turns
 them into shares, scores and rankings. Filters: the communes in scope (None = all), and optionally one
 reception point (site), field (service), counter and clerk.
 

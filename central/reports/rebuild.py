@@ -1,6 +1,6 @@
 """Rebuilding the reports' derived tables from the records (``kiosk-central rebuild-rollups``).
 
-``ticket_facts`` comes from :func:`sync.reports.facts.rebuild_statement`; the day rows of every rollup are
+``ticket_facts`` comes from :func:`central.reports.facts.rebuild_statement`; the day rows of every rollup are
 computed from the records (and the facts) with one INSERT … SELECT per table, together with the rows of "every
 field", then the dekad and month rows from the day rows and the year rows from the month rows.
 Never needed in normal operation — ``rollups.apply_batch`` keeps everything exact at ingest — but it is the

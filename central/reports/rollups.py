@@ -13,7 +13,7 @@ two records are added when the second of them is stored:
   ``ticket_facts`` row recomputed from all their stored records, and the rollups take (new − old).
 
 Increments are upserts (``n = n + excluded.n``) made in key order, so concurrent batches of different
-kiosks of one commune neither lose updates nor deadlock. ``sync.reports.rebuild`` recomputes everything
+kiosks of one commune neither lose updates nor deadlock. ``central.reports.rebuild`` recomputes everything
 from the records (``kiosk-central rebuild-rollups``); a test checks that it equals the increments.
 """
 
@@ -47,7 +47,7 @@ from central.reports import facts as facts_mod
 from central.reports.localtime import OFFSET, dekad_of
 from common.tt01 import SATISFIED_OR_ABOVE
 
-#: Levels quoted as "hài lòng trở lên" (satisfied or above): the TT 01 rule of kiosk.tt01.
+#: Levels quoted as "hài lòng trở lên" (satisfied or above): the TT 01 rule of common.tt01.
 SATISFIED_PLUS = SATISFIED_OR_ABOVE
 #: Waits longer than this many minutes share the last histogram bucket.
 WAIT_CAP = 480

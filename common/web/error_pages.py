@@ -1,7 +1,7 @@
 """Error pages in the reader's language, for the kiosk and the central server alike.
 
 A browser that asks for a page gets a page (404, 405, 500…) in Vietnamese first, with a way back; the JSON
-APIs keep their JSON errors (:mod:`web.jsonapi`). A refusal raised with a translatable ``msgid`` in its
+APIs keep their JSON errors (:mod:`common.web.jsonapi`). A refusal raised with a translatable ``msgid`` in its
 detail (see ``kiosk/catalog_edit.py``, ``central/reports/periods.py``) is shown translated.
 """
 

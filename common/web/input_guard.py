@@ -5,7 +5,7 @@ view sees it. PostgreSQL refuses NUL in text and NaN in JSON, SQLite and Python 
 the JSON parser recurses once per nesting level, and a lone surrogate cannot be encoded as UTF-8: each of
 these once turned a single bad request into a 500, or a stored record into one that blocked a kiosk's sync.
 
-:func:`parse_json` is the one JSON parser of the device's API (``web.jsonapi.read_json``);
+:func:`parse_json` is the one JSON parser of the device's API (``common.web.jsonapi.read_json``);
 :func:`check_text` and :func:`install` cover the forms and query strings of both programs' pages.
 """
 

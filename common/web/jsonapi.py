@@ -32,7 +32,7 @@ def read_json() -> dict[str, Any]:
     """The request body as a JSON object; raises BadBody (400) with a plain reason otherwise.
 
     Every JSON endpoint reads its body here, so hostile JSON (nesting, huge numbers, NaN, lone surrogates,
-    control characters) is refused in one place, naming the field (``web.input_guard``).
+    control characters) is refused in one place, naming the field (``common.web.input_guard``).
     """
     raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH → 413 from werkzeug
     if not raw:

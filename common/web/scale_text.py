@@ -3,7 +3,7 @@
 The Vietnamese wording is data (settings and ``kiosk/scale.py``: a province may say "Chưa hài lòng"), so in
 Vietnamese the configured words are shown unchanged. In another language the known levels and indicators are
 shown through gettext with English msgids; a level a province added itself keeps its configured label.
-The TT 01 bands (:mod:`kiosk.tt01`) likewise: the regulation's words in Vietnamese, gettext otherwise.
+The TT 01 bands (:mod:`common.tt01`) likewise: the regulation's words in Vietnamese, gettext otherwise.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ BANDS = {
 
 
 def band_label(result: dict | None) -> str:
-    """The band of a :func:`kiosk.tt01.grade` result: the regulation's own words in Vietnamese."""
+    """The band of a :func:`common.tt01.grade` result: the regulation's own words in Vietnamese."""
     if result is None:
         return numbers.DASH
     if str(get_locale() or "vi").startswith("vi"):

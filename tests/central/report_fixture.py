@@ -1,7 +1,7 @@
 """A small province whose every report figure was computed by hand (the numbers are in the tests).
 
 Three communes: A and B in district D1, C in district D2. Records reach the server through the real
-ingest, as `POST /api/v1/sync` reads them (``sync.central.ingest.prepare_body`` + ``store``; ``WAY =
+ingest, as `POST /api/v1/sync` reads them (``central.ingest.prepare_body`` + ``store``; ``WAY =
 "reference"`` takes the reference reading, ``ingest.prepare``, instead), in several batches: one sent while the kiosk's clock
 was 40 days behind (its corrected time moves it to 10 February), and one that brings a ticket's clerk
 actions weeks after the ticket (a late record). All times below are Asia/Ho_Chi_Minh local times.

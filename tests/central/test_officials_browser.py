@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from central.app import create_central_app
 from central.registry import add_user
@@ -19,7 +19,6 @@ from kiosk.app import create_app
 from kiosk.clock import FakeClock
 from kiosk.db import transaction
 from tests.a11y import axe_violations, describe
-from tests.browser import launch
 from tests.central import report_fixture as fx
 from tests.central.helpers import LiveServer
 
@@ -27,14 +26,6 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts" / "officials"
 DESK = {"width": 1366, "height": 768}
 PASSWORD = "mat-khau-2026"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

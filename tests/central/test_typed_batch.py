@@ -1,7 +1,7 @@
 """The typed way in (sync.typed_batch) is only a faster way to the reference's answer.
 
 Whenever it takes a record, the row it makes equals the reference reading's (sync.protocol.parse_record,
-then the server's columns and the clock correction, as sync.central.ingest stores them); whenever the
+then the server's columns and the clock correction, as central.ingest stores them); whenever the
 reference would refuse a record or a batch, the typed way declines and the reference answers. Every field
 kind is tried with good values, bad values and the values at its edges. The province of report_fixture,
 stored once each way on SQLite and PostgreSQL, ends with the same rows, rollups, facts and quarantine.

@@ -1,7 +1,7 @@
 """Two languages: every visible string goes through Flask-Babel, Vietnamese (default) and English are complete.
 
 When this fails after you added text: wrap it in ``_()`` (templates) or ``gettext``/``lazy_gettext`` (Python),
-run ``python -m web.i18n_catalog`` (rewrites the English catalogue, lists what Vietnamese lacks) and append the
+run ``python -m common.web.i18n_catalog`` (rewrites the English catalogue, lists what Vietnamese lacks) and append the
 Vietnamese translations at the end of ``common/web/translations/vi/LC_MESSAGES/messages.po``.
 """
 
@@ -71,7 +71,7 @@ def test_extraction_finds_templates_python_and_refusal_msgids(messages):
 @pytest.mark.parametrize("locale", ["vi", "en"])
 def test_catalogue_has_a_translation_for_every_msgid(messages, locale):
     problems = i18n_catalog.problems(locale, messages)
-    hint = "run `python -m web.i18n_catalog`" + (" and translate at the end of the .po" if locale == "vi" else "")
+    hint = "run `python -m common.web.i18n_catalog`" + (" and translate at the end of the .po" if locale == "vi" else "")
     assert not problems, f"{locale} catalogue incomplete ({hint}):\n" + "\n".join(problems)
 
 

@@ -209,7 +209,7 @@ def test_install_into_a_throwaway_root_then_upgrade_keeping_data_and_settings(tm
         [
             str(venv_python),
             "-c",
-            "import kiosk; from kiosk.settings import load; print(kiosk.RELEASE_MARK, load()['commune_name'])",
+            "import kiosk; from common.settings import load; print(kiosk.RELEASE_MARK, load()['commune_name'])",
         ],
         env={"KIOSK_CONFIG": str(config), "PATH": "/usr/bin:/bin"},
         cwd=tmp_path,

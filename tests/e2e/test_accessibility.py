@@ -14,11 +14,10 @@ import threading
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from kiosk.app import create_app
 from tests.a11y import axe_violations, describe, small_targets, small_text
-from tests.browser import launch
 from tests.central_server import CentralServer
 from tests.server import KioskServer
 
@@ -38,14 +37,6 @@ def server(tmp_path_factory):
             assert requests.post(srv.base + "/api/tickets", json={"service": code}).status_code == 201
         clerk.post(srv.base + "/api/counters/2/next")
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def open_page(browser, server, path, size):

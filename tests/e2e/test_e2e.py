@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.a11y import axe_violations, describe
-from tests.browser import launch
 from tests.central_server import CentralServer
 from tests.server import KioskServer
 
@@ -75,14 +74,6 @@ def world(tmp_path_factory):
         kiosk_cli(kiosk, "sync", "--once", env=sync_env)  # the clerks (and their PINs) come from the central server
         with kiosk:
             yield {"central": central, "kiosk": kiosk, "sync_env": sync_env}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def test_a_citizen_visit_from_ticket_to_the_central_report(world, browser):

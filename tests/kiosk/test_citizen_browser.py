@@ -9,9 +9,8 @@ import unicodedata
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser import launch
 from tests.server import KioskServer
 
 SIZES = [(800, 480), (1920, 1080)]
@@ -24,14 +23,6 @@ def server(tmp_path_factory):
     env = {"KIOSK_THANKS_SECONDS": "2", "KIOSK_RESPONSE_INTERVAL": "0", "KIOSK_DETAIL_SECONDS": str(IDLE)}
     with KioskServer(data, demo=True, env=env) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def db(server):

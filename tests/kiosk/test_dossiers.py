@@ -7,22 +7,12 @@ import json
 
 import pytest
 
-from tests.queue_helpers import issue, login, make_app, rows
+from tests.queue_helpers import issue, login, rows
+
+pytestmark = pytest.mark.staffed()  # the commune of tests/queue_helpers.py: clerks at counters 1–3
 
 CODE = "000.00.12.H56-250701-0001"
 OTHER = "H56.22.17-250715-0003"
-
-
-@pytest.fixture
-def app(tmp_path, clock):
-    app = make_app(tmp_path / "var", clock)
-    yield app
-    app.extensions["kiosk"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture

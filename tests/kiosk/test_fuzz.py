@@ -17,17 +17,12 @@ import pytest
 from kiosk import admin as admin_auth
 from kiosk.db import transaction
 from tests import hostile
-from tests.queue_helpers import issue, login, make_app
+from tests.queue_helpers import issue, login
+
+pytestmark = pytest.mark.staffed(response_interval=0)  # the commune of tests/queue_helpers.py: clerks at counters 1–3
 
 TABLES = ("tickets", "ticket_state", "ratings", "indicator_answers", "comments", "clerk_actions", "print_jobs")
 PER_ENDPOINT = 40
-
-
-@pytest.fixture
-def app(tmp_path, clock):
-    app = make_app(tmp_path / "var", clock, response_interval=0)
-    yield app
-    app.extensions["kiosk"].close()
 
 
 class Ledger:

@@ -10,7 +10,9 @@ import sqlite3
 
 import pytest
 
-from tests.queue_helpers import issue, login, make_app
+from tests.queue_helpers import issue, login
+
+pytestmark = pytest.mark.staffed()  # the commune of tests/queue_helpers.py: clerks at counters 1–3
 
 DEEP = ("[" * 30000 + "]" * 30000).encode()
 JSON_ENDPOINTS = [
@@ -26,13 +28,6 @@ JSON_ENDPOINTS = [
     "/api/counters/1/pause",
     "/api/counters/1/resume",
 ]
-
-
-@pytest.fixture
-def app(tmp_path, clock):
-    app = make_app(tmp_path / "var", clock)
-    yield app
-    app.extensions["kiosk"].close()
 
 
 def records(app) -> tuple[int, ...]:

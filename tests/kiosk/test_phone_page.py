@@ -9,14 +9,11 @@ import pytest
 from kiosk import phone_link
 from tests.queue_helpers import issue, login, make_app, rows
 
+pytestmark = pytest.mark.staffed(
+    rating_url="http://192.168.1.10:8080/rate"
+)  # the commune of tests/queue_helpers.py: clerks at counters 1–3
+
 WIFI = {"REMOTE_ADDR": "192.168.1.57"}  # a phone on the office Wi-Fi
-
-
-@pytest.fixture
-def app(tmp_path, clock):
-    app = make_app(tmp_path / "var", clock, rating_url="http://192.168.1.10:8080/rate")
-    yield app
-    app.extensions["kiosk"].close()
 
 
 @pytest.fixture

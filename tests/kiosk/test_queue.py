@@ -12,17 +12,7 @@ from kiosk.db import transaction
 from kiosk.models import Clerk
 from tests.queue_helpers import issue, login, make_app, rows
 
-
-@pytest.fixture
-def app(tmp_path, clock):
-    app = make_app(tmp_path / "var", clock)
-    yield app
-    app.extensions["kiosk"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+pytestmark = pytest.mark.staffed()  # the commune of tests/queue_helpers.py: clerks at counters 1–3
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser import launch
 from tests.queue_helpers import PINS, add_clerks
 from tests.server import KioskServer
 
@@ -30,14 +29,6 @@ def server(tmp_path_factory):
     srv.start()
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def fits(page) -> bool:

@@ -11,16 +11,11 @@ import json
 
 import pytest
 
-from tests.queue_helpers import issue, login, make_app, rows
+from tests.queue_helpers import issue, login, rows
+
+pytestmark = pytest.mark.staffed()  # the commune of tests/queue_helpers.py: clerks at counters 1–3
 
 LAN = {"REMOTE_ADDR": "192.168.1.50"}
-
-
-@pytest.fixture
-def app(tmp_path, clock):
-    app = make_app(tmp_path / "var", clock)
-    yield app
-    app.extensions["kiosk"].close()
 
 
 @pytest.fixture

@@ -16,14 +16,9 @@ from kiosk import admin as admin_auth
 from kiosk.db import transaction
 from tests.queue_helpers import PINS, login, make_app
 
+pytestmark = pytest.mark.staffed()  # the commune of tests/queue_helpers.py: clerks at counters 1–3
+
 ADMIN_PASSWORD = "mật-khẩu-quản-trị"
-
-
-@pytest.fixture
-def app(tmp_path, clock):
-    app = make_app(tmp_path / "var", clock)
-    yield app
-    app.extensions["kiosk"].close()
 
 
 def copy_of(client, app):

@@ -9,29 +9,24 @@ import shutil
 import wave
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import update
 
 from kiosk.db import transaction
 from kiosk.models import Service
-from tests.browser import launch
 from tests.queue_helpers import issue, make_app
 from tests.server import KioskServer
 
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed"),
+    pytest.mark.staffed(),
+]
 
 
 def seconds(wav: bytes) -> float:
     with wave.open(io.BytesIO(wav)) as w:
         assert (w.getnchannels(), w.getsampwidth()) == (1, 2)
         return w.getnframes() / w.getframerate()
-
-
-@pytest.fixture
-def app(tmp_path, clock):
-    app = make_app(tmp_path / "var", clock)
-    yield app
-    app.extensions["kiosk"].close()
 
 
 def test_prompts_are_wav_clips_made_by_espeak_ng_and_kept(app, tmp_path):
@@ -108,14 +103,6 @@ def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("voice") / "var"
     with KioskServer(data, demo=True, env={"KIOSK_THANKS_SECONDS": "30", "KIOSK_RESPONSE_INTERVAL": "0"}) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.mark.browser

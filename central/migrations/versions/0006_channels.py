@@ -31,7 +31,7 @@ def upgrade() -> None:
     with op.batch_alter_table('rollup_channels', schema=None) as batch_op:
         batch_op.create_index('ix_rollup_channels_grain_start', ['grain', 'start'], unique=False)
     # Left empty: revision 0007 (province) reshapes every rollup, this one included, and the server rebuilds them
-    # all from the stored ratings when it next starts (sync.reports.rebuild.ensure_built).
+    # all from the stored ratings when it next starts (central.reports.rebuild.ensure_built).
 
 
 def downgrade() -> None:

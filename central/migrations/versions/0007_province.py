@@ -8,7 +8,7 @@ rollups per site with day rows; dossier codes on ratings
   says so (``users.note``, shown to administrators on /admin/users; also logged).
 * The reports' rollups and ticket facts are dropped and made again empty in their new shape (per site and
   field, with day rows): ``kiosk-central`` rebuilds them from the records when it next starts
-  (``sync.reports.rebuild.ensure_built``), so this migration stays quick on a large database.
+  (``central.reports.rebuild.ensure_built``), so this migration stays quick on a large database.
 
 Revision ID: 0007
 Revises: 0006
