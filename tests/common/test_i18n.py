@@ -71,7 +71,9 @@ def test_extraction_finds_templates_python_and_refusal_msgids(messages):
 @pytest.mark.parametrize("locale", ["vi", "en"])
 def test_catalogue_has_a_translation_for_every_msgid(messages, locale):
     problems = i18n_catalog.problems(locale, messages)
-    hint = "run `python -m common.web.i18n_catalog`" + (" and translate at the end of the .po" if locale == "vi" else "")
+    hint = "run `python -m common.web.i18n_catalog`" + (
+        " and translate at the end of the .po" if locale == "vi" else ""
+    )
     assert not problems, f"{locale} catalogue incomplete ({hint}):\n" + "\n".join(problems)
 
 
