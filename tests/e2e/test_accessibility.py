@@ -289,17 +289,52 @@ def test_the_physical_buttons_alone_drive_the_citizen_screen(live_kiosk, browser
     page.close()
 
 
+#: Keeps what the page's own event stream delivers (window.__heard) and its streams (window.__sources), so a
+#: test can wait until the page has really heard an event instead of sleeping and hoping.
+HEARD = """
+(function () {
+  var Native = window.EventSource;
+  window.__heard = [];
+  window.__sources = [];
+  function Recorded(url, init) { var s = new Native(url, init); window.__sources.push(s); return s; }
+  Recorded.prototype = Native.prototype;
+  Recorded.CONNECTING = 0; Recorded.OPEN = 1; Recorded.CLOSED = 2;
+  var add = Native.prototype.addEventListener;
+  Native.prototype.addEventListener = function (kind, fn, options) {
+    return add.call(this, kind, function (e) { window.__heard.push([kind, e.data]); return fn.call(this, e); }, options);
+  };
+  window.EventSource = Recorded;
+})();
+"""
+
+
 def test_a_button_press_at_another_counter_does_not_thank_here(live_kiosk, browser):
     kiosk, base = live_kiosk
-    page = browser.new_page(viewport={"width": SMALL[0], "height": SMALL[1]})
-    page.goto(base + "/?counter=2")
-    page.wait_for_timeout(500)
+    here = browser.new_page(viewport={"width": SMALL[0], "height": SMALL[1]})
+    here.add_init_script(HEARD)
+    here.goto(base + "/?counter=2")
+    panel_screen = browser.new_page(viewport={"width": SMALL[0], "height": SMALL[1]})
+    panel_screen.goto(base + "/?counter=1")
+    here.wait_for_function("window.__sources.some(function (s) { return s.readyState === 1; })")
     pin = kiosk.hardware["pin_factory"].pin(kiosk.settings["button_pins"][0])  # the panel is counter 1's
     pin.drive_low()
     pin.drive_high()
-    page.wait_for_timeout(800)
-    expect(page.locator("#step-home")).to_be_visible()
-    page.close()
+    # The press arrived: stored for counter 1, and the panel's own screen thanks the citizen.
+    expect(panel_screen.locator("#step-thanks")).to_be_visible()
+    with kiosk.sessions() as session:
+        from kiosk.models import Rating
+
+        assert [(r.level, r.channel, r.counter_number) for r in session.query(Rating)] == [
+            ("very_satisfied", "button", 1)
+        ]
+    # This screen heard the same press on its stream, handled it, and stayed at home.
+    here.wait_for_function(
+        "window.__heard.some(function (h) { return h[0] === 'rating_recorded' && JSON.parse(h[1]).counter === 1; })"
+    )
+    expect(here.locator("#step-home")).to_be_visible()
+    expect(here.locator("#step-thanks")).to_be_hidden()
+    here.close()
+    panel_screen.close()
 
 
 PHONE = (360, 740)
