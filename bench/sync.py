@@ -67,12 +67,12 @@ def server_rows(records: list[dict], commune: str, device_id: str, now: datetime
     from sqlalchemy import JSON
 
     from central.models import MAIN_SITE, RECORD_MODELS
-    from sync import protocol
+    from sync.record_checks import parse_record
 
     sync_id = str(uuid.uuid4())
     by_kind: dict[str, tuple[list, list]] = {}
     for record in records:
-        values = protocol.parse_record(record)
+        values = parse_record(record)
         values.update(commune_code=commune, device_id=device_id, corrected_time=values["device_time"])
         values.update(clock_offset=None, received_at=now, sync_id=sync_id, site_code=MAIN_SITE)
         table = RECORD_MODELS[record["type"]].__table__
@@ -210,13 +210,13 @@ def make_backlog(kiosk, n: int) -> None:
     """n device records written straight into the kiosk's SQLite (not timed)."""
     from kiosk.models import RECORD_TYPES
     from kiosk.records import SEQ_KEY
-    from sync import protocol
+    from sync.record_checks import parse_record
 
     rng = random.Random(2)
     records = wire_records(n, 1, rng)
     with kiosk.engine.begin() as conn:
         for kind, model in RECORD_TYPES.items():
-            rows = [protocol.parse_record(r) for r in records if r["type"] == kind]
+            rows = [parse_record(r) for r in records if r["type"] == kind]
             if rows:
                 conn.execute(model.__table__.insert(), rows)
         conn.exec_driver_sql("UPDATE device_state SET value = ? WHERE key = ?", (str(n), SEQ_KEY))

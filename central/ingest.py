@@ -22,7 +22,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -33,7 +33,8 @@ from central.models import MAIN_SITE, RECORD_MODELS, DeviceStatus, Quarantine, S
 from central.reports.rollups import BatchShare, Presses, apply_batch, queue_parents
 from common.errors import ConflictError, ForbiddenError, KioskError, ValidationError
 from common.safe_text import storable, text_problem
-from sync import protocol, typed_batch
+from sync import protocol, record_checks, typed_batch
+from sync.record_schema import FIELDS, INT32, MAX_OBJECT_DEPTH, correct_time, unknown_type
 
 try:  # COPY goes through the psycopg connection itself, so its error is not wrapped by SQLAlchemy
     from psycopg import DataError as _PgDataError
@@ -122,7 +123,7 @@ def prepare(envelope: dict, device_id: str, commune_code: str, max_records: int)
             raise ValidationError(f"Record {record_id} appears twice in the batch.")
         seen.add(record_id)
         if kind not in RECORD_MODELS:
-            reason = f"invalid: unknown record type {kind!r}; use {', '.join(protocol.RECORD_FIELDS)}"
+            reason = f"invalid: {unknown_type(kind)}"
             prepared.invalid.append((kind[:32], record_id, reason, record))
             continue
         prepared.raw.setdefault(kind, []).append((record_id, record))
@@ -182,7 +183,7 @@ def _status(status: dict) -> dict[str, Any]:
         return value[:32] if isinstance(value, str) and text_problem(value) is None else None
 
     return {
-        "unsynced": unsynced if type(unsynced) is int and 0 <= unsynced <= protocol.INT32 else None,
+        "unsynced": unsynced if type(unsynced) is int and 0 <= unsynced <= INT32 else None,
         "printer": text("printer"),
         "software_version": text("version"),
     }
@@ -330,7 +331,7 @@ def _store_reference(
 
 
 def _sent_columns(kind: str) -> Iterable[str]:
-    return [name for name in {**protocol.COMMON_FIELDS, **protocol.RECORD_FIELDS[kind]} if name != "id"]
+    return [f.name for f in FIELDS[kind] if f.name != "id"]
 
 
 def _quarantine_row(commune_code, device_id, kind, record_id, reason, raw, now, result) -> dict[str, Any]:
@@ -340,10 +341,10 @@ def _quarantine_row(commune_code, device_id, kind, record_id, reason, raw, now, 
         "commune_code": commune_code,
         "device_id": device_id,
         "record_id": record_id,
-        "content_hash": protocol.content_hash(storable(raw, protocol.MAX_OBJECT_DEPTH + 2)),
+        "content_hash": protocol.content_hash(storable(raw, MAX_OBJECT_DEPTH + 2)),
         "kind": storable(kind)[:32],
         "reason": storable(reason)[:500],
-        "payload": storable(raw, protocol.MAX_OBJECT_DEPTH + 2),
+        "payload": storable(raw, MAX_OBJECT_DEPTH + 2),
         "received_at": now,
         "sync_id": result.sync_id,
     }
@@ -356,29 +357,19 @@ def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
 
 def _checked(prepared: Prepared, kind: str, server_columns: dict[str, Any], correction: float | None, presses: Presses):
     """The column values of ``kind``'s records, each checked as it is read (for COPY to stream them); a record
-    whose fields fail, or whose time corrected by the clock offset falls outside the years a record may have,
-    goes to ``prepared.invalid``, one that passes to ``prepared.valid`` (a rating is also counted for the
-    rollups: this work overlaps the database's). The generator itself never raises, so a failed COPY can
-    always read it to the end."""
+    whose fields fail, or whose time corrected by the clock offset (:func:`sync.record_schema.correct_time`)
+    falls outside the years a record may have, goes to ``prepared.invalid``, one that passes to
+    ``prepared.valid`` (a rating is also counted for the rollups: this work overlaps the database's). The
+    generator itself never raises, so a failed COPY can always read it to the end."""
     valid, invalid = prepared.valid.setdefault(kind, []), prepared.invalid
     count = presses.add if kind == "rating" else None
-    parse, check_text = protocol.parser(kind), prepared.check_text
-    earliest, latest = protocol.EARLIEST, protocol.LATEST
+    parse, check_text = record_checks.checker(kind), prepared.check_text
     for record_id, raw in prepared.raw.get(kind, []):
         try:
             values = parse(raw, check_text)
-            # (a time the offset does not shift was checked by the parser: it is within the years)
-            shift = None if correction is None or values["clock_synced"] else correction
-            when = values["device_time"] if shift is None else values["device_time"] + timedelta(seconds=shift)
+            shift, when = correct_time(values["device_time"], values["clock_synced"], correction)
         except (ValueError, OverflowError) as exc:
             invalid.append((kind, record_id, f"invalid: {exc}", raw))
-            continue
-        if shift is not None and not earliest <= when < latest:
-            reason = (
-                f"invalid: device time {values['device_time']:%Y-%m-%d %H:%M} corrected by the clock offset "
-                f"({shift:+.0f} s) falls outside {earliest.year}–{latest.year - 1}"
-            )
-            invalid.append((kind, record_id, reason, raw))
             continue
         values.update(server_columns)
         values["clock_offset"] = shift

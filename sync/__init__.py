@@ -1,1 +1,3 @@
-"""Both ends of the wire: the signed batch protocol, the device's outbox client and `kiosk-central`."""
+"""The wire between a kiosk and `kiosk-central`: the signed batch protocol (``protocol``), the records' fields
+declared once (``record_schema``) and the checks made from them (``record_checks``, ``typed_batch``), the
+catalogue document (``catalog_document``)."""

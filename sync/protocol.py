@@ -26,6 +26,9 @@ as delivered only when ``received`` names its digest, then applies the commune's
 ``version``, ``owner``, services, counters, clerks, scale, questions, aliases). ``GET /api/v1/catalog`` returns
 the document alone; ``GET /api/v1/config`` is the same for kiosks of the first release (which ignore what
 they do not know). Batches stay at protocol version 1.
+
+A record's fields and the rules their values keep are declared in :mod:`sync.record_schema`; the server checks
+them with :mod:`sync.record_checks` (or, for a clean batch, :mod:`sync.typed_batch`).
 """
 
 from __future__ import annotations
@@ -38,10 +41,11 @@ import json
 import re
 import zlib
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from common.safe_text import BAD_CHAR, describe_char, json_problem, parse_int
+from common.safe_text import parse_int
+from sync.record_schema import DATE, DATETIME, EARLIEST, FIELDS, LATEST, UUID_RE, parse_datetime
 
 try:  # a batch's JSON is read about 2.5× faster by orjson; json (the standard library) is the reference
     import orjson
@@ -62,16 +66,6 @@ CONFIG_PATH = "/api/v1/config"
 
 #: Hard cap on a batch once decompressed (a small gzip body must not inflate without bound).
 MAX_DECOMPRESSED = 32 * 1024 * 1024
-
-#: Times a record may carry (device time, business day, the batch's sent_at): outside, it is quarantined.
-EARLIEST = datetime(2020, 1, 1)
-LATEST = datetime(2101, 1, 1)
-#: Deepest nesting of an object field (a clerk action's detail).
-MAX_OBJECT_DEPTH = 8
-
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-INT32 = 2**31 - 1
-INT64 = 2**63 - 1
 
 
 class ProtocolError(ValueError):
@@ -179,7 +173,7 @@ def parse_batch(raw: bytes) -> dict:
         data = _loads(raw, parse_int=parse_int)
     if not isinstance(data, dict):
         raise ProtocolError("The batch must be a JSON object.")
-    return Batch(data, suspicious=_suspicious(raw))
+    return Batch(data, suspicious=may_hold_unstorable(raw))
 
 
 #: Maps every digit to "0" and everything else to a space: a run of 19 zeros in the result is a run of 19 digits.
@@ -222,7 +216,7 @@ def has_escape(raw: bytes) -> bool:
     return b"\\" in raw and b"\\u" in raw
 
 
-def _suspicious(raw: bytes) -> bool:
+def may_hold_unstorable(raw: bytes) -> bool:
     """Whether a batch's JSON text may hold a character no database of ours can store. A kiosk writes
     UTF-8 without escapes, so the fast byte searches nearly always settle it without a regex."""
     if b"\x7f" in raw:
@@ -239,7 +233,7 @@ def check_envelope(data: Mapping[str, Any]) -> tuple[datetime, bool, list]:
     for key in ("device", "commune"):
         if not isinstance(data.get(key), str):
             raise ProtocolError(f"The batch needs a {key!r} text field.")
-    sent_at = _parse_datetime(data.get("sent_at"))
+    sent_at = parse_datetime(data.get("sent_at"))
     if sent_at is None:
         raise ProtocolError("The batch needs 'sent_at', the device's wall-clock time in ISO 8601.")
     if not EARLIEST <= sent_at < LATEST:
@@ -260,98 +254,6 @@ def check_envelope(data: Mapping[str, Any]) -> tuple[datetime, bool, list]:
 # --- records ---------------------------------------------------------------------------------------
 
 
-def _parse_datetime(value: Any) -> datetime | None:
-    if type(value) is not str:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
-
-
-# Field kinds; a record type is a list of (name, kind, text limit, optional). One loop with an if-chain
-# checks a record: this runs for every record the server receives, so it avoids a call per field.
-TEXT, INT, BOOL, UUID, DATE, DATETIME, OBJECT, SEQ = range(8)
-_WANTED = {
-    TEXT: "text of at most {} characters",
-    INT: "a whole number",
-    BOOL: "true or false",
-    UUID: "a lower-case UUID",
-    DATE: "a date YYYY-MM-DD",
-    DATETIME: "an ISO 8601 time",
-    OBJECT: "an object",
-    SEQ: "a positive whole number",
-}
-
-
-def _f(kind: int, limit: int = 0, optional: bool = False) -> tuple[int, int, bool]:
-    return kind, limit, optional
-
-
-#: Columns every record carries (besides ``type``), then the columns of each record type. They match
-#: the device tables in ``kiosk.models`` (a test keeps them in step).
-COMMON_FIELDS: dict[str, tuple[int, int, bool]] = {
-    "id": _f(UUID),
-    "seq": _f(SEQ),
-    "device_time": _f(DATETIME),
-    "clock_synced": _f(BOOL),
-}
-RECORD_FIELDS: dict[str, dict[str, tuple[int, int, bool]]] = {
-    "ticket": {
-        "service_code": _f(TEXT, 16),
-        "business_day": _f(DATE),
-        "number": _f(INT),
-        "display_number": _f(TEXT, 16),
-        "priority": _f(BOOL),
-        "channel": _f(TEXT, 16),
-    },
-    "rating": {
-        "level": _f(TEXT, 32),
-        "points": _f(INT),
-        "channel": _f(TEXT, 16),
-        "panel": _f(TEXT, 64),
-        "counted": _f(BOOL),
-        "flag": _f(TEXT, 64, True),
-        "counter_number": _f(INT, 0, True),
-        "ticket_id": _f(UUID, 0, True),
-        "clerk_id": _f(UUID, 0, True),
-        "service_code": _f(TEXT, 16, True),
-        # the dossier codes (mã hồ sơ) of the rated ticket, separated by spaces; left out of the record when
-        # there are none, so a server of the first release still takes the rating
-        "dossier_codes": _f(TEXT, 550, True),
-    },
-    "indicator_answer": {
-        "rating_id": _f(UUID),
-        "indicator": _f(TEXT, 16),
-        "level": _f(TEXT, 32),
-        "points": _f(INT),
-    },
-    "comment": {
-        "rating_id": _f(UUID, 0, True),
-        "counter_number": _f(INT, 0, True),
-        "text": _f(TEXT, 10_000),
-        "contact": _f(TEXT, 64, True),
-    },
-    "clerk_action": {
-        "action": _f(TEXT, 16),
-        "counter_number": _f(INT, 0, True),
-        "clerk_id": _f(UUID, 0, True),
-        "ticket_id": _f(UUID, 0, True),
-        "detail": _f(OBJECT, 0, True),
-    },
-}
-_SPECS = {
-    kind: [(name, *spec) for name, spec in {**COMMON_FIELDS, **fields}.items()]
-    for kind, fields in RECORD_FIELDS.items()
-}
-_ALLOWED_KEYS = {kind: frozenset(["type", *(name for name, *_ in spec)]) for kind, spec in _SPECS.items()}
-_uuid_match = UUID_RE.match
-_bad_char = BAD_CHAR.search
-
-
 def record_key(record: Any) -> tuple[str, str]:
     """(type, id) of a raw record, or ProtocolError when it cannot even be named."""
     if not isinstance(record, dict):
@@ -364,193 +266,22 @@ def record_key(record: Any) -> tuple[str, str]:
     return kind, record_id
 
 
-def parse_record(record: dict, check_text: bool = True) -> dict[str, Any]:
-    """The record's column values, typed; raises ValueError naming the first bad field.
-
-    ``check_text=False`` skips the search for unstorable characters (the batch's text has none: see Batch).
-    Each record type has its own checker made from its field list (:func:`_compile`): the same checks as
-    :func:`parse_record_reference`, in the same order with the same messages, without the per-field dispatch.
-    """
-    parse = _PARSERS.get(record["type"])
-    if parse is None:
-        raise ValueError(f"unknown record type {record['type']!r}; use {', '.join(RECORD_FIELDS)}")
-    return parse(record, check_text)
-
-
-def parser(kind: str) -> Any:
-    """The checker :func:`parse_record` uses for records of ``kind`` (a known type), for a caller checking many."""
-    return _PARSERS[kind]
-
-
-def parse_record_reference(record: dict, check_text: bool = True) -> dict[str, Any]:
-    """:func:`parse_record` as one loop over the field list: the reference its compiled checkers must equal."""
-    kind = record["type"]
-    spec = _SPECS.get(kind)
-    if spec is None:
-        raise ValueError(f"unknown record type {kind!r}; use {', '.join(RECORD_FIELDS)}")
-    if not _ALLOWED_KEYS[kind].issuperset(record):
-        extra = sorted(set(record) - _ALLOWED_KEYS[kind])
-        raise ValueError(f"unknown field(s) {', '.join(extra)} for a {kind}")
-    values: dict[str, Any] = {}
-    for name, code, limit, optional in spec:
-        value = record.get(name)
-        if value is None:
-            ok = optional
-        elif code == TEXT:
-            ok = type(value) is str and len(value) <= limit
-            if ok and check_text and _bad_char(value):
-                raise ValueError(f"field {name} contains {describe_char(_bad_char(value).group())}")
-        elif code == UUID:
-            ok = type(value) is str and _uuid_match(value) is not None
-        elif code == INT:
-            ok = type(value) is int and -INT32 <= value <= INT32
-        elif code == BOOL:
-            ok = type(value) is bool
-        elif code == DATETIME:
-            value = _parse_datetime(value)
-            ok = value is not None
-            if ok and not EARLIEST <= value < LATEST:
-                raise ValueError(f"field {name} is {value:%Y-%m-%d}, outside {EARLIEST.year}–{LATEST.year - 1}")
-        elif code == SEQ:
-            ok = type(value) is int and 0 < value <= INT64
-        elif code == DATE:
-            try:
-                value, ok = date.fromisoformat(value), True
-            except (TypeError, ValueError):
-                ok = False
-            if ok and not EARLIEST.date() <= value < LATEST.date():
-                raise ValueError(f"field {name} is {value}, outside {EARLIEST.year}–{LATEST.year - 1}")
-        else:
-            ok = type(value) is dict
-            problem = json_problem(value, MAX_OBJECT_DEPTH, name) if ok else None
-            if problem:
-                raise ValueError(f"field {problem[0]} holds {problem[1]}")
-        if not ok:
-            raise ValueError(f"field {name} must be {_WANTED[code].format(limit)}")
-        values[name] = value
-    return values
-
-
-def _fail(name: str, code: int, limit: int) -> ValueError:
-    return ValueError(f"field {name} must be {_WANTED[code].format(limit)}")
-
-
-def _out_of_years(name: str, value: Any) -> ValueError:
-    shown = f"{value:%Y-%m-%d}" if isinstance(value, datetime) else str(value)
-    return ValueError(f"field {name} is {shown}, outside {EARLIEST.year}–{LATEST.year - 1}")
-
-
-#: The names a generated checker reads times, days and objects with (also sync.typed_batch's row builders).
-CHECK_NAMES: dict[str, Any] = {
-    "fromisoformat": datetime.fromisoformat,
-    "UTC": UTC,
-    "date": date,
-    "json_problem": json_problem,
-    "EARLIEST": EARLIEST,
-    "LATEST": LATEST,
-    "EARLIEST_DAY": EARLIEST.date(),
-    "LATEST_DAY": LATEST.date(),
-    "MAX_OBJECT_DEPTH": MAX_OBJECT_DEPTH,
-}
-
-
-def _compile(kind: str) -> Any:
-    """The checker of one record type, written out field by field (it runs for every record received)."""
-    lines = [
-        "def parse(record, check_text):",
-        "    if not allowed.issuperset(record):",
-        "        extra = sorted(set(record) - allowed)",
-        f"        raise ValueError(f'unknown field(s) {{\", \".join(extra)}} for a {kind}')",
-        "    get = record.get",
-    ]
-    for number, (name, code, limit, optional) in enumerate(_SPECS[kind]):
-        fail = f"raise _fail({name!r}, {code}, {limit})"
-        lines += [f"    value = get({name!r})", "    if value is None:", f"        {'pass' if optional else fail}"]
-        if code == TEXT:
-            lines += [
-                f"    elif type(value) is not str or len(value) > {limit}:",
-                f"        {fail}",
-                "    elif check_text and _bad_char(value):",
-                f"        raise ValueError('field {name} contains ' + describe_char(_bad_char(value).group()))",
-            ]
-        elif code == UUID:
-            lines += ["    elif type(value) is not str or _uuid_match(value) is None:", f"        {fail}"]
-        elif code == INT:
-            lines += ["    elif type(value) is not int or not -INT32 <= value <= INT32:", f"        {fail}"]
-        elif code == BOOL:
-            lines += ["    elif type(value) is not bool:", f"        {fail}"]
-        elif code == SEQ:
-            lines += ["    elif type(value) is not int or not 0 < value <= INT64:", f"        {fail}"]
-        elif code == DATETIME:
-            lines += [
-                "    elif type(value) is not str:",
-                f"        {fail}",
-                "    else:",
-                "        try:",
-                "            value = fromisoformat(value)",
-                "        except ValueError:",
-                f"            {fail}",
-                "        if value.tzinfo is not None:",
-                "            value = value.astimezone(UTC).replace(tzinfo=None)",
-                "        if not EARLIEST <= value < LATEST:",
-                f"            raise _out_of_years({name!r}, value)",
-            ]
-        elif code == DATE:
-            lines += [
-                "    else:",
-                "        try:",
-                "            value = date.fromisoformat(value)",
-                "        except (TypeError, ValueError):",
-                f"            {fail}",
-                "        if not EARLIEST_DAY <= value < LATEST_DAY:",
-                f"            raise _out_of_years({name!r}, value)",
-            ]
-        else:
-            lines += [
-                "    elif type(value) is not dict:",
-                f"        {fail}",
-                f"    elif problem := json_problem(value, MAX_OBJECT_DEPTH, {name!r}):",
-                "        raise ValueError(f'field {problem[0]} holds {problem[1]}')",
-            ]
-        lines.append(f"    f{number} = value")
-    lines.append("    return {" + ", ".join(f"{name!r}: f{n}" for n, (name, *_) in enumerate(_SPECS[kind])) + "}")
-    scope = {
-        **CHECK_NAMES,
-        "allowed": _ALLOWED_KEYS[kind],
-        "_fail": _fail,
-        "_out_of_years": _out_of_years,
-        "_bad_char": _bad_char,
-        "_uuid_match": _uuid_match,
-        "describe_char": describe_char,
-        "INT32": INT32,
-        "INT64": INT64,
-    }
-    exec(compile("\n".join(lines), f"<record checker: {kind}>", "exec"), scope)  # noqa: S102 - our own field list
-    return scope["parse"]
-
-
-_PARSERS = {kind: _compile(kind) for kind in RECORD_FIELDS}
-
-
 def content_hash(record: Any) -> str:
     """SHA-256 of a record's canonical JSON (for keeping a refused record once in quarantine)."""
     text = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-#: Fields added after the first release: sent only when they hold a value (older servers refuse unknown fields).
-LATER_FIELDS = frozenset({("rating", "dossier_codes")})
-
-
 def to_wire(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """A device row (column → value) as a batch record."""
+    """A device row (column → value) as a batch record (sync.record_schema: a field added later is left out
+    while it holds no value)."""
     record: dict[str, Any] = {"type": kind}
-    for name, temporal in _WIRE[kind]:
-        value = values.get(name) if (kind, name) in LATER_FIELDS else values[name]
-        if value is None and (kind, name) in LATER_FIELDS:
+    for name, temporal, later in _WIRE[kind]:
+        value = values.get(name) if later else values[name]
+        if value is None and later:
             continue
         record[name] = value.isoformat() if temporal and value is not None else value
     return record
 
 
-_WIRE = {kind: [(name, code in (DATE, DATETIME)) for name, code, *_ in spec] for kind, spec in _SPECS.items()}
+_WIRE = {kind: [(f.name, f.code in (DATE, DATETIME), f.later) for f in fields] for kind, fields in FIELDS.items()}

@@ -1,11 +1,11 @@
 """A clean batch read straight into typed records: the fast way in for the batches nearly every kiosk sends.
 
 :func:`read` parses a batch's JSON with msgspec into one typed record per element of ``records``, checking
-in C what the reference checkers of :mod:`sync.protocol` check in Python: the record types and their fields
+in C what the reference checkers (:mod:`sync.record_checks`) check in Python: the record types and their fields
 (no unknown field, text lengths, whole numbers within bounds, true/false, lower-case UUIDs). The per-type
 row builders (:func:`row_builder`) then do the remaining checks — times and days read by the same
 ``fromisoformat`` as the reference, their years, a clock correction, a clerk action's detail — while they
-make the database rows.
+make the database rows. Both the types and the builders are made from the fields of :mod:`sync.record_schema`.
 
 It is only a faster way to the same answer. Whenever the batch or a record is anything but clean —
 a field that fails, an escape (``\\u``), a character no database of ours can store, a number past 64 bits,
@@ -21,24 +21,28 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from operator import attrgetter
 from typing import Annotated, Any
 
 import msgspec
 
 from sync import protocol
-from sync.protocol import (
+from sync.record_checks import CHECK_NAMES
+from sync.record_schema import (
     BOOL,
     DATE,
     DATETIME,
+    FIELDS,
     INT,
     INT32,
     INT64,
     OBJECT,
+    PRESS_FIELDS,
     SEQ,
     TEXT,
     UUID,
+    correct_time,
+    press_key,
 )
 
 #: Columns the server adds to every record's own (their values come with the batch: see row_builder).
@@ -69,7 +73,7 @@ def _field_type(code: int, limit: int) -> Any:
 
 def _record_struct(kind: str) -> type[msgspec.Struct]:
     fields = []
-    for name, code, limit, optional in protocol._SPECS[kind]:
+    for name, code, limit, optional, _later in FIELDS[kind]:
         kind_type = _field_type(code, limit)
         fields.append((name, kind_type | None, None) if optional else (name, kind_type))
     # gc=False: a record holds text, numbers and at most a parsed JSON object, never itself: the garbage
@@ -79,7 +83,7 @@ def _record_struct(kind: str) -> type[msgspec.Struct]:
     )
 
 
-RECORD_STRUCTS: dict[str, type[msgspec.Struct]] = {kind: _record_struct(kind) for kind in protocol.RECORD_FIELDS}
+RECORD_STRUCTS: dict[str, type[msgspec.Struct]] = {kind: _record_struct(kind) for kind in FIELDS}
 _KIND_OF = {struct: kind for kind, struct in RECORD_STRUCTS.items()}
 _Record = RECORD_STRUCTS["ticket"]
 for _struct in list(RECORD_STRUCTS.values())[1:]:
@@ -114,7 +118,7 @@ class TypedBatch:
 def read(text: bytes) -> TypedBatch | None:
     """The batch's typed records, or ``None`` when it must be read the reference way (see the module)."""
     # any \u escape (a kiosk writes none), or a character no database of ours can store
-    if protocol.has_escape(text) or protocol._suspicious(text):
+    if protocol.has_escape(text) or protocol.may_hold_unstorable(text):
         return None
     try:
         # (a record naming its type twice is refused unless both agree; a number past 64 bits in a clerk
@@ -151,13 +155,12 @@ def read(text: bytes) -> TypedBatch | None:
 _UUID_SHAPE = bytes(120 if chr(i) in "0123456789abcdef" else i if chr(i) in "-\n" else 63 for i in range(256))
 _ONE_UUID = b"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\n"
 _UUID_FIELDS = {
-    kind: [(attrgetter(name), optional) for name, code, _limit, optional in spec if code == UUID]
-    for kind, spec in protocol._SPECS.items()
+    kind: [(attrgetter(f.name), f.optional) for f in fields if f.code == UUID] for kind, fields in FIELDS.items()
 }
 
 
 def _uuids_ok(kind: str, records: list[Any]) -> bool:
-    """Whether every UUID field of these records is a lower-case UUID (protocol.UUID_RE; one ending in a line
+    """Whether every UUID field of these records is a lower-case UUID (record_schema.UUID_RE; one ending in a line
     feed, which UUID_RE lets pass, is left to the reference way). Each value has 36 characters (msgspec
     checked), so the values joined, one per line, must have exactly the shape of as many UUIDs."""
     for get, optional in _UUID_FIELDS[kind]:
@@ -176,19 +179,23 @@ RowBuilder = Callable[[list[Any], tuple, "float | None", "Counter | None"], Iter
 
 def row_columns(kind: str) -> tuple[str, ...]:
     """The columns of the rows :func:`row_builder` makes for ``kind``, in their order."""
-    return (*(name for name, *_ in protocol._SPECS[kind]), *SERVER_COLUMNS, "clock_offset", "corrected_time")
+    return (*(f.name for f in FIELDS[kind]), *SERVER_COLUMNS, "clock_offset", "corrected_time")
 
 
 def _compile(kind: str) -> RowBuilder:
     """The row builder of one record type, written out field by field (it runs for every record received).
 
     It yields each record's row (:func:`row_columns`) as the server stores it, raising :class:`Declined` at the
-    first record the reference checks would refuse; ``presses`` (ratings) counts the presses alike as
-    :class:`central.reports.rollups.Presses` does."""
-    spec = protocol._SPECS[kind]
-    lines = ["def rows(records, server, correction, presses):", "    for r in records:"]
+    first record the reference checks would refuse; ``presses`` (ratings) counts the presses alike
+    (:func:`sync.record_schema.press_key`) as :class:`central.reports.rollups.Presses` does."""
+    server = [f"server{i}" for i in range(len(SERVER_COLUMNS))]  # the server's values, one local each
+    lines = [
+        "def rows(records, server, correction, presses):",
+        f"    {', '.join(server)} = server",
+        "    for r in records:",
+    ]
     values = []
-    for name, code, _limit, optional in spec:
+    for name, code, _limit, optional, _later in FIELDS[kind]:
         assert not (optional and code in (DATE, DATETIME)), "an optional time needs its None handled here"
         if code == DATETIME:
             lines += [
@@ -222,31 +229,21 @@ def _compile(kind: str) -> RowBuilder:
         else:
             values.append(f"r.{name}")
     lines += [
-        # as ingest's reference: a time the device's clock had right is not shifted
-        "        if correction is None or r.clock_synced:",
-        "            shift, when = None, device_time",
-        "        else:",
-        "            shift = correction",
-        "            try:",
-        "                when = device_time + timedelta(seconds=shift)",
-        "            except OverflowError:",
-        "                raise Declined from None",
-        "            if not EARLIEST <= when < LATEST:",
-        "                raise Declined",
+        "        try:",
+        "            shift, when = correct_time(device_time, r.clock_synced, correction)",
+        "        except (ValueError, OverflowError):",
+        "            raise Declined from None",
     ]
     if kind == "rating":
-        lines += [
-            "        if presses is not None:",
-            "            presses[(when.year, when.month, when.day, when.hour, r.service_code, r.counter_number,"
-            " r.clerk_id, r.level, r.counted, r.points, r.channel)] += 1",
-        ]
-    lines.append(f"        yield ({', '.join(values)}, *server, shift, when)")
-    scope = {**protocol.CHECK_NAMES, "Declined": Declined, "timedelta": timedelta}
+        alike = ", ".join(f"r.{name}" for name in PRESS_FIELDS)
+        lines += ["        if presses is not None:", f"            presses[press_key(when, {alike})] += 1"]
+    lines.append(f"        yield ({', '.join([*values, *server])}, shift, when)")
+    scope = {**CHECK_NAMES, "Declined": Declined, "correct_time": correct_time, "press_key": press_key}
     exec(compile("\n".join(lines), f"<row builder: {kind}>", "exec"), scope)  # noqa: S102 - our own field list
     return scope["rows"]
 
 
-_BUILDERS: dict[str, RowBuilder] = {kind: _compile(kind) for kind in protocol.RECORD_FIELDS}
+_BUILDERS: dict[str, RowBuilder] = {kind: _compile(kind) for kind in FIELDS}
 
 
 def row_builder(kind: str) -> RowBuilder:

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Container, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, exists, insert, select
@@ -46,6 +47,7 @@ from central.report_models import (
 from central.reports import facts as facts_mod
 from central.reports.localtime import OFFSET, dekad_of
 from common.tt01 import SATISFIED_OR_ABOVE
+from sync.record_schema import PRESS_FIELDS, press_key, press_values
 
 #: Levels quoted as "hài lòng trở lên" (satisfied or above): the TT 01 rule of common.tt01.
 SATISFIED_PLUS = SATISFIED_OR_ABOVE
@@ -248,26 +250,24 @@ def fact_contribution(d: Deltas, f: Mapping[str, Any], sign: int) -> None:
 
 # --- at ingest ----------------------------------------------------------------------------------------
 
-_ALIKE = ("corrected_time", "service_code", "counter_number", "clerk_id", "level", "counted", "points", "channel")
+_alike = itemgetter(*PRESS_FIELDS)
 
 
 class Presses:
-    """Presses alike (same local hour, field, counter, clerk, level, counted, points, channel), counted as they are stored:
-    a batch is mostly presses of a few counters and hours, which then add to the rollups once per kind."""
+    """Presses alike (sync.record_schema.press_key: same hour, field, counter, clerk, level, counted, points,
+    channel), counted as they are stored: a batch is mostly presses of a few counters and hours, which then add
+    to the rollups once per kind."""
 
     def __init__(self) -> None:
         self.alike: Counter = Counter()
 
     def add(self, r: Mapping[str, Any]) -> None:
-        t = r["corrected_time"]
-        key = (t.year, t.month, t.day, t.hour, r["service_code"], r["counter_number"], r["clerk_id"])
-        self.alike[key + (r["level"], r["counted"], r["points"], r["channel"])] += 1
+        self.alike[press_key(r["corrected_time"], *_alike(r))] += 1
 
     def contributions(self, d: Deltas, commune: str, site: str) -> None:
         place = {"commune_code": commune, "site_code": site}
         for key, n in self.alike.items():
-            hour = datetime(key[0], key[1], key[2], key[3])
-            rating_contribution(d, {**place, **dict(zip(_ALIKE, (hour, *key[4:]), strict=True))}, n)
+            rating_contribution(d, {**place, **press_values(key)}, n)
 
 
 def apply_batch(

@@ -1,6 +1,6 @@
 """The typed way in (sync.typed_batch) is only a faster way to the reference's answer.
 
-Whenever it takes a record, the row it makes equals the reference reading's (sync.protocol.parse_record,
+Whenever it takes a record, the row it makes equals the reference reading's (sync.record_checks.parse_record,
 then the server's columns and the clock correction, as central.ingest stores them); whenever the
 reference would refuse a record or a batch, the typed way declines and the reference answers. Every field
 kind is tried with good values, bad values and the values at its edges. The province of report_fixture,
@@ -22,7 +22,7 @@ from central import ingest
 from central.models import RECORD_MODELS, Quarantine
 from central.reports import rollups
 from common.errors import KioskError
-from sync import protocol, typed_batch
+from sync import protocol, record_checks, record_schema, typed_batch
 from tests.central import report_fixture as fx
 from tests.central.helpers import wire_record
 
@@ -40,11 +40,11 @@ LINKS = {
 #: Values to try in each kind of field, the edges of its bounds among them.
 DEEP: dict = {}
 _node = DEEP
-for _ in range(protocol.MAX_OBJECT_DEPTH + 1):
+for _ in range(record_schema.MAX_OBJECT_DEPTH + 1):
     _node["a"] = {}
     _node = _node["a"]
 TRIES = {
-    protocol.TEXT: lambda limit: [
+    record_schema.TEXT: lambda limit: [
         "",
         "a" * limit,
         "a" * (limit + 1),
@@ -59,10 +59,10 @@ TRIES = {
         ["x"],
         {"a": 1},
     ],
-    protocol.INT: lambda _limit: [0, -1, 2**31 - 1, 2**31, -(2**31 - 1), -(2**31), 10**25, 1.0, 1.5, True, "1"],
-    protocol.SEQ: lambda _limit: [1, 0, -1, 2**63 - 1, 2**63, 10**25, 1.0, True, "7"],
-    protocol.BOOL: lambda _limit: [True, False, 1, 0, "true"],
-    protocol.UUID: lambda _limit: [
+    record_schema.INT: lambda _limit: [0, -1, 2**31 - 1, 2**31, -(2**31 - 1), -(2**31), 10**25, 1.0, 1.5, True, "1"],
+    record_schema.SEQ: lambda _limit: [1, 0, -1, 2**63 - 1, 2**63, 10**25, 1.0, True, "7"],
+    record_schema.BOOL: lambda _limit: [True, False, 1, 0, "true"],
+    record_schema.UUID: lambda _limit: [
         UUID,
         UUID.upper(),
         UUID.replace("-", ""),
@@ -74,7 +74,7 @@ TRIES = {
         UUID[:-1] + "ấ",
         5,
     ],
-    protocol.DATE: lambda _limit: [
+    record_schema.DATE: lambda _limit: [
         "2026-11-20",
         "20261120",
         "2026-W47-5",
@@ -86,7 +86,7 @@ TRIES = {
         "",
         20261120,
     ],
-    protocol.DATETIME: lambda _limit: [
+    record_schema.DATETIME: lambda _limit: [
         NOW,
         "2026-11-20 08:30:00",
         "2026-11-20T08:30:00.123456",
@@ -110,7 +110,7 @@ TRIES = {
         "nonsense",
         5,
     ],
-    protocol.OBJECT: lambda _limit: [
+    record_schema.OBJECT: lambda _limit: [
         {},
         {"to": "CT"},
         {"to": "CT", "note": "chuyển quầy", "n": 1.5, "list": [1, "a", None, True]},
@@ -168,9 +168,9 @@ def typed_rows(text: bytes, correction: float | None) -> dict[str, list[tuple]] 
 
 def variants():
     """(kind, record, must be taken typed) for every field of every type and every value tried in it."""
-    for kind, spec in protocol._SPECS.items():
+    for kind, fields in record_schema.FIELDS.items():
         yield kind, record(kind), True
-        for name, code, limit, optional in spec:
+        for name, code, limit, optional, _later in fields:
             for value in [*TRIES[code](limit), None]:
                 yield kind, record(kind, **{name: value}), False
             if optional:
@@ -219,7 +219,7 @@ def test_the_presses_counted_typed_equal_the_reference_presses():
     list(typed_batch.row_builder("rating")(batch.by_kind["rating"], SERVER, None, presses))
     reference = rollups.Presses()
     for raw in raws:
-        values = protocol.parse_record(raw)
+        values = record_checks.parse_record(raw)
         reference.add({**values, "corrected_time": values["device_time"]})
     assert presses == reference.alike and len(presses) == 12
 
