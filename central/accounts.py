@@ -5,18 +5,16 @@ and every query is limited to :attr:`Viewer.communes`; a commune outside the sco
 before anything is read. Passwords are hashed (werkzeug scrypt), the session cookie is HttpOnly,
 SameSite=Lax and (by default) Secure, and every form carries the session's CSRF token (``common.web.csrf``).
 
-A session holds the user's id, their session epoch and a digest of their password hash, checked on every
-request: signing out raises the epoch and a new password changes the digest, so either ends every session
-of that user, a copied cookie included. Failed sign-ins are throttled per source address (the address the
-reverse proxy reports, ``central_proxy_count``), on the monotonic clock.
+A session holds the user's id and a session mark (:mod:`common.web.session_mark`) of their session epoch and
+password hash, checked on every request: signing out raises the epoch and a new password changes the hash, so
+either ends every session of that user, a copied cookie included. Failed sign-ins are throttled per source
+address (the address the reverse proxy reports, ``central_proxy_count``), on the monotonic clock
+(:class:`common.throttle.FloodGate`).
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import time
-from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,11 +28,14 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from central import roles
+from central.context import Central, current_central
 from central.models import User
 from central.page_base import page_blueprint, wants_page
 from common.db import transaction
-from common.errors import AuthError, ForbiddenError, KioskError
+from common.errors import AuthError, ForbiddenError, TooManyRequests
+from common.throttle import FloodGate
 from common.web import csrf
+from common.web.session_mark import make_mark, mark_holds
 
 bp = page_blueprint("central_accounts", __name__)
 
@@ -43,6 +44,7 @@ SESSION_MARK = "central_mark"
 SESSION_HOURS = 8
 #: Failed sign-ins allowed per source address within WINDOW seconds (whatever usernames they try).
 MAX_FAILURES, WINDOW = 10, 900
+FAILURES_KEY = "central_login_failures"
 
 
 #: Role names as people read them (the keys are what `kiosk-central add-user --role` takes).
@@ -58,11 +60,6 @@ ROLE_NAMES = {
 def role_name(role: str) -> str:
     """A role in the page's language ("Quản trị"), never its key ("admin"); an unknown key as it is."""
     return str(ROLE_NAMES.get(role, role))
-
-
-class TooManyAttempts(KioskError, PermissionError):
-    status = 429
-    code = "too_many_attempts"
 
 
 @dataclass(frozen=True)
@@ -85,12 +82,16 @@ class Viewer:
 
 
 def configure(app) -> None:
-    """Session cookie settings for the pages (the sync API does not use cookies)."""
+    """Session cookie settings for the pages (the sync API does not use cookies), and the sign-in throttle."""
     settings = app.extensions["central"].settings
     app.config["SESSION_COOKIE_SECURE"] = bool(settings["central_secure_cookies"])
     app.config["SESSION_COOKIE_NAME"] = "kiosk_central"
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=SESSION_HOURS)
-    app.extensions["central_login_failures"] = defaultdict(deque)
+    app.extensions[FAILURES_KEY] = FloodGate(MAX_FAILURES, WINDOW, _too_many_failures)
+
+
+def _too_many_failures(count: int, address: str, wait: int) -> TooManyRequests:
+    return TooManyRequests(_("Too many failed sign-ins; wait 15 minutes and try again."), retry_after=wait)
 
 
 def current_user() -> Viewer | None:
@@ -99,10 +100,10 @@ def current_user() -> Viewer | None:
     viewer = None
     uid = session.get(SESSION_USER)
     if uid:
-        with current_app.extensions["central"].sessions() as s:
+        with current_central().sessions() as s:
             user = s.get(User, uid)
             valid = user is not None and user.active and user.role in roles.ROLES
-            if valid and session.get(SESSION_MARK) == session_mark(user):
+            if valid and mark_holds(session.get(SESSION_MARK), user.id, user.session_epoch or 0, user.password_hash):
                 viewer = Viewer(user.id, user.username, user.role, roles.scope_of(s, user), user.province_code)
         if viewer is None:
             session.pop(SESSION_USER, None)
@@ -140,33 +141,12 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def session_mark(user: User) -> str:
-    """What a valid session of ``user`` holds: the session epoch and a digest of the password hash."""
-    digest = hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-    return f"{user.session_epoch or 0}:{digest}"
-
-
-def end_sessions(central: Any, user_id: str) -> None:
+def end_sessions(central: Central, user_id: str) -> None:
     """Every session of this user ends now, server-side (sign-out, or an administrator's decision)."""
     with transaction(central.sessions) as s:
         user = s.get(User, user_id)
         if user is not None:
             user.session_epoch = (user.session_epoch or 0) + 1
-
-
-def _throttle(address: str) -> deque:
-    """The failures of one source address; TooManyAttempts (429) past MAX_FAILURES within WINDOW."""
-    table = current_app.extensions["central_login_failures"]
-    now = time.monotonic()
-    if len(table) > 10_000:  # forget addresses that went quiet
-        for key in [k for k, v in table.items() if not v or now - v[-1] > WINDOW]:
-            del table[key]
-    failures = table[address]
-    while failures and now - failures[0] > WINDOW:
-        failures.popleft()
-    if len(failures) >= MAX_FAILURES:
-        raise TooManyAttempts(_("Too many failed sign-ins; wait 15 minutes and try again."))
-    return failures
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -176,18 +156,20 @@ def login():
     if request.method == "POST":
         username = (request.form.get("username") or "").strip().lower()[:64]
         password = request.form.get("password") or ""
-        failures = _throttle(request.remote_addr or "?")
-        with current_app.extensions["central"].sessions() as s:
+        address = request.remote_addr or "?"
+        throttle: FloodGate = current_app.extensions[FAILURES_KEY]
+        throttle.guard(address)  # 429 past MAX_FAILURES failures within WINDOW
+        with current_central().sessions() as s:
             user = s.scalar(select(User).where(User.username == username))
             ok = user is not None and user.active and check_password_hash(user.password_hash, password)
         if ok:
             session.clear()
             session.permanent = True
             session[SESSION_USER] = user.id
-            session[SESSION_MARK] = session_mark(user)
+            session[SESSION_MARK] = make_mark(user.id, user.session_epoch or 0, user.password_hash)
             csrf.rotate()
             return redirect(_safe_next(request.args.get("next")))
-        failures.append(time.monotonic())
+        throttle.count(address)
         error = _("Wrong username or password.")
     return render_template("central/login.html", error=error, insecure=insecure), 401 if error else 200
 
@@ -196,7 +178,7 @@ def login():
 def logout():
     viewer = current_user()
     if viewer is not None:
-        end_sessions(current_app.extensions["central"], viewer.id)  # this cookie and every copy of it
+        end_sessions(current_central(), viewer.id)  # this cookie and every copy of it
     session.clear()
     csrf.rotate()
     return redirect(url_for("central_accounts.login"))

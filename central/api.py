@@ -11,12 +11,13 @@ import logging
 import uuid
 
 import orjson
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from central import ingest
 from central.auth import SignedDevice, authenticate
 from central.catalog import build_catalog
 from central.catalog_upload import check_upload, receive
+from central.context import current_central
 from central.models import DeviceStatus, SyncLog
 from common.db import transaction
 from common.errors import ForbiddenError, ValidationError
@@ -25,10 +26,6 @@ from sync import protocol
 log = logging.getLogger(__name__)
 
 bp = Blueprint("central_api", __name__)
-
-
-def _central():
-    return current_app.extensions["central"]
 
 
 def _signed_answer(device: SignedDevice, document: dict, status: int = 200) -> Response:
@@ -40,7 +37,7 @@ def _signed_answer(device: SignedDevice, document: dict, status: int = 200) -> R
 
 
 def _authenticate(body: bytes) -> SignedDevice:
-    central = _central()
+    central = current_central()
     with central.engine.connect() as conn:
         return authenticate(conn, central.master_key, request.method, request.path, request.headers, body)
 
@@ -48,7 +45,7 @@ def _authenticate(body: bytes) -> SignedDevice:
 @bp.post(protocol.SYNC_PATH)
 def sync_batch() -> Response:
     """Store a device's batch in one transaction; answer which records were stored, already had or refused."""
-    central = _central()
+    central = current_central()
     raw = request.get_data(cache=False)  # over central_max_body → 413 before anything is read further
     limit = central.settings["central_max_records"]
     with central.engine.begin() as conn:  # one connection: who signed, then the batch, in one transaction
@@ -62,7 +59,15 @@ def sync_batch() -> Response:
             raise ingest.TooLarge(str(exc), {"limit": "bytes"}) from None
         now = central.clock.now()
         result = ingest.store(
-            conn, prepared, device.commune_code, device.id, device.counter, now, request.remote_addr, device.site_code
+            conn,
+            prepared,
+            device.commune_code,
+            device.id,
+            device.counter,
+            now,
+            request.remote_addr,
+            device.site_code,
+            central.local_time,
         )
     log.info(
         "device %s: %d accepted, %d already had, %d rejected (%s)",
@@ -119,7 +124,7 @@ def catalog_exchange() -> Response:
     names the digest it received — only then does the kiosk count its catalogue as delivered — and holds the
     commune's catalogue document.
     """
-    central = _central()
+    central = current_central()
     raw = request.get_data(cache=False)
     device = _authenticate(raw)
     body = _decode(raw)
@@ -163,7 +168,7 @@ def catalog_exchange() -> Response:
 @bp.get(protocol.CONFIG_PATH)
 def device_catalog() -> Response:
     """The commune's catalogue document, signed for the device that asked (`/api/v1/config`: first release)."""
-    central = _central()
+    central = current_central()
     device = _authenticate(request.get_data(cache=False))
     now = central.clock.now()
     with transaction(central.sessions) as session:

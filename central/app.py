@@ -1,24 +1,25 @@
 """The central server's composition root: settings → database → master key → Flask app.
 
 ``create_central_app(test_config=None)`` stores what the views share in ``app.extensions["central"]``
-(a :class:`Central`). Blueprints are attached in :func:`register_blueprints`; the reports pages go there.
+(a :class:`central.context.Central`; views reach it with ``current_central()``). Blueprints are attached in
+:func:`register_blueprints`; the reports pages go there.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session, sessionmaker
 
 from central import keys
+from central.context import EXTENSION, Central
 from central.models import Device
 from central.office_hours import OfficeHours
+from central.reports.localtime import LocalTime
 from common import settings as settings_mod
 from common.db import make_engine, make_sessionmaker
 
@@ -32,20 +33,6 @@ class ServerClock:
         return datetime.now(UTC).replace(tzinfo=None)
 
 
-@dataclass
-class Central:
-    """Everything the central server's views and commands share."""
-
-    settings: settings_mod.Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    master_key: bytes
-    clock: Any
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-
 def make_central_engine(url: str) -> Engine:
     """SQLite with the device's durability pragmas, or PostgreSQL through psycopg 3 with a pool for the threads."""
     if url.startswith("postgresql://"):
@@ -55,7 +42,7 @@ def make_central_engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def _ensure_rollups(engine: Engine) -> None:
+def _ensure_rollups(engine: Engine, local_time: LocalTime) -> None:
     """Fill the reports' rollups from the records if an upgrade left them empty (a one-time, logged wait)."""
     import time
 
@@ -63,18 +50,20 @@ def _ensure_rollups(engine: Engine) -> None:
 
     started = time.monotonic()
     with engine.begin() as conn:
-        if ensure_built(conn):
+        if ensure_built(conn, local_time):
             log.warning("reports' rollups rebuilt from the records in %.0f s", time.monotonic() - started)
 
 
 def build_central(settings: settings_mod.Settings, clock: Any = None, migrate: bool = True) -> Central:
-    """Open (and by default create or upgrade) the central database and load the master key."""
+    """Open (and by default create or upgrade) the central database and load the master key; the reports' local
+    time is the setting ``timezone`` (ConfigError for a zone they cannot use)."""
     from central.migrate import upgrade
 
+    local_time = LocalTime.of(settings["timezone"])
     engine = make_central_engine(settings["central_database_url"])
     if migrate:
         upgrade(engine)
-        _ensure_rollups(engine)
+        _ensure_rollups(engine, local_time)
     sessions = make_sessionmaker(engine)
 
     def no_devices_yet() -> bool:
@@ -82,7 +71,7 @@ def build_central(settings: settings_mod.Settings, clock: Any = None, migrate: b
             return not session.scalar(select(func.count()).select_from(Device))
 
     master = keys.master_key(settings, may_create=no_devices_yet)
-    return Central(settings, engine, sessions, master, clock or ServerClock())
+    return Central(settings, engine, sessions, master, clock or ServerClock(), local_time)
 
 
 def create_central_app(
@@ -105,7 +94,7 @@ def create_central_app(
     )
     app.config.update(flask_config)
     app.json.ensure_ascii = False
-    app.extensions["central"] = central
+    app.extensions[EXTENSION] = central
     if settings["central_proxy_count"]:  # the client's address as the reverse proxy (HTTPS) reports it
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -30,6 +30,7 @@ from sqlalchemy import JSON, Connection, Table, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from central.models import MAIN_SITE, RECORD_MODELS, DeviceStatus, Quarantine, SyncLog
+from central.reports.localtime import DEFAULT_LOCAL_TIME, LocalTime
 from central.reports.rollups import BatchShare, Presses, apply_batch, queue_parents
 from common.errors import ConflictError, ForbiddenError, KioskError, ValidationError
 from common.safe_text import storable, text_problem
@@ -219,8 +220,10 @@ def store(
     now: datetime,
     remote_addr: str | None = None,
     site_code: str = MAIN_SITE,
+    local_time: LocalTime = DEFAULT_LOCAL_TIME,
 ) -> BatchResult:
-    """Store a prepared batch in the caller's transaction; its records are stored with the kiosk's site."""
+    """Store a prepared batch in the caller's transaction; its records are stored with the kiosk's site, and
+    added to the rollups of their local day in ``local_time`` (the server's, ``Central.local_time``)."""
     offset = (now - prepared.sent_at).total_seconds()
     state: dict[str, Any] = dict(last_sync_at=now, clock_offset=offset, clock_synced=prepared.clock_synced)
     state.update({k: v for k, v in prepared.status.items() if v is not None})
@@ -241,7 +244,7 @@ def store(
     resent = False
     if prepared.typed is not None:  # a clean batch: its typed records go straight in, unless one declines
         server_row = tuple(server_columns[name] for name in typed_batch.SERVER_COLUMNS)
-        share = _gather(conn, prepared.typed, commune_code, device_id, site_code)
+        share = _gather(conn, prepared.typed, commune_code, device_id, site_code, local_time)
         stored, resent = _insert_typed(conn, prepared.typed, server_row, correction, share)
         if stored is not None:
             result.typed = True
@@ -251,7 +254,9 @@ def store(
         else:
             prepared = prepared.reference()
     if not result.typed:
-        _store_reference(conn, prepared, server_columns, correction, result, first_try=not resent)
+        _store_reference(
+            conn, prepared, server_columns, correction, result, first_try=not resent, local_time=local_time
+        )
     conn.execute(
         insert(SyncLog.__table__).values(
             commune_code=commune_code,
@@ -280,6 +285,7 @@ def _store_reference(
     correction: float | None,
     result: BatchResult,
     first_try: bool,
+    local_time: LocalTime,
 ) -> None:
     """Store a batch prepared the reference way: its new records, its conflicts and refusals in quarantine,
     and their share of the rollups (``first_try``: see :func:`_insert_new`)."""
@@ -327,7 +333,7 @@ def _store_reference(
     if quarantine:
         insert_ignore(conn, Quarantine.__table__, quarantine)
     if inserted:  # the reports' rollups and ticket facts, in this same transaction (docs/reports.md)
-        apply_batch(conn, commune_code, device_id, inserted, server_columns["site_code"], presses)
+        apply_batch(conn, commune_code, device_id, inserted, server_columns["site_code"], presses, local_time)
 
 
 def _sent_columns(kind: str) -> Iterable[str]:
@@ -467,9 +473,11 @@ class StoredRows(Sequence):
         return {key: dict(zip(columns, rows[key], strict=True)) for key in wanted if key in rows}
 
 
-def _gather(conn: Connection, typed: dict[str, list[Any]], commune_code: str, device_id: str, site: str) -> BatchShare:
+def _gather(
+    conn: Connection, typed: dict[str, list[Any]], commune_code: str, device_id: str, site: str, local_time: LocalTime
+) -> BatchShare:
     """Read what the batch's share of the rollups needs of earlier batches (before its rows are stored)."""
-    share = BatchShare(commune_code, device_id, site)
+    share = BatchShare(commune_code, device_id, site, local_time)
     share.gather(
         conn,
         {x.id for x in typed.get("rating", ())},

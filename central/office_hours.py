@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from common.errors import ConfigError
+from common.settings import DEFAULT_ZONE, time_zone
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _PERIOD = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -91,13 +92,10 @@ class OfficeHours:
     closed: frozenset[date] = frozenset()
 
     @classmethod
-    def parse(cls, table: Any, timezone: str = "Asia/Ho_Chi_Minh", closed_days: Any = ()) -> OfficeHours:
+    def parse(cls, table: Any, timezone: str = DEFAULT_ZONE, closed_days: Any = ()) -> OfficeHours:
         if not isinstance(table, Mapping):
             raise _problem(f"{table!r} is not a table of days")
-        try:
-            tz = ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"Setting timezone: {timezone!r} is not a time zone such as Asia/Ho_Chi_Minh.") from None
+        tz = time_zone(timezone)
         week: list[tuple[Minutes, ...]] = [() for _ in DAYS]
         for key, value in table.items():
             periods = _periods(str(key), value)

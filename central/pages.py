@@ -12,6 +12,7 @@ from flask import Flask, redirect, request, session, url_for
 from flask_babel import Babel, get_locale
 
 from central import accounts
+from central.context import current_central
 from common import numbers
 from common.web import csrf, scale_text
 from common.web.i18n import LANGUAGES, compile_catalogues
@@ -20,15 +21,13 @@ CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 's
 
 
 def _select_locale() -> str:
-    from flask import current_app
-
     lang = request.args.get("lang")
     if lang in LANGUAGES:
         session["lang"] = lang
         return lang
     if session.get("lang") in LANGUAGES:
         return session["lang"]
-    return current_app.extensions["central"].settings["language"]
+    return current_central().settings["language"]
 
 
 def _headers(response):
@@ -50,7 +49,7 @@ def init_pages(app: Flask) -> None:
     target = compile_catalogues(settings.data_path / "i18n")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
     app.config["BABEL_DEFAULT_LOCALE"] = settings["language"]
-    app.config["BABEL_DEFAULT_TIMEZONE"] = "Asia/Ho_Chi_Minh"
+    app.config["BABEL_DEFAULT_TIMEZONE"] = settings["timezone"]
     Babel(app, locale_selector=_select_locale)
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or settings["language"])
     app.jinja_env.globals["current_user"] = accounts.current_user

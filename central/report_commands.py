@@ -62,7 +62,9 @@ def report_cmd(ctx: click.Context, start: date, end: date, fmt: str, out: str, c
                         f"Commune {commune} does not exist at this server (see `kiosk-central add-commune`)."
                     )
             scope = Scope(communes=(commune,) if commune else None)
-            report = figures.build(conn, period, scope, min_answers=central.settings["grade_min_answers"])
+            report = figures.build(
+                conn, period, scope, min_answers=central.settings["grade_min_answers"], local_time=central.local_time
+            )
     finally:
         central.close()
     body = exports.render(report, fmt, exports.scope_label(report["communes"], commune is None))
@@ -122,7 +124,7 @@ def dossiers_cmd(ctx: click.Context, start: date, end: date, out: str, commune: 
                     yield record
 
             with tmp.open("wb") as fh:
-                for chunk in dossiers.csv_chunks(counted(dossiers.rows(conn, period, scope))):
+                for chunk in dossiers.csv_chunks(counted(dossiers.rows(conn, period, scope, central.local_time))):
                     fh.write(chunk)
         tmp.replace(target)
     finally:
@@ -141,7 +143,7 @@ def rebuild_cmd(ctx: click.Context, communes: tuple[str, ...]) -> None:
     central = _central(ctx)
     try:
         with central.engine.begin() as conn:
-            rebuild(conn, list(communes) or None)
+            rebuild(conn, list(communes) or None, central.local_time)
     finally:
         central.close()
     click.echo(f"Rollups rebuilt for {', '.join(communes) if communes else 'every commune'}.")

@@ -7,7 +7,7 @@ stores a device's batch, and can be rebuilt from the records at any time (``kios
 rebuild-rollups``); docs/reports.md explains why late records keep them exact.
 
 Rollups are kept at four grains at once — ``grain`` "D" (day), "T" (dekad, tuần: days 1–10, 11–20, 21–end),
-"M" (month) and "Y" (year) — and ``start`` is the first local (Asia/Ho_Chi_Minh) day of that day, dekad, month
+"M" (month) and "Y" (year) — and ``start`` is the first local (setting ``timezone``) day of that day, dekad, month
 or year. Any range of days is answered by whole years, months and dekads and the days left over
 (``Period.split``), so a province-wide year reads one row per key, and a custom period off month boundaries
 reads dekad rows and at most nine day rows at each ragged end.

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from central import roles
 from central.accounts import Viewer, require, role_name
+from central.context import current_central
 from central.models import Commune, Province, User
 from central.page_base import page_blueprint
 
@@ -53,12 +54,6 @@ def user_rows(session: Session) -> list[dict[str, Any]]:
 @bp.get("/admin/users")
 @require("users")
 def page(viewer: Viewer):
-    with _central().sessions() as session:
+    with current_central().sessions() as session:
         rows = user_rows(session)
     return render_template("central/users.html", users=rows, viewer=viewer, role_name=role_name, title=_("Users"))
-
-
-def _central():
-    from flask import current_app
-
-    return current_app.extensions["central"]

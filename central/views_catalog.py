@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from central import audit, catalog_edit
 from central.accounts import Viewer, require
 from central.catalog import catalog_version, content
+from central.context import current_central
 from central.models import Clerk, Commune, Device, DeviceStatus
 from central.page_base import page_blueprint
-from central.reports.localtime import local
+from central.reports.localtime import LocalTime
 from central.views_reports import CODE_RE
 from common.db import transaction
 from common.errors import KioskError, NotFoundError, ValidationError
@@ -33,16 +34,12 @@ bp = page_blueprint("central_catalog", __name__)
 AUDIT_ROWS = {"overview.html": 15, "audit.html": 500}
 
 
-def _central():
-    return current_app.extensions["central"]
-
-
 def _commune(viewer: Viewer, code: str) -> str:
     code = (code or "").strip().upper()
     if not CODE_RE.match(code):
         raise NotFoundError(_("There is no such commune."))
     viewer.check_commune(code)
-    with _central().sessions() as s:
+    with current_central().sessions() as s:
         if s.get(Commune, code) is None:
             raise NotFoundError(_("There is no such commune."))
     return code
@@ -74,7 +71,7 @@ def visible_communes(session: Session, viewer: Viewer) -> list[Commune]:
     return list(session.scalars(query))
 
 
-def kiosks(session: Session, code: str) -> list[dict[str, Any]]:
+def kiosks(session: Session, code: str, local_time: LocalTime) -> list[dict[str, Any]]:
     """The commune's kiosks and whether each runs the newest catalogue (what it said at its last exchange)."""
     newest = catalog_version(session, code)
     st = DeviceStatus.__table__.c
@@ -93,7 +90,7 @@ def kiosks(session: Session, code: str) -> list[dict[str, Any]]:
         state = "refused" if r.catalog_refused else ("newest" if r.catalog_version == newest else "older")
         if r.catalog_at is None:
             state = "never"
-        at = f"{local(r.catalog_at):%d/%m/%Y %H:%M}" if r.catalog_at else None
+        at = f"{local_time.local(r.catalog_at):%d/%m/%Y %H:%M}" if r.catalog_at else None
         out.append(
             {"id": r.id, "name": r.name, "enabled": r.enabled, "state": state, "at": at, "why": r.catalog_refused}
         )
@@ -101,7 +98,8 @@ def kiosks(session: Session, code: str) -> list[dict[str, Any]]:
 
 
 def _page(template: str, viewer: Viewer, code: str, failed: dict | None = None, status: int = 200):
-    with _central().sessions() as s:
+    central = current_central()
+    with central.sessions() as s:
         commune = s.get(Commune, code)
         data = content(s, code)
         clerk_rows = s.scalars(select(Clerk).where(Clerk.commune_code == code).order_by(Clerk.code)).all()
@@ -112,9 +110,9 @@ def _page(template: str, viewer: Viewer, code: str, failed: dict | None = None, 
             catalog=data,
             clerks=clerk_rows,
             indicators=INDICATORS,
-            kiosks=kiosks(s, code) if template.endswith("overview.html") else [],
+            kiosks=kiosks(s, code, central.local_time) if template.endswith("overview.html") else [],
             entries=audit.entries(s, code, AUDIT_ROWS.get(template.rsplit("_", 1)[-1], 0)),
-            local=local,
+            local=central.local_time.local,
             failed=failed,
         )
     return page, status
@@ -123,7 +121,7 @@ def _page(template: str, viewer: Viewer, code: str, failed: dict | None = None, 
 def _save(viewer: Viewer, code: str, section: str, key: str, anchor: str, action: Callable[[Session], str]):
     """Run one edit; on a refusal show the page again (400) with the message beside the form that failed."""
     try:
-        with transaction(_central().sessions) as s:
+        with transaction(current_central().sessions) as s:
             message = action(s)
     except (ValidationError, NotFoundError) as exc:
         failed = refused_form(key, exc)
@@ -138,7 +136,7 @@ def _save(viewer: Viewer, code: str, section: str, key: str, anchor: str, action
 @bp.get("/admin/communes")
 @require("catalog")
 def communes(viewer: Viewer):
-    with _central().sessions() as s:
+    with current_central().sessions() as s:
         rows = visible_communes(s, viewer)
         active = dict(
             s.execute(
@@ -163,8 +161,8 @@ def owner(code: str, viewer: Viewer):
     wanted = request.form.get("owner")
     if wanted not in ("kiosk", "central"):
         raise ValidationError(_("Choose who manages the catalogue."), {"field": "owner"})
-    with transaction(_central().sessions) as s:
-        audit.set_owner(s, code, wanted, _actor(viewer), _central().clock.now())
+    with transaction(current_central().sessions) as s:
+        audit.set_owner(s, code, wanted, _actor(viewer), current_central().clock.now())
     if wanted == "kiosk":
         flash(_("The kiosks' /admin pages manage this commune's catalogue again."), "ok")
     else:
@@ -204,7 +202,7 @@ def service_save(code: str, viewer: Viewer, service: str | None = None):
             f.get("active"),
             new=new,
             actor=_actor(viewer),
-            now=_central().clock.now(),
+            now=current_central().clock.now(),
         )
         return _("Service %(code)s added.", code=row.code) if new else _("Service %(code)s saved.", code=row.code)
 
@@ -237,7 +235,7 @@ def counter_save(code: str, viewer: Viewer, number: int | None = None):
             f.get("name"),
             new=new,
             actor=_actor(viewer),
-            now=_central().clock.now(),
+            now=current_central().clock.now(),
         )
         return _("Counter %(n)s added.", n=row.number) if new else _("Counter %(n)s saved.", n=row.number)
 
@@ -259,7 +257,7 @@ def clerks(code: str, viewer: Viewer):
 @require("catalog")
 def clerk_save(code: str, viewer: Viewer, clerk_id: str | None = None):
     code, f, new = _commune(viewer, code), request.form, clerk_id is None
-    now = _central().clock.now()
+    now = current_central().clock.now()
 
     def action(s: Session) -> str:
         if new:
@@ -310,7 +308,7 @@ def wording_save(code: str, viewer: Viewer):
     }
 
     def action(s: Session) -> str:
-        catalog_edit.save_wording(s, code, labels, questions, actor=_actor(viewer), now=_central().clock.now())
+        catalog_edit.save_wording(s, code, labels, questions, actor=_actor(viewer), now=current_central().clock.now())
         return _("Rating wording and questions saved.")
 
     return _save(viewer, code, "wording", "wording", "wording", action)

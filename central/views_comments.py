@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 
 from central.accounts import Viewer, require
+from central.context import current_central
 from central.exports.spreadsheets import comments_csv
 from central.exports.thank_you import thank_you_docx
 from central.models import Clerk, Comment, Commune, Rating, ScaleLevel, Service, User
 from central.page_base import page_blueprint
 from central.report_models import CommentStatus
-from central.reports.localtime import local, local_day
 from central.views_reports import CODE_RE, UUID_RE
 from common.db import transaction
 from common.errors import ConflictError, NotFoundError, ValidationError
@@ -36,10 +36,6 @@ PAGE = 50
 #: Highest page number asked for (50 comments a page: 5 million comments).
 MAX_PAGE = 100_000
 MAX_NOTE = 4000
-
-
-def _central():
-    return current_app.extensions["central"]
 
 
 def _query(viewer: Viewer, status: str | None, commune: str | None):
@@ -92,7 +88,7 @@ def _row(row: Any, viewer: Viewer) -> dict[str, Any]:
         "device": row.device_id,
         "id": row.id,
         "time": row.corrected_time,
-        "local_time": f"{local(row.corrected_time):%d/%m/%Y %H:%M}",
+        "local_time": f"{current_central().local_time.local(row.corrected_time):%d/%m/%Y %H:%M}",
         "counter": row.counter_number if row.counter_number is not None else row.rating_counter,
         # the rating the comment was left with (None when it came without one)
         "level": row.level,
@@ -137,7 +133,7 @@ def inbox(viewer: Viewer):
     status, commune = _filters(viewer)
     page = _page(request.args.get("page", "1"))
     query = _query(viewer, status, commune)
-    with _central().engine.connect() as conn:
+    with current_central().engine.connect() as conn:
         total = conn.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
         rows = [_row(r, viewer) for r in conn.execute(query.limit(PAGE).offset((page - 1) * PAGE))]
     return render_template(
@@ -157,7 +153,7 @@ def inbox(viewer: Viewer):
 @require("comments")
 def export(viewer: Viewer):
     status, commune = _filters(viewer)
-    with _central().engine.connect() as conn:
+    with current_central().engine.connect() as conn:
         rows = [_row(r, viewer) for r in conn.execute(_query(viewer, status, commune))]
     return Response(
         comments_csv(rows, viewer.can("contact")),
@@ -172,7 +168,7 @@ def _one(viewer: Viewer, commune: str, device: str, comment_id: str) -> dict[str
     viewer.check_commune(commune)
     c = Comment.__table__.c
     query = _query(viewer, None, commune).where(c.device_id == device, c.id == comment_id)
-    with _central().engine.connect() as conn:
+    with current_central().engine.connect() as conn:
         row = conn.execute(query).first()
     if row is None:
         raise NotFoundError(_("There is no such comment."))
@@ -180,7 +176,7 @@ def _one(viewer: Viewer, commune: str, device: str, comment_id: str) -> dict[str
 
 
 def _assignable(commune: str) -> list[Any]:
-    with _central().sessions() as s:
+    with current_central().sessions() as s:
         query = select(User.id, User.username, User.role).where(
             User.active.is_(True),
             or_(User.role == "admin", and_(User.role == "handler", User.commune_code == commune)),
@@ -205,8 +201,8 @@ def detail(commune: str, device: str, comment_id: str, viewer: Viewer):
 
 
 def _update(viewer: Viewer, commune: str, device: str, comment_id: str, **values: Any) -> None:
-    now = _central().clock.now()
-    with transaction(_central().sessions) as s:
+    now = current_central().clock.now()
+    with transaction(current_central().sessions) as s:
         row = s.get(CommentStatus, (commune, device, comment_id))
         if row is None:
             row = CommentStatus(commune_code=commune, device_id=device, comment_id=comment_id, status="new")
@@ -222,7 +218,7 @@ def _update(viewer: Viewer, commune: str, device: str, comment_id: str, **values
 @require("answer")
 def act(commune: str, device: str, comment_id: str, action: str, viewer: Viewer):
     comment = _one(viewer, commune, device, comment_id)
-    now = _central().clock.now()
+    now = current_central().clock.now()
     if action == "read":
         _update(viewer, commune, device, comment_id, status="read", read_at=now)
     elif action == "assign":
@@ -258,15 +254,16 @@ def thanks(commune: str, device: str, comment_id: str, viewer: Viewer):
     comment = _one(viewer, commune, device, comment_id)
     if not comment["contact"]:
         raise ConflictError(_("This comment left no contact, so there is nobody to send a letter to."))
-    with _central().sessions() as s:
+    central = current_central()
+    with central.sessions() as s:
         name = s.get(Commune, commune).name
     body = thank_you_docx(
         name,
         comment["text"],
         comment["contact"],
-        comment["time"],
+        central.local_time.local(comment["time"]),
         comment["reply_note"],
-        local_day(_central().clock.now()),
+        central.local_time.day(central.clock.now()),
     )
     return Response(
         body,

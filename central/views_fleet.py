@@ -18,15 +18,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, jsonify, render_template
+from flask import jsonify, render_template
 from flask_babel import lazy_gettext
 from sqlalchemy import and_, func, select
 
 from central.accounts import Viewer, require
+from central.context import current_central
 from central.models import Commune, Device, DeviceStatus, Quarantine
 from central.office_hours import OfficeHours
 from central.page_base import page_blueprint
-from central.reports.localtime import local
+from central.reports.localtime import LocalTime
 from common.web.printer_states import printer_state
 
 bp = page_blueprint("central_fleet", __name__)
@@ -64,7 +65,9 @@ def _latest(*moments: datetime | None) -> datetime | None:
 QUARANTINE_SHOWN = 5
 
 
-def quarantined(conn: Any, communes: tuple[str, ...] | None) -> dict[tuple[str, str], dict[str, Any]]:
+def quarantined(
+    conn: Any, communes: tuple[str, ...] | None, local_time: LocalTime
+) -> dict[tuple[str, str], dict[str, Any]]:
     """Per (commune, device): how many of its records the server keeps in quarantine, and the latest reasons."""
     q = Quarantine.__table__.c
     where = [q.commune_code.in_(communes)] if communes is not None else []
@@ -81,14 +84,15 @@ def quarantined(conn: Any, communes: tuple[str, ...] | None) -> dict[tuple[str, 
                     "kind": row.kind,
                     "id": row.record_id,
                     "reason": row.reason,
-                    "at": f"{local(row.received_at):%d/%m/%Y %H:%M}",
+                    "at": f"{local_time.local(row.received_at):%d/%m/%Y %H:%M}",
                 }
             )
     return found
 
 
 def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
-    settings = current_app.extensions["central"].settings
+    central = current_central()
+    settings, local_time = central.settings, central.local_time
     hours = OfficeHours.from_settings(settings)
     limit = float(settings["fleet_silent_hours"])
     d, st = Device.__table__.c, DeviceStatus.__table__.c
@@ -99,8 +103,8 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
     if viewer.communes is not None:
         query = query.where(d.commune_code.in_(viewer.communes))
     rows = []
-    with current_app.extensions["central"].engine.connect() as conn:
-        kept = quarantined(conn, viewer.communes)
+    with central.engine.connect() as conn:
+        kept = quarantined(conn, viewer.communes, local_time)
         for r in conn.execute(query):
             contact = _latest(r.last_sync_at, r.last_config_at)
             office = round(hours.open_seconds(contact, now) / 3600, 1) if contact else None
@@ -114,7 +118,7 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
                     "commune_name": r.commune_name,
                     "enabled": r.enabled,
                     "last_contact": contact.isoformat() if contact else None,
-                    "last_contact_local": f"{local(contact):%d/%m/%Y %H:%M}" if contact else None,
+                    "last_contact_local": f"{local_time.local(contact):%d/%m/%Y %H:%M}" if contact else None,
                     "last_sync": r.last_sync_at.isoformat() if r.last_sync_at else None,
                     "hours_since_contact": round((now - contact).total_seconds() / 3600, 1) if contact else None,
                     "office_hours_since_contact": office,
@@ -138,7 +142,7 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
 @bp.get("/fleet")
 @require("fleet")
 def page(viewer: Viewer):
-    central = current_app.extensions["central"]
+    central = current_central()
     now = central.clock.now()
     devices = fleet(viewer, now)
     hours = OfficeHours.from_settings(central.settings)
@@ -157,4 +161,4 @@ def page(viewer: Viewer):
 @bp.get("/fleet.json")
 @require("fleet")
 def data(viewer: Viewer):
-    return jsonify({"devices": fleet(viewer, current_app.extensions["central"].clock.now())})
+    return jsonify({"devices": fleet(viewer, current_central().clock.now())})

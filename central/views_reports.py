@@ -15,19 +15,19 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from flask import Response, current_app, jsonify, render_template, request
+from flask import Response, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Connection, select
 
 from central import exports
 from central.accounts import Viewer, require
+from central.context import current_central
 from central.identity import ids_of, load_aliases
 from central.models import Clerk, ClerkAlias, Commune, Counter, Service, Site
 from central.office_hours import OfficeHours
 from central.page_base import page_blueprint
 from central.reports import charts, coverage, figures, periods
-from central.reports.localtime import local_day
 from central.reports.query import Scope
 from common import numbers
 from common.errors import ForbiddenError, NotFoundError, ValidationError
@@ -99,15 +99,18 @@ def parse_scope(conn: Connection, viewer: Viewer, args: Mapping[str, str]) -> Sc
 
 
 def _today():
-    return local_day(current_app.extensions["central"].clock.now())
+    central = current_central()
+    return central.local_time.day(central.clock.now())
 
 
 def build_report(viewer: Viewer, args: Mapping[str, str]) -> tuple[dict[str, Any], Scope, Any]:
-    central = current_app.extensions["central"]
+    central = current_central()
     period = periods.parse(args, _today())
     with central.engine.connect() as conn:
         scope = parse_scope(conn, viewer, args)
-        report = figures.build(conn, period, scope, min_answers=central.settings["grade_min_answers"])
+        report = figures.build(
+            conn, period, scope, min_answers=central.settings["grade_min_answers"], local_time=central.local_time
+        )
         if len(report["communes"]) > 1 and not (scope.narrowed or scope.site):
             coverage.add_to(report, conn, central.clock.now(), OfficeHours.from_settings(central.settings))
     return report, scope, period
@@ -117,7 +120,7 @@ def filter_options(viewer: Viewer) -> dict[str, Any]:
     def scoped(query, column):
         return query if viewer.communes is None else query.where(column.in_(viewer.communes))
 
-    with current_app.extensions["central"].engine.connect() as conn:
+    with current_central().engine.connect() as conn:
         communes = conn.execute(scoped(select(Commune.code, Commune.name), Commune.code).order_by(Commune.code)).all()
         services = conn.execute(
             scoped(select(Service.code, Service.name), Service.commune_code).order_by(Service.position)
@@ -193,6 +196,7 @@ def dashboard(viewer: Viewer):
         viewer=viewer,
         kinds=periods.KINDS,
         today=_today(),
+        zone=current_central().local_time.zone,
         channel_names={key: str(name) for key, name in CHANNELS.items()},
     )
 
@@ -225,14 +229,14 @@ def dossiers(viewer: Viewer):
     """Ratings per dossier code (mã hồ sơ) of the period and filters, in the province's CSV format (docs/dossiers.md)."""
     from central.exports import dossiers as dossier_csv
 
-    central = current_app.extensions["central"]
+    central = current_central()
     period = periods.parse(request.args, _today())
     with central.engine.connect() as conn:
         scope = parse_scope(conn, viewer, request.args)  # refused (403/400) before anything is sent
 
     def body():
         with central.engine.connect() as conn:
-            yield from dossier_csv.csv_chunks(dossier_csv.rows(conn, period, scope))
+            yield from dossier_csv.csv_chunks(dossier_csv.rows(conn, period, scope, central.local_time))
 
     name = f"ma-ho-so_{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
     return Response(body(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})

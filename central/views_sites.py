@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central import hierarchy
 from central.accounts import Viewer, require
+from central.context import current_central
 from central.models import Commune, Device
 from central.page_base import page_blueprint
 from central.views_catalog import _commune, refused_form, visible_communes
@@ -25,14 +26,10 @@ from common.errors import ConflictError, NotFoundError, ValidationError
 bp = page_blueprint("central_sites", __name__)
 
 
-def _central():
-    return current_app.extensions["central"]
-
-
 @bp.get("/admin/sites")
 @require("catalog")
 def communes(viewer: Viewer):
-    with _central().sessions() as s:
+    with current_central().sessions() as s:
         rows = visible_communes(s, viewer)
         sites = hierarchy.sites_of(s, viewer.communes)
     if len(rows) == 1 and viewer.communes is not None:
@@ -44,7 +41,7 @@ def communes(viewer: Viewer):
 
 
 def _page(viewer: Viewer, code: str, failed: dict | None = None, status: int = 200):
-    with _central().sessions() as s:
+    with current_central().sessions() as s:
         commune = s.get(Commune, code)
         sites = hierarchy.sites_of(s, (code,))
         kiosks = s.scalars(select(Device).where(Device.commune_code == code).order_by(Device.name)).all()
@@ -62,7 +59,7 @@ def sites(code: str, viewer: Viewer):
 
 def _save(viewer: Viewer, code: str, key: str, action: Callable[[Session], str]):
     try:
-        with transaction(_central().sessions) as s:
+        with transaction(current_central().sessions) as s:
             message = action(s)
     except (ValidationError, NotFoundError, ConflictError) as exc:
         failed = refused_form(key, exc)
@@ -76,7 +73,7 @@ def _save(viewer: Viewer, code: str, key: str, action: Callable[[Session], str])
 @require("catalog")
 def site_save(code: str, viewer: Viewer, site: str | None = None):
     code, f, new = _commune(viewer, code), request.form, site is None
-    now = _central().clock.now()
+    now = current_central().clock.now()
 
     def action(s: Session) -> str:
         row = hierarchy.save_site(

@@ -104,6 +104,23 @@ class ForbiddenError(KioskError, PermissionError):
     code = "forbidden"
 
 
+class TooManyRequests(KioskError, PermissionError):
+    """Too many requests, or wrong tries, from one source: refused for about ``retry_after`` seconds (429)."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, detail: object = None, retry_after: int | None = None) -> None:
+        super().__init__(message, detail)
+        self.retry_after = retry_after
+
+
+class LockedOut(TooManyRequests):
+    """Sign-in is locked after too many wrong secrets in a row (clerk PINs, the admin password)."""
+
+    code = "locked"
+
+
 def refusal(field: str | None, msgid: str, **params: object) -> ValidationError:
     """A 400 whose message a page can show translated: ``msgid`` (English, with %(name)s placeholders) and
     ``params`` travel in the detail; ``common.web.error_pages.message_of`` translates them, the CLI and JSON show the

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from common.errors import ConfigError
 
@@ -315,6 +316,16 @@ REGISTRY: list[Setting] = [
 ]
 
 BY_NAME = {s.name: s for s in REGISTRY}
+#: The zone of the setting ``timezone`` when none is set.
+DEFAULT_ZONE: str = BY_NAME["timezone"].default
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """The zone a ``timezone`` setting names; ConfigError when there is no such zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"Setting timezone: {name!r} is not a time zone such as {DEFAULT_ZONE}.") from None
 
 
 class Settings(dict):

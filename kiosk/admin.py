@@ -5,25 +5,24 @@ There is no default password. A technician sets one with `kiosk admin-password`;
 in the database (``device_state``), so restarting the kiosk does not reset the count, and after
 ``MAX_FAILURES`` in a row the log-in is locked for ``LOCK_SECONDS`` even for the right password, timed
 on the monotonic clock so a clock change neither lifts nor lengthens it — the same rule as a clerk's PIN
-(:mod:`kiosk.lockout`).
+(:class:`common.throttle.Lockout`, the count in :mod:`kiosk.lockout`).
 
-An admin session is a mark in the signed cookie (:func:`current_mark`): a digest of the password hash and
-a session epoch. A new password changes the digest; signing out raises the epoch. Either ends every admin
-session, a copied cookie included.
+An admin session is a session mark in the signed cookie (:mod:`common.web.session_mark`) of the password hash
+and a session epoch (:func:`mark_holds`). A new password changes the hash; signing out raises the epoch. Either
+ends every admin session, a copied cookie included.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from common.errors import AuthError, KioskError, ValidationError
+from common.errors import AuthError, LockedOut, ValidationError
+from common.throttle import Lockout
+from common.web import session_mark
 from kiosk.clock import Clock
 from kiosk.db import transaction
-from kiosk.lockout import Lockout
+from kiosk.lockout import StoredFailures
 from kiosk.models import DeviceState
 
 PASSWORD_KEY = "admin_password_hash"
@@ -34,13 +33,8 @@ LOCK_SECONDS = 300
 MIN_LENGTH = 8
 MAX_LENGTH = 200
 DEMO_PASSWORD = "demo"
-
-
-class LockedOut(KioskError, PermissionError):
-    """Too many wrong admin passwords in a row."""
-
-    status = 429
-    code = "locked"
+#: The user id in the admin's session mark (a kiosk has one admin password).
+ADMIN = "admin"
 
 
 def password_hash(session: Session) -> str | None:
@@ -48,23 +42,23 @@ def password_hash(session: Session) -> str | None:
     return row.value if row is not None and row.value else None
 
 
-def fingerprint(hashed: str) -> str:
-    """A short digest of the stored hash: kept in the admin's session cookie, so a new password ends old sessions."""
-    return hashlib.sha256(hashed.encode()).hexdigest()[:24]
-
-
-def current_fingerprint(sessions: sessionmaker[Session]) -> str | None:
+def has_password(sessions: sessionmaker[Session]) -> bool:
+    """Whether an admin password is set on this kiosk."""
     with sessions() as session:
-        hashed = password_hash(session)
-    return fingerprint(hashed) if hashed else None
+        return password_hash(session) is not None
 
 
-def current_mark(sessions: sessionmaker[Session]) -> str | None:
-    """What a valid admin session cookie holds now: the password digest and the session epoch."""
+def _state(session: Session) -> tuple[str | None, int]:
+    """(password hash, session epoch): what an admin session's mark is made of."""
+    epoch = session.get(DeviceState, EPOCH_KEY)
+    return password_hash(session), int(epoch.value) if epoch else 0
+
+
+def mark_holds(sessions: sessionmaker[Session], mark: object) -> bool:
+    """Whether an admin session's ``mark`` still holds: same password, not signed out since."""
     with sessions() as session:
-        hashed = password_hash(session)
-        epoch = session.get(DeviceState, EPOCH_KEY)
-    return f"{fingerprint(hashed)}:{epoch.value if epoch else 0}" if hashed else None
+        hashed, epoch = _state(session)
+    return session_mark.mark_holds(mark, ADMIN, epoch, hashed)
 
 
 def end_sessions(sessions: sessionmaker[Session]) -> None:
@@ -110,38 +104,41 @@ def demo_password_active(sessions: sessionmaker[Session]) -> bool:
 
 def make_lockout(clock: Clock) -> Lockout:
     """The admin password's lock-out of one kiosk (keep one per app: its monotonic lock start lives in it)."""
-    return Lockout(FAILURES_KEY, clock, MAX_FAILURES, LOCK_SECONDS)
+    return Lockout(MAX_FAILURES, LOCK_SECONDS, clock.monotonic)
 
 
 def login(sessions: sessionmaker[Session], lockout: Lockout, password: str) -> str:
-    """Check the admin password; returns the mark to keep in the session (:func:`current_mark`).
+    """Check the admin password; returns the session mark to keep in the session (:func:`mark_holds`).
 
     AuthError (401) when no password is set or it is wrong, LockedOut (429) while locked. The failure
     count is committed before the answer, so killing the process cannot forget a wrong try.
     """
     outcome = None
     with transaction(sessions) as session:
-        hashed = password_hash(session)
+        hashed, epoch = _state(session)
         if not hashed:
             raise AuthError(
                 "No admin password is set on this kiosk: run `kiosk admin-password` on the device.",
                 {"reason": "no_password"},
             )
-        state = lockout.state(session)
+        failures = StoredFailures(session, FAILURES_KEY)
+        state = lockout.state(failures)
         if state.locked:
             raise LockedOut(
                 f"Too many wrong admin passwords: log-in is locked for about {max(1, round(state.seconds_left / 60))} "
                 "minute(s).",
                 {"reason": "locked", "seconds": state.seconds_left},
+                retry_after=state.seconds_left,
             )
         if isinstance(password, str) and password and check_password_hash(hashed, password):
-            lockout.succeeded(session)
+            lockout.succeeded(failures)
         else:
-            outcome = lockout.failed(session)
+            outcome = lockout.failed(failures)
     if outcome is not None and outcome.locked:
         raise LockedOut(
             f"Wrong admin password {MAX_FAILURES} times in a row: log-in is locked for {LOCK_SECONDS // 60} minutes.",
             {"reason": "locked", "seconds": LOCK_SECONDS},
+            retry_after=LOCK_SECONDS,
         )
     if outcome is not None:
         raise AuthError(
@@ -149,11 +146,9 @@ def login(sessions: sessionmaker[Session], lockout: Lockout, password: str) -> s
             "lock.",
             {"reason": "wrong_password", "tries_left": MAX_FAILURES - outcome.failures},
         )
-    return current_mark(sessions) or ""
+    return session_mark.make_mark(ADMIN, epoch, hashed)
 
 
 def _clear_failures(session: Session) -> None:
     """A new password clears the lock-out."""
-    row = session.get(DeviceState, FAILURES_KEY) or DeviceState(key=FAILURES_KEY)
-    row.value = json.dumps({"failures": 0, "locked": False})
-    session.add(row)
+    StoredFailures(session, FAILURES_KEY).write(0, False)

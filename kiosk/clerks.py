@@ -8,18 +8,18 @@ clerk who forgot to log out yesterday does not hold the counter this morning.
 
 A 4-digit PIN has only 10,000 values, so wrong PINs are counted per **kiosk** (trying other counters
 gives no more guesses) and after ``MAX_FAILURES`` in a row log-in is locked for ``LOCK_SECONDS``, even
-for the right PIN. The count lives in the database and the lock is timed on the monotonic clock
-(:mod:`kiosk.lockout`): neither a restart nor a clock moved back lifts it.
+for the right PIN. The count lives in the database (:mod:`kiosk.lockout`) and the lock is timed on the
+monotonic clock (:class:`common.throttle.Lockout`): neither a restart nor a clock moved back lifts it.
 
 A clerk's session is a signed cookie, and the server decides whether it still holds (:meth:`ClerkDesk.
-session_valid`): a log-out ends **every** session of that clerk (a per-clerk session epoch in
-``device_state``), a new PIN ends them too (the cookie carries a digest of the PIN hash), and a session
-ends a day after its log-in. Every log-in and log-out is an append-only :class:`ClerkAction`.
+session_valid`): the cookie carries a session mark (:mod:`common.web.session_mark`) of the clerk's session
+epoch (in ``device_state``; a log-out raises it) and PIN hash, so a log-out or a new PIN ends **every**
+session of that clerk; and a session ends a day after its log-in. Every log-in and log-out is an
+append-only :class:`ClerkAction`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -29,11 +29,13 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.catalog_rules import pin_matches
-from common.errors import AuthError, ConflictError, KioskError, NotFoundError, ValidationError
+from common.errors import AuthError, ConflictError, LockedOut, NotFoundError, ValidationError
+from common.throttle import Lockout, LockState
+from common.web.session_mark import make_mark, mark_holds
 from kiosk.clock import Clock, to_naive_utc
 from kiosk.db import transaction
 from kiosk.events import EventBus
-from kiosk.lockout import Lockout, LockState
+from kiosk.lockout import StoredFailures
 from kiosk.models import Clerk, ClerkAction, Counter, DeviceState
 from kiosk.records import db_time, stamp
 from kiosk.tickets import read_rows
@@ -48,21 +50,13 @@ SESSION_SECONDS = 24 * 3600
 CLOCK_SLACK = 300
 
 
-class LockedOut(KioskError, PermissionError):
-    """Too many wrong PINs in a row at this kiosk."""
-
-    status = 429
-    code = "locked"
-
-
 @dataclass(frozen=True)
 class ClerkLogin:
     id: str
     name: str
     code: str
     counter: int
-    epoch: int = 0  # the clerk's session epoch at log-in (a log-out raises it)
-    pin: str = ""  # a digest of the PIN hash at log-in (a new PIN changes it)
+    mark: str = ""  # the session mark of the clerk's session epoch and PIN hash at log-in
     at: float = 0.0  # wall-clock time of the log-in (POSIX seconds)
 
     def as_json(self) -> dict[str, Any]:
@@ -70,7 +64,7 @@ class ClerkLogin:
 
     def session(self) -> dict[str, Any]:
         """What the session cookie keeps: who, where, and what the server checks on every call."""
-        return {**self.as_json(), "epoch": self.epoch, "pin": self.pin, "at": self.at}
+        return {**self.as_json(), "mark": self.mark, "at": self.at}
 
 
 class CounterTaken(ConflictError):
@@ -92,7 +86,7 @@ class ClerkDesk:
         self._lock = threading.Lock()
         self._at: dict[int, tuple[str, str]] | None = None  # counter -> (clerk id, name) logged in there
         self._at_day: date | None = None  # the business day self._at was read for
-        self.lockout = Lockout(LOCK_KEY, clock, MAX_FAILURES, LOCK_SECONDS)
+        self.lockout = Lockout(MAX_FAILURES, LOCK_SECONDS, clock.monotonic)
 
     def login(self, counter: Any, pin: Any, code: Any = None, take_over: Any = False) -> ClerkLogin:
         """The clerk whose PIN this is, logged in at ``counter``; AuthError (401) or LockedOut (429) otherwise.
@@ -111,7 +105,7 @@ class ClerkDesk:
             desk = s.get(Counter, counter)
             if desk is None or not desk.active:
                 raise NotFoundError(f"Counter {counter} does not exist on this kiosk.", {"field": "counter"})
-            self._refuse_locked(self.lockout.state(s))
+            self._refuse_locked(self.lockout.state(StoredFailures(s, LOCK_KEY)))
             s.commit()  # an elapsed lock was lifted
             query = select(Clerk).where(Clerk.active).order_by(case((Clerk.counter_number == counter, 0), else_=1))
             if code is not None:
@@ -120,12 +114,13 @@ class ClerkDesk:
         clerk = next((c for c in candidates if pin_matches(c, pin)), None)
         displaced: tuple[str, str] | None = None
         with self.write_lock, transaction(self.sessions) as s:
-            self._refuse_locked(self.lockout.state(s))  # again: attempts made meanwhile count too
+            failures = StoredFailures(s, LOCK_KEY)
+            self._refuse_locked(self.lockout.state(failures))  # again: attempts made meanwhile count too
             outcome = None
             if clerk is None:
-                outcome = self.lockout.failed(s)
+                outcome = self.lockout.failed(failures)
             else:
-                self.lockout.succeeded(s)
+                self.lockout.succeeded(failures)
                 displaced = self._take(s, counter, clerk.id, take_over)
                 stamp(s, ClerkAction(action="login", counter_number=counter, clerk_id=clerk.id), self.clock)
                 result = ClerkLogin(
@@ -133,8 +128,7 @@ class ClerkDesk:
                     clerk.name,
                     clerk.code,
                     counter,
-                    epoch=self._epoch(s, clerk.id),
-                    pin=pin_digest(clerk.pin_hash),
+                    mark=make_mark(clerk.id, self._epoch(s, clerk.id), clerk.pin_hash),
                     at=self.clock.now().timestamp(),
                 )
         # The failure count is committed before the answer, so a killed process cannot forget it.
@@ -144,6 +138,7 @@ class ClerkDesk:
                     f"Wrong PIN {MAX_FAILURES} times in a row at this kiosk: "
                     f"log-in is locked for {LOCK_SECONDS // 60} minutes.",
                     {"reason": "locked", "seconds": LOCK_SECONDS},
+                    retry_after=LOCK_SECONDS,
                 )
             raise AuthError(
                 f"Wrong PIN for counter {counter}; {MAX_FAILURES - outcome.failures} tries left before a "
@@ -244,7 +239,7 @@ class ClerkDesk:
 
     def session_valid(self, data: dict[str, Any]) -> bool:
         """Whether a clerk session (what :meth:`ClerkLogin.session` put in the cookie) still holds: the clerk is
-        active, has not logged out since (epoch), has the same PIN, and logged in less than a day ago.
+        active, has not logged out since and has the same PIN (its mark), and logged in less than a day ago.
 
         Checked on every clerk call, so it is one plain read that never waits for a writer.
         """
@@ -253,10 +248,8 @@ class ClerkDesk:
             return False
         _active, pin_hash, epoch = found[0]
         age = self.clock.now().timestamp() - float(data.get("at") or 0)
-        return (
-            data.get("epoch") == int(epoch or 0)
-            and data.get("pin") == pin_digest(pin_hash)
-            and -CLOCK_SLACK <= age <= SESSION_SECONDS
+        return mark_holds(data.get("mark"), str(data.get("id")), int(epoch or 0), pin_hash) and (
+            -CLOCK_SLACK <= age <= SESSION_SECONDS
         )
 
     def _refuse_locked(self, state: LockState) -> None:
@@ -266,6 +259,7 @@ class ClerkDesk:
                 f"Too many wrong PINs at this kiosk: log-in is locked for about {minutes} minute(s). "
                 "Wait, or ask the administrator.",
                 {"reason": "locked", "seconds": state.seconds_left},
+                retry_after=state.seconds_left,
             )
 
     def _end_sessions(self, s: Session, clerk_id: str) -> None:
@@ -289,8 +283,3 @@ _LOGINS_SINCE = (
 _SESSION_STATE = (
     "SELECT c.active, c.pin_hash, (SELECT value FROM device_state WHERE key = ?) FROM clerks c WHERE c.id = ?"
 )
-
-
-def pin_digest(pin_hash: str) -> str:
-    """A short digest of a clerk's PIN hash, kept in the session cookie: a new PIN ends old sessions."""
-    return hashlib.sha256(pin_hash.encode()).hexdigest()[:16]

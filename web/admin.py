@@ -1,7 +1,7 @@
 """`/admin` on the device: sign-in with the admin password, today's figures, printer and sync state.
 
 The admin's sign-in is its own mark in the session (apart from a clerk's), checked against the server on
-every request (``kiosk.admin.current_mark``): setting a new password with `kiosk admin-password`, or signing
+every request (``kiosk.admin.mark_holds``): setting a new password with `kiosk admin-password`, or signing
 out anywhere, ends every admin session, copied cookies included; it also lapses after ``IDLE_SECONDS``
 without a request. Every form carries the CSRF token
 (:mod:`common.web.csrf`). The editing pages are in :mod:`web.admin_catalog`.
@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import get_locale, gettext
 
 from common import numbers
-from common.errors import AuthError, KioskError
+from common.errors import AuthError, KioskError, LockedOut
 from common.web import csrf
 from common.web.jsonapi import storage_message
 from common.web.printer_states import printer_state
@@ -65,7 +65,7 @@ def signed_in() -> bool:
         return False
     now = kiosk().clock.now().timestamp()
     idle = now - float(session.get(SEEN_KEY, 0))
-    if idle > IDLE_SECONDS or mark != admin_auth.current_mark(kiosk().sessions):
+    if idle > IDLE_SECONDS or not admin_auth.mark_holds(kiosk().sessions, mark):
         sign_out()
         return False
     session[SEEN_KEY] = now
@@ -187,7 +187,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _password_set() -> bool:
-    return admin_auth.current_fingerprint(kiosk().sessions) is not None
+    return admin_auth.has_password(kiosk().sessions)
 
 
 @bp.get("/login")
@@ -203,7 +203,7 @@ def login_post():
     try:
         lockout = current_app.extensions.setdefault("admin_lockout", admin_auth.make_lockout(kiosk().clock))
         mark = admin_auth.login(kiosk().sessions, lockout, request.form.get("password", ""))
-    except (AuthError, admin_auth.LockedOut) as exc:
+    except (AuthError, LockedOut) as exc:
         page = render_template("admin_login.html", password_set=_password_set(), next=target, error=message_for(exc))
         return page, exc.status
     csrf.rotate()

@@ -3,21 +3,18 @@
 Whose press is whose is decided here from what a sender cannot choose: the screen's kiosk session (a
 random id in the signed session cookie the citizen page gives its screen) and the sender's address — never
 the channel or counter the body names. Flooding from one address on the office network is throttled
-(:class:`FloodGate`); the kiosk's own screen (loopback) is not.
+(:class:`common.throttle.FloodGate`); the kiosk's own screen (loopback) is not.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import secrets
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
 
 from flask import Blueprint, current_app, jsonify, request, session
 
-from common.errors import ForbiddenError, KioskError
+from common.errors import ForbiddenError, TooManyRequests
+from common.throttle import FloodGate
 from common.web.jsonapi import BadBody, read_json
 from kiosk.health import health
 
@@ -28,11 +25,6 @@ DETAIL_FIELDS = {"secret", "criteria", "comment", "contact"}
 SCREEN_KEY = "screen"
 #: The window of the per-address throttle, in seconds.
 FLOOD_WINDOW = 60.0
-
-
-class TooManyRatings(KioskError, PermissionError):
-    status = 429
-    code = "too_many_ratings"
 
 
 def kiosk():
@@ -47,52 +39,12 @@ def is_local(address: str | None) -> bool:
         return False
 
 
-class FloodGate:
-    """At most ``limit`` requests per address per ``window`` seconds (monotonic clock: a clock change lifts
-    nothing). Past it :meth:`check` raises ``refuse(count, address, wait)`` (429 ratings by default)."""
-
-    def __init__(
-        self,
-        limit: int,
-        window: float = FLOOD_WINDOW,
-        refuse: Callable[[int, str, int], KioskError] | None = None,
-    ) -> None:
-        self.limit, self.window = limit, window
-        self.refuse = refuse or _too_many_ratings
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, address: str, now: float) -> deque[float]:
-        if len(self._seen) > 10_000:  # forget addresses that went quiet
-            self._seen = {a: q for a, q in self._seen.items() if q and now - q[-1] < self.window}
-        times = self._seen.setdefault(address, deque())
-        while times and now - times[0] >= self.window:
-            times.popleft()
-        return times
-
-    def check(self, address: str) -> None:
-        """Count one request from ``address``; raise once it is past the limit."""
-        if self.limit <= 0:
-            return
-        now = time.monotonic()
-        with self._lock:
-            times = self._recent(address, now)
-            if len(times) >= self.limit:
-                raise self.refuse(len(times), address, max(1, round(self.window - (now - times[0]))))
-            times.append(now)
-
-    def full(self, address: str) -> bool:
-        """Whether ``address`` has used up its allowance (without counting this question)."""
-        if self.limit <= 0:
-            return False
-        with self._lock:
-            return len(self._recent(address, time.monotonic())) >= self.limit
-
-
-def _too_many_ratings(count: int, address: str, wait: int) -> KioskError:
-    return TooManyRatings(
+def too_many_ratings(count: int, address: str, wait: int) -> TooManyRequests:
+    """The refusal of the ratings' flood gate (429)."""
+    return TooManyRequests(
         f"{count} ratings from {address} within a minute: wait {wait} s before rating again.",
         {"reason": "flood", "retry_after": wait, "limit": count},
+        retry_after=wait,
     )
 
 
@@ -115,7 +67,8 @@ def _press_keys() -> tuple[str, tuple[str, ...]]:
 
 def rating_gate() -> FloodGate:
     """The per-address throttle of ratings (`rating_flood_limit`), shared by every way of rating over the network."""
-    return current_app.extensions.setdefault("rating_flood", FloodGate(int(kiosk().settings["rating_flood_limit"])))
+    limit = int(kiosk().settings["rating_flood_limit"])
+    return current_app.extensions.setdefault("rating_flood", FloodGate(limit, FLOOD_WINDOW, too_many_ratings))
 
 
 @bp.post("/api/ratings")

@@ -17,13 +17,14 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 
-from common.errors import KioskError, NotFoundError
+from common.errors import NotFoundError
+from common.throttle import FloodGate
 from common.web.jsonapi import BadBody, read_json
 from common.web.scale_text import localise
 from kiosk.live import PHONE_HEARTBEAT, sse
 from kiosk.rating_input import PHONE_DIGITS
 from kiosk.scale import indicators_for
-from web.api import FloodGate, is_local, rating_gate
+from web.api import is_local, rating_gate
 from web.queue_api import event_stream
 
 bp = Blueprint("phone", __name__)
@@ -34,26 +35,12 @@ MISS_LIMIT = 10
 RATING_FIELDS = {"level", "criteria", "comment", "contact"}
 
 
-class TooManyRequests(KioskError, PermissionError):
-    status = 429
-    code = "too_many_requests"
-
-
-def _refuse(count: int, address: str, wait: int) -> KioskError:
-    return TooManyRequests(
-        f"{count} requests from {address} within a minute: wait {wait} s and try again.",
-        {"reason": "flood", "retry_after": wait},
-    )
-
-
 def _kiosk():
     return current_app.extensions["kiosk"]
 
 
 def _gates() -> tuple[FloodGate, FloodGate]:
-    return current_app.extensions.setdefault(
-        "phone_gates", (FloodGate(PAGE_LIMIT, refuse=_refuse), FloodGate(MISS_LIMIT, refuse=_refuse))
-    )
+    return current_app.extensions.setdefault("phone_gates", (FloodGate(PAGE_LIMIT), FloodGate(MISS_LIMIT)))
 
 
 def _ticket(token: str, page: bool = False) -> str:
@@ -62,8 +49,7 @@ def _ticket(token: str, page: bool = False) -> str:
     local = is_local(address)
     pages, misses = _gates()
     if not local:
-        if misses.full(address):
-            misses.check(address)  # raises: this address has been trying tokens
+        misses.guard(address)  # refused while this address has been trying tokens
         pages.check(address)
     ticket_id = _kiosk().phone.find(token)
     if ticket_id is None:

@@ -17,7 +17,7 @@ import csv
 import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -25,7 +25,7 @@ from sqlalchemy import Connection, select
 from central.exports.tables import FORMULA_START, guard
 from central.identity import load_aliases, unknown_name
 from central.models import Clerk, Commune, Rating, ScaleLevel, Service, Site
-from central.reports.localtime import utc_range
+from central.reports.localtime import LocalTime
 from central.reports.periods import Period
 from central.reports.query import Scope
 from common.tt01 import DEFAULT_LEVELS
@@ -47,7 +47,6 @@ COLUMNS = (
     ("Mã đánh giá", "rating_id"),
 )
 HEADERS = [header for header, _key in COLUMNS]
-LOCAL = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 #: Rows fetched from the database at a time (the export streams: a province's year is millions of rows).
 BATCH = 5000
 
@@ -96,10 +95,11 @@ def _names(conn: Connection, communes: tuple[str, ...] | None) -> _Names:
     )
 
 
-def rows(conn: Connection, period: Period, scope: Scope) -> Iterator[dict[str, Any]]:
-    """One dict per (dossier code, counted rating) of the period and scope, in time order."""
+def rows(conn: Connection, period: Period, scope: Scope, local_time: LocalTime) -> Iterator[dict[str, Any]]:
+    """One dict per (dossier code, counted rating) of the period (local days of ``local_time``, the server's) and
+    scope, in time order; times in local time with their offset."""
     r = Rating.__table__.c
-    start, end = utc_range(period.start, period.end)
+    start, end = local_time.utc_range(period.start, period.end)
     query = select(
         r.commune_code,
         r.site_code,
@@ -128,7 +128,7 @@ def rows(conn: Connection, period: Period, scope: Scope) -> Iterator[dict[str, A
     for row in result:
         clerk_id = names.aliases.get(row.clerk_id, row.clerk_id) if row.clerk_id else None
         clerk_name, clerk_code = names.clerks.get(clerk_id, (unknown_name(clerk_id), "")) if clerk_id else ("", "")
-        when = row.corrected_time.replace(tzinfo=UTC).astimezone(LOCAL)
+        when = local_time.aware(row.corrected_time)
         level = names.levels.get((row.commune_code, row.level)) or DEFAULT_LEVELS.get(row.level, (row.level,))[0]
         common = {
             "field": names.services.get((row.commune_code, row.service_code or ""), row.service_code or ""),
@@ -197,7 +197,9 @@ def read_csv(data: bytes) -> list[dict[str, Any]]:
         except ValueError:
             raise DossierFileError(f"Line {line}: Thời điểm {record['time']!r} is not an ISO 8601 time.") from None
         if moment.tzinfo is None:
-            raise DossierFileError(f"Line {line}: Thời điểm {record['time']!r} has no UTC offset (+07:00).")
+            raise DossierFileError(
+                f"Line {line}: Thời điểm {record['time']!r} has no UTC offset, as the export writes."
+            )
         try:
             record["points"] = int(record["points"])
         except ValueError:

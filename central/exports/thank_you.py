@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from central.exports import docx_layout
-from central.reports.localtime import local
 
 #: Administrative levels a commune-level unit can have (since 1 July 2025: xã, phường, đặc khu).
 LEVELS = ("thị trấn", "đặc khu", "phường", "xã")
@@ -62,7 +61,7 @@ def document_date(place: str, day: date) -> str:
 def thank_you_docx(
     commune_name: str, comment_text: str, contact: str, commented_at: datetime, reply_note: str | None, today: date
 ) -> bytes:
-    """The letter as a Word document; ``commented_at`` is the comment's corrected time (naive UTC)."""
+    """The letter as a Word document; ``commented_at`` is the comment's corrected time, in local time."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
@@ -86,10 +85,9 @@ def thank_you_docx(
     run = title.add_run("THƯ CẢM ƠN")
     run.bold, run.font.size = True, Pt(docx_layout.TITLE_PT)
     document.add_paragraph(f"Kính gửi: Ông/Bà (liên hệ: {contact})").alignment = WD_ALIGN_PARAGRAPH.CENTER
-    day = local(commented_at)
     paragraphs = [
         f"{commune.agency} trân trọng cảm ơn Ông/Bà đã dành thời gian góp ý về việc giải quyết thủ tục hành chính "
-        f"tại Bộ phận Một cửa ngày {day:%d/%m/%Y}.",
+        f"tại Bộ phận Một cửa ngày {commented_at:%d/%m/%Y}.",
         f"Nội dung góp ý của Ông/Bà: “{comment_text}”",
     ]
     if reply_note:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -19,6 +18,7 @@ from central.identity import load_aliases, short_code, unknown_name
 from central.models import Clerk, Commune, ScaleLevel, Service, Site
 from central.report_models import NO_CLERK, NO_SERVICE, RollupQueue, RollupRatings
 from central.reports import ranking
+from central.reports.localtime import DEFAULT_LOCAL_TIME, LocalTime
 from central.reports.periods import Period
 from central.reports.query import QUEUE_SUMS, Query, Scope
 from common import tt01
@@ -140,14 +140,16 @@ def build(
     use_rollups: bool = True,
     compare: bool = True,
     min_answers: int = tt01.MIN_ANSWERS,
+    local_time: LocalTime = DEFAULT_LOCAL_TIME,
 ) -> dict[str, Any]:
     """Every figure of the report of ``period`` over ``scope``.
 
     ``min_answers`` is the setting ``grade_min_answers``: a clerk's or commune's TT 01 grade needs that many
     answers to one of its indicators, else its band is "Chưa đủ số phiếu" (:func:`common.tt01.grade`).
+    ``local_time``: the server's (``Central.local_time``), whose local days the period is made of.
     """
     names = load_names(conn, scope.communes)
-    q = Query(conn, period, scope, use_rollups)
+    q = Query(conn, period, scope, use_rollups, local_time)
     n, sat, points, flagged = q.ratings().get(None, [0, 0, 0, 0])
     communes, sites, services, clerks = _Acc(), _Acc(), _Acc(), _Acc()
     for acc, by in ((communes, "commune"), (sites, "site"), (services, "service"), (clerks, "clerk")):
@@ -262,14 +264,14 @@ def build(
         before = period.previous_year()
         report["previous_year"] = {
             "period": before.as_json(),
-            **_previous(conn, before, scope, use_rollups, mp),
+            **_previous(Query(conn, before, scope, use_rollups, local_time), mp),
         }
         report["previous_year"]["change"] = _change(report["summary"], report["previous_year"]["summary"])
     return report
 
 
-def _previous(conn: Connection, period: Period, scope: Scope, use_rollups: bool, mp: int) -> dict[str, Any]:
-    totals = Query(conn, period, scope, use_rollups).ratings().get(None, [0, 0, 0, 0])
+def _previous(q: Query, mp: int) -> dict[str, Any]:
+    totals = q.ratings().get(None, [0, 0, 0, 0])
     return {"summary": _totals(*totals, mp)}
 
 
@@ -431,11 +433,3 @@ def _heat(cells: dict[tuple[int, int], list[int]]) -> dict[str, Any]:
         "max_ratings": max((c[0] for c in cells.values()), default=0),
         "max_tickets": max((c[2] for c in cells.values()), default=0),
     }
-
-
-def today_local() -> date:
-    from datetime import UTC, datetime
-
-    from central.reports.localtime import local_day
-
-    return local_day(datetime.now(UTC).replace(tzinfo=None))

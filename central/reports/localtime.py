@@ -1,28 +1,141 @@
-"""The reports' calendar: Asia/Ho_Chi_Minh local days, months, weekdays and hours, in Python and in SQL.
+"""The reports' calendar: local days, months, weekdays and hours of the central server's time zone (setting
+``timezone``, default Asia/Ho_Chi_Minh), in Python and in SQL.
 
-Records carry naive UTC times (the server's ``corrected_time``). Vietnam has kept UTC+7 with no
-daylight saving since 1975, so local time is UTC + 7 hours everywhere — which lets the same rule be
-written once in Python (at ingest) and once per SQL dialect (rebuilds, raw queries) and agree exactly.
+Records carry naive UTC times (the server's ``corrected_time``). The zone must keep one offset from UTC all year
+(Vietnam's has had no daylight saving since 1975): then local time is UTC plus that offset everywhere, which lets
+the same rule be written once in Python (at ingest: the rollups are keyed by local day) and once per SQL dialect
+(rebuilds, raw queries) and agree exactly. The offset must be whole hours too, since the ingest counts presses
+alike per UTC hour. Another zone is refused when the server starts (ConfigError). Changing the setting on a
+server that holds records needs `kiosk-central rebuild-rollups`: the rollups are keyed by the old local days.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Date, DateTime, Integer, case, cast, func, literal_column, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
-OFFSET = timedelta(hours=7)
-OFFSET_HOURS = 7
+from common.errors import ConfigError
+from common.settings import DEFAULT_ZONE, time_zone
+
+HOUR = timedelta(hours=1)
 
 
-def local(utc: datetime) -> datetime:
-    return utc + OFFSET
+@dataclass(frozen=True)
+class LocalTime:
+    """Local time in one zone with a fixed whole-hour offset, for naive UTC times: in Python and in SQL.
+
+    Build it with :meth:`of` (the setting's zone name); the central server keeps one (``Central.local_time``).
+    """
+
+    zone: str
+    offset: timedelta
+
+    @classmethod
+    def of(cls, zone: str) -> LocalTime:
+        """The local time of ``zone`` (an IANA name); ConfigError for an unknown zone, or one whose offset from UTC
+        changes in the year (summer time) or is not whole hours."""
+        tz = time_zone(zone)
+        year = datetime.now(UTC).year
+        offsets = {tz.utcoffset(datetime(y, month, 1)) for y in (year, year + 1) for month in (1, 4, 7, 10)}
+        offset = offsets.pop()
+        if offsets or offset is None or offset % HOUR:
+            raise ConfigError(
+                f"Setting timezone: {zone!r} does not keep one whole-hour offset from UTC all year; the central "
+                f"server's reports need a zone such as {DEFAULT_ZONE}."
+            )
+        return cls(zone, offset)
+
+    @property
+    def hours(self) -> int:
+        return self.offset // HOUR
+
+    @cached_property
+    def tz(self) -> timezone:
+        return timezone(self.offset, self.zone)
+
+    def local(self, utc: datetime) -> datetime:
+        """A naive UTC time as naive local time."""
+        return utc + self.offset
+
+    def aware(self, utc: datetime) -> datetime:
+        """A naive UTC time as local time with its offset (ISO 8601 gives ``2026-03-03T09:00:00`` and the offset)."""
+        return utc.replace(tzinfo=UTC).astimezone(self.tz)
+
+    def day(self, utc: datetime) -> date:
+        """The local day of a naive UTC time."""
+        return (utc + self.offset).date()
+
+    def utc_start(self, day: date) -> datetime:
+        """Local midnight at the start of ``day``, as naive UTC."""
+        return datetime(day.year, day.month, day.day) - self.offset
+
+    def utc_range(self, first: date, last: date) -> tuple[datetime, datetime]:
+        """[start, end) in naive UTC covering the local days ``first``..``last`` inclusive."""
+        return self.utc_start(first), self.utc_start(last + timedelta(days=1))
+
+    # --- SQL: record times (naive UTC) shifted to local time; ``local=False`` for dates that are local already
+
+    def _plus(self) -> str:
+        return f"{self.hours:+d} hours"
+
+    def _shifted(self, expr: Any, dialect: str, local: bool = True) -> Any:
+        """``expr`` as local time: UTC + the offset for record times; unchanged for dates that are local already."""
+        if not local:
+            return cast(expr, DateTime) if dialect == "postgresql" else expr
+        if dialect == "postgresql":
+            return expr + literal_column(f"interval '{self.hours} hours'")
+        return func.datetime(expr, self._plus())
+
+    def sql_day(self, expr: Any, dialect: str) -> ColumnElement:
+        if dialect == "postgresql":
+            return cast(self._shifted(expr, dialect), Date)
+        return type_coerce(func.date(expr, self._plus()), Date)
+
+    def sql_month(self, expr: Any, dialect: str, local: bool = True) -> ColumnElement:
+        """First day of the local month of ``expr`` (a UTC record time, or a local date with ``local=False``)."""
+        if dialect == "postgresql":
+            return cast(func.date_trunc("month", self._shifted(expr, dialect, local)), Date)
+        return type_coerce(func.date(self._shifted(expr, dialect, local), "start of month"), Date)
+
+    def sql_dekad(self, expr: Any, dialect: str, local: bool = True) -> ColumnElement:
+        """First day of the dekad (1, 11 or 21) of ``expr`` (a UTC record time, or a local date with ``local=False``)."""
+        month = self.sql_month(expr, dialect, local)
+        if dialect == "postgresql":
+            day = cast(func.extract("day", self._shifted(expr, dialect, local)), Integer)
+            offset = case((day <= 10, 0), (day <= 20, 10), else_=20)
+            return cast(month + offset, Date)
+        day = cast(func.strftime("%d", self._shifted(expr, dialect, local)), Integer)
+        offset = case((day <= 10, 0), (day <= 20, 10), else_=20)
+        return type_coerce(func.date(month, func.printf("+%d days", offset)), Date)
+
+    def sql_year(self, expr: Any, dialect: str, local: bool = True) -> ColumnElement:
+        if dialect == "postgresql":
+            return cast(func.date_trunc("year", self._shifted(expr, dialect, local)), Date)
+        return type_coerce(func.date(self._shifted(expr, dialect, local), "start of year"), Date)
+
+    def sql_weekday(self, expr: Any, dialect: str) -> ColumnElement:
+        """ISO weekday of the local time: 1 = Monday … 7 = Sunday."""
+        if dialect == "postgresql":
+            return cast(func.extract("isodow", self._shifted(expr, dialect)), Integer)
+        sunday_zero = cast(func.strftime("%w", expr, self._plus()), Integer)
+        return (sunday_zero + 6) % 7 + 1
+
+    def sql_hour(self, expr: Any, dialect: str) -> ColumnElement:
+        if dialect == "postgresql":
+            return cast(func.extract("hour", self._shifted(expr, dialect)), Integer)
+        return cast(func.strftime("%H", expr, self._plus()), Integer)
 
 
-def local_day(utc: datetime) -> date:
-    return (utc + OFFSET).date()
+#: The local time of the setting's default zone: what the report functions use when not given the server's own.
+DEFAULT_LOCAL_TIME = LocalTime.of(DEFAULT_ZONE)
+
+
+# --- the calendar (no zone) ----------------------------------------------------------------------------
 
 
 def month_of(day: date) -> date:
@@ -47,79 +160,7 @@ def dekad_end(first: date) -> date:
     return add_months(first, 1) - timedelta(days=1)
 
 
-def utc_start(day: date) -> datetime:
-    """Local midnight at the start of ``day``, as naive UTC."""
-    return datetime(day.year, day.month, day.day) - OFFSET
-
-
-def utc_range(first: date, last: date) -> tuple[datetime, datetime]:
-    """[start, end) in naive UTC covering the local days ``first``..``last`` inclusive."""
-    return utc_start(first), utc_start(last + timedelta(days=1))
-
-
-# --- SQL ---------------------------------------------------------------------------------------------
-
-
-def sql_local_day(expr: Any, dialect: str) -> ColumnElement:
-    if dialect == "postgresql":
-        return cast(expr + literal_column(f"interval '{OFFSET_HOURS} hours'"), Date)
-    return type_coerce(func.date(expr, f"+{OFFSET_HOURS} hours"), Date)
-
-
-def _shifted(expr: Any, dialect: str, local: bool) -> Any:
-    """``expr`` as local time: UTC + 7 h for record times; unchanged for dates that are local already."""
-    if not local:
-        return cast(expr, DateTime) if dialect == "postgresql" else expr
-    if dialect == "postgresql":
-        return expr + literal_column(f"interval '{OFFSET_HOURS} hours'")
-    return func.datetime(expr, f"+{OFFSET_HOURS} hours")
-
-
-def sql_local_month(expr: Any, dialect: str, local: bool = True) -> ColumnElement:
-    """First day of the local month of ``expr`` (a UTC record time, or a local date with ``local=False``)."""
-    if dialect == "postgresql":
-        return cast(func.date_trunc("month", _shifted(expr, dialect, local)), Date)
-    return type_coerce(func.date(_shifted(expr, dialect, local), "start of month"), Date)
-
-
-def sql_dekad(expr: Any, dialect: str, local: bool = True) -> ColumnElement:
-    """First day of the dekad (1, 11 or 21) of ``expr`` (a UTC record time, or a local date with ``local=False``)."""
-    month = sql_local_month(expr, dialect, local)
-    if dialect == "postgresql":
-        day = cast(func.extract("day", _shifted(expr, dialect, local)), Integer)
-        offset = case((day <= 10, 0), (day <= 20, 10), else_=20)
-        return cast(month + offset, Date)
-    day = cast(func.strftime("%d", _shifted(expr, dialect, local)), Integer)
-    offset = case((day <= 10, 0), (day <= 20, 10), else_=20)
-    return type_coerce(func.date(month, func.printf("+%d days", offset)), Date)
-
-
-def sql_quarter(expr: Any, dialect: str, local: bool = True) -> ColumnElement:
-    if dialect == "postgresql":
-        return cast(func.date_trunc("quarter", _shifted(expr, dialect, local)), Date)
-    moment = _shifted(expr, dialect, local)
-    back = func.printf("-%d months", (cast(func.strftime("%m", moment), Integer) - 1) % 3)
-    return type_coerce(func.date(moment, "start of month", back), Date)
-
-
-def sql_year(expr: Any, dialect: str, local: bool = True) -> ColumnElement:
-    if dialect == "postgresql":
-        return cast(func.date_trunc("year", _shifted(expr, dialect, local)), Date)
-    return type_coerce(func.date(_shifted(expr, dialect, local), "start of year"), Date)
-
-
-def sql_weekday(expr: Any, dialect: str) -> ColumnElement:
-    """ISO weekday of the local time: 1 = Monday … 7 = Sunday."""
-    if dialect == "postgresql":
-        return cast(func.extract("isodow", expr + literal_column(f"interval '{OFFSET_HOURS} hours'")), Integer)
-    sunday_zero = cast(func.strftime("%w", expr, f"+{OFFSET_HOURS} hours"), Integer)
-    return (sunday_zero + 6) % 7 + 1
-
-
-def sql_hour(expr: Any, dialect: str) -> ColumnElement:
-    if dialect == "postgresql":
-        return cast(func.extract("hour", expr + literal_column(f"interval '{OFFSET_HOURS} hours'")), Integer)
-    return cast(func.strftime("%H", expr, f"+{OFFSET_HOURS} hours"), Integer)
+# --- durations ----------------------------------------------------------------------------------------
 
 
 def sql_seconds(later: Any, earlier: Any, dialect: str) -> ColumnElement:

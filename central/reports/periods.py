@@ -1,6 +1,6 @@
 """Report periods as communes name them: a month, a quarter, six months, a year, or any range of days.
 
-A period is a range of local (Asia/Ho_Chi_Minh) calendar days, both ends included. Its label is the
+A period is a range of local calendar days (the server's ``timezone``), both ends included. Its label is the
 wording a commune report uses ("6 tháng đầu năm 2026", "quý I năm 2026"), and ``previous_year()``
 is the "cùng kỳ" the report compares with.
 """

@@ -45,7 +45,7 @@ from central.report_models import (
     RollupWait,
     TicketFact,
 )
-from central.reports.localtime import add_months, sql_hour, sql_local_day, sql_local_month, sql_weekday, utc_range
+from central.reports.localtime import DEFAULT_LOCAL_TIME, LocalTime, add_months
 from central.reports.periods import Period
 from central.reports.rollups import SATISFIED_PLUS, WAIT_CAP
 
@@ -87,8 +87,15 @@ def _add(target: dict, key: Any, values: Iterable[Any]) -> None:
 
 
 class Query:
-    def __init__(self, conn: Connection, period: Period, scope: Scope, use_rollups: bool = True) -> None:
-        self.conn, self.period, self.scope = conn, period, scope
+    def __init__(
+        self,
+        conn: Connection,
+        period: Period,
+        scope: Scope,
+        use_rollups: bool = True,
+        local_time: LocalTime = DEFAULT_LOCAL_TIME,
+    ) -> None:
+        self.conn, self.period, self.scope, self.local_time = conn, period, scope, local_time
         self.dialect, self.use_rollups = conn.dialect.name, use_rollups
         self.spans, self.parts = period.split()
         self._cache: dict[tuple, list[tuple]] = {}
@@ -140,7 +147,8 @@ class Query:
 
     def _during(self, column: Any, parts: list[tuple[date, date]] | None = None) -> list:
         """Records whose time falls in the period (or in any of ``parts``)."""
-        ranges = [utc_range(first, last) for first, last in (parts or [(self.period.start, self.period.end)])]
+        spans = parts or [(self.period.start, self.period.end)]
+        ranges = [self.local_time.utc_range(first, last) for first, last in spans]
         return [or_(*(and_(column >= start, column < end) for start, end in ranges))]
 
     @staticmethod
@@ -313,6 +321,10 @@ class Query:
 
     # --- time patterns ------------------------------------------------------------------------------
 
+    def _weekday_hour(self, moment: Any) -> tuple[Any, Any]:
+        """The local ISO weekday and hour of a record time, in SQL."""
+        return self.local_time.sql_weekday(moment, self.dialect), self.local_time.sql_hour(moment, self.dialect)
+
     def heat(self) -> dict[tuple[int, int], list[int]]:
         """(ISO weekday, local hour) → [counted ratings, satisfied or above, tickets issued]."""
         out: dict[tuple[int, int], list[int]] = {}
@@ -322,12 +334,12 @@ class Query:
                 _add(out, (row[0], row[1]), row[2:])
             return out
         r, f = Rating.__table__.c, TicketFact.__table__.c
-        wd, hour = sql_weekday(r.corrected_time, self.dialect), sql_hour(r.corrected_time, self.dialect)
+        wd, hour = self._weekday_hour(r.corrected_time)
         sat = func.sum(case((r.level.in_(SATISFIED_PLUS), 1), else_=0))
         query = select(wd, hour, func.count(), sat).where(r.counted.is_(True), *self._where(r))
         for row in self.conn.execute(query.where(*self._during(r.corrected_time)).group_by(wd, hour)):
             _add(out, (row[0], row[1]), (row[2], row[3], 0))
-        wd, hour = sql_weekday(f.issued_at, self.dialect), sql_hour(f.issued_at, self.dialect)
+        wd, hour = self._weekday_hour(f.issued_at)
         query = select(wd, hour, func.count()).where(*self._where(f), *self._during(f.issued_at))
         for row in self.conn.execute(query.group_by(wd, hour)):
             _add(out, (row[0], row[1]), (0, 0, row[2]))
@@ -338,7 +350,8 @@ class Query:
         out: dict[date, list[int]] = {}
         if not self.use_rollups:
             r = Rating.__table__.c
-            bucket = (sql_local_day if unit == "day" else sql_local_month)(r.corrected_time, self.dialect)
+            lt = self.local_time
+            bucket = (lt.sql_day if unit == "day" else lt.sql_month)(r.corrected_time, self.dialect)
             query = select(bucket, *self._raw_sums(r)).where(*self._where(r), *self._during(r.corrected_time))
             for row in self.conn.execute(query.group_by(bucket)):
                 _add(out, row[0], row[1:])

@@ -32,15 +32,17 @@ from central.report_models import (
     TicketFact,
 )
 from central.reports import facts as facts_mod
-from central.reports.localtime import sql_dekad, sql_hour, sql_local_day, sql_local_month, sql_weekday, sql_year
+from central.reports.localtime import DEFAULT_LOCAL_TIME, LocalTime
 from central.reports.rollups import DERIVED, ROLLUPS, SATISFIED_PLUS, WAIT_CAP, key_columns, value_columns
 
 QUEUE_SUMS = ("issued", "served", "no_show", "waited", "wait_seconds", "service_n", "service_seconds")
 RATING_SUMS = ("ratings", "satisfied_plus", "points", "flagged")
 
 
-def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
-    """Recompute every derived table (of ``communes``) from the records, in the caller's transaction."""
+def rebuild(conn: Connection, communes: list[str] | None = None, local_time: LocalTime = DEFAULT_LOCAL_TIME) -> None:
+    """Recompute every derived table (of ``communes``) from the records, in the caller's transaction; the records'
+    local days are those of ``local_time`` (the server's, ``Central.local_time``, as at ingest)."""
+    lt = local_time
     dialect = conn.dialect.name
     for table in DERIVED:
         query = delete(table)
@@ -58,7 +60,7 @@ def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
 
     r, a, f = Rating.__table__.c, IndicatorAnswer.__table__.c, TicketFact.__table__.c
     d = literal("D")
-    r_day, f_day = sql_local_day(r.corrected_time, dialect), sql_local_day(f.issued_at, dialect)
+    r_day, f_day = lt.sql_day(r.corrected_time, dialect), lt.sql_day(f.issued_at, dialect)
     service = func.coalesce(r.service_code, NO_SERVICE)
     person = (func.coalesce(r.counter_number, NO_COUNTER), func.coalesce(r.clerk_id, literal(NO_CLERK, UUID)))
     counted = r.counted.is_(True)
@@ -138,8 +140,8 @@ def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
                 d,
                 r_day,
                 service,
-                sql_weekday(r.corrected_time, dialect),
-                sql_hour(r.corrected_time, dialect),
+                lt.sql_weekday(r.corrected_time, dialect),
+                lt.sql_hour(r.corrected_time, dialect),
                 literal(1),
                 sat,
                 literal(0),
@@ -153,8 +155,8 @@ def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
                 d,
                 f_day,
                 f.service_code,
-                sql_weekday(f.issued_at, dialect),
-                sql_hour(f.issued_at, dialect),
+                lt.sql_weekday(f.issued_at, dialect),
+                lt.sql_hour(f.issued_at, dialect),
                 literal(0),
                 literal(0),
                 literal(1),
@@ -170,12 +172,12 @@ def rebuild(conn: Connection, communes: list[str] | None = None) -> None:
     _fill_days(conn, RollupWait.__table__, scoped(waits, f.commune_code).subquery("x"), 1)
 
     for table in ROLLUPS:
-        _fill(conn, table, _coarser(table, "D", "T", dialect, communes))
-        _fill(conn, table, _coarser(table, "D", "M", dialect, communes))
-        _fill(conn, table, _coarser(table, "M", "Y", dialect, communes))
+        _fill(conn, table, _coarser(table, "D", "T", lt, dialect, communes))
+        _fill(conn, table, _coarser(table, "D", "M", lt, dialect, communes))
+        _fill(conn, table, _coarser(table, "M", "Y", lt, dialect, communes))
 
 
-def ensure_built(conn: Connection) -> bool:
+def ensure_built(conn: Connection, local_time: LocalTime = DEFAULT_LOCAL_TIME) -> bool:
     """Rebuild everything when records are stored but the derived tables are empty; True if it did.
 
     That happens once, after a migration that reshaped the rollups (revision 0007): the migration stays quick
@@ -187,7 +189,7 @@ def ensure_built(conn: Connection) -> bool:
 
     ratings, tickets = Rating.__table__, Ticket.__table__
     if (has(ratings) and not has(RollupTotals.__table__)) or (has(tickets) and not has(TicketFact.__table__)):
-        rebuild(conn)
+        rebuild(conn, None, local_time)
         return True
     return False
 
@@ -227,10 +229,10 @@ def _pending_links(conn: Connection, communes: list[str] | None) -> None:
     )
 
 
-def _coarser(table: Table, source: str, grain: str, dialect: str, communes: list[str] | None):
+def _coarser(table: Table, source: str, grain: str, lt: LocalTime, dialect: str, communes: list[str] | None):
     """SELECT of ``table``'s rows of ``grain`` summed from its rows of the finer ``source`` grain."""
     c = table.c
-    start = {"T": sql_dekad, "M": sql_local_month, "Y": sql_year}[grain](c.start, dialect, local=False)
+    start = {"T": lt.sql_dekad, "M": lt.sql_month, "Y": lt.sql_year}[grain](c.start, dialect, local=False)
     rest = [c[k] for k in key_columns(table) if k not in ("commune_code", "site_code", "grain", "start")]
     query = select(
         c.commune_code, c.site_code, literal(grain), start, *rest, *(func.sum(c[v]) for v in value_columns(table))

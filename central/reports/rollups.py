@@ -3,7 +3,8 @@
 Why increments are exact, even for records that arrive months late: every record is stored exactly once
 (the sync's unique key) and never changes, and :func:`apply_batch` runs in the same transaction that
 stores the batch, adding each newly stored record's contribution to the rollup rows *of the period the
-record belongs to* (its corrected local time, not the time it arrived) — its day, dekad, month and year,
+record belongs to* (its corrected local time, not the time it arrived; local in the server's ``timezone``,
+:class:`~central.reports.localtime.LocalTime`, the same as the rebuild's) — its day, dekad, month and year,
 under its own field and under "every field" (:data:`ALL_SERVICES`). So a rollup row always equals the sum
 over the records stored so far; a late record simply adds to its old period. Contributions that depend on
 two records are added when the second of them is stored:
@@ -45,7 +46,7 @@ from central.report_models import (
     TicketFact,
 )
 from central.reports import facts as facts_mod
-from central.reports.localtime import OFFSET, dekad_of
+from central.reports.localtime import DEFAULT_LOCAL_TIME, LocalTime, dekad_of
 from common.tt01 import SATISFIED_OR_ABOVE
 from sync.record_schema import PRESS_FIELDS, press_key, press_values
 
@@ -84,11 +85,12 @@ def spans_of(day: date) -> tuple[tuple[str, date], ...]:
 class Deltas:
     """Increments per rollup row, gathered in memory and written as one sorted upsert per table.
 
-    Increments are first summed per local *day* and field; :meth:`rows` spreads each day's sums over its
-    day, dekad, month and year rows, each under its field and under every field.
+    Increments are first summed per local *day* (of ``local_time``) and field; :meth:`rows` spreads each day's
+    sums over its day, dekad, month and year rows, each under its field and under every field.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, local_time: LocalTime = DEFAULT_LOCAL_TIME) -> None:
+        self.local_time = local_time
         self.days: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         #: PostgreSQL's upserts, laid out ahead of flush by lay_out(): (table, its columns as arrays).
         self.laid_out: list[tuple[Table, list[list]]] | None = None
@@ -190,7 +192,7 @@ def _person(counter: int | None, clerk: str | None) -> tuple[int, str]:
 
 def rating_contribution(d: Deltas, r: Mapping[str, Any], n: int = 1) -> None:
     """``n`` presses alike (same commune, site, local hour, field, counter, clerk, level, counted, points, channel)."""
-    when = r["corrected_time"] + OFFSET
+    when = d.local_time.local(r["corrected_time"])
     commune, site, day, counted = r["commune_code"], r["site_code"], when.date(), bool(r["counted"])
     service = r["service_code"] or NO_SERVICE
     sat = n if counted and r["level"] in SATISFIED_PLUS else 0
@@ -216,7 +218,7 @@ def indicator_contribution(d: Deltas, answer: Mapping[str, Any], rating: Mapping
         _INDICATORS,
         rating["commune_code"],
         rating["site_code"],
-        (rating["corrected_time"] + OFFSET).date(),
+        d.local_time.day(rating["corrected_time"]),
         rating["service_code"] or NO_SERVICE,
         (*_person(rating["counter_number"], rating["clerk_id"]), answer["indicator"]),
         n=1,
@@ -229,7 +231,7 @@ def indicator_contribution(d: Deltas, answer: Mapping[str, Any], rating: Mapping
 
 def fact_contribution(d: Deltas, f: Mapping[str, Any], sign: int) -> None:
     """A ticket's queue figures (``sign`` −1 takes back an older version of its fact)."""
-    commune, site, when = f["commune_code"], f["site_code"], f["issued_at"] + OFFSET
+    commune, site, when = f["commune_code"], f["site_code"], d.local_time.local(f["issued_at"])
     day, service = when.date(), f["service_code"]
     waited, served = f["wait_seconds"] is not None, f["service_seconds"] is not None
     values = {
@@ -277,11 +279,13 @@ def apply_batch(
     inserted: Mapping[str, Sequence[Mapping[str, Any]]],
     site: str = MAIN_SITE,
     presses: Presses | None = None,
+    local_time: LocalTime = DEFAULT_LOCAL_TIME,
 ) -> None:
     """Add the contributions of the records a batch has just stored (call in the batch's transaction).
 
     ``inserted`` maps a record type to the rows just stored (column → value); all come from one kiosk of
     ``commune`` at ``site``. ``presses``: its ratings already counted alike while they were stored.
+    ``local_time``: the server's (``Central.local_time``), which places each record in its local day.
     """
     ratings, answers = inserted.get("rating", []), inserted.get("indicator_answer", [])
     tickets, actions = inserted.get("ticket", []), inserted.get("clerk_action", [])
@@ -289,7 +293,7 @@ def apply_batch(
         presses = Presses()
         for r in ratings:
             presses.add(r)
-    share = BatchShare(commune, device, site)
+    share = BatchShare(commune, device, site, local_time)
     share.gather(
         conn,
         {x["id"] for x in ratings},
@@ -317,7 +321,7 @@ class BatchShare:
     stores the increments, the ticket facts and what is left waiting. :func:`apply_batch` runs the three in turn.
     """
 
-    def __init__(self, commune: str, device: str, site: str) -> None:
+    def __init__(self, commune: str, device: str, site: str, local_time: LocalTime = DEFAULT_LOCAL_TIME) -> None:
         self.commune, self.device, self.site = commune, device, site
         self.earlier_ratings: dict[str, dict[str, Any]] = {}
         self.found_answers: list[str] = []  # answers that waited for one of this batch's ratings
@@ -328,7 +332,7 @@ class BatchShare:
         self.old_facts: dict[str, dict[str, Any]] = {}
         self.earlier_tickets: dict[str, dict[str, Any]] = {}
         self.earlier_actions: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self.deltas = Deltas()
+        self.deltas = Deltas(local_time)
         self.answer_waits: list[tuple[str, str]] = []
         self.action_waits: list[tuple[str, str]] = []
         self.fact_rows: list[tuple] = []  # the new ticket facts, as store_facts takes them

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from central.reports.localtime import local_day
+from central.reports.localtime import DEFAULT_LOCAL_TIME
 from tests.central_server import CentralServer
 from tests.server import KioskServer
 
@@ -69,7 +69,7 @@ def signs_in(kiosk: KioskServer, counter: int, pin: str) -> str:
 
 
 def report(web: requests.Session, base: str) -> dict:
-    today = local_day(datetime.now(UTC).replace(tzinfo=None)).isoformat()
+    today = DEFAULT_LOCAL_TIME.day(datetime.now(UTC).replace(tzinfo=None)).isoformat()
     answer = web.get(f"{base}/reports/data.json", params={"period": "custom", "from": today, "to": today}, timeout=30)
     assert answer.status_code == 200, answer.text
     return answer.json()
