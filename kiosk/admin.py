@@ -15,20 +15,20 @@ session, a copied cookie included.
 from __future__ import annotations
 
 import hashlib
-import json
 
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from common.errors import AuthError, KioskError, ValidationError
+from kiosk import device_state
 from kiosk.clock import Clock
-from kiosk.db import transaction
+from kiosk.device_state import ADMIN_LOGIN_FAILURES, ADMIN_PASSWORD_HASH, ADMIN_SESSION_EPOCH
 from kiosk.lockout import Lockout
-from kiosk.models import DeviceState
+from kiosk.storage import transaction
 
-PASSWORD_KEY = "admin_password_hash"
-FAILURES_KEY = "admin_login_failures"
-EPOCH_KEY = "admin_session_epoch"
+PASSWORD_KEY = ADMIN_PASSWORD_HASH.name
+FAILURES_KEY = ADMIN_LOGIN_FAILURES.name
+EPOCH_KEY = ADMIN_SESSION_EPOCH.name
 MAX_FAILURES = 5
 LOCK_SECONDS = 300
 MIN_LENGTH = 8
@@ -44,8 +44,7 @@ class LockedOut(KioskError, PermissionError):
 
 
 def password_hash(session: Session) -> str | None:
-    row = session.get(DeviceState, PASSWORD_KEY)
-    return row.value if row is not None and row.value else None
+    return device_state.get(session, ADMIN_PASSWORD_HASH) or None
 
 
 def fingerprint(hashed: str) -> str:
@@ -63,16 +62,14 @@ def current_mark(sessions: sessionmaker[Session]) -> str | None:
     """What a valid admin session cookie holds now: the password digest and the session epoch."""
     with sessions() as session:
         hashed = password_hash(session)
-        epoch = session.get(DeviceState, EPOCH_KEY)
-    return f"{fingerprint(hashed)}:{epoch.value if epoch else 0}" if hashed else None
+        epoch = device_state.get(session, ADMIN_SESSION_EPOCH)
+    return f"{fingerprint(hashed)}:{epoch}" if hashed else None
 
 
 def end_sessions(sessions: sessionmaker[Session]) -> None:
     """Sign out everywhere: every admin session cookie stops working (server-side, copies included)."""
     with transaction(sessions) as session:
-        row = session.get(DeviceState, EPOCH_KEY) or DeviceState(key=EPOCH_KEY, value="0")
-        row.value = str(int(row.value) + 1)
-        session.add(row)
+        device_state.put(session, ADMIN_SESSION_EPOCH, device_state.get(session, ADMIN_SESSION_EPOCH) + 1)
 
 
 def set_password(session: Session, password: str, *, demo: bool = False) -> None:
@@ -86,9 +83,7 @@ def set_password(session: Session, password: str, *, demo: bool = False) -> None
         )
     if len(password) > MAX_LENGTH:
         raise ValidationError(f"The admin password is longer than {MAX_LENGTH} characters.", {"field": "password"})
-    row = session.get(DeviceState, PASSWORD_KEY) or DeviceState(key=PASSWORD_KEY)
-    row.value = generate_password_hash(password)
-    session.add(row)
+    device_state.put(session, ADMIN_PASSWORD_HASH, generate_password_hash(password))
     _clear_failures(session)
 
 
@@ -154,6 +149,4 @@ def login(sessions: sessionmaker[Session], lockout: Lockout, password: str) -> s
 
 def _clear_failures(session: Session) -> None:
     """A new password clears the lock-out."""
-    row = session.get(DeviceState, FAILURES_KEY) or DeviceState(key=FAILURES_KEY)
-    row.value = json.dumps({"failures": 0, "locked": False})
-    session.add(row)
+    device_state.put(session, ADMIN_LOGIN_FAILURES, {"failures": 0, "locked": False})

@@ -8,14 +8,13 @@ starts again for a full period — it is never shorter than promised, at worst o
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from kiosk import device_state
 from kiosk.clock import Clock
-from kiosk.models import DeviceState
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class Lockout:
     """One lock-out (one ``device_state`` key): e.g. every clerk PIN of the kiosk, or the admin password."""
 
     def __init__(self, key: str, clock: Clock, max_failures: int = 5, lock_seconds: int = 300) -> None:
-        self.key, self.clock = key, clock
+        self.key, self.clock = device_state.declared(key), clock
         self.max_failures, self.lock_seconds = max_failures, lock_seconds
         self._locked_at: float | None = None  # monotonic time the lock began (in this process)
         self._lock = threading.Lock()
@@ -72,14 +71,11 @@ class Lockout:
             self._write(session, 0, False)
 
     def _read(self, session: Session) -> tuple[int, bool]:
-        row = session.get(DeviceState, self.key)
-        if row is None:
+        data = device_state.get(session, self.key)
+        if data is None:
             return 0, False
-        data = json.loads(row.value)
         locked = bool(data.get("locked") or data.get("locked_until"))  # "locked_until": before 0.1 kept a time
         return int(data.get("failures", 0)), locked
 
     def _write(self, session: Session, failures: int, locked: bool) -> None:
-        row = session.get(DeviceState, self.key) or DeviceState(key=self.key)
-        row.value = json.dumps({"failures": failures, "locked": locked})
-        session.add(row)
+        device_state.put(session, self.key, {"failures": failures, "locked": locked})
