@@ -1,7 +1,7 @@
 """The device database: the engine of :mod:`common.db` (SQLite, WAL, ``synchronous=FULL``) and its schema.
 
 Schema changes go through Alembic (:func:`upgrade`), so a device in the field takes a new release without
-losing data.
+losing data. Reads and writes of the data go through :mod:`kiosk.storage` (``transaction`` is the same here).
 """
 
 from __future__ import annotations
