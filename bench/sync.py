@@ -208,8 +208,8 @@ def _time_rollups() -> dict[str, float]:
 
 def make_backlog(kiosk, n: int) -> None:
     """n device records written straight into the kiosk's SQLite (not timed)."""
+    from kiosk.device_state import SEQ
     from kiosk.models import RECORD_TYPES
-    from kiosk.records import SEQ_KEY
     from sync.record_checks import parse_record
 
     rng = random.Random(2)
@@ -219,7 +219,7 @@ def make_backlog(kiosk, n: int) -> None:
             rows = [parse_record(r) for r in records if r["type"] == kind]
             if rows:
                 conn.execute(model.__table__.insert(), rows)
-        conn.exec_driver_sql("UPDATE device_state SET value = ? WHERE key = ?", (str(n), SEQ_KEY))
+        conn.exec_driver_sql("UPDATE device_state SET value = ? WHERE key = ?", (str(n), SEQ.name))
 
 
 def backlog_end_to_end(pg, tmp: Path) -> tuple[float, int]:

@@ -20,14 +20,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from common.errors import AuthError, LockedOut, ValidationError
 from common.throttle import Lockout
 from common.web import session_mark
+from kiosk import device_state
 from kiosk.clock import Clock
-from kiosk.db import transaction
+from kiosk.device_state import ADMIN_LOGIN_FAILURES, ADMIN_PASSWORD_HASH, ADMIN_SESSION_EPOCH
 from kiosk.lockout import StoredFailures
-from kiosk.models import DeviceState
+from kiosk.storage import transaction
 
-PASSWORD_KEY = "admin_password_hash"
-FAILURES_KEY = "admin_login_failures"
-EPOCH_KEY = "admin_session_epoch"
+PASSWORD_KEY = ADMIN_PASSWORD_HASH.name
+FAILURES_KEY = ADMIN_LOGIN_FAILURES.name
+EPOCH_KEY = ADMIN_SESSION_EPOCH.name
 MAX_FAILURES = 5
 LOCK_SECONDS = 300
 MIN_LENGTH = 8
@@ -38,8 +39,7 @@ ADMIN = "admin"
 
 
 def password_hash(session: Session) -> str | None:
-    row = session.get(DeviceState, PASSWORD_KEY)
-    return row.value if row is not None and row.value else None
+    return device_state.get(session, ADMIN_PASSWORD_HASH) or None
 
 
 def has_password(sessions: sessionmaker[Session]) -> bool:
@@ -50,8 +50,7 @@ def has_password(sessions: sessionmaker[Session]) -> bool:
 
 def _state(session: Session) -> tuple[str | None, int]:
     """(password hash, session epoch): what an admin session's mark is made of."""
-    epoch = session.get(DeviceState, EPOCH_KEY)
-    return password_hash(session), int(epoch.value) if epoch else 0
+    return password_hash(session), device_state.get(session, ADMIN_SESSION_EPOCH)
 
 
 def mark_holds(sessions: sessionmaker[Session], mark: object) -> bool:
@@ -64,9 +63,7 @@ def mark_holds(sessions: sessionmaker[Session], mark: object) -> bool:
 def end_sessions(sessions: sessionmaker[Session]) -> None:
     """Sign out everywhere: every admin session cookie stops working (server-side, copies included)."""
     with transaction(sessions) as session:
-        row = session.get(DeviceState, EPOCH_KEY) or DeviceState(key=EPOCH_KEY, value="0")
-        row.value = str(int(row.value) + 1)
-        session.add(row)
+        device_state.put(session, ADMIN_SESSION_EPOCH, device_state.get(session, ADMIN_SESSION_EPOCH) + 1)
 
 
 def set_password(session: Session, password: str, *, demo: bool = False) -> None:
@@ -80,9 +77,7 @@ def set_password(session: Session, password: str, *, demo: bool = False) -> None
         )
     if len(password) > MAX_LENGTH:
         raise ValidationError(f"The admin password is longer than {MAX_LENGTH} characters.", {"field": "password"})
-    row = session.get(DeviceState, PASSWORD_KEY) or DeviceState(key=PASSWORD_KEY)
-    row.value = generate_password_hash(password)
-    session.add(row)
+    device_state.put(session, ADMIN_PASSWORD_HASH, generate_password_hash(password))
     _clear_failures(session)
 
 

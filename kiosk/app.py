@@ -86,11 +86,9 @@ class Kiosk:
         return True
 
     def _stored_revision(self) -> str | None:
-        from kiosk.catalog_state import revision_sql
-        from kiosk.tickets import read_rows
+        from kiosk.catalog_state import read_revision
 
-        rows = read_rows(self.engine, *revision_sql())
-        return rows[0][0] if rows else None
+        return read_revision(self.engine)
 
     storage: StorageWatch | None = None  # the database file and the disk while the kiosk runs
 
@@ -375,9 +373,7 @@ def _ticket_buttons(kiosk: Kiosk, factory: Any) -> None:
     codes = [str(code).strip().upper() for code in s["ticket_button_services"]]
     if not codes:
         return
-    from kiosk.tickets import read_rows
-
-    known = {row[0] for row in read_rows(kiosk.engine, "SELECT code FROM services")}
+    known = kiosk.queue.tickets.codes()
     unknown = [code for code in codes if code not in known]
     if unknown:
         raise ConfigError(f"Setting ticket_button_services names unknown service(s) {', '.join(unknown)}.")

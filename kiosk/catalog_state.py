@@ -5,7 +5,7 @@ The catalogue (services, counters, clerks, rating wording, questions) of a commu
 centrally, then ``central`` (the kiosk's `/admin` shows it read-only). The central server says which in every
 catalogue document; before the first sync the kiosk owns it.
 
-Kept in ``device_state`` (one row each):
+Kept in ``device_state`` (keys declared in :mod:`kiosk.device_state`):
 
 * ``catalog_owner`` — ``kiosk`` or ``central``;
 * ``catalog_revision`` — raised by every change, in the same transaction, whoever makes it (`/admin`,
@@ -21,13 +21,22 @@ Kept in ``device_state`` (one row each):
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kiosk.models import Clerk, Counter, DeviceState, Question, ScaleLevel, Service
+from kiosk import device_state
+from kiosk.device_state import (
+    CATALOG_DIRTY,
+    CATALOG_OWNER,
+    CATALOG_PAGES,
+    CATALOG_REFUSED,
+    CATALOG_REVISION,
+    CATALOG_SENT,
+    CATALOG_VERSION,
+)
+from kiosk.models import Clerk, Counter, Question, ScaleLevel, Service
 from sync.catalog_document import (
     clerk_entry,
     counter_entry,
@@ -36,44 +45,46 @@ from sync.catalog_document import (
     service_entry,
 )
 
-OWNER_KEY = "catalog_owner"
-REVISION_KEY = "catalog_revision"
-DIRTY_KEY = "catalog_dirty"
-SENT_KEY = "catalog_sent"
-VERSION_KEY = "catalog_version"
-REFUSED_KEY = "catalog_refused"
-PAGES_KEY = "catalog_pages"
+OWNER_KEY = CATALOG_OWNER.name
+REVISION_KEY = CATALOG_REVISION.name
+DIRTY_KEY = CATALOG_DIRTY.name
+SENT_KEY = CATALOG_SENT.name
+VERSION_KEY = CATALOG_VERSION.name
+REFUSED_KEY = CATALOG_REFUSED.name
+PAGES_KEY = CATALOG_PAGES.name
 OWNERS = ("kiosk", "central")
 
 
 def get(session: Session, key: str) -> str | None:
-    row = session.get(DeviceState, key)
-    return row.value if row is not None else None
+    """The stored text of one of the keys above, as it is (:mod:`kiosk.device_state` declares how it reads)."""
+    return device_state.get(session, device_state.as_text(key))
 
 
 def put(session: Session, key: str, value: str | None) -> None:
-    row = session.get(DeviceState, key)
-    if value is None:
-        if row is not None:
-            session.delete(row)
-        return
-    row = row or DeviceState(key=key)
-    row.value = value
-    session.add(row)
+    """Store the text of one of the keys above as it is; ``None`` removes the key."""
+    device_state.put(session, device_state.as_text(key), value)
 
 
 def owner(session: Session) -> str:
     """``kiosk`` or ``central``: who edits this commune's catalogue now."""
-    value = get(session, OWNER_KEY)
+    value = device_state.get(session, CATALOG_OWNER)
     return value if value in OWNERS else "kiosk"
 
 
 def read_owner(engine: Any) -> str:
     """:func:`owner` by a plain read that never waits for a writer (for pages rendered inside a transaction)."""
-    from kiosk.tickets import read_rows
+    value = device_state.read(engine, CATALOG_OWNER)
+    return value if value in OWNERS else "kiosk"
 
-    rows = read_rows(engine, "SELECT value FROM device_state WHERE key = ?", (OWNER_KEY,))
-    return rows[0][0] if rows and rows[0][0] in OWNERS else "kiosk"
+
+def read_pages(engine: Any) -> str | None:
+    """Where the commune's catalogue is edited at the central server, as the last sync found it (a plain read)."""
+    return device_state.read(engine, CATALOG_PAGES)
+
+
+def read_revision(engine: Any) -> str | None:
+    """The catalogue's revision as stored, by a plain read that never waits for a writer (the watcher's check)."""
+    return device_state.read(engine, device_state.as_text(CATALOG_REVISION))
 
 
 def touch(session: Session, *dirty: str) -> None:
@@ -82,36 +93,39 @@ def touch(session: Session, *dirty: str) -> None:
     ``dirty`` names items as ``service:HT``, ``counter:1``, ``clerk:<id>``, ``scale`` or ``questions``; they are
     sent to the central server at the next sync. Changes that came from the server itself name none.
     """
-    put(session, REVISION_KEY, str(int(get(session, REVISION_KEY) or 0) + 1))
+    device_state.put(session, CATALOG_REVISION, device_state.get(session, CATALOG_REVISION) + 1)
     if dirty:
-        put(session, DIRTY_KEY, json.dumps(sorted(set(dirty_items(session)) | set(dirty))))
+        device_state.put(session, CATALOG_DIRTY, sorted(set(dirty_items(session)) | set(dirty)))
 
 
 def dirty_items(session: Session) -> list[str]:
-    try:
-        items = json.loads(get(session, DIRTY_KEY) or "[]")
-    except ValueError:
-        return []
-    return [str(item) for item in items] if isinstance(items, list) else []
+    return device_state.get(session, CATALOG_DIRTY) or []
 
 
-def revision_sql() -> tuple[str, tuple]:
-    """The plain read of the revision (for a check that must not open an ORM transaction)."""
-    return "SELECT value FROM device_state WHERE key = ?", (REVISION_KEY,)
+def listing(session: Session) -> dict[str, list[Any]]:
+    """The catalogue's services, counters (with their services) and the commune's clerks, in the order shown.
+
+    A clerk whose code is parked as ``~id`` is not listed: that row is kept for its records only, the same
+    person being one of the commune's clerks.
+    """
+    return {
+        "services": list(session.scalars(select(Service).order_by(Service.position, Service.code))),
+        "counters": list(
+            session.scalars(select(Counter).options(selectinload(Counter.services)).order_by(Counter.number))
+        ),
+        "clerks": list(session.scalars(select(Clerk).where(~Clerk.code.startswith("~")).order_by(Clerk.code))),
+    }
 
 
 def snapshot(session: Session) -> dict[str, Any]:
     """The whole catalogue as the kiosk has it, in the shape of the server's catalogue document."""
-    services = session.scalars(select(Service).order_by(Service.position, Service.code))
-    counters = session.scalars(select(Counter).options(selectinload(Counter.services)).order_by(Counter.number))
-    clerks = session.scalars(select(Clerk).order_by(Clerk.code))
+    rows = listing(session)
     scale = session.scalars(select(ScaleLevel).order_by(ScaleLevel.position))
     questions = session.scalars(select(Question).order_by(Question.position))
     return {
-        "services": [service_entry(s) for s in services],
-        "counters": [counter_entry(c, sorted(x.code for x in c.services)) for c in counters],
-        # a code parked as "~id" is no person's code: that row is kept for its records only
-        "clerks": [clerk_entry(c) for c in clerks if not c.code.startswith("~")],
+        "services": [service_entry(s) for s in rows["services"]],
+        "counters": [counter_entry(c, sorted(x.code for x in c.services)) for c in rows["counters"]],
+        "clerks": [clerk_entry(c) for c in rows["clerks"]],
         "scale": [level_entry(s) for s in scale],
         "questions": [question_entry(q) for q in questions],
     }

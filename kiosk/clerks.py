@@ -32,18 +32,18 @@ from common.catalog_rules import pin_matches
 from common.errors import AuthError, ConflictError, LockedOut, NotFoundError, ValidationError
 from common.throttle import Lockout, LockState
 from common.web.session_mark import make_mark, mark_holds
+from kiosk import device_state
 from kiosk.clock import Clock, to_naive_utc
-from kiosk.db import transaction
+from kiosk.device_state import CLERK_SESSION
 from kiosk.events import EventBus
 from kiosk.lockout import StoredFailures
-from kiosk.models import Clerk, ClerkAction, Counter, DeviceState
-from kiosk.records import db_time, stamp
-from kiosk.tickets import read_rows
+from kiosk.models import Clerk, ClerkAction, Counter
+from kiosk.records import stamp
+from kiosk.storage import db_time, read_rows, read_transaction, transaction
 
 MAX_FAILURES = 5
 LOCK_SECONDS = 300
-LOCK_KEY = "login_failures"
-SESSION_KEY = "clerk_session:"
+LOCK_KEY = device_state.LOGIN_FAILURES.name
 #: A clerk's session ends this long after the log-in.
 SESSION_SECONDS = 24 * 3600
 #: A log-in time this far in the future means the clock was moved back: the session is not trusted.
@@ -241,14 +241,16 @@ class ClerkDesk:
         """Whether a clerk session (what :meth:`ClerkLogin.session` put in the cookie) still holds: the clerk is
         active, has not logged out since and has the same PIN (its mark), and logged in less than a day ago.
 
-        Checked on every clerk call, so it is one plain read that never waits for a writer.
+        Checked on every clerk call, so it is one short read that never waits for a writer.
         """
-        found = read_rows(self.sessions.kw["bind"], _SESSION_STATE, (SESSION_KEY + str(data.get("id")), data.get("id")))
-        if not found or not found[0][0]:
+        with read_transaction(self.sessions.kw["bind"]) as r:
+            found = r.scalars("SELECT pin_hash FROM clerks WHERE id = ? AND active", (data.get("id"),))
+            (epoch,) = device_state.load(r.scalars, CLERK_SESSION(str(data.get("id"))))
+        if not found:
             return False
-        _active, pin_hash, epoch = found[0]
+        pin_hash = found[0]
         age = self.clock.now().timestamp() - float(data.get("at") or 0)
-        return mark_holds(data.get("mark"), str(data.get("id")), int(epoch or 0), pin_hash) and (
+        return mark_holds(data.get("mark"), str(data.get("id")), epoch, pin_hash) and (
             -CLOCK_SLACK <= age <= SESSION_SECONDS
         )
 
@@ -264,22 +266,15 @@ class ClerkDesk:
 
     def _end_sessions(self, s: Session, clerk_id: str) -> None:
         """Every session of this clerk ends (the epoch its cookies carry moves on)."""
-        row = s.get(DeviceState, SESSION_KEY + clerk_id) or DeviceState(key=SESSION_KEY + clerk_id)
-        row.value = str(self._epoch(s, clerk_id) + 1)
-        s.add(row)
+        device_state.put(s, CLERK_SESSION(clerk_id), self._epoch(s, clerk_id) + 1)
 
     @staticmethod
     def _epoch(s: Session, clerk_id: str) -> int:
-        row = s.get(DeviceState, SESSION_KEY + clerk_id)
-        return int(row.value) if row is not None else 0
+        return device_state.get(s, CLERK_SESSION(clerk_id))
 
 
 _LOGINS_SINCE = (
     "SELECT ca.counter_number, ca.action, c.id, c.name FROM clerk_actions ca JOIN clerks c ON c.id = ca.clerk_id "
     "WHERE ca.action IN ('login', 'logout') AND ca.counter_number IS NOT NULL AND ca.device_time >= ? "
     "ORDER BY ca.seq"
-)
-
-_SESSION_STATE = (
-    "SELECT c.active, c.pin_hash, (SELECT value FROM device_state WHERE key = ?) FROM clerks c WHERE c.id = ?"
 )

@@ -58,7 +58,7 @@ def add_clerk_cmd(ctx: click.Context, name: str, pin: str, counter: int | None, 
     """Add a clerk who can log in at the clerk console."""
     from kiosk.app import build_kiosk
     from kiosk.catalog import add_clerk
-    from kiosk.db import transaction
+    from kiosk.storage import transaction
 
     kiosk = build_kiosk(load_settings(ctx))
     with transaction(kiosk.sessions) as session:
@@ -137,7 +137,7 @@ def admin_password(ctx: click.Context, password_stdin: bool) -> None:
     """Set the password of the /admin pages (stored only as a hash; ends every admin session)."""
     from kiosk.admin import set_password
     from kiosk.app import build_kiosk
-    from kiosk.db import transaction
+    from kiosk.storage import transaction
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

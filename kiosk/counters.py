@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from common.errors import ConflictError, NotFoundError, ValidationError
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
-from kiosk.db import transaction
 from kiosk.dossiers import MAX_CODES, clean_code, codes_of
 from kiosk.events import EventBus
 from kiosk.models import Clerk, ClerkAction, Counter, Service, Ticket, TicketState
 from kiosk.queue_day import QueueDay
 from kiosk.records import stamp
-from kiosk.tickets import read_rows, sa_scalars, waiting_counts
+from kiosk.storage import driver_scalars, transaction
+from kiosk.tickets import waiting_counts
 
 Events = list[tuple[str, dict[str, Any]]]
 
@@ -43,9 +43,7 @@ class CounterDesk:
         queue_day: QueueDay | None = None,
     ) -> None:
         self.sessions = sessions
-        self.queue_day = queue_day or QueueDay(
-            clock, lambda sql, params: [r[0] for r in read_rows(sessions.kw["bind"], sql, params)]
-        )
+        self.queue_day = queue_day or QueueDay(clock, sessions.kw["bind"])
         self.write_lock = write_lock or threading.Lock()  # shared with the ticket issuer
         self.clock = clock
         self.events = events
@@ -76,7 +74,7 @@ class CounterDesk:
             current = self._serving(s, counter)
             if current is not None:
                 events.append(self._finish(s, current, "done", "complete", clerk_id, {"auto": True}))
-            today = self.queue_day.current(sa_scalars(s.connection())).day
+            today = self.queue_day.current(driver_scalars(s)).day
             if ticket_id is not None:
                 state = self._waiting_ticket(s, ticket_id, codes, counter)
             else:
@@ -296,7 +294,7 @@ class CounterDesk:
 
     def _waiting(self, s: Session) -> dict[str, int]:
         s.flush()
-        return waiting_counts(sa_scalars(s.connection()), self.queue_day.peek())
+        return waiting_counts(driver_scalars(s), self.queue_day.peek())
 
     def _ticket_json(self, s: Session, state: TicketState) -> dict[str, Any]:
         ticket = s.get(Ticket, state.ticket_id)

@@ -1,7 +1,7 @@
 """The device database: the engine of :mod:`common.db` (SQLite, WAL, ``synchronous=FULL``) and its schema.
 
 Schema changes go through Alembic (:func:`upgrade`), so a device in the field takes a new release without
-losing data.
+losing data. Reads and writes of the data go through :mod:`kiosk.storage` (``transaction`` is the same here).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from common.db import BUSY_TIMEOUT_MS, PAGE_CACHE_KB, make_engine, make_sessionmaker, transaction
@@ -47,7 +47,7 @@ def stored_revision(engine: Engine) -> str | None:
     """The revision the database is at (None for a new database), by plain SQL."""
     with engine.connect() as connection:
         try:
-            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
         except OperationalError:
             return None
 
@@ -79,4 +79,4 @@ def current_revision(engine: Engine) -> str | None:
 
 def integrity_ok(engine: Engine) -> bool:
     with engine.connect() as connection:
-        return connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+        return connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"

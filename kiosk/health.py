@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from kiosk import catalog_state
-from kiosk.models import DeviceState, SyncedRecord
-from kiosk.records import SEQ_KEY
+from kiosk import catalog_state, device_state
+from kiosk.device_state import CATALOG_REFUSED, CATALOG_VERSION, LAST_SYNC, SEQ
+from kiosk.models import SyncedRecord
+from kiosk.storage import ping
 from kiosk.storage_watch import is_corrupt
-
-LAST_SYNC_KEY = "last_sync"
 
 
 def records_made(session) -> int:
     """How many records were ever made here: every record takes one sequence number in the same transaction
     that writes it, so the counter is that number (one key lookup)."""
-    return int(session.scalar(select(DeviceState.value).where(DeviceState.key == SEQ_KEY)) or 0)
+    return device_state.get(session, SEQ)
 
 
 def unsynced_count(session) -> int:
@@ -29,23 +27,12 @@ def unsynced_count(session) -> int:
     return max(records_made(session) - int(sent or 0), 0)
 
 
-def last_sync(stored: str | None) -> Any:
-    """The sync client's summary ({"at", "ok", "last_ok_at", "sent", "pending", "error", …}) or the text as is.
-
-    `/healthz` shows ``last_ok_at`` (the last complete sync, ISO time) as "last_sync" and the summary as "sync".
-    """
-    try:
-        return json.loads(stored) if stored else None
-    except ValueError:
-        return stored
-
-
 def catalog_health(session) -> dict[str, Any]:
     """Who manages the catalogue, the version in use, edits not yet delivered, and the last refusal (if any)."""
-    refused = last_sync(catalog_state.get(session, catalog_state.REFUSED_KEY))
+    refused = device_state.get(session, CATALOG_REFUSED)
     return {
         "owner": catalog_state.owner(session),
-        "version": catalog_state.get(session, catalog_state.VERSION_KEY),
+        "version": device_state.get(session, CATALOG_VERSION),
         "undelivered": len(catalog_state.dirty_items(session)),
         "refused": refused if isinstance(refused, dict) else None,
     }
@@ -92,9 +79,10 @@ def _database(kiosk: Any, storage: Any, report: dict[str, Any]) -> None:
     """Unsynced records and the last sync, read from the database; a failure is written into ``report``."""
     try:
         with kiosk.sessions() as session:
-            session.execute(text("SELECT 1"))
+            ping(session)
             report["unsynced"] = unsynced_count(session)
-            summary = last_sync(session.scalar(select(DeviceState.value).where(DeviceState.key == LAST_SYNC_KEY)))
+            # the sync client's summary (kiosk.uplink.client): its last_ok_at is "last_sync", itself "sync"
+            summary = device_state.get(session, LAST_SYNC)
             report["last_sync"] = summary.get("last_ok_at") if isinstance(summary, dict) else summary
             report["sync"] = summary if isinstance(summary, dict) else None
             report["catalog"] = catalog_health(session)

@@ -7,28 +7,23 @@ The rule itself — locked after N wrong tries in a row, for M seconds on the mo
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy.orm import Session
 
-from kiosk.models import DeviceState
+from kiosk import device_state
 
 
 class StoredFailures:
     """The wrong tries of one lock-out (one ``device_state`` key), read and written in the caller's ``session``."""
 
     def __init__(self, session: Session, key: str) -> None:
-        self.session, self.key = session, key
+        self.session, self.key = session, device_state.declared(key)
 
     def read(self) -> tuple[int, bool]:
-        row = self.session.get(DeviceState, self.key)
-        if row is None:
+        data = device_state.get(self.session, self.key)
+        if data is None:
             return 0, False
-        data = json.loads(row.value)
         locked = bool(data.get("locked") or data.get("locked_until"))  # "locked_until": before 0.1 kept a time
         return int(data.get("failures", 0)), locked
 
     def write(self, failures: int, locked: bool) -> None:
-        row = self.session.get(DeviceState, self.key) or DeviceState(key=self.key)
-        row.value = json.dumps({"failures": failures, "locked": locked})
-        self.session.add(row)
+        device_state.put(self.session, self.key, {"failures": failures, "locked": locked})

@@ -50,7 +50,8 @@ class Base(DeclarativeBase):
 
 
 class DeviceState(Base):
-    """Key/value facts about this device: its local id, the last sequence number handed out."""
+    """Key/value facts about this device (the last sequence number handed out, …); the keys and how each value
+    is stored are declared in :mod:`kiosk.device_state`, the only code that reads or writes this table."""
 
     __tablename__ = "device_state"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)

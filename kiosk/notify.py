@@ -26,10 +26,11 @@ import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.db import BUSY_TIMEOUT_MS
+from kiosk.storage import ping
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def database_check(engine: Engine, timeout: float) -> Check:
                 if driver is not None:  # the pooled connection normally waits BUSY_TIMEOUT_MS for a lock
                     driver.execute(f"PRAGMA busy_timeout={max(int(timeout * 1000), 1)}")
                 try:
-                    conn.execute(text("SELECT 1")).scalar_one()
+                    ping(conn)
                 finally:
                     if driver is not None:
                         try:

@@ -20,6 +20,7 @@ from typing import Any
 from common.errors import ConflictError, NotFoundError
 from kiosk.clock import from_naive_utc
 from kiosk.ratings import RatingService, RecordedRating
+from kiosk.storage import read_scalars, read_transaction
 
 #: What a token looks like (kiosk.tickets.new_token): anything else is not looked up at all.
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
@@ -34,8 +35,7 @@ class PhoneService:
         """The id of the ticket whose page this token opens; None for a token that does not exist."""
         if not isinstance(token, str) or not TOKEN_RE.match(token):
             return None
-        with self.queue.reading() as r:
-            found = r.scalars("SELECT ticket_id FROM ticket_state WHERE token = ?", (token,))
+        found = read_scalars(self.queue.engine, "SELECT ticket_id FROM ticket_state WHERE token = ?", (token,))
         return found[0] if found else None
 
     def state(self, ticket_id: str) -> dict[str, Any]:
@@ -51,7 +51,7 @@ class PhoneService:
             return {}
         today = self.queue.day.peek()
         marks = ",".join("?" * len(ids))
-        with self.queue.reading() as r:
+        with read_transaction(self.queue.engine) as r:
             rows = r.rows(_STATES.format(marks=marks), tuple(ids))
             lines = {(row["queue_day"], row["service_code"]) for row in rows if row["status"] == "waiting"}
             places: dict[str, tuple[int, int]] = {}

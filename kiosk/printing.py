@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from common.errors import NotFoundError
 from kiosk import phone_link
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
-from kiosk.db import transaction
 from kiosk.models import PrintJob, Service, Ticket, TicketState
+from kiosk.storage import transaction
 
 log = logging.getLogger(__name__)
 

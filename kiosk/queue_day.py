@@ -20,23 +20,21 @@ Reads ask :meth:`QueueDay.peek` (no database access unless the day changed); wri
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from kiosk import device_state
 from kiosk.clock import Clock
+from kiosk.device_state import NUMBER_FLOOR, QUEUE_DAY
+from kiosk.storage import Scalars, scalars_reader
 
 log = logging.getLogger(__name__)
 
-STATE_KEY = "queue_day"
-FLOOR_KEY = "number_floor"
 #: A difference between wall-clock and monotonic progress larger than this is a clock jump.
 JUMP_SECONDS = 120.0
-
-Exec = Callable[[str, tuple], list]
 
 
 @dataclass(frozen=True)
@@ -48,9 +46,9 @@ class Day:
 class QueueDay:
     """The queue's day of one kiosk; thread-safe reads, rollover inside the caller's write transaction."""
 
-    def __init__(self, clock: Clock, read: Exec) -> None:
+    def __init__(self, clock: Clock, engine: Any) -> None:
         self.clock = clock
-        self._read = read  # driver SQL outside any write transaction, returns the first column
+        self._read = scalars_reader(engine)  # reads outside any write transaction
         self._lock = threading.Lock()
         self._stored: Day | None = None
         self._loaded = False
@@ -102,7 +100,7 @@ class QueueDay:
 
     # --- rolling over ----------------------------------------------------------------------------------
 
-    def current(self, execute: Exec) -> Day:
+    def current(self, execute: Scalars) -> Day:
         """The queue's day, rolling the queue over first if the day changed (call inside a write transaction
         holding the queue's write lock; ``execute`` runs driver SQL on that transaction)."""
         candidate = self.candidate()
@@ -118,7 +116,7 @@ class QueueDay:
                 moved = self._carry_over(execute, stored.day, candidate.day)
             self._store(execute, candidate)
             self._floors = moved
-            execute(_UPSERT, (FLOOR_KEY, json.dumps({"day": candidate.day.isoformat(), "floors": moved})))
+            device_state.store(execute, NUMBER_FLOOR, {"day": candidate.day.isoformat(), "floors": moved})
             self._jumped = False
             if stored is not None:
                 log.info(
@@ -126,7 +124,7 @@ class QueueDay:
                 )
             return candidate
 
-    def _carry_over(self, execute: Exec, old: date, new: date) -> dict[str, int]:
+    def _carry_over(self, execute: Scalars, old: date, new: date) -> dict[str, int]:
         """Move the waiting tickets that belong to the new day (see module doc); returns the floors per service."""
         since = self._first_seq if self._jumped and self._first_seq is not None else None
         where = "ts.status = 'waiting' AND ts.queue_day = ? AND (ts.provisional" + (" OR t.seq >= ?)" if since else ")")
@@ -151,9 +149,8 @@ class QueueDay:
 
     # --- helpers ---------------------------------------------------------------------------------------
 
-    def _store(self, execute: Exec, day: Day) -> None:
-        value = json.dumps({"day": day.day.isoformat(), "trusted": day.trusted})
-        execute(_UPSERT, (STATE_KEY, value))
+    def _store(self, execute: Scalars, day: Day) -> None:
+        device_state.store(execute, QUEUE_DAY, {"day": day.day.isoformat(), "trusted": day.trusted})
         self._stored = day
 
     def _load(self) -> None:
@@ -162,12 +159,11 @@ class QueueDay:
         with self._lock:
             if self._loaded:
                 return
-            for key, value in (line.split("\t", 1) for line in self._read(_LOAD, (STATE_KEY, FLOOR_KEY))):
-                data = json.loads(value)
-                if key == STATE_KEY:
-                    self._stored = Day(date.fromisoformat(data["day"]), bool(data.get("trusted")))
-                elif self._stored is None or data.get("day") == self._stored.day.isoformat():
-                    self._floors = {k: int(v) for k, v in (data.get("floors") or {}).items()}
+            state, floor = device_state.load(self._read, QUEUE_DAY, NUMBER_FLOOR)
+            if state is not None:
+                self._stored = Day(date.fromisoformat(state["day"]), bool(state.get("trusted")))
+            if floor is not None and (self._stored is None or floor.get("day") == self._stored.day.isoformat()):
+                self._floors = {k: int(v) for k, v in (floor.get("floors") or {}).items()}
             if self._stored is None:
                 self._floors = {}
             self._loaded = True
@@ -178,7 +174,3 @@ class QueueDay:
         if seen is not None and abs((wall - seen[0]) - (mono - seen[1])) > JUMP_SECONDS:
             log.warning("the wall clock jumped by %+.0f s", (wall - seen[0]) - (mono - seen[1]))
             self._jumped = True
-
-
-_UPSERT = "INSERT INTO device_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
-_LOAD = "SELECT key || char(9) || value FROM device_state WHERE key IN (?, ?) ORDER BY key DESC"

@@ -1,15 +1,13 @@
 """The queue as one service: issuing (:mod:`kiosk.tickets`), the counters (:mod:`kiosk.counters`),
 clerk log-in (:mod:`kiosk.clerks`), and the read-only views the board and the consoles show.
 
-Reads run on a pooled SQLite connection in a plain (deferred) transaction: one consistent snapshot
-that does not take the write lock, so a board refreshing never slows a citizen taking a ticket.
+Reads run in a read transaction (:func:`kiosk.storage.read_transaction`): one consistent snapshot that does
+not take the write lock, so a board refreshing never slows a citizen taking a ticket.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, time
 from typing import Any
 
@@ -23,29 +21,14 @@ from kiosk.counters import CounterDesk
 from kiosk.dossiers import codes_of
 from kiosk.events import EventBus
 from kiosk.queue_day import QueueDay
-from kiosk.records import db_time
-from kiosk.tickets import IssuedTicket, TicketIssuer, read_rows, waiting_counts
+from kiosk.storage import db_time, read_scalars, read_transaction
+from kiosk.tickets import IssuedTicket, TicketIssuer, waiting_counts
 
 log = logging.getLogger(__name__)
 
 RECENT_CALLS = 8
 CONSOLE_WAITING = 30
 PRINT_WAIT_SECONDS = 3.0
-
-
-class Reader:
-    """Driver-level reads on one connection: ``rows`` as dicts, ``scalars`` as the first column."""
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
-    def rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
-        cursor = self.raw.execute(sql, params)
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-    def scalars(self, sql: str, params: tuple = ()) -> list:
-        return [row[0] for row in self.raw.execute(sql, params).fetchall()]
 
 
 class QueueService:
@@ -55,7 +38,7 @@ class QueueService:
         self.engine = engine
         self.clock = clock
         self.events = events
-        self.day = QueueDay(clock, lambda sql, params: [r[0] for r in read_rows(engine, sql, params)])
+        self.day = QueueDay(clock, engine)
         self.tickets = TicketIssuer(engine, clock, events, self.day)
         lock = self.tickets.write_lock
         self.desk = CounterDesk(
@@ -71,28 +54,13 @@ class QueueService:
     def issue(self, service: Any, priority: Any = False, channel: Any = "touch") -> IssuedTicket:
         return self.tickets.issue(service, priority, channel)
 
-    @contextmanager
-    def reading(self) -> Iterator[Reader]:
-        raw = self.engine.raw_connection()
-        sqlite = self.engine.dialect.name == "sqlite"
-        try:
-            if sqlite:
-                raw.execute("BEGIN")
-            yield Reader(raw if sqlite else raw.cursor())
-        finally:
-            try:
-                if sqlite:
-                    raw.execute("ROLLBACK")
-            finally:
-                raw.close()
-
     # --- views -----------------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
         """`GET /api/queue`: each counter with its clerk and the ticket it serves, waiting counts, last calls."""
         day = self.tickets.roll_day()  # after a clock change, the waiting tickets move before anyone looks
         at = self.clerks.at_counters()
-        with self.reading() as r:
+        with read_transaction(self.engine) as r:
             services = r.rows("SELECT code, name, prefix FROM services WHERE active ORDER BY position, code")
             handled: dict[int, list[str]] = {}
             for row in r.rows("SELECT counter_number, service_code FROM counter_services ORDER BY service_code"):
@@ -141,13 +109,12 @@ class QueueService:
         if desk is None:
             raise NotFoundError(f"Counter {counter} does not exist on this kiosk.", {"field": "counter"})
         if desk["serving"] is not None:  # the dossier codes only on the clerk's own view, not on the public board
-            with self.reading() as r:
-                found = r.scalars(_DOSSIERS, (desk["serving"]["id"],))
+            found = read_scalars(self.engine, _DOSSIERS, (desk["serving"]["id"],))
             desk = {**desk, "serving": {**desk["serving"], "dossier_codes": codes_of(found[0] if found else None)}}
         codes = desk["services"] or [""]
         marks = ",".join("?" * len(codes))
         day = self.day.peek().isoformat()
-        with self.reading() as r:
+        with read_transaction(self.engine) as r:
             waiting = r.rows(_WAITING_LINE.format(marks=marks), (*codes, day, CONSOLE_WAITING))
             served = r.rows(_SERVED_HERE, (counter, day, 10))
         return {
@@ -160,9 +127,13 @@ class QueueService:
 
     def ahead(self, ticket_id: str) -> int:
         """People still waiting before this ticket in its service (0 once it is called or done)."""
-        with self.reading() as r:
-            found = r.scalars(_AHEAD, (ticket_id, ticket_id))
+        found = read_scalars(self.engine, _AHEAD, (ticket_id, ticket_id))
         return int(found[0]) if found else 0
+
+    def display_number(self, ticket_id: str) -> str | None:
+        """What a ticket shows and is called by ("A012"); None for an id that is no ticket of this kiosk."""
+        found = read_scalars(self.engine, "SELECT display_number FROM tickets WHERE id = ?", (ticket_id,))
+        return found[0] if found else None
 
     def close(self) -> None:
         self.tickets.close()

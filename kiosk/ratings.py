@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from kiosk.clock import Clock, to_naive_utc
 from kiosk.events import EventBus
-from kiosk.models import Comment, Counter, IndicatorAnswer, Rating
+from kiosk.models import Comment, IndicatorAnswer, Rating
 from kiosk.rating_input import MAX_COMMENT, clean_text, validate_contact, validate_criteria
-from kiosk.records import DirectWriter, db_time, stamp_values
+from kiosk.records import stamp_values
 from kiosk.scale import INDICATOR_POINTS, Indicator, active_levels, active_questions
+from kiosk.storage import DirectWriter, db_time, read_rows, read_scalars
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +123,8 @@ class RatingService:
         panel, the screen's kiosk session, the sender's address (``also``); never the channel or counter
         the request says.
 
-        This is the hot path of every press, so it runs as Core statements on one connection:
-        BEGIN IMMEDIATE, attribution, sequence number, INSERT(s), COMMIT.
+        This is the hot path of every press, so it runs as driver SQL on one kept-open connection
+        (:class:`kiosk.storage.DirectWriter`): BEGIN IMMEDIATE, attribution, sequence number, INSERT(s), COMMIT.
         """
         levels = self.levels()
         if not isinstance(level, str) or level not in levels:
@@ -222,8 +222,7 @@ class RatingService:
     def counters(self) -> frozenset[int]:
         """Counter numbers, cached; a number not in the cache is looked up again before it is refused."""
         if self._counters is None:
-            with self.engine.connect() as conn:
-                self._counters = frozenset(conn.execute(select(Counter.number)).scalars())
+            self._counters = frozenset(read_scalars(self.engine, "SELECT number FROM counters"))
         return self._counters
 
     def context(self, counter: int | None) -> dict[str, Any]:
@@ -283,10 +282,8 @@ class RatingService:
 
     def check_claimable(self, rating_id: str) -> None:
         """A press on the physical button panel, recent enough to be detailed (NotFound/Conflict otherwise)."""
-        with self.engine.connect() as conn:
-            row = conn.exec_driver_sql(
-                "SELECT channel, device_time FROM ratings WHERE id = ?", (str(rating_id),)
-            ).first()
+        found = read_rows(self.engine, "SELECT channel, device_time FROM ratings WHERE id = ?", (str(rating_id),))
+        row = found[0] if found else None
         if row is None or row[0] != "button":
             raise NotFoundError(f"There is no button-panel rating {rating_id}.", {"field": "rating_id"})
         if db_time(to_naive_utc(self.clock.now()) - DETAIL_WINDOW) > str(row[1]):

@@ -23,8 +23,8 @@ def seed_demo(kiosk: Any) -> None:
 
     from kiosk.admin import seed_demo_password
     from kiosk.catalog import add_clerk
-    from kiosk.db import transaction
     from kiosk.models import Clerk, Counter
+    from kiosk.storage import transaction
 
     seed_demo_password(kiosk.sessions)
     with transaction(kiosk.sessions) as session:

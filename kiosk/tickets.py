@@ -16,7 +16,6 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -29,7 +28,8 @@ from kiosk.clock import Clock, to_naive_utc
 from kiosk.events import EventBus
 from kiosk.models import new_uuid
 from kiosk.queue_day import QueueDay
-from kiosk.records import SEQ_KEY, DirectWriter, db_time
+from kiosk.records import reserve_seqs
+from kiosk.storage import DirectWriter, Scalars, db_time, read_rows
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +108,7 @@ class TicketIssuer:
         self.engine = engine
         self.clock = clock
         self.events = events
-        self.queue_day = queue_day or QueueDay(
-            clock, lambda sql, params: [r[0] for r in read_rows(engine, sql, params)]
-        )
+        self.queue_day = queue_day or QueueDay(clock, engine)
         self._writer = DirectWriter(engine)
         #: Held while writing; the counters and clerk log-in share it, so queue writers in this process
         #: take turns in Python instead of in SQLite's busy handler (which sleeps in steps of 1–100 ms).
@@ -128,6 +126,10 @@ class TicketIssuer:
             rows = self._read("SELECT code, name, prefix, daily_max FROM services WHERE active ORDER BY position, code")
             self._services = {r[0]: ServiceInfo(r[0], r[1], r[2] or "", r[3]) for r in rows}
         return self._services
+
+    def codes(self) -> set[str]:
+        """Every service code of this kiosk, in use or not."""
+        return {row[0] for row in self._read("SELECT code FROM services")}
 
     def reload(self) -> None:
         self._services = None
@@ -294,12 +296,12 @@ class TicketIssuer:
                 )
             )
         if tickets:
-            first = reserve_seqs(w, len(tickets))
+            first = reserve_seqs(w.scalars, len(tickets))
             self.queue_day.note_issued(first)
             for offset, row in enumerate(tickets):
                 row[1] = first + offset
-            w.scalars(_insert_rows("tickets", _TICKET_COLUMNS, len(tickets)), tuple(v for r in tickets for v in r))
-            w.scalars(_insert_rows("ticket_state", _STATE_COLUMNS, len(states)), tuple(v for r in states for v in r))
+            w.insert_rows("tickets", _TICKET_COLUMNS, tickets)
+            w.insert_rows("ticket_state", _STATE_COLUMNS, states)
         waiting = {code: counts[0] for code, counts in waiting_by.items()}
         return outcomes, waiting
 
@@ -339,50 +341,18 @@ class TicketIssuer:
             self._writer.close()
 
 
-def read_rows(engine: Any, sql: str, params: tuple = ()) -> list[tuple]:
-    """A read outside any write transaction: on SQLite (WAL) it never waits for, nor blocks, a writer.
-
-    (An ORM session would start with BEGIN IMMEDIATE, i.e. take the write lock just to read.)
-    """
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        try:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
-    finally:
-        raw.close()
-
-
-Scalars = Callable[[str, tuple], list]
-
-
 def waiting_counts(scalars: Scalars, day: date) -> dict[str, int]:
     """Tickets waiting in the queue of ``day`` (``ticket_state.queue_day``), per active service (zeros included).
 
     Counting needs only the ``ix_ticket_state_queue`` index, no join.
 
-    ``scalars(sql, params)`` runs driver SQL and returns the first column: ``DirectWriter.scalars``, or
-    :func:`sa_scalars` of an SQLAlchemy connection.
+    ``scalars(sql, params)`` runs driver SQL and returns the first column (:data:`kiosk.storage.Scalars`).
     """
     counts = {code: 0 for code in scalars("SELECT code FROM services WHERE active ORDER BY position, code", ())}
     for pair in scalars(_WAITING_COUNTS, (day.isoformat(),)):
         code, n = pair.split("\t")
         counts[code] = int(n)
     return counts
-
-
-def sa_scalars(conn: Any) -> Scalars:
-    """``scalars(sql, params)`` over an SQLAlchemy Connection (``session.connection()``); [] for a statement
-    that returns no rows."""
-
-    def run(sql: str, params: tuple) -> list:
-        result = conn.exec_driver_sql(sql, params)
-        return list(result.scalars()) if result.returns_rows else []
-
-    return run
 
 
 _TICKET_COLUMNS = (
@@ -398,16 +368,6 @@ _WAITING_BY_PRIORITY = (  # "CODE<TAB>priority<TAB>n" rows, over the covering qu
 )
 
 
-def reserve_seqs(w: DirectWriter, count: int) -> int:
-    """Take ``count`` consecutive device sequence numbers in the caller's transaction; returns the first."""
-    found = w.scalars("UPDATE device_state SET value = CAST(value AS INTEGER) + ? WHERE key = ? RETURNING value",
-                      (count, SEQ_KEY))  # fmt: skip
-    if not found:
-        w.scalars("INSERT INTO device_state (key, value) VALUES (?, ?)", (SEQ_KEY, str(count)))
-        return 1
-    return int(found[0]) - count + 1
-
-
 @lru_cache(maxsize=8)
 def _last_numbers(services: int) -> str:
     """One row: the day's highest number of each service (each an index lookup)."""
@@ -419,13 +379,7 @@ def _interleave(codes: list[str], day: str) -> list[str]:
     return [value for code in codes for value in (code, day)]
 
 
-@lru_cache(maxsize=256)
-def _insert_rows(table: str, columns: tuple[str, ...], rows: int) -> str:
-    marks = "(" + ", ".join("?" * len(columns)) + ")"
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([marks] * rows)
-
-
-_WAITING_COUNTS = (  # one text column "CODE<TAB>n", as DirectWriter.scalars reads the first column
+_WAITING_COUNTS = (  # one text column "CODE<TAB>n", as a Scalars reads the first column
     "SELECT service_code || char(9) || COUNT(*) FROM ticket_state "
     "WHERE status = 'waiting' AND queue_day = ? GROUP BY service_code"
 )

@@ -26,7 +26,6 @@ from common.web.scale_text import CHANNELS, grade_text
 from kiosk import admin as admin_auth
 from kiosk import catalog_state
 from kiosk.health import health
-from kiosk.tickets import read_rows
 from kiosk.today import today_figures
 
 log = logging.getLogger(__name__)
@@ -51,9 +50,9 @@ def central_managed() -> bool:
 
 def central_pages() -> str | None:
     """Where the commune's catalogue is edited centrally: as the last sync found it, else from the settings."""
-    rows = read_rows(kiosk().engine, "SELECT value FROM device_state WHERE key = ?", (catalog_state.PAGES_KEY,))
-    if rows and rows[0][0]:
-        return rows[0][0]
+    found = catalog_state.read_pages(kiosk().engine)
+    if found:
+        return found
     url = str(kiosk().settings["central_url"] or "").strip().rstrip("/")
     return f"{url}/admin/communes/{kiosk().settings['commune_code']}" if url else None
 

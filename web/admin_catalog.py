@@ -15,29 +15,18 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from common.errors import ConflictError, ValidationError
 from kiosk.catalog_edit import create_clerk, save_counter, save_service, update_clerk
-from kiosk.db import transaction
-from kiosk.models import Clerk, Counter, Service
+from kiosk.catalog_state import listing
+from kiosk.storage import transaction
 from web.admin import bp, central_managed, kiosk, message_for
-
-
-def _catalogue(s: Session) -> dict[str, Any]:
-    return {
-        "services": list(s.scalars(select(Service).order_by(Service.position, Service.code))),
-        "counters": list(s.scalars(select(Counter).options(selectinload(Counter.services)).order_by(Counter.number))),
-        # Clerks parked as "~id" are the same person as a commune clerk (kept for their records only).
-        "clerks": list(s.scalars(select(Clerk).where(~Clerk.code.startswith("~")).order_by(Clerk.code))),
-    }
 
 
 def _page(template: str, failed: dict[str, Any] | None = None) -> str:
     with kiosk().sessions() as s:
-        data = _catalogue(s)
-        return render_template(template, failed=failed, **data)
+        return render_template(template, failed=failed, **listing(s))
 
 
 def _save(template: str, endpoint: str, key: str, action: Callable[[Session], tuple[str, str]]):

@@ -116,17 +116,15 @@ def ticket_number(lang: str, ticket_id: str):
     """ "Your queue number is A 12": for a ticket that exists (no other number can be made to speak)."""
     from io import BytesIO
 
-    from kiosk.tickets import read_rows
-
     intro = _clip(lang, "your_number")
     kiosk = current_app.extensions["kiosk"]
-    found = read_rows(kiosk.engine, "SELECT display_number FROM tickets WHERE id = ?", (ticket_id,))
-    if not found:
+    number = kiosk.queue.display_number(ticket_id)
+    if number is None:
         abort(404)
     try:
-        wav = kiosk.hardware["voice"].number(intro, found[0][0], lang)
+        wav = kiosk.hardware["voice"].number(intro, number, lang)
     except Exception as exc:
-        current_app.logger.warning("spoken number %s unavailable: %s", found[0][0], exc)
+        current_app.logger.warning("spoken number %s unavailable: %s", number, exc)
         abort(503)
     return send_file(BytesIO(wav), mimetype="audio/wav", max_age=3600)
 

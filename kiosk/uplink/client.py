@@ -10,7 +10,6 @@ loop in `kiosk serve` both use :class:`SyncClient`.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -23,13 +22,14 @@ from typing import Any
 import requests
 
 from common.errors import ConfigError, KioskError, SyncError
-from kiosk import __version__
+from kiosk import __version__, device_state
 from kiosk import catalog_state as state
 from kiosk.clock import to_naive_utc
-from kiosk.db import transaction
-from kiosk.health import LAST_SYNC_KEY, last_sync, records_made, unsynced_count
+from kiosk.device_state import CATALOG_DIRTY, CATALOG_SENT, LAST_SYNC
+from kiosk.health import records_made, unsynced_count
+from kiosk.storage import transaction
 from kiosk.uplink.device_catalog import CatalogRefused, apply_catalog, refused
-from kiosk.uplink.outbox import MAX_COUNTER, get_state, mark_synced, pending, reserve_counters, set_state
+from kiosk.uplink.outbox import MAX_COUNTER, mark_synced, pending, reserve_counters
 from sync import catalog_document, protocol
 
 log = logging.getLogger(__name__)
@@ -251,8 +251,8 @@ class SyncClient:
         """The server named this catalogue as received: it is not sent again until something changes."""
         with transaction(self.kiosk.sessions) as session:
             left = sorted(set(state.dirty_items(session)) - set(dirty))  # edits made meanwhile stay to send
-            state.put(session, state.DIRTY_KEY, json.dumps(left) if left else None)
-            state.put(session, state.SENT_KEY, digest)
+            device_state.put(session, CATALOG_DIRTY, left or None)
+            device_state.put(session, CATALOG_SENT, digest)
 
     def _read(self, cursor: int, limit: int) -> tuple[list[tuple[str, dict]], str]:
         items = pending(self.kiosk.engine, cursor, limit)
@@ -371,7 +371,7 @@ class SyncClient:
         with self.kiosk.sessions() as session:
             left = unsynced_count(session)
         now = self.kiosk.clock.now().isoformat(timespec="seconds")
-        before = last_sync(get_state(engine, LAST_SYNC_KEY))
+        before = device_state.read(engine, LAST_SYNC)
         summary = {
             "at": now,
             "ok": report.ok,
@@ -383,7 +383,7 @@ class SyncClient:
             "clock_offset": report.clock_offset,
             "error": None if report.ok else report.message(),
         }
-        set_state(engine, LAST_SYNC_KEY, json.dumps(summary, ensure_ascii=False))
+        device_state.write(engine, LAST_SYNC, summary)
 
 
 def _json(response: requests.Response) -> dict:

@@ -10,30 +10,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, exists, select, text, union_all
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Engine, exists, select, union_all
 
-from kiosk.models import RECORD_TYPES, DeviceState, SyncedRecord
-from kiosk.records import db_time
+from kiosk import device_state
+from kiosk.models import RECORD_TYPES, SyncedRecord
+from kiosk.storage import db_time, write_transaction
 
-COUNTER_KEY = "sync_counter"
 #: A counter floor the server reports is believed only below this (an unsigned 409 must not wreck it).
 MAX_COUNTER = 10**15
-
-_RESERVE = text(
-    "UPDATE device_state SET value = CAST(MAX(CAST(value AS INTEGER), :floor) + :n AS TEXT) "
-    "WHERE key = :key RETURNING value"
-)
 
 
 def reserve_counters(engine: Engine, n: int = 1, floor: int = 0) -> range:
     """``n`` request counters above every one reserved before (and above ``floor``), committed before use."""
-    with engine.begin() as conn:
-        high = conn.execute(_RESERVE, {"floor": floor, "n": n, "key": COUNTER_KEY}).scalar()
-        if high is None:
-            high = floor + n
-            conn.execute(DeviceState.__table__.insert().values(key=COUNTER_KEY, value=str(high)))
-        return range(int(high) - n + 1, int(high) + 1)
+    with write_transaction(engine) as scalars:
+        high = device_state.add(scalars, device_state.SYNC_COUNTER, n, floor)
+    return range(high - n + 1, high + 1)
 
 
 def _unsent(table, after_seq: int):
@@ -70,18 +61,4 @@ def mark_synced(engine: Engine, records: list[tuple[str, str, int]], now: dateti
         conn.exec_driver_sql(
             "INSERT OR IGNORE INTO synced_records (record_id, kind, seq, synced_at) VALUES (?, ?, ?, ?)",
             [(record_id, kind, seq, stamp) for record_id, kind, seq in records],
-        )
-
-
-def get_state(engine: Engine, key: str) -> str | None:
-    with engine.connect() as conn:
-        return conn.execute(select(DeviceState.value).where(DeviceState.key == key)).scalar()
-
-
-def set_state(engine: Engine, key: str, value: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            sqlite_insert(DeviceState.__table__)
-            .values(key=key, value=value)
-            .on_conflict_do_update(index_elements=["key"], set_={"value": value})
         )
