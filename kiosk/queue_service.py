@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +25,9 @@ from kiosk.events import EventBus
 from kiosk.queue_day import QueueDay
 from kiosk.records import db_time
 from kiosk.tickets import IssuedTicket, TicketIssuer, read_rows, waiting_counts
+
+if TYPE_CHECKING:
+    from kiosk.printing import PrintService
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +207,7 @@ class QueueService:
 
 def take_ticket(
     queue: QueueService,
-    printing: Any,
+    printing: PrintService | None,
     service: Any,
     priority: Any = False,
     channel: Any = "touch",
@@ -231,7 +234,7 @@ def take_ticket(
     return answer
 
 
-def _printer_disabled(printing: Any) -> bool:
+def _printer_disabled(printing: PrintService) -> bool:
     """`printer = none`: no job is queued (nothing could print it), the screen asks to remember the number."""
     try:
         return printing.status() == "disabled"
