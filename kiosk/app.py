@@ -1,7 +1,8 @@
 """The composition root: settings → database → services → hardware → web.
 
 ``create_app(test_config=None)`` is the only place that imports ``web`` and ``hardware``. It stores
-everything the views, button callbacks and CLI share in ``app.extensions["kiosk"]`` (a :class:`Kiosk`).
+everything the views, button callbacks and CLI share in one :class:`Kiosk`, built once at start-up; the
+views reach it through :func:`current_kiosk`.
 """
 
 from __future__ import annotations
@@ -13,30 +14,44 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from flask import Flask
+from flask import Flask, current_app
+from flask.sansio.app import App
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common import settings as settings_mod
 from common.errors import ConfigError, DatabaseDamagedError, HardwareError, ValidationError
-from kiosk import db_guard
+from kiosk import db_guard, ports
 from kiosk.clock import Clock
 from kiosk.db import make_engine, make_sessionmaker, transaction, upgrade
-from kiosk.events import EventBus
+from kiosk.events import Event, EventBus
 from kiosk.ratings import RatingService
 from kiosk.storage_watch import StorageWatch
+
+if TYPE_CHECKING:
+    from common.throttle import Lockout
+    from kiosk.live import Stream
+    from kiosk.phone import PhoneService
+    from kiosk.printing import PrintService
+    from kiosk.queue_service import QueueService
+    from web import Gates
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 FONTS_DIR = Path(__file__).resolve().parent.parent / "web" / "static" / "fonts"
+#: The key of the :class:`Kiosk` in ``app.extensions``.
+EXTENSION = "kiosk"
 
 
 @dataclass
 class Kiosk:
-    """Everything one running kiosk shares between its web views, hardware callbacks and CLI."""
+    """Everything one running kiosk shares between its web views, hardware callbacks and CLI.
+
+    Built once by :func:`build_kiosk` (the hardware by :func:`build_hardware`); no view makes any of it later.
+    """
 
     settings: settings_mod.Settings
     engine: Engine
@@ -44,15 +59,20 @@ class Kiosk:
     clock: Clock
     events: EventBus
     ratings: RatingService
-    hardware: dict[str, Any] = field(default_factory=dict)
-    printing: Any = None  # kiosk.printing.PrintService, built in build_hardware()
-    queue: Any = None  # kiosk.queue_service.QueueService: tickets, counters, clerks
+    queue: QueueService  # tickets, counters, clerks
+    phone: PhoneService  # the ticket's phone page
+    live: ports.LiveHub[Stream]  # every event stream (boards, phones)
+    storage: StorageWatch  # the database file and the disk while the kiosk runs
+    admin_lockout: Lockout  # the admin password's lock-out (its monotonic lock start lives in it)
+    gates: Gates  # the per-address throttles of the pages on the office network
+    #: Every device opened, by name, closed in reverse order: "pin_factory", "announcer", "rating_panel", …
+    hardware: dict[str, object] = field(default_factory=dict)
+    printing: PrintService | None = None  # the ticket printer's queue; None without hardware
+    voice: ports.Voice | None = None  # the screens' spoken prompts (setting spoken_prompts)
     #: The catalogue revision (kiosk.catalog_state) the caches hold; None until first loaded.
     catalog_revision: str | None = None
-    watcher: Any = None  # CatalogWatcher, started by create_app()
-    live: Any = None  # kiosk.live.LiveHub: every event stream (boards, phones)
-    phone: Any = None  # kiosk.phone.PhoneService: the ticket's phone page
-    sync_loop: Any = None  # kiosk.uplink.client.SyncLoop, started by start_sync()
+    watcher: CatalogWatcher | None = None  # started by create_app()
+    sync_loop: ports.SyncLoop | None = None  # started by start_sync()
 
     def reload_catalog(self) -> None:
         """The one place that refreshes everything caching the catalogue, then tells the screens.
@@ -64,15 +84,14 @@ class Kiosk:
         """
         revision = self._stored_revision()
         self.ratings.reload()
-        if self.queue is not None:
-            self.queue.reload()
-            offered = self.queue.tickets.services()
-            buttons = [str(c).strip().upper() for c in self.settings["ticket_button_services"]]
-            for code in buttons:
-                if code not in offered:
-                    log.warning(
-                        "ticket button for service %s: the service is not in use now; its presses are refused", code
-                    )
+        self.queue.reload()
+        offered = self.queue.tickets.services()
+        buttons = [str(c).strip().upper() for c in self.settings["ticket_button_services"]]
+        for code in buttons:
+            if code not in offered:
+                log.warning(
+                    "ticket button for service %s: the service is not in use now; its presses are refused", code
+                )
         self.catalog_revision = revision
         self.events.publish("catalog_changed", {"revision": revision})
 
@@ -90,11 +109,8 @@ class Kiosk:
 
         return read_revision(self.engine)
 
-    storage: StorageWatch | None = None  # the database file and the disk while the kiosk runs
-
     def close(self) -> None:
-        if self.live is not None:
-            self.live.close()
+        self.live.close()
         if self.watcher is not None:
             self.watcher.stop()
         if self.sync_loop is not None:
@@ -107,9 +123,16 @@ class Kiosk:
                 except Exception:
                     log.exception("closing %r failed", device)
         self.ratings.close()
-        if self.queue is not None:
-            self.queue.close()
+        self.queue.close()
         self.engine.dispose()
+
+
+def current_kiosk(app: App | None = None) -> Kiosk:
+    """The kiosk of ``app``, by default of the app handling this request (as flaskr's ``get_db()``).
+
+    :func:`create_app` stores it once; every view, the web's set-up and `kiosk serve` read it here.
+    """
+    return cast(Kiosk, (current_app if app is None else app).extensions[EXTENSION])
 
 
 class CatalogWatcher(threading.Thread):
@@ -137,13 +160,13 @@ class CatalogWatcher(threading.Thread):
             self.join(timeout=2)
 
 
-def start_sync(kiosk: Kiosk) -> Any:
+def start_sync(kiosk: Kiosk) -> ports.SyncLoop:
     """`kiosk serve` with `central_url` set: the background sync (records up, catalogue both ways)."""
     from kiosk.uplink.client import SyncLoop
 
-    kiosk.sync_loop = SyncLoop(kiosk)
-    kiosk.sync_loop.start()
-    return kiosk.sync_loop
+    loop = kiosk.sync_loop = SyncLoop(kiosk)
+    loop.start()
+    return loop
 
 
 def init_database(
@@ -203,7 +226,7 @@ def device_errors() -> Iterator[None]:
         raise HardwareError(str(exc)) from exc
 
 
-def open_announcer(settings: settings_mod.Settings) -> Any:
+def open_announcer(settings: settings_mod.Settings) -> ports.Announcer:
     """The announcer of the `announcer` and `sound_dir` settings; a bad value is a ConfigError."""
     from hardware.announcer import make_announcer
 
@@ -212,10 +235,10 @@ def open_announcer(settings: settings_mod.Settings) -> Any:
         return make_announcer(settings["announcer"], settings["sound_dir"], data / "sounds", data / "announcements")
 
 
-def _announce_calls(kiosk: Kiosk, announcer: Any) -> None:
+def _announce_calls(kiosk: Kiosk, announcer: ports.Announcer) -> None:
     """Speak every `ticket_called` event (recalls too); the announcer only queues, so publishing never waits."""
 
-    def on_event(event: Any) -> None:
+    def on_event(event: Event) -> None:
         if event.kind == "ticket_called":
             announcer.announce(event.data["display_number"], int(event.data["counter"]))
 
@@ -279,25 +302,38 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
         events=events,
         secret_key=_secret_key(settings),
     )
-    from kiosk.queue_service import QueueService
-
-    kiosk = Kiosk(settings, engine, sessions, clock, events, ratings)
-    kiosk.queue = QueueService(engine, sessions, clock, events)
-    ratings.clerk_at = kiosk.queue.clerks.holder  # a rating names a clerk only while one is on duty there
+    from kiosk.admin import make_lockout
     from kiosk.live import LiveHub
     from kiosk.phone import PhoneService
+    from kiosk.queue_service import QueueService
+    from web import make_gates
 
-    kiosk.phone = PhoneService(kiosk.queue, ratings)
-    kiosk.live = LiveHub(clock, read_states=kiosk.phone.states)
-    events.on(kiosk.live.publish)
-    kiosk.catalog_revision = kiosk._stored_revision()
-    kiosk.storage = StorageWatch(
-        engine, settings.data_path, db_guard.sqlite_path(settings["database_url"]), settings["disk_low_mb"]
+    queue = QueueService(engine, sessions, clock, events)
+    ratings.clerk_at = queue.clerks.holder  # a rating names a clerk only while one is on duty there
+    phone = PhoneService(queue, ratings)
+    live = LiveHub(clock, read_states=phone.states)
+    events.on(live.publish)
+    kiosk = Kiosk(
+        settings,
+        engine,
+        sessions,
+        clock,
+        events,
+        ratings,
+        queue=queue,
+        phone=phone,
+        live=live,
+        storage=StorageWatch(
+            engine, settings.data_path, db_guard.sqlite_path(settings["database_url"]), settings["disk_low_mb"]
+        ),
+        admin_lockout=make_lockout(clock),
+        gates=make_gates(settings),
     )
+    kiosk.catalog_revision = kiosk._stored_revision()
     return kiosk
 
 
-def open_ticket_printer(settings: settings_mod.Settings) -> Any:
+def open_ticket_printer(settings: settings_mod.Settings) -> ports.TicketPrinter:
     """The ticket printer of the `printer` and `printer_width` settings; a bad value is a ConfigError."""
     from hardware.printer import open_printer
 
@@ -326,18 +362,18 @@ def _build_hardware(kiosk: Kiosk) -> None:
     s = kiosk.settings
     factory = make_pin_factory(s["gpio"])
     kiosk.hardware["pin_factory"] = factory
-    kiosk.hardware["announcer"] = open_announcer(s)
-    _announce_calls(kiosk, kiosk.hardware["announcer"])
+    announcer = kiosk.hardware["announcer"] = open_announcer(s)
+    _announce_calls(kiosk, announcer)
     if s["spoken_prompts"]:
         from hardware.prompts import PromptVoice
 
-        kiosk.hardware["voice"] = PromptVoice(s["sound_dir"], s.data_path / "sounds")  # the screens' spoken prompts
+        kiosk.voice = PromptVoice(s["sound_dir"], s.data_path / "sounds")
     levels = list(kiosk.ratings.levels())
 
     def rate_from_button(level: str) -> None:
         kiosk.ratings.record(level, channel="button", counter=s["panel_counter"] or None, panel="buttons")
 
-    kiosk.hardware["rating_panel"] = ButtonPanel(
+    panel = kiosk.hardware["rating_panel"] = ButtonPanel(
         levels,
         list(s["button_pins"])[: len(levels)],
         list(s["led_pins"])[: len(levels)],
@@ -356,13 +392,13 @@ def _build_hardware(kiosk: Kiosk) -> None:
         open_ticket_printer(s),
         commune_name=s["commune_name"],
         rating_url=s["rating_url"],
-        lights=kiosk.hardware["rating_panel"],
+        lights=panel,
     )
     kiosk.hardware["printer"] = kiosk.printing  # /healthz reads its status()
     _ticket_buttons(kiosk, factory)
 
 
-def _ticket_buttons(kiosk: Kiosk, factory: Any) -> None:
+def _ticket_buttons(kiosk: Kiosk, factory: object) -> None:
     """One physical button per service (settings `ticket_button_services` / `ticket_button_pins`).
 
     A press issues and commits a ticket, then sends it to the printer without waiting for the paper.
@@ -416,7 +452,7 @@ def create_app(
     app.json.ensure_ascii = False
 
     kiosk = build_kiosk(settings, clock)
-    app.extensions["kiosk"] = kiosk
+    app.extensions[EXTENSION] = kiosk
     if test_config.get("hardware", True) is not False:
         build_hardware(kiosk)
     kiosk.watcher = CatalogWatcher(kiosk)

@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from common.errors import KioskError
+from kiosk.clock import Clock
+from kiosk.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -139,14 +141,14 @@ class ThreadedBody:
 class LiveHub:
     """Owns every event stream; see the module's docstring."""
 
-    def __init__(self, clock: Any, read_states: Reader | None = None) -> None:
+    def __init__(self, clock: Clock, read_states: Reader | None = None) -> None:
         self.clock = clock
         self.read_states = read_states
         self._lock = threading.Lock()
         self._streams: set[Stream] = set()
         self._boards: set[Stream] = set()  # the same streams, by kind
         self._phones: set[Stream] = set()
-        self._events: list[Any] = []
+        self._events: list[Event] = []
         self._adopt: list[tuple[Stream, socket.socket, bytes, bool]] = []
         self._to_close: list[Stream] = []
         self._woken = False
@@ -211,7 +213,7 @@ class LiveHub:
             self._to_close.append(stream)
         self._wake()
 
-    def publish(self, event: Any) -> None:
+    def publish(self, event: Event) -> None:
         """An EventBus listener: never blocks, whatever the streams do."""
         with self._lock:
             if not self._streams:

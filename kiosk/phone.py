@@ -19,6 +19,7 @@ from typing import Any
 
 from common.errors import ConflictError, NotFoundError
 from kiosk.clock import from_naive_utc
+from kiosk.queue_service import QueueService
 from kiosk.ratings import RatingService, RecordedRating
 from kiosk.storage import read_scalars, read_transaction
 
@@ -27,7 +28,7 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
 
 class PhoneService:
-    def __init__(self, queue: Any, ratings: RatingService) -> None:
+    def __init__(self, queue: QueueService, ratings: RatingService) -> None:
         self.queue = queue
         self.ratings = ratings
 

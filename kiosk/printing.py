@@ -4,9 +4,9 @@ The queue service commits the ticket first; :meth:`PrintService.submit` then wri
 and hands it to one worker thread, which renders the ticket, sends it with a bounded retry and records
 printed / failed, the attempts and the printer's own words. The web layer waits a moment for the
 outcome (:meth:`wait`) so the citizen screen can show the number very large when nothing came out, and
-a clerk can print any ticket again (:meth:`reprint`). The printer object is passed in by ``kiosk/app.py``
-(it lives in ``hardware/``); here it is anything with ``print_ticket(content, name)``, ``status()``,
-``last_status`` and ``close()``.
+a clerk can print any ticket again (:meth:`reprint`). The printer and the panel's lights are passed in by
+``kiosk/app.py`` (they live in ``hardware/``); here they are the ports :class:`kiosk.ports.TicketPrinter` and
+:class:`kiosk.ports.Lights`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -26,6 +27,7 @@ from common.errors import NotFoundError
 from kiosk import phone_link
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.models import PrintJob, Service, Ticket, TicketState
+from kiosk.ports import Lights, TicketPrinter
 from kiosk.storage import transaction
 
 log = logging.getLogger(__name__)
@@ -50,11 +52,11 @@ class PrintService:
         self,
         sessions: sessionmaker[Session],
         clock: Clock,
-        printer: Any,
+        printer: TicketPrinter,
         *,
         commune_name: str,
         rating_url: str = "",
-        lights: Any = None,
+        lights: Lights | None = None,
         retries: int = 3,
         backoff: float = 0.5,
         poll_seconds: float = 30.0,
@@ -67,7 +69,7 @@ class PrintService:
         #: Where phones reach the kiosk (kiosk.phone_link): the QR code then opens the ticket's own page.
         #: `kiosk serve` may set it once it knows the address it listens on.
         self.phone_base: str | None = phone_link.base_of(self.rating_url)
-        self.lights = lights  # the rating panel: fault(pattern) / clear_fault()
+        self.lights = lights  # the rating panel's LEDs: a printer fault blinks them
         self.retries = max(1, retries)
         self.backoff = backoff
         self.poll_seconds = poll_seconds
@@ -299,13 +301,14 @@ class PrintService:
         self._show(state, previous)
 
     def _show(self, state: str, previous: str | None) -> None:
-        if self.lights is None:
+        lights = self.lights
+        if lights is None:
             return
         action: Callable[[], None] | None = None
         if state in FAULT_STATES:
-            action = lambda: self.lights.fault(state)  # noqa: E731
+            action = partial(lights.fault, state)
         elif previous in FAULT_STATES:
-            action = self.lights.clear_fault
+            action = lights.clear_fault
         if action is not None:
             try:
                 action()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +23,9 @@ from kiosk.events import EventBus
 from kiosk.queue_day import QueueDay
 from kiosk.storage import db_time, read_scalars, read_transaction
 from kiosk.tickets import IssuedTicket, TicketIssuer, waiting_counts
+
+if TYPE_CHECKING:
+    from kiosk.printing import PrintService
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +178,7 @@ class QueueService:
 
 def take_ticket(
     queue: QueueService,
-    printing: Any,
+    printing: PrintService | None,
     service: Any,
     priority: Any = False,
     channel: Any = "touch",
@@ -202,7 +205,7 @@ def take_ticket(
     return answer
 
 
-def _printer_disabled(printing: Any) -> bool:
+def _printer_disabled(printing: PrintService) -> bool:
     """`printer = none`: no job is queued (nothing could print it), the screen asks to remember the number."""
     try:
         return printing.status() == "disabled"

@@ -82,7 +82,7 @@ def run(
     from waitress.server import create_server
 
     from kiosk import db_guard
-    from kiosk.app import create_app
+    from kiosk.app import create_app, current_kiosk
     from kiosk.notify import Notifier
     from kiosk.web_server import StoppableServer
 
@@ -93,7 +93,7 @@ def run(
     logging.getLogger("alembic").setLevel(logging.WARNING)
     migrate_in_child(settings, config_path)
     app = create_app(dict(settings), config_path=config_path)
-    kiosk = app.extensions["kiosk"]
+    kiosk = current_kiosk(app)
     if demo:
         seed_demo(kiosk)
     server = create_server(app, host=host, port=port, threads=threads, channel_timeout=120, ident="kiosk")

@@ -15,10 +15,14 @@ server, Flask's test client) the view serves the stream from its own thread.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from waitress.channel import HTTPChannel
 from waitress.task import WSGITask
+
+if TYPE_CHECKING:
+    from kiosk.live import Stream
+    from kiosk.ports import LiveHub
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +62,7 @@ class StreamChannel(HTTPChannel):
     """An HTTP connection that can leave waitress's loop for the hub after its answer began."""
 
     task_class = HandoffTask
-    handoff: tuple[Any, bool] | None = None
+    handoff: tuple[Stream, bool] | None = None
     handing_over = False
 
     def readable(self) -> bool:
@@ -71,7 +75,7 @@ class StreamChannel(HTTPChannel):
             self.handing_over = True  # read nothing more until the hub has the socket
             self.server.trigger.pull_trigger(lambda: self._hand_over(*handoff))
 
-    def _hand_over(self, stream: Any, chunked: bool) -> None:
+    def _hand_over(self, stream: Stream, chunked: bool) -> None:
         """In waitress's loop thread: take the socket out of the loop, with the bytes not yet sent."""
         live = self.server.live
         if not self.connected or self.will_close or self.socket is None or self.requests:
@@ -91,7 +95,7 @@ class StreamChannel(HTTPChannel):
         live.adopt(stream, sock, pending, chunked)
 
 
-def install(server: Any, live: Any) -> None:
-    """Let the waitress server made by ``create_server`` hand event streams to ``live`` (a LiveHub)."""
+def install(server: Any, live: LiveHub[Stream]) -> None:
+    """Let the waitress server made by ``create_server`` hand event streams to ``live`` (the live hub)."""
     server.live = live
     server.channel_class = StreamChannel

@@ -2,7 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from flask import Flask
+
+from kiosk.app import current_kiosk
+
+if TYPE_CHECKING:
+    from common.settings import Settings
+    from common.throttle import FloodGate
+
+
+@dataclass(frozen=True)
+class Gates:
+    """The per-address throttles of the kiosk's pages on the office network: one set per kiosk, built with it."""
+
+    ratings: FloodGate  # every way of rating over the network (`rating_flood_limit`)
+    phone_pages: FloodGate  # requests to the tickets' phone pages
+    phone_misses: FloodGate  # phone-page tokens that do not exist
+
+
+def make_gates(settings: Settings) -> Gates:
+    """The throttles of one kiosk (``kiosk.app.build_kiosk`` keeps them in the :class:`kiosk.app.Kiosk`)."""
+    from common.throttle import FloodGate
+    from web.api import FLOOD_WINDOW, too_many_ratings
+    from web.phone import phone_gates
+
+    return Gates(FloodGate(int(settings["rating_flood_limit"]), FLOOD_WINDOW, too_many_ratings), *phone_gates())
 
 
 def register(app: Flask) -> None:
@@ -11,13 +38,12 @@ def register(app: Flask) -> None:
     from common.web.jsonapi import install_error_handlers
     from web import api, citizen
 
+    kiosk = current_kiosk(app)
     input_guard.install(app)  # before any route: bounded <int:…> parts, checked forms and query strings
-    i18n.init_app(app)
-    storage = app.extensions["kiosk"].storage
+    i18n.init_app(app, kiosk.settings)
     # the kiosk's 404/405/500 pages in the screen's language; storage faults said plainly
-    install_error_handlers(app, "error.html", storage.classify if storage else None)
-    if storage is not None:
-        app.before_request(_refuse_writes_on_bad_storage)
+    install_error_handlers(app, "error.html", kiosk.storage.classify)
+    app.before_request(_refuse_writes_on_bad_storage)
     app.register_blueprint(api.bp)
     app.register_blueprint(citizen.bp)
     from web import clerk_auth, queue_api, queue_pages
@@ -44,7 +70,7 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def _refuse_writes_on_bad_storage() -> None:
     """A damaged database or a full disk refuses every write at once, plainly (503 / 507), before any work."""
-    from flask import current_app, request
+    from flask import request
 
     if request.method in UNSAFE:
-        current_app.extensions["kiosk"].storage.refuse_writes()
+        current_kiosk().storage.refuse_writes()

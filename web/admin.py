@@ -14,7 +14,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext
 
 from common import numbers
@@ -25,6 +25,7 @@ from common.web.printer_states import printer_state
 from common.web.scale_text import CHANNELS, grade_text
 from kiosk import admin as admin_auth
 from kiosk import catalog_state
+from kiosk.app import current_kiosk as kiosk  # the one accessor, under the short name these pages use
 from kiosk.health import health
 from kiosk.today import today_figures
 
@@ -37,10 +38,6 @@ SESSION_KEY = "admin"
 SEEN_KEY = "admin_seen"
 IDLE_SECONDS = 30 * 60
 OPEN_ENDPOINTS = {"admin.login", "admin.login_post"}
-
-
-def kiosk() -> Any:
-    return current_app.extensions["kiosk"]
 
 
 def central_managed() -> bool:
@@ -200,8 +197,7 @@ def login():
 def login_post():
     target = request.form.get("next", "")
     try:
-        lockout = current_app.extensions.setdefault("admin_lockout", admin_auth.make_lockout(kiosk().clock))
-        mark = admin_auth.login(kiosk().sessions, lockout, request.form.get("password", ""))
+        mark = admin_auth.login(kiosk().sessions, kiosk().admin_lockout, request.form.get("password", ""))
     except (AuthError, LockedOut) as exc:
         page = render_template("admin_login.html", password_set=_password_set(), next=target, error=message_for(exc))
         return page, exc.status

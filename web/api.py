@@ -11,11 +11,12 @@ from __future__ import annotations
 import ipaddress
 import secrets
 
-from flask import Blueprint, current_app, jsonify, request, session
+from flask import Blueprint, jsonify, request, session
 
 from common.errors import ForbiddenError, TooManyRequests
 from common.throttle import FloodGate
 from common.web.jsonapi import BadBody, read_json
+from kiosk.app import current_kiosk
 from kiosk.health import health
 
 bp = Blueprint("api", __name__)
@@ -25,10 +26,6 @@ DETAIL_FIELDS = {"secret", "criteria", "comment", "contact"}
 SCREEN_KEY = "screen"
 #: The window of the per-address throttle, in seconds.
 FLOOD_WINDOW = 60.0
-
-
-def kiosk():
-    return current_app.extensions["kiosk"]
 
 
 def is_local(address: str | None) -> bool:
@@ -67,8 +64,7 @@ def _press_keys() -> tuple[str, tuple[str, ...]]:
 
 def rating_gate() -> FloodGate:
     """The per-address throttle of ratings (`rating_flood_limit`), shared by every way of rating over the network."""
-    limit = int(kiosk().settings["rating_flood_limit"])
-    return current_app.extensions.setdefault("rating_flood", FloodGate(limit, FLOOD_WINDOW, too_many_ratings))
+    return current_kiosk().gates.ratings
 
 
 @bp.post("/api/ratings")
@@ -80,7 +76,7 @@ def post_rating():
     if not is_local(request.remote_addr):
         rating_gate().check(request.remote_addr or "?")
     panel, also = _press_keys()
-    ratings = kiosk().ratings
+    ratings = current_kiosk().ratings
     result = ratings.record(
         body.get("level"),
         body.get("channel", "touch"),
@@ -104,7 +100,7 @@ def post_rating_details(rating_id: str):
     unknown = sorted(set(body) - DETAIL_FIELDS)
     if unknown:
         raise BadBody(f"Unknown field(s): {', '.join(unknown)}.", {"allowed": sorted(DETAIL_FIELDS)})
-    kiosk().ratings.add_details(
+    current_kiosk().ratings.add_details(
         rating_id, body.get("secret"), body.get("criteria"), body.get("comment"), body.get("contact")
     )
     return jsonify({"id": rating_id, "saved": True}), 201
@@ -121,12 +117,12 @@ def claim_button_rating(rating_id: str):
         raise ForbiddenError(
             "Only the kiosk's own screen may continue a rating made on its button panel.", {"reason": "not_local"}
         )
-    ratings = kiosk().ratings
+    ratings = current_kiosk().ratings
     ratings.check_claimable(rating_id)
     return jsonify({"id": rating_id, "secret": ratings.details_secret(rating_id)}), 200
 
 
 @bp.get("/healthz")
 def healthz():
-    report, ok = health(kiosk())
+    report, ok = health(current_kiosk())
     return jsonify(report), 200 if ok else 503

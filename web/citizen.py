@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 
 from common.errors import ValidationError
 from common.web.input_guard import MAX_ROUTE_INT
 from common.web.scale_text import localise
+from kiosk.app import current_kiosk
 from kiosk.rating_input import PHONE_DIGITS
 from kiosk.scale import indicators_for
 from web.api import screen_id
@@ -16,7 +17,7 @@ bp = Blueprint("citizen", __name__)
 
 
 def _counter() -> int | None:
-    settings = current_app.extensions["kiosk"].settings
+    settings = current_kiosk().settings
     value = request.args.get("counter", type=int)
     if value is not None and not 0 <= value <= MAX_ROUTE_INT:
         raise ValidationError(f"counter {value} is not a counter number.", {"field": "counter"})
@@ -27,7 +28,7 @@ def _counter() -> int | None:
 
 @bp.get("/")
 def home():
-    kiosk = current_app.extensions["kiosk"]
+    kiosk = current_kiosk()
     if kiosk.settings["home_screen"] == "ticket":
         from web.queue_pages import ticket_screen
 
@@ -38,7 +39,7 @@ def home():
 @bp.get("/rate")
 def rate():
     """The rating screen, whatever `home_screen` puts at `/`."""
-    kiosk = current_app.extensions["kiosk"]
+    kiosk = current_kiosk()
     screen_id()  # this screen's kiosk session: its presses are told apart from other screens' by it
     levels = list(kiosk.ratings.levels().values())
     questions = indicators_for(levels, kiosk.ratings.questions())
@@ -61,4 +62,4 @@ def rate():
 @bp.get("/api/rating-context")
 def rating_context():
     """Whom the next rating at this counter is for (clerk, ticket), so the screen can say so."""
-    return jsonify(current_app.extensions["kiosk"].ratings.context(_counter()))
+    return jsonify(current_kiosk().ratings.context(_counter()))

@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, session
+from flask import Blueprint, jsonify, session
 
 from common.errors import AuthError, KioskError
 from common.web.jsonapi import BadBody, read_json
+from kiosk.app import current_kiosk
 
 bp = Blueprint("clerk_auth", __name__)
 
@@ -50,7 +51,7 @@ def current_clerk() -> CurrentClerk | None:
         clerk = CurrentClerk(str(data["id"]), str(data["name"]), str(data["code"]), int(data["counter"]))
     except (KeyError, TypeError, ValueError):
         return None
-    clerks = current_app.extensions["kiosk"].queue.clerks
+    clerks = current_kiosk().queue.clerks
     if not clerks.session_valid(data) or not clerks.holds(clerk.id, clerk.counter):
         session.pop(SESSION_KEY, None)
         return None
@@ -82,7 +83,7 @@ def _ended(data: Any) -> dict[str, Any]:
     """Why a session (``data``) has no clerk: ``taken_over`` (with who) when its counter has another clerk now."""
     detail: dict[str, Any] = {"login": "/clerk"}
     if isinstance(data, dict) and isinstance(data.get("counter"), int):
-        holder = current_app.extensions["kiosk"].queue.clerks.holder(data["counter"])
+        holder = current_kiosk().queue.clerks.holder(data["counter"])
         if holder is not None and holder[0] != data.get("id"):
             detail.update(reason="taken_over", counter=data["counter"], clerk=holder[1])
     return detail
@@ -100,7 +101,7 @@ def login():
     counter = body.get("counter")
     if isinstance(counter, str) and counter.strip().isdigit():
         counter = int(counter)
-    clerks = current_app.extensions["kiosk"].queue.clerks
+    clerks = current_kiosk().queue.clerks
     clerk = clerks.login(counter, body.get("pin"), body.get("clerk"), body.get("take_over", False))
     screen = session.get("screen")
     session.clear()
@@ -114,7 +115,7 @@ def login():
 def logout():
     clerk = current_clerk()
     if clerk is not None:
-        current_app.extensions["kiosk"].queue.clerks.logout(clerk.id, clerk.counter)
+        current_kiosk().queue.clerks.logout(clerk.id, clerk.counter)
     session.pop(SESSION_KEY, None)
     return jsonify({"logged_out": True}), 200
 

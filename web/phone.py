@@ -21,7 +21,8 @@ from common.errors import NotFoundError
 from common.throttle import FloodGate
 from common.web.jsonapi import BadBody, read_json
 from common.web.scale_text import localise
-from kiosk.live import PHONE_HEARTBEAT, sse
+from kiosk.app import current_kiosk
+from kiosk.live import PHONE_HEARTBEAT, Stream, sse
 from kiosk.rating_input import PHONE_DIGITS
 from kiosk.scale import indicators_for
 from web.api import is_local, rating_gate
@@ -35,23 +36,21 @@ MISS_LIMIT = 10
 RATING_FIELDS = {"level", "criteria", "comment", "contact"}
 
 
-def _kiosk():
-    return current_app.extensions["kiosk"]
-
-
-def _gates() -> tuple[FloodGate, FloodGate]:
-    return current_app.extensions.setdefault("phone_gates", (FloodGate(PAGE_LIMIT), FloodGate(MISS_LIMIT)))
+def phone_gates() -> tuple[FloodGate, FloodGate]:
+    """The throttles of one kiosk's phone pages, per address: (requests, tokens that do not exist)."""
+    return FloodGate(PAGE_LIMIT), FloodGate(MISS_LIMIT)
 
 
 def _ticket(token: str, page: bool = False) -> str:
     """The ticket id of ``token``, after the address's allowance; a plain 404 for a token that does not exist."""
     address = request.remote_addr or "?"
     local = is_local(address)
-    pages, misses = _gates()
+    kiosk = current_kiosk()
+    pages, misses = kiosk.gates.phone_pages, kiosk.gates.phone_misses
     if not local:
         misses.guard(address)  # refused while this address has been trying tokens
         pages.check(address)
-    ticket_id = _kiosk().phone.find(token)
+    ticket_id = kiosk.phone.find(token)
     if ticket_id is None:
         if not local:
             misses.check(address)
@@ -62,7 +61,7 @@ def _ticket(token: str, page: bool = False) -> str:
 
 
 def _form_context() -> dict[str, Any]:
-    kiosk = _kiosk()
+    kiosk = current_kiosk()
     levels = list(kiosk.ratings.levels().values())
     worded_levels, indicators = localise(levels, indicators_for(levels, kiosk.ratings.questions()),
                                          kiosk.settings["language"])  # fmt: skip
@@ -72,7 +71,7 @@ def _form_context() -> dict[str, Any]:
 @bp.get("/t/<token>")
 def page(token: str):
     ticket_id = _ticket(token, page=True)
-    kiosk = _kiosk()
+    kiosk = current_kiosk()
     state = kiosk.phone.state(ticket_id)
     recent = [{"number": c["display_number"], "counter": c["counter"]} for c in kiosk.queue.snapshot()["recent"][:3]]
     response = current_app.make_response(
@@ -95,7 +94,7 @@ def page(token: str):
 @bp.get("/t/<token>/state")
 def state(token: str):
     ticket_id = _ticket(token)
-    response = jsonify(_kiosk().phone.state(ticket_id))
+    response = jsonify(current_kiosk().phone.state(ticket_id))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -103,9 +102,9 @@ def state(token: str):
 @bp.get("/t/<token>/events")
 def events(token: str):
     ticket_id = _ticket(token)
-    phone = _kiosk().phone
+    phone = current_kiosk().phone
 
-    def first_state(stream) -> bytes:
+    def first_state(stream: Stream) -> bytes:
         current = phone.state(ticket_id)
         stream.mark_sent(current)
         return sse("state", current).encode()
@@ -134,7 +133,7 @@ def rate(token: str):
     address = request.remote_addr or "?"
     if not is_local(address):
         rating_gate().check(address)
-    result = _kiosk().phone.rate(
+    result = current_kiosk().phone.rate(
         ticket_id,
         body.get("level"),
         body.get("criteria"),
@@ -145,5 +144,5 @@ def rate(token: str):
     if not as_json:
         return redirect(url_for("phone.page", token=token, rated="1" if result.counted else "again"), code=303)
     answer = result.as_json()
-    answer["state"] = _kiosk().phone.state(ticket_id)
+    answer["state"] = current_kiosk().phone.state(ticket_id)
     return jsonify(answer), 201

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
 from common.errors import PrinterError
+from kiosk.app import current_kiosk
+from kiosk.printing import PrintService
 from web.clerk_auth import require_clerk
 
 bp = Blueprint("printing", __name__)
@@ -13,8 +15,8 @@ bp = Blueprint("printing", __name__)
 REPRINT_WAIT = 3.0
 
 
-def _printing():
-    service = current_app.extensions["kiosk"].printing
+def _printing() -> PrintService:
+    service = current_kiosk().printing
     if service is None:
         raise PrinterError("This kiosk runs without its hardware, so it has no printer to print on.")
     return service

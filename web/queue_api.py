@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from common.web.jsonapi import BadBody, read_json
+from kiosk.app import current_kiosk
+from kiosk.live import Stream
 from web.clerk_auth import current_clerk, require_clerk
 
 bp = Blueprint("queue_api", __name__)
@@ -15,10 +17,6 @@ bp = Blueprint("queue_api", __name__)
 TICKET_FIELDS = {"service", "priority", "channel"}
 #: Seconds between pings on an idle stream: a board notices a dead line within two of them.
 HEARTBEAT = 10.0
-
-
-def kiosk():
-    return current_app.extensions["kiosk"]
 
 
 def _strict(body: dict, allowed: set[str]) -> dict:
@@ -34,7 +32,7 @@ def post_ticket():
     from kiosk.queue_service import take_ticket
 
     body = _strict(read_json(), TICKET_FIELDS)
-    k = kiosk()
+    k = current_kiosk()
     answer = take_ticket(
         k.queue, k.printing, body.get("service"), body.get("priority", False), body.get("channel", "touch")
     )
@@ -43,14 +41,14 @@ def post_ticket():
 
 @bp.get("/api/queue")
 def get_queue():
-    return jsonify(kiosk().queue.snapshot())
+    return jsonify(current_kiosk().queue.snapshot())
 
 
 @bp.get("/api/counters/<int:counter>/queue")
 @require_clerk
 def counter_queue(counter: int):
     """The clerk console's view of its counter: the ticket served, the line with print status, counts."""
-    return jsonify(kiosk().queue.counter_view(counter))
+    return jsonify(current_kiosk().queue.counter_view(counter))
 
 
 def _optional_body(allowed: set[str]) -> dict:
@@ -63,7 +61,9 @@ def _optional_body(allowed: set[str]) -> dict:
 @require_clerk
 def call_next(counter: int):
     body = _optional_body({"service", "ticket_id"})
-    ticket = kiosk().queue.desk.call_next(counter, current_clerk().id, body.get("service"), body.get("ticket_id"))
+    ticket = current_kiosk().queue.desk.call_next(
+        counter, current_clerk().id, body.get("service"), body.get("ticket_id")
+    )
     if ticket is None:
         return Response(status=204)
     return jsonify({"ticket": ticket})
@@ -73,28 +73,28 @@ def call_next(counter: int):
 @require_clerk
 def recall(counter: int):
     _optional_body(set())
-    return jsonify({"ticket": kiosk().queue.desk.recall(counter, current_clerk().id)})
+    return jsonify({"ticket": current_kiosk().queue.desk.recall(counter, current_clerk().id)})
 
 
 @bp.post("/api/counters/<int:counter>/no-show")
 @require_clerk
 def no_show(counter: int):
     _optional_body(set())
-    return jsonify({"ticket": kiosk().queue.desk.no_show(counter, current_clerk().id)})
+    return jsonify({"ticket": current_kiosk().queue.desk.no_show(counter, current_clerk().id)})
 
 
 @bp.post("/api/counters/<int:counter>/complete")
 @require_clerk
 def complete(counter: int):
     _optional_body(set())
-    return jsonify({"ticket": kiosk().queue.desk.complete(counter, current_clerk().id)})
+    return jsonify({"ticket": current_kiosk().queue.desk.complete(counter, current_clerk().id)})
 
 
 @bp.post("/api/counters/<int:counter>/transfer")
 @require_clerk
 def transfer(counter: int):
     body = _strict(read_json(), {"service"})
-    return jsonify({"ticket": kiosk().queue.desk.transfer(counter, current_clerk().id, body.get("service"))})
+    return jsonify({"ticket": current_kiosk().queue.desk.transfer(counter, current_clerk().id, body.get("service"))})
 
 
 @bp.post("/api/counters/<int:counter>/dossier")
@@ -102,7 +102,9 @@ def transfer(counter: int):
 def dossier(counter: int):
     """Attach a dossier code to the ticket being served (``{"code": …}``), or take it off (``"remove": true``)."""
     body = _strict(read_json(), {"code", "remove"})
-    ticket = kiosk().queue.desk.dossier(counter, current_clerk().id, body.get("code"), body.get("remove", False))
+    ticket = current_kiosk().queue.desk.dossier(
+        counter, current_clerk().id, body.get("code"), body.get("remove", False)
+    )
     return jsonify({"ticket": ticket})
 
 
@@ -110,14 +112,14 @@ def dossier(counter: int):
 @require_clerk
 def pause(counter: int):
     _optional_body(set())
-    return jsonify({"counter": kiosk().queue.desk.pause(counter, current_clerk().id)})
+    return jsonify({"counter": current_kiosk().queue.desk.pause(counter, current_clerk().id)})
 
 
 @bp.post("/api/counters/<int:counter>/resume")
 @require_clerk
 def resume(counter: int):
     _optional_body(set())
-    return jsonify({"counter": kiosk().queue.desk.resume(counter, current_clerk().id)})
+    return jsonify({"counter": current_kiosk().queue.desk.resume(counter, current_clerk().id)})
 
 
 @bp.get("/api/events")
@@ -136,7 +138,7 @@ def events():
 
 
 def event_stream(kind: str, first: bytes, *, ticket_id: str | None = None, heartbeat: float = HEARTBEAT,
-                 opened: Callable[[object], bytes] | None = None) -> Response:  # fmt: skip
+                 opened: Callable[[Stream], bytes] | None = None) -> Response:  # fmt: skip
     """A 200 event stream of ``kind`` for the live hub: ``first`` (and what ``opened(stream)`` adds once the
     stream is registered, e.g. the phone's state) sent at once, then the hub's events.
 
@@ -149,7 +151,7 @@ def event_stream(kind: str, first: bytes, *, ticket_id: str | None = None, heart
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     if request.method == "HEAD":  # the headers only: no stream for an answer that has no body
         return Response(b"", mimetype="text/event-stream", headers=headers)
-    hub = kiosk().live
+    hub = current_kiosk().live
     handoff = bool(request.environ.get(HANDOFF_KEY))
     address = request.remote_addr or "?"
     stream = hub.open(kind, ticket_id=ticket_id, heartbeat=heartbeat, address=address, local=is_local(address),
@@ -161,7 +163,7 @@ def event_stream(kind: str, first: bytes, *, ticket_id: str | None = None, heart
         raise
     if handoff:
         request.environ[STREAM_KEY] = stream
-        chunks: Iterator[bytes] = iter([body])
+        chunks: Iterable[bytes] = iter([body])
     else:
         chunks = hub.iterate(stream, body)
     return Response(chunks, mimetype="text/event-stream", headers=headers)

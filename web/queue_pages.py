@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
+from flask.blueprints import BlueprintSetupState
 
 from common.errors import ConfigError
+from kiosk.app import current_kiosk
 
 bp = Blueprint("queue_pages", __name__)
 
 
 @bp.record_once
-def _check_settings(state) -> None:
-    home = state.app.extensions["kiosk"].settings["home_screen"]
+def _check_settings(state: BlueprintSetupState) -> None:
+    home = current_kiosk(state.app).settings["home_screen"]
     if home not in ("rating", "ticket"):
         raise ConfigError(f"Setting home_screen is {home!r}; use `rating` or `ticket`.")
 
 
-def _kiosk():
-    return current_app.extensions["kiosk"]
-
-
 def ticket_screen():
     """The touch screen where a citizen takes a number (also `/` when `home_screen = "ticket"`)."""
-    k = _kiosk()
+    k = current_kiosk()
     services = list(k.queue.tickets.services().values())
     return render_template(
         "ticket.html",
@@ -42,7 +40,7 @@ def ticket():
 
 @bp.get("/clerk")
 def clerk():
-    k = _kiosk()
+    k = current_kiosk()
     snap = k.queue.snapshot()
     return render_template(
         "clerk.html",
@@ -55,5 +53,5 @@ def clerk():
 
 @bp.get("/display")
 def display():
-    k = _kiosk()
+    k = current_kiosk()
     return render_template("display.html", commune=k.settings["commune_name"], snapshot=k.queue.snapshot())

@@ -12,6 +12,8 @@ from flask import Blueprint, abort, current_app, send_file
 from flask_babel import force_locale, lazy_gettext
 
 from common.web.scale_text import localise
+from kiosk import ports
+from kiosk.app import current_kiosk
 from kiosk.scale import indicators_for
 
 bp = Blueprint("voice", __name__)
@@ -56,8 +58,8 @@ PROMPTS = {
 
 
 def voice_on() -> bool:
-    kiosk = current_app.extensions["kiosk"]
-    return bool(kiosk.settings["spoken_prompts"]) and "voice" in kiosk.hardware
+    kiosk = current_kiosk()
+    return bool(kiosk.settings["spoken_prompts"]) and kiosk.voice is not None
 
 
 def prompt_texts(lang: str) -> dict[str, tuple[str, str]]:
@@ -65,7 +67,7 @@ def prompt_texts(lang: str) -> dict[str, tuple[str, str]]:
 
     Services are data written in Vietnamese, so they are said in Vietnamese whatever the screen's language.
     """
-    kiosk = current_app.extensions["kiosk"]
+    kiosk = current_kiosk()
     texts: dict[str, tuple[str, str]] = {}
     with force_locale(lang):
         for key, parts in PROMPTS.items():
@@ -85,10 +87,11 @@ def prompt_texts(lang: str) -> dict[str, tuple[str, str]]:
     return texts
 
 
-def _voice():
-    if not voice_on():
+def _voice() -> ports.Voice:
+    voice = current_kiosk().voice
+    if voice is None or not voice_on():
         abort(404)
-    return current_app.extensions["kiosk"].hardware["voice"]
+    return voice
 
 
 def _clip(lang: str, key: str):
@@ -116,13 +119,14 @@ def ticket_number(lang: str, ticket_id: str):
     """ "Your queue number is A 12": for a ticket that exists (no other number can be made to speak)."""
     from io import BytesIO
 
+    voice = _voice()
     intro = _clip(lang, "your_number")
-    kiosk = current_app.extensions["kiosk"]
+    kiosk = current_kiosk()
     number = kiosk.queue.display_number(ticket_id)
     if number is None:
         abort(404)
     try:
-        wav = kiosk.hardware["voice"].number(intro, number, lang)
+        wav = voice.number(intro, number, lang)
     except Exception as exc:
         current_app.logger.warning("spoken number %s unavailable: %s", number, exc)
         abort(503)

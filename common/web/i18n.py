@@ -14,6 +14,8 @@ from babel.messages.pofile import read_po
 from flask import Flask, request, session
 from flask_babel import Babel
 
+from common.settings import Settings
+
 SOURCE = Path(__file__).with_name("translations")
 LANGUAGES = ("vi", "en")
 
@@ -34,25 +36,25 @@ def compile_catalogues(target: Path) -> Path:
     return target
 
 
-def select_locale() -> str:
+def select_locale(default: str) -> str:
+    """The screen's language: ``?lang=`` (kept in the session), else the session's, else ``default``."""
     lang = request.args.get("lang")
     if lang in LANGUAGES:
         session["lang"] = lang
         return lang
     if session.get("lang") in LANGUAGES:
         return session["lang"]
-    from flask import current_app
-
-    return current_app.extensions["kiosk"].settings["language"]
+    return default
 
 
-def init_app(app: Flask) -> None:
-    settings = app.extensions["kiosk"].settings
+def init_app(app: Flask, settings: Settings) -> None:
+    """Flask-Babel for the kiosk's screens: the catalogues compiled under the data directory, the
+    `language` setting when neither the query (``?lang=``) nor the session names one."""
     target = compile_catalogues(settings.data_path / "i18n")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
     app.config["BABEL_DEFAULT_LOCALE"] = settings["language"]
     app.config["BABEL_DEFAULT_TIMEZONE"] = settings["timezone"]
-    Babel(app, locale_selector=select_locale)
+    Babel(app, locale_selector=lambda: select_locale(settings["language"]))
 
     from flask_babel import get_locale
 
