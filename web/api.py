@@ -18,6 +18,7 @@ from collections.abc import Callable
 from flask import Blueprint, jsonify, request, session
 
 from common.errors import ForbiddenError, KioskError
+from common.settings import Settings
 from common.web.jsonapi import BadBody, read_json
 from kiosk.app import current_kiosk
 from kiosk.health import health
@@ -110,8 +111,13 @@ def _press_keys() -> tuple[str, tuple[str, ...]]:
     return own, also
 
 
+def make_rating_gate(settings: Settings) -> FloodGate:
+    """The per-address throttle of ratings (`rating_flood_limit`), built once per kiosk (:func:`web.make_gates`)."""
+    return FloodGate(int(settings["rating_flood_limit"]))
+
+
 def rating_gate() -> FloodGate:
-    """The per-address throttle of ratings (`rating_flood_limit`), shared by every way of rating over the network."""
+    """The kiosk's throttle of ratings, shared by every way of rating over the network."""
     return current_kiosk().gates.ratings
 
 

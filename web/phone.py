@@ -47,8 +47,8 @@ def _refuse(count: int, address: str, wait: int) -> KioskError:
     )
 
 
-def phone_gates() -> tuple[FloodGate, FloodGate]:
-    """The throttles of one kiosk's phone pages, per address: (requests, tokens that do not exist)."""
+def make_phone_gates() -> tuple[FloodGate, FloodGate]:
+    """The phone pages' throttles per address, (requests, tokens that do not exist), built once per kiosk."""
     return FloodGate(PAGE_LIMIT, refuse=_refuse), FloodGate(MISS_LIMIT, refuse=_refuse)
 
 
