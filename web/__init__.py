@@ -25,11 +25,10 @@ class Gates:
 
 def make_gates(settings: Settings) -> Gates:
     """The throttles of one kiosk (``kiosk.app.build_kiosk`` keeps them in the :class:`kiosk.app.Kiosk`)."""
-    from common.throttle import FloodGate
-    from web.api import FLOOD_WINDOW, too_many_ratings
-    from web.phone import phone_gates
+    from web.api import make_rating_gate
+    from web.phone import make_phone_gates
 
-    return Gates(FloodGate(int(settings["rating_flood_limit"]), FLOOD_WINDOW, too_many_ratings), *phone_gates())
+    return Gates(make_rating_gate(settings), *make_phone_gates())
 
 
 def register(app: Flask) -> None:

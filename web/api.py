@@ -14,6 +14,7 @@ import secrets
 from flask import Blueprint, jsonify, request, session
 
 from common.errors import ForbiddenError, TooManyRequests
+from common.settings import Settings
 from common.throttle import FloodGate
 from common.web.jsonapi import BadBody, read_json
 from kiosk.app import current_kiosk
@@ -62,8 +63,13 @@ def _press_keys() -> tuple[str, tuple[str, ...]]:
     return own, also
 
 
+def make_rating_gate(settings: Settings) -> FloodGate:
+    """The per-address throttle of ratings (`rating_flood_limit`), built once per kiosk (:func:`web.make_gates`)."""
+    return FloodGate(int(settings["rating_flood_limit"]), FLOOD_WINDOW, too_many_ratings)
+
+
 def rating_gate() -> FloodGate:
-    """The per-address throttle of ratings (`rating_flood_limit`), shared by every way of rating over the network."""
+    """The kiosk's throttle of ratings, shared by every way of rating over the network."""
     return current_kiosk().gates.ratings
 
 

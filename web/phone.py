@@ -36,8 +36,8 @@ MISS_LIMIT = 10
 RATING_FIELDS = {"level", "criteria", "comment", "contact"}
 
 
-def phone_gates() -> tuple[FloodGate, FloodGate]:
-    """The throttles of one kiosk's phone pages, per address: (requests, tokens that do not exist)."""
+def make_phone_gates() -> tuple[FloodGate, FloodGate]:
+    """The phone pages' throttles per address, (requests, tokens that do not exist), built once per kiosk."""
     return FloodGate(PAGE_LIMIT), FloodGate(MISS_LIMIT)
 
 
