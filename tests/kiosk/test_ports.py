@@ -3,9 +3,9 @@ in the one Kiosk every view reads through `current_kiosk()`."""
 
 from __future__ import annotations
 
+from common.throttle import Lockout
 from kiosk import ports
 from kiosk.app import current_kiosk
-from kiosk.lockout import Lockout
 from kiosk.uplink.client import SyncLoop
 
 LAN = {"REMOTE_ADDR": "192.168.1.50"}
