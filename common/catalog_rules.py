@@ -62,7 +62,7 @@ def safe(text: str, field: str) -> str:
 
 
 def _text(value: Any) -> str:
-    """NFC text, trimmed; a number or a boolean is no text (a form or a document gives strings)."""
+    """NFC text, trimmed (a number in a document is written out; true or false is no text)."""
     if value is not None and not isinstance(value, str):
         value = "" if isinstance(value, bool) else str(value)
     return unicodedata.normalize("NFC", value or "").strip()
@@ -93,7 +93,7 @@ def upper_code(value: Any) -> str:
 
 def pin_field(value: Any, *, required: bool = True) -> str | None:
     """4 to 8 digits (None when not ``required`` and left blank: the PIN is kept)."""
-    pin = (str(value) if isinstance(value, int) and not isinstance(value, bool) else _text(value)).strip()
+    pin = _text(value)
     if not pin and not required:
         return None
     if not PIN_RE.match(pin):
