@@ -32,25 +32,6 @@ __all__ = [
 ]
 
 
-def seed_questions(session: Session) -> list[str]:
-    """Add the TT 01 questions the table lacks, in their official wording; returns the keys added."""
-    have = set(session.scalars(select(Question.key)))
-    added = []
-    for position, indicator in enumerate(INDICATORS.values()):
-        if indicator.key not in have:
-            session.add(
-                Question(
-                    key=indicator.key,
-                    question=indicator.question,
-                    answers=list(indicator.answers),
-                    position=position,
-                    active=True,
-                )
-            )
-            added.append(indicator.key)
-    return added
-
-
 def active_questions(session: Session) -> list[Indicator]:
     """The questions the detailed form asks, in order (every TT 01 indicator when none are stored yet)."""
     rows = list(session.scalars(select(Question).order_by(Question.position, Question.key)))
@@ -61,19 +42,6 @@ def active_questions(session: Session) -> list[Indicator]:
         for r in rows
         if r.active and r.key in INDICATORS
     ]
-
-
-def seed_levels(session: Session, levels: list[Level]) -> None:
-    """Make the scale_levels table match the configured scale (levels not configured are deactivated)."""
-    existing = {row.key: row for row in session.scalars(select(ScaleLevel))}
-    wanted = {level.key for level in levels}
-    for level in levels:
-        row = existing.get(level.key) or ScaleLevel(key=level.key)
-        row.label, row.points, row.position, row.active = level.label, level.points, level.position, True
-        session.add(row)
-    for key, row in existing.items():
-        if key not in wanted:
-            row.active = False
 
 
 def active_levels(session: Session) -> list[Level]:
