@@ -116,3 +116,29 @@ def test_a_stream_socket_moves_above_select_range_and_still_works():
     finally:
         moved.close()
         right.close()
+
+
+def test_out_of_open_files_the_kiosk_waits_for_one_instead_of_spinning(tmp_path):
+    """Whatever holds the descriptors (here idle connections, with a limit of 64 files), accept() failing for
+    want of one pauses accepting: no traceback at every round of the loop (thousands a second before), and the
+    kiosk answers again as soon as a descriptor is free."""
+    server = KioskServer(tmp_path / "var", env={"KIOSK_ANNOUNCER": "none"})
+    server.open_files = (64, 64)
+    server.start()
+    idle = []
+    try:
+        for _ in range(80):  # more than the 64 files allow; the last ones wait in the listen queue
+            idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
+        time.sleep(2)  # the loop meets EMFILE, round after round
+        assert server.proc.poll() is None
+        for sock in idle:
+            sock.close()
+        idle.clear()
+        assert requests.get(server.base + "/healthz", timeout=10).status_code == 200
+    finally:
+        for sock in idle:
+            sock.close()
+        server.stop()
+    log = server.log.read_text()
+    assert "accept() threw an exception" not in log and "Traceback" not in log, "no traceback at every round"
+    assert log.count("out of open files") == 1, "one warning"
