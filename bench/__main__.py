@@ -17,7 +17,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stats import machine, today  # noqa: E402
 
-BENCHMARKS = ["ratings", "queue", "printing", "announcer", "sync", "reports", "province", "startup", "catalog", "phone"]
+BENCHMARKS = [
+    "ratings",
+    "queue",
+    "printing",
+    "announcer",
+    "sync",
+    "reports",
+    "province",
+    "startup",
+    "catalog",
+    "phone",
+    "streams",
+]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 DATA_MARK = "<!-- results-data "
 

@@ -179,10 +179,12 @@ def max_seq(db_path: Path) -> int:
         db.close()
 
 
-def start_server(data_dir: Path) -> tuple[object, int]:
+def start_server(data_dir: Path, open_files: tuple[int, int] | None = None) -> tuple[object, int]:
+    """A `kiosk serve` with a bench clerk at counter 1; ``open_files``: its (soft, hard) RLIMIT_NOFILE."""
     from tests.server import KioskServer
 
     server = KioskServer(data_dir, env={"KIOSK_PRINTER": "none"})
+    server.open_files = open_files
     subprocess.run(
         [sys.executable, "-m", "kiosk.cli", "add-clerk", "Bench", "--pin", PIN, "--counter", "1"],
         env=server.env,

@@ -1,4 +1,5 @@
-"""What `/healthz` reports: database, disk, printer, unsynced records, last sync, clock, catalogue, warnings."""
+"""What `/healthz` reports: database, disk, printer, unsynced records, last sync, clock, catalogue, live event
+streams, warnings."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
     """The health document and whether the kiosk can take ratings (the database answers, sound, with room).
 
     ``db``: ``ok``, ``damaged`` (with ``db_detail``) or ``error: …``; ``disk``: ``ok``, ``low`` or ``full``;
+    ``streams``: open event streams (``boards``, ``phones``) and the most the kiosk holds (``limit``);
     ``warnings``: what a technician should look at, in plain words ("clock not synchronised", …).
     """
     report: dict[str, Any] = {"db": "ok", "unsynced": None, "last_sync": None}
@@ -64,6 +66,11 @@ def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
             warnings.append("disk full" if report["disk"] == "full" else "disk space low")
     if not report["clock_synced"]:
         warnings.append("clock not synchronised")
+    live = getattr(kiosk, "live", None)
+    if live is not None:
+        report["streams"] = streams = live.counts()
+        if streams["boards"] + streams["phones"] >= streams["limit"]:
+            warnings.append("live pages full: new ones are refused")
     if getattr(kiosk, "queue", None) is not None and report["db"] == "ok":
         try:
             report["queue_day"] = kiosk.queue.day.peek().isoformat()

@@ -17,6 +17,12 @@ What each listener gets:
   phone service, in one query for every phone concerned) — and the public queue state everybody sees on
   the display board: each call as ``called`` (number and counter, nothing else), and ``ping``.
 
+How many: at most the hub's ``limit`` (:data:`MAX_STREAMS`, lowered by `kiosk serve` to what its open-file
+limit holds besides the rest of the kiosk: :mod:`kiosk.descriptors`); past it a 503 with Retry-After. Each
+socket is moved above select()'s range of descriptor numbers when the limit allows. Re-reading the phones'
+states (two thousand take a tenth of a second) is spread out so that it takes at most
+:data:`RECOMPUTE_SHARE` of the time, and the counter keeps its speed.
+
 A stream served by a WSGI server that cannot hand a socket over (Flask's test client) is *threaded*: the
 hub puts its text in a queue that the request's own thread yields, as before, at most ``MAX_THREADED``.
 """
@@ -36,6 +42,7 @@ from typing import Any
 
 from common.errors import KioskError
 from kiosk.clock import Clock
+from kiosk.descriptors import move_high
 from kiosk.events import Event
 
 log = logging.getLogger(__name__)
@@ -49,6 +56,9 @@ UNATTACHED_SECONDS = 30.0
 #: Position updates caused by other tickets are sent at most this often (a call to the phone's own
 #: number is sent at once).
 RECOMPUTE_EVERY = 0.5
+#: ... and take at most this share of the time: with two thousand phones a round of them all takes long enough
+#: to slow the counter (the worker threads wait for the interpreter), so the next round waits that much longer.
+RECOMPUTE_SHARE = 0.1
 #: Every phone's state is read again this often (the wait estimate drifts, the business day ends).
 REFRESH_EVERY = 60.0
 #: Events published within this many seconds of the last delivery wait for it to pass and go out together
@@ -56,9 +66,15 @@ REFRESH_EVERY = 60.0
 BATCH_WINDOW = 0.005
 #: How often the hub looks for streams due a ping (and for streams never handed over).
 PING_CHECK = 0.25
-#: Most open streams in all, and per address on the office network (the kiosk's own screens are not limited).
+#: Most open streams in all (measured with the counter at speed: bench/streams.py), and per address on the
+#: office network (the kiosk's own screens are not limited). `kiosk serve` lowers the hub's ``limit`` to what
+#: its open-file limit can hold (kiosk.descriptors).
 MAX_STREAMS = 2000
 MAX_PER_ADDRESS = 8
+#: Seconds a refused listener is asked to wait before it tries again (the 503's Retry-After).
+RETRY_AFTER = 30
+#: Seconds between two warnings that every stream is taken.
+WARN_FULL_EVERY = 60.0
 #: Streams served by a thread of their own (a WSGI server without the hand-over) hold a worker thread each.
 MAX_THREADED = 20
 _END = object()
@@ -76,6 +92,7 @@ Reader = Callable[[Iterable[str]], dict[str, dict[str, Any]]]
 class TooManyStreams(KioskError):
     status = 503
     code = "busy"
+    retry_after = RETRY_AFTER
 
 
 def sse(kind: str, data: dict[str, Any]) -> str:
@@ -141,9 +158,12 @@ class ThreadedBody:
 class LiveHub:
     """Owns every event stream; see the module's docstring."""
 
-    def __init__(self, clock: Clock, read_states: Reader | None = None) -> None:
+    def __init__(self, clock: Clock, read_states: Reader | None = None, limit: int = MAX_STREAMS) -> None:
         self.clock = clock
         self.read_states = read_states
+        #: Most open streams; past it a 503 (`kiosk serve` sets what its open files allow).
+        self.limit = limit
+        self._warned_full = float("-inf")
         self._lock = threading.Lock()
         self._streams: set[Stream] = set()
         self._boards: set[Stream] = set()  # the same streams, by kind
@@ -159,6 +179,8 @@ class LiveHub:
         self._unsent: set[Stream] = set()  # socket streams with bytes still to send
         self._urgent: set[str] = set()  # phones' tickets to read again now
         self._deferred: set[str] = set()  # ... at the next RECOMPUTE_EVERY
+        self._deferred_lines: set[Any] = set()  # ... and the phones waiting in these fields' lines
+        self._recompute_started: float | None = None  # when the round of deferred phones began
         self._next_recompute = 0.0
         self._next_refresh = 0.0
         self._next_ping_check = 0.0
@@ -174,20 +196,23 @@ class LiveHub:
             if self._stopping:
                 raise TooManyStreams("The kiosk is stopping; reconnect in a moment.", {"reason": "stopping"})
             live = [s for s in self._streams if not s.closed]
-            if len(live) >= MAX_STREAMS:
+            if len(live) >= self.limit:
+                if time.monotonic() - self._warned_full >= WARN_FULL_EVERY:
+                    self._warned_full = time.monotonic()
+                    log.warning("live updates: %d streams open, the most this kiosk holds; new ones get 503", len(live))
                 raise TooManyStreams(
                     f"{len(live)} screens and phones already follow live events; try again later.",
-                    {"limit": MAX_STREAMS},
+                    {"limit": self.limit, "reason": "full", "retry_after": RETRY_AFTER},
                 )
             if not local and sum(1 for s in live if s.address == address) >= MAX_PER_ADDRESS:
                 raise TooManyStreams(
                     f"{MAX_PER_ADDRESS} live pages are already open from {address}; close one.",
-                    {"limit": MAX_PER_ADDRESS, "reason": "per_address"},
+                    {"limit": MAX_PER_ADDRESS, "reason": "per_address", "retry_after": RETRY_AFTER},
                 )
             if threaded and sum(1 for s in live if s.queue is not None) >= MAX_THREADED:
                 raise TooManyStreams(
                     f"{MAX_THREADED} screens already follow live events; close one (each holds a web server thread).",
-                    {"limit": MAX_THREADED},
+                    {"limit": MAX_THREADED, "retry_after": RETRY_AFTER},
                 )
             if threaded:
                 stream.queue = queue.Queue(maxsize=512)
@@ -222,9 +247,11 @@ class LiveHub:
         self._wake()
 
     def counts(self) -> dict[str, int]:
+        """Open streams by kind, and the most the hub holds (``limit``)."""
         with self._lock:
             live = [s for s in self._streams if not s.closed]
-        return {"boards": sum(s.kind == "all" for s in live), "phones": sum(s.kind == "phone" for s in live)}
+        boards = sum(s.kind == "all" for s in live)
+        return {"boards": boards, "phones": len(live) - boards, "limit": self.limit}
 
     def close(self, timeout: float = 2.0) -> None:
         """End every stream (each client reconnects to the next server) and stop the thread."""
@@ -291,11 +318,15 @@ class LiveHub:
             except Exception:  # noqa: BLE001 - a failed round must not end every screen's live updates
                 log.exception("live updates: a round failed")
             self._flush()
+            if self._recompute_started is not None:  # reading and sending the phones' states took that long
+                started, self._recompute_started = self._recompute_started, None
+                spent = time.monotonic() - started
+                self._next_recompute = started + max(RECOMPUTE_EVERY, spent / RECOMPUTE_SHARE)
         self._shutdown()
 
     def _timeout(self) -> float:
         due = [self._next_ping_check]
-        if self._deferred:
+        if self._deferred or self._deferred_lines:
             due.append(self._next_recompute)
         return max(0.0, min(due) - time.monotonic())
 
@@ -326,6 +357,7 @@ class LiveHub:
         if stream.closed or stream not in self._streams:
             sock.close()
             return
+        sock = move_high(sock)  # above select()'s range, when the open-file limit allows
         sock.setblocking(False)
         stream.sock, stream.chunked = sock, chunked
         stream.next_ping = time.monotonic() + stream.heartbeat
@@ -449,6 +481,8 @@ class LiveHub:
                 self._next_refresh = now + REFRESH_EVERY
                 self._deferred.update(s.ticket_id for s in phones)
             self._recompute(phones, now)
+        else:  # nobody left to tell (the loop would otherwise wake for them at once, again and again)
+            self._urgent, self._deferred, self._deferred_lines = set(), set(), set()
         if now >= self._next_ping_check:
             self._next_ping_check = now + PING_CHECK
             self._pings(boards + phones, now)
@@ -464,11 +498,8 @@ class LiveHub:
                 self._drop(stream)
 
     def _for_phones(self, events: list[Any], phones: list[Stream]) -> None:
-        watched = {s.ticket_id for s in phones}
-        waiting: dict[Any, set[str]] = {}
-        for s in phones:
-            if s.last.get("status") == "waiting":
-                waiting.setdefault(s.last.get("service"), set()).add(s.ticket_id)
+        """Note which phones an event may concern; they are read again by :meth:`_recompute`. A round looks at
+        every phone only for what is rare (a call, a rating, a counter paused): a ticket issued names its line."""
         for event in events:
             kind, data = event.kind, event.data
             if kind == "ticket_called":
@@ -478,23 +509,29 @@ class LiveHub:
                 for stream in phones:
                     self._write(stream, public)
             if kind in ("ticket_called", "ticket_completed", "ticket_no_show", "ticket_transferred"):
-                if data.get("id") in watched:
+                if data.get("id"):
                     self._urgent.add(data["id"])
-                self._deferred |= waiting.get(data.get("service"), set())
+                self._deferred_lines.add(data.get("service"))
             elif kind == "ticket_issued":
                 if data.get("priority"):  # it goes before every ordinary ticket of its field
-                    self._deferred |= waiting.get(data.get("service"), set())
+                    self._deferred_lines.add(data.get("service"))
             elif kind == "rating_recorded":
                 self._deferred |= {s.ticket_id for s in phones if s.last.get("status") == "done"}
             else:  # a counter paused or resumed, a clerk came or went, the catalogue changed: the estimates
-                self._deferred |= watched
+                self._deferred |= {s.ticket_id for s in phones}
 
     def _recompute(self, phones: list[Stream], now: float) -> None:
         ids = set(self._urgent)
-        if self._deferred and now >= self._next_recompute:
+        if (self._deferred or self._deferred_lines) and now >= self._next_recompute:
+            lines, self._deferred_lines = self._deferred_lines, set()
+            if lines:
+                ids |= {
+                    s.ticket_id for s in phones if s.last.get("status") == "waiting" and s.last.get("service") in lines
+                }
             ids |= self._deferred
             self._deferred = set()
             self._next_recompute = now + RECOMPUTE_EVERY
+            self._recompute_started = now
         self._urgent = set()
         if not ids or self.read_states is None:
             return
@@ -505,12 +542,9 @@ class LiveHub:
         if not by_ticket:
             return
         states = self.read_states(list(by_ticket))
-        for ticket_id, streams in by_ticket.items():
-            state = states.get(ticket_id)
-            if state is None:
-                continue
+        for ticket_id, state in states.items():
             text = state_text(state)
-            for stream in streams:
+            for stream in by_ticket.get(ticket_id, ()):
                 if text != stream.sent:
                     stream.last, stream.sent = state, text
                     self._write(stream, f"event: state\ndata: {text}\n\n".encode())

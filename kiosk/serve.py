@@ -96,10 +96,19 @@ def run(
     kiosk = current_kiosk(app)
     if demo:
         seed_demo(kiosk)
-    server = create_server(app, host=host, port=port, threads=threads, channel_timeout=120, ident="kiosk")
-    from kiosk import stream_server
+    # poll(), not select(): the descriptors of two thousand event streams go past select()'s 1,024
+    server = create_server(app, host=host, port=port, threads=threads, channel_timeout=120, ident="kiosk",
+                           asyncore_use_poll=True)  # fmt: skip
+    from kiosk import descriptors, stream_server
 
     stream_server.install(server, kiosk.live)  # event streams leave the worker threads for the live hub
+    wanted = kiosk.live.limit
+    fds = descriptors.budget(wanted, server.adj.connection_limit, threads)
+    kiosk.live.limit = fds.streams  # past it a 503: never more streams than the open-file limit can hold
+    if fds.streams < wanted:
+        log.warning("live updates: %s; raise LimitNOFILE for %d", fds.describe(), wanted)
+    else:
+        log.info("live updates: %s", fds.describe())
     base = f"http://{host}:{server.effective_port}"
     click.echo(f"Kiosk for {settings['commune_name']} is running{' in demo mode' if demo else ''}:")
     click.echo(f"  citizen screen : {base}/")

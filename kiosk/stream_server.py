@@ -10,11 +10,17 @@ the stream again, so hundreds of open streams cost it nothing.
 
 :data:`HANDOFF_KEY` in the environ tells a view that the server can do this; without it (another WSGI
 server, Flask's test client) the view serves the stream from its own thread.
+
+Past the hub's cap a stream is refused with a 503, and the connection is closed after it (a refused client
+keeps none of waitress's connections). Should the process run out of open files all the same, waitress stops
+accepting for a moment (:func:`guard_accept`) instead of failing its ``accept()`` at every round of its loop.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from waitress.channel import HTTPChannel
@@ -28,6 +34,10 @@ log = logging.getLogger(__name__)
 
 HANDOFF_KEY = "kiosk.stream_handoff"
 STREAM_KEY = "kiosk.stream"
+#: Seconds waitress stops accepting when the process is out of open files (its loop's round is at most 1 s).
+ACCEPT_PAUSE = 0.2
+#: Seconds between two warnings about it.
+WARN_EVERY = 10.0
 
 
 class HandoffTask(WSGITask):
@@ -37,6 +47,11 @@ class HandoffTask(WSGITask):
         environ = super().get_environment()
         environ[HANDOFF_KEY] = True
         return environ
+
+    def build_response_header(self) -> bytes:
+        if self.status.startswith("503"):  # refused (too many streams, stopping): free the connection too
+            self.set_close_on_finish()
+        return super().build_response_header()
 
     def finish(self) -> None:
         stream = (self.environ or {}).get(STREAM_KEY)
@@ -99,3 +114,32 @@ def install(server: Any, live: LiveHub[Stream]) -> None:
     """Let the waitress server made by ``create_server`` hand event streams to ``live`` (the live hub)."""
     server.live = live
     server.channel_class = StreamChannel
+    guard_accept(server)
+
+
+def guard_accept(server: Any) -> None:
+    """Out of open files (EMFILE, ENFILE), the listening socket stays readable and waitress's ``accept()``
+    fails at every round, logging a traceback each time at full speed. Instead stop accepting for
+    :data:`ACCEPT_PAUSE` seconds (connections wait in the listen queue) and warn at most every
+    :data:`WARN_EVERY` seconds."""
+    accept, readable = server.accept, server.readable
+    paused_until, warned = [0.0], [float("-inf")]
+
+    def guarded_accept() -> Any:
+        try:
+            return accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EMFILE, errno.ENFILE):
+                raise
+            now = time.monotonic()
+            paused_until[0] = now + ACCEPT_PAUSE
+            if now - warned[0] >= WARN_EVERY:
+                warned[0] = now
+                log.warning("out of open files (%s): new connections wait; streams %s", exc.strerror,
+                            server.live.counts())  # fmt: skip
+            return None
+
+    def guarded_readable() -> bool:
+        return readable() and time.monotonic() >= paused_until[0]
+
+    server.accept, server.readable = guarded_accept, guarded_readable

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -44,6 +45,12 @@ class ServerProcess(ABC):
         self.env.update(env or {})
         self.proc: subprocess.Popen | None = None
         self.log = self.data_dir / self.log_name
+        #: (soft, hard) RLIMIT_NOFILE of the process, when a test wants it lower than its own.
+        self.open_files: tuple[int, int] | None = None
+
+    def _limits(self) -> None:  # in the child, before it runs the program
+        if self.open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, self.open_files)
 
     @abstractmethod
     def command(self) -> list[str]:
@@ -56,7 +63,13 @@ class ServerProcess(ABC):
     def start(self, timeout: float = 30.0):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(self.command(), env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                self.command(),
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=self._limits if self.open_files is not None else None,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -103,6 +103,13 @@ class Crowd:
             self._selector.register(sock, selectors.EVENT_READ, listener)
         return listener
 
+    def hang_up(self, listener: Listener) -> None:
+        """Close one listener's connection, as a phone that leaves its page (the reader thread sees it end)."""
+        with self._lock:
+            for key in list(self._selector.get_map().values()):
+                if key.data is listener:
+                    key.fileobj.shutdown(socket.SHUT_RDWR)
+
     def _run(self) -> None:
         while not self._stop:
             with self._lock:

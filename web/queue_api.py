@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 
 from flask import Blueprint, Response, jsonify, request
 
-from common.web.jsonapi import BadBody, read_json
+from common.web.jsonapi import BadBody, error_response, read_json
 from kiosk.app import current_kiosk
 from kiosk.live import Stream
 from web.clerk_auth import current_clerk, require_clerk
@@ -145,6 +145,7 @@ def event_stream(kind: str, first: bytes, *, ticket_id: str | None = None, heart
     Under `kiosk serve` the web server hands the socket to the hub and this request's thread is free at once
     (kiosk.stream_server); elsewhere the stream is yielded from this thread.
     """
+    from kiosk.live import TooManyStreams
     from kiosk.stream_server import HANDOFF_KEY, STREAM_KEY
     from web.api import is_local
 
@@ -154,8 +155,13 @@ def event_stream(kind: str, first: bytes, *, ticket_id: str | None = None, heart
     hub = current_kiosk().live
     handoff = bool(request.environ.get(HANDOFF_KEY))
     address = request.remote_addr or "?"
-    stream = hub.open(kind, ticket_id=ticket_id, heartbeat=heartbeat, address=address, local=is_local(address),
-                      threaded=not handoff)  # fmt: skip
+    try:
+        stream = hub.open(kind, ticket_id=ticket_id, heartbeat=heartbeat, address=address,
+                          local=is_local(address), threaded=not handoff)  # fmt: skip
+    except TooManyStreams as full:  # a plain 503 that says when to come back
+        refused = error_response(full.status, full.message, full.detail)
+        refused.headers["Retry-After"] = str(full.retry_after)
+        return refused
     try:
         body = first + (opened(stream) if opened else b"")
     except BaseException:
