@@ -69,8 +69,21 @@ def write(results: dict[str, dict]) -> None:
                 f"| {r['benchmark']} | {r['metric']} | {_fmt(r['value'])} | {r['unit']} | {r['target']} | "
                 f"{r['comparison']} | {entry['machine']} | {entry['date']} |"
             )
-    lines += ["", f"{DATA_MARK}{json.dumps(results, ensure_ascii=False)} -->", ""]
+    lines += ["", *_notes(), f"{DATA_MARK}{json.dumps(results, ensure_ascii=False)} -->", ""]
     RESULTS.write_text("\n".join(lines), encoding="utf-8")
+
+
+NOTES_MARK = "## Notes"
+
+
+def _notes() -> list[str]:
+    """The hand-written notes below the table (from ``## Notes`` on), kept when the table is rewritten."""
+    if not RESULTS.exists():
+        return []
+    text = RESULTS.read_text(encoding="utf-8").split(DATA_MARK, 1)[0]
+    if NOTES_MARK not in text:
+        return []
+    return (NOTES_MARK + text.split(NOTES_MARK, 1)[1]).rstrip().split("\n") + [""]
 
 
 def main(names: list[str]) -> int:
