@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -62,11 +63,13 @@ def start_to_ready(data_dir: Path, crash: bool = False) -> float:
             pass
         ready = time.monotonic() - started
         if crash:
-            import requests
-
-            with requests.Session() as session:
-                for _ in range(50):
-                    session.post(f"http://127.0.0.1:{port}/api/ratings", json={"level": "satisfied"}, timeout=10)
+            for _ in range(50):  # urllib: `python bench/startup.py` puts bench/ (and its queue.py) first on the path
+                rating = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/api/ratings",
+                    data=b'{"level": "satisfied"}',
+                    headers={"Content-Type": "application/json"},
+                )
+                urllib.request.urlopen(rating, timeout=10).close()
             proc.kill()
         return ready
     finally:
