@@ -88,8 +88,8 @@ def run(
 
     few_malloc_arenas()
     notifier = Notifier.from_environ()  # systemd's READY/WATCHDOG/STOPPING; a no-op outside systemd
-    db_guard.check(settings["database_url"], settings.data_path)  # damaged or vanished: exit status 4
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db_guard.check(settings["database_url"], settings.data_path)  # damaged or vanished: exit status 4
     logging.getLogger("alembic").setLevel(logging.WARNING)
     migrate_in_child(settings, config_path)
     app = create_app(dict(settings), config_path=config_path)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
 import time
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 import requests
 
 from tests.server import KioskServer
+from tests.small_disk import fill, tmpfs
 
 DISK_FULL_VI = "Bộ nhớ của máy đã đầy"
 DAMAGED_VI = "Cơ sở dữ liệu của máy bị hỏng"
@@ -95,22 +95,8 @@ def test_a_database_deleted_or_emptied_under_the_running_kiosk_is_said_plainly(t
 @pytest.fixture
 def small_disk(tmp_path):
     """A 24 MiB tmpfs for the data directory (needs root and mount(2), as on CI's container)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here to fill a disk for real: {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def fill(mount: Path, leave: int) -> Path:
-    """A filler file that leaves ``leave`` bytes free on the disk."""
-    filler = mount / "filler"
-    free = os.statvfs(mount).f_bavail * os.statvfs(mount).f_frsize
-    with open(filler, "wb") as f:
-        f.write(b"\0" * max(free - leave, 0))
-    return filler
+    with tmpfs(tmp_path / "disk", "24m") as mount:
+        yield mount
 
 
 def test_a_full_disk_answers_507_in_vietnamese_logs_once_and_recovers(small_disk):
