@@ -158,8 +158,9 @@ def problem(path: Path) -> str | None:
 
     ``PRAGMA quick_check`` reads every page, record and free list: it finds what a power cut, a full disk or a
     failing card does to a file (missing, torn, zeroed or garbled pages). The full ``integrity_check`` also
-    compares every index with its table, and costs 7-12 times as much: on 100 MB, 0.4-0.5 s against 3.4-6 s on
-    the development machine, several times that on a Pi, at every start after a power cut (bench/startup.py).
+    compares every index with its table, and costs 8 to 11 times as much: on 108 MB, 0.17 s against 1.4 s on the
+    development machine when idle (0.75 s against 8.6 s when busy), several times that on a Pi, at every start
+    after a power cut (bench/startup.py).
     Raises :class:`CannotJudge` when SQLite cannot look at it now.
     """
     size = path.stat().st_size

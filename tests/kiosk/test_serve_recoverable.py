@@ -9,6 +9,7 @@ systemd does not restart); only real damage is refused (tests/kiosk/test_serve_r
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import struct
 import threading
@@ -42,7 +43,7 @@ class Writers:
 
     def _write(self, n: int) -> None:
         with requests.Session() as session:
-            for i in range(1_000_000):
+            for i in itertools.count():
                 if self.stop.is_set():
                     return
                 table = "tickets" if (n + i) % 2 else "ratings"
