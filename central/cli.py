@@ -13,7 +13,7 @@ import click
 
 from central.roles import ROLES
 from common import settings as settings_mod
-from common.cli_group import KioskGroup
+from common.cli_group import program
 from common.errors import ConfigError
 
 
@@ -24,14 +24,9 @@ def _central(ctx: click.Context):
     return build_central(settings)
 
 
-@click.group(cls=KioskGroup)
-@click.option("--config", "config", type=click.Path(dir_okay=False), help="TOML settings file.")
-@click.version_option(package_name="kiosk")
-@click.pass_context
-def main(ctx: click.Context, config: str | None) -> None:
+@program
+def main() -> None:
     """The commune/province server: receives the kiosks' records, keeps each commune's catalogue."""
-    ctx.ensure_object(dict)
-    ctx.obj["config"] = config
 
 
 @main.command()

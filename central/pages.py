@@ -8,26 +8,20 @@ other origins' scripts. The sync API (``/api/v1/...``) is left as it is.
 
 from __future__ import annotations
 
-from flask import Flask, redirect, request, session, url_for
+from flask import Flask, redirect, request, url_for
 from flask_babel import Babel, get_locale
 
 from central import accounts
 from central.context import current_central
 from common import numbers
 from common.web import csrf, scale_text
-from common.web.i18n import LANGUAGES, compile_catalogues
+from common.web.i18n import compile_catalogues, select_locale
 
 CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
 
 
 def _select_locale() -> str:
-    lang = request.args.get("lang")
-    if lang in LANGUAGES:
-        session["lang"] = lang
-        return lang
-    if session.get("lang") in LANGUAGES:
-        return session["lang"]
-    return current_central().settings["language"]
+    return select_locale(current_central().settings["language"])
 
 
 def _headers(response):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -18,3 +19,23 @@ class KioskGroup(click.Group):
         except KioskError as exc:
             click.echo(f"Error: {' '.join(exc.message.split())}", err=True)
             ctx.exit(exc.exit_status)
+
+
+def program(func: Callable[[], None]) -> click.Group:
+    """The top-level group of a program (``kiosk``, ``kiosk-central``): ``--config PATH`` kept in ``ctx.obj``,
+    ``--version``, and KioskErrors as one plain line; its help is ``func``'s docstring."""
+
+    @click.group(cls=KioskGroup, name=func.__name__, help=func.__doc__)
+    @click.option(
+        "--config",
+        "config",
+        type=click.Path(dir_okay=False),
+        help="TOML settings file (default /etc/kiosk/kiosk.toml).",
+    )
+    @click.version_option(package_name="kiosk")
+    @click.pass_context
+    def group(ctx: click.Context, config: str | None) -> None:
+        ctx.ensure_object(dict)
+        ctx.obj["config"] = config
+
+    return group

@@ -25,9 +25,10 @@ from common import settings as settings_mod
 from common.errors import ConfigError, DatabaseDamagedError, HardwareError, ValidationError
 from kiosk import db_guard, ports
 from kiosk.clock import Clock
-from kiosk.db import make_engine, make_sessionmaker, transaction, upgrade
+from kiosk.db import make_engine, make_sessionmaker, upgrade
 from kiosk.events import Event, EventBus
 from kiosk.ratings import RatingService
+from kiosk.storage import transaction
 from kiosk.storage_watch import StorageWatch
 
 if TYPE_CHECKING:

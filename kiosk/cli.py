@@ -8,23 +8,16 @@ from typing import Any
 import click
 
 from common import settings as settings_mod
-from common.cli_group import KioskGroup
+from common.cli_group import program
 
 
 def load_settings(ctx: click.Context, **overrides: Any) -> settings_mod.Settings:
     return settings_mod.load(ctx.obj.get("config"), overrides={k: v for k, v in overrides.items() if v is not None})
 
 
-@click.group(cls=KioskGroup)
-@click.option(
-    "--config", "config", type=click.Path(dir_okay=False), help="TOML settings file (default /etc/kiosk/kiosk.toml)."
-)
-@click.version_option(package_name="kiosk")
-@click.pass_context
-def main(ctx: click.Context, config: str | None) -> None:
+@program
+def main() -> None:
     """Queue tickets and satisfaction ratings for a commune's one-stop counter."""
-    ctx.ensure_object(dict)
-    ctx.obj["config"] = config
 
 
 @main.command()

@@ -28,7 +28,7 @@ from common.catalog_rules import free_clerk_code
 from common.errors import ValidationError
 from kiosk import catalog_state as state
 from kiosk.catalog_store import DeviceStore
-from kiosk.db import transaction
+from kiosk.storage import transaction
 from sync import catalog_document
 
 log = logging.getLogger(__name__)
