@@ -65,7 +65,9 @@ def copy_of_the_checkout(target: Path) -> Path:
     shutil.copytree(
         REPO,
         target,
-        ignore=shutil.ignore_patterns(".git", "var", "build", "*.egg-info", "__pycache__", "node_modules", ".*cache"),
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "venv", "var", "build", "*.egg-info", "__pycache__", "node_modules", ".*cache"
+        ),
     )
     return target
 

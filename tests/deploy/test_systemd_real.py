@@ -36,7 +36,18 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 KIOSK = "http://127.0.0.1:8080"
 TIMINGS: dict[str, float] = {}
-IGNORED = ("var", "build", "*.egg-info", "__pycache__", "node_modules", ".*cache", "test-artifacts", ".git")
+IGNORED = (
+    "var",
+    ".venv",
+    "venv",
+    "build",
+    "*.egg-info",
+    "__pycache__",
+    "node_modules",
+    ".*cache",
+    "test-artifacts",
+    ".git",
+)
 
 
 def missing_requirements() -> str | None:
