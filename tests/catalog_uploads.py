@@ -28,11 +28,15 @@ PINS = {"Nguyễn Thị Lan": "1111", "Trần Văn Minh": "2222", "Lê Thị Hoa
 class Kiosk:
     """One registered kiosk talking to the central process: signed requests with its own counter."""
 
-    def __init__(self, server: CentralServer, name: str, commune: str = COMMUNE) -> None:
-        settings = server.add_device(name, commune, COMMUNE_NAME)
+    def __init__(
+        self, server: CentralServer, name: str, commune: str = COMMUNE, identity: tuple[str, str, int] | None = None
+    ) -> None:
+        """A kiosk registered now (``add-device``), or one already registered: ``identity`` (id, secret, counter)."""
+        if identity is None:
+            settings = server.add_device(name, commune, COMMUNE_NAME)
+            identity = (settings["KIOSK_DEVICE_ID"], settings["KIOSK_DEVICE_SECRET"], 0)
         self.server, self.name, self.commune = server, name, commune
-        self.id, self.secret = settings["KIOSK_DEVICE_ID"], settings["KIOSK_DEVICE_SECRET"]
-        self.counter = 0
+        self.id, self.secret, self.counter = identity
 
     def _send(self, method: str, body: bytes) -> requests.Response:
         self.counter += 1
