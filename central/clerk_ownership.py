@@ -46,8 +46,10 @@ def kiosk_count(session: Session, commune_code: str) -> int:
     return session.scalar(select(func.count()).select_from(Device).where(Device.commune_code == commune_code)) or 0
 
 
-def changes_to_others(store: CentralStore, device_id: str, catalog: Catalog, changed: set[str]) -> list[str]:
-    """The clerks (``CC01 Nguyễn Thị Lan: active, PIN``) whose guarded fields the upload changes, not the kiosk's."""
+def changes_to_others(
+    store: CentralStore, device_id: str, catalog: Catalog, changed: set[str]
+) -> list[tuple[Clerk, list[str]]]:
+    """The clerks not the kiosk's whose guarded fields the upload changes, with the words for those fields."""
     found = []
     for item in catalog.clerks or []:
         row = store.clerk(item.id) if f"clerk:{item.id}" in changed else None
@@ -55,7 +57,7 @@ def changes_to_others(store: CentralStore, device_id: str, catalog: Catalog, cha
             continue
         fields = [word for field, word in GUARDED if getattr(row, field) != getattr(item, field)]
         if fields:
-            found.append(f"{row.code} {row.name}: {', '.join(fields)}")
+            found.append((row, fields))
     return found
 
 
@@ -66,8 +68,10 @@ def check_clerk_changes(store: CentralStore, device_id: str, catalog: Catalog, c
         return
     found = changes_to_others(store, device_id, catalog, changed)
     if found:
-        params = {"commune": store.commune, "kiosks": kiosks, "clerks": "; ".join(found)}
-        detail = {"msgid": RULE, "params": params, "clerks": found, "rule": "clerks_of_other_kiosks"}
+        named = [f"{row.code} {row.name}: {', '.join(fields)}" for row, fields in found]
+        params = {"commune": store.commune, "kiosks": kiosks, "clerks": "; ".join(named)}
+        ids = [row.id for row, _ in found]
+        detail = {"msgid": RULE, "params": params, "clerks": named, "ids": ids, "rule": "clerks_of_other_kiosks"}
         raise ClerksNotTheirs(RULE % params, detail)
 
 
