@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session
 
 from central import audit
 from central.catalog_store import CentralStore
+from central.hierarchy import N_
 from central.models import Clerk, Device
 from common.catalog_read import Catalog
 from common.errors import ForbiddenError
 
 #: What an upload may not change on another's clerk: field of the row and of the item, the word shown.
 GUARDED = (("active", "active"), ("name", "name"), ("code", "code"), ("pin_hash", "PIN"))
-RULE = (
+RULE = N_(
     "Commune %(commune)s has %(kiosks)s kiosks: a kiosk may not deactivate, rename, re-code or change the PIN "
     "of a clerk another kiosk or the central server added (%(clerks)s). Nothing of this catalogue was applied; "
     "change those clerks on the central pages, then sync again."
