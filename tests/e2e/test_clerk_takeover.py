@@ -81,6 +81,7 @@ def test_one_kiosk_cannot_switch_off_the_communes_clerks(commune):
     assert page.status_code == 200
     row = next(r for r in page.text.split("<tr>") if "Điểm Trung tâm" in r)
     assert "Nguyễn Thị Lan" in row and a.id in row
+    assert "từ chối" in row and "Không áp dụng phần nào" in row  # in plain words, Vietnamese first
 
 
 def test_a_kiosk_still_changes_its_own_clerks_and_adds_new_ones(commune):
