@@ -49,6 +49,11 @@ def _clerk(i: int) -> dict:
     return {**OFF_DUTY, "id": f"00000000-0000-4000-8000-{i:012d}", "code": f"X{i}", "name": f"Người {i}"}
 
 
+def _question(**values: Any) -> dict:
+    answers = ["Ngắn hơn quy định", "Đúng quy định", "Dài hơn quy định"]
+    return {"key": "time", "question": "Thời gian giải quyết", "answers": answers, "active": True, **values}
+
+
 OFF_DUTY = clerk("Người", "X", "98765", None, active=False)  # one PIN hash for many (each takes 0.1 s)
 
 #: (what the upload does, how, what the refusal must say)
@@ -76,6 +81,11 @@ HOSTILE = [
     ("a 5-letter ticket prefix", _set("services", 0, prefix="ABCDE"), "prefix"),
     ("a 201-character PIN hash", _set("clerks", 0, pin_hash="p" * 201), "needs a PIN"),
     ("a 33-character level key", _set("scale", 0, key="k" * 33), "scale[0]"),
+    ("a 1 MB question", _append("questions", lambda i: _question(question="x" * 1_000_000), 1), "longer than 200"),
+    ("a 101-character answer", _append("questions", lambda i: _question(answers=["a" * 101, "b", "c"]), 1), "100"),
+    ("NUL in an answer", _append("questions", lambda i: _question(answers=["a\x00", "b", "c"]), 1), "U+0000"),
+    ("11 questions", _append("questions", lambda i: _question(key=f"q{i}"), 11), "more than 10 entries"),
+    ("11 rating levels", _append("scale", lambda i: {"key": f"l{i}", "label": "L", "points": 0}, 8), "more than 10"),
     ("a daily maximum of 10,000", _set("services", 0, daily_max=10_000), "9999"),
     ("a counter number of 1,000", _set("counters", 0, number=1000), "999"),
 ]
