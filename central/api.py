@@ -17,6 +17,7 @@ from central import ingest
 from central.auth import SignedDevice, authenticate
 from central.catalog import build_catalog
 from central.catalog_upload import check_upload, receive
+from central.clerk_ownership import ClerksNotTheirs, log_refusal
 from central.context import current_central
 from central.models import DeviceStatus, SyncLog
 from common.db import transaction
@@ -143,6 +144,21 @@ def catalog_exchange() -> Response:
         catalog, changed = check_upload(catalog, body.get("changed", []))
     now = central.clock.now()
     state = {"last_config_at": now, "catalog_version": applied, "catalog_refused": (refused or None) and refused[:500]}
+    try:
+        document, outcome = _exchange(device, catalog, changed, digest, refused, state, now)
+    except ClerksNotTheirs as exc:  # rolled back; the attempt is logged on its own (and the counter used up)
+        with transaction(central.sessions) as session:
+            ingest.claim_counter(session.connection(), device.commune_code, device.id, device.counter, state)
+            log_refusal(session, device.commune_code, device.id, device.name, exc, now)
+        log.warning("device %s: catalogue refused: %s", device.id, exc.message)
+        raise
+    answer = {"v": protocol.PROTOCOL_VERSION, "received": digest if catalog is not None else None}
+    return _signed_answer(device, {**answer, "outcome": outcome, "catalog": document})
+
+
+def _exchange(device: SignedDevice, catalog, changed: set[str], digest, refused, state: dict, now) -> tuple[dict, str]:
+    """The catalogue in (if any) and the commune's document out, in one transaction."""
+    central = current_central()
     with transaction(central.sessions) as session:
         conn = session.connection()
         ingest.claim_counter(conn, device.commune_code, device.id, device.counter, {**state, "catalog_at": now})
@@ -160,8 +176,7 @@ def catalog_exchange() -> Response:
             log.warning("device %s refused the commune's catalogue: %s", device.id, refused)
         _log(conn, device, "catalog", now)
         document = build_catalog(session, device.commune_code, device.id, device.name)
-    answer = {"v": protocol.PROTOCOL_VERSION, "received": digest if catalog is not None else None}
-    return _signed_answer(device, {**answer, "outcome": outcome, "catalog": document})
+    return document, outcome
 
 
 @bp.get(protocol.CATALOG_PATH)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from central import audit
 from central.catalog_store import CentralStore
+from central.clerk_ownership import check_clerk_changes, mark_origin
 from central.identity import match_person
 from central.models import Clerk, ClerkAlias
 from common.catalog_apply import Policy, apply_catalog, check_applied, has_active_clerk, write_clerk
@@ -70,11 +71,13 @@ def receive(
     store = CentralStore(session, commune_code)
     clerks = catalog.clerks or []
     if commune.catalog_owner == "kiosk" and commune.catalog_adopted_at is None:
-        _adopt(store, catalog)
+        _adopt(store, catalog, device_id)
         commune.catalog_adopted_at = now
         counts = {part: len(getattr(catalog, part) or []) for part in ("services", "counters", "clerks")}
         audit.record(session, commune_code, actor, "adopt", "catalog", now, counts)
         return "adopted"
+    if commune.catalog_owner == "kiosk":
+        check_clerk_changes(store, device_id, catalog, changed)  # before anything of it is written
     _join_clerks(store, device_id, clerks, actor, now)
     if commune.catalog_owner != "kiosk":
         return "joined"
@@ -82,12 +85,12 @@ def receive(
     return "merged"
 
 
-def _adopt(store: CentralStore, catalog: Catalog) -> None:
+def _adopt(store: CentralStore, catalog: Catalog, device_id: str) -> None:
     """The kiosk's catalogue becomes the commune's: what the commune had and the kiosk does not list is retired."""
     had_clerk = has_active_clerk(store)
     applied = apply_catalog(store, dataclasses.replace(catalog, clerks=None))
     for item in catalog.clerks or []:
-        _put_clerk(store, item, store.clerk(item.id))
+        mark_origin(_put_clerk(store, item, store.clerk(item.id)), device_id)
     check_applied(store, applied.services, had_clerk)
 
 
@@ -134,6 +137,7 @@ def _join_clerks(
             audit.record(session, commune_code, actor, "alias", f"{person.code} {person.name}", now, detail)
             continue
         row = _put_clerk(store, item, None)
+        mark_origin(row, device_id)
         clerks[row.id] = row
         audit.record(session, commune_code, actor, "add", f"{row.code} {row.name}", now, {"from_kiosk": True})
     session.flush()

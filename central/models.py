@@ -241,6 +241,9 @@ class Clerk(CentralBase):
     pin_hash: Mapped[str] = mapped_column(String(200))
     counter_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The kiosk whose upload first brought her (None: the central pages or import-config); see
+    #: central.clerk_ownership.
+    origin_device_id: Mapped[str | None] = mapped_column(UUID, nullable=True)
 
 
 class ClerkAlias(CentralBase):

@@ -118,6 +118,12 @@ CATALOG_VERSION: Key[str] = Key("catalog_version", TEXT, None, "version of the s
 CATALOG_REFUSED: Key[dict] = Key(
     "catalog_refused", _unicode_json(lambda text: None), None, 'the last document refused {"version", "reason", "at"}'
 )
+CATALOG_UPLOAD_REFUSED: Key[dict] = Key(
+    "catalog_upload_refused",
+    _unicode_json(lambda text: None),
+    None,
+    'this kiosk\'s catalogue the server refused {"digest", "status", "reason", "at"} (kiosk.uplink.upload_refusal)',
+)
 CATALOG_PAGES: Key[str] = Key(
     "catalog_pages", TEXT, None, "address of the commune's catalogue pages at the central server"
 )
@@ -147,6 +153,7 @@ KEYS: dict[str, Key[Any]] = {
         CATALOG_SENT,
         CATALOG_VERSION,
         CATALOG_REFUSED,
+        CATALOG_UPLOAD_REFUSED,
         CATALOG_PAGES,
         LOGIN_FAILURES,
         ADMIN_LOGIN_FAILURES,

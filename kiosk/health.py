@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk import catalog_state, device_state
-from kiosk.device_state import CATALOG_REFUSED, CATALOG_VERSION, LAST_SYNC, SEQ
+from kiosk.device_state import CATALOG_REFUSED, CATALOG_UPLOAD_REFUSED, CATALOG_VERSION, LAST_SYNC, SEQ
 from kiosk.models import SyncedRecord
 from kiosk.storage import ping
 from kiosk.storage_watch import is_corrupt
@@ -29,13 +29,16 @@ def unsynced_count(session) -> int:
 
 
 def catalog_health(session) -> dict[str, Any]:
-    """Who manages the catalogue, the version in use, edits not yet delivered, and the last refusal (if any)."""
+    """Who manages the catalogue, the version in use, edits not yet delivered, the last document this kiosk
+    refused (``refused``) and this kiosk's catalogue the server refused (``upload_refused``), if any."""
     refused = device_state.get(session, CATALOG_REFUSED)
+    upload = device_state.get(session, CATALOG_UPLOAD_REFUSED)
     return {
         "owner": catalog_state.owner(session),
         "version": device_state.get(session, CATALOG_VERSION),
         "undelivered": len(catalog_state.dirty_items(session)),
         "refused": refused if isinstance(refused, dict) else None,
+        "upload_refused": upload if isinstance(upload, dict) else None,
     }
 
 

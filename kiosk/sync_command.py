@@ -28,7 +28,7 @@ def sync_once(settings: Settings) -> str:
         kiosk.close()
         if sys.stderr.isatty():
             click.echo("", err=True)
-    if not report.ok:
+    if not report.ok or report.upload_refused_new:  # a refused catalogue: exit status 2, saying what and why
         raise SyncError(report.message())
     applied = {True: " Catalogue updated.", False: " Catalogue unchanged.", None: ""}[report.catalog_applied]
     sent = " This kiosk's catalogue was delivered." if report.catalog_sent else ""

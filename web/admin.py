@@ -257,8 +257,27 @@ def today():
         central_url=str(k.settings["central_url"] or "").strip(),
         catalog=report.get("catalog") or {},
         refused=_refusal(report.get("catalog") or {}),
+        upload_refused=_upload_refusal(report.get("catalog") or {}),
         day=figures.day.strftime("%d/%m/%Y"),
         channel_names={key: str(name) for key, name in CHANNELS.items()},
+    )
+
+
+def _upload_refusal(catalog: dict[str, Any]) -> str | None:
+    """Why the central server refused this kiosk's catalogue, and what to do, in the page's language."""
+    note = catalog.get("upload_refused")
+    if not note:
+        return None
+    reason = gettext(note["msgid"], **note.get("params", {})) if note.get("msgid") else note.get("reason", "")
+    if note.get("rule") == "clerks_of_other_kiosks":
+        step = gettext("This kiosk has set those clerks back to the commune's version.")
+    else:
+        step = gettext("Correct that entry here (services, counters, clerks); the corrected catalogue is sent at the next sync.")  # fmt: skip
+    return gettext(
+        "The central server refused this kiosk's catalogue (%(when)s): %(reason)s It is not sent again as it is. %(step)s",
+        when=fmt_moment(note.get("at")),
+        reason=reason,
+        step=step,
     )
 
 

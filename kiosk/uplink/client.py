@@ -28,6 +28,7 @@ from kiosk.clock import to_naive_utc
 from kiosk.device_state import CATALOG_DIRTY, CATALOG_SENT, LAST_SYNC
 from kiosk.health import records_made, unsynced_count
 from kiosk.storage import transaction
+from kiosk.uplink import upload_refusal
 from kiosk.uplink.device_catalog import CatalogRefused, apply_catalog, refused
 from kiosk.uplink.outbox import MAX_COUNTER, mark_synced, pending, reserve_counters
 from sync import catalog_document, protocol
@@ -56,6 +57,9 @@ class SyncReport:
     #: True when this kiosk's own catalogue was delivered (the server's signed answer named it).
     catalog_sent: bool = False
     catalog_error: str | None = None
+    #: Why the central server refused this kiosk's catalogue: in this sync (``new``) or earlier (still standing).
+    upload_refused: str | None = None
+    upload_refused_new: bool = False
     clock_offset: float | None = None
     error: str | None = None
 
@@ -78,6 +82,10 @@ class SyncReport:
         )
 
     def message(self) -> str:
+        """The summary of the records and the commune's catalogue, then this kiosk's refused catalogue if any."""
+        return " ".join(filter(None, (self._records_message(), self.upload_refused)))
+
+    def _records_message(self) -> str:
         if self.error:
             return self.error
         if self.catalog_error:
@@ -202,13 +210,15 @@ class SyncClient:
         kiosk now uses (its pages show which kiosks run the newest), unless that is what it already said.
         """
         told = None
-        for _ in range(2):
+        for _ in range(3):
             with self.kiosk.sessions() as session:
                 catalog = state.snapshot(session)
                 dirty, sent = state.dirty_items(session), state.get(session, state.SENT_KEY)
                 owner, applied = state.owner(session), state.get(session, state.VERSION_KEY)
+                held = upload_refusal.held(session)
             digest = catalog_document.digest(catalog)
             send = sent is None or (owner == "kiosk" and (digest != sent or bool(dirty)))
+            send = send and not (held and held.get("digest") == digest)  # refused as it is: not sent again
             note = refused(self.kiosk.sessions)
             reason = note.get("reason") if note else None
             if told is not None and told == (applied, reason) and not send:
@@ -226,7 +236,11 @@ class SyncClient:
             try:
                 answer = self._request("POST", protocol.CATALOG_PATH, lambda b=body: protocol.encode_batch(b))
             except SyncError as exc:
-                if not isinstance(exc.detail, dict) or exc.detail.get("status") != 404:
+                status = exc.detail.get("status") if isinstance(exc.detail, dict) else None
+                if send and status in upload_refusal.REFUSING:
+                    self._upload_refused(report, digest, exc.detail)
+                    continue  # the exchange again without this catalogue: the commune's still comes down
+                if status != 404:
                     raise
                 # A server of the first release: it only sends its catalogue (and takes none).
                 log.warning("the central server has no %s: taking its catalogue only", protocol.CATALOG_PATH)
@@ -235,8 +249,10 @@ class SyncClient:
             else:
                 told = (applied, reason)
             if send and answer.get("received") == digest:
-                self._delivered(digest, dirty)
+                self._delivered(digest, dirty, keep_refusal=report.upload_refused_new)
                 report.catalog_sent = True
+            elif held and not report.upload_refused:
+                report.upload_refused = upload_refusal.message(held, new=False)
             try:
                 pages = f"{self.base}/admin/communes/{self.commune}" if told is not None else None
                 changed = apply_catalog(self.kiosk, answer.get("catalog"), pages)
@@ -247,9 +263,22 @@ class SyncClient:
             if told is None:  # that server cannot be told which version the kiosk uses
                 return
 
-    def _delivered(self, digest: str, dirty: list[str]) -> None:
-        """The server named this catalogue as received: it is not sent again until something changes."""
+    def _upload_refused(self, report: SyncReport, digest: str, detail: dict) -> None:
+        """The server refused this catalogue (not a fault of the network): kept, said, and not sent again as it is."""
+        at = self.kiosk.clock.now().isoformat(timespec="seconds")
+        status, error, why = detail["status"], detail.get("error"), detail.get("detail")
+        note = upload_refusal.remember(self.kiosk.sessions, digest, status, error, why, at)
+        log.error("the central server refused this kiosk's catalogue: %s", note["reason"])
+        report.upload_refused, report.upload_refused_new = upload_refusal.message(note, new=True), True
+
+    def _delivered(self, digest: str, dirty: list[str], keep_refusal: bool = False) -> None:
+        """The server named this catalogue as received: it is not sent again until something changes.
+
+        A refusal of an earlier catalogue is forgotten then, unless it came in this same sync (it is shown once
+        on `/admin` and `/healthz` before the next sync clears it)."""
         with transaction(self.kiosk.sessions) as session:
+            if not keep_refusal:
+                upload_refusal.forget(session)
             left = sorted(set(state.dirty_items(session)) - set(dirty))  # edits made meanwhile stay to send
             device_state.put(session, CATALOG_DIRTY, left or None)
             device_state.put(session, CATALOG_SENT, digest)
@@ -334,10 +363,11 @@ class SyncClient:
             if response is not None and response.status_code == 413:
                 raise _Smaller()
             if response is not None and response.status_code not in RETRY_STATUS and problem != "unsigned":
-                error = _json(response).get("error") or response.reason
+                refusal = _json(response)
+                error = refusal.get("error") or response.reason
                 raise SyncError(
                     f"The central server refused the request ({response.status_code}): {error}",
-                    {"status": response.status_code},
+                    {"status": response.status_code, "error": error, "detail": refusal.get("detail")},
                 )
             failures += 1
             if failures >= self.max_attempts:

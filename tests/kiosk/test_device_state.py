@@ -44,6 +44,15 @@ FIELD = {
         '{"version": "v4", "reason": "Quầy 1 không còn lĩnh vực nào", "at": "2026-03-02T22:00:05+07:00"}',
         {"version": "v4", "reason": "Quầy 1 không còn lĩnh vực nào", "at": "2026-03-02T22:00:05+07:00"},
     ),
+    "catalog_upload_refused": (
+        '{"digest": "9f2c4e1a", "status": 403, "reason": "CC02 Trần Văn Minh: active", "at": "2026-03-02T22:00:05+07:00"}',
+        {
+            "digest": "9f2c4e1a",
+            "status": 403,
+            "reason": "CC02 Trần Văn Minh: active",
+            "at": "2026-03-02T22:00:05+07:00",
+        },
+    ),
     "catalog_pages": ("https://tinh.example/admin/communes/26734", "https://tinh.example/admin/communes/26734"),
     "login_failures": ('{"failures": 2, "locked": false}', {"failures": 2, "locked": False}),
     "admin_login_failures": ('{"failures": 5, "locked": true}', {"failures": 5, "locked": True}),
