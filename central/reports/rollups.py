@@ -14,8 +14,9 @@ two records are added when the second of them is stored:
   ``ticket_facts`` row recomputed from all their stored records, and the rollups take (new − old).
 
 Increments are upserts (``n = n + excluded.n``) made in key order, so concurrent batches of different
-kiosks of one commune neither lose updates nor deadlock. ``central.reports.rebuild`` recomputes everything
-from the records (``kiosk-central rebuild-rollups``); a test checks that it equals the increments.
+kiosks of one commune neither lose updates nor deadlock; a row an increment leaves with every sum zero is
+deleted (:mod:`central.reports.empty_rows`). ``central.reports.rebuild`` recomputes everything from the records
+(``kiosk-central rebuild-rollups``); a test checks that it equals the increments, every table row for row.
 """
 
 from __future__ import annotations

@@ -82,49 +82,39 @@ class Load:
         except OSError:
             return None
 
-    def tickets(self) -> None:
+    def repeat(self, exchange) -> None:
+        """Connect and run ``exchange(sock)`` again and again, until told to stop or the server stops accepting."""
         while not self.stop.is_set():
             sock = self.connect()
             if sock is None:
                 return  # the server no longer accepts: stopped
             with sock:
                 try:
-                    sock.sendall(ticket_requests(PIPELINED))
-                except OSError:
-                    continue
-                for status, body in read_answers(sock, PIPELINED):
-                    if status == 201:
-                        with self.lock:
-                            self.acknowledged.append(json.loads(body)["id"])
-
-    def streams(self, path: str) -> None:
-        while not self.stop.is_set():
-            sock = self.connect()
-            if sock is None:
-                return
-            with sock:
-                try:
-                    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: kiosk\r\n\r\n".encode())
-                    sock.settimeout(2)
-                    sock.recv(65536)
+                    exchange(sock)
                 except OSError:
                     pass
 
-    def pages(self) -> None:
-        while not self.stop.is_set():
-            sock = self.connect()
-            if sock is None:
-                return
-            with sock:
-                try:
-                    sock.sendall(b"GET /api/queue HTTP/1.1\r\nHost: kiosk\r\n\r\n" * 4)
-                    read_answers(sock, 4)
-                except OSError:
-                    pass
+    def tickets(self, sock: socket.socket) -> None:
+        sock.sendall(ticket_requests(PIPELINED))
+        for status, body in read_answers(sock, PIPELINED):
+            if status == 201:
+                with self.lock:
+                    self.acknowledged.append(json.loads(body)["id"])
+
+    @staticmethod
+    def stream(sock: socket.socket) -> None:
+        sock.sendall(b"GET /api/events HTTP/1.1\r\nHost: kiosk\r\n\r\n")
+        sock.settimeout(2)
+        sock.recv(65536)
+
+    @staticmethod
+    def pages(sock: socket.socket) -> None:
+        sock.sendall(b"GET /api/queue HTTP/1.1\r\nHost: kiosk\r\n\r\n" * 4)
+        read_answers(sock, 4)
 
     def start(self, tickets: int = 12, streams: int = 6, pages: int = 4) -> None:
-        work = [self.tickets] * tickets + [lambda: self.streams("/api/events")] * streams + [self.pages] * pages
-        self.threads = [threading.Thread(target=job, daemon=True) for job in work]
+        work = [self.tickets] * tickets + [self.stream] * streams + [self.pages] * pages
+        self.threads = [threading.Thread(target=self.repeat, args=(job,), daemon=True) for job in work]
         for thread in self.threads:
             thread.start()
 
