@@ -53,11 +53,16 @@ def sync_batch() -> Response:
         device = authenticate(conn, central.master_key, request.method, request.path, request.headers, raw)
         try:
             text = protocol.inflate(raw, request.headers.get("Content-Encoding"))
-            prepared = ingest.prepare_body(text, device.id, device.commune_code, limit)
         except protocol.ProtocolError as exc:
             raise ValidationError(str(exc)) from None
-        except OverflowError as exc:
+        except OverflowError as exc:  # only the size: "send smaller batches" to the kiosk
             raise ingest.TooLarge(str(exc), {"limit": "bytes"}) from None
+        try:
+            prepared = ingest.prepare_body(text, device.id, device.commune_code, limit)
+        except protocol.ProtocolError as exc:
+            raise ValidationError(str(exc), {"field": exc.field} if exc.field else None) from None
+        except OverflowError as exc:  # a value out of any range is bad input, never "too large"
+            raise ValidationError(f"A value in the batch is out of range: {exc}.") from None
         now = central.clock.now()
         result = ingest.store(
             conn,

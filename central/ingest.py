@@ -159,7 +159,7 @@ def _check_envelope(envelope: dict, device_id: str, commune_code: str, max_recor
     try:
         sent_at, clock_synced, records = protocol.check_envelope(envelope)
     except protocol.ProtocolError as exc:
-        raise ValidationError(str(exc)) from None
+        raise ValidationError(str(exc), {"field": exc.field} if exc.field else None) from None
     if envelope["device"] != device_id:
         raise ForbiddenError(f"The batch names device {envelope['device']!r} but is signed by device {device_id}.")
     if envelope["commune"] != commune_code:

@@ -50,7 +50,7 @@ class PhoneService:
         ids = sorted(set(ticket_ids))
         if not ids:
             return {}
-        today = self.queue.day.peek()
+        today = self.queue.tickets.roll_day()  # a day that just closed is closed for its tickets too
         marks = ",".join("?" * len(ids))
         with read_transaction(self.queue.engine) as r:
             rows = r.rows(_STATES.format(marks=marks), tuple(ids))
@@ -65,6 +65,8 @@ class PhoneService:
         day = row["queue_day"]
         day = date.fromisoformat(day) if isinstance(day, str) else day
         status = row["status"]
+        if status == "waiting" and day is not None and day < today:
+            status = "closed"  # its day's queue has closed: it will not be called (kiosk.queue_day)
         position = place[0] if status == "waiting" and place else None
         ahead = position - 1 if position else None
         issued = row["device_time"]

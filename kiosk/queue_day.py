@@ -10,8 +10,16 @@ That needs a day the kiosk can trust:
 * when the day changes to a trusted one, the provisional tickets still waiting, and after a clock jump the
   waiting tickets this process issued before it, **move to the new day's queue** with their numbers,
   and the new day's numbering continues above the highest of them (``number_floor``): nobody waiting
-  loses their place and no number is handed to two waiting citizens. A day that simply ends (the clock
-  passes midnight) leaves its leftovers behind, as before.
+  loses their place and no number is handed to two waiting citizens;
+* a trusted day, once open, never goes back: a clock stepped back (by 25 s across midnight, or by a week)
+  keeps issuing into the open day and continues its numbering, so no number is handed out twice on one
+  queue day. Only a clock reading of a *later* day opens a new one (an untrusted day, opened before the
+  clock was synchronised, is still replaced by the trusted one as above).
+
+A day that closes (the clock passes midnight, or steps forward) leaves the tickets still waiting behind,
+uncalled: the next day's counters do not call them. They are not stranded silently: the closing is logged
+with their count, and each one's phone page says the day's queue has closed and that the number will not be
+called (``kiosk.phone``: status ``closed``).
 
 A jump is a change of the wall clock that the monotonic clock did not see (more than :data:`JUMP_SECONDS`).
 Reads ask :meth:`QueueDay.peek` (no database access unless the day changed); writers call
@@ -66,9 +74,12 @@ class QueueDay:
         self._watch_for_jumps()
         if self.clock.synced():
             self._trusted_in_run = True
-        if self._trusted_in_run:
-            return Day(self.clock.business_day(), True)
         stored = self._stored
+        if self._trusted_in_run:
+            day = self.clock.business_day()
+            if stored is not None and stored.trusted and stored.day > day:
+                day = stored.day  # a clock stepped back: the open day stays open (module doc)
+            return Day(day, True)
         if stored is None:
             return Day(self.clock.business_day(), False)
         if stored.trusted:
@@ -122,6 +133,14 @@ class QueueDay:
                 log.info(
                     "queue day %s -> %s; %d service(s) carried over tickets", stored.day, candidate.day, len(moved)
                 )
+                left = execute(_LEFT_WAITING, (stored.day.isoformat(),))
+                if left and int(left[0]):
+                    log.warning(
+                        "the queue of %s closed with %s ticket(s) still waiting: they will not be called "
+                        "(their phone pages say so)",
+                        stored.day,
+                        left[0],
+                    )
             return candidate
 
     def _carry_over(self, execute: Scalars, old: date, new: date) -> dict[str, int]:
@@ -174,3 +193,6 @@ class QueueDay:
         if seen is not None and abs((wall - seen[0]) - (mono - seen[1])) > JUMP_SECONDS:
             log.warning("the wall clock jumped by %+.0f s", (wall - seen[0]) - (mono - seen[1]))
             self._jumped = True
+
+
+_LEFT_WAITING = "SELECT COUNT(*) FROM ticket_state WHERE status = 'waiting' AND queue_day = ?"

@@ -9,7 +9,8 @@ same loop one round at a time and, once :meth:`request_stop` was called:
    every open event stream, whose clients reconnect to the next server);
 2. closes each connection as soon as it has no request in flight, so requests already being served finish
    and get their answer;
-3. after ``grace`` seconds closes whatever is left and stops the worker threads.
+3. after ``grace`` seconds closes whatever is left and stops the worker threads; the loop's wake-up pipe,
+   which every worker uses as it ends a request, is closed last, once no worker runs (:meth:`_finish`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds requests in flight may take to finish after a stop was asked for.
 GRACE = 2.5
+#: Seconds the worker threads may take to end their requests once the connections are closed.
+WORKERS_GRACE = 1.0
 #: Seconds between rounds of the loop while stopping (its normal idle round is asyncore_loop_timeout, 1 s).
 STOPPING_ROUND = 0.05
 
@@ -97,10 +100,33 @@ class StoppableServer:
         self._finish()
 
     def _finish(self) -> None:
+        """Close every connection, let the worker threads end, and only then close the loop's wake-up pipe.
+
+        A worker that ends a request wakes the loop through that pipe (waitress's ``pull_trigger``). Closed
+        while workers still ran, it made them fail with EBADF (a traceback in the log at a stop under load),
+        and its descriptor number, free again, could be given to a file opened next, which would then receive
+        the wake-up byte. A worker still running after :data:`WORKERS_GRACE` leaves the pipe open: the process
+        is exiting and closes it then."""
+        trigger = getattr(self.server, "trigger", None)
         for dispatcher in list(self.map.values()):
+            if dispatcher is trigger:
+                continue
             try:
-                dispatcher.close()
+                if isinstance(dispatcher, HTTPChannel):
+                    dispatcher.handle_close()  # also wakes a worker waiting to flush its answer
+                else:
+                    dispatcher.close()
             except OSError:  # its socket is already gone; the loop is ending anyway
                 pass
         self.map.clear()
-        self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
+        workers = self.server.task_dispatcher
+        workers.shutdown(cancel_pending=True, timeout=WORKERS_GRACE)
+        if trigger is None:
+            return
+        if workers.threads:
+            log.warning("stopping: %d worker(s) still busy; the process ends them", len(workers.threads))
+            return
+        try:
+            trigger.close()
+        except OSError:
+            pass

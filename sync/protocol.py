@@ -69,7 +69,12 @@ MAX_DECOMPRESSED = 32 * 1024 * 1024
 
 
 class ProtocolError(ValueError):
-    """A body or record that does not follow the protocol; the message says what is wrong."""
+    """A body or record that does not follow the protocol; the message says what is wrong, ``field`` which
+    field of the batch's envelope it is about (when one is)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # --- signing ---------------------------------------------------------------------------------------
@@ -229,25 +234,26 @@ def may_hold_unstorable(raw: bytes) -> bool:
 def check_envelope(data: Mapping[str, Any]) -> tuple[datetime, bool, list]:
     """The envelope's device time, clock flag and records list; raises ProtocolError when malformed."""
     if data.get("v") != PROTOCOL_VERSION:
-        raise ProtocolError(f"Protocol version {data.get('v')!r} is not understood; this server speaks v1.")
+        raise ProtocolError(f"Protocol version {data.get('v')!r} is not understood; this server speaks v1.", "v")
     for key in ("device", "commune"):
         if not isinstance(data.get(key), str):
-            raise ProtocolError(f"The batch needs a {key!r} text field.")
+            raise ProtocolError(f"The batch needs a {key!r} text field.", key)
     sent_at = parse_datetime(data.get("sent_at"))
     if sent_at is None:
-        raise ProtocolError("The batch needs 'sent_at', the device's wall-clock time in ISO 8601.")
+        raise ProtocolError("The batch needs 'sent_at', the device's wall-clock time in ISO 8601.", "sent_at")
     if not EARLIEST <= sent_at < LATEST:
         raise ProtocolError(
             f"The kiosk's clock says {sent_at:%Y-%m-%d %H:%M}, outside {EARLIEST.year}–{LATEST.year - 1}: "
-            "set the kiosk's clock (NTP), then sync again; nothing is lost meanwhile."
+            "set the kiosk's clock (NTP), then sync again; nothing is lost meanwhile.",
+            "sent_at",
         )
     if not isinstance(data.get("clock_synced"), bool):
-        raise ProtocolError("The batch needs 'clock_synced' (true or false).")
+        raise ProtocolError("The batch needs 'clock_synced' (true or false).", "clock_synced")
     records = data.get("records")
     if not isinstance(records, list):
-        raise ProtocolError("The batch needs a 'records' list.")
+        raise ProtocolError("The batch needs a 'records' list.", "records")
     if data.get("status") is not None and not isinstance(data["status"], dict):
-        raise ProtocolError("'status' must be an object.")
+        raise ProtocolError("'status' must be an object.", "status")
     return sent_at, data["clock_synced"], records
 
 

@@ -136,7 +136,10 @@ def _value_check(name: str, code: int, limit: int, fail: str) -> list[str]:
             "        except ValueError:",
             f"            {fail}",
             "        if value.tzinfo is not None:",
-            "            value = value.astimezone(UTC).replace(tzinfo=None)",
+            "            try:",
+            "                value = value.astimezone(UTC).replace(tzinfo=None)",
+            "            except OverflowError:",  # a time no UTC year holds: 9999-12-31T23:59:59-14:00
+            f"                {fail}",
             "        if not EARLIEST <= value < LATEST:",
             f"            raise out_of_years({name!r}, value)",
         ]

@@ -14,8 +14,9 @@ two records are added when the second of them is stored:
   ``ticket_facts`` row recomputed from all their stored records, and the rollups take (new − old).
 
 Increments are upserts (``n = n + excluded.n``) made in key order, so concurrent batches of different
-kiosks of one commune neither lose updates nor deadlock. ``central.reports.rebuild`` recomputes everything
-from the records (``kiosk-central rebuild-rollups``); a test checks that it equals the increments.
+kiosks of one commune neither lose updates nor deadlock; a row an increment leaves with every sum zero is
+deleted (:mod:`central.reports.empty_rows`). ``central.reports.rebuild`` recomputes everything from the records
+(``kiosk-central rebuild-rollups``); a test checks that it equals the increments, every table row for row.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from central.report_models import (
     RollupWait,
     TicketFact,
 )
+from central.reports import empty_rows
 from central.reports import facts as facts_mod
 from central.reports.localtime import DEFAULT_LOCAL_TIME, LocalTime, dekad_of
 from common.tt01 import SATISFIED_OR_ABOVE
@@ -92,8 +94,9 @@ class Deltas:
     def __init__(self, local_time: LocalTime = DEFAULT_LOCAL_TIME) -> None:
         self.local_time = local_time
         self.days: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        #: PostgreSQL's upserts, laid out ahead of flush by lay_out(): (table, its columns as arrays).
-        self.laid_out: list[tuple[Table, list[list]]] | None = None
+        #: PostgreSQL's upserts, laid out ahead of flush by lay_out(): (table, its columns as arrays, the keys of
+        #: the rows it takes something from as arrays: central.reports.empty_rows).
+        self.laid_out: list[tuple[Table, list[list], list[list]]] | None = None
 
     def add(self, table: str, commune: str, site: str, day: date, service: str, rest: tuple, **values: int) -> None:
         row = self.days[(table, commune, site, day, service, rest)]
@@ -114,7 +117,12 @@ class Deltas:
     def lay_out(self) -> None:
         """Sort PostgreSQL's upserts and lay out their arrays now (no database), so that flush only sends them."""
         rows = self.rows()
-        self.laid_out = [(table, _arrays(table, rows[table.name])) for table in ROLLUPS if rows.get(table.name)]
+        self.laid_out = []
+        for table in ROLLUPS:
+            if rows.get(table.name):
+                changes = _changes(table, rows[table.name])
+                shrunk = empty_rows.shrunk(table, changes)
+                self.laid_out.append((table, _columns_of(changes), _columns_of(shrunk)))
 
     def flush(self, conn: Connection) -> None:
         if conn.dialect.name == "postgresql":
@@ -122,14 +130,18 @@ class Deltas:
                 self.lay_out()
             driver = conn.connection.driver_connection
             with driver.pipeline():  # sent one after the other, without waiting for each answer
-                for table, arrays in self.laid_out or ():
+                for table, arrays, shrunk in self.laid_out or ():
                     if arrays:  # one statement for the table: its rows as arrays, one array per column
                         driver.execute(_upsert_sql(table), arrays)
+                    if shrunk:  # then the rows it took from that now count nothing
+                        driver.execute(empty_rows.drop_sql(table), shrunk)
             return
         rows = self.rows()
         for table in ROLLUPS:
             if rows.get(table.name):
-                _upsert(conn, table, rows[table.name])
+                changes = _changes(table, rows[table.name])
+                _upsert(conn, table, changes)
+                empty_rows.drop(conn, table, empty_rows.shrunk(table, changes))
 
 
 def _changes(table: Table, pending: Mapping[tuple, Mapping[str, int]]) -> list[tuple]:
@@ -139,18 +151,18 @@ def _changes(table: Table, pending: Mapping[tuple, Mapping[str, int]]) -> list[t
     return [(*key, *(pending[key].get(v, 0) for v in values)) for key in sorted(pending) if any(pending[key].values())]
 
 
-def _arrays(table: Table, pending: Mapping[tuple, Mapping[str, int]]) -> list[list]:
-    """PostgreSQL's upsert of ``pending``: one array per column (empty: nothing changes)."""
-    return [list(c) for c in zip(*_changes(table, pending), strict=True)]
+def _columns_of(rows: Sequence[tuple]) -> list[list]:
+    """Rows as PostgreSQL's arrays: one per column (empty: no rows)."""
+    return [list(c) for c in zip(*rows, strict=True)]
 
 
-def _upsert(conn: Connection, table: Table, pending: Mapping[tuple, Mapping[str, int]]) -> None:
-    """SQLite's upsert of ``pending`` (PostgreSQL's: Deltas.flush)."""
+def _upsert(conn: Connection, table: Table, changes: Sequence[tuple]) -> None:
+    """SQLite's upsert of ``changes`` (from :func:`_changes`; PostgreSQL's: Deltas.flush)."""
     keys, values = key_columns(table), value_columns(table)
     from sqlalchemy.dialects.sqlite import insert as dialect_insert
 
     columns = keys + values
-    rows = [dict(zip(columns, change, strict=True)) for change in _changes(table, pending)]
+    rows = [dict(zip(columns, change, strict=True)) for change in changes]
     if not rows:
         return
     stmt = dialect_insert(table)

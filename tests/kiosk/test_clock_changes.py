@@ -8,7 +8,7 @@ place and their numbers, and no number is given to two waiting citizens. Through
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from kiosk.clock import FakeClock
@@ -149,5 +149,69 @@ def test_admin_and_healthz_warn_while_the_clock_is_not_synchronised(tmp_path):
         assert "clock not synchronised" in client.get("/healthz").json["warnings"]
         clock.set_synced(True)
         assert "health-warning" not in client.get("/admin").text
+    finally:
+        app.extensions["kiosk"].close()
+
+
+def token_of(db, number: str, day: str) -> str:
+    return rows(db, "SELECT s.token FROM ticket_state s JOIN tickets t ON t.id = s.ticket_id "
+                    "WHERE t.display_number = ? AND t.business_day = ?", (number, day))[0][0]  # fmt: skip
+
+
+def test_a_small_backward_step_across_midnight_never_hands_out_a_number_twice(tmp_path):
+    """Issue 21, point 6: a synchronised clock stepped back 25 s (below the jump threshold) to 23:59:40."""
+    data, db = tmp_path / "var", tmp_path / "var" / "kiosk.db"
+    clock = FakeClock(at(19, 23, 58))
+    app = make_app(data, clock)
+    try:
+        screen, clerk = app.test_client(), app.test_client()
+        assert issue(screen)["display_number"] == "A001"  # Thursday's last ticket, never called
+        clock.advance(125)  # 00:00:05 Friday
+        assert [issue(screen)["display_number"] for _ in range(2)] == ["A001", "A002"]
+        clock.jump(at(19, 23, 59) + timedelta(seconds=40))  # stepped back 25 s: Thursday again, by the clock
+        stepped = [issue(screen) for _ in range(2)]
+        assert [t["display_number"] for t in stepped] == ["A003", "A004"], "Friday's numbering goes on"
+        assert screen.get("/api/queue").json["day"] == "2026-11-20", "the open day stays open"
+        clock.advance(15)
+        assert issue(screen)["display_number"] == "A005"
+        clock.advance(10)  # midnight again, by the clock
+        assert [issue(screen)["display_number"] for _ in range(2)] == ["A006", "A007"]
+        friday = rows(db, "SELECT display_number FROM tickets WHERE business_day = '2026-11-20' ORDER BY seq")
+        assert [r[0] for r in friday] == [f"A00{n}" for n in range(1, 8)]
+        login(clerk, 1)
+        called = [call(clerk) for _ in range(8)]
+        assert called == [f"A00{n}" for n in range(1, 8)] + [None], "every Friday ticket is called, once"
+
+        # Thursday's leftover is not called on Friday, and its phone page says so instead of "waiting".
+        left = screen.get(f"/t/{token_of(db, 'A001', '2026-11-19')}/state").json
+        assert (left["status"], left["position"]) == ("closed", None)
+        page = screen.get(f"/t/{token_of(db, 'A001', '2026-11-19')}").text
+        assert "Hàng chờ của ngày hôm đó đã đóng: số này sẽ không được gọi nữa" in page
+    finally:
+        app.extensions["kiosk"].close()
+
+
+def test_a_large_backward_step_keeps_the_open_day_and_a_forward_step_opens_the_clocks_day(tmp_path):
+    data, db = tmp_path / "var", tmp_path / "var" / "kiosk.db"
+    clock = FakeClock(at(20, 9, 0))
+    app = make_app(data, clock)
+    try:
+        screen = app.test_client()
+        assert [issue(screen)["display_number"] for _ in range(2)] == ["A001", "A002"]
+        clock.jump(at(13, 9, 0))  # a week back, still "synchronised"
+        assert issue(screen)["display_number"] == "A003"
+        clock.jump(at(20, 9, 30))
+        assert issue(screen)["display_number"] == "A004"
+        clock.jump(at(21, 9, 30))  # a day forward: the clock's day opens, tickets issued before it go along
+        assert issue(screen)["display_number"] == "A005"
+        clock.advance(3600)
+        clock.jump(at(20, 10, 30))  # and back again: the open day stays
+        assert issue(screen)["display_number"] == "A006"
+        numbers = rows(db, "SELECT business_day, display_number FROM tickets")
+        assert len(numbers) == len(set(numbers)) == 6
+        waiting = rows(db, "SELECT s.queue_day, t.display_number FROM ticket_state s "
+                           "JOIN tickets t ON t.id = s.ticket_id WHERE s.status = 'waiting'")  # fmt: skip
+        assert len(waiting) == len(set(waiting)) == 6
+        assert {day for day, _ in waiting} == {"2026-11-21"}
     finally:
         app.extensions["kiosk"].close()
