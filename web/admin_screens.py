@@ -17,7 +17,7 @@ from common.errors import ValidationError, refusal
 from kiosk import screens
 from kiosk.storage import read_rows
 from web.admin import bp, kiosk, message_for
-from web.enrolment import enrolled_screen, give_cookie
+from web.enrolment import enrolled_screen, give_cookie, is_local
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ def _page(failed: dict | None = None) -> str:
         "admin_screens.html",
         screens=screens.listing(k.sessions),
         this_screen=enrolled_screen(),
+        own_screen=is_local(request.remote_addr),
         counters=counters,
         failed=failed,
     )
