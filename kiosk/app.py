@@ -311,6 +311,7 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
 
     queue = QueueService(engine, sessions, clock, events)
     ratings.clerk_at = queue.clerks.holder  # a rating names a clerk only while one is on duty there
+    ratings.queue_day = queue.day.peek  # a ticket of a closed queue day is not counted any more
     phone = PhoneService(queue, ratings)
     live = LiveHub(clock, read_states=phone.states)
     events.on(live.publish)

@@ -135,6 +135,12 @@ ADMIN_LOGIN_FAILURES: Key[dict] = Key(
 )
 ADMIN_PASSWORD_HASH: Key[str] = Key("admin_password_hash", TEXT, None, "hash of the admin password (kiosk.admin)")
 ADMIN_SESSION_EPOCH: Key[int] = Key("admin_session_epoch", WHOLE, 0, "raised when the admin signs out everywhere")
+ENROLLED_SCREENS: Key[dict] = Key(
+    "enrolled_screens",
+    _unicode_json(lambda text: {}),
+    None,
+    'screens an admin enrolled to cast counted ratings {id: {"name", "counter", "enrolled_at", "by"}} (kiosk.screens)',
+)
 CLERK_SESSION: KeyFamily[int] = KeyFamily(
     Key("clerk_session:", WHOLE, 0, "a clerk's session epoch, raised at log-out (kiosk.clerks)")
 )
@@ -159,6 +165,7 @@ KEYS: dict[str, Key[Any]] = {
         ADMIN_LOGIN_FAILURES,
         ADMIN_PASSWORD_HASH,
         ADMIN_SESSION_EPOCH,
+        ENROLLED_SCREENS,
     )
 }
 FAMILIES: tuple[KeyFamily[Any], ...] = (CLERK_SESSION,)

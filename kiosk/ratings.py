@@ -13,7 +13,7 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +30,10 @@ from kiosk.storage import DirectWriter, db_time, read_rows, read_scalars
 log = logging.getLogger(__name__)
 
 CHANNELS = ("touch", "button", "phone")
+#: Why a stored rating is not counted, first reason first (docs/reports.md): a second rating of a ticket, a rating
+#: of a ticket of a closed queue day, a press too soon after the last on the same panel, a rating at a counter
+#: whose last visit already has its counted rating, a rating from someone who does not hold the visit.
+FLAGS = ("duplicate_ticket", "day_over", "response_interval", "visit_rated", "not_holder")
 #: How long after the overall rating the detailed form may still add indicators and a comment.
 DETAIL_WINDOW = timedelta(minutes=15)
 #: Panels and addresses whose last press is remembered before the idle ones are forgotten.
@@ -81,6 +85,8 @@ class RatingService:
         #: (id, name) of the clerk logged in at a counter today, or None; the composition root plugs in the
         #: queue's clerk desk. A rating names a clerk only when a ticket links it or that clerk is on duty.
         self.clerk_at: Callable[[int], tuple[str, str] | None] = lambda counter: None
+        #: Today's queue day (the composition root plugs in the queue's): a ticket of another day is not counted.
+        self.queue_day: Callable[[], date] | None = None
 
     def levels(self) -> dict[str, Any]:
         """The active scale, read once and kept until :meth:`reload` (after a catalogue change)."""
@@ -113,15 +119,20 @@ class RatingService:
         contact: Any = None,
         panel: str | None = None,
         also: tuple[str, ...] = (),
+        holder: bool = True,
     ) -> RecordedRating:
         """Store one rating; returns once it is committed. Raises a 4xx KioskError on bad input.
 
-        Kept but not counted (``counted`` False, with a ``flag``): a rating naming a ticket that already has a
-        counted one (``duplicate_ticket``: one ticket, one counted rating), and a press within
-        ``response_interval`` of the previous one on the same ``panel`` — or on any key of ``also`` — for
-        ``response_interval``. The caller names the panel from what the citizen cannot choose: the physical
-        panel, the screen's kiosk session, the sender's address (``also``); never the channel or counter
-        the request says.
+        Kept but not counted (``counted`` False, with a ``flag``, see :data:`FLAGS`): a rating naming a ticket that
+        already has a counted one (``duplicate_ticket``: one ticket, one counted rating) or a ticket of a closed
+        queue day (``day_over``); a press within ``response_interval`` of the previous one on the same ``panel`` —
+        or on any key of ``also`` — (``response_interval``); a rating without a ticket at a counter whose visit
+        it would be for (the ticket completed there within the link window, or being served there) already has
+        its counted rating (``visit_rated``: one visit, one counted rating, whatever the channels); and a rating
+        from someone who does not hold the visit (``holder`` False, ``not_holder``: the caller decides — the web
+        API for a sender that is neither the kiosk's own screen nor an enrolled one). The caller names the panel
+        from what the citizen cannot choose: the physical panel, the screen's kiosk session, the sender's address
+        (``also``); never the channel or counter the request says.
 
         This is the hot path of every press, so it runs as driver SQL on one kept-open connection
         (:class:`kiosk.storage.DirectWriter`): BEGIN IMMEDIATE, attribution, sequence number, INSERT(s), COMMIT.
@@ -157,9 +168,13 @@ class RatingService:
                 mono = self.clock.monotonic()
                 flag = None
                 if state is not None and conn.row(_COUNTED_FOR_TICKET, (state["ticket_id"],)) is not None:
-                    flag = "duplicate_ticket"
+                    flag = "duplicate_ticket" if ticket_id is not None else "visit_rated"
+                elif ticket_id is not None and self._day_over(state):
+                    flag = "day_over"
                 elif any(mono - self._last_press.get(key, -math.inf) < self.response_interval for key in keys):
                     flag = "response_interval"
+                elif not holder:
+                    flag = "not_holder"
                 counted = flag is None
                 values = stamp_values(conn, self.clock)
                 values.update(
@@ -201,6 +216,12 @@ class RatingService:
             {"id": result.id, "level": level, "counted": counted, "counter": result.counter, "channel": channel},
         )
         return result
+
+    def _day_over(self, state: dict | None) -> bool:
+        """Whether the ticket of ``state`` belongs to a queue day other than today's (closed: not counted)."""
+        if state is None or self.queue_day is None or not state.get("queue_day"):
+            return False
+        return str(state["queue_day"]) != self.queue_day().isoformat()
 
     def _remember(self, keys: tuple[str, ...], mono: float) -> None:
         """Note a press on each key; keys idle longer than the interval are forgotten (phones come and go)."""
@@ -308,9 +329,11 @@ class RatingService:
             conn.insert(_INSERT_COMMENT, values)
 
     def _attribution(self, conn: DirectWriter | Any, counter: int | None, ticket_id: str | None) -> dict | None:
-        """Whom a rating is for: the ticket named; else at the counter, the ticket completed there within the
+        """Whom a rating is for: the ticket named; else at the counter, the ticket completed there last within the
         link window (its clerk served this citizen), the ticket the clerk on duty is serving, or that clerk alone.
         None (the office as a whole) when no clerk is on duty: nobody logged in today, or the counter is paused.
+        The visit found may already have its counted rating (by phone, say): the caller flags the new one
+        ``visit_rated``, never passes it on to an older visit or to the clerk alone as a second vote.
         """
         if ticket_id is not None:
             row = conn.row(_ATTRIBUTION_BY_TICKET, (ticket_id,))
@@ -343,16 +366,15 @@ _INSERT_COMMENT = Comment.__tablename__
 _ATTRIBUTION_BY_COUNTER = (
     "SELECT ts.ticket_id, ts.counter_number, ts.clerk_id, ts.service_code, ts.dossier_codes FROM ticket_state ts "
     "WHERE ts.counter_number = ? AND ts.status = 'done' AND ts.finished_at >= ? "
-    "AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = ts.ticket_id AND r.counted) "
     "ORDER BY ts.finished_at DESC LIMIT 1"
 )
 _ON_DUTY = "SELECT 1 AS on_duty FROM counters c, clerks k WHERE c.number = ? AND NOT c.paused AND k.id = ? AND k.active"
 _SERVING_AT_COUNTER = (
     "SELECT ts.ticket_id, ts.counter_number, ts.clerk_id, ts.service_code, ts.dossier_codes FROM ticket_state ts "
-    "WHERE ts.counter_number = ? AND ts.status = 'called' AND ts.clerk_id = ? "
-    "AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = ts.ticket_id AND r.counted) LIMIT 1"
+    "WHERE ts.counter_number = ? AND ts.status = 'called' AND ts.clerk_id = ? LIMIT 1"
 )
 _COUNTED_FOR_TICKET = "SELECT 1 FROM ratings WHERE ticket_id = ? AND counted LIMIT 1"
 _ATTRIBUTION_BY_TICKET = (
-    "SELECT ticket_id, counter_number, clerk_id, service_code, dossier_codes FROM ticket_state WHERE ticket_id = ?"
+    "SELECT ticket_id, counter_number, clerk_id, service_code, dossier_codes, queue_day FROM ticket_state "
+    "WHERE ticket_id = ?"
 )

@@ -4,11 +4,15 @@ Whose press is whose is decided here from what a sender cannot choose: the scree
 random id in the signed session cookie the citizen page gives its screen) and the sender's address — never
 the channel or counter the body names. Flooding from one address on the office network is throttled
 (:class:`common.throttle.FloodGate`); the kiosk's own screen (loopback) is not.
+
+Whose rating counts is decided here too: only someone who holds the visit — the kiosk's own screen (loopback)
+or a screen an admin enrolled (:mod:`web.enrolment`). A rating from any other address is stored and answered
+201 like any other, but ``counted`` false with the flag ``not_holder`` (the ticket holder's phone rates through
+its own page, ``/t/<token>/rating``).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 
 from flask import Blueprint, jsonify, request, session
@@ -19,6 +23,7 @@ from common.throttle import FloodGate
 from common.web.jsonapi import BadBody, read_json
 from kiosk.app import current_kiosk
 from kiosk.health import health
+from web.enrolment import enrolled_screen, is_local
 
 bp = Blueprint("api", __name__)
 
@@ -27,14 +32,6 @@ DETAIL_FIELDS = {"secret", "criteria", "comment", "contact"}
 SCREEN_KEY = "screen"
 #: The window of the per-address throttle, in seconds.
 FLOOD_WINDOW = 60.0
-
-
-def is_local(address: str | None) -> bool:
-    """Whether the request comes from the kiosk itself (its own touch screen)."""
-    try:
-        return ipaddress.ip_address(address or "").is_loopback
-    except ValueError:
-        return False
 
 
 def too_many_ratings(count: int, address: str, wait: int) -> TooManyRequests:
@@ -83,16 +80,22 @@ def post_rating():
         rating_gate().check(request.remote_addr or "?")
     panel, also = _press_keys()
     ratings = current_kiosk().ratings
+    counter, holder = body.get("counter"), is_local(request.remote_addr)
+    screen = None if holder else enrolled_screen()
+    if screen is not None:  # an enrolled screen holds the visits at its own counter (any, when enrolled for none)
+        counter = screen.counter if counter is None else counter
+        holder = screen.counter is None or counter == screen.counter
     result = ratings.record(
         body.get("level"),
         body.get("channel", "touch"),
-        counter=body.get("counter"),
+        counter=counter,
         ticket_id=body.get("ticket_id"),
         criteria=body.get("criteria"),
         comment=body.get("comment"),
         contact=body.get("contact"),
         panel=panel,
         also=also,
+        holder=holder,
     )
     answer = result.as_json()
     answer.update({"level": result.level, "label": result.label, "clerk": result.clerk_name, "counter": result.counter})

@@ -11,6 +11,7 @@ from kiosk.app import current_kiosk
 from kiosk.rating_input import PHONE_DIGITS
 from kiosk.scale import indicators_for
 from web.api import screen_id
+from web.enrolment import enrolled_screen
 from web.voice import CHIPS
 
 bp = Blueprint("citizen", __name__)
@@ -22,7 +23,8 @@ def _counter() -> int | None:
     if value is not None and not 0 <= value <= MAX_ROUTE_INT:
         raise ValidationError(f"counter {value} is not a counter number.", {"field": "counter"})
     if value is None:
-        value = settings["panel_counter"]
+        screen = enrolled_screen()  # a tablet enrolled at a counter rates for that counter
+        value = screen.counter if screen is not None and screen.counter else settings["panel_counter"]
     return value or None
 
 

@@ -59,6 +59,18 @@ FIELD = {
     "admin_password_hash": ("scrypt:32768:8:1$salt$0a1b", "scrypt:32768:8:1$salt$0a1b"),
     "admin_session_epoch": ("3", 3),
     f"clerk_session:{CLERK}": ("2", 2),
+    "enrolled_screens": (
+        '{"q3V-x9aLmB2cD4eF6gH8iJ": {"name": "Máy tính bảng quầy 2", "counter": 2, "enrolled_at": "2026-03-02 08:00", '
+        '"by": "admin @ 192.168.1.20"}}',
+        {
+            "q3V-x9aLmB2cD4eF6gH8iJ": {
+                "name": "Máy tính bảng quầy 2",
+                "counter": 2,
+                "enrolled_at": "2026-03-02 08:00",
+                "by": "admin @ 192.168.1.20",
+            }
+        },
+    ),
 }
 
 

@@ -50,25 +50,32 @@ def test_one_ticket_is_counted_once_however_often_it_is_rated(app, clock, db):
     assert len(stored) == 84, "every press is kept"
     assert sum(1 for counted, _flag, _clerk in stored if counted) == 1
     assert all(clerk for _c, _f, clerk in stored), "each is still linked to the clerk who served the ticket"
-    # A later rating at the counter without a ticket is not linked to that clerk's ticket again.
+    # A rating at the counter without a ticket while that visit is still the counter's last (link window) is not
+    # a second counted vote for it (issue 21: one visit, one counted rating, whatever the channels) ...
     clock.advance(10)
+    again = app.test_client().post("/api/ratings", json={"level": "unsatisfied", "counter": 1})
+    assert (again.json["counted"], again.json["flag"]) == (False, "visit_rated")
+    # ... and a later one is not linked to that clerk's ticket again.
+    clock.advance(app.extensions["kiosk"].settings["link_window"])
     later = app.test_client().post("/api/ratings", json={"level": "unsatisfied", "counter": 1})
     assert later.json["counted"] is True and later.json["clerk"] == "Nguyễn Thị Lan"  # still on duty there
     assert rows(db, "SELECT ticket_id FROM ratings WHERE id = ?", (later.json["id"],)) == [(None,)]
 
 
-def test_a_phone_rating_by_ticket_counts_once_per_ticket(app, clock):
-    """The QR on a ticket lets the citizen rate from a phone on the office Wi-Fi: one counted rating per ticket."""
+def test_a_phone_rating_by_ticket_counts_once_per_ticket(app, clock, db):
+    """The QR on a ticket lets the citizen rate from a phone on the office Wi-Fi (its own page, the token the QR
+    carries): one counted rating per ticket."""
     first, second = served_ticket(app), served_ticket(app)
     phone = app.test_client()
-    body = {"level": "very_satisfied", "channel": "phone", "ticket_id": first["id"]}
-    assert phone.post("/api/ratings", json=body, environ_base=LAN).json["counted"] is True
+    token = rows(db, "SELECT token FROM ticket_state WHERE ticket_id = ?", (first["id"],))[0][0]
+    assert phone.post(f"/t/{token}/rating", json={"level": "very_satisfied"}, environ_base=LAN).json["counted"] is True
     clock.advance(30)
-    again = phone.post("/api/ratings", json=body, environ_base=LAN).json
+    again = phone.post(f"/t/{token}/rating", json={"level": "very_satisfied"}, environ_base=LAN).json
     assert (again["counted"], again["flag"]) == (False, "duplicate_ticket")
     clock.advance(30)
-    other = {**body, "ticket_id": second["id"]}
-    assert phone.post("/api/ratings", json=other, environ_base={"REMOTE_ADDR": "192.168.1.51"}).json["counted"]
+    other = rows(db, "SELECT token FROM ticket_state WHERE ticket_id = ?", (second["id"],))[0][0]
+    wifi = {"REMOTE_ADDR": "192.168.1.51"}
+    assert phone.post(f"/t/{other}/rating", json={"level": "satisfied"}, environ_base=wifi).json["counted"]
 
 
 def test_repeat_presses_from_one_address_are_flagged_whatever_the_request_says(app, clock):
@@ -79,11 +86,13 @@ def test_repeat_presses_from_one_address_are_flagged_whatever_the_request_says(a
         if i % 2:
             sender.get("/", environ_base=LAN)
         body = {"level": "unsatisfied", "counter": 1 + i % 3, "channel": ["touch", "phone", "button"][i % 3]}
-        counted.append(sender.post("/api/ratings", json=body, environ_base=LAN).json["counted"])
+        counted.append(sender.post("/api/ratings", json=body, environ_base=LAN).json["flag"])
         clock.advance(1)
-    assert counted == [True, False, False, False, False, False]
+    # a sender on the network does not hold a visit (issue 21): none counts; the repeats are still repeats
+    assert counted == ["not_holder"] + ["response_interval"] * 5
     clock.advance(5)
-    assert app.test_client().post("/api/ratings", json={"level": "satisfied"}, environ_base=LAN).json["counted"]
+    later = app.test_client().post("/api/ratings", json={"level": "satisfied"}, environ_base=LAN).json
+    assert (later["counted"], later["flag"]) == (False, "not_holder")
 
 
 def test_flooding_from_one_address_is_throttled_but_the_kiosks_own_screen_is_not(app, clock):
