@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 WAIT_MAX = 55.0
 #: Seconds between two looks at the marks of the communes someone waits for.
 CHECK_EVERY = 1.0
-#: Seconds a version is trusted without being rebuilt, whatever the mark says.
-FRESH_FOR = 60.0
+#: Seconds a version is trusted without being rebuilt, whatever the mark says (a kiosk's default sync interval).
+FRESH_FOR = 300.0
 #: Seconds a kiosk refused for want of a slot waits before it asks again.
 RETRY_BUSY = 5.0
 
@@ -96,7 +96,6 @@ class CatalogWatch:
         self._communes: dict[str, _Commune] = {}
         self._slots = threading.BoundedSemaphore(max(1, slots)) if slots > 0 else None
         self._thread: threading.Thread | None = None
-        self._closed = False
 
     def wait(self, commune: str, since: str, timeout: float) -> Watched:
         """The commune's version once it differs from ``since``, or after ``timeout`` seconds (``changed`` False)."""
@@ -113,7 +112,7 @@ class CatalogWatch:
                 state.waiters += 1
                 self._start_checking()
                 try:
-                    while state.version == since and not self._closed:
+                    while state.version == since:
                         left = deadline - self.clock()
                         if left <= 0:
                             break
@@ -133,13 +132,6 @@ class CatalogWatch:
                 if state.mark == mark and state.version is not None and self.clock() - state.built < FRESH_FOR:
                     return state.version
             return self._rebuild(session, commune, mark)
-
-    def close(self) -> None:
-        """Answer every waiting request now (unchanged) and stop the checking thread."""
-        with self._lock:
-            self._closed = True
-            for state in self._communes.values():
-                state.cond.notify_all()
 
     # --- the checking thread ---------------------------------------------------------------------------
 
@@ -171,7 +163,7 @@ class CatalogWatch:
             time.sleep(self.check_every)
             with self._lock:
                 waited = [code for code, state in self._communes.items() if state.waiters]
-                if not waited or self._closed:
+                if not waited:
                     self._thread = None
                     return
                 known = {code: (self._communes[code].mark, self._communes[code].built) for code in waited}

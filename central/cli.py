@@ -73,6 +73,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
             port=port,
             threads=threads + slots,
             connection_limit=max(100, threads + slots + 100),
+            asyncore_use_poll=True,  # select() cannot watch more than 1,024 sockets
             ident="kiosk-central",
         )
     finally:
