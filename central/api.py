@@ -1,6 +1,6 @@
 """The kiosks' side of the central server: `POST /api/v1/sync` (records), `POST /api/v1/catalog` (the
-catalogue both ways), `GET /api/v1/catalog`, for kiosks of the first release, `GET /api/v1/config`, and `GET /api/v1/config/changes`
-(a kiosk waiting for a newer catalogue, :mod:`central.catalog_watch`).
+catalogue both ways), `GET /api/v1/catalog`, for kiosks of the first release `GET /api/v1/config`, and
+`GET /api/v1/config/changes` (a kiosk waiting for a newer catalogue, :mod:`central.catalog_watch`).
 
 Every call needs a signed request (``sync.protocol``); every answer is signed with the device's secret over
 the request's counter, so a kiosk trusts only answers to the request it sent.
