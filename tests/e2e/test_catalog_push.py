@@ -138,3 +138,34 @@ def test_a_kiosk_cut_off_during_a_change_takes_it_when_it_reconnects(central, ki
     while "received-yes" not in (row := kiosk_row(web, central, "Kiosk Trung tâm")):
         assert time.monotonic() < deadline, row
         time.sleep(0.3)
+
+
+def test_a_refused_catalogue_is_fetched_once_not_again_and_again(central_app, central, device, serve, make_kiosk):
+    """The watch's next question names the version the kiosk refused: it waits instead of fetching it in a loop."""
+    from sqlalchemy import update
+
+    from central.models import Clerk as CentralClerk
+    from kiosk.catalog import add_clerk
+    from kiosk.db import transaction
+    from kiosk.health import health
+    from kiosk.uplink.catalog_watch import CentralCatalogWatch
+    from kiosk.uplink.client import SyncClient
+
+    kiosk = make_kiosk(serve(central_app).url, device)
+    with transaction(kiosk.sessions) as s:
+        add_clerk(s, "Nguyễn Thị Lan", "1111", 1)
+    assert SyncClient(kiosk).run().ok
+    with central.engine.begin() as conn:  # what the pages prevent, done behind their back: no clerk left
+        conn.execute(update(CentralClerk.__table__).values(active=False))
+    watch = CentralCatalogWatch(kiosk, wait=1)
+    watch.start()
+    try:
+        deadline = time.monotonic() + 20
+        while health(kiosk)[0]["catalog"]["refused"] is None:
+            assert time.monotonic() < deadline, "the watch did not take the commune's catalogue"
+            time.sleep(0.1)
+        time.sleep(4)  # several questions of 1 s each
+        assert watch.exchanges == 1 and watch.is_alive()
+    finally:
+        watch.stop()
+    assert kiosk.queue.clerks.login(1, "1111").name == "Nguyễn Thị Lan"  # nothing of it was applied
