@@ -72,7 +72,7 @@ def kiosk_row(web: requests.Session, central: CentralServer, kiosk_name: str) ->
 
 
 @pytest.fixture
-def central(tmp_path):
+def central_server(tmp_path):
     server = CentralServer(tmp_path / "central")
     server.cli("init")
     server.cli("add-user", ADMIN, "--role", "admin", "--password", PASSWORD)
@@ -81,7 +81,8 @@ def central(tmp_path):
 
 
 @pytest.fixture
-def kiosk(central, tmp_path):
+def kiosk_server(central_server, tmp_path):
+    central = central_server
     device = central.add_device("Kiosk Trung tâm", COMMUNE, NAME)
     server = KioskServer(
         tmp_path / "kiosk",
@@ -99,7 +100,8 @@ def kiosk(central, tmp_path):
         yield server
 
 
-def test_a_central_change_is_on_the_ticket_screen_within_seconds(central, kiosk, tmp_path):
+def test_a_central_change_is_on_the_ticket_screen_within_seconds(central_server, kiosk_server, tmp_path):
+    central, kiosk = central_server, kiosk_server
     web = sign_in(central.base)
     deadline = time.monotonic() + 30  # the kiosk's first exchange: its catalogue adopted as the commune's
     while "kiosk-newest" not in kiosk_row(web, central, "Kiosk Trung tâm"):
@@ -120,7 +122,8 @@ def test_a_central_change_is_on_the_ticket_screen_within_seconds(central, kiosk,
     assert "đã nhận" in row and "đang dùng phiên bản mới nhất" in row
 
 
-def test_a_kiosk_cut_off_during_a_change_takes_it_when_it_reconnects(central, kiosk, tmp_path):
+def test_a_kiosk_cut_off_during_a_change_takes_it_when_it_reconnects(central_server, kiosk_server, tmp_path):
+    central, kiosk = central_server, kiosk_server
     web = sign_in(central.base)
     import_config(central, tmp_path, "first", "Xây dựng nhà ở", "X")
     assert shows(kiosk, "Xây dựng nhà ở", within=30)
