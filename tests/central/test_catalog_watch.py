@@ -10,10 +10,8 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
-
-from central.app import create_central_app
 from central.catalog import catalog_version
+from central.catalog_watch import CatalogWatch
 from central.registry import add_device
 from sync import protocol
 from tests.central.helpers import COMMUNE, import_catalog
@@ -81,25 +79,10 @@ def test_a_watch_needs_a_signature_and_a_number_of_seconds(central_app, central,
     assert long.status_code == 400 and long.get_json()["detail"] == {"field": "since"}
 
 
-@pytest.fixture
-def one_slot(tmp_path, central_db, server_clock):
-    app = create_central_app(
-        {
-            "data_dir": str(tmp_path / "one-slot"),
-            "central_database_url": central_db,
-            "central_watch_slots": 1,
-            "TESTING": True,
-        },
-        clock=server_clock,
-    )
-    yield app
-    app.extensions["central"].close()
-
-
-def test_past_its_slots_the_server_says_when_to_ask_again(one_slot):
-    central = one_slot.extensions["central"]
-    first = Watcher(one_slot.test_client(), add_device(central, "Quầy 1", COMMUNE, "Xã Tân Hòa"))
-    second = Watcher(one_slot.test_client(), add_device(central, "Quầy 2", COMMUNE, "Xã Tân Hòa"))
+def test_past_its_slots_the_server_says_when_to_ask_again(central_app, central):
+    central_app.extensions["catalog_watch"] = CatalogWatch(central.sessions, slots=1)  # central_watch_slots = 1
+    first = Watcher(central_app.test_client(), add_device(central, "Quầy 1", COMMUNE, "Xã Tân Hòa"))
+    second = Watcher(central_app.test_client(), add_device(central, "Quầy 2", COMMUNE, "Xã Tân Hòa"))
     current = version(central)
     waiting = threading.Thread(target=lambda: first.ask(since=current, wait="3"))
     waiting.start()
