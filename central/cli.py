@@ -267,7 +267,7 @@ def import_config_cmd(ctx: click.Context, path: str, commune: str) -> None:
         central.close()
     click.echo(
         f"Catalogue of commune {commune} replaced ({', '.join(parts) or 'nothing'}); it is now managed centrally, "
-        "and kiosks take it at their next sync."
+        "and connected kiosks take it within seconds (the others when they are connected again)."
     )
 
 
