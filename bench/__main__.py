@@ -29,6 +29,7 @@ BENCHMARKS = [
     "catalog",
     "phone",
     "streams",
+    "catalog_push",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 DATA_MARK = "<!-- results-data "

@@ -1,5 +1,6 @@
 """The kiosks' side of the central server: `POST /api/v1/sync` (records), `POST /api/v1/catalog` (the
-catalogue both ways), `GET /api/v1/catalog` and, for kiosks of the first release, `GET /api/v1/config`.
+catalogue both ways), `GET /api/v1/catalog`, for kiosks of the first release `GET /api/v1/config`, and
+`GET /api/v1/config/changes` (a kiosk waiting for a newer catalogue, :mod:`central.catalog_watch`).
 
 Every call needs a signed request (``sync.protocol``); every answer is signed with the device's secret over
 the request's counter, so a kiosk trusts only answers to the request it sent.
@@ -8,15 +9,18 @@ the request's counter, so a kiosk trusts only answers to the request it sent.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 
 import orjson
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import update
 
 from central import ingest
 from central.auth import SignedDevice, authenticate
 from central.catalog import build_catalog
 from central.catalog_upload import check_upload, receive
+from central.catalog_watch import WAIT_MAX, CatalogWatch
 from central.clerk_ownership import ClerksNotTheirs, log_refusal
 from central.context import current_central
 from central.models import DeviceStatus, SyncLog
@@ -197,3 +201,44 @@ def device_catalog() -> Response:
         _log(conn, device, "config", now)
         document = build_catalog(session, device.commune_code, device.id, device.name)
     return _signed_answer(device, document)
+
+
+_watch_lock = threading.Lock()
+
+
+def catalog_watch() -> CatalogWatch:
+    """This app's waiting kiosks (made at the first watch)."""
+    with _watch_lock:
+        watch = current_app.extensions.get("catalog_watch")
+        if watch is None:
+            central = current_central()
+            watch = CatalogWatch(central.sessions, central.settings["central_watch_slots"])
+            current_app.extensions["catalog_watch"] = watch
+        return watch
+
+
+@bp.get(protocol.CHANGES_PATH)
+def catalog_changes() -> Response:
+    """`?since=VERSION&wait=SECONDS`: answers when the commune's catalogue differs from VERSION, or after the wait.
+
+    ``{"changed", "version"}`` (and ``"retry"`` seconds when the server had no slot for a waiting request);
+    the kiosk then takes the document by its usual exchange. Marks when the kiosk last listened (its
+    ``last_config_at``): the catalogue page counts a kiosk that listened lately as one that takes a change
+    within seconds.
+    """
+    central = current_central()
+    device = _authenticate(request.get_data(cache=False))
+    since = _short(request.args.get("since", ""), 64, "since") or ""
+    try:
+        wait = min(max(float(request.args.get("wait", 25)), 0.0), WAIT_MAX)
+    except ValueError:
+        raise ValidationError("'wait' must be a number of seconds.", {"field": "wait"}) from None
+    table = DeviceStatus.__table__
+    with central.engine.begin() as conn:
+        conn.execute(
+            update(table)
+            .where(table.c.commune_code == device.commune_code, table.c.device_id == device.id)
+            .values(last_config_at=central.clock.now())
+        )
+    watched = catalog_watch().wait(device.commune_code, since, wait)
+    return _signed_answer(device, {"v": protocol.PROTOCOL_VERSION, **watched.as_json()})

@@ -44,7 +44,13 @@ def init(ctx: click.Context) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8090, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int, help="Web server worker threads.")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=int,
+    help="Web server worker threads (besides one per kiosk waiting for a newer catalogue: central_watch_slots).",
+)
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     """Run the central server (waitress); put it behind HTTPS when kiosks reach it over the internet."""
@@ -57,8 +63,19 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_central_app(config_path=ctx.obj.get("config"))
     click.echo(f"kiosk-central listening on http://{host}:{port} (sync: POST /api/v1/sync)")
+    # Kiosks waiting for a newer catalogue each sleep in a thread of their own, beside the ``threads`` that
+    # serve everything else (central/catalog_watch.py); waitress's connection limit leaves room for them.
+    slots = max(0, app.extensions["central"].settings["central_watch_slots"])
     try:
-        waitress_serve(app, host=host, port=port, threads=threads, ident="kiosk-central")
+        waitress_serve(
+            app,
+            host=host,
+            port=port,
+            threads=threads + slots,
+            connection_limit=max(100, threads + slots + 100),
+            asyncore_use_poll=True,  # select() cannot watch more than 1,024 sockets
+            ident="kiosk-central",
+        )
     finally:
         app.extensions["central"].close()
 
@@ -250,7 +267,7 @@ def import_config_cmd(ctx: click.Context, path: str, commune: str) -> None:
         central.close()
     click.echo(
         f"Catalogue of commune {commune} replaced ({', '.join(parts) or 'nothing'}); it is now managed centrally, "
-        "and kiosks take it at their next sync."
+        "and connected kiosks take it within seconds (the others when they are connected again)."
     )
 
 

@@ -4,12 +4,14 @@ The overview says who manages the catalogue (the kiosks or the central server), 
 its newest version, and what changed lately (the audit log). The services, counters, clerks and wording pages
 hold one form per item, each with the session's CSRF token; an edit runs in one transaction
 (:mod:`central.catalog_edit`), so a refused form changes nothing and comes back with the message beside
-it. The first edit here makes the catalogue centrally managed; kiosks take every change at their next sync.
+it. The first edit here makes the catalogue centrally managed; kiosks that are connected take every change
+within seconds (:mod:`central.catalog_watch`), the others when they are connected again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 from central import audit, catalog_edit
 from central.accounts import Viewer, require
 from central.catalog import catalog_version, content
+from central.catalog_watch import WAIT_MAX
 from central.context import current_central
 from central.models import Clerk, Commune, Device, DeviceStatus
 from central.page_base import page_blueprint
@@ -32,6 +35,8 @@ from common.scale import INDICATORS
 bp = page_blueprint("central_catalog", __name__)
 #: Audit entries shown: the latest on the overview, many on the audit page.
 AUDIT_ROWS = {"overview.html": 15, "audit.html": 500}
+#: A kiosk that asked for changes this recently is listening: it takes a new version within seconds.
+LISTENING = timedelta(seconds=WAIT_MAX + 15)
 
 
 def _commune(viewer: Viewer, code: str) -> str:
@@ -71,12 +76,25 @@ def visible_communes(session: Session, viewer: Viewer) -> list[Commune]:
     return list(session.scalars(query))
 
 
-def kiosks(session: Session, code: str, local_time: LocalTime) -> list[dict[str, Any]]:
-    """The commune's kiosks and whether each runs the newest catalogue (what it said at its last exchange)."""
+def kiosks(session: Session, code: str, local_time: LocalTime, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The commune's kiosks, the catalogue version each said it uses, and whether that is the newest.
+
+    ``listening``: the kiosk asked for changes lately (:mod:`central.catalog_watch`), so it takes a new version
+    within seconds; otherwise it takes it when it is connected again (or at its next sync).
+    """
     newest = catalog_version(session, code)
     st = DeviceStatus.__table__.c
     rows = session.execute(
-        select(Device.id, Device.name, Device.enabled, st.catalog_version, st.catalog_refused, st.catalog_at)
+        select(
+            Device.id,
+            Device.name,
+            Device.enabled,
+            st.catalog_version,
+            st.catalog_refused,
+            st.catalog_at,
+            st.last_config_at,
+            st.last_sync_at,
+        )
         .select_from(
             Device.__table__.outerjoin(
                 DeviceStatus.__table__, and_(st.commune_code == Device.commune_code, st.device_id == Device.id)
@@ -90,9 +108,20 @@ def kiosks(session: Session, code: str, local_time: LocalTime) -> list[dict[str,
         state = "refused" if r.catalog_refused else ("newest" if r.catalog_version == newest else "older")
         if r.catalog_at is None:
             state = "never"
-        at = f"{local_time.local(r.catalog_at):%d/%m/%Y %H:%M}" if r.catalog_at else None
+        seen = max((t for t in (r.last_config_at, r.last_sync_at) if t is not None), default=None)
         out.append(
-            {"id": r.id, "name": r.name, "enabled": r.enabled, "state": state, "at": at, "why": r.catalog_refused}
+            {
+                "id": r.id,
+                "name": r.name,
+                "enabled": r.enabled,
+                "state": state,
+                "received": state == "newest",
+                "version": (r.catalog_version or "")[:8] or None,
+                "listening": bool(now and r.last_config_at and now - r.last_config_at <= LISTENING),
+                "seen": f"{local_time.local(seen):%d/%m/%Y %H:%M}" if seen else None,
+                "at": f"{local_time.local(r.catalog_at):%d/%m/%Y %H:%M}" if r.catalog_at else None,
+                "why": r.catalog_refused,
+            }
         )
     return out
 
@@ -110,7 +139,9 @@ def _page(template: str, viewer: Viewer, code: str, failed: dict | None = None, 
             catalog=data,
             clerks=clerk_rows,
             indicators=INDICATORS,
-            kiosks=kiosks(s, code, central.local_time) if template.endswith("overview.html") else [],
+            kiosks=kiosks(s, code, central.local_time, central.clock.now())
+            if template.endswith("overview.html")
+            else [],
             entries=audit.entries(s, code, AUDIT_ROWS.get(template.rsplit("_", 1)[-1], 0)),
             local=central.local_time.local,
             failed=failed,
@@ -277,7 +308,7 @@ def clerk_save(code: str, viewer: Viewer, clerk_id: str | None = None):
             now=now,
         )
         if (f.get("pin") or "").strip():
-            return _("Clerk %(name)s saved; the new PIN works at the kiosks after their next sync.", name=row.name)
+            return _("Clerk %(name)s saved; the new PIN works at the connected kiosks within seconds.", name=row.name)
         return _("Clerk %(name)s saved.", name=row.name)
 
     key = "new" if new else clerk_id

@@ -192,6 +192,20 @@ REGISTRY: list[Setting] = [
         "sign-in throttle and the sync log see the client's address instead of the proxy's. 0 = none.",
         "int",
     ),
+    Setting(
+        "catalog_watch_wait",
+        25.0,
+        "Seconds a kiosk's request for a newer catalogue waits at the central server (`kiosk serve` keeps one "
+        "open, so a change saved centrally is on its screens within seconds); 0 = take changes at syncs only.",
+        "float",
+    ),
+    Setting(
+        "central_watch_slots",
+        1000,
+        "Kiosks one `kiosk-central serve` lets wait for a newer catalogue at once (each sleeps in a worker "
+        "thread of its own, about 16 kB); more are told to ask again in a few seconds.",
+        "int",
+    ),
     Setting("sync_batch_size", 1000, "Records per sync request (halved automatically if the server asks).", "int"),
     Setting(
         "disk_low_mb",

@@ -74,6 +74,8 @@ class Kiosk:
     catalog_revision: str | None = None
     watcher: CatalogWatcher | None = None  # started by create_app()
     sync_loop: ports.SyncLoop | None = None  # started by start_sync()
+    #: The question kept open at the central server for a newer catalogue (kiosk.uplink.catalog_watch).
+    central_watch: ports.SyncLoop | None = None  # started by start_sync() unless catalog_watch_wait is 0
 
     def reload_catalog(self) -> None:
         """The one place that refreshes everything caching the catalogue, then tells the screens.
@@ -116,6 +118,8 @@ class Kiosk:
             self.watcher.stop()
         if self.sync_loop is not None:
             self.sync_loop.stop()
+        if self.central_watch is not None:
+            self.central_watch.stop()
         for device in reversed(list(self.hardware.values())):  # devices before the pin factory they use
             close = getattr(device, "close", None)
             if close:
@@ -167,6 +171,11 @@ def start_sync(kiosk: Kiosk) -> ports.SyncLoop:
 
     loop = kiosk.sync_loop = SyncLoop(kiosk)
     loop.start()
+    if kiosk.settings["catalog_watch_wait"] > 0:  # a catalogue saved centrally reaches the screens in seconds
+        from kiosk.uplink.catalog_watch import CentralCatalogWatch
+
+        kiosk.central_watch = CentralCatalogWatch(kiosk)
+        kiosk.central_watch.start()
     return loop
 
 

@@ -147,6 +147,8 @@ def run(
 
         start_sync(kiosk)
         click.echo(f"  syncing with   : {settings['central_url']} every {settings['sync_interval']:g} s")
+        if settings["catalog_watch_wait"] > 0:
+            click.echo("  catalogue      : changes saved at the central server are taken within seconds")
     try:
         loop.run()
     finally:

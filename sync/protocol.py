@@ -63,6 +63,8 @@ SYNC_PATH = "/api/v1/sync"
 CATALOG_PATH = "/api/v1/catalog"
 #: The catalogue's address for kiosks of the first release (GET only).
 CONFIG_PATH = "/api/v1/config"
+#: A kiosk waits here for a catalogue newer than its own (`?since=VERSION&wait=SECONDS`; GET, signed).
+CHANGES_PATH = "/api/v1/config/changes"
 
 #: Hard cap on a batch once decompressed (a small gzip body must not inflate without bound).
 MAX_DECOMPRESSED = 32 * 1024 * 1024

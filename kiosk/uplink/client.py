@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 #: Request counters reserved per SQLite commit (unused ones are skipped; only increase matters).
 COUNTER_BLOCK = 32
 RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+#: One catalogue exchange at a time in a process (the sync loop's and the catalogue watch's clients).
+_EXCHANGE = threading.Lock()
 
 
 class _Smaller(Exception):
@@ -203,7 +205,26 @@ class SyncClient:
                 if self.progress:
                     self.progress(report.sent, report.total)
 
+    def exchange_catalog(self) -> SyncReport:
+        """The catalogue exchange alone (no records): what the catalogue watch does when the commune's changed."""
+        report = self._report = SyncReport()
+        try:
+            self._exchange_catalog(report)
+        except SyncError as exc:
+            report.error = exc.message
+        return report
+
+    def watch(self, since: str, wait: float) -> dict:
+        """Wait (at most ``wait`` s) at the server for a catalogue other than version ``since``; its signed answer
+        ``{"changed", "version", "retry"?}`` (see central/catalog_watch.py). SyncError when it cannot be asked."""
+        params = {"since": since, "wait": f"{wait:g}"}
+        return self._request("GET", protocol.CHANGES_PATH, lambda: b"", params)
+
     def _exchange_catalog(self, report: SyncReport) -> None:
+        with _EXCHANGE:  # the sync loop and the catalogue watch never exchange at the same time
+            self._exchange_catalog_once(report)
+
+    def _exchange_catalog_once(self, report: SyncReport) -> None:
         """Send this kiosk's catalogue if the server lacks it, and apply the commune's (see sync/protocol.py).
 
         After the document was applied or refused, one more exchange tells the server which version the
@@ -331,7 +352,9 @@ class SyncClient:
 
     # --- one signed request, with retries ----------------------------------------------------------
 
-    def _request(self, method: str, path: str, make_body: Callable[[], bytes]) -> dict:
+    def _request(
+        self, method: str, path: str, make_body: Callable[[], bytes], params: dict[str, str] | None = None
+    ) -> dict:
         """The verified JSON answer; SyncError when the server refuses or cannot be reached."""
         failures, stale = 0, 0
         while True:
@@ -342,7 +365,7 @@ class SyncClient:
                 headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})
             try:
                 response = self.http.request(
-                    method, self.base + path, data=body or None, headers=headers, timeout=self.timeout
+                    method, self.base + path, params=params, data=body or None, headers=headers, timeout=self.timeout
                 )
                 problem = self._check(response, counter)
             except requests.RequestException as exc:
