@@ -24,12 +24,14 @@ from central import exports
 from central.accounts import Viewer, require
 from central.context import current_central
 from central.identity import ids_of, load_aliases
-from central.models import Clerk, ClerkAlias, Commune, Counter, Service, Site
+from central.models import Clerk, ClerkAlias, Commune, Service, Site
 from central.office_hours import OfficeHours
 from central.page_base import page_blueprint
+from central.report_models import NO_COUNTER, RollupQueue, RollupRatings
 from central.reports import charts, coverage, figures, periods
 from central.reports.query import Scope
 from common import numbers
+from common.counter_label import counter_label, parse_counter_choice
 from common.errors import ForbiddenError, NotFoundError, ValidationError
 from common.web.scale_text import CHANNELS
 
@@ -60,6 +62,24 @@ def parse_scope(conn: Connection, viewer: Viewer, args: Mapping[str, str]) -> Sc
     if service is not None and not CODE_RE.match(service):
         raise ValidationError(_("Field code %(code)s is not valid.", code=service), {"field": "service"})
     site = (args.get("site") or "").strip().upper() or None
+    counter = None
+    if args.get("counter"):
+        try:
+            counter_site, counter = parse_counter_choice(args["counter"])
+        except ValueError:
+            raise ValidationError(_("The counter must be a number."), {"field": "counter"}) from None
+        if not 1 <= counter <= 9999 or (counter_site is not None and not CODE_RE.match(counter_site)):
+            raise ValidationError(_("The counter must be a number."), {"field": "counter"})
+        if communes is None or len(communes) != 1:
+            raise ValidationError(
+                _("Counter numbers belong to a commune: choose the commune first."), {"field": "counter"}
+            )
+        if counter_site is not None and site is not None and counter_site != site:
+            raise ValidationError(
+                _("Counter %(counter)s is not at the chosen reception point.", counter=args["counter"]),
+                {"field": "counter"},
+            )
+        site = counter_site or site  # "TT:1": counter 1 of the centre only
     if site is not None:
         if not CODE_RE.match(site):
             raise ValidationError(_("Reception point code %(code)s is not valid.", code=site), {"field": "site"})
@@ -69,18 +89,6 @@ def parse_scope(conn: Connection, viewer: Viewer, args: Mapping[str, str]) -> Sc
             )
         if conn.scalar(select(Site.code).where(Site.commune_code == communes[0], Site.code == site)) is None:
             raise NotFoundError(_("There is no such reception point."), {"field": "site"})
-    counter = None
-    if args.get("counter"):
-        try:
-            counter = int(args["counter"])
-        except ValueError:
-            raise ValidationError(_("The counter must be a number."), {"field": "counter"}) from None
-        if not 1 <= counter <= 9999:
-            raise ValidationError(_("The counter must be a number."), {"field": "counter"})
-        if communes is None or len(communes) != 1:
-            raise ValidationError(
-                _("Counter numbers belong to a commune: choose the commune first."), {"field": "counter"}
-            )
     clerk = (args.get("clerk") or "").strip().lower() or None
     clerk_ids = None
     if clerk is not None:
@@ -125,7 +133,7 @@ def filter_options(viewer: Viewer) -> dict[str, Any]:
         services = conn.execute(
             scoped(select(Service.code, Service.name), Service.commune_code).order_by(Service.position)
         ).all()
-        counters = conn.execute(scoped(select(Counter.number).distinct(), Counter.commune_code)).scalars().all()
+        counters = _counters_seen(conn, scoped)
         sites = conn.execute(
             scoped(select(Site.commune_code, Site.code, Site.name), Site.commune_code).order_by(
                 Site.commune_code, Site.code
@@ -150,11 +158,38 @@ def filter_options(viewer: Viewer) -> dict[str, Any]:
     return {
         "communes": communes,
         "services": sorted(unique_services.items()),
-        "counters": sorted(counters),
+        "counters": counter_choices(counters, sites),
         "clerks": clerks,
         "sites": sites,
         "districts": sorted(districts),
     }
+
+
+def _counters_seen(conn: Connection, scoped) -> set[tuple[str, str, int]]:
+    """(commune, site, counter) of every counter the records name, as the year rollups hold them."""
+    seen: set[tuple[str, str, int]] = set()
+    for table in (RollupRatings.__table__, RollupQueue.__table__):
+        c = table.c
+        query = select(c.commune_code, c.site_code, c.counter_number).distinct()
+        query = query.where(c.grain == "Y", c.counter_number != NO_COUNTER)
+        seen |= {tuple(row) for row in conn.execute(scoped(query, c.commune_code))}
+    return seen
+
+
+def counter_choices(
+    counters: set[tuple[str, str, int]], sites: list[tuple[str, str, str]]
+) -> list[tuple[str, str, str]]:
+    """The counter filter's options, (commune, value, label): each point's counters apart ("TT:1", "TT · Quầy 1")."""
+    points: dict[str, set[str]] = {}
+    for commune, code, _name in sites:
+        points.setdefault(commune, set()).add(code)
+    for commune, site, _number in counters:
+        points.setdefault(commune, set()).add(site)
+    word = _("Counter")
+    return [
+        (commune, f"{site}:{number}", counter_label(site, number, points[commune], word))
+        for commune, site, number in sorted(counters)
+    ]
 
 
 def _label(report: dict[str, Any], viewer: Viewer) -> str:
