@@ -139,13 +139,11 @@ def filter_options(viewer: Viewer) -> dict[str, Any]:
                 Site.commune_code, Site.code
             )
         ).all()
-        districts = (
-            conn.execute(
-                scoped(select(Commune.district_code).distinct(), Commune.code).where(Commune.district_code.is_not(None))
-            )
-            .scalars()
-            .all()
-        )
+        districts = conn.execute(
+            scoped(select(Commune.district_code, Commune.name), Commune.code)
+            .where(Commune.district_code.is_not(None))
+            .order_by(Commune.district_code, Commune.name)
+        ).all()
         clerks = conn.execute(
             scoped(
                 select(Clerk.id, Clerk.name, Commune.name).join(Commune, Commune.code == Clerk.commune_code),
@@ -161,8 +159,27 @@ def filter_options(viewer: Viewer) -> dict[str, Any]:
         "counters": counter_choices(counters, sites),
         "clerks": clerks,
         "sites": sites,
-        "districts": sorted(districts),
+        "districts": district_choices(districts),
     }
+
+
+def district_choices(communes: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(code, label) of each former district: no name is kept for a district, so it is labelled by its code and
+    the communes that carry it ("Huyện cũ 444: Xã An Bình, Xã Tân Hòa"), never a bare "444"."""
+    names: dict[str, list[str]] = {}
+    for code, name in communes:
+        names.setdefault(code, []).append(name)
+    return [
+        (
+            code,
+            _(
+                "Former district %(code)s: %(communes)s",
+                code=code,
+                communes=", ".join(found[:3]) + ("…" if len(found) > 3 else ""),
+            ),
+        )
+        for code, found in sorted(names.items())
+    ]
 
 
 def _counters_seen(conn: Connection, scoped) -> set[tuple[str, str, int]]:
@@ -213,7 +230,9 @@ def dashboard(viewer: Viewer):
 
     svg = {
         "levels": charts.levels_bar(report["levels"], _("Distribution of levels"), pct),
-        "trend": charts.trend_line(report["trend"]["points"], trend_slots(period, report), _("Ratings over time")),
+        "trend": charts.trend_line(
+            report["trend"]["points"], trend_slots(period, report), _("Ratings over time"), report["trend"]["unit"]
+        ),
         "heat": charts.heat_map(
             report["heat"], _("Ratings by weekday and hour"), pct=pct, satisfied=_("satisfied or above")
         ),

@@ -148,7 +148,7 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
             [
                 [
                     row["code"] or "—",
-                    row["name"] or "(không gắn lĩnh vực)",
+                    row["name"] or NO_TICKET,
                     row["ratings"],
                     row["satisfied_plus_pct"],
                     row["index"],
@@ -270,6 +270,8 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
 
 
 NOT_INSTALLED = "Chưa lắp thiết bị"
+#: Ratings without a field: given without a ticket (a clerk on duty, no number called), so no field is known.
+NO_TICKET = "(không gắn phiếu)"
 #: Tickets never called: still waiting when the offices closed.
 LEFT_WAITING = "Chưa được phục vụ"
 QUEUE_HEADERS = ["Số thứ tự", "Đã phục vụ", "Vắng mặt", LEFT_WAITING, "Chờ trung bình (phút)"]

@@ -173,3 +173,32 @@ def test_tickets_left_waiting_at_the_end_of_the_day_have_their_column(central_ap
     assert lines[fields + 2][lines[fields + 1].index("Chưa được phục vụ")] == "1"
     text = docx_text(admin.get(f"/reports/export.docx?{MONTH}&commune={COMMUNE}").data)
     assert "Xếp hàng theo ngày" in text and "Chưa được phục vụ" in text
+
+
+def test_a_rating_without_a_ticket_says_so_instead_of_an_unknown_field(central_app, merged):
+    centre, _point = merged
+    alone = wire_record("rating", 30, T0, service_code=None, clerk_id=None)
+    send(central_app.test_client(), centre, [alone], counter=300)
+    admin = sign_in(central_app, "quantri")
+    page = html.fromstring(admin.get(f"/reports?{MONTH}&commune={COMMUNE}&lang=vi").text)
+    assert "(không gắn phiếu)" in page.xpath("//td/text()")
+    assert "(không rõ lĩnh vực)" not in page.xpath("//td/text()")
+    lines = list(csv.reader(io.StringIO(admin.get(f"/reports/export.csv?{MONTH}&commune={COMMUNE}").text)))
+    assert ["—", "(không gắn phiếu)", "1"] in [row[:3] for row in lines]
+
+
+def test_former_districts_are_named_and_chart_axes_read_as_vietnamese_dates(province):
+    import re
+
+    app, _ = province
+    client = sign_in(app, "tinh-p1")
+    page = html.fromstring(client.get(f"/reports?{QUARTER}&lang=vi").text)
+    options = page.xpath('//select[@name="district"]/option[@value!=""]/text()')
+    assert options and all(o.startswith("Huyện cũ ") and ": Xã " in o for o in options), options
+    assert page.xpath('//select[@name="district"]/option[@value="D1"]/text()')[0].startswith("Huyện cũ D1: ")
+    axis = page.xpath('//svg[@aria-label="Diễn biến số lượt đánh giá"]//text/text()') or [
+        t for svg in page.xpath("//svg") for t in svg.xpath(".//text/text()") if "/" in t
+    ]
+    assert "01/01" in axis and "31/03" in axis, axis
+    svg_text = " ".join(page.xpath("//svg//text()"))
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", svg_text)
