@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask, redirect, request, url_for
 from flask_babel import Babel, get_locale
 
-from central import accounts
+from central import accounts, audit_text
 from central.context import current_central
 from common import numbers
 from common.counter_label import counter_label
@@ -52,6 +52,7 @@ def init_pages(app: Flask) -> None:
     app.jinja_env.globals["grade_text"] = scale_text.grade_text
     app.jinja_env.globals["level_text"] = scale_text.level_text
     app.jinja_env.globals["counter_name"] = _counter_name
+    app.jinja_env.globals["audit_line"] = audit_text.describe  # the change log in plain words
     app.jinja_env.filters["num"] = lambda value: numbers.decimal(value, get_locale())
     app.jinja_env.filters["pct"] = lambda value: numbers.percent(value, get_locale())
     app.jinja_env.filters["signed"] = lambda value: numbers.signed(value, get_locale())
