@@ -14,6 +14,7 @@ from flask_babel import Babel, get_locale
 from central import accounts, audit_text
 from central.context import current_central
 from common import numbers
+from common.catalog_rules import free_clerk_code
 from common.counter_label import counter_label
 from common.web import csrf, scale_text
 from common.web.i18n import compile_catalogues, select_locale
@@ -53,6 +54,7 @@ def init_pages(app: Flask) -> None:
     app.jinja_env.globals["level_text"] = scale_text.level_text
     app.jinja_env.globals["counter_name"] = _counter_name
     app.jinja_env.globals["audit_line"] = audit_text.describe  # the change log in plain words
+    app.jinja_env.globals["free_clerk_code"] = free_clerk_code  # the code a new clerk gets, never a taken one
     app.jinja_env.filters["num"] = lambda value: numbers.decimal(value, get_locale())
     app.jinja_env.filters["pct"] = lambda value: numbers.percent(value, get_locale())
     app.jinja_env.filters["signed"] = lambda value: numbers.signed(value, get_locale())

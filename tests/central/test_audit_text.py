@@ -54,3 +54,19 @@ def test_the_change_log_says_what_changed_in_plain_words(site, central):  # noqa
 def test_every_kind_of_entry_is_rendered_by_one_function():
     for name in ("service", "counter", "clerk", "owner", "import", "adopt", "alias", "add", "wording", "scale"):
         assert name in KINDS, name
+
+
+def test_the_new_clerk_hint_offers_the_code_she_will_really_get(site, central):  # noqa: F811
+    admin = sign_in(site, "admin")
+    for i, name in enumerate(("Nguyễn Thị Lan", "Trần Văn Minh", "Lê Thị Hoa", "Phạm Văn Đức")):
+        assert post(admin, "/admin/communes/A/clerks", name=name, pin=f"{i + 1}{i + 1}57").status_code == 302
+    page = html.fromstring(admin.get("/admin/communes/A/clerks?lang=vi").text)
+    hint = " ".join(page.xpath('string(//form[@id="clerk-new"])').split())
+    assert "mã trống tiếp theo: CC05" in hint and "CC04" not in hint
+    assert post(admin, "/admin/communes/A/clerks", name="Hoàng Thị Hường", pin="8642").status_code == 302
+    with central.sessions() as s:
+        from sqlalchemy import select
+
+        from central.models import Clerk
+
+        assert s.scalar(select(Clerk.code).where(Clerk.name == "Hoàng Thị Hường")) == "CC05"  # the hint's code
