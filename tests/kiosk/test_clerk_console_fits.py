@@ -8,26 +8,15 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.kiosk.test_queue_browser import add_clerks
+from tests.kiosk.test_dossier_browser import server  # noqa: F401 (fixture: a kiosk with its clerks)
 from tests.queue_helpers import PINS
-from tests.server import KioskServer
 
 pytestmark = pytest.mark.browser
 
 CODES = ("000.00.12.H56-250701-0001", "000.00.12.H56-250701-0002")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("console-fits") / "var"
-    srv = KioskServer(data, env={"KIOSK_ANNOUNCER": "none"})
-    add_clerks(srv)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-def test_every_action_button_is_visible_at_1366x768_with_two_dossier_codes(server, browser):
+def test_every_action_button_is_visible_at_1366x768_with_two_dossier_codes(server, browser):  # noqa: F811
     for _ in range(3):
         requests.post(server.base + "/api/tickets", json={"service": "HT"}, timeout=5)
     page = browser.new_page(viewport={"width": 1366, "height": 768})
