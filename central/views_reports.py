@@ -124,7 +124,9 @@ def build_report(viewer: Viewer, args: Mapping[str, str]) -> tuple[dict[str, Any
     return report, scope, period
 
 
-def filter_options(viewer: Viewer) -> dict[str, Any]:
+def filter_options(viewer: Viewer, commune: str | None = None) -> dict[str, Any]:
+    """The choices of the filters; counters only for ``commune``, the one commune chosen (they are its own)."""
+
     def scoped(query, column):
         return query if viewer.communes is None else query.where(column.in_(viewer.communes))
 
@@ -133,7 +135,7 @@ def filter_options(viewer: Viewer) -> dict[str, Any]:
         services = conn.execute(
             scoped(select(Service.code, Service.name), Service.commune_code).order_by(Service.position)
         ).all()
-        counters = _counters_seen(conn, scoped)
+        counters = _counters_seen(conn, commune) if commune else set()
         sites = conn.execute(
             scoped(select(Site.commune_code, Site.code, Site.name), Site.commune_code).order_by(
                 Site.commune_code, Site.code
@@ -182,14 +184,14 @@ def district_choices(communes: list[tuple[str, str]]) -> list[tuple[str, str]]:
     ]
 
 
-def _counters_seen(conn: Connection, scoped) -> set[tuple[str, str, int]]:
-    """(commune, site, counter) of every counter the records name, as the year rollups hold them."""
+def _counters_seen(conn: Connection, commune: str) -> set[tuple[str, str, int]]:
+    """(commune, site, counter) of every counter the commune's records name, as its year rollups hold them."""
     seen: set[tuple[str, str, int]] = set()
     for table in (RollupRatings.__table__, RollupQueue.__table__):
         c = table.c
         query = select(c.commune_code, c.site_code, c.counter_number).distinct()
-        query = query.where(c.grain == "Y", c.counter_number != NO_COUNTER)
-        seen |= {tuple(row) for row in conn.execute(scoped(query, c.commune_code))}
+        query = query.where(c.commune_code == commune, c.grain == "Y", c.counter_number != NO_COUNTER)
+        seen |= {tuple(row) for row in conn.execute(query)}
     return seen
 
 
@@ -244,7 +246,7 @@ def dashboard(viewer: Viewer):
         report=report,
         svg=svg,
         args=request.args,
-        options=filter_options(viewer),
+        options=filter_options(viewer, scope.communes[0] if scope.communes and len(scope.communes) == 1 else None),
         query=query,
         scope_label=_label(report, viewer),
         viewer=viewer,

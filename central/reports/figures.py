@@ -226,7 +226,9 @@ def build(
         }
         for commune, site in sorted(site_keys)
     ]
-    report["counters"] = _counters(q, names, mp)
+    # a commune's counters (over many communes a table of every counter would be long and slow to read)
+    one_commune = scope.communes is not None and len(scope.communes) == 1
+    report["counters"] = _counters(q, names, mp) if one_commune else []
     report["districts"] = _districts(report["communes"], mp)
     report["services"] = [
         {"code": code, "name": names.services.get(code, code) if code else "", **_totals(*services.rows[code], mp)}
