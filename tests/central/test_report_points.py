@@ -163,6 +163,8 @@ def test_tickets_left_waiting_at_the_end_of_the_day_have_their_column(central_ap
     assert [(d["bucket"], d["left_waiting"]) for d in data["queue"]["days"]] == [("2026-11-18", 1)]
     page = html.fromstring(admin.get(f"/reports?{MONTH}&commune={COMMUNE}&lang=vi").text)
     assert page.xpath('string(//*[@id="left-waiting"]/div[@class="value"])') == "1"
+    day = page.xpath('//table[@id="queue-days"]//tr[@data-day="2026-11-18"]/td/text()')
+    assert day == ["18/11/2026", "2", "1", "0", "1"]
     lines = list(csv.reader(io.StringIO(admin.get(f"/reports/export.csv?{MONTH}&commune={COMMUNE}").text)))
     days = lines.index(["Xếp hàng theo ngày"])
     assert lines[days + 1 : days + 3] == [
