@@ -11,9 +11,11 @@ from __future__ import annotations
 from flask import Flask, redirect, request, url_for
 from flask_babel import Babel, get_locale
 
-from central import accounts
+from central import accounts, audit_text
 from central.context import current_central
 from common import numbers
+from common.catalog_rules import free_clerk_code
+from common.counter_label import counter_label
 from common.web import csrf, scale_text
 from common.web.i18n import compile_catalogues, select_locale
 
@@ -50,6 +52,9 @@ def init_pages(app: Flask) -> None:
     app.jinja_env.globals["role_name"] = accounts.role_name
     app.jinja_env.globals["grade_text"] = scale_text.grade_text
     app.jinja_env.globals["level_text"] = scale_text.level_text
+    app.jinja_env.globals["counter_name"] = _counter_name
+    app.jinja_env.globals["audit_line"] = audit_text.describe  # the change log in plain words
+    app.jinja_env.globals["free_clerk_code"] = free_clerk_code  # the code a new clerk gets, never a taken one
     app.jinja_env.filters["num"] = lambda value: numbers.decimal(value, get_locale())
     app.jinja_env.filters["pct"] = lambda value: numbers.percent(value, get_locale())
     app.jinja_env.filters["signed"] = lambda value: numbers.signed(value, get_locale())
@@ -63,6 +68,13 @@ def init_pages(app: Flask) -> None:
     app.context_processor(lambda: {"csrf_field": csrf.field, "csrf_token": csrf.token})
     app.after_request(_headers)
     app.add_url_rule("/", "central_home", _home)
+
+
+def _counter_name(point: str | None, number: int | None) -> str:
+    """ "TT · Quầy 1" in the page's language (common.counter_label); ``point`` None where a commune has one."""
+    from flask_babel import gettext
+
+    return counter_label(point, number, word=gettext("Counter")) if number else gettext("(no counter)")
 
 
 def _day(iso: str | None) -> str:

@@ -20,10 +20,11 @@ from central.accounts import Viewer, require
 from central.context import current_central
 from central.exports.spreadsheets import comments_csv
 from central.exports.thank_you import thank_you_docx
-from central.models import Clerk, Comment, Commune, Rating, ScaleLevel, Service, User
+from central.models import Clerk, Comment, Commune, Rating, ScaleLevel, Service, Site, User
 from central.page_base import page_blueprint
 from central.report_models import CommentStatus
 from central.views_reports import CODE_RE, UUID_RE
+from common.counter_label import counter_label
 from common.db import transaction
 from common.errors import ConflictError, NotFoundError, ValidationError
 from common.tt01 import DEFAULT_LEVELS
@@ -52,7 +53,10 @@ def _query(viewer: Viewer, status: str | None, commune: str | None):
         .outerjoin(Service.__table__, and_(sv.commune_code == r.commune_code, sv.code == r.service_code))
         .outerjoin(Clerk.__table__, and_(ck.commune_code == r.commune_code, ck.id == r.clerk_id))
         .outerjoin(ScaleLevel.__table__, and_(lv.commune_code == r.commune_code, lv.key == r.level))
+        .outerjoin(Site.__table__, and_(Site.commune_code == c.commune_code, Site.code == c.site_code))
     )
+    points = Site.__table__.alias("points")
+    site_count = select(func.count()).where(points.c.commune_code == c.commune_code).scalar_subquery()
     query = select(
         c,
         st.status,
@@ -66,6 +70,8 @@ def _query(viewer: Viewer, status: str | None, commune: str | None):
         lv.label.label("level_label"),
         sv.name.label("service_name"),
         ck.name.label("clerk_name"),
+        Site.name.label("site_name"),
+        site_count.label("site_count"),
     )
     query = query.select_from(joined.join(Commune.__table__, Commune.code == c.commune_code))
     if commune:
@@ -81,6 +87,7 @@ def _query(viewer: Viewer, status: str | None, commune: str | None):
 
 def _row(row: Any, viewer: Viewer) -> dict[str, Any]:
     status = row.status or "new"
+    counter = row.counter_number if row.counter_number is not None else row.rating_counter
     level_label = row.level_label or (DEFAULT_LEVELS.get(row.level, (row.level,))[0] if row.level else None)
     return {
         "commune": row.commune_code,
@@ -89,7 +96,14 @@ def _row(row: Any, viewer: Viewer) -> dict[str, Any]:
         "id": row.id,
         "time": row.corrected_time,
         "local_time": f"{current_central().local_time.local(row.corrected_time):%d/%m/%Y %H:%M}",
-        "counter": row.counter_number if row.counter_number is not None else row.rating_counter,
+        "counter": counter,
+        # the reception point it was left at; named before the counter where the commune has several
+        "site": row.site_code,
+        "site_name": row.site_name or row.site_code,
+        "point": row.site_code if (row.site_count or 0) > 1 else None,
+        "counter_label": counter_label(row.site_code if (row.site_count or 0) > 1 else None, counter)
+        if counter is not None
+        else None,
         # the rating the comment was left with (None when it came without one)
         "level": row.level,
         "level_label": level_label,  # the commune's own wording ("Chưa hài lòng"), as the exports use it

@@ -24,7 +24,7 @@ from sqlalchemy import and_, func, select
 
 from central.accounts import Viewer, require
 from central.context import current_central
-from central.models import Commune, Device, DeviceStatus, Quarantine
+from central.models import Commune, Device, DeviceStatus, Quarantine, Site
 from central.office_hours import OfficeHours
 from central.page_base import page_blueprint
 from central.reports.localtime import LocalTime
@@ -99,7 +99,11 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
     joined = Device.__table__.outerjoin(
         DeviceStatus.__table__, and_(st.commune_code == d.commune_code, st.device_id == d.id)
     ).join(Commune.__table__, Commune.code == d.commune_code)
-    query = select(d.id, d.name, d.commune_code, d.enabled, Commune.name.label("commune_name"), st).select_from(joined)
+    joined = joined.outerjoin(Site.__table__, and_(Site.commune_code == d.commune_code, Site.code == d.site_code))
+    query = select(
+        d.id, d.name, d.commune_code, d.enabled, Commune.name.label("commune_name"), st, d.site_code.label("site")
+    )
+    query = query.add_columns(Site.name.label("site_name")).select_from(joined)
     if viewer.communes is not None:
         query = query.where(d.commune_code.in_(viewer.communes))
     rows = []
@@ -116,6 +120,8 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
                     "name": r.name,
                     "commune": r.commune_code,
                     "commune_name": r.commune_name,
+                    "site": r.site,  # the reception point the kiosk stands at
+                    "site_name": r.site_name or r.site,
                     "enabled": r.enabled,
                     "last_contact": contact.isoformat() if contact else None,
                     "last_contact_local": f"{local_time.local(contact):%d/%m/%Y %H:%M}" if contact else None,

@@ -24,12 +24,14 @@ from central import exports
 from central.accounts import Viewer, require
 from central.context import current_central
 from central.identity import ids_of, load_aliases
-from central.models import Clerk, ClerkAlias, Commune, Counter, Service, Site
+from central.models import Clerk, ClerkAlias, Commune, Service, Site
 from central.office_hours import OfficeHours
 from central.page_base import page_blueprint
+from central.report_models import NO_COUNTER, RollupQueue, RollupRatings
 from central.reports import charts, coverage, figures, periods
 from central.reports.query import Scope
 from common import numbers
+from common.counter_label import counter_label, parse_counter_choice
 from common.errors import ForbiddenError, NotFoundError, ValidationError
 from common.web.scale_text import CHANNELS
 
@@ -60,6 +62,24 @@ def parse_scope(conn: Connection, viewer: Viewer, args: Mapping[str, str]) -> Sc
     if service is not None and not CODE_RE.match(service):
         raise ValidationError(_("Field code %(code)s is not valid.", code=service), {"field": "service"})
     site = (args.get("site") or "").strip().upper() or None
+    counter = None
+    if args.get("counter"):
+        try:
+            counter_site, counter = parse_counter_choice(args["counter"])
+        except ValueError:
+            raise ValidationError(_("The counter must be a number."), {"field": "counter"}) from None
+        if not 1 <= counter <= 9999 or (counter_site is not None and not CODE_RE.match(counter_site)):
+            raise ValidationError(_("The counter must be a number."), {"field": "counter"})
+        if communes is None or len(communes) != 1:
+            raise ValidationError(
+                _("Counter numbers belong to a commune: choose the commune first."), {"field": "counter"}
+            )
+        if counter_site is not None and site is not None and counter_site != site:
+            raise ValidationError(
+                _("Counter %(counter)s is not at the chosen reception point.", counter=args["counter"]),
+                {"field": "counter"},
+            )
+        site = counter_site or site  # "TT:1": counter 1 of the centre only
     if site is not None:
         if not CODE_RE.match(site):
             raise ValidationError(_("Reception point code %(code)s is not valid.", code=site), {"field": "site"})
@@ -69,18 +89,6 @@ def parse_scope(conn: Connection, viewer: Viewer, args: Mapping[str, str]) -> Sc
             )
         if conn.scalar(select(Site.code).where(Site.commune_code == communes[0], Site.code == site)) is None:
             raise NotFoundError(_("There is no such reception point."), {"field": "site"})
-    counter = None
-    if args.get("counter"):
-        try:
-            counter = int(args["counter"])
-        except ValueError:
-            raise ValidationError(_("The counter must be a number."), {"field": "counter"}) from None
-        if not 1 <= counter <= 9999:
-            raise ValidationError(_("The counter must be a number."), {"field": "counter"})
-        if communes is None or len(communes) != 1:
-            raise ValidationError(
-                _("Counter numbers belong to a commune: choose the commune first."), {"field": "counter"}
-            )
     clerk = (args.get("clerk") or "").strip().lower() or None
     clerk_ids = None
     if clerk is not None:
@@ -116,7 +124,9 @@ def build_report(viewer: Viewer, args: Mapping[str, str]) -> tuple[dict[str, Any
     return report, scope, period
 
 
-def filter_options(viewer: Viewer) -> dict[str, Any]:
+def filter_options(viewer: Viewer, commune: str | None = None) -> dict[str, Any]:
+    """The choices of the filters; counters only for ``commune``, the one commune chosen (they are its own)."""
+
     def scoped(query, column):
         return query if viewer.communes is None else query.where(column.in_(viewer.communes))
 
@@ -125,19 +135,17 @@ def filter_options(viewer: Viewer) -> dict[str, Any]:
         services = conn.execute(
             scoped(select(Service.code, Service.name), Service.commune_code).order_by(Service.position)
         ).all()
-        counters = conn.execute(scoped(select(Counter.number).distinct(), Counter.commune_code)).scalars().all()
+        counters = _counters_seen(conn, commune) if commune else set()
         sites = conn.execute(
             scoped(select(Site.commune_code, Site.code, Site.name), Site.commune_code).order_by(
                 Site.commune_code, Site.code
             )
         ).all()
-        districts = (
-            conn.execute(
-                scoped(select(Commune.district_code).distinct(), Commune.code).where(Commune.district_code.is_not(None))
-            )
-            .scalars()
-            .all()
-        )
+        districts = conn.execute(
+            scoped(select(Commune.district_code, Commune.name), Commune.code)
+            .where(Commune.district_code.is_not(None))
+            .order_by(Commune.district_code, Commune.name)
+        ).all()
         clerks = conn.execute(
             scoped(
                 select(Clerk.id, Clerk.name, Commune.name).join(Commune, Commune.code == Clerk.commune_code),
@@ -150,11 +158,57 @@ def filter_options(viewer: Viewer) -> dict[str, Any]:
     return {
         "communes": communes,
         "services": sorted(unique_services.items()),
-        "counters": sorted(counters),
+        "counters": counter_choices(counters, sites),
         "clerks": clerks,
         "sites": sites,
-        "districts": sorted(districts),
+        "districts": district_choices(districts),
     }
+
+
+def district_choices(communes: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(code, label) of each former district: no name is kept for a district, so it is labelled by its code and
+    the communes that carry it ("Huyện cũ 444: Xã An Bình, Xã Tân Hòa"), never a bare "444"."""
+    names: dict[str, list[str]] = {}
+    for code, name in communes:
+        names.setdefault(code, []).append(name)
+    return [
+        (
+            code,
+            _(
+                "Former district %(code)s: %(communes)s",
+                code=code,
+                communes=", ".join(found[:3]) + ("…" if len(found) > 3 else ""),
+            ),
+        )
+        for code, found in sorted(names.items())
+    ]
+
+
+def _counters_seen(conn: Connection, commune: str) -> set[tuple[str, str, int]]:
+    """(commune, site, counter) of every counter the commune's records name, as its year rollups hold them."""
+    seen: set[tuple[str, str, int]] = set()
+    for table in (RollupRatings.__table__, RollupQueue.__table__):
+        c = table.c
+        query = select(c.commune_code, c.site_code, c.counter_number).distinct()
+        query = query.where(c.commune_code == commune, c.grain == "Y", c.counter_number != NO_COUNTER)
+        seen |= {tuple(row) for row in conn.execute(query)}
+    return seen
+
+
+def counter_choices(
+    counters: set[tuple[str, str, int]], sites: list[tuple[str, str, str]]
+) -> list[tuple[str, str, str]]:
+    """The counter filter's options, (commune, value, label): each point's counters apart ("TT:1", "TT · Quầy 1")."""
+    points: dict[str, set[str]] = {}
+    for commune, code, _name in sites:
+        points.setdefault(commune, set()).add(code)
+    for commune, site, _number in counters:
+        points.setdefault(commune, set()).add(site)
+    word = _("Counter")
+    return [
+        (commune, f"{site}:{number}", counter_label(site, number, points[commune], word))
+        for commune, site, number in sorted(counters)
+    ]
 
 
 def _label(report: dict[str, Any], viewer: Viewer) -> str:
@@ -178,7 +232,9 @@ def dashboard(viewer: Viewer):
 
     svg = {
         "levels": charts.levels_bar(report["levels"], _("Distribution of levels"), pct),
-        "trend": charts.trend_line(report["trend"]["points"], trend_slots(period, report), _("Ratings over time")),
+        "trend": charts.trend_line(
+            report["trend"]["points"], trend_slots(period, report), _("Ratings over time"), report["trend"]["unit"]
+        ),
         "heat": charts.heat_map(
             report["heat"], _("Ratings by weekday and hour"), pct=pct, satisfied=_("satisfied or above")
         ),
@@ -190,7 +246,7 @@ def dashboard(viewer: Viewer):
         report=report,
         svg=svg,
         args=request.args,
-        options=filter_options(viewer),
+        options=filter_options(viewer, scope.communes[0] if scope.communes and len(scope.communes) == 1 else None),
         query=query,
         scope_label=_label(report, viewer),
         viewer=viewer,

@@ -43,3 +43,13 @@ def signed(value: float | None, locale: object = "vi") -> str:
         return DASH
     text = decimal(abs(value), locale)
     return ("+" if value >= 0 else "−") + text
+
+
+def megabytes(value: float | None, locale: object = "vi") -> str:
+    """A size in MB as people read it: "512 MB" below a gigabyte, "76,6 GB" from one ("—" for None); never
+    "78395.5 MB" with a point in a Vietnamese page."""
+    if value is None:
+        return DASH
+    if value >= 1024:
+        return decimal(value / 1024, locale) + " GB"
+    return decimal(int(round(value)), locale) + " MB"

@@ -17,8 +17,10 @@ log = logging.getLogger("kiosk")
 DEMO_CLERKS = [("Nguyễn Thị Lan", "1111", 1), ("Trần Văn Minh", "2222", 2), ("Lê Thị Hoa", "3333", 3)]
 
 
-def seed_demo(kiosk: Any) -> None:
-    """Sample clerks for `--demo`, added only when the kiosk has none; the admin password `demo` if none is set."""
+def seed_demo(kiosk: Any) -> list[tuple[str, str, int]]:
+    """Sample clerks for `--demo`, added only when the kiosk has none; the admin password `demo` if none is set.
+
+    Returns the clerks it added (name, PIN, counter): only those may be announced."""
     from sqlalchemy import select
 
     from kiosk.admin import seed_demo_password
@@ -29,10 +31,13 @@ def seed_demo(kiosk: Any) -> None:
     seed_demo_password(kiosk.sessions)
     with transaction(kiosk.sessions) as session:
         if session.scalar(select(Clerk.id).limit(1)):
-            return
+            return []
+        added = []
         for name, pin, counter in DEMO_CLERKS:
             if session.get(Counter, counter) is not None:
                 add_clerk(session, name, pin, counter)
+                added.append((name, pin, counter))
+        return added
 
 
 def few_malloc_arenas(arenas: int = 2) -> None:
@@ -94,8 +99,7 @@ def run(
     migrate_in_child(settings, config_path)
     app = create_app(dict(settings), config_path=config_path)
     kiosk = current_kiosk(app)
-    if demo:
-        seed_demo(kiosk)
+    demo_clerks = seed_demo(kiosk) if demo else []
     # poll(), not select(): the descriptors of two thousand event streams go past select()'s 1,024
     server = create_server(app, host=host, port=port, threads=threads, channel_timeout=120, ident="kiosk",
                            asyncore_use_poll=True)  # fmt: skip
@@ -126,7 +130,12 @@ def run(
                "  phone pages    : off (no Wi-Fi address; the QR code holds the ticket id: docs/deploy.md)")  # fmt: skip
     if demo:
         click.echo(f"  data directory : {settings.data_path}")
-        click.echo("  demo clerks    : " + ", ".join(f"counter {c} PIN {p}" for _, p, c in DEMO_CLERKS))
+        # only the clerks this start added: a kiosk with its own clerks has no demo PIN to give away
+        click.echo(
+            "  demo clerks    : " + ", ".join(f"counter {c} PIN {p}" for _, p, c in demo_clerks)
+            if demo_clerks
+            else "  demo clerks    : none added (this kiosk has its own clerks)"
+        )
         from kiosk.admin import DEMO_PASSWORD, demo_password_active
 
         if demo_password_active(kiosk.sessions):

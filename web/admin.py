@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -133,12 +134,20 @@ def fmt_score(value: float | None) -> str:
 
 
 def fmt_duration(seconds: float | None) -> str:
+    """ "6 phút 39 giây", each number kept with its unit (no-break spaces) so a narrow card wraps between them."""
     if seconds is None:
         return "—"
     minutes, secs = divmod(round(seconds), 60)
     if minutes >= 60:
-        return gettext("%(h)s h %(m)s min", h=minutes // 60, m=minutes % 60)
-    return gettext("%(m)s min %(s)s s", m=minutes, s=secs)
+        text = gettext("%(h)s h %(m)s min", h=minutes // 60, m=minutes % 60)
+    else:
+        text = gettext("%(m)s min %(s)s s", m=minutes, s=secs)
+    return re.sub(r"(\d) ", "\\1\u00a0", text)
+
+
+def fmt_size(mb: float | None) -> str:
+    """Free disk space in the page's language: "76,6 GB", "512 MB" (common.numbers.megabytes)."""
+    return numbers.megabytes(mb, get_locale())
 
 
 def fmt_moment(value: Any) -> str:
@@ -163,6 +172,7 @@ def _helpers() -> dict[str, Any]:
         "fmt_score": fmt_score,
         "fmt_grade": grade_text,
         "fmt_duration": fmt_duration,
+        "fmt_size": fmt_size,
         "fmt_moment": fmt_moment,
         "commune": kiosk().settings["commune_name"],
         "editable": not central_managed(),
@@ -229,7 +239,7 @@ def warning_texts(report: dict[str, Any]) -> list[tuple[str, str]]:
             message = gettext("Clock not synchronised: new tickets keep the business day %(day)s, the last day the kiosk was sure of, until the clock is set (NTP); times are marked and corrected by the central server.", day=shown)  # fmt: skip
             texts.append(("warn", message))
         elif warning == "disk space low":
-            message = gettext("Disk space is low: %(mb)s MB free. Free some space before it runs out.", mb=report.get("disk_free_mb"))  # fmt: skip
+            message = gettext("Disk space is low: %(mb)s MB free. Free some space before it runs out.", mb=numbers.decimal(round(report.get("disk_free_mb") or 0), get_locale()))  # fmt: skip
             texts.append(("warn", message))
         elif warning == "disk full":
             texts.append(("error", gettext("The disk is full: the kiosk refuses new tickets and ratings until space is freed.")))  # fmt: skip

@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from central.exports import docx_layout
-from central.exports.tables import Table, report_tables, vn
+from central.exports.tables import LEFT_WAITING, Table, report_tables, vn
 
+#: In DOCX_TABLES: the table's own first column (its name depends on the report); an empty title: the table's own.
+FIRST = "*"
 SCORES = ["CS1 thời gian", "CS3 số lần liên hệ", "CS4 số cơ quan", "CS7 thái độ", "Tổng điểm"]
 #: (table of report_tables, its title in the document, its columns): each fits 16 cm at 13 pt.
 DOCX_TABLES: tuple[tuple[str, str, list[str]], ...] = (
@@ -30,6 +32,7 @@ DOCX_TABLES: tuple[tuple[str, str, list[str]], ...] = (
             "Số thứ tự",
             "Đã phục vụ",
             "Vắng mặt",
+            LEFT_WAITING,
             "Chờ trung bình (phút)",
             "Phục vụ tại quầy trung bình (phút)",
         ],
@@ -80,6 +83,13 @@ DOCX_TABLES: tuple[tuple[str, str, list[str]], ...] = (
         "Theo điểm tiếp nhận",
         ["Xã", "Điểm tiếp nhận", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Số thứ tự"],
     ),
+    ("counters", "Theo quầy: mức độ hài lòng", ["Quầy", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)"]),
+    (
+        "counters",
+        "Theo quầy: xếp hàng",
+        ["Quầy", "Số thứ tự", "Đã phục vụ", "Vắng mặt", LEFT_WAITING, "Chờ trung bình (phút)"],
+    ),
+    ("queue_days", "", [FIRST, "Số thứ tự", "Đã phục vụ", "Vắng mặt", LEFT_WAITING]),  # by day or by month
     (
         "districts",
         "Theo huyện cũ",
@@ -101,6 +111,7 @@ WEIGHTS = {
     "Chỉ số": 5.0,
     "Xếp loại (TT 01)": 3.2,
     "Hạng": 1.1,
+    "Quầy": 2.4,
 }
 
 
@@ -208,18 +219,28 @@ def _table(document: Any, table: Table) -> None:
         cell.text = header
         for run in cell.paragraphs[0].runs:
             run.bold = True
-    for row in table.rows:
+    noted = []
+    for n, row in enumerate(table.rows):
         cells = grid.add_row().cells
         for cell, value in zip(cells, row, strict=True):
+            if value is None and n in table.notes:
+                continue  # a row with a note has no figures, not "—" ones (no place in a ranking either)
             cell.text = vn(value) if isinstance(value, int | float) or value is None else str(value)  # None: "—"
+        if n in table.notes:
+            noted.append((cells, table.notes[n]))
     for row in grid.rows:
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = width
+    for cells, at in noted:  # "Chưa lắp thiết bị" across the figures it stands for, not a row of "—"
+        note = cells[at].text
+        if at < len(cells) - 1:
+            merged = cells[at].merge(cells[-1])
+            merged.text = note
 
 
 def _with_rows(key: str, tables: dict[str, Table]) -> bool:
     rows = tables[key].rows
-    if key in ("sites", "districts"):  # one reception point or former district: nothing to compare
+    if key in ("sites", "districts", "counters"):  # one point, district or counter: nothing to compare
         return len(rows) > 1
     return bool(rows) and not (key == "communes" and len(rows) < 2)  # one commune: the paragraphs say it all
 
@@ -238,5 +259,7 @@ def report_docx(report: dict[str, Any], scope_label: str) -> bytes:
     tables = {t.key: t for t in report_tables(report)}
     for key, heading, columns in DOCX_TABLES:
         if _with_rows(key, tables):
-            _table(document, tables[key].pick(key, heading, columns))
+            table = tables[key]
+            columns = [table.headers[0] if c == FIRST else c for c in columns]
+            _table(document, table.pick(key, heading or table.title, columns))
     return docx_layout.save(document)

@@ -69,9 +69,22 @@ def _xlsx(tables: Iterable[Table]) -> bytes:
             letter = sheet.cell(row=2, column=col).column_letter
             longest = max([len(str(header))] + [len(str(r[col - 1])) for r in table.rows if r[col - 1] is not None])
             sheet.column_dimensions[letter].width = min(max(10, longest + 2), 60)
+        _print_setup(sheet)
     data = io.BytesIO()
     book.save(data)
     return data.getvalue()
+
+
+def _print_setup(sheet: Any) -> None:
+    """Print on A4 landscape, every column on one page's width (as many pages down as needed), the title and
+    header rows repeated on every page: one day prints as a few readable pages, not 32 split by column."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:2"
+    sheet.print_options.horizontalCentered = True
 
 
 def report_xlsx(report: dict[str, Any]) -> bytes:
@@ -86,7 +99,9 @@ def _comment_table(comments: Sequence[dict[str, Any]], with_contact: bool) -> Ta
     headers = COMMENT_HEADERS + (["Liên hệ"] if with_contact else [])
     rows = []
     for c in comments:
-        row = [c["local_time"], c["commune_name"], c["counter"], c["level_label"], c["service_name"]]
+        # "CN · Quầy 1" where the commune has several reception points, else the counter's number as always
+        counter = c["counter_label"] if c["point"] else c["counter"]
+        row = [c["local_time"], c["commune_name"], counter, c["level_label"], c["service_name"]]
         row += [c["clerk_name"], c["text"], c["status_label"], c["reply_note"]]
         if with_contact:
             row.append(c["contact"])

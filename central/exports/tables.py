@@ -10,11 +10,12 @@ leading apostrophe. Names of clerks and communes, and the citizens' comments, ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from common import numbers
+from common.counter_label import NO_COUNTER_VI, counter_label
 from common.tt01 import INDICATORS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -45,11 +46,26 @@ class Table:
     title: str
     headers: list[str]
     rows: list[list[Any]]
+    #: Rows that carry no figures but a note ("Chưa lắp thiết bị"): row index → the column the note stands in
+    #: (every column after it is empty).
+    notes: dict[int, int] = field(default_factory=dict)
 
     def pick(self, key: str, title: str, headers: list[str]) -> Table:
-        """The same rows with only these columns (a table narrow enough for an A4 portrait page)."""
+        """The same rows with only these columns (a table narrow enough for an A4 portrait page); a row's note
+        moves to the first kept column from its own on, so no table shows such a row as a line of "—"."""
         columns = [self.headers.index(h) for h in headers]
-        return Table(key, title, headers, [[row[i] for i in columns] for row in self.rows])
+        rows, notes = [], {}
+        for n, row in enumerate(self.rows):
+            at = self.notes.get(n)
+            if at is None:
+                rows.append([row[i] for i in columns])
+                continue
+            kept = [row[i] if i < at else None for i in columns]
+            later = [j for j, i in enumerate(columns) if i >= at]
+            if later:
+                kept[later[0]], notes[len(rows)] = row[at], later[0]
+            rows.append(kept)
+        return Table(key, title, headers, rows, notes)
 
 
 def _tt01_cells(result: dict | None) -> list[Any]:
@@ -107,6 +123,7 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
         ["Số thứ tự đã cấp", q["issued"]],
         ["Số lượt đã phục vụ", q["served"]],
         ["Số lượt vắng mặt khi được gọi", q["no_show"]],
+        [LEFT_WAITING + " (chưa được gọi đến hết ngày)", q.get("left_waiting")],
         ["Thời gian chờ trung bình (phút)", q["mean_wait_min"]],
         ["90% công dân được gọi trong vòng (phút)", q["p90_wait_min"]],
         ["Thời gian phục vụ tại quầy trung bình (phút)", q["mean_service_min"]],
@@ -127,11 +144,11 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
             "services",
             "Theo lĩnh vực",
             ["Mã", "Lĩnh vực", "Số lượt đánh giá", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Bị lọc"]
-            + ["Số thứ tự", "Đã phục vụ", "Vắng mặt", "Chờ trung bình (phút)", "Phục vụ tại quầy trung bình (phút)"],
+            + QUEUE_HEADERS,
             [
                 [
                     row["code"] or "—",
-                    row["name"] or "(không gắn lĩnh vực)",
+                    row["name"] or NO_TICKET,
                     row["ratings"],
                     row["satisfied_plus_pct"],
                     row["index"],
@@ -171,30 +188,10 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
             + tt01_headers
             + ["Quy đổi (/18)", "Xếp loại (TT 01)", "Số thứ tự", "Chờ trung bình (phút)"],
             [_commune_cells(row, tt01_headers) for row in _ranked(report["communes"])],
+            {i: 3 for i, row in enumerate(_ranked(report["communes"])) if row.get("installed") is False},
         ),
-        Table(
-            "sites",
-            "Theo điểm tiếp nhận",
-            ["Mã xã", "Xã", "Mã", "Điểm tiếp nhận", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Bị lọc"]
-            + tt01_headers
-            + ["Quy đổi (/18)", "Xếp loại (TT 01)", "Số thứ tự", "Chờ trung bình (phút)"],
-            [
-                [
-                    row["commune"],
-                    row["commune_name"],
-                    row["code"],
-                    row["name"],
-                    row["ratings"],
-                    row["satisfied_plus_pct"],
-                    row["index"],
-                    row["flagged"],
-                    *_tt01_cells(row["tt01"]),
-                    (row["queue"] or {}).get("issued"),
-                    (row["queue"] or {}).get("mean_wait_min"),
-                ]
-                for row in report.get("sites", [])
-            ],
-        ),
+        _sites_table(report.get("sites", []), tt01_headers),
+        _counters_table(report.get("counters", [])),
         Table(
             "districts",
             "Theo huyện cũ",
@@ -232,6 +229,17 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
             ],
         ),
         Table(
+            "queue_days",
+            "Xếp hàng theo " + ("ngày" if report["trend"]["unit"] == "day" else "tháng"),
+            ["Ngày" if report["trend"]["unit"] == "day" else "Tháng", "Số thứ tự", "Đã phục vụ", "Vắng mặt"]
+            + [LEFT_WAITING],
+            [
+                [_bucket(d["bucket"], report["trend"]["unit"]), d["issued"], d["served"], d["no_show"]]
+                + [d["left_waiting"]]
+                for d in q.get("days", [])
+            ],
+        ),
+        Table(
             "heat",
             "Theo thứ và giờ",
             ["Thứ", "Giờ", "Số lượt đánh giá", "Tỷ lệ hài lòng trở lên (%)", "Số thứ tự đã cấp"],
@@ -262,6 +270,52 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
 
 
 NOT_INSTALLED = "Chưa lắp thiết bị"
+#: Ratings without a field: given without a ticket (a clerk on duty, no number called), so no field is known.
+NO_TICKET = "(không gắn phiếu)"
+#: Tickets never called: still waiting when the offices closed.
+LEFT_WAITING = "Chưa được phục vụ"
+QUEUE_HEADERS = ["Số thứ tự", "Đã phục vụ", "Vắng mặt", LEFT_WAITING, "Chờ trung bình (phút)"]
+QUEUE_HEADERS += ["Phục vụ tại quầy trung bình (phút)"]
+SITE_HEADERS = ["Mã xã", "Xã", "Mã", "Điểm tiếp nhận", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)"]
+SITE_HEADERS += ["Bị lọc"]
+
+
+def _sites_table(sites: list[dict[str, Any]], tt01_headers: list[str]) -> Table:
+    """By reception point; a commune without a kiosk is one line, "Chưa lắp thiết bị" (not a "Trung tâm … 0")."""
+    headers = SITE_HEADERS + tt01_headers + ["Quy đổi (/18)", "Xếp loại (TT 01)", "Số thứ tự", "Chờ trung bình (phút)"]
+    rows: list[list[Any]] = []
+    notes: dict[int, int] = {}
+    for row in sites:
+        if row.get("installed") is False:
+            if rows and len(rows) - 1 in notes and rows[-1][0] == row["commune"]:
+                continue  # one line per commune
+            notes[len(rows)] = 3
+            rows.append([row["commune"], row["commune_name"], None, NOT_INSTALLED] + [None] * (len(headers) - 4))
+            continue
+        rows.append(
+            [row["commune"], row["commune_name"], row["code"], row["name"], row["ratings"], row["satisfied_plus_pct"]]
+            + [row["index"], row["flagged"], *_tt01_cells(row["tt01"])]
+            + [(row["queue"] or {}).get("issued"), (row["queue"] or {}).get("mean_wait_min")]
+        )
+    return Table("sites", "Theo điểm tiếp nhận", headers, rows, notes)
+
+
+def _counters_table(counters: list[dict[str, Any]]) -> Table:
+    """By counter: "TT · Quầy 1" and "CN · Quầy 1" are two rows (common.counter_label)."""
+    headers = ["Mã xã", "Xã", "Điểm tiếp nhận", "Quầy", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)"]
+    headers += ["Bị lọc", *QUEUE_HEADERS]
+    rows = [
+        [row["commune"], row["commune_name"], row["site_name"], _counter_name(row), row["ratings"]]
+        + [row["satisfied_plus_pct"], row["index"], row["flagged"], *_queue_cells(row["queue"])]
+        for row in counters
+    ]
+    return Table("counters", "Theo quầy", headers, rows)
+
+
+def _counter_name(row: dict[str, Any]) -> str:
+    return counter_label(row["point"], row["number"]) if row["number"] else NO_COUNTER_VI
+
+
 REPORTED = {"all": "Đã gửi đủ", "some": "Gửi một phần", "none": "Chưa gửi"}
 
 
@@ -276,7 +330,7 @@ def _commune_cells(row: dict[str, Any], tt01_headers: list[str]) -> list[Any]:
     """A commune's line; one without a kiosk says so instead of a row of zeros."""
     head = [row.get("rank"), row["code"], row["name"]]
     if row.get("installed") is False:
-        return [*head, NOT_INSTALLED, *[None] * (len(tt01_headers) + 10)]
+        return [*head, NOT_INSTALLED, *[None] * (len(tt01_headers) + 9)]
     kiosks = None
     if "kiosks" in row:
         kiosks = f"{row['kiosks_reported']}/{row['kiosks']} {REPORTED[row['reported']].lower()}"
@@ -296,5 +350,7 @@ def _commune_cells(row: dict[str, Any], tt01_headers: list[str]) -> list[Any]:
 
 def _queue_cells(row: dict | None) -> list[Any]:
     if not row:
-        return [None] * 5
-    return [row["issued"], row["served"], row["no_show"], row["mean_wait_min"], row["mean_service_min"]]
+        return [None] * len(QUEUE_HEADERS)
+    return [row["issued"], row["served"], row["no_show"], row["left_waiting"], row["mean_wait_min"]] + [
+        row["mean_service_min"]
+    ]

@@ -49,10 +49,16 @@ def levels_bar(levels: Sequence[dict[str, Any]], title: str, pct: Pct = numbers.
     return _svg(width, 28, body, title)
 
 
-def trend_line(points: Sequence[dict[str, Any]], slots: Sequence[str], title: str) -> Markup:
+def slot_label(slot: str, unit: str = "day") -> str:
+    """A trend bucket as Vietnamese charts write it: a day "05/01", a month "01/2026" (never ISO "2026-01-05")."""
+    year, month, day = slot[:10].split("-")
+    return f"{day}/{month}" if unit == "day" else f"{month}/{year}"
+
+
+def trend_line(points: Sequence[dict[str, Any]], slots: Sequence[str], title: str, unit: str = "day") -> Markup:
     """Bars for the number of ratings per day or month, a line for the share at satisfied or above.
 
-    ``slots`` are every day (or month) of the period, so that gaps show as gaps.
+    ``slots`` are every day (or month, ``unit``) of the period, so that gaps show as gaps.
     """
     width, height, pad = 640, 200, 30
     body = [
@@ -73,7 +79,7 @@ def trend_line(points: Sequence[dict[str, Any]], slots: Sequence[str], title: st
         h = (height - 2 * pad) * p["ratings"] / most
         body.append(
             f'<rect x="{x + step * 0.1:.1f}" y="{height - pad - h:.1f}" width="{max(step * 0.8, 1):.1f}" '
-            f'height="{h:.1f}" fill="#90caf9"><title>{escape(p["bucket"])}: {p["ratings"]}</title></rect>'
+            f'height="{h:.1f}" fill="#90caf9"><title>{slot_label(p["bucket"], unit)}: {p["ratings"]}</title></rect>'
         )
         if p["satisfied_plus_pct"] is not None:
             y = height - pad - (height - 2 * pad) * p["satisfied_plus_pct"] / 100
@@ -81,10 +87,10 @@ def trend_line(points: Sequence[dict[str, Any]], slots: Sequence[str], title: st
     if line:
         body.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="{GREEN}" stroke-width="2"/>')
         body.extend(f'<circle cx="{xy.split(",")[0]}" cy="{xy.split(",")[1]}" r="3" fill="{GREEN}"/>' for xy in line)
-    body.append(f'<text x="{pad}" y="{height - 8}" font-size="11" fill="#555555">{escape(slots[0])}</text>')
+    body.append(f'<text x="{pad}" y="{height - 8}" font-size="11" fill="#555555">{slot_label(slots[0], unit)}</text>')
     body.append(
         f'<text x="{width - 5}" y="{height - 8}" font-size="11" text-anchor="end" fill="#555555">'
-        f"{escape(slots[-1])}</text>"
+        f"{slot_label(slots[-1], unit)}</text>"
     )
     return _svg(width, height, body, title)
 

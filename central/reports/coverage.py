@@ -72,6 +72,7 @@ def add_to(report: dict[str, Any], conn: Connection, now_utc: datetime, hours: O
         commune["reported"] = "all" if sent == kiosks else "some" if sent else "none"
         reported += sent == kiosks
         partly += 0 < sent < kiosks
+    _sites_of_communes_without_kiosks(report)
     total = len(report["communes"])
     report["province"] = {
         "communes": total,
@@ -82,3 +83,11 @@ def add_to(report: dict[str, Any], conn: Connection, now_utc: datetime, hours: O
         "reported_pct": tt01.share_pct(reported, installed),
         "last_working_day": day.isoformat() if day else None,
     }
+
+
+def _sites_of_communes_without_kiosks(report: dict[str, Any]) -> None:
+    """Each reception point says whether its commune has a kiosk (``installed``): the exports and the page write a
+    commune without one as one line, "Chưa lắp thiết bị", never as a "Trung tâm … 0" row."""
+    installed = {c["code"]: c["installed"] for c in report["communes"]}
+    for row in report.get("sites", []):
+        row["installed"] = installed.get(row["commune"], True)

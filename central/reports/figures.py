@@ -22,6 +22,7 @@ from central.reports.localtime import DEFAULT_LOCAL_TIME, LocalTime
 from central.reports.periods import Period
 from central.reports.query import QUEUE_SUMS, Query, Scope
 from common import tt01
+from common.counter_label import NO_COUNTER_VI, counter_label
 from common.tt01 import DEFAULT_LEVELS
 
 #: The ways of rating, each reported apart (and all of them in the totals).
@@ -225,6 +226,9 @@ def build(
         }
         for commune, site in sorted(site_keys)
     ]
+    # a commune's counters (over many communes a table of every counter would be long and slow to read)
+    one_commune = scope.communes is not None and len(scope.communes) == 1
+    report["counters"] = _counters(q, names, mp) if one_commune else []
     report["districts"] = _districts(report["communes"], mp)
     report["services"] = [
         {"code": code, "name": names.services.get(code, code) if code else "", **_totals(*services.rows[code], mp)}
@@ -260,6 +264,11 @@ def build(
     }
     report["heat"] = _heat(q.heat())
     report["queue"] = _queue(q, names, homes)
+    report["queue"]["days"] = [
+        {"bucket": bucket.isoformat(), "issued": v[0], "served": v[1], "no_show": v[2], "left_waiting": v[0] - v[3]}
+        for bucket, v in sorted(q.queue_trend(unit).items())
+        if v[0]
+    ]
     if compare:
         before = period.previous_year()
         report["previous_year"] = {
@@ -268,6 +277,33 @@ def build(
         }
         report["previous_year"]["change"] = _change(report["summary"], report["previous_year"]["summary"])
     return report
+
+
+def _counters(q: Query, names: Names, mp: int) -> list[dict[str, Any]]:
+    """Ratings and queue per counter of a reception point: "TT · Quầy 1" and "CN · Quầy 1" are two rows."""
+    ratings, queue = q.ratings("counter"), _queue_totals_by(q.queue("counter"))
+    points: dict[str, set[str]] = defaultdict(set)
+    for commune, site in names.sites:
+        points[commune].add(site)
+    rows = []
+    for commune, site, number in sorted(set(ratings) | set(queue)):
+        points[commune].add(site)
+        rows.append(
+            {
+                "commune": commune,
+                "commune_name": names.communes.get(commune, {}).get("name", commune),
+                "site": site,
+                "site_name": names.sites.get((commune, site), site),
+                "number": number or None,
+                **_totals(*ratings.get((commune, site, number), [0, 0, 0, 0]), mp),
+                "queue": queue.get((commune, site, number)),
+            }
+        )
+    for row in rows:
+        # the point, where the commune has more than one to tell apart (common.counter_label)
+        row["point"] = row["site"] if len(points[row["commune"]]) > 1 else None
+        row["label"] = counter_label(row["point"], row["number"]) if row["number"] else NO_COUNTER_VI
+    return rows
 
 
 def _previous(q: Query, mp: int) -> dict[str, Any]:
@@ -354,6 +390,8 @@ def _queue_totals(v: list[int]) -> dict[str, Any]:
         "served": served,
         "no_show": no_show,
         "waited": waited,
+        # never called: still waiting when the offices closed (or, for today, still in the queue)
+        "left_waiting": issued - waited,
         "mean_wait_min": minutes(wait_s, waited),
         "served_timed": service_n,
         "mean_service_min": minutes(service_s, service_n),

@@ -50,7 +50,7 @@ from central.reports.periods import Period
 from central.reports.rollups import SATISFIED_PLUS, WAIT_CAP
 
 #: What ratings() and queue() can break their sums down by.
-BY = ("commune", "site", "service", "clerk")
+BY = ("commune", "site", "service", "clerk", "counter")
 RATING_SUMS = ("ratings", "satisfied_plus", "points", "flagged")
 QUEUE_SUMS = ("issued", "served", "no_show", "waited", "wait_seconds", "service_n", "service_seconds")
 TOTAL_SUMS = RATING_SUMS + QUEUE_SUMS
@@ -168,14 +168,19 @@ class Query:
                 rows = self._cache[(name, "raw")] = raw()
             position = {"commune": 0, "site": 1, "service": 2, "clerk": 3}.get(by)
             for row in rows:
-                key = None if position is None else (row[0], row[1]) if by == "site" else row[position]
-                _add(out, key, row[4:])
+                if by == "counter":
+                    key = (row[0], row[1], row[4])
+                else:
+                    key = None if position is None else (row[0], row[1]) if by == "site" else row[position]
+                _add(out, key, row[5:])
             return out
         keys: tuple[str, ...] = ("commune_code", "site_code")
         if by == "service":
             keys += ("service_code",)
         if by == "clerk":
             keys += ("clerk_id",)
+        if by == "counter":
+            keys += ("counter_number",)
         each_field = by == "service" and self.scope.service is None
         if table is RollupTotals.__table__:  # one read of the totals serves both the ratings and the queue
             wanted = [TOTAL_SUMS.index(x) for x in sums]
@@ -192,6 +197,8 @@ class Query:
                 key = row[0]
             elif by == "site":
                 key = (row[0], row[1])
+            elif by == "counter":
+                key = (row[0], row[1], row[2])
             else:
                 key = row[2]
             _add(out, key, row[len(keys) :])
@@ -200,16 +207,16 @@ class Query:
     # --- ratings ----------------------------------------------------------------------------------------
 
     def ratings(self, by: str | None = None) -> dict[Any, list[int]]:
-        """[counted presses, satisfied or above, points, flagged presses] per commune, (commune, site), service or
-        clerk, or in all."""
-        people = self.scope.personal or by == "clerk"
+        """[counted presses, satisfied or above, points, flagged presses] per commune, (commune, site), service,
+        clerk or (commune, site, counter), or in all."""
+        people = self.scope.personal or by in ("clerk", "counter")
         table = (RollupRatings if people else RollupTotals).__table__
         return self._grouped("ratings", by, table, RATING_SUMS, self._raw_ratings)
 
     def _raw_ratings(self) -> list[tuple]:
         r = Rating.__table__.c
-        service, _counter, clerk = self._raw_dims(r)
-        keys = (r.commune_code, r.site_code, service, clerk)
+        service, counter, clerk = self._raw_dims(r)
+        keys = (r.commune_code, r.site_code, service, clerk, counter)
         query = select(*keys, *self._raw_sums(r)).where(*self._where(r), *self._during(r.corrected_time))
         return [tuple(row) for row in self.conn.execute(query.group_by(*keys))]
 
@@ -281,8 +288,9 @@ class Query:
     # --- queue ------------------------------------------------------------------------------------------
 
     def queue(self, by: str | None = None) -> dict[Any, list[int]]:
-        """The QUEUE_SUMS per commune, (commune, site), (final) service or (ending) clerk, or in all."""
-        people = self.scope.personal or by == "clerk"
+        """The QUEUE_SUMS per commune, (commune, site), (final) service, (ending) clerk or (commune, site, final
+        counter), or in all."""
+        people = self.scope.personal or by in ("clerk", "counter")
         table = (RollupQueue if people else RollupTotals).__table__
         return self._grouped("queue", by, table, QUEUE_SUMS, self._raw_queue)
 
@@ -292,7 +300,7 @@ class Query:
         def count_if(condition):
             return func.sum(case((condition, 1), else_=0))
 
-        keys = (f.commune_code, f.site_code, f.service_code, f.clerk_id)
+        keys = (f.commune_code, f.site_code, f.service_code, f.clerk_id, func.coalesce(f.counter_number, NO_COUNTER))
         sums = (
             func.count(),
             count_if(f.outcome == "served"),
@@ -347,18 +355,39 @@ class Query:
 
     def trend(self, unit: str) -> dict[date, list[int]]:
         """Day or month → [counted ratings, satisfied or above, points, flagged]."""
-        out: dict[date, list[int]] = {}
         if not self.use_rollups:
             r = Rating.__table__.c
-            lt = self.local_time
-            bucket = (lt.sql_day if unit == "day" else lt.sql_month)(r.corrected_time, self.dialect)
-            query = select(bucket, *self._raw_sums(r)).where(*self._where(r), *self._during(r.corrected_time))
-            for row in self.conn.execute(query.group_by(bucket)):
-                _add(out, row[0], row[1:])
-            return out
+            return self._raw_trend(unit, r.corrected_time, self._raw_sums(r), self._where(r))
         table = (RollupRatings if self.scope.personal else RollupTotals).__table__
+        return self._trend(unit, table, RATING_SUMS)
+
+    def queue_trend(self, unit: str) -> dict[date, list[int]]:
+        """Day or month a ticket was issued → [issued, served, no-shows, called] (never called = issued − called)."""
+        if not self.use_rollups:
+            f = TicketFact.__table__.c
+            sums = (
+                func.count(),
+                func.sum(case((f.outcome == "served", 1), else_=0)),
+                func.sum(case((f.outcome == "no_show", 1), else_=0)),
+                func.sum(case((f.wait_seconds.is_not(None), 1), else_=0)),
+            )
+            return self._raw_trend(unit, f.issued_at, sums, self._where(f))
+        table = (RollupQueue if self.scope.personal else RollupTotals).__table__
+        return self._trend(unit, table, ("issued", "served", "no_show", "waited"))
+
+    def _raw_trend(self, unit: str, moment: Any, sums: tuple, where: list) -> dict[date, list[int]]:
+        out: dict[date, list[int]] = {}
+        lt = self.local_time
+        bucket = (lt.sql_day if unit == "day" else lt.sql_month)(moment, self.dialect)
+        query = select(bucket, *sums).where(*where, *self._during(moment))
+        for row in self.conn.execute(query.group_by(bucket)):
+            _add(out, row[0], row[1:])
+        return out
+
+    def _trend(self, unit: str, table: Table, names: tuple[str, ...]) -> dict[date, list[int]]:
+        out: dict[date, list[int]] = {}
         c = table.c
-        sums = tuple(func.sum(c[x]) for x in RATING_SUMS)
+        sums = tuple(func.sum(c[x]) for x in names)
         where = [*self._where(c, service=False), c.service_code == (self.scope.service or ALL_SERVICES)]
         if unit == "day":
             days = c.start.between(self.period.start, self.period.end)
