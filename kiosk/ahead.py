@@ -25,7 +25,6 @@ the average service time of each citizen it calls before this one.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -176,14 +175,15 @@ class QueueLine:
 
     def _seconds(self, r: ReadTransaction, fields: set[str]) -> dict[str, float]:
         cached = self._averages
-        if cached is not None and time.monotonic() - cached[0] <= AVERAGES_TTL and fields <= cached[1].keys():
+        now = self.clock.monotonic()
+        if cached is not None and now - cached[0] <= AVERAGES_TTL and fields <= cached[1].keys():
             return cached[1]
         averages = {}
         for field in sorted(fields):
             found = r.scalars(_AVERAGE, (field, RECENT_SERVED))
             # a field with nothing completed yet (or served in no time at all) keeps the default
             averages[field] = float(found[0]) if found and found[0] else DEFAULT_SERVICE_SECONDS
-        self._averages = (time.monotonic(), averages)
+        self._averages = (now, averages)
         return averages
 
 
