@@ -18,9 +18,13 @@ fixes that by letting the open counters take turns:
 could call it (those that handle its field). A ticket whose field no open counter handles is counted as if
 the paused counters were open again; one that no counter handles at all counts its own field's line.
 
-**The wait** is the time the play-out reaches the ticket: each counter's own timeline, starting when its
-current citizen should be done (the field's recent average service time minus what has been spent), plus
-the average service time of each citizen it calls before this one.
+**The wait** follows from the same play-out: the work before the ticket at the counters that could call it —
+what is left of their current citizens (the field's recent average service time minus what has been spent)
+plus the average service time of each ticket they call before it — shared among those counters.
+
+In the usual layout (the counters handling a field all handle the same fields, and no other counter handles
+any of them: :func:`closed_group`) the play-out reduces to a count, which is how a ticket just issued learns
+its place without reading the whole queue.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ RECENT_SERVED = 20
 AVERAGES_TTL = 30.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Waiting:
     ticket_id: str
     service: str
@@ -61,11 +65,10 @@ class Desk:
     spent: float = 0.0  # seconds spent on it so far
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
     ahead: int
     wait_seconds: float
-    counter: int | None  # the counter expected to call it; None when no counter handles its field
 
     @property
     def wait_minutes(self) -> int:
@@ -87,7 +90,7 @@ def places(waiting: Iterable[Waiting], desks: Iterable[Desk], seconds: Mapping[s
         n = ahead_in_field.get(w.service, 0)
         ahead_in_field[w.service] = n + 1
         if w.ticket_id not in found:
-            found[w.ticket_id] = Place(n, n * seconds.get(w.service, DEFAULT_SERVICE_SECONDS), None)
+            found[w.ticket_id] = Place(n, n * seconds.get(w.service, DEFAULT_SERVICE_SECONDS))
     return found
 
 
@@ -96,11 +99,13 @@ def _play(order: list[Waiting], desks: list[Desk], seconds: Mapping[str, float])
     for rank, w in enumerate(order):
         lines.setdefault(w.service, deque()).append((rank, w))
     turns = deque(sorted(desks, key=lambda d: (d.serving is not None, d.call_seq or 0, d.number)))
-    free_at = {
-        d.number: max(0.0, seconds.get(d.serving, DEFAULT_SERVICE_SECONDS) - d.spent) if d.serving else 0.0
-        for d in desks
-    }
     calls: dict[str, int] = {}  # field -> calls so far by the counters handling it
+    work: dict[str, float] = {}  # field -> seconds of work before the next call at the counters handling it
+    servers: dict[str, int] = {}
+    for d in desks:
+        for f in d.services:
+            work[f] = work.get(f, 0.0) + remaining(d, seconds)
+            servers[f] = servers.get(f, 0) + 1
     found: dict[str, Place] = {}
     while turns:
         desk = turns.popleft()
@@ -109,12 +114,34 @@ def _play(order: list[Waiting], desks: list[Desk], seconds: Mapping[str, float])
             continue  # nothing left it may call: it drops out
         _, w = min(heads, key=lambda head: head[0])
         lines[w.service].popleft()
-        found[w.ticket_id] = Place(calls.get(w.service, 0), free_at[desk.number], desk.number)
+        found[w.ticket_id] = Place(calls.get(w.service, 0), work[w.service] / servers[w.service])
+        spends = seconds.get(w.service, DEFAULT_SERVICE_SECONDS)
         for f in desk.services:
             calls[f] = calls.get(f, 0) + 1
-        free_at[desk.number] += seconds.get(w.service, DEFAULT_SERVICE_SECONDS)
+            work[f] += spends
         turns.append(desk)
     return found
+
+
+def remaining(desk: Desk, seconds: Mapping[str, float]) -> float:
+    """Seconds until a counter is done with its current citizen, from the field's average."""
+    if desk.serving is None:
+        return 0.0
+    return max(0.0, seconds.get(desk.serving, DEFAULT_SERVICE_SECONDS) - desk.spent)
+
+
+def closed_group(desks: Iterable[Desk], field: str) -> tuple[list[Desk], frozenset[str]] | None:
+    """The open counters handling ``field`` and their fields, when they all handle the same fields and no other
+    open counter handles any of them (the usual layout); None otherwise. In such a group the play-out's
+    answer is a count: the tickets of those fields before this one."""
+    open_ = [d for d in desks if d.open]
+    group = [d for d in open_ if field in d.services]
+    if not group or any(d.services != group[0].services for d in group):
+        return None
+    fields = group[0].services
+    if any(d.services & fields for d in open_ if field not in d.services):
+        return None
+    return group, fields
 
 
 class QueueLine:
@@ -140,6 +167,33 @@ class QueueLine:
             return {}
         desks = self._desks(r)
         return places(waiting, desks, self._seconds(r, {f for d in desks for f in d.services}))
+
+    def place(self, r: ReadTransaction, ticket_id: str) -> Place | None:
+        """One waiting ticket's place (None when it is not waiting). In a closed group of counters (the usual
+        layout: :func:`closed_group`) a count and a sum, without playing the whole queue out."""
+        found = r.rows(_TICKET, (ticket_id,))
+        if not found:
+            return None
+        me = found[0]
+        desks = self._desks(r)
+        group = closed_group(desks, me["service_code"])
+        if group is None:
+            return self.read(r, date.fromisoformat(str(me["queue_day"]))).get(ticket_id)
+        members, fields = group
+        seconds = self._seconds(r, set(fields))
+        codes = sorted(fields)
+        marks = ",".join("?" * len(codes))
+        day, priority = str(me["queue_day"]), int(bool(me["priority"]))
+        # Those of its rank or above (the queue index alone), less those of its rank issued after it or itself
+        # (few: it has usually just been issued).
+        before: dict[str, int] = {}
+        for row in r.rows(_RANK_OR_ABOVE.format(marks=marks), (day, *codes, priority)):
+            before[row["service_code"]] = int(row["n"])
+        for row in r.rows(_SAME_RANK_LATER.format(marks=marks), (me["seq"], day, *codes, priority)):
+            before[row["service_code"]] -= int(row["n"])
+        work = sum(remaining(d, seconds) for d in members)
+        work += sum(n * seconds.get(code, DEFAULT_SERVICE_SECONDS) for code, n in before.items())
+        return Place(sum(before.values()), work / len(members))
 
     def forget(self) -> None:
         """After a completion, a pause or a catalogue change the averages are read again."""
@@ -190,6 +244,22 @@ class QueueLine:
 _WAITING = (
     "SELECT ts.ticket_id, ts.service_code, ts.priority, t.seq FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id "
     "WHERE ts.status = 'waiting' AND ts.queue_day = ?"
+)
+_TICKET = (
+    "SELECT ts.service_code, ts.priority, ts.queue_day, t.seq FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id "
+    "WHERE ts.ticket_id = ? AND ts.status = 'waiting'"
+)
+#: Per field, a day's waiting tickets of a priority rank or above (``priority >= ?``), and those of the rank
+#: issued at or after a sequence number (CROSS JOIN: SQLite walks the few tickets from that number on): the
+#: difference is who is called before (priority first, then issue order).
+_RANK_OR_ABOVE = (
+    "SELECT service_code, COUNT(*) AS n FROM ticket_state WHERE status = 'waiting' AND queue_day = ? "
+    "AND service_code IN ({marks}) AND priority >= ? GROUP BY service_code"
+)
+_SAME_RANK_LATER = (
+    "SELECT ts.service_code, COUNT(*) AS n FROM tickets t CROSS JOIN ticket_state ts ON ts.ticket_id = t.id "
+    "WHERE t.seq >= ? AND ts.status = 'waiting' AND ts.queue_day = ? AND ts.service_code IN ({marks}) "
+    "AND ts.priority = ? GROUP BY ts.service_code"
 )
 _COUNTERS = "SELECT number, paused FROM counters WHERE active"
 _HANDLED = (

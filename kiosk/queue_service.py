@@ -8,7 +8,7 @@ not take the write lock, so a board refreshing never slows a citizen taking a ti
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
@@ -144,8 +144,7 @@ class QueueService:
     def place(self, ticket_id: str) -> Place | None:
         """Where a waiting ticket stands (people ahead, expected wait); None once it is called or done."""
         with read_transaction(self.engine) as r:
-            day = r.scalars(_WAITING_DAY, (ticket_id,))
-            return self.line.read(r, date.fromisoformat(str(day[0]))).get(ticket_id) if day else None
+            return self.line.place(r, ticket_id)
 
     def display_number(self, ticket_id: str) -> str | None:
         """What a ticket shows and is called by ("A012"); None for an id that is no ticket of this kiosk."""
@@ -255,4 +254,3 @@ _SERVED_HERE = (
     "WHERE ts.counter_number = ? AND ts.status IN ('called', 'done', 'no_show') AND ts.queue_day = ? "
     "ORDER BY ts.called_at DESC LIMIT ?"
 )
-_WAITING_DAY = "SELECT queue_day FROM ticket_state WHERE ticket_id = ? AND status = 'waiting'"
