@@ -18,9 +18,10 @@ fixes that by letting the open counters take turns:
 could call it (those that handle its field). A ticket whose field no open counter handles is counted as if
 the paused counters were open again; one that no counter handles at all counts its own field's line.
 
-**The wait** follows from the same play-out: the work before the ticket at the counters that could call it —
-what is left of their current citizens (the field's recent average service time minus what has been spent)
-plus the average service time of each ticket they call before it — shared among those counters.
+**The wait** follows from the same play-out (:func:`start_time`): the counters that could call the ticket are
+free when their current citizens are done (the field's recent average service time minus what has been
+spent); the tickets ahead of it, each taking their fields' average, go to whichever is free first; the ticket
+is called when the next one is free (far down the line: the work shared among those counters).
 
 In the usual layout (the counters handling a field all handle the same fields, and no other counter handles
 any of them: :func:`closed_group`) the play-out reduces to a count, which is how a ticket just issued learns
@@ -29,6 +30,7 @@ its place without reading the whole queue.
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -43,6 +45,8 @@ DEFAULT_SERVICE_SECONDS = 300.0
 #: How many recent completed tickets a field's average uses, and how long the averages are kept.
 RECENT_SERVED = 20
 AVERAGES_TTL = 30.0
+#: Up to this many tickets ahead per counter the wait places each of them on a counter; past it, shares the work.
+EXACT_UP_TO = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +104,11 @@ def _play(order: list[Waiting], desks: list[Desk], seconds: Mapping[str, float])
         lines.setdefault(w.service, deque()).append((rank, w))
     turns = deque(sorted(desks, key=lambda d: (d.serving is not None, d.call_seq or 0, d.number)))
     calls: dict[str, int] = {}  # field -> calls so far by the counters handling it
-    work: dict[str, float] = {}  # field -> seconds of work before the next call at the counters handling it
-    servers: dict[str, int] = {}
+    work: dict[str, float] = {}  # field -> seconds of the calls so far by the counters handling it
+    free: dict[str, list[float]] = {}  # field -> when each counter handling it is done with its current citizen
     for d in desks:
         for f in d.services:
-            work[f] = work.get(f, 0.0) + remaining(d, seconds)
-            servers[f] = servers.get(f, 0) + 1
+            free.setdefault(f, []).append(remaining(d, seconds))
     found: dict[str, Place] = {}
     while turns:
         desk = turns.popleft()
@@ -114,11 +117,12 @@ def _play(order: list[Waiting], desks: list[Desk], seconds: Mapping[str, float])
             continue  # nothing left it may call: it drops out
         _, w = min(heads, key=lambda head: head[0])
         lines[w.service].popleft()
-        found[w.ticket_id] = Place(calls.get(w.service, 0), work[w.service] / servers[w.service])
+        ahead = calls.get(w.service, 0)
+        found[w.ticket_id] = Place(ahead, start_time(free[w.service], ahead, work.get(w.service, 0.0)))
         spends = seconds.get(w.service, DEFAULT_SERVICE_SECONDS)
         for f in desk.services:
             calls[f] = calls.get(f, 0) + 1
-            work[f] += spends
+            work[f] = work.get(f, 0.0) + spends
         turns.append(desk)
     return found
 
@@ -128,6 +132,20 @@ def remaining(desk: Desk, seconds: Mapping[str, float]) -> float:
     if desk.serving is None:
         return 0.0
     return max(0.0, seconds.get(desk.serving, DEFAULT_SERVICE_SECONDS) - desk.spent)
+
+
+def start_time(free: list[float], ahead: int, work: float) -> float:
+    """When a ticket is called: the counters that could call it are free at ``free`` (seconds from now), and
+    ``ahead`` tickets needing ``work`` seconds in all go first, each to the counter free first. Near the front
+    of the line each of those tickets is placed (as if all took the average); further back the work is shared."""
+    if ahead == 0:
+        return min(free)
+    if ahead >= EXACT_UP_TO * len(free):
+        return (sum(free) + work) / len(free)
+    each, times = work / ahead, sorted(free)
+    for _ in range(ahead):
+        heapq.heapreplace(times, times[0] + each)
+    return times[0]
 
 
 def closed_group(desks: Iterable[Desk], field: str) -> tuple[list[Desk], frozenset[str]] | None:
@@ -191,9 +209,9 @@ class QueueLine:
             before[row["service_code"]] = int(row["n"])
         for row in r.rows(_SAME_RANK_LATER.format(marks=marks), (me["seq"], day, *codes, priority)):
             before[row["service_code"]] -= int(row["n"])
-        work = sum(remaining(d, seconds) for d in members)
-        work += sum(n * seconds.get(code, DEFAULT_SERVICE_SECONDS) for code, n in before.items())
-        return Place(sum(before.values()), work / len(members))
+        work = sum(n * seconds.get(code, DEFAULT_SERVICE_SECONDS) for code, n in before.items())
+        ahead = sum(before.values())
+        return Place(ahead, start_time([remaining(d, seconds) for d in members], ahead, work))
 
     def forget(self) -> None:
         """After a completion, a pause or a catalogue change the averages are read again."""

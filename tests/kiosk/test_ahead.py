@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import threading
+import time
 from collections import deque
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import requests
 from common.settings import DEFAULT_SERVICES
 from kiosk.app import create_app
 from tests.kiosk.test_phone_page import token_of
+from tests.kiosk.test_queue_concurrency import read_sse
 from tests.queue_helpers import PINS, add_clerks, issue, login, make_app, rows
 from tests.server import KioskServer
 
@@ -61,6 +64,36 @@ def test_issue_22_a_counter_serving_two_fields_counts_both_in_people_ahead(serve
         assert state["ahead"] == len(CALLED) - 2 - n, f"while {number} is served"
     assert clerk.post(f"{base}/api/counters/1/next", timeout=10).json()["ticket"]["display_number"] == "A005"
     assert requests.get(phone, timeout=10).json()["status"] == "called"
+
+
+def test_a_call_in_the_other_field_of_the_counter_reaches_the_phone_at_once(served):
+    """The live page is told when B001 (Chứng thực) is called at counter 1, not only at its next minute's refresh."""
+    base, db = served.base, served.data_dir / "kiosk.db"
+    requests.post(f"{base}/api/tickets", json={"service": "CT"}, timeout=10)
+    mine = requests.post(f"{base}/api/tickets", json={"service": "HT"}, timeout=10).json()
+    stream = requests.get(f"{base}/t/{token_of(db, mine['id'])}/events", stream=True, timeout=10)
+    found: list = []
+    stop = threading.Event()
+    threading.Thread(target=read_sse, args=(stream, found, stop), daemon=True).start()
+    try:
+        assert wait_for(lambda: [d["ahead"] for kind, d, _ in found if kind == "state"] == [1])
+        clerk = requests.Session()
+        assert clerk.post(f"{base}/api/clerk/login", json={"counter": 1, "pin": PINS[1]}, timeout=10).ok
+        called = clerk.post(f"{base}/api/counters/1/next", timeout=10).json()["ticket"]
+        assert called["display_number"] == "B001"
+        assert wait_for(lambda: [d["ahead"] for kind, d, _ in found if kind == "state"] == [1, 0], timeout=10)
+    finally:
+        stop.set()
+        stream.close()
+
+
+def wait_for(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
 
 
 def test_the_printed_ticket_counts_the_other_field_of_its_counter(tmp_path, clock):
