@@ -69,6 +69,8 @@ def test_issue_22_a_counter_serving_two_fields_counts_both_in_people_ahead(serve
 def test_a_call_in_the_other_field_of_the_counter_reaches_the_phone_at_once(served):
     """The live page is told when B001 (Chứng thực) is called at counter 1, not only at its next minute's refresh."""
     base, db = served.base, served.data_dir / "kiosk.db"
+    clerk = requests.Session()  # before the phone listens: a clerk coming tells every phone anew
+    assert clerk.post(f"{base}/api/clerk/login", json={"counter": 1, "pin": PINS[1]}, timeout=10).ok
     requests.post(f"{base}/api/tickets", json={"service": "CT"}, timeout=10)
     mine = requests.post(f"{base}/api/tickets", json={"service": "HT"}, timeout=10).json()
     stream = requests.get(f"{base}/t/{token_of(db, mine['id'])}/events", stream=True, timeout=10)
@@ -83,8 +85,6 @@ def test_a_call_in_the_other_field_of_the_counter_reaches_the_phone_at_once(serv
 
         assert wait_for(lambda: told(), timeout=10), f"no state among {found}"
         assert told() == [1]
-        clerk = requests.Session()
-        assert clerk.post(f"{base}/api/clerk/login", json={"counter": 1, "pin": PINS[1]}, timeout=10).ok
         called = clerk.post(f"{base}/api/counters/1/next", timeout=10).json()["ticket"]
         assert called["display_number"] == "B001"
         assert wait_for(lambda: told()[-1] == 0, timeout=10), f"the phone was told {told()}"
