@@ -169,6 +169,7 @@ class QueueLine:
         self.engine = engine
         self.clock = clock
         self._averages: tuple[float, dict[str, float]] | None = None
+        self._counters: tuple[float, list[tuple[int, frozenset[str], bool]]] | None = None
 
     def places(self, day: date) -> dict[str, Place]:
         """Every waiting ticket of ``day``'s queue (the one the counters call), by ticket id."""
@@ -214,29 +215,42 @@ class QueueLine:
         return Place(ahead, start_time([remaining(d, seconds) for d in members], ahead, work))
 
     def forget(self) -> None:
-        """After a completion, a pause or a catalogue change the averages are read again."""
+        """After a completion, a pause or a catalogue change the averages and the counters are read again."""
         self._averages = None
+        self._counters = None
 
     def _desks(self, r: ReadTransaction) -> list[Desk]:
-        handled: dict[int, set[str]] = {}
-        for row in r.rows(_HANDLED):
-            handled.setdefault(row["counter_number"], set()).add(row["service_code"])
         serving = {row["counter_number"]: row for row in r.rows(_SERVING)}
         now = self.clock.now()
         desks = []
-        for row in r.rows(_COUNTERS):
-            number, current = row["number"], serving.get(row["number"])
+        for number, services, open_ in self._layout(r):
+            current = serving.get(number)
             desks.append(
                 Desk(
                     number,
-                    frozenset(handled.get(number, ())),
-                    not row["paused"],
+                    services,
+                    open_,
                     current["service_code"] if current else None,
                     current["call_seq"] if current else None,
                     self._spent(current["called_at"], now) if current else 0.0,
                 )
             )
         return desks
+
+    def _layout(self, r: ReadTransaction) -> list[tuple[int, frozenset[str], bool]]:
+        """The active counters, the fields each handles and whether it is open; kept like the averages (a pause,
+        a resume and a catalogue change forget it at once)."""
+        cached, now = self._counters, self.clock.monotonic()
+        if cached is not None and now - cached[0] <= AVERAGES_TTL:
+            return cached[1]
+        handled: dict[int, set[str]] = {}
+        for row in r.rows(_HANDLED):
+            handled.setdefault(row["counter_number"], set()).add(row["service_code"])
+        layout = [
+            (row["number"], frozenset(handled.get(row["number"], ())), not row["paused"]) for row in r.rows(_COUNTERS)
+        ]
+        self._counters = (now, layout)
+        return layout
 
     @staticmethod
     def _spent(called_at: str | datetime | None, now: datetime) -> float:
