@@ -30,6 +30,7 @@ BENCHMARKS = [
     "phone",
     "streams",
     "catalog_push",
+    "ahead",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 DATA_MARK = "<!-- results-data "

@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.errors import NotFoundError
@@ -70,6 +70,8 @@ class PrintService:
         #: `kiosk serve` may set it once it knows the address it listens on.
         self.phone_base: str | None = phone_link.base_of(self.rating_url)
         self.lights = lights  # the rating panel's LEDs: a printer fault blinks them
+        #: People who will be called before a ticket (kiosk.queue_service.QueueService.ahead), set by the app.
+        self.ahead: Callable[[str], int] | None = None
         self.retries = max(1, retries)
         self.backoff = backoff
         self.poll_seconds = poll_seconds
@@ -216,7 +218,6 @@ class PrintService:
             state = session.get(TicketState, ticket.id)
             service_code = state.service_code if state else ticket.service_code
             service = session.get(Service, service_code)
-            waiting = self._waiting_ahead(session, ticket, state)
         issued = self.clock.local(from_naive_utc(ticket.device_time))
         token = state.token if state is not None else None
         if self.phone_base and token:
@@ -230,34 +231,11 @@ class PrintService:
             "display_number": ticket.display_number,
             "service": service.name if service else service_code,
             "issued_at": issued.replace(tzinfo=None),
-            "waiting": waiting,
+            "waiting": self.ahead(ticket.id) if self.ahead is not None else 0,
             "qr_data": qr,
             "qr_caption": caption,
             "priority": ticket.priority,
         }
-
-    @staticmethod
-    def _waiting_ahead(session: Session, ticket: Ticket, state: TicketState | None) -> int:
-        """People still waiting in the same queue who will be called before this ticket."""
-        if state is not None and state.status != "waiting":
-            return 0
-        code = state.service_code if state else ticket.service_code
-        priority = state.priority if state else ticket.priority
-        earlier = Ticket.seq < ticket.seq  # issue order, as the queue calls them
-        ahead = (TicketState.priority.is_(True) & earlier) if priority else or_(TicketState.priority.is_(True), earlier)
-        query = (
-            select(func.count())
-            .select_from(TicketState)
-            .join(Ticket, Ticket.id == TicketState.ticket_id)
-            .where(
-                TicketState.status == "waiting",
-                TicketState.service_code == code,
-                TicketState.queue_day == (state.queue_day if state is not None else ticket.business_day),
-                TicketState.ticket_id != ticket.id,
-                ahead,
-            )
-        )
-        return int(session.scalar(query) or 0)
 
     # --- bookkeeping ------------------------------------------------------------------------------
 

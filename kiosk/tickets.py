@@ -16,6 +16,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -63,7 +64,7 @@ class IssuedTicket:
     channel: str
     business_day: date
     issued_at: datetime
-    position: int  # 1 = next in this service's queue
+    position: int  # 1 = next to be called (ahead + 1)
     ahead: int  # people waiting before this ticket
     wait_minutes: int
 
@@ -117,6 +118,8 @@ class TicketIssuer:
         self._pending: list[_Request] = []
         self._services: dict[str, ServiceInfo] | None = None
         self._estimates: dict[str, tuple[float, float, int]] = {}  # code -> (when, avg seconds, open counters)
+        #: Where a ticket just issued stands (kiosk.ahead, set by the queue service); None: its own line only.
+        self.place: Callable[[str], Any] | None = None
 
     # --- catalogue -------------------------------------------------------------------------------
 
@@ -187,7 +190,11 @@ class TicketIssuer:
             raise request.error
         ticket = request.result
         assert ticket is not None
-        ticket = replace(ticket, wait_minutes=self.estimate_minutes(ticket.service, ticket.ahead))
+        placed = self.place(ticket.id) if self.place is not None else None
+        if placed is not None:  # the people really called before it, at every counter that may call it
+            ticket = replace(ticket, position=placed.ahead + 1, ahead=placed.ahead, wait_minutes=placed.wait_minutes)
+        else:
+            ticket = replace(ticket, wait_minutes=self.estimate_minutes(ticket.service, ticket.ahead))
         self.events.publish(
             "ticket_issued",
             {
