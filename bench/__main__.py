@@ -29,6 +29,7 @@ BENCHMARKS = [
     "catalog",
     "phone",
     "streams",
+    "procedures",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 DATA_MARK = "<!-- results-data "

@@ -1,0 +1,21 @@
+"""The procedures document: the administrative procedures a commune's kiosks show, on the wire.
+
+Kept apart from the catalogue document (``sync.catalog_document``): the catalogue has one owner per commune and
+travels both ways; the procedures come from the province's published list (less what the commune hides) and
+travel down only. The server answers ``GET /api/v1/procedures`` (signed like ``/api/v1/config``) with
+``{"v", "commune", "province", "version", "procedures": [...]}``; the kiosk asks with ``?have=VERSION`` and
+gets ``{"v", "version", "unchanged": true}`` when it already has that version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+PROCEDURES_PATH = "/api/v1/procedures"
+
+
+def version(procedures: list[dict[str, Any]]) -> str:
+    """A stable SHA-256 of a list of procedures, in its order: the document's version."""
+    return hashlib.sha256(json.dumps(procedures, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
