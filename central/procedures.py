@@ -177,19 +177,6 @@ def set_hidden(session: Session, commune_code: str, codes: list[str], hidden: bo
     return changed
 
 
-def entry(p: Procedure) -> dict[str, Any]:
-    return {
-        "code": p.code,
-        "service": p.service_code,
-        "name": p.name,
-        "papers": list(p.papers),
-        "forms": list(p.forms),
-        "fee": p.fee,
-        "days": p.days,
-        "result_at": p.result_at,
-    }
-
-
 def commune_list(session: Session, commune_code: str) -> list[dict[str, Any]]:
     """The province's procedures with ``hidden`` (at this commune), in the province's order."""
     commune = _commune(session, commune_code)
@@ -197,7 +184,7 @@ def commune_list(session: Session, commune_code: str) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(Procedure).where(Procedure.province_code == commune.province_code).order_by(Procedure.position)
     )
-    return [{**entry(p), "hidden": p.code in hidden} for p in rows]
+    return [{**procedures_document.entry(p), "hidden": p.code in hidden} for p in rows]
 
 
 def build_document(session: Session, commune_code: str) -> dict[str, Any]:

@@ -17,6 +17,20 @@ log = logging.getLogger("kiosk")
 DEMO_CLERKS = [("Nguyễn Thị Lan", "1111", 1), ("Trần Văn Minh", "2222", 2), ("Lê Thị Hoa", "3333", 3)]
 
 
+def seed_demo_procedures(kiosk: Any) -> None:
+    """A few real commune-level procedures (Đăng ký khai sinh among them) when the kiosk has none yet."""
+    from common.procedure_examples import EXAMPLE_PROCEDURES
+    from kiosk.clock import to_naive_utc
+    from kiosk.procedures import current_version, store_document
+    from sync.procedures_document import version
+
+    with kiosk.sessions() as session:
+        if current_version(session) is not None:
+            return
+    doc = {"version": version(EXAMPLE_PROCEDURES), "procedures": EXAMPLE_PROCEDURES}
+    store_document(kiosk.sessions, doc, to_naive_utc(kiosk.clock.now()))
+
+
 def seed_demo(kiosk: Any) -> None:
     """Sample clerks for `--demo`, added only when the kiosk has none; the admin password `demo` if none is set."""
     from sqlalchemy import select
@@ -27,6 +41,7 @@ def seed_demo(kiosk: Any) -> None:
     from kiosk.storage import transaction
 
     seed_demo_password(kiosk.sessions)
+    seed_demo_procedures(kiosk)
     with transaction(kiosk.sessions) as session:
         if session.scalar(select(Clerk.id).limit(1)):
             return

@@ -16,6 +16,20 @@ from typing import Any
 PROCEDURES_PATH = "/api/v1/procedures"
 
 
+def entry(p: Any) -> dict[str, Any]:
+    """A procedure on the wire, from a row of the server's or the kiosk's table (same columns)."""
+    return {
+        "code": p.code,
+        "service": p.service_code,
+        "name": p.name,
+        "papers": list(p.papers),
+        "forms": list(p.forms),
+        "fee": p.fee,
+        "days": p.days,
+        "result_at": p.result_at,
+    }
+
+
 def version(procedures: list[dict[str, Any]]) -> str:
     """A stable SHA-256 of a list of procedures, in its order: the document's version."""
     return hashlib.sha256(json.dumps(procedures, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

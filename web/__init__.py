@@ -61,6 +61,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(phone.bp)
 
     app.register_blueprint(voice.bp)
+    from web import procedures
+
+    app.register_blueprint(procedures.bp)
     app.context_processor(voice.template_globals)
 
 
