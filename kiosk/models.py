@@ -190,6 +190,8 @@ class Comment(DeviceRecord, Base):
     counter_number: Mapped[int | None] = mapped_column(ForeignKey("counters.number"), nullable=True)
     text: Mapped[str] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: "suggestion" for the suggestion box (hòm thư góp ý, no rating); None for a comment left with a rating.
+    kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class ClerkAction(DeviceRecord, Base):

@@ -55,3 +55,51 @@ def test_the_list_reaches_the_kiosk_at_sync_and_works_offline(tmp_path):
         assert birth["fee"] == "Miễn lệ phí"
         assert "Thực hiện trợ cấp xã hội hằng tháng" not in names(kiosk, service="BT")
         assert len(names(kiosk, service="HT")) == 4
+
+
+def test_a_suggestion_left_at_the_kiosk_reaches_the_central_inbox_and_the_report(tmp_path):
+    import re
+
+    central = CentralServer(tmp_path / "central")
+    central.cli("init")
+    device = central.add_device("Kiosk Bộ phận Một cửa", COMMUNE, "UBND xã Thử Nghiệm")
+    central.cli("add-user", "chutich", "--role", "admin", "--password", "mat-khau-2026")
+    kiosk = KioskServer(tmp_path / "kiosk")
+    kiosk.cli("init")
+    with central, kiosk:
+        text = "Đề nghị niêm yết rõ lệ phí chứng thực ở cửa ra vào."
+        made = requests.post(f"{kiosk.base}/api/suggestions", json={"text": text, "contact": "0912345678"}, timeout=10)
+        assert made.status_code == 201, made.text
+        kiosk.cli("sync", "--once", env={"KIOSK_CENTRAL_URL": central.base, **device})
+
+        web = requests.Session()
+        login = web.get(f"{central.base}/login", timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+        signed = web.post(
+            f"{central.base}/login",
+            data={"username": "chutich", "password": "mat-khau-2026", "csrf_token": token},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert signed.status_code == 302
+        inbox = web.get(f"{central.base}/comments?kind=suggestion", timeout=10).text
+        assert text in inbox and '<span class="badge suggestion">Góp ý</span>' in inbox
+        assert "0912345678" in inbox  # the admin answers, so the contact is shown to her
+        assert text not in web.get(f"{central.base}/comments?kind=comment", timeout=10).text
+
+        def counted() -> str:
+            page = web.get(f"{central.base}/reports", timeout=10).text
+            return " ".join(page.split('id="suggestions"', 1)[1].split("</div></div>", 1)[0].split())
+
+        assert '<div class="value">1</div>' in counted() and "đã trả lời 0" in counted()
+        link = re.search(rf'href="(/comments/{COMMUNE}/[0-9a-f-]+/{made.json()["id"]})"', inbox).group(1)
+        page = web.get(central.base + link, timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        answered = web.post(
+            f"{central.base}{link}/answer",
+            data={"reply_note": "Đã niêm yết bảng phí tại cửa.", "csrf_token": token},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert answered.status_code == 302, answered.text
+        assert "đã trả lời 1" in counted()

@@ -1,4 +1,4 @@
-"""procedures: the province's commune-level procedures and the ones a commune hides
+"""information point: the province's commune-level procedures, the ones a commune hides; comments.kind (suggestions)
 
 Revision ID: 0008
 Revises: 0007
@@ -36,8 +36,12 @@ def upgrade() -> None:
     sa.Column('hidden_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('commune_code', 'code', name=op.f('pk_hidden_procedures'))
     )
+    with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('kind', sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.drop_column('kind')
     op.drop_table('hidden_procedures')
     op.drop_table('procedures')

@@ -1,4 +1,4 @@
-"""procedures: the commune's administrative procedures, taken down at sync for the lookup screen
+"""information point: the commune's procedures (taken down at sync for the lookup screen); comments.kind (suggestions)
 
 Revision ID: 0007
 Revises: 0006
@@ -31,6 +31,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('procedures', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_procedures_service_code'), ['service_code'], unique=False)
+    with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('kind', sa.String(length=16), nullable=True))
     op.create_table('procedure_list',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version', sa.String(length=64), nullable=False),
@@ -41,6 +43,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('procedure_list')
+    with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.drop_column('kind')
     with op.batch_alter_table('procedures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_procedures_service_code'))
     op.drop_table('procedures')

@@ -1,0 +1,53 @@
+"""The suggestion box: `POST /api/suggestions {"text", "contact"?}` → 201, and its page `/gop-y` — on the kiosk's
+screen with the on-screen keyboard, on a phone (from the QR posted on the wall) with the phone's own.
+
+Suggestions from anywhere but the kiosk's own screen are flood-limited per address, like ratings.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+
+from common.throttle import FloodGate
+from common.web.jsonapi import BadBody, read_json
+from kiosk.app import current_kiosk
+from kiosk.rating_input import MAX_COMMENT
+from kiosk.suggestions import leave_suggestion
+from web.api import FLOOD_WINDOW, is_local
+
+bp = Blueprint("suggestions", __name__)
+
+FIELDS = {"text", "contact"}
+GATE_KEY = "suggestion_gate"
+
+
+def _gate() -> FloodGate:
+    gate = current_app.extensions.get(GATE_KEY)
+    if gate is None:
+        limit = int(current_kiosk().settings["rating_flood_limit"])
+        gate = current_app.extensions[GATE_KEY] = FloodGate(limit, FLOOD_WINDOW)
+    return gate
+
+
+@bp.post("/api/suggestions")
+def post_suggestion():
+    body = read_json()
+    unknown = sorted(set(body) - FIELDS)
+    if unknown:
+        raise BadBody(f"Unknown field(s): {', '.join(unknown)}.", {"allowed": sorted(FIELDS)})
+    if not is_local(request.remote_addr):
+        _gate().check(request.remote_addr or "?")
+    return jsonify(leave_suggestion(current_kiosk(), body.get("text"), body.get("contact"))), 201
+
+
+@bp.get("/gop-y")
+def suggestion_page():
+    """The suggestion box's page: the kiosk's screen gets the on-screen keyboard, a phone its own."""
+    kiosk = current_kiosk()
+    return render_template(
+        "suggestion.html",
+        commune=kiosk.settings["commune_name"],
+        on_kiosk=is_local(request.remote_addr),
+        max_text=MAX_COMMENT,
+        idle_seconds=int(kiosk.settings["detail_seconds"]),
+    )
