@@ -102,7 +102,7 @@ def _row(row: Any, viewer: Viewer) -> dict[str, Any]:
         "service_name": row.service_name or row.service_code,
         "clerk_name": row.clerk_name,
         "text": row.text,
-        "suggestion": row.kind == SUGGESTION,  # from the suggestion box, not left with a rating
+        "suggestion": row.source == SUGGESTION,  # from the suggestion box, not left with a rating
         "contact": row.contact if viewer.can("contact") else None,
         "has_contact": bool(row.contact) and viewer.can("contact"),
         "status": status,

@@ -191,7 +191,7 @@ class Comment(DeviceRecord, Base):
     text: Mapped[str] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(String(64), nullable=True)
     #: "suggestion" for the suggestion box (hòm thư góp ý, no rating); None for a comment left with a rating.
-    kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    source: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class ClerkAction(DeviceRecord, Base):

@@ -1,5 +1,5 @@
 """The suggestion box (hòm thư góp ý): a citizen's suggestion without a visit to rate, from the kiosk's screen or a
-phone (the QR on the wall opens `/gop-y`). Stored as a comment record of kind ``suggestion`` (no rating), synced
+phone (the QR on the wall opens `/gop-y`). Stored as a comment record whose ``source`` is ``suggestion`` (no rating), synced
 like any comment; the contact, if given, is confidential like a comment's (NĐ 61/2018, Điều 27).
 """
 
@@ -13,7 +13,7 @@ from kiosk.rating_input import MAX_COMMENT, clean_text, validate_contact
 from kiosk.records import stamp
 from kiosk.storage import transaction
 
-KIND = "suggestion"
+SOURCE = "suggestion"
 
 
 def leave_suggestion(kiosk: Any, text: Any, contact: Any = None) -> dict[str, Any]:
@@ -23,6 +23,6 @@ def leave_suggestion(kiosk: Any, text: Any, contact: Any = None) -> dict[str, An
         raise ValidationError("Write the suggestion first.", {"field": "text", "reason": "empty"})
     contact = validate_contact(contact)
     with transaction(kiosk.sessions) as session:
-        comment = stamp(session, Comment(text=text, contact=contact, kind=KIND), kiosk.clock)
+        comment = stamp(session, Comment(text=text, contact=contact, source=SOURCE), kiosk.clock)
         session.flush()
-        return {"id": comment.id, "kind": KIND}
+        return {"id": comment.id, "source": SOURCE}

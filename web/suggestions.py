@@ -42,12 +42,13 @@ def post_suggestion():
 
 @bp.get("/gop-y")
 def suggestion_page():
-    """The suggestion box's page: the kiosk's screen gets the on-screen keyboard, a phone its own."""
+    """The suggestion box's page: the kiosk's screen (``?screen=kiosk``, the ticket screen's link) gets the on-screen
+    keyboard and returns to the start after idle; a phone (the QR on the wall opens `/gop-y`) uses its own keyboard."""
     kiosk = current_kiosk()
     return render_template(
         "suggestion.html",
         commune=kiosk.settings["commune_name"],
-        on_kiosk=is_local(request.remote_addr),
+        on_kiosk=request.args.get("screen") == "kiosk",
         max_text=MAX_COMMENT,
         idle_seconds=int(kiosk.settings["detail_seconds"]),
     )

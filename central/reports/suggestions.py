@@ -1,5 +1,5 @@
-"""The suggestion box (hòm thư góp ý) at the central server: suggestions are comment records of kind
-``suggestion`` (left without a rating, from a kiosk's screen or the QR on the wall); the inbox marks them "Góp ý"
+"""The suggestion box (hòm thư góp ý) at the central server: suggestions are comment records whose
+``source`` is ``suggestion`` (left without a rating, from a kiosk's screen or the QR on the wall); the inbox marks them "Góp ý"
 and the report counts them apart from ratings: how many came in the period and how many were answered.
 """
 
@@ -32,7 +32,7 @@ def counts(
                 and_(st.commune_code == c.commune_code, st.device_id == c.device_id, st.comment_id == c.id),
             )
         )
-        .where(c.kind == KIND, c.corrected_time >= start, c.corrected_time < end)
+        .where(c.source == KIND, c.corrected_time >= start, c.corrected_time < end)
     )
     if communes is not None:
         query = query.where(c.commune_code.in_(communes))
@@ -46,7 +46,7 @@ def kind_filter(kind: str | None) -> Any:
     """The inbox's filter: suggestions only, comments left with a rating only, or everything (None)."""
     c = Comment.__table__.c
     if kind == KIND:
-        return c.kind == KIND
+        return c.source == KIND
     if kind == "comment":
-        return c.kind.is_(None) | (c.kind != KIND)
+        return c.source.is_(None) | (c.source != KIND)
     return None

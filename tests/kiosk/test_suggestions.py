@@ -1,4 +1,4 @@
-"""The suggestion box on the kiosk: `POST /api/suggestions` → 201, stored as a comment of kind "suggestion" (no
+"""The suggestion box on the kiosk: `POST /api/suggestions` → 201, stored as a comment whose source is "suggestion" (no
 rating) that travels up with the records; empty or hostile input refused plainly; flooding from one address
 refused like ratings."""
 
@@ -11,13 +11,13 @@ from kiosk.uplink.outbox import pending
 from sync import protocol
 
 
-def test_a_suggestion_is_stored_and_goes_up_as_a_comment_of_its_kind(kiosk, client):
+def test_a_suggestion_is_stored_and_goes_up_as_a_comment_from_the_box(kiosk, client):
     answer = client.post(
         "/api/suggestions", json={"text": "  Nên có thêm ghế chờ cho người già.  ", "contact": "0912 345 678"}
     )
     assert answer.status_code == 201, answer.get_json()
     made = answer.get_json()
-    assert made["kind"] == "suggestion"
+    assert made["source"] == "suggestion"
     with kiosk.sessions() as session:
         stored = session.scalars(select(Comment)).one()
     assert (stored.id, stored.text, stored.contact, stored.rating_id) == (
@@ -28,7 +28,7 @@ def test_a_suggestion_is_stored_and_goes_up_as_a_comment_of_its_kind(kiosk, clie
     )
     ((kind, values),) = pending(kiosk.engine, 0, 10)
     wire = protocol.to_wire(kind, values)
-    assert wire["type"] == "comment" and wire["kind"] == "suggestion" and wire["rating_id"] is None
+    assert wire["type"] == "comment" and wire["source"] == "suggestion" and wire["rating_id"] is None
 
 
 def test_empty_or_unreadable_suggestions_are_refused_and_nothing_is_stored(kiosk, client):
@@ -57,4 +57,4 @@ def test_a_phone_on_the_office_wifi_is_flood_limited_the_kiosk_screen_is_not(kio
     assert client.post("/api/suggestions", json={"text": "Từ màn hình của máy"}).status_code == 201
     page = client.get("/gop-y", environ_base=phone).get_data(as_text=True)
     assert "Hòm thư góp ý" in page and 'id="vk"' not in page  # a phone types with its own keyboard
-    assert 'id="vk"' in client.get("/gop-y").get_data(as_text=True)  # the kiosk's screen has the on-screen one
+    assert 'id="vk"' in client.get("/gop-y?screen=kiosk").get_data(as_text=True)  # the kiosk's screen: on-screen

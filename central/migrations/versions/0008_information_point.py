@@ -1,4 +1,4 @@
-"""information point: the province's commune-level procedures, the ones a commune hides; comments.kind (suggestions)
+"""information point: the province's commune-level procedures, the ones a commune hides; comments.source (suggestions)
 
 Revision ID: 0008
 Revises: 0007
@@ -37,11 +37,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('commune_code', 'code', name=op.f('pk_hidden_procedures'))
     )
     with op.batch_alter_table('comments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('kind', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('source', sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('comments', schema=None) as batch_op:
-        batch_op.drop_column('kind')
+        batch_op.drop_column('source')
     op.drop_table('hidden_procedures')
     op.drop_table('procedures')

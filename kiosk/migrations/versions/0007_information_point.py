@@ -1,4 +1,4 @@
-"""information point: the commune's procedures (taken down at sync for the lookup screen); comments.kind (suggestions)
+"""information point: the commune's procedures (taken down at sync for the lookup screen); comments.source (suggestions)
 
 Revision ID: 0007
 Revises: 0006
@@ -32,7 +32,7 @@ def upgrade() -> None:
     with op.batch_alter_table('procedures', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_procedures_service_code'), ['service_code'], unique=False)
     with op.batch_alter_table('comments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('kind', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('source', sa.String(length=16), nullable=True))
     op.create_table('procedure_list',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version', sa.String(length=64), nullable=False),
@@ -44,7 +44,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('procedure_list')
     with op.batch_alter_table('comments', schema=None) as batch_op:
-        batch_op.drop_column('kind')
+        batch_op.drop_column('source')
     with op.batch_alter_table('procedures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_procedures_service_code'))
     op.drop_table('procedures')
