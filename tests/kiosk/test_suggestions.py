@@ -58,3 +58,14 @@ def test_a_phone_on_the_office_wifi_is_flood_limited_the_kiosk_screen_is_not(kio
     page = client.get("/gop-y", environ_base=phone).get_data(as_text=True)
     assert "Hòm thư góp ý" in page and 'id="vk"' not in page  # a phone types with its own keyboard
     assert 'id="vk"' in client.get("/gop-y?screen=kiosk").get_data(as_text=True)  # the kiosk's screen: on-screen
+
+
+def test_the_qr_for_the_wall_opens_the_suggestion_page(client):
+    from io import BytesIO
+
+    from PIL import Image
+
+    answer = client.get("/gop-y/qr.png")
+    assert answer.status_code == 200 and answer.mimetype == "image/png"
+    picture = Image.open(BytesIO(answer.data))
+    assert picture.width == picture.height >= 300  # big enough to scan from a step away when printed
