@@ -21,7 +21,8 @@ from sync import procedures_document
 
 log = logging.getLogger(__name__)
 
-#: The most results a search answers (a screen shows a handful; the rest is a narrower search away).
+#: The most results a search answers (a screen shows a handful; the rest is a narrower search away); a field's
+#: list is whole.
 MAX_RESULTS = 50
 #: The longest search text taken.
 MAX_QUERY = 100
@@ -99,7 +100,9 @@ def find(session: Session, service: str | None = None, query: str | None = None)
     for word in words:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         select_ = select_.where(KioskProcedure.search.like(f"%{escaped}%", escape="\\"))
-    return [entry(p) for p in session.scalars(select_.limit(MAX_RESULTS))]
+    if words:  # a search answers the first matches; a field lists all its procedures
+        select_ = select_.limit(MAX_RESULTS)
+    return [entry(p) for p in session.scalars(select_)]
 
 
 def fields(session: Session) -> set[str]:

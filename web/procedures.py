@@ -50,7 +50,7 @@ def _globals() -> dict:
 
 @bp.get("/api/procedures")
 def list_procedures():
-    """A field's procedures (``service``) or a search (``q``), in the province's order; at most 50."""
+    """A field's procedures (``service``), or a search (``q``: its first 50 matches), in the province's order."""
     service = (request.args.get("service") or "").strip() or None
     query = (request.args.get("q") or "").strip() or None
     if query and len(query) > procedures.MAX_QUERY:

@@ -127,3 +127,28 @@ def test_the_printed_checklist_reads_back_with_the_papers_the_fee_and_the_time(s
     ]:
         assert _holds(printed, _band(text, size, bold, dots, indent)), f"not printed: {text}"
     assert not _holds(printed, _band("Lệ phí: 50.000 đồng", int(21 * unit), True, dots))  # the check can fail
+
+
+def test_read_aloud_says_only_procedures_on_the_list(kiosk, client):
+    from web.procedures import spoken_text
+
+    store_document(kiosk.sessions, doc(), NOW)
+    birth = client.get("/api/procedures/1.001193").get_json()
+    words = spoken_text(birth)
+    assert words.startswith("Thủ tục Đăng ký khai sinh. Giấy tờ cần mang: Tờ khai đăng ký khai sinh (theo mẫu), 1 bản.")
+    assert "Lệ phí: Miễn lệ phí (đăng ký đúng hạn). Thời hạn: Trong ngày làm việc." in words
+    assert client.get("/voice/vi/procedure/9.999999.wav").status_code == 404
+    clip = client.get("/voice/vi/procedure/1.001193.wav")  # espeak-ng (a Debian package the project relies on)
+    assert clip.status_code == 200 and clip.mimetype == "audio/wav"
+    assert clip.data[:4] == b"RIFF" and len(clip.data) > 20_000  # seconds of speech, not an empty file
+
+
+def test_a_field_lists_all_its_procedures_a_search_its_first_fifty(kiosk, client):
+    many = [
+        {"code": f"1.{i:06d}", "service": "DD", "name": f"Thủ tục đất đai số {i}", "papers": ["Đơn đề nghị"]}
+        for i in range(80)
+    ]
+    store_document(kiosk.sessions, doc(many), NOW)
+    listed = names(client.get("/api/procedures?service=DD"))
+    assert len(listed) == 80 and listed[79] == "Thủ tục đất đai số 79"
+    assert len(names(client.get("/api/procedures?q=dat dai"))) == 50
