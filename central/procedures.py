@@ -122,19 +122,7 @@ def import_procedures(session: Session, province: str, items: list[dict[str, Any
         raise NotFoundError(f"Province {province} is unknown: add it first with `kiosk-central add-province`.")
     session.execute(delete(Procedure).where(Procedure.province_code == province))
     session.add_all(
-        Procedure(
-            province_code=province,
-            code=item["code"],
-            position=position,
-            service_code=item["service"],
-            name=item["name"],
-            papers=item["papers"],
-            forms=item["forms"],
-            fee=item["fee"],
-            days=item["days"],
-            result_at=item["result_at"],
-            imported_at=now,
-        )
+        Procedure(province_code=province, position=position, imported_at=now, **procedures_document.columns(item))
         for position, item in enumerate(items)
     )
     session.flush()

@@ -67,18 +67,7 @@ def store_document(sessions: Any, doc: Any, now: datetime) -> bool:
             return False
         session.execute(delete(KioskProcedure))
         session.add_all(
-            KioskProcedure(
-                code=p["code"],
-                position=position,
-                service_code=p["service"],
-                name=p["name"],
-                papers=p["papers"],
-                forms=p["forms"],
-                fee=p["fee"],
-                days=p["days"],
-                result_at=p["result_at"],
-                search=fold(f"{p['name']} {p['code']}"),
-            )
+            KioskProcedure(position=position, search=fold(f"{p['name']} {p['code']}"), **procedures_document.columns(p))
             for position, p in enumerate(items)
         )
         session.merge(ProcedureList(id=1, version=doc["version"], received_at=now))

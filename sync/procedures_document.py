@@ -30,6 +30,20 @@ def entry(p: Any) -> dict[str, Any]:
     }
 
 
+def columns(item: dict[str, Any]) -> dict[str, Any]:
+    """The table columns of a procedure on the wire (the inverse of :func:`entry`)."""
+    return {
+        "code": item["code"],
+        "service_code": item["service"],
+        "name": item["name"],
+        "papers": item["papers"],
+        "forms": item["forms"],
+        "fee": item["fee"],
+        "days": item["days"],
+        "result_at": item["result_at"],
+    }
+
+
 def version(procedures: list[dict[str, Any]]) -> str:
     """A stable SHA-256 of a list of procedures, in its order: the document's version."""
     return hashlib.sha256(json.dumps(procedures, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

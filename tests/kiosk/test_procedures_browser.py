@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import fits
 from tests.server import KioskServer
 
 pytestmark = pytest.mark.browser
@@ -19,13 +20,6 @@ def server(tmp_path_factory):
     srv.start()
     yield srv
     srv.stop()
-
-
-def fits(page) -> bool:
-    w, h, sw, sh = page.evaluate(
-        "[innerWidth, innerHeight, document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
-    )
-    return sw <= w and sh <= h
 
 
 def px(page, selector: str) -> float:

@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import fits
 from tests.server import KioskServer
 
 pytestmark = pytest.mark.browser
@@ -25,13 +26,6 @@ def server(tmp_path_factory):
 def stored(server) -> list[tuple]:
     with sqlite3.connect(server.data_dir / "kiosk.db") as conn:
         return conn.execute("SELECT text, contact, source FROM comments ORDER BY seq").fetchall()
-
-
-def fits(page) -> bool:
-    w, h, sw, sh = page.evaluate(
-        "[innerWidth, innerHeight, document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
-    )
-    return sw <= w and sh <= h
 
 
 def test_on_the_kiosk_screen_with_the_on_screen_keyboard(server, browser):
