@@ -130,6 +130,8 @@ def run(
     click.echo(f"  ticket screen  : {base}/ticket")
     click.echo(f"  clerk console  : {base}/clerk")
     click.echo(f"  display board  : {base}/display")
+    click.echo(f"  procedures     : {base}/thu-tuc (Tra cứu thủ tục)")
+    click.echo(f"  suggestion box : {base}/gop-y (QR for the wall: {base}/gop-y/qr.png)")
     click.echo(f"  health         : {base}/healthz")
     click.echo(f"  admin          : {base}/admin")
     from kiosk import phone_link
