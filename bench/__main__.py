@@ -31,6 +31,7 @@ BENCHMARKS = [
     "streams",
     "catalog_push",
     "ahead",
+    "procedures",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 DATA_MARK = "<!-- results-data "

@@ -390,6 +390,8 @@ class Comment(SyncedRecord, CentralBase):
     counter_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     text: Mapped[str] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: "suggestion" for the suggestion box (hòm thư góp ý, no rating); None for a comment left with a rating.
+    source: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class ClerkAction(SyncedRecord, CentralBase):

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.errors import NotFoundError
+from common.errors import NotFoundError, PrinterError
 from kiosk import phone_link
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.models import PrintJob, Service, Ticket, TicketState
@@ -117,6 +117,19 @@ class PrintService:
         if self._state is None:
             self._refresh_status()
         return self._state or "error"
+
+    def print_checklist(self, content: dict[str, Any]) -> str:
+        """Print a procedure's checklist now (between tickets, never during one); PrinterError when it did not."""
+        name = f"checklist-{content['printed_at']:%Y%m%d-%H%M%S}-{content['code']}"
+        try:
+            with self._printer_lock:
+                where = self.printer.print_checklist({**content, "commune": self.commune_name}, name)
+        except Exception as exc:
+            self._set_state(getattr(exc, "state", "error"))
+            log.warning("checklist %s not printed: %s", content["code"], exc)
+            raise PrinterError(f"The checklist was not printed: {exc}", {"printer": self.status()}) from exc
+        self._set_state(getattr(self.printer, "last_status", "ok"))
+        return where
 
     # --- for the clerk console and admin ----------------------------------------------------------
 
