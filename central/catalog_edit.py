@@ -37,9 +37,11 @@ def save_service(
     new: bool,
     actor: audit.Actor,
     now: datetime,
+    counters: list[Any] | None = None,
 ) -> Service:
+    """Create or update a service; ``counters`` ("CN:3", or "3" at the centre) are to handle it too."""
     store = _store(session, commune, actor, now)
-    return rules.save_service(store, code, name, prefix, daily_max, active, new=new)
+    return rules.save_service(store, code, name, prefix, daily_max, active, new=new, counters=counters)
 
 
 def save_counter(

@@ -48,10 +48,10 @@ class CentralStore:
     def counters(self) -> list[Counter]:
         return self._rows(Counter, Counter.number)
 
-    def counter(self, number: int) -> Counter | None:
+    def counter(self, number: int, site: str | None = None) -> Counter | None:
         return self.session.get(Counter, (self.commune, number))
 
-    def add_counter(self, number: int) -> Counter:
+    def add_counter(self, number: int, site: str | None = None) -> Counter:
         return self._add(Counter(commune_code=self.commune, number=number))
 
     def _links(self) -> dict[int, list[str]]:

@@ -203,6 +203,7 @@ def service_save(code: str, viewer: Viewer, service: str | None = None):
             new=new,
             actor=_actor(viewer),
             now=current_central().clock.now(),
+            counters=f.getlist("counters"),
         )
         return _("Service %(code)s added.", code=row.code) if new else _("Service %(code)s saved.", code=row.code)
 

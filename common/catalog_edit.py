@@ -64,9 +64,21 @@ def clerk_values(row: ClerkRow) -> dict[str, Any]:
 
 
 def save_service(
-    store: CatalogStore, code: Any, name: Any, prefix: Any, daily_max: Any, active: Any, *, new: bool
+    store: CatalogStore,
+    code: Any,
+    name: Any,
+    prefix: Any,
+    daily_max: Any,
+    active: Any,
+    *,
+    new: bool,
+    counters: list[Any] | None = None,
 ) -> ServiceRow:
-    """Create (``new``, in use) or update the service ``code``: name, ticket prefix, daily maximum, in use."""
+    """Create (``new``, in use) or update the service ``code``: name, ticket prefix, daily maximum, in use.
+
+    ``counters`` (keys as :func:`counter_key` reads them): counters that are to handle it from now on — a
+    new service needs an open counter at every reception point, or its tickets could not be called.
+    """
     code = str(code or "").strip().upper()
     row = None
     if new:
@@ -86,9 +98,33 @@ def save_service(
     if row is None:
         row = store.add_service(code, max((s.position or 0 for s in store.services()), default=0) + 1)
     row.name, row.prefix, row.daily_max, row.active = item.name, item.prefix, item.daily_max, item.active
-    still_usable(store, had_clerk)
+    store.flush()
     store.changed("service", code, before, service_values(row))
+    hand_to_counters(store, code, counters or [])
+    still_usable(store, had_clerk)
     return row
+
+
+def counter_key(value: Any) -> tuple[str | None, int]:
+    """(reception point, number) of a counter as a form names it: "CN:3" at the point CN, or "3" (this kiosk's,
+    or the commune's centre)."""
+    site, _, number = str(value or "").strip().upper().rpartition(":")
+    return (site or None), counter_number(number)
+
+
+def hand_to_counters(store: CatalogStore, code: str, counters: list[Any]) -> None:
+    """The counters named (see :func:`counter_key`) handle service ``code`` too; each change is recorded."""
+    for key in counters:
+        site, number = counter_key(key)
+        row = store.counter(number, site)
+        if row is None:
+            raise invalid("counters", "Counter %(number)s does not exist.", number=number)
+        handled = store.handled(row)
+        if code in handled:
+            continue
+        before = counter_values(store, row)
+        store.set_handled(row, sorted([*handled, code]))
+        store.changed("counter", str(number), before, counter_values(store, row))
 
 
 # --- counters ---------------------------------------------------------------------------------------

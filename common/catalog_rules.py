@@ -33,6 +33,9 @@ MAX_LEVEL_POINTS = 10
 #: How many entries a section of one commune's catalogue may hold (the scale: 2 to 5 levels in use).
 MAX_ENTRIES = {"services": 100, "counters": MAX_COUNTER, "clerks": 1000, "scale": 10, "questions": 10}
 MIN_LEVELS, MAX_LEVELS = 2, 5
+#: The reception point (site) every commune has from the start, its one-stop centre; a counter listed without
+#: its point stands there.
+MAIN_SITE = "TT"
 
 
 def hash_pin(pin: str) -> str:
@@ -195,6 +198,40 @@ def unusable(catalog: Mapping[str, Any], had_clerk: bool = True) -> ValidationEr
             "active",
             "No open counter would handle a service in use: at least one open counter must handle a service in use.",
         )
+    problem = stranded_field(catalog)
+    if problem is not None:
+        return problem
     if had_clerk and not any(c.get("active", True) for c in catalog.get("clerks", [])):
         return invalid("active", "No clerk could sign in any more: at least one clerk must stay active.")
+    return None
+
+
+def counter_site(counter: Mapping[str, Any]) -> str:
+    """The reception point a counter entry stands at (one listed without it: the commune's centre)."""
+    return counter.get("site") or MAIN_SITE
+
+
+def stranded_field(catalog: Mapping[str, Any]) -> ValidationError | None:
+    """A service in use that some reception point offers with no open counter there to call its tickets, or None.
+
+    A point offers the commune's services when it has counters (open or closed): a kiosk there would issue
+    tickets for every service in use, and a ticket nobody can call strands a citizen.
+    """
+    in_use = [s for s in catalog.get("services", []) if s.get("active", True)]
+    points: dict[str, set[str]] = {}
+    for counter in catalog.get("counters", []):
+        handled = points.setdefault(counter_site(counter), set())
+        if counter.get("active", True):
+            handled.update(counter.get("services") or [])
+    for site in sorted(points):
+        for service in in_use:
+            if service["code"] not in points[site]:
+                return invalid(
+                    "active",
+                    "Service %(name)s has no open counter at reception point %(site)s: open a counter that handles "
+                    "this service or take the service out of use.",
+                    name=service.get("name") or service["code"],
+                    code=service["code"],
+                    site=site,
+                )
     return None

@@ -42,10 +42,11 @@ class DeviceStore:
     def counters(self) -> list[Counter]:
         return list(self.session.scalars(select(Counter).order_by(Counter.number)))
 
-    def counter(self, number: int) -> Counter | None:
+    def counter(self, number: int, site: str | None = None) -> Counter | None:
+        """This kiosk's counter ``number`` (a kiosk keeps only the counters of its own reception point)."""
         return self.session.get(Counter, number)
 
-    def add_counter(self, number: int) -> Counter:
+    def add_counter(self, number: int, site: str | None = None) -> Counter:
         return self._add(Counter(number=number))
 
     def handled(self, counter: Counter) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from common.errors import ConflictError, NotFoundError, ValidationError
+from common.errors import ConflictError, KioskError, NotFoundError, ValidationError, refused_as
 from kiosk.clock import Clock, to_naive_utc
 from kiosk.events import EventBus
 from kiosk.models import new_uuid
@@ -50,6 +50,8 @@ class ServiceInfo:
     name: str
     prefix: str
     daily_max: int | None
+    #: An open counter of this kiosk handles it: else no ticket is issued (nobody could call it).
+    staffed: bool = True
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,26 @@ def display_number(prefix: str, number: int) -> str:
     return f"{prefix or ''}{number:03d}"
 
 
+#: The services in use, in screen order, and whether an open counter of this kiosk handles each.
+_OFFERED = (
+    "SELECT s.code, s.name, s.prefix, s.daily_max, EXISTS (SELECT 1 FROM counter_services cs JOIN counters c "
+    "ON c.number = cs.counter_number WHERE cs.service_code = s.code AND c.active) "
+    "FROM services s WHERE s.active ORDER BY s.position, s.code"
+)
+
+
+def unstaffed(service: ServiceInfo, allowed: list[str]) -> KioskError:
+    """The refusal (409) of a ticket for a service no open counter here handles: nobody could call it."""
+    refused = refused_as(
+        ConflictError,
+        "service",
+        "No counter here serves %(name)s now, so no ticket is issued for it; please ask at the reception desk.",
+        name=service.name,
+    )
+    refused.detail.update(reason="no_counter", allowed=allowed)
+    return refused
+
+
 class TicketIssuer:
     """Hands out ticket numbers. One per app; safe to call from many threads (and processes)."""
 
@@ -123,8 +145,8 @@ class TicketIssuer:
     def services(self) -> dict[str, ServiceInfo]:
         """Active services in screen order, cached until :meth:`reload`."""
         if self._services is None:
-            rows = self._read("SELECT code, name, prefix, daily_max FROM services WHERE active ORDER BY position, code")
-            self._services = {r[0]: ServiceInfo(r[0], r[1], r[2] or "", r[3]) for r in rows}
+            rows = self._read(_OFFERED)
+            self._services = {r[0]: ServiceInfo(r[0], r[1], r[2] or "", r[3], bool(r[4])) for r in rows}
         return self._services
 
     def codes(self) -> set[str]:
@@ -156,6 +178,8 @@ class TicketIssuer:
                 f"Service {code} does not exist on this kiosk; use one of {', '.join(allowed)}.",
                 {"field": "service", "allowed": allowed},
             )
+        if not found.staffed:
+            raise unstaffed(found, [c for c, s in self.services().items() if s.staffed])
         return found
 
     # --- issuing ---------------------------------------------------------------------------------

@@ -130,7 +130,11 @@ def test_clerks_added_renamed_moved_deactivated_with_their_pins(site, central):
 
 def test_services_and_counters_keep_the_kiosks_usable(site, central):
     admin = sign_in(site, "admin")
-    assert post(admin, "/admin/communes/A/services", code="ld", name="Lao động", prefix="G").status_code == 302
+    stranded = post(admin, "/admin/communes/A/services", code="ld", name="Lao động", prefix="G")
+    assert stranded.status_code == 400 and "Lĩnh vực Lao động không có quầy nào đang mở ở điểm TT" in text(stranded)
+    assert 'name="counters" value="TT:1"' in admin.get("/admin/communes/A/services").text  # which counter(s)?
+    added = post(admin, "/admin/communes/A/services", code="ld", name="Lao động", prefix="G", counters=["TT:1"])
+    assert added.status_code == 302
     refused = post(admin, "/admin/communes/A/services", code="LD", name="Trùng", prefix="Z")
     assert refused.status_code == 400 and "Đã có lĩnh vực mang mã LD." in text(refused)
     refused = post(admin, "/admin/communes/A/services/HT", name="Hộ tịch", prefix="B", active="1")
