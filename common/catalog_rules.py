@@ -184,7 +184,7 @@ def free_clerk_code(taken: Iterable[str]) -> str:
     return next(f"CC{n:02d}" for n in range(1, 10_000) if f"CC{n:02d}" not in used)
 
 
-def unusable(catalog: Mapping[str, Any], had_clerk: bool = True) -> ValidationError | None:
+def unusable(catalog: Mapping[str, Any], had_clerk: bool = True, points: Iterable[str] = ()) -> ValidationError | None:
     """Why a catalogue (in the document's shape) would leave a kiosk unusable, or None.
 
     It needs a service in use, an open counter that handles one, and — when it had one before (``had_clerk``)
@@ -198,7 +198,7 @@ def unusable(catalog: Mapping[str, Any], had_clerk: bool = True) -> ValidationEr
             "active",
             "No open counter would handle a service in use: at least one open counter must handle a service in use.",
         )
-    problem = stranded_field(catalog)
+    problem = stranded_field(catalog, points)
     if problem is not None:
         return problem
     if had_clerk and not any(c.get("active", True) for c in catalog.get("clerks", [])):
@@ -211,21 +211,20 @@ def counter_site(counter: Mapping[str, Any]) -> str:
     return counter.get("site") or MAIN_SITE
 
 
-def stranded_field(catalog: Mapping[str, Any]) -> ValidationError | None:
+def stranded_field(catalog: Mapping[str, Any], points: Iterable[str] = ()) -> ValidationError | None:
     """A service in use that some reception point offers with no open counter there to call its tickets, or None.
 
-    A point offers the commune's services when it has counters (open or closed): a kiosk there would issue
-    tickets for every service in use, and a ticket nobody can call strands a citizen.
+    A point offers the commune's services when it has an open counter, or a kiosk (``points``): a kiosk there
+    issues tickets for every service in use, and a ticket nobody can call strands a citizen.
     """
     in_use = [s for s in catalog.get("services", []) if s.get("active", True)]
-    points: dict[str, set[str]] = {}
+    handled: dict[str, set[str]] = {site: set() for site in points}
     for counter in catalog.get("counters", []):
-        handled = points.setdefault(counter_site(counter), set())
         if counter.get("active", True):
-            handled.update(counter.get("services") or [])
-    for site in sorted(points):
+            handled.setdefault(counter_site(counter), set()).update(counter.get("services") or [])
+    for site in sorted(handled):
         for service in in_use:
-            if service["code"] not in points[site]:
+            if service["code"] not in handled[site]:
                 return invalid(
                     "active",
                     "Service %(name)s has no open counter at reception point %(site)s: open a counter that handles "

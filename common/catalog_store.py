@@ -73,6 +73,15 @@ class CatalogStore(Protocol):
 
     def add_counter(self, number: int, site: str | None = None) -> CounterRow: ...
 
+    def site_of(self, counter: CounterRow) -> str:
+        """The reception point ``counter`` stands at."""
+        ...
+
+    def points(self) -> list[str]:
+        """Reception points with a kiosk, which offer every service in use whether or not a counter there is open
+        (the kiosk: none — its counters are all of its own point)."""
+        ...
+
     def handled(self, counter: CounterRow) -> list[str]:
         """The codes of the services ``counter`` handles, sorted."""
         ...

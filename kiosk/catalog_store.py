@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from common.catalog_rules import missing
+from common.catalog_rules import MAIN_SITE, missing
 from common.errors import NotFoundError
 from kiosk import catalog_state
 from kiosk.models import Clerk, Counter, Question, ScaleLevel, Service
@@ -48,6 +48,13 @@ class DeviceStore:
 
     def add_counter(self, number: int, site: str | None = None) -> Counter:
         return self._add(Counter(number=number))
+
+    def site_of(self, counter: Counter) -> str:
+        """Every counter of this kiosk stands at its own reception point."""
+        return catalog_state.site_code(self.session) or MAIN_SITE
+
+    def points(self) -> list[str]:
+        return []
 
     def handled(self, counter: Counter) -> list[str]:
         return sorted(service.code for service in counter.services)
@@ -90,6 +97,7 @@ class DeviceStore:
         if kind == "wording":
             catalog_state.touch(self.session, "scale", "questions")
         else:
+            key = key.rpartition(" · ")[2]  # a counter travels up by its number: it stands at this kiosk's point
             catalog_state.touch(self.session, kind if kind in ("scale", "questions") else f"{kind}:{key}")
 
     def not_found(self, kind: str, key: str) -> NotFoundError:

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from common.errors import ConflictError, KioskError, NotFoundError, ValidationError, refused_as
+from kiosk.catalog_state import read_site
 from kiosk.clock import Clock, to_naive_utc
 from kiosk.events import EventBus
 from kiosk.models import new_uuid
@@ -68,6 +69,8 @@ class IssuedTicket:
     position: int  # 1 = next in this service's queue
     ahead: int  # people waiting before this ticket
     wait_minutes: int
+    #: The reception point it was taken at ({"code", "name"}), once the central server has named it.
+    site: dict[str, str] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -81,6 +84,7 @@ class IssuedTicket:
             "ahead": self.ahead,
             "wait_minutes": self.wait_minutes,
             "issued_at": self.issued_at.isoformat(),
+            "site": self.site,
         }
 
 
@@ -138,6 +142,7 @@ class TicketIssuer:
         self._pending_lock = threading.Lock()
         self._pending: list[_Request] = []
         self._services: dict[str, ServiceInfo] | None = None
+        self._site: dict[str, dict[str, str] | None] | None = None
         self._estimates: dict[str, tuple[float, float, int]] = {}  # code -> (when, avg seconds, open counters)
 
     # --- catalogue -------------------------------------------------------------------------------
@@ -149,12 +154,19 @@ class TicketIssuer:
             self._services = {r[0]: ServiceInfo(r[0], r[1], r[2] or "", r[3], bool(r[4])) for r in rows}
         return self._services
 
+    def site(self) -> dict[str, str] | None:
+        """This kiosk's reception point, as the central server named it (cached until :meth:`reload`)."""
+        if self._site is None:
+            self._site = {"point": read_site(self.engine)}
+        return self._site["point"]
+
     def codes(self) -> set[str]:
         """Every service code of this kiosk, in use or not."""
         return {row[0] for row in self._read("SELECT code FROM services")}
 
     def reload(self) -> None:
         self._services = None
+        self._site = None
         self._estimates.clear()
 
     def service(self, code: Any) -> ServiceInfo:
@@ -211,7 +223,7 @@ class TicketIssuer:
             raise request.error
         ticket = request.result
         assert ticket is not None
-        ticket = replace(ticket, wait_minutes=self.estimate_minutes(ticket.service, ticket.ahead))
+        ticket = replace(ticket, wait_minutes=self.estimate_minutes(ticket.service, ticket.ahead), site=self.site())
         self.events.publish(
             "ticket_issued",
             {
