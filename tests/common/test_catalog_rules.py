@@ -293,6 +293,12 @@ DOCUMENTS = [
     ),
     ("no service in use", changed("services", lambda doc: [{**s, "active": False} for s in doc["services"]])),
     ("no open counter", changed("counters", lambda doc: [{**c, "active": False} for c in doc["counters"]])),
+    # issue 22: no ticket nobody can call
+    ("the only counter of a service closed", changed("counters.1.active", False)),
+    (
+        "a service added with no counter",
+        changed("services", lambda doc: [*doc["services"], {"code": "GD", "name": "Giáo dục", "prefix": "G"}]),
+    ),
 ]
 
 
@@ -335,3 +341,14 @@ def test_a_good_catalogue_is_taken_alike_at_every_door(doors):
         == {q["key"]: q["answers"] for q in commune["questions"] if q["active"]}
         == {"time": ["Sớm", "Đúng hẹn", "Trễ"]}
     )
+
+
+def test_a_stranded_service_is_refused_at_every_door_naming_it_and_its_point(doors):
+    """Issue 22: closing the only counter of a service is refused by the kiosk taking the document down, by
+    import-config and by the central server receiving a kiosk's upload — naming the service and the point."""
+    device, central = doors
+    make = changed("counters.1.active", False)
+    for action in (device.take_down, central.import_config, central.upload):
+        _, msgid, params = refusal(action, make())
+        assert msgid.startswith("Service %(name)s has no open counter at reception point %(site)s")
+        assert (params["name"], params["site"]) == ("Đất đai", "TT")
