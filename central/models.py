@@ -217,7 +217,7 @@ class Counter(CentralBase):
 
     __tablename__ = "counters"
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    site_code: Mapped[str] = mapped_column(String(16), primary_key=True, default=MAIN_SITE)
+    site_code: Mapped[str] = mapped_column(String(16), primary_key=True, default=MAIN_SITE, server_default=MAIN_SITE)
     number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(100), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -228,7 +228,7 @@ class CounterService(CentralBase):
 
     __tablename__ = "counter_services"
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    site_code: Mapped[str] = mapped_column(String(16), primary_key=True, default=MAIN_SITE)
+    site_code: Mapped[str] = mapped_column(String(16), primary_key=True, default=MAIN_SITE, server_default=MAIN_SITE)
     counter_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     service_code: Mapped[str] = mapped_column(String(16), primary_key=True)
 

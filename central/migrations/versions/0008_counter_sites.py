@@ -35,7 +35,8 @@ RECORDS = ("ratings", "comments", "clerk_actions")
 
 def _counters_table(with_site: bool) -> None:
     def site():
-        return [sa.Column('site_code', sa.String(length=16), nullable=False)] if with_site else []
+        # the centre by default: a row written without its point (an older tool, a bench) stands at TT
+        return [sa.Column('site_code', sa.String(length=16), nullable=False, server_default=MAIN_SITE)] if with_site else []
 
     keys = ['site_code'] if with_site else []
     op.create_table('counters',
