@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.errors import NotFoundError, PrinterError
-from kiosk import phone_link
+from kiosk import catalog_state, phone_link
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.models import PrintJob, Service, Ticket, TicketState
 from kiosk.ports import Lights, TicketPrinter
@@ -38,6 +38,14 @@ FAULT_STATES = ("paper_out", "offline")
 RATING_CAPTION = "Quét mã để đánh giá sự hài lòng"
 #: Under the QR code of the ticket's phone page (printed in Vietnamese, like the whole ticket).
 PHONE_CAPTION = "Quét mã để theo dõi số và đánh giá (Wi-Fi của cơ quan)"
+
+
+def point_line(site: dict[str, str] | None) -> str:
+    """The ticket's line naming its reception point ("" while the central server has not named it)."""
+    if not site:
+        return ""
+    name = site.get("name") or ""
+    return f"Điểm tiếp nhận {site['code']}" + (f" – {name}" if name and name != site["code"] else "")
 
 
 def rating_link(base: str, ticket_id: str) -> str:
@@ -231,6 +239,7 @@ class PrintService:
             state = session.get(TicketState, ticket.id)
             service_code = state.service_code if state else ticket.service_code
             service = session.get(Service, service_code)
+            point = catalog_state.site(session)
         issued = self.clock.local(from_naive_utc(ticket.device_time))
         token = state.token if state is not None else None
         if self.phone_base and token:
@@ -248,6 +257,7 @@ class PrintService:
             "qr_data": qr,
             "qr_caption": caption,
             "priority": ticket.priority,
+            "site": point_line(point),
         }
 
     # --- bookkeeping ------------------------------------------------------------------------------

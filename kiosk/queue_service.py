@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.errors import NotFoundError
+from common.errors import NotFoundError, refused_as
 from kiosk.ahead import Place, QueueLine
 from kiosk.clerks import ClerkDesk
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
@@ -118,7 +118,9 @@ class QueueService:
         snap = self.snapshot()
         desk = next((c for c in snap["counters"] if c["number"] == counter), None)
         if desk is None:
-            raise NotFoundError(f"Counter {counter} does not exist on this kiosk.", {"field": "counter"})
+            raise refused_as(
+                NotFoundError, "counter", "Counter %(number)s does not exist on this kiosk.", number=counter
+            )
         if desk["serving"] is not None:  # the dossier codes only on the clerk's own view, not on the public board
             found = read_scalars(self.engine, _DOSSIERS, (desk["serving"]["id"],))
             desk = {**desk, "serving": {**desk["serving"], "dossier_codes": codes_of(found[0] if found else None)}}

@@ -41,7 +41,7 @@ def register(app: Flask) -> None:
     input_guard.install(app)  # before any route: bounded <int:…> parts, checked forms and query strings
     i18n.init_app(app, kiosk.settings)
     # the kiosk's 404/405/500 pages in the screen's language; storage faults said plainly
-    install_error_handlers(app, "error.html", kiosk.storage.classify)
+    install_error_handlers(app, "error.html", kiosk.storage.classify, translate=True)
     app.before_request(_refuse_writes_on_bad_storage)
     app.register_blueprint(api.bp)
     app.register_blueprint(citizen.bp)
