@@ -183,6 +183,18 @@ REGISTRY: list[Setting] = [
         "int",
     ),
     Setting(
+        "panel_wait_alert_minutes",
+        30.0,
+        "Minutes a citizen may wait before the live panel (/admin/panel) marks the wait in red.",
+        "float",
+    ),
+    Setting(
+        "panel_pause_alert_minutes",
+        20.0,
+        "Minutes a counter may stay paused before the live panel (/admin/panel) marks it in red.",
+        "float",
+    ),
+    Setting(
         "sync_interval", 300.0, "Seconds between syncs while `kiosk serve` runs (when central_url is set).", "float"
     ),
     Setting(
