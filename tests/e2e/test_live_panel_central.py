@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from tests.central_server import CentralServer
+from tests.central_server import sign_in as sign_in_as
 from tests.queue_helpers import PINS, add_clerks
 from tests.server import KioskServer
 
@@ -24,17 +25,7 @@ PASSWORD = "mat-khau-quan-tri"
 
 
 def sign_in(base: str, username: str) -> requests.Session:
-    web = requests.Session()
-    page = web.get(f"{base}/login", timeout=10).text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    answer = web.post(
-        f"{base}/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": csrf},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert answer.status_code == 302, answer.text
-    return web
+    return sign_in_as(base, username, PASSWORD)
 
 
 def wait_for(read, check, within: float = 15.0):
