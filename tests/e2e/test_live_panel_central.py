@@ -12,6 +12,7 @@ import time
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.central_server import CentralServer
 from tests.central_server import sign_in as sign_in_as
@@ -134,3 +135,31 @@ def test_the_commune_sees_its_counters_live_and_a_lost_kiosk_as_lost(central_ser
     assert f"Mất kết nối từ {mine['last_at']}" in page and "Công chức 1" not in page
     other = sign_in(central.base, "xem.thachlac").get(f"{central.base}/panel/{OTHER}/part", timeout=10).text
     assert "Chưa nhận được trạng thái trực tiếp nào từ ki-ốt này." in other
+
+
+@pytest.mark.browser
+def test_the_central_page_follows_the_kiosk_without_reloading(central_server, kiosk_server, browser):
+    central, kiosk = central_server, kiosk_server
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{central.base}/login?next=/panel")
+    page.fill("input[name=username]", "xem.thachha")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("Bảng theo dõi trực tiếp — Xã Thạch Hà")  # its one commune, directly
+    page.evaluate("window.notReloaded = true")
+    desk = page.locator("tr[data-counter='1']")
+    expect(desk).to_have_attribute("data-state", "closed", timeout=15_000)
+
+    clerk = requests.Session()
+    assert clerk.post(f"{kiosk.base}/api/clerk/login", json={"counter": 1, "pin": PINS[1]}, timeout=10).ok
+    ticket = requests.post(f"{kiosk.base}/api/tickets", json={"service": "HT"}, timeout=10).json()
+    expect(desk.locator("td.who")).to_have_text("Công chức 1", timeout=15_000)
+    expect(page.locator("tr[data-field='HT'] td.waiting")).to_have_text("1", timeout=15_000)
+    assert clerk.post(f"{kiosk.base}/api/counters/1/next", timeout=10).ok
+    expect(desk.locator("td.serving")).to_have_text(ticket["display_number"], timeout=15_000)
+    assert page.evaluate("window.notReloaded") is True
+
+    kiosk.stop()
+    expect(page.locator(".offline-note")).to_contain_text("Mất kết nối từ", timeout=20_000)
+    expect(desk).to_have_count(0)
+    page.close()
