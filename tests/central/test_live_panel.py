@@ -7,9 +7,9 @@ import gzip
 import json
 from datetime import timedelta
 
-from central.registry import add_device, add_user
+from central.registry import add_commune, add_device, add_province, add_user
 from sync import protocol
-from tests.central.helpers import COMMUNE, OTHER_COMMUNE, TEST_PASSWORD, sign_in
+from tests.central.helpers import COMMUNE, OTHER_COMMUNE, TEST_PASSWORD, sign_in, token
 
 
 def panel(paused: int = 19 * 60, longest: int = 29 * 60, state: str = "paused") -> dict:
@@ -77,3 +77,40 @@ def test_bad_posts_are_refused_whole(central_app, central, device):
     assert seen["kiosks"][0]["offline"] and seen["kiosks"][0]["last_at"] is None  # nothing stored
     assert post(client, device, 4, panel()).status_code == 200
     assert post(client, device, 4, panel()).status_code == 409  # a replayed post
+
+
+def test_who_sees_the_panel_and_who_sets_its_thresholds(central_app, central, server_clock):
+    add_province(central, "P1", "Tỉnh Một")
+    add_province(central, "P2", "Tỉnh Hai")
+    add_commune(central, "C1", "Xã Một", None, "P1")
+    add_commune(central, "C2", "Xã Hai", None, "P2")
+    device = add_device(central, "Kiosk Một", "C1")
+    assert post(central_app.test_client(), device, 1, panel(), commune="C1").status_code == 200
+    add_user(central, "tinh1", TEST_PASSWORD, "province_viewer", None, "P1")
+    add_user(central, "tinh2", TEST_PASSWORD, "province_viewer", None, "P2")
+    add_user(central, "thuky", TEST_PASSWORD, "handler", "C1")
+    add_user(central, "truong", TEST_PASSWORD, "commune_admin", "C1")
+
+    province = sign_in(central_app, "tinh1")
+    assert province.get("/panel/C1.json").get_json()["kiosks"][0]["name"] == "Kiosk Một"
+    assert 'href="/panel/C1"' in province.get("/panel").text  # its province's communes to choose from
+    assert sign_in(central_app, "tinh2").get("/panel/C1.json").status_code == 403
+    assert sign_in(central_app, "thuky").get("/panel/C1.json").status_code == 403  # comments only
+
+    form = province.get("/panel/C1").text
+    assert "thresholds-form" not in form
+    csrf = token(province, "/panel/C1")
+    refused = province.post(
+        "/panel/C1/thresholds", data={"wait_minutes": "5", "pause_minutes": "5", "csrf_token": csrf}
+    )
+    assert refused.status_code == 403
+
+    admin = sign_in(central_app, "truong")
+    assert admin.get("/panel").status_code == 302  # one commune: straight to it
+    csrf = token(admin, "/panel/C1")
+    saved = admin.post("/panel/C1/thresholds", data={"wait_minutes": "10", "pause_minutes": "15", "csrf_token": csrf})
+    assert saved.status_code == 302
+    seen = province.get("/panel/C1.json").get_json()
+    assert seen["thresholds"] == {"wait_minutes": 10.0, "pause_minutes": 15.0}
+    assert seen["kiosks"][0]["fields"][0]["alert"]  # 29 min waited: over the commune's 10 now
+    assert seen["kiosks"][0]["counters"][1]["alert"]  # 19 min paused: over the commune's 15
