@@ -23,7 +23,7 @@ from kiosk.catalog_state import read_site
 from kiosk.clock import Clock, from_naive_utc
 from kiosk.storage import ReadTransaction, read_transaction
 
-#: The statuses of a ticket that waits in a line (a held ticket waits apart).
+#: The status of a ticket put on hold (the hold feature writes it; a held ticket waits apart from the line).
 HELD_STATUS = "held"
 
 _WAITING = (
@@ -51,7 +51,7 @@ def _seconds(now: datetime, since: datetime | None) -> int | None:
     return None if since is None else max(0, round((now - since).total_seconds()))
 
 
-def held_tickets(r: ReadTransaction, day: str, clock: Clock, now: datetime) -> list[dict[str, Any]]:
+def held_tickets(r: ReadTransaction, day: str, now: datetime) -> list[dict[str, Any]]:
     """Tickets on hold today (none until the hold feature writes that status): number, field, counter, for how long."""
     held = []
     for row in r.rows(_HELD, (HELD_STATUS, day)):
@@ -79,7 +79,7 @@ def panel_state(queue: Any, clock: Clock, wait_minutes: float, pause_minutes: fl
     with read_transaction(engine) as r:
         waiting = r.rows(_WAITING, (snap["day"],))
         paused_since = {row[0]: row[1] for row in r.raw.execute(_PAUSED_SINCE).fetchall()}
-        held = held_tickets(r, snap["day"], clock, now)
+        held = held_tickets(r, snap["day"], now)
     counters = []
     for c in snap["counters"]:
         state = "paused" if c["paused"] else ("open" if c["clerk"] else "closed")
