@@ -183,6 +183,32 @@ REGISTRY: list[Setting] = [
         "int",
     ),
     Setting(
+        "panel_wait_alert_minutes",
+        30.0,
+        "Minutes a citizen may wait before the live panel (/admin/panel) marks the wait in red.",
+        "float",
+    ),
+    Setting(
+        "panel_pause_alert_minutes",
+        20.0,
+        "Minutes a counter may stay paused before the live panel (/admin/panel) marks it in red.",
+        "float",
+    ),
+    Setting(
+        "panel_push_every",
+        30.0,
+        "Seconds between two posts of the live panel to the central server when nothing changes (a change is "
+        "posted within seconds); 0 = the central server gets no live panel from this kiosk.",
+        "float",
+    ),
+    Setting(
+        "central_panel_offline_seconds",
+        90.0,
+        "Seconds without a live panel from a kiosk after which the central server's panel shows it as "
+        '"mất kết nối từ …" (lost since …) instead of its last state.',
+        "float",
+    ),
+    Setting(
         "sync_interval", 300.0, "Seconds between syncs while `kiosk serve` runs (when central_url is set).", "float"
     ),
     Setting(

@@ -76,6 +76,8 @@ class Kiosk:
     sync_loop: ports.SyncLoop | None = None  # started by start_sync()
     #: The question kept open at the central server for a newer catalogue (kiosk.uplink.catalog_watch).
     central_watch: ports.SyncLoop | None = None  # started by start_sync() unless catalog_watch_wait is 0
+    #: The live panel posted to the central server (kiosk.uplink.panel_push), unless panel_push_every is 0.
+    panel_push: ports.SyncLoop | None = None
 
     def reload_catalog(self) -> None:
         """The one place that refreshes everything caching the catalogue, then tells the screens.
@@ -120,6 +122,8 @@ class Kiosk:
             self.sync_loop.stop()
         if self.central_watch is not None:
             self.central_watch.stop()
+        if self.panel_push is not None:
+            self.panel_push.stop()
         for device in reversed(list(self.hardware.values())):  # devices before the pin factory they use
             close = getattr(device, "close", None)
             if close:
@@ -176,6 +180,11 @@ def start_sync(kiosk: Kiosk) -> ports.SyncLoop:
 
         kiosk.central_watch = CentralCatalogWatch(kiosk)
         kiosk.central_watch.start()
+    if kiosk.settings["panel_push_every"] > 0:  # the commune's live panel at the central server (issue 25)
+        from kiosk.uplink.panel_push import PanelPush
+
+        kiosk.panel_push = PanelPush(kiosk)
+        kiosk.panel_push.start()
     return loop
 
 

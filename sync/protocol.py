@@ -65,6 +65,8 @@ CATALOG_PATH = "/api/v1/catalog"
 CONFIG_PATH = "/api/v1/config"
 #: A kiosk waits here for a catalogue newer than its own (`?since=VERSION&wait=SECONDS`; GET, signed).
 CHANGES_PATH = "/api/v1/config/changes"
+#: A kiosk posts its live panel here (signed, gzip JSON `{"v", "device", "commune", "panel"}`; issue 25).
+PANEL_PATH = "/api/v1/panel"
 
 #: Hard cap on a batch once decompressed (a small gzip body must not inflate without bound).
 MAX_DECOMPRESSED = 32 * 1024 * 1024

@@ -44,3 +44,18 @@ class CentralServer(ServerProcess):
         """The KIOSK_* settings `add-device` prints once (device id, secret, commune code)."""
         out = self.cli("add-device", name, "--commune", commune, "--commune-name", commune_name)
         return dict(re.findall(r"^(KIOSK_[A-Z_]+)=(\S+)$", out, re.M))
+
+
+def sign_in(base: str, username: str, password: str) -> requests.Session:
+    """A requests session signed in to the central pages at ``base`` through the real form."""
+    web = requests.Session()
+    page = web.get(f"{base}/login", timeout=10).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    answer = web.post(
+        f"{base}/login",
+        data={"username": username, "password": password, "csrf_token": csrf},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 302, answer.text
+    return web

@@ -10,6 +10,8 @@ loop in `kiosk serve` both use :class:`SyncClient`.
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
 import random
 import threading
@@ -221,6 +223,11 @@ class SyncClient:
         ``{"changed", "version", "retry"?}`` (see central/catalog_watch.py). SyncError when it cannot be asked."""
         params = {"since": since, "wait": f"{wait:g}"}
         return self._request("GET", protocol.CHANGES_PATH, lambda: b"", params)
+
+    def post(self, path: str, document: dict) -> dict:
+        """One signed POST of ``document`` (gzip JSON) and its verified answer; SyncError when refused or unreachable."""
+        body = gzip.compress(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode())
+        return self._request("POST", path, lambda: body)
 
     def _exchange_catalog(self, report: SyncReport) -> None:
         with _EXCHANGE:  # the sync loop and the catalogue watch never exchange at the same time

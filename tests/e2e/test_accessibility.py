@@ -201,11 +201,11 @@ def test_admin_pages_have_no_serious_or_critical_axe_violation(server, browser):
     found = {
         path: axe_violations(page)
         for path in admin_pages(
-            page, ["/admin", "/admin/services", "/admin/counters", "/admin/clerks", "/admin/screens"]
+            page, ["/admin", "/admin/panel", "/admin/services", "/admin/counters", "/admin/clerks", "/admin/screens"]
         )
     }
     page.context.close()
-    assert len(found) == 5
+    assert len(found) == 6
     assert not any(found.values()), "\n".join(f"{k}:\n{describe(v)}" for k, v in found.items() if v)
 
 
@@ -228,7 +228,7 @@ def test_central_pages_have_no_serious_or_critical_axe_violation(central, browse
     page.fill("#username", "chutich")
     page.fill("#password", "mat-khau-2026")
     page.click("form.login button[type=submit]")
-    for path in ("/reports", "/comments", "/fleet"):
+    for path in ("/reports", "/comments", "/fleet", "/panel", "/panel/XTN"):
         page.goto(central.base + path)
         expect(page.locator("h1").first).to_be_visible()
         found[path] = axe_violations(page)

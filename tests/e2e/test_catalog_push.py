@@ -10,13 +10,13 @@ version yet.
 from __future__ import annotations
 
 import json
-import re
 import time
 
 import pytest
 import requests
 
 from tests.central_server import CentralServer
+from tests.central_server import sign_in as sign_in_as
 from tests.server import KioskServer
 
 pytestmark = pytest.mark.slow
@@ -27,17 +27,7 @@ SYNC_INTERVAL = "3600"
 
 
 def sign_in(base: str) -> requests.Session:
-    web = requests.Session()
-    page = web.get(f"{base}/login", timeout=10).text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    answer = web.post(
-        f"{base}/login",
-        data={"username": ADMIN, "password": PASSWORD, "csrf_token": csrf},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert answer.status_code == 302, answer.text
-    return web
+    return sign_in_as(base, ADMIN, PASSWORD)
 
 
 def import_config(central: CentralServer, tmp_path, name: str, field: str, prefix: str) -> None:
