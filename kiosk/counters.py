@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.errors import ConflictError, NotFoundError, ValidationError, refused_as
+from kiosk.booking_rule import next_waiting
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.dossiers import MAX_CODES, clean_code, codes_of
 from kiosk.events import EventBus
@@ -78,17 +79,7 @@ class CounterDesk:
             if ticket_id is not None:
                 state = self._waiting_ticket(s, ticket_id, codes, counter)
             else:
-                state = s.scalars(
-                    select(TicketState)
-                    .join(Ticket, Ticket.id == TicketState.ticket_id)
-                    .where(
-                        TicketState.status == "waiting",
-                        TicketState.service_code.in_(codes),
-                        TicketState.queue_day == today,
-                    )
-                    .order_by(TicketState.priority.desc(), Ticket.seq)
-                    .limit(1)
-                ).first()
+                state = next_waiting(s, codes, today, counter, to_naive_utc(self.clock.now()))
             called = None
             if state is not None:
                 state.status = "called"
