@@ -10,12 +10,24 @@ from flask import Blueprint, current_app, jsonify, request
 from common.throttle import FloodGate
 from common.web.jsonapi import BadBody, read_json
 from kiosk.app import current_kiosk
-from kiosk.bookings import check_in
+from kiosk.bookings import check_in, current_version
 from web.api import FLOOD_WINDOW, is_local
 
 bp = Blueprint("bookings", __name__)
 
 GATE_KEY = "checkin_gate"
+
+
+@bp.app_context_processor
+def _globals() -> dict:
+    """``bookings_held()`` for the ticket screen: whether to offer "Đã đặt lịch hẹn" (the kiosk has taken a list
+    of bookings down)."""
+
+    def bookings_held() -> bool:
+        with current_kiosk().sessions() as session:
+            return current_version(session) is not None
+
+    return {"bookings_held": bookings_held}
 
 
 @bp.post("/api/checkin")
