@@ -9,10 +9,13 @@ province → 403; any bad row → 400 naming the row and field, and nothing is t
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from datetime import UTC, datetime
 
-from central import ingest
-from central.api import _authenticate, _decode, _log, _signed_answer
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.orm import Session
+
+from central.api_procedures import signed_document
+from central.auth import SignedDevice
 from central.booking_tokens import find_token
 from central.bookings import build_document, check_rows, store
 from central.context import current_central
@@ -57,18 +60,11 @@ def push_bookings() -> Response:
 @bp.post(BOOKINGS_PATH)
 def device_bookings() -> Response:
     """The bookings of the asking kiosk's reception point, today's and tomorrow's."""
-    central = current_central()
-    raw = request.get_data(cache=False)
-    device = _authenticate(raw)
-    have = _decode(raw).get("have") if request.method == "POST" else None
-    now = central.clock.now()
-    today = now.astimezone(time_zone(central.settings["timezone"])).replace(tzinfo=None)
-    with transaction(central.sessions) as session:
-        conn = session.connection()
-        ingest.claim_counter(conn, device.commune_code, device.id, device.counter, {})
-        _log(conn, device, "bookings", now)
+    zone = time_zone(current_central().settings["timezone"])
+
+    def build(session: Session, device: SignedDevice, now: datetime) -> dict:
         site = session.get(Device, device.id).site_code
-        document = build_document(session, device.commune_code, site, today, DAYS_AHEAD)
-    if isinstance(have, str) and have == document["version"]:
-        return _signed_answer(device, {"v": document["v"], "version": have, "unchanged": True})
-    return _signed_answer(device, document)
+        today = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(zone).replace(tzinfo=None)
+        return build_document(session, device.commune_code, site, today, DAYS_AHEAD)
+
+    return signed_document("bookings", build)

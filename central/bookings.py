@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,30 +21,16 @@ from sqlalchemy.orm import Session
 
 from central.booking_models import Booking
 from central.models import Commune, Site
+from central.procedures import json_rows, read_text, refuse
 from common.booking_rules import FIELDS, MAX_BOOKINGS, TIME_FORMAT, Problem, check_booking
 from common.errors import NotFoundError, ValidationError
 from sync import bookings_document
 
-#: Errors listed in one refusal (the rest are counted).
-SHOWN_ERRORS = 10
-
 
 def read_file(path: Path) -> list[dict[str, Any]]:
-    """The rows of a CSV or JSON file of bookings (unchecked) and the number of the first one."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from None
-    if path.suffix.lower() == ".csv":
-        return _csv_rows(text, path.name)
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise ValidationError(f"{path.name} is not valid JSON: {exc}.") from None
-    rows = doc.get("bookings") if isinstance(doc, dict) else doc
-    if not isinstance(rows, list):
-        raise ValidationError(f"{path.name} must hold a list of bookings (or an object with 'bookings').")
-    return rows
+    """The rows of a CSV or JSON file of bookings (unchecked)."""
+    text = read_text(path)
+    return _csv_rows(text, path.name) if path.suffix.lower() == ".csv" else json_rows(text, path.name, "bookings")
 
 
 def _csv_rows(text: str, name: str) -> list[dict[str, Any]]:
@@ -83,13 +68,9 @@ def check_rows(session: Session, commune_code: str, rows: list[Any], first: int 
             continue
         seen[item["code"]] = number
         clean.append(item)
-    if errors:
-        more = f" (and {len(errors) - SHOWN_ERRORS} more)" if len(errors) > SHOWN_ERRORS else ""
-        raise ValidationError(
-            f"Nothing was taken: {len(errors)} error(s): {'; '.join(errors[:SHOWN_ERRORS])}{more}.", {"errors": errors}
-        )
+    refuse(errors)
     if not clean:
-        raise ValidationError("Nothing was taken: no booking given.")
+        raise ValidationError("Nothing was imported: no booking given.")
     return clean
 
 

@@ -35,26 +35,42 @@ _COPIES = re.compile(r"^(.*?)\s*\*\s*(\d+)\s*$")
 
 def read_file(path: Path) -> list[dict[str, Any]]:
     """The procedures of a CSV or JSON file, checked; ValidationError listing the rows and fields at fault."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from None
+    text = read_text(path)
     if path.suffix.lower() == ".csv":
         rows, first = _csv_rows(text, path.name), 2  # row 1 holds the column names
     else:
-        rows, first = _json_rows(text, path.name), 1
+        rows, first = json_rows(text, path.name, "procedures"), 1
     return check_rows(rows, first)
 
 
-def _json_rows(text: str, name: str) -> list[Any]:
+def read_text(path: Path) -> str:
+    """A file imported at the server, as text (UTF-8, with or without a BOM); ValidationError otherwise."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from None
+
+
+def json_rows(text: str, name: str, key: str) -> list[Any]:
+    """The rows of a JSON file: a list, or an object holding the list under ``key``."""
     try:
         doc = json.loads(text)
     except ValueError as exc:
         raise ValidationError(f"{name} is not valid JSON: {exc}.") from None
-    rows = doc.get("procedures") if isinstance(doc, dict) else doc
+    rows = doc.get(key) if isinstance(doc, dict) else doc
     if not isinstance(rows, list):
-        raise ValidationError(f"{name} must hold a list of procedures (or an object with 'procedures').")
+        raise ValidationError(f"{name} must hold a list of {key} (or an object with '{key}').")
     return rows
+
+
+def refuse(errors: list[str]) -> None:
+    """Nothing is imported when any row is at fault: ValidationError listing the first errors (all in detail)."""
+    if errors:
+        more = f" (and {len(errors) - SHOWN_ERRORS} more)" if len(errors) > SHOWN_ERRORS else ""
+        raise ValidationError(
+            f"Nothing was imported: {len(errors)} error(s): {'; '.join(errors[:SHOWN_ERRORS])}{more}.",
+            {"errors": errors},
+        )
 
 
 def _csv_rows(text: str, name: str) -> list[dict[str, Any]]:
@@ -104,12 +120,7 @@ def check_rows(rows: list[Any], first: int = 1) -> list[dict[str, Any]]:
             continue
         seen[item["code"]] = number
         clean.append(item)
-    if errors:
-        more = f" (and {len(errors) - SHOWN_ERRORS} more)" if len(errors) > SHOWN_ERRORS else ""
-        raise ValidationError(
-            f"Nothing was imported: {len(errors)} error(s): {'; '.join(errors[:SHOWN_ERRORS])}{more}.",
-            {"errors": errors},
-        )
+    refuse(errors)
     if not clean:
         raise ValidationError("Nothing was imported: the file lists no procedure.")
     return clean
