@@ -5,7 +5,8 @@ at the same moment never get the same citizen), changes the ticket's :class:`Tic
 stamped :class:`ClerkAction` and commits; only then are the events published (the board, the announcer,
 the consoles). "Next" takes priority tickets first, then first-come by issue order among the services
 the counter handles; the issue order is the device's sequence number, which never goes back even when
-the wall clock does, and a transfer keeps the ticket's original place.
+the wall clock does, and a transfer keeps the ticket's original place. Checked-in bookings follow
+:mod:`kiosk.booking_rule` (called at their time ahead of walk-ins, never twice in a row while walk-ins wait).
 """
 
 from __future__ import annotations
