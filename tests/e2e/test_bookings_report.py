@@ -12,6 +12,7 @@ from central.exports.tables import _booked_rows
 from central.registry import add_device
 from central.reports import figures, periods
 from central.reports.query import Scope
+from kiosk.app import build_hardware
 from kiosk.bookings import check_in
 from kiosk.queue_service import take_ticket
 from kiosk.uplink.client import SyncClient
@@ -26,6 +27,7 @@ def sync(kiosk) -> None:
 def test_the_report_counts_booked_and_walk_in_waits_apart(central_app, central, serve, make_kiosk, clock):
     server = serve(central_app)
     kiosk = make_kiosk(server.url, add_device(central, "Kiosk TT", COMMUNE, "Xã Tân Hòa"), clock=clock)
+    build_hardware(kiosk)  # mock pins and no paper: the printer service still says what a ticket prints
     with central.sessions.begin() as session:
         rows = [{"code": "HT-0001", "service": "HT", "at": "2026-11-20T08:05", "name": "Nguyễn Văn An"}]
         store(session, COMMUNE, check_rows(session, COMMUNE, rows), "import", central.clock.now())
@@ -33,6 +35,8 @@ def test_the_report_counts_booked_and_walk_in_waits_apart(central_app, central, 
     walk_in = take_ticket(kiosk.queue, None, "HT")  # 08:00
     booked = check_in(kiosk, "HT-0001")  # 08:00, five minutes early
     assert booked["booking"]["late"] is False
+    assert kiosk.printing.ticket_content(booked["id"])["booked"] == "ĐÃ ĐẶT LỊCH HẸN 08:05"  # printed, marked
+    assert kiosk.printing.ticket_content(walk_in["id"])["booked"] == ""
     clock.advance(6 * 60)  # 08:06: the booking's time has come
     first = kiosk.queue.desk.call_next(1, None)
     clock.advance(4 * 60)
