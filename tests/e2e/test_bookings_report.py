@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from central.bookings import check_rows, store
+from central.exports.docx_report import paragraphs as docx_paragraphs
 from central.exports.tables import _booked_rows
 from central.registry import add_device
 from central.reports import figures, periods
@@ -52,3 +53,5 @@ def test_the_report_counts_booked_and_walk_in_waits_apart(central_app, central, 
     assert waits["booked"] == {"issued": 1, "waited": 1, "mean_wait_min": 6.0}
     assert waits["walk_in"] == {"issued": 1, "waited": 1, "mean_wait_min": 10.0}
     assert ["Thời gian chờ trung bình – có lịch hẹn (phút)", 6.0] in _booked_rows(report["queue"].get("booked"))
+    paragraphs = " ".join(docx_paragraphs(report, "Xã Tân Hòa"))
+    assert "Trong đó 1 số thứ tự cấp cho công dân đã đặt lịch hẹn, thời gian chờ trung bình 6,0 phút" in paragraphs
