@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from central.booking_models import Booking
 from central.models import Commune, Site
-from central.procedures import json_rows, read_text, refuse
+from central.procedures import checked_rows, json_rows, read_text
 from common.booking_rules import FIELDS, MAX_BOOKINGS, TIME_FORMAT, Problem, check_booking
 from common.errors import NotFoundError, ValidationError
 from sync import bookings_document
@@ -51,27 +51,14 @@ def check_rows(session: Session, commune_code: str, rows: list[Any], first: int 
     if len(rows) > MAX_BOOKINGS:
         raise ValidationError(f"{len(rows)} bookings at once; at most {MAX_BOOKINGS} are taken.")
     sites = set(session.scalars(select(Site.code).where(Site.commune_code == commune.code, Site.active)))
-    errors, clean, seen = [], [], {}
-    for number, row in enumerate(rows, start=first):
-        if isinstance(row, dict) and row.get("__extra__"):
-            errors.append(f"row {number}: more values than columns")
-            continue
-        try:
-            item = check_booking(row)
-            if sites and item["site"] not in sites:
-                raise Problem("site", f"{item['site']} is not a reception point of commune {commune.code}")
-        except Problem as exc:
-            errors.append(f"row {number}, field '{exc.field}': {exc.message}")
-            continue
-        if item["code"] in seen:
-            errors.append(f"row {number}, field 'code': {item['code']} is already on row {seen[item['code']]}")
-            continue
-        seen[item["code"]] = number
-        clean.append(item)
-    refuse(errors)
-    if not clean:
-        raise ValidationError("Nothing was imported: no booking given.")
-    return clean
+
+    def check(row: Any) -> dict[str, Any]:
+        item = check_booking(row)
+        if sites and item["site"] not in sites:
+            raise Problem("site", f"{item['site']} is not a reception point of commune {commune.code}")
+        return item
+
+    return checked_rows(rows, first, check, "no booking given")
 
 
 def store(session: Session, commune_code: str, items: list[dict[str, Any]], source: str, now: datetime) -> dict:

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -105,13 +106,19 @@ def check_rows(rows: list[Any], first: int = 1) -> list[dict[str, Any]]:
     """Every row checked; ValidationError naming each row (numbered from ``first``) and field that breaks a rule."""
     if len(rows) > MAX_PROCEDURES:
         raise ValidationError(f"The list holds {len(rows)} procedures; at most {MAX_PROCEDURES} are taken.")
+    return checked_rows(rows, first, check_procedure, "the file lists no procedure")
+
+
+def checked_rows(rows: list[Any], first: int, check: Callable[[Any], dict[str, Any]], empty: str) -> list[dict]:
+    """Each row through ``check`` (a :class:`Problem` names the field), codes unique; all or nothing:
+    ValidationError naming each row (numbered from ``first``) and field at fault, or saying ``empty``."""
     errors, clean, seen = [], [], {}
     for number, row in enumerate(rows, start=first):
         if isinstance(row, dict) and row.get("__extra__"):
             errors.append(f"row {number}: more values than columns")
             continue
         try:
-            item = check_procedure(row)
+            item = check(row)
         except Problem as exc:
             errors.append(f"row {number}, field '{exc.field}': {exc.message}")
             continue
@@ -122,7 +129,7 @@ def check_rows(rows: list[Any], first: int = 1) -> list[dict[str, Any]]:
         clean.append(item)
     refuse(errors)
     if not clean:
-        raise ValidationError("Nothing was imported: the file lists no procedure.")
+        raise ValidationError(f"Nothing was imported: {empty}.")
     return clean
 
 
