@@ -346,4 +346,5 @@ def ticket_json(clock: Clock, ticket: Ticket, state: TicketState, service_name: 
         "called_at": local(state.called_at),
         "finished_at": local(state.finished_at),
         "dossier_codes": codes_of(state.dossier_codes),
+        "booked_at": local(state.due_at),  # a checked-in booking's time (kiosk.booking_rule); None for a walk-in
     }
