@@ -105,7 +105,7 @@ def create_central_app(
 
 
 def register_blueprints(app: Flask) -> None:
-    from central import api, api_panel, api_procedures
+    from central import api, api_bookings, api_panel, api_procedures
     from common.web import input_guard
     from common.web.jsonapi import install_error_handlers
 
@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(api_procedures.bp)
     app.register_blueprint(api_panel.bp)
+    app.register_blueprint(api_bookings.bp)
     from central.pages import init_pages  # /reports, /comments, /fleet, /login (the REPORTS engineer)
 
     init_pages(app)

@@ -1,5 +1,5 @@
 """The `kiosk-central` command: init, serve, add-commune, add-device, disable-device, add-user, set-password,
-import-config, import-procedures, hide-procedures."""
+import-config, import-procedures, hide-procedures, import-bookings, add-booking-token."""
 
 from __future__ import annotations
 
@@ -312,6 +312,58 @@ def hide_procedures_cmd(ctx: click.Context, codes: tuple[str, ...], commune: str
     finally:
         central.close()
     click.echo(f"{len(changed)} procedure(s) {'shown again' if show else 'hidden'} at commune {commune.upper()}.")
+
+
+@main.command("import-bookings")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--commune", "commune", required=True, help="Code of the commune the bookings are for.")
+@click.pass_context
+def import_bookings_cmd(ctx: click.Context, path: str, commune: str) -> None:
+    """Take a commune's bookings from a CSV or JSON file (docs/bookings.md), all or nothing.
+
+    A code already taken changes that booking; the kiosks of each reception point take theirs at their next sync.
+    """
+    from central.bookings import check_rows, read_file, store
+    from common.db import transaction
+
+    rows = read_file(Path(path))
+    central = _central(ctx)
+    try:
+        with transaction(central.sessions) as session:
+            items = check_rows(session, commune, rows, 2 if path.lower().endswith(".csv") else 1)
+            counts = store(session, commune, items, "import", central.clock.now().replace(tzinfo=None))
+    finally:
+        central.close()
+    click.echo(
+        f"Bookings of commune {commune.strip().upper()}: {counts['added']} added, {counts['changed']} changed, "
+        f"{counts['unchanged']} unchanged; kiosks take them at their next sync."
+    )
+
+
+@main.command("add-booking-token")
+@click.option("--province", "province", required=True, help="Code of the province whose booking system pushes.")
+@click.option("--name", default="booking system", show_default=True, help="Who uses the token (a label).")
+@click.option("--disable", "disable", type=int, default=None, help="Withdraw the token of this id instead.")
+@click.pass_context
+def add_booking_token_cmd(ctx: click.Context, province: str, name: str, disable: int | None) -> None:
+    """Make an API token for POST /api/v1/bookings (printed once, stored hashed), or withdraw one."""
+    from central.booking_tokens import disable_token, make_token
+    from common.db import transaction
+
+    central = _central(ctx)
+    try:
+        with transaction(central.sessions) as session:
+            if disable is not None:
+                disable_token(session, disable)
+            else:
+                token_id, token = make_token(session, province, name, central.clock.now().replace(tzinfo=None))
+    finally:
+        central.close()
+    if disable is not None:
+        click.echo(f"Booking token {disable} withdrawn.")
+        return
+    click.echo(f"Booking token {token_id} for province {province.strip().upper()} (shown only now; keep it secret):")
+    click.echo(token)
 
 
 def _read_doc(path: Path) -> dict[str, Any]:

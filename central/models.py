@@ -341,6 +341,8 @@ class Ticket(SyncedRecord, CentralBase):
     display_number: Mapped[str] = mapped_column(String(16))
     priority: Mapped[bool] = mapped_column(Boolean)
     channel: Mapped[str] = mapped_column(String(16))
+    #: True for a booked citizen's ticket (checked in by booking code); None from kiosks of earlier releases.
+    booked: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class Rating(SyncedRecord, CentralBase):

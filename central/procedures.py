@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,26 +36,42 @@ _COPIES = re.compile(r"^(.*?)\s*\*\s*(\d+)\s*$")
 
 def read_file(path: Path) -> list[dict[str, Any]]:
     """The procedures of a CSV or JSON file, checked; ValidationError listing the rows and fields at fault."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from None
+    text = read_text(path)
     if path.suffix.lower() == ".csv":
         rows, first = _csv_rows(text, path.name), 2  # row 1 holds the column names
     else:
-        rows, first = _json_rows(text, path.name), 1
+        rows, first = json_rows(text, path.name, "procedures"), 1
     return check_rows(rows, first)
 
 
-def _json_rows(text: str, name: str) -> list[Any]:
+def read_text(path: Path) -> str:
+    """A file imported at the server, as text (UTF-8, with or without a BOM); ValidationError otherwise."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from None
+
+
+def json_rows(text: str, name: str, key: str) -> list[Any]:
+    """The rows of a JSON file: a list, or an object holding the list under ``key``."""
     try:
         doc = json.loads(text)
     except ValueError as exc:
         raise ValidationError(f"{name} is not valid JSON: {exc}.") from None
-    rows = doc.get("procedures") if isinstance(doc, dict) else doc
+    rows = doc.get(key) if isinstance(doc, dict) else doc
     if not isinstance(rows, list):
-        raise ValidationError(f"{name} must hold a list of procedures (or an object with 'procedures').")
+        raise ValidationError(f"{name} must hold a list of {key} (or an object with '{key}').")
     return rows
+
+
+def refuse(errors: list[str]) -> None:
+    """Nothing is imported when any row is at fault: ValidationError listing the first errors (all in detail)."""
+    if errors:
+        more = f" (and {len(errors) - SHOWN_ERRORS} more)" if len(errors) > SHOWN_ERRORS else ""
+        raise ValidationError(
+            f"Nothing was imported: {len(errors)} error(s): {'; '.join(errors[:SHOWN_ERRORS])}{more}.",
+            {"errors": errors},
+        )
 
 
 def _csv_rows(text: str, name: str) -> list[dict[str, Any]]:
@@ -89,13 +106,19 @@ def check_rows(rows: list[Any], first: int = 1) -> list[dict[str, Any]]:
     """Every row checked; ValidationError naming each row (numbered from ``first``) and field that breaks a rule."""
     if len(rows) > MAX_PROCEDURES:
         raise ValidationError(f"The list holds {len(rows)} procedures; at most {MAX_PROCEDURES} are taken.")
+    return checked_rows(rows, first, check_procedure, "the file lists no procedure")
+
+
+def checked_rows(rows: list[Any], first: int, check: Callable[[Any], dict[str, Any]], empty: str) -> list[dict]:
+    """Each row through ``check`` (a :class:`Problem` names the field), codes unique; all or nothing:
+    ValidationError naming each row (numbered from ``first``) and field at fault, or saying ``empty``."""
     errors, clean, seen = [], [], {}
     for number, row in enumerate(rows, start=first):
         if isinstance(row, dict) and row.get("__extra__"):
             errors.append(f"row {number}: more values than columns")
             continue
         try:
-            item = check_procedure(row)
+            item = check(row)
         except Problem as exc:
             errors.append(f"row {number}, field '{exc.field}': {exc.message}")
             continue
@@ -104,14 +127,9 @@ def check_rows(rows: list[Any], first: int = 1) -> list[dict[str, Any]]:
             continue
         seen[item["code"]] = number
         clean.append(item)
-    if errors:
-        more = f" (and {len(errors) - SHOWN_ERRORS} more)" if len(errors) > SHOWN_ERRORS else ""
-        raise ValidationError(
-            f"Nothing was imported: {len(errors)} error(s): {'; '.join(errors[:SHOWN_ERRORS])}{more}.",
-            {"errors": errors},
-        )
+    refuse(errors)
     if not clean:
-        raise ValidationError("Nothing was imported: the file lists no procedure.")
+        raise ValidationError(f"Nothing was imported: {empty}.")
     return clean
 
 

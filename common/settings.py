@@ -244,6 +244,13 @@ REGISTRY: list[Setting] = [
     Setting("commune_code", "00000", "Administrative code of the commune."),
     Setting("timezone", "Asia/Ho_Chi_Minh", "Time zone of the business day (ticket numbering, reports)."),
     Setting(
+        "booking_grace_minutes",
+        15,
+        "Minutes after a booking's time it may still check in as booked (kiosk); later it checks in as a walk-in, "
+        "and a booking not checked in by then is a no-show (docs/bookings.md).",
+        "int",
+    ),
+    Setting(
         "rating_levels",
         ["very_satisfied", "satisfied", "unsatisfied"],
         "Rating levels shown on the panel and touch screen, best first. Add `neutral` for a four-button panel.",

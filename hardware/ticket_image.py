@@ -45,6 +45,8 @@ class TicketContent:
     priority: bool = False
     #: The reception point the ticket was taken at ("Điểm CN – …"), printed under the commune; "" when unknown.
     site: str = ""
+    #: A booked citizen's mark ("ĐÃ ĐẶT LỊCH HẸN 09:30"), printed under the number; "" for a walk-in.
+    booked: str = ""
 
 
 def nfc(text: str) -> str:
@@ -175,6 +177,8 @@ def render_ticket(content: TicketContent, width: int, fonts: TicketFonts) -> Ima
     c.number(nfc(content.display_number))
     if content.priority:
         c.text("ƯU TIÊN", int(26 * unit), bold=True)
+    if content.booked:
+        c.text(nfc(content.booked), int(24 * unit), bold=True)
     c.gap(int(6 * unit))
     c.text(content.service, int(26 * unit), bold=True)
     c.text(content.issued_at.strftime("%H:%M – %d/%m/%Y"), int(20 * unit))

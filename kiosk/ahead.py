@@ -23,6 +23,12 @@ free when their current citizens are done (the field's recent average service ti
 spent); the tickets ahead of it, each taking their fields' average, go to whichever is free first; the ticket
 is called when the next one is free (far down the line: the work shared among those counters).
 
+**Bookings** (:mod:`kiosk.booking_rule`): a checked-in booking waits in a line of its own — *due* once its booked
+time has come, *early* before — and at its turn a counter chooses among the heads of its due, walk-in and early
+lines by that module's rule (a due booking first, but not twice in a row while walk-ins wait; an early one only
+when nothing else waits), remembering whether its last call was a booking. The play-out does not move the clock:
+an early booking is counted behind the walk-ins, as it would be called if its time did not come first.
+
 In the usual layout (the counters handling a field all handle the same fields, and no other counter handles
 any of them: :func:`closed_group`) the play-out reduces to a count, which is how a ticket just issued learns
 its place without reading the whole queue.
@@ -37,6 +43,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from kiosk.booking_rule import choose
 from kiosk.clock import Clock, from_naive_utc
 from kiosk.storage import ReadTransaction, read_transaction
 
@@ -55,6 +62,13 @@ class Waiting:
     service: str
     priority: bool
     seq: int
+    #: A checked-in booking: seconds from now to its booked time (0 or less: due); None for a walk-in.
+    due: float | None = None
+
+    @property
+    def line(self) -> int:
+        """0: due booking, 1: walk-in, 2: early booking (the lines of ``kiosk.booking_rule``)."""
+        return 1 if self.due is None else (0 if self.due <= 0 else 2)
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,7 @@ class Desk:
     serving: str | None = None  # the field of the ticket being served
     call_seq: int | None = None  # the sequence of that ticket's call
     spent: float = 0.0  # seconds spent on it so far
+    last_booked: bool = False  # its latest call was a checked-in booking (``kiosk.booking_rule``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +98,7 @@ class Place:
 
 def places(waiting: Iterable[Waiting], desks: Iterable[Desk], seconds: Mapping[str, float]) -> dict[str, Place]:
     """Each waiting ticket's :class:`Place` (see the module's model). ``seconds``: average per field."""
-    order = sorted(waiting, key=lambda w: (not w.priority, w.seq))
+    order = sorted(waiting, key=_rank)
     desks = list(desks)
     found = _play(order, [d for d in desks if d.open], seconds)
     if len(found) < len(order):  # a field with no open counter: as if its paused counters were open
@@ -98,10 +113,16 @@ def places(waiting: Iterable[Waiting], desks: Iterable[Desk], seconds: Mapping[s
     return found
 
 
+def _rank(w: Waiting) -> tuple:
+    """The order a counter's lines are called in: the booking lines by booked time, walk-ins priority first."""
+    return (w.line, w.due, w.seq) if w.due is not None else (1, not w.priority, w.seq)
+
+
 def _play(order: list[Waiting], desks: list[Desk], seconds: Mapping[str, float]) -> dict[str, Place]:
-    lines: dict[str, deque[tuple[int, Waiting]]] = {}
+    lines: dict[tuple[str, int], deque[tuple[int, Waiting]]] = {}
     for rank, w in enumerate(order):
-        lines.setdefault(w.service, deque()).append((rank, w))
+        lines.setdefault((w.service, w.line), deque()).append((rank, w))
+    booked = {d.number: d.last_booked for d in desks}
     turns = deque(sorted(desks, key=lambda d: (d.serving is not None, d.call_seq or 0, d.number)))
     calls: dict[str, int] = {}  # field -> calls so far by the counters handling it
     work: dict[str, float] = {}  # field -> seconds of the calls so far by the counters handling it
@@ -112,11 +133,16 @@ def _play(order: list[Waiting], desks: list[Desk], seconds: Mapping[str, float])
     found: dict[str, Place] = {}
     while turns:
         desk = turns.popleft()
-        heads = [lines[f][0] for f in desk.services if lines.get(f)]
-        if not heads:
+        heads = [
+            min((lines[f, line][0] for f in desk.services if lines.get((f, line))), default=None, key=lambda h: h[0])
+            for line in (0, 1, 2)
+        ]
+        head = choose(*heads, booked[desk.number])
+        if head is None:
             continue  # nothing left it may call: it drops out
-        _, w = min(heads, key=lambda head: head[0])
-        lines[w.service].popleft()
+        _, w = head
+        lines[w.service, w.line].popleft()
+        booked[desk.number] = w.due is not None
         ahead = calls.get(w.service, 0)
         found[w.ticket_id] = Place(ahead, start_time(free[w.service], ahead, work.get(w.service, 0.0)))
         spends = seconds.get(w.service, DEFAULT_SERVICE_SECONDS)
@@ -178,8 +204,15 @@ class QueueLine:
 
     def read(self, r: ReadTransaction, day: date) -> dict[str, Place]:
         """:meth:`places` inside a read transaction the caller already holds."""
+        now = self.clock.now()
         waiting = [
-            Waiting(row["ticket_id"], row["service_code"], bool(row["priority"]), int(row["seq"]))
+            Waiting(
+                row["ticket_id"],
+                row["service_code"],
+                bool(row["priority"]),
+                int(row["seq"]),
+                None if row["due_at"] is None else -_since(row["due_at"], now),
+            )
             for row in r.rows(_WAITING, (day.isoformat(),))
         ]
         if not waiting:
@@ -196,7 +229,7 @@ class QueueLine:
         me = found[0]
         desks = self._desks(r)
         group = closed_group(desks, me["service_code"])
-        if group is None:
+        if group is None or r.rows(_BOOKED_WAITING, (me["queue_day"],)):  # bookings in play: the whole play-out
             return self.read(r, date.fromisoformat(str(me["queue_day"]))).get(ticket_id)
         members, fields = group
         seconds = self._seconds(r, set(fields))
@@ -221,6 +254,7 @@ class QueueLine:
 
     def _desks(self, r: ReadTransaction) -> list[Desk]:
         serving = {row["counter_number"]: row for row in r.rows(_SERVING)}
+        booked = {row["counter_number"] for row in r.rows(_LAST_CALL_BOOKED)}
         now = self.clock.now()
         desks = []
         for number, services, open_ in self._layout(r):
@@ -233,6 +267,7 @@ class QueueLine:
                     current["service_code"] if current else None,
                     current["call_seq"] if current else None,
                     self._spent(current["called_at"], now) if current else 0.0,
+                    number in booked,
                 )
             )
         return desks
@@ -256,8 +291,7 @@ class QueueLine:
     def _spent(called_at: str | datetime | None, now: datetime) -> float:
         if called_at is None:
             return 0.0
-        moment = datetime.fromisoformat(called_at) if isinstance(called_at, str) else called_at
-        return max(0.0, (now - from_naive_utc(moment)).total_seconds())
+        return max(0.0, _since(called_at, now))
 
     def _seconds(self, r: ReadTransaction, fields: set[str]) -> dict[str, float]:
         cached = self._averages
@@ -273,8 +307,14 @@ class QueueLine:
         return averages
 
 
+def _since(moment: str | datetime, now: datetime) -> float:
+    """Seconds from a stored (naive UTC) time to ``now``; negative for a time to come."""
+    moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return (now - from_naive_utc(moment)).total_seconds()
+
+
 _WAITING = (
-    "SELECT ts.ticket_id, ts.service_code, ts.priority, t.seq FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id "
+    "SELECT ts.ticket_id, ts.service_code, ts.priority, t.seq, ts.due_at FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id "
     "WHERE ts.status = 'waiting' AND ts.queue_day = ?"
 )
 _TICKET = (
@@ -294,6 +334,13 @@ _SAME_RANK_LATER = (
     "AND ts.priority = ? GROUP BY ts.service_code"
 )
 _COUNTERS = "SELECT number, paused FROM counters WHERE active"
+_BOOKED_WAITING = "SELECT 1 FROM ticket_state WHERE status = 'waiting' AND queue_day = ? AND due_at IS NOT NULL LIMIT 1"
+#: The counters whose latest call was a checked-in booking (``kiosk.booking_rule.last_call_was_booking``).
+_LAST_CALL_BOOKED = (
+    "SELECT ca.counter_number FROM clerk_actions ca JOIN ticket_state ts ON ts.ticket_id = ca.ticket_id "
+    "WHERE ca.seq IN (SELECT MAX(seq) FROM clerk_actions WHERE action = 'call' GROUP BY counter_number) "
+    "AND ts.due_at IS NOT NULL"
+)
 _HANDLED = (
     "SELECT cs.counter_number, cs.service_code FROM counter_services cs "
     "JOIN services s ON s.code = cs.service_code WHERE s.active"

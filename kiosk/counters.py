@@ -5,7 +5,8 @@ at the same moment never get the same citizen), changes the ticket's :class:`Tic
 stamped :class:`ClerkAction` and commits; only then are the events published (the board, the announcer,
 the consoles). "Next" takes priority tickets first, then first-come by issue order among the services
 the counter handles; the issue order is the device's sequence number, which never goes back even when
-the wall clock does, and a transfer keeps the ticket's original place.
+the wall clock does, and a transfer keeps the ticket's original place. Checked-in bookings follow
+:mod:`kiosk.booking_rule` (called at their time ahead of walk-ins, never twice in a row while walk-ins wait).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.errors import ConflictError, NotFoundError, ValidationError, refused_as
+from kiosk.booking_rule import next_waiting
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.dossiers import MAX_CODES, clean_code, codes_of
 from kiosk.events import EventBus
@@ -78,17 +80,7 @@ class CounterDesk:
             if ticket_id is not None:
                 state = self._waiting_ticket(s, ticket_id, codes, counter)
             else:
-                state = s.scalars(
-                    select(TicketState)
-                    .join(Ticket, Ticket.id == TicketState.ticket_id)
-                    .where(
-                        TicketState.status == "waiting",
-                        TicketState.service_code.in_(codes),
-                        TicketState.queue_day == today,
-                    )
-                    .order_by(TicketState.priority.desc(), Ticket.seq)
-                    .limit(1)
-                ).first()
+                state = next_waiting(s, codes, today, counter, to_naive_utc(self.clock.now()))
             called = None
             if state is not None:
                 state.status = "called"
@@ -354,4 +346,5 @@ def ticket_json(clock: Clock, ticket: Ticket, state: TicketState, service_name: 
         "called_at": local(state.called_at),
         "finished_at": local(state.finished_at),
         "dossier_codes": codes_of(state.dossier_codes),
+        "booked_at": local(state.due_at),  # a checked-in booking's time (kiosk.booking_rule); None for a walk-in
     }

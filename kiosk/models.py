@@ -150,6 +150,8 @@ class Ticket(DeviceRecord, Base):
     display_number: Mapped[str] = mapped_column(String(16))
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
     channel: Mapped[str] = mapped_column(String(16), default="touch")
+    #: True for a booked citizen checked in by code (``kiosk.bookings``); None for a walk-in.
+    booked: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class Rating(DeviceRecord, Base):
@@ -237,6 +239,8 @@ class TicketState(Base):
     #: Dossier codes attached so far (each attachment is also a ``dossier`` clerk action), separated by spaces.
     dossier_codes: Mapped[str | None] = mapped_column(String(550), nullable=True)
     token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    #: A checked-in booking's booked time (UTC): from then on it goes ahead of walk-ins (``kiosk.booking_rule``).
+    due_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class PrintJob(Base):
@@ -297,3 +301,37 @@ class ProcedureList(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# --- bookings (taken down at sync for the reception point; never synced up: the ticket carries the mark) -----
+class KioskBooking(Base):
+    """A booking of this reception point for today or tomorrow: its code, field and booked local time."""
+
+    __tablename__ = "bookings"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site_code: Mapped[str] = mapped_column(String(16))
+    service_code: Mapped[str] = mapped_column(String(16))
+    #: The booked time, local (naive), as the central server sent it.
+    at: Mapped[datetime] = mapped_column(DateTime)
+    #: The citizen's name: confidential, never shown nor printed.
+    name: Mapped[str] = mapped_column(String(100), default="")
+
+
+class BookingList(Base):
+    """Which version of the reception point's bookings the kiosk holds (one row), and when it came."""
+
+    __tablename__ = "booking_list"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class BookingCheckin(Base):
+    """A booking checked in at this kiosk (kept when the list is replaced): its ticket, and whether on time."""
+
+    __tablename__ = "booking_checkins"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+    checked_in_at: Mapped[datetime] = mapped_column(DateTime)
+    #: ``booked`` (within its grace: goes ahead at its time) or ``late`` (past its grace: a walk-in).
+    outcome: Mapped[str] = mapped_column(String(16))

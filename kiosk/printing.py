@@ -48,6 +48,11 @@ def point_line(site: dict[str, str] | None) -> str:
     return f"Điểm tiếp nhận {site['code']}" + (f" – {name}" if name and name != site["code"] else "")
 
 
+def booked_line(clock: Clock, due_at: Any) -> str:
+    """The mark a booked citizen's ticket carries: "ĐÃ ĐẶT LỊCH HẸN" and the booked time."""
+    return "ĐÃ ĐẶT LỊCH HẸN" + (f" {clock.local(from_naive_utc(due_at)):%H:%M}" if due_at is not None else "")
+
+
 def rating_link(base: str, ticket_id: str) -> str:
     """The rating page on the office Wi-Fi with ``ticket=<id>`` added, so a phone's rating names the ticket."""
     parts = urlsplit(base)
@@ -258,6 +263,7 @@ class PrintService:
             "qr_caption": caption,
             "priority": ticket.priority,
             "site": point_line(point),
+            "booked": booked_line(self.clock, state.due_at) if ticket.booked and state is not None else "",
         }
 
     # --- bookkeeping ------------------------------------------------------------------------------

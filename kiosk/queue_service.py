@@ -62,8 +62,10 @@ class QueueService:
         self.tickets.forget_estimates()
         self.line.forget()
 
-    def issue(self, service: Any, priority: Any = False, channel: Any = "touch") -> IssuedTicket:
-        return self.tickets.issue(service, priority, channel)
+    def issue(
+        self, service: Any, priority: Any = False, channel: Any = "touch", due: datetime | None = None
+    ) -> IssuedTicket:
+        return self.tickets.issue(service, priority, channel, due)
 
     # --- views -----------------------------------------------------------------------------------
 
@@ -198,13 +200,14 @@ def take_ticket(
     priority: Any = False,
     channel: Any = "touch",
     wait: float = PRINT_WAIT_SECONDS,
+    due: datetime | None = None,
 ) -> dict[str, Any]:
     """Issue a ticket, then hand it to the printer; the ticket is committed whatever the printer does.
 
     The answer says whether it printed: ``print_status`` is ``printed``, ``failed``, ``pending`` (still
     printing after ``wait`` seconds) or ``none`` (this kiosk has no printer).
     """
-    ticket = queue.issue(service, priority, channel)
+    ticket = queue.issue(service, priority, channel, due)
     answer = ticket.as_json()
     if printing is None or _printer_disabled(printing):
         answer.update(printed=False, print_error="This kiosk has no ticket printer.", print_status="none")

@@ -94,6 +94,8 @@ class _Request:
     info: ServiceInfo
     priority: bool
     channel: str
+    #: A checked-in booking's booked time (naive UTC), None for a walk-in (``kiosk.bookings``).
+    due: datetime | None = None
     result: IssuedTicket | None = None
     error: Exception | None = None
 
@@ -199,19 +201,22 @@ class TicketIssuer:
 
     # --- issuing ---------------------------------------------------------------------------------
 
-    def issue(self, service: Any, priority: Any = False, channel: Any = "touch") -> IssuedTicket:
+    def issue(
+        self, service: Any, priority: Any = False, channel: Any = "touch", due: datetime | None = None
+    ) -> IssuedTicket:
         """Issue and commit the next ticket of a service; raises ConflictError at the daily maximum.
 
         Group commit: the caller queues its request, then whoever holds the writer lock writes every
         queued request in ONE transaction (one fsync) and wakes their callers. Under load a batch holds
         many tickets; alone, a ticket is its own batch. Each answer still comes after its COMMIT.
+        ``due`` (a checked-in booking's time, naive UTC) marks the ticket as booked.
         """
         info = self.service(service)
         if not isinstance(priority, bool):
             raise ValidationError("priority must be true or false.", {"field": "priority"})
         if channel not in CHANNELS:
             raise ValidationError(f"Unknown channel {channel!r}; use {' or '.join(CHANNELS)}.", {"field": "channel"})
-        request = _Request(info, priority, channel)
+        request = _Request(info, priority, channel, due)
         with self._pending_lock:
             self._pending.append(request)
         waiting = None
@@ -318,11 +323,12 @@ class TicketIssuer:
             counts[1] += 1 if priority else 0
             ticket_id, shown = new_uuid(), display_number(info.prefix, number)
             tickets.append([ticket_id, None, db_time(now), int(synced), info.code, day.isoformat(), number, shown,
-                            int(priority), request.channel])  # fmt: skip
+                            int(priority), request.channel, None if request.due is None else 1])  # fmt: skip
             token = new_token()  # the phone page's secret: printed inside this ticket's QR code only
             states.append(
-                (ticket_id, "waiting", info.code, int(priority), db_time(now), day.isoformat(), provisional, token)
-            )
+                (ticket_id, "waiting", info.code, int(priority), db_time(now), day.isoformat(), provisional, token,
+                 None if request.due is None else db_time(request.due))
+            )  # fmt: skip
             outcomes.append(
                 IssuedTicket(
                     id=ticket_id,
@@ -401,10 +407,10 @@ def waiting_counts(scalars: Scalars, day: date) -> dict[str, int]:
 
 _TICKET_COLUMNS = (
     "id", "seq", "device_time", "clock_synced", "service_code", "business_day", "number", "display_number",
-    "priority", "channel",
+    "priority", "channel", "booked",
 )  # fmt: skip
 _STATE_COLUMNS = (
-    "ticket_id", "status", "service_code", "priority", "queued_at", "queue_day", "provisional", "token",
+    "ticket_id", "status", "service_code", "priority", "queued_at", "queue_day", "provisional", "token", "due_at",
 )  # fmt: skip
 _WAITING_BY_PRIORITY = (  # "CODE<TAB>priority<TAB>n" rows, over the covering queue index
     "SELECT service_code || char(9) || priority || char(9) || COUNT(*) FROM ticket_state "

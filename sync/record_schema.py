@@ -69,6 +69,9 @@ RECORD_FIELDS: dict[str, tuple[Field, ...]] = {
         Field("display_number", TEXT, 16),
         Field("priority", BOOL),
         Field("channel", TEXT, 16),
+        # true for a booked citizen's ticket (checked in by booking code); left out for a walk-in, so a server of
+        # an earlier release still takes the ticket
+        Field("booked", BOOL, optional=True, later=True),
     ),
     "rating": (
         Field("level", TEXT, 32),

@@ -182,6 +182,13 @@ def paragraphs(report: dict[str, Any], scope_label: str) -> list[str]:
             f"90% công dân được gọi trong vòng {vn(q['p90_wait_min'])} phút; thời gian phục vụ tại quầy trung bình "
             f"{vn(q['mean_service_min'])} phút."
         )
+        booked = q.get("booked")
+        if booked and booked["booked"]["issued"]:  # central.reports.booked
+            text.append(
+                f"Trong đó {vn(booked['booked']['issued'])} số thứ tự cấp cho công dân đã đặt lịch hẹn, thời gian chờ "
+                f"trung bình {vn(booked['booked']['mean_wait_min'])} phút (công dân đến trực tiếp: "
+                f"{vn(booked['walk_in']['mean_wait_min'])} phút)."
+            )
     province = report.get("province")
     if province and province["communes"] > 1:
         day = province["last_working_day"]

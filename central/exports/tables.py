@@ -127,6 +127,7 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
         ["Thời gian chờ trung bình (phút)", q["mean_wait_min"]],
         ["90% công dân được gọi trong vòng (phút)", q["p90_wait_min"]],
         ["Thời gian phục vụ tại quầy trung bình (phút)", q["mean_service_min"]],
+        *_booked_rows(q.get("booked")),
         ["Số phiếu tối thiểu để xếp loại theo TT 01", report.get("grade_min_answers")],
     ]
     tt01_headers = [ind.short for ind in INDICATORS.values()] + ["Tổng điểm"]
@@ -353,4 +354,15 @@ def _queue_cells(row: dict | None) -> list[Any]:
         return [None] * len(QUEUE_HEADERS)
     return [row["issued"], row["served"], row["no_show"], row["left_waiting"], row["mean_wait_min"]] + [
         row["mean_service_min"]
+    ]
+
+
+def _booked_rows(booked: dict | None) -> list[list]:
+    """Booked vs walk-in waits (central.reports.booked), when the report has them and a booking was served."""
+    if not booked or not booked["booked"]["issued"]:
+        return []
+    return [
+        ["Số thứ tự theo lịch hẹn đã cấp", booked["booked"]["issued"]],
+        ["Thời gian chờ trung bình – có lịch hẹn (phút)", booked["booked"]["mean_wait_min"]],
+        ["Thời gian chờ trung bình – đến trực tiếp (phút)", booked["walk_in"]["mean_wait_min"]],
     ]

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from central import panel_models, procedure_models, report_models  # noqa: F401  (their tables share this metadata: one history)
+from central import booking_models, panel_models, procedure_models, report_models  # noqa: F401  (their tables share this metadata: one history)
 from central.models import CentralBase
 
 config = context.config

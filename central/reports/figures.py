@@ -18,6 +18,7 @@ from central.identity import load_aliases, short_code, unknown_name
 from central.models import Clerk, Commune, ScaleLevel, Service, Site
 from central.report_models import NO_CLERK, NO_SERVICE, RollupQueue, RollupRatings
 from central.reports import ranking
+from central.reports.booked import booked_waits
 from central.reports.localtime import DEFAULT_LOCAL_TIME, LocalTime
 from central.reports.periods import Period
 from central.reports.query import QUEUE_SUMS, Query, Scope
@@ -435,6 +436,7 @@ def _homes(conn: Connection, ids: list[str], communes: tuple[str, ...] | None, n
 def _queue(q: Query, names: Names, homes: dict[str, str]) -> dict[str, Any]:
     totals = _queue_totals(q.queue().get(None, [0] * len(QUEUE_SUMS)))
     totals["p90_wait_min"] = p90(q.waits())
+    totals["booked"] = booked_waits(q)  # booked vs walk-in (central.reports.booked)
     by_service = _queue_totals_by(q.queue("service"))
     folded: dict[str, list[int]] = {}
     for cid, values in q.queue("clerk").items():

@@ -31,6 +31,7 @@ from kiosk.device_state import CATALOG_DIRTY, CATALOG_SENT, LAST_SYNC
 from kiosk.health import records_made, unsynced_count
 from kiosk.storage import transaction
 from kiosk.uplink import upload_refusal
+from kiosk.uplink.bookings import take_bookings
 from kiosk.uplink.device_catalog import CatalogRefused, apply_catalog, refused
 from kiosk.uplink.outbox import MAX_COUNTER, mark_synced, pending, reserve_counters
 from kiosk.uplink.procedures import take_procedures
@@ -163,6 +164,7 @@ class SyncClient:
             self._upload(report)
             self._exchange_catalog(report)
             take_procedures(self)
+            take_bookings(self)
         except SyncError as exc:
             report.error = exc.message
         except Exception as exc:  # noqa: BLE001 - recorded for /healthz, then raised to the caller

@@ -169,8 +169,8 @@ def play_out(db: Path, where: Path, clock, settings: dict, resume_paused: bool) 
         copy.extensions["kiosk"].close()
 
 
-def act(rng: random.Random, db: Path, citizen, clerks: dict, issued: dict) -> None:
-    action, counter = rng.choice(ACTIONS), rng.choice(list(clerks))
+def act(rng: random.Random, db: Path, citizen, clerks: dict, issued: dict, actions: list[str] = ACTIONS) -> None:
+    action, counter = rng.choice(actions), rng.choice(list(clerks))
     serving = [n for (n,) in read(db, "SELECT counter_number FROM ticket_state WHERE status = 'called'")]
     if action in ("recall", "no-show", "complete", "transfer") and serving:
         counter = rng.choice(serving)  # mostly at a counter serving someone, where the action does something
@@ -178,6 +178,11 @@ def act(rng: random.Random, db: Path, citizen, clerks: dict, issued: dict) -> No
     if action == "issue":
         ticket = issue(citizen, rng.choice(FIELDS), priority=rng.random() < 0.2)
         issued[ticket["id"]] = ticket["ahead"]  # what its ticket says, checked at once
+    elif action == "checkin":  # a booked citizen (early, on time or late) checks in by code
+        answer = citizen.post("/api/checkin", json={"code": f"BK-{rng.randrange(BOOKINGS)}"})
+        assert answer.status_code in (201, 409), answer.get_json()
+        if answer.status_code == 201:
+            issued[answer.get_json()["id"]] = answer.get_json()["ahead"]
     elif action == "transfer":
         answer = clerk.post(f"/api/counters/{counter}/transfer", json={"service": rng.choice(FIELDS)})
         assert answer.status_code in (200, 400, 409), answer.get_json()
@@ -196,7 +201,30 @@ def test_people_ahead_is_the_number_really_called_before_at_every_moment(clock, 
         app.extensions["kiosk"].close()
 
 
-def day_of_clerks(app, clock, tmp_path: Path, settings: dict, rng: random.Random) -> None:
+#: Bookings of the day in the test with bookings: BK-0… every 8 minutes from 08:00, in turn in each field.
+BOOKINGS = 16
+
+
+@pytest.mark.parametrize(("layout", "seed"), [(MIXED, 3), (SHARED, 4)])
+def test_people_ahead_stays_true_with_bookings_checked_in(clock, tmp_path, layout, seed):
+    """Bookings early, due and late in play: the phones still say the calls the console will really make."""
+    from kiosk.bookings import store_document
+    from sync.bookings_document import version
+
+    settings = {"services": DEFAULT_SERVICES[:3], "counters": layout}
+    app = make_app(tmp_path / "var", clock, **settings)
+    items = [
+        {"code": f"BK-{n}", "site": "TT", "service": FIELDS[n % len(FIELDS)], "at": f"2026-11-20T{8 + n * 8 // 60:02d}:"
+         f"{n * 8 % 60:02d}", "name": ""} for n in range(BOOKINGS)
+    ]  # fmt: skip
+    try:
+        store_document(app.extensions["kiosk"].sessions, {"version": version(items), "bookings": items}, clock.now())
+        day_of_clerks(app, clock, tmp_path, settings, random.Random(seed), ACTIONS + ["checkin"] * 4)
+    finally:
+        app.extensions["kiosk"].close()
+
+
+def day_of_clerks(app, clock, tmp_path: Path, settings: dict, rng: random.Random, actions: list[str] = ACTIONS) -> None:
     db = tmp_path / "var" / "kiosk.db"
     citizen = app.test_client()
     clerks = {number: app.test_client() for number in (1, 2, 3)}
@@ -204,7 +232,7 @@ def day_of_clerks(app, clock, tmp_path: Path, settings: dict, rng: random.Random
         login(clerk, number)
     for step in range(STEPS):
         issued: dict[str, int] = {}
-        act(rng, db, citizen, clerks, issued)
+        act(rng, db, citizen, clerks, issued, actions)
         clock.advance(rng.randint(5, 300))
         waiting = read(db, "SELECT ticket_id, token, service_code FROM ticket_state WHERE status = 'waiting'")
         phone = {tid: citizen.get(f"/t/{token}/state").get_json()["ahead"] for tid, token, _ in waiting}

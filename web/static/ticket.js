@@ -51,7 +51,8 @@
   function showTicket(t) {
     setPriority(false);  // for this ticket only
     document.getElementById("t-number").textContent = t.display_number;
-    document.getElementById("t-service").textContent = t.service_name + (t.priority ? " · " + T.priority : "");
+    var mark = !t.booking ? "" : " · " + (t.booking.late ? T.bookedLate : T.booked.replace("{t}", t.booking.at));
+    document.getElementById("t-service").textContent = t.service_name + (t.priority ? " · " + T.priority : "") + mark;
     var ahead = t.ahead > 0 ? T.ahead.replace("{n}", t.ahead) : T.aheadNone;
     if (t.ahead > 0 && t.wait_minutes) ahead += " · " + T.wait.replace("{m}", t.wait_minutes);
     document.getElementById("t-ahead").textContent = ahead;
@@ -92,6 +93,33 @@
   });
 
   document.querySelectorAll("[data-home]").forEach(function (b) { b.addEventListener("click", home); });
+
+  // "Đã đặt lịch hẹn": the code typed on the on-screen keyboard (or scanned: a scanner types and ends with Enter).
+  var codeBox = document.getElementById("t-booking-code");
+  if (codeBox) {
+    var bookingError = document.getElementById("t-booking-error");
+    var keys = window.KioskKeyboard(document.getElementById("vk"), codeBox, { done: checkIn });
+    document.querySelector("[data-booking-open]").addEventListener("click", function () {
+      codeBox.value = ""; bookingError.textContent = "";
+      show("t-booking", 90);
+      codeBox.focus(); keys.open();
+    });
+    codeBox.addEventListener("keydown", function (e) { if (e.key === "Enter") checkIn(); });
+    document.getElementById("t-booking-send").addEventListener("click", checkIn);
+  }
+
+  function checkIn() {
+    if (busy) return;
+    bookingError.textContent = "";
+    if (!codeBox.value.trim()) { bookingError.textContent = T.bookingEmpty; return; }
+    busy = true;
+    KioskLive.post("/api/checkin", { code: codeBox.value }).then(function (res) {
+      if (res.ok) { showTicket(res.data); return; }
+      busy = false;
+      bookingError.textContent = res.status === 404 ? T.bookingUnknown : res.status === 409 ? T.bookingUsed : T.failed;
+      show("t-booking", 90);
+    }, function () { busy = false; bookingError.textContent = T.failed; });
+  }
 
   function showWaiting(waiting) {
     document.querySelectorAll("[data-waiting-for]").forEach(function (el) {
