@@ -103,7 +103,7 @@ class HoldDesk:
             state.clerk_id = clerk_id
             state.called_at = to_naive_utc(d.clock.now())
             d._action(s, "call", counter, clerk_id, state.ticket_id, detail)
-            called = d._ticket_json(s, state)
+            called = {**d._ticket_json(s, state), "from_hold": bool(detail.get("held"))}
             events.append(("ticket_called", {**d._called_event(called, recall=False), **detail}))
             events.append(("queue_changed", {"waiting": d._waiting(s)}))
         if current is not None:
