@@ -34,6 +34,9 @@ def test_hold_with_a_reason_then_call_back_then_pick_from_the_line(server, brows
     phone.goto(printed_qr(server.spool, first["display_number"]))
     clerk = browser.new_page(viewport={"width": 1366, "height": 768})
     _log_in(clerk, base)
+    board = browser.new_page(viewport={"width": 1280, "height": 720})
+    board.goto(base + "/display")
+    expect(board.locator("#d-held-box")).to_be_hidden()
 
     clerk.keyboard.press("n")
     expect(clerk.locator("#c-number")).to_have_text(first["display_number"])
@@ -51,6 +54,10 @@ def test_hold_with_a_reason_then_call_back_then_pick_from_the_line(server, brows
     expect(phone.locator("#p-held-reason")).to_have_text("Công dân đi photo giấy tờ")
     expect(phone.locator("#p-held-counter")).to_have_text("1")
 
+    expect(board.locator("#d-held li")).to_have_count(1)  # the board shows it held, not waiting
+    expect(board.locator("#d-held li")).to_contain_text(first["display_number"])
+    expect(board.locator("#d-held li")).to_contain_text("quầy 1, đến")
+
     _all_buttons_on_screen(clerk)
 
     clerk.keyboard.press("n")  # the next citizen while the first is photocopying
@@ -59,6 +66,7 @@ def test_hold_with_a_reason_then_call_back_then_pick_from_the_line(server, brows
     expect(clerk.locator("#c-status")).to_have_text(f"Đã gọi lại số {first['display_number']} đang giữ chỗ.")
     expect(clerk.locator("#c-number")).to_have_text(first["display_number"])
     expect(clerk.locator("#c-held-box")).to_be_hidden()
+    expect(board.locator("#d-held-box")).to_be_hidden()
     expect(phone.locator("#p-called")).to_be_visible()
     clerk.keyboard.press("h")
     expect(phone.locator("#p-status-text")).to_have_text("Đã phục vụ")
@@ -89,6 +97,7 @@ def test_hold_with_a_reason_then_call_back_then_pick_from_the_line(server, brows
     ]
     clerk.close()
     phone.close()
+    board.close()
 
 
 def _all_buttons_on_screen(page) -> None:
