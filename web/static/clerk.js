@@ -359,7 +359,7 @@
   function callButton(t, label) {
     var b = document.createElement("button");
     b.type = "button"; b.className = "c-btn c-small c-call"; b.textContent = label;
-    b.setAttribute("aria-label", fill(T.callThisLabel, { number: t.display_number }));
+    b.setAttribute("aria-label", fill(t.status === "held" ? T.callBackLabel : T.callThisLabel, { number: t.display_number }));
     b.addEventListener("click", function () { act("call", { ticket_id: t.id }); });
     return b;
   }
