@@ -142,3 +142,20 @@ def test_the_setting_sets_the_hold_time(tmp_path, clock):
     assert [h["id"] for h in client.get("/api/queue").get_json()["held"]] == [held["id"]]
     clock.advance(3 * 60 + 1)
     assert client.get("/api/queue").get_json()["held"] == []
+
+
+def test_the_phone_page_says_giu_cho_with_the_reason_then_no_show_when_the_time_runs_out(client, kiosk, clock):
+    ticket = issue(client)
+    token = rows(kiosk.settings.data_path / "kiosk.db", "SELECT token FROM ticket_state WHERE ticket_id = ?",
+                 (ticket["id"],))[0][0]  # fmt: skip
+    login(client, 1)
+    client.post("/api/counters/1/next")
+    client.post("/api/counters/1/hold", json={"reason": "missing_paper"})
+    state = client.get(f"/t/{token}/state").get_json()
+    assert (state["status"], state["counter"], state["hold"]["reason"]) == ("held", 1, "missing_paper")
+    assert state["hold"]["until_hm"] == "08:10"  # the FakeClock's 08:00 plus hold_minutes
+    page = client.get(f"/t/{token}", headers=VI).get_data(as_text=True)
+    assert "Giữ chỗ: số của bạn vẫn được giữ" in page and "Thiếu giấy tờ: công dân đi lấy giấy tờ" in page
+    clock.advance(10 * 60 + 1)
+    client.get("/api/queue")  # a board or console reads the queue
+    assert client.get(f"/t/{token}/state").get_json()["status"] == "no_show"
