@@ -302,6 +302,13 @@ REGISTRY: list[Setting] = [
         "button panel are not limited. 0 = no limit.",
         "int",
     ),
+    Setting(
+        "hold_minutes",
+        15,
+        "Minutes a ticket the clerk put on hold (giữ chỗ: a missing paper, a photocopy) keeps its place; "
+        "past them it ends as a no-show.",
+        "int",
+    ),
     Setting("thanks_seconds", 6, "Seconds the thank-you screen stays before the citizen screen returns home.", "int"),
     Setting("detail_seconds", 60, "Seconds of inactivity after which the detailed rating form gives up.", "int"),
     Setting(

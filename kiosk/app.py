@@ -328,6 +328,7 @@ def build_kiosk(settings: settings_mod.Settings, clock: Clock | None = None) -> 
     from web import make_gates
 
     queue = QueueService(engine, sessions, clock, events)
+    queue.holds.minutes = settings["hold_minutes"]
     ratings.clerk_at = queue.clerks.holder  # a rating names a clerk only while one is on duty there
     ratings.queue_day = queue.day.peek  # a ticket of a closed queue day is not counted any more
     phone = PhoneService(queue, ratings)

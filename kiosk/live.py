@@ -83,7 +83,7 @@ _END = object()
 #: The events that may change what a phone shows.
 PHONE_KINDS = frozenset(
     {
-        "ticket_called", "ticket_completed", "ticket_no_show", "ticket_transferred", "ticket_issued",
+        "ticket_called", "ticket_completed", "ticket_no_show", "ticket_transferred", "ticket_issued", "ticket_held",
         "rating_recorded", "counter_paused", "counter_resumed", "clerk_login", "clerk_logout", "catalog_changed",
     }
 )  # fmt: skip
@@ -510,7 +510,7 @@ class LiveHub:
                 public = sse("called", called).encode()
                 for stream in phones:
                     self._write(stream, public)
-            if kind in ("ticket_called", "ticket_completed", "ticket_no_show", "ticket_transferred"):
+            if kind in ("ticket_called", "ticket_completed", "ticket_no_show", "ticket_transferred", "ticket_held"):
                 if data.get("id"):
                     self._urgent.add(data["id"])
                 # a counter serving several fields calls them in one order: every line may move (kiosk.ahead)

@@ -20,6 +20,7 @@ from typing import Any
 from common.errors import ConflictError, NotFoundError
 from kiosk.ahead import Place
 from kiosk.clock import from_naive_utc
+from kiosk.holds import held_tickets, hold_json
 from kiosk.queue_service import QueueService
 from kiosk.ratings import RatingService, RecordedRating
 from kiosk.storage import read_scalars, read_transaction
@@ -59,7 +60,12 @@ class PhoneService:
             places: dict[str, Place] = {}
             for day in sorted(days):  # one play-out of each queue (kiosk.ahead) for every phone in it
                 places.update(self.queue.line.read(r, date.fromisoformat(day)))
-        return {row["ticket_id"]: self._state(row, places.get(row["ticket_id"]), today) for row in rows}
+            held = {h["id"]: h for h in held_tickets(r)} if any(row["status"] == "held" for row in rows) else {}
+        found = {row["ticket_id"]: self._state(row, places.get(row["ticket_id"]), today) for row in rows}
+        for ticket_id, h in held.items():  # on hold (giữ chỗ): why, and until when its place is kept
+            if ticket_id in found:
+                found[ticket_id]["hold"] = hold_json(self.queue.clock, h["reason"], h["until"])
+        return found
 
     def _state(self, row: dict[str, Any], place: Place | None, today: date) -> dict[str, Any]:
         day = row["queue_day"]

@@ -21,6 +21,7 @@ from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.counters import CounterDesk
 from kiosk.dossiers import codes_of
 from kiosk.events import EventBus
+from kiosk.holds import HoldDesk, held_tickets, hold_json
 from kiosk.queue_day import QueueDay
 from kiosk.storage import db_time, read_scalars, read_transaction
 from kiosk.tickets import IssuedTicket, TicketIssuer, waiting_counts
@@ -51,6 +52,7 @@ class QueueService:
             sessions, clock, events, on_change=self._forget_estimates, write_lock=lock, queue_day=self.day
         )
         self.clerks = ClerkDesk(sessions, clock, events, write_lock=lock)
+        self.holds = HoldDesk(self.desk)  # hold, return, pick (kiosk.holds); minutes from the setting hold_minutes
 
     def reload(self) -> None:
         """Forget what was cached of the catalogue: the services offered, estimates, clerks' names at counters."""
@@ -72,6 +74,7 @@ class QueueService:
     def snapshot(self) -> dict[str, Any]:
         """`GET /api/queue`: each counter with its clerk and the ticket it serves, waiting counts, last calls."""
         day = self.tickets.roll_day()  # after a clock change, the waiting tickets move before anyone looks
+        self.holds.expire()  # a hold past its time is a no-show before anyone looks
         at = self.clerks.at_counters()
         with read_transaction(self.engine) as r:
             services = r.rows("SELECT code, name, prefix FROM services WHERE active ORDER BY position, code")
@@ -91,6 +94,7 @@ class QueueService:
                 for c in r.rows("SELECT number, name, paused FROM counters WHERE active ORDER BY number")
             ]
             waiting = waiting_counts(r.scalars, day)
+            held = [self._held_item(h) for h in held_tickets(r)]
             recent: list[dict[str, Any]] = []
             for row in r.rows(_RECENT_CALLS, (db_time(self._day_start(day)), 4 * RECENT_CALLS)):
                 if len(recent) == RECENT_CALLS or any(call["id"] == row["ticket_id"] for call in recent):
@@ -110,6 +114,7 @@ class QueueService:
             "waiting": waiting,
             "services": services,
             "recent": recent,
+            "held": held,  # tickets on hold (kiosk.holds), apart from the waiting line
             "day": day.isoformat(),
             "now": self.clock.local().isoformat(timespec="seconds"),  # the board shows the kiosk's clock
             "day_provisional": self.day.provisional(),
@@ -136,6 +141,7 @@ class QueueService:
             "counter": desk,
             "waiting": {code: snap["waiting"].get(code, 0) for code in desk["services"]},
             "line": [self._line_item(row) for row in waiting],
+            "held": [h for h in snap["held"] if h["counter"] == counter],
             "served": [self._line_item(row) for row in served],
             "services": snap["services"],
         }
@@ -178,6 +184,17 @@ class QueueService:
             "service": row["service_code"],
             "priority": bool(row["priority"]),
             "called_at": self._local(row["called_at"]),
+        }
+
+    def _held_item(self, held: dict) -> dict:
+        return {
+            "id": held["id"],
+            "display_number": held["display_number"],
+            "service": held["service"],
+            "priority": held["priority"],
+            "counter": held["counter"],
+            "status": "held",
+            "hold": hold_json(self.clock, held["reason"], held["until"]),
         }
 
     def _line_item(self, row: dict) -> dict:

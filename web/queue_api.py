@@ -108,6 +108,22 @@ def dossier(counter: int):
     return jsonify({"ticket": ticket})
 
 
+@bp.post("/api/counters/<int:counter>/hold")
+@require_clerk
+def hold(counter: int):
+    """Put the ticket being served on hold (``{"reason": "photocopy"}``, kiosk.holds.REASONS)."""
+    body = _strict(read_json(), {"reason"})
+    return jsonify({"ticket": current_kiosk().queue.holds.hold(counter, current_clerk().id, body.get("reason"))})
+
+
+@bp.post("/api/counters/<int:counter>/call")
+@require_clerk
+def call_ticket(counter: int):
+    """Call a particular ticket (``{"ticket_id": …}``): one held at this counter, or one waiting (out of turn)."""
+    body = _strict(read_json(), {"ticket_id"})
+    return jsonify({"ticket": current_kiosk().queue.holds.call(counter, current_clerk().id, body.get("ticket_id"))})
+
+
 @bp.post("/api/counters/<int:counter>/pause")
 @require_clerk
 def pause(counter: int):

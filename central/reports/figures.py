@@ -20,6 +20,7 @@ from central.report_models import NO_CLERK, NO_SERVICE, RollupQueue, RollupRatin
 from central.reports import ranking
 from central.reports.booked import booked_waits
 from central.reports.localtime import DEFAULT_LOCAL_TIME, LocalTime
+from central.reports.out_of_order import out_of_order
 from central.reports.periods import Period
 from central.reports.query import QUEUE_SUMS, Query, Scope
 from central.reports.suggestions import counts as suggestion_counts
@@ -437,6 +438,7 @@ def _queue(q: Query, names: Names, homes: dict[str, str]) -> dict[str, Any]:
     totals = _queue_totals(q.queue().get(None, [0] * len(QUEUE_SUMS)))
     totals["p90_wait_min"] = p90(q.waits())
     totals["booked"] = booked_waits(q)  # booked vs walk-in (central.reports.booked)
+    totals["out_of_order"] = out_of_order(q)  # picked from the line out of turn (kiosk.holds)
     by_service = _queue_totals_by(q.queue("service"))
     folded: dict[str, list[int]] = {}
     for cid, values in q.queue("clerk").items():

@@ -36,6 +36,11 @@ def server(tmp_path_factory):
         for code in [s["code"] for s in requests.get(srv.base + "/api/queue").json()["services"]] * 2:
             assert requests.post(srv.base + "/api/tickets", json={"service": code}).status_code == 201
         clerk.post(srv.base + "/api/counters/2/next")
+        # and one on hold (giữ chỗ) at counter 3: the board, its phone and that console show it
+        holder = requests.Session()
+        assert holder.post(srv.base + "/api/clerk/login", json={"counter": 3, "pin": "3333"}).status_code == 200
+        assert holder.post(srv.base + "/api/counters/3/next").status_code == 200
+        assert holder.post(srv.base + "/api/counters/3/hold", json={"reason": "photocopy"}).status_code == 200
         yield srv
 
 
@@ -144,6 +149,18 @@ def clerk(logged_in):
     return "/clerk", go
 
 
+def clerk_holding(page):
+    """Counter 3 with a ticket on hold in its list, serving the next one, the reasons for a hold open."""
+    page.select_option("#login-counter", "3")
+    page.fill("#login-pin", "3333")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#c-held-box")).to_be_visible()
+    page.click("[data-action=next]")
+    expect(page.locator("#c-number")).not_to_have_text("—")
+    page.click("[data-action=hold]")
+    expect(page.locator("#c-hold")).to_be_visible()
+
+
 def clerk_taking_a_held_counter(page):
     """Lê Thị Hoa chooses counter 2, which Trần Văn Minh holds: the warning, then the confirmation."""
     expect(page.locator("#c-login")).to_be_visible()
@@ -176,12 +193,14 @@ def admin_pages(page, paths):
 def display():
     def go(page):
         expect(page.locator("#d-rows .d-number").nth(1)).not_to_have_text("—")
+        expect(page.locator("#d-held li")).to_have_count(1)
 
     return "/display", go
 
 
 SCREENS = [("display", display(), LARGE, True), ("display-720p", display(), DESK, True)]
 SCREENS += [("clerk-login", clerk(False), DESK, False), ("clerk-console", clerk(True), DESK, False)]
+SCREENS += [("clerk-console-hold", ("/clerk", clerk_holding), DESK, False)]
 SCREENS += [("clerk-login-held-counter", ("/clerk", clerk_taking_a_held_counter), DESK, False)]
 SCREENS += [("admin-login", admin_login(), DESK, False)]
 
@@ -352,9 +371,9 @@ def phone_token(server, status: str) -> str:
         db.close()
 
 
-@pytest.mark.parametrize("status", ["waiting", "called", "done"])
+@pytest.mark.parametrize("status", ["waiting", "called", "held", "done"])
 def test_the_phone_page_has_no_serious_axe_violation_and_aaa_contrast(server, browser, status):
-    """A citizen's phone at 360×740: waiting, called, and served with the rating form open (run last: it serves
+    """A citizen's phone at 360×740: waiting, called, on hold (giữ chỗ), and served with the rating form open (run last: it serves
     a ticket at counter 3)."""
     if status == "done":
         clerk = requests.Session()

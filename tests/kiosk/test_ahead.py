@@ -13,6 +13,7 @@ import requests
 
 from common.settings import DEFAULT_SERVICES
 from kiosk.app import create_app
+from kiosk.holds import REASONS
 from tests.kiosk.test_panel import wait_for
 from tests.kiosk.test_phone_page import token_of
 from tests.kiosk.test_queue_concurrency import read_sse
@@ -119,6 +120,8 @@ MIXED = [{"number": 1, "services": ["HT", "CT"]}, {"number": 2, "services": ["CT
 SHARED = [{"number": 1, "services": ["HT", "CT"]}, {"number": 2, "services": ["HT", "CT"]},
           {"number": 3, "services": ["DD"]}]  # fmt: skip
 ACTIONS = ["issue"] * 5 + ["next"] * 4 + ["transfer"] * 3 + ["pause"] * 2 + ["recall", "no-show", "complete", "resume"]
+#: With the clerk's hold (giữ chỗ), its return and a pick out of turn from the line (kiosk.holds).
+WITH_HOLDS = ACTIONS + ["hold"] * 3 + ["return"] * 4 + ["pick"] * 2
 STEPS = 40
 
 
@@ -172,7 +175,7 @@ def play_out(db: Path, where: Path, clock, settings: dict, resume_paused: bool) 
 def act(rng: random.Random, db: Path, citizen, clerks: dict, issued: dict, actions: list[str] = ACTIONS) -> None:
     action, counter = rng.choice(actions), rng.choice(list(clerks))
     serving = [n for (n,) in read(db, "SELECT counter_number FROM ticket_state WHERE status = 'called'")]
-    if action in ("recall", "no-show", "complete", "transfer") and serving:
+    if action in ("recall", "no-show", "complete", "transfer", "hold") and serving:
         counter = rng.choice(serving)  # mostly at a counter serving someone, where the action does something
     clerk = clerks[counter]
     if action == "issue":
@@ -183,6 +186,25 @@ def act(rng: random.Random, db: Path, citizen, clerks: dict, issued: dict, actio
         assert answer.status_code in (201, 409), answer.get_json()
         if answer.status_code == 201:
             issued[answer.get_json()["id"]] = answer.get_json()["ahead"]
+    elif action in ("return", "pick"):
+        status = "held" if action == "return" else "waiting"
+        found = read(
+            db,
+            "SELECT ts.ticket_id, COALESCE(ts.counter_number, cs.counter_number) FROM ticket_state ts "
+            "JOIN counter_services cs ON cs.service_code = ts.service_code WHERE ts.status = ?",
+            (status,),
+        )  # a held ticket at its counter; a waiting one at a counter of its field
+        if not found:
+            return
+        ticket_id, counter = rng.choice(found)
+        clerks[counter].post(f"/api/counters/{counter}/resume")  # a paused counter opens to call
+        answer = clerks[counter].post(f"/api/counters/{counter}/call", json={"ticket_id": ticket_id})
+        assert answer.status_code in (200, 409), answer.get_json()
+    elif action == "hold":
+        if not serving:  # someone to hold: the counter calls first
+            clerk.post(f"/api/counters/{counter}/next")
+        answer = clerk.post(f"/api/counters/{counter}/hold", json={"reason": rng.choice(REASONS)})
+        assert answer.status_code in (200, 409), answer.get_json()
     elif action == "transfer":
         answer = clerk.post(f"/api/counters/{counter}/transfer", json={"service": rng.choice(FIELDS)})
         assert answer.status_code in (200, 400, 409), answer.get_json()
@@ -191,12 +213,16 @@ def act(rng: random.Random, db: Path, citizen, clerks: dict, issued: dict, actio
         assert answer.status_code in (200, 204, 409), answer.get_json()
 
 
-@pytest.mark.parametrize(("layout", "seed"), [(MIXED, 0), (MIXED, 1), (SHARED, 2)])
-def test_people_ahead_is_the_number_really_called_before_at_every_moment(clock, tmp_path, layout, seed):
-    settings = {"services": DEFAULT_SERVICES[:3], "counters": layout}
+@pytest.mark.parametrize(
+    ("layout", "seed", "actions"),
+    [(MIXED, 0, ACTIONS), (MIXED, 1, ACTIONS), (SHARED, 2, ACTIONS), (MIXED, 5, WITH_HOLDS), (SHARED, 4, WITH_HOLDS)],
+)
+def test_people_ahead_is_the_number_really_called_before_at_every_moment(clock, tmp_path, layout, seed, actions):
+    """Whatever the clerks do — holds, returns and picks out of turn included: a held ticket is ahead of nobody."""
+    settings = {"services": DEFAULT_SERVICES[:3], "counters": layout, "hold_minutes": 20}
     app = make_app(tmp_path / "var", clock, **settings)
     try:
-        day_of_clerks(app, clock, tmp_path, settings, random.Random(seed))
+        day_of_clerks(app, clock, tmp_path, settings, random.Random(seed), actions)
     finally:
         app.extensions["kiosk"].close()
 
@@ -233,6 +259,8 @@ def day_of_clerks(app, clock, tmp_path: Path, settings: dict, rng: random.Random
     for step in range(STEPS):
         issued: dict[str, int] = {}
         act(rng, db, citizen, clerks, issued, actions)
+        if "hold" in actions:  # the console's refresh: a hold past its time ends (a no-show)
+            clerks[1].get("/api/counters/1/queue")
         clock.advance(rng.randint(5, 300))
         waiting = read(db, "SELECT ticket_id, token, service_code FROM ticket_state WHERE status = 'waiting'")
         phone = {tid: citizen.get(f"/t/{token}/state").get_json()["ahead"] for tid, token, _ in waiting}
@@ -243,3 +271,8 @@ def day_of_clerks(app, clock, tmp_path: Path, settings: dict, rng: random.Random
         assert phone == truth, f"step {step}: what the phones say, against the calls really made before them"
         for tid, ahead in issued.items():
             assert ahead == truth[tid], f"step {step}: the new ticket's own answer"
+    if "hold" in actions:  # the day really had holds, returns and picks in it
+        kinds = read(db, "SELECT COUNT(*) FROM clerk_actions WHERE action = 'hold' UNION ALL "
+                         "SELECT COUNT(*) FROM clerk_actions WHERE json_extract(detail, '$.held') UNION ALL "
+                         "SELECT COUNT(*) FROM clerk_actions WHERE json_extract(detail, '$.picked')")  # fmt: skip
+        assert all(n > 0 for (n,) in kinds), kinds

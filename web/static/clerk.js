@@ -155,6 +155,7 @@
     document.querySelector("#pause-btn span").textContent = data.counter.paused ? T.resume : T.pause;
     renderDossiers(serving);
     renderCounts(data.waiting);
+    renderHeld(data.held || []);
     renderRows($("c-line"), data.line, false);
     renderRows($("c-served"), data.served, true);
   }
@@ -195,6 +196,7 @@
       btn.type = "button"; btn.className = "c-btn c-small"; btn.textContent = T.reprint;
       btn.addEventListener("click", function () { reprint(t); });
       cell.appendChild(btn);
+      if (!served) cell.appendChild(callButton(t, T.callThis));
       tr.appendChild(cell);
       tbody.appendChild(tr);
     });
@@ -282,6 +284,7 @@
     if (!me) return;
     if (action === "pause" && view && view.counter.paused) action = "resume";
     if (action === "transfer" && !body) { openTransfer(); return; }
+    if (action === "hold" && !body) { openHold(); return; }
     KioskLive.post("/api/counters/" + me.counter + "/" + action, body).then(function (res) {
       if (res.status === 401) { ended(res); return; }
       if (!res.ok) { say(errorText(res), true); return; }
@@ -293,6 +296,8 @@
         complete: fill(T.completed, { number: n }),
         "no-show": fill(T.noShow, { number: n }),
         transfer: t ? fill(T.transferred, { number: n, field: t.service_name }) : "",
+        hold: t && t.hold ? fill(T.heldMsg, { number: n, time: t.hold.until_hm }) : "",
+        call: t ? fill(t.from_hold ? T.calledBack : T.calledOut, { number: n }) : "",
         pause: T.paused,
         resume: T.resumed
       };
@@ -327,11 +332,62 @@
     document.querySelector('[data-action="transfer"]').focus();
   }
 
+  // --- hold and return, call a particular ticket (kiosk.holds) ---------------------------------------
+
+  function openHold() {
+    if (!(view && view.counter.serving)) { say(T.errNotServing, true); return; }
+    var box = $("c-hold-options");
+    box.textContent = "";
+    Object.keys(T.holdReasons).forEach(function (code, i) {
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "c-btn"; b.dataset.reason = code; b.dataset.key = String(i + 1);
+      b.innerHTML = "<kbd></kbd> <span></span>";
+      b.firstChild.textContent = String(i + 1);
+      b.lastChild.textContent = T.holdReasons[code];
+      b.addEventListener("click", function () { closeHold(); act("hold", { reason: code }); });
+      box.appendChild(b);
+    });
+    $("c-hold").hidden = false;
+    box.firstChild.focus();
+  }
+
+  function closeHold() {
+    $("c-hold").hidden = true;
+    document.querySelector('[data-action="hold"]').focus();
+  }
+
+  function callButton(t, label) {
+    var b = document.createElement("button");
+    b.type = "button"; b.className = "c-btn c-small c-call"; b.textContent = label;
+    b.setAttribute("aria-label", fill(t.status === "held" ? T.callBackLabel : T.callThisLabel, { number: t.display_number }));
+    b.addEventListener("click", function () { act("call", { ticket_id: t.id }); });
+    return b;
+  }
+
+  function renderHeld(held) {
+    var tbody = $("c-held");
+    tbody.textContent = "";
+    $("c-held-box").hidden = !held.length;
+    held.forEach(function (t) {
+      var tr = document.createElement("tr");
+      [t.display_number, T.holdReasons[t.hold.reason] || "", fill(T.heldUntil, { time: t.hold.until_hm })]
+        .forEach(function (text) {
+          var td = document.createElement("td");
+          td.textContent = text;
+          tr.appendChild(td);
+        });
+      var cell = document.createElement("td");
+      cell.appendChild(callButton(t, T.callBack));
+      tr.appendChild(cell);
+      tbody.appendChild(tr);
+    });
+  }
+
   document.querySelectorAll("[data-action]").forEach(function (b) {
     b.addEventListener("click", function () { act(b.dataset.action); });
   });
 
-  var KEYS = { n: "next", l: "recall", h: "complete", v: "no-show", c: "transfer", p: "pause" };
+  var KEYS = { n: "next", l: "recall", h: "complete", v: "no-show", c: "transfer", g: "hold", p: "pause" };
   /* Keys closer together than BURST ms are a scanner typing, not a clerk pressing shortcuts: a shortcut waits
    * that long to see whether more keys follow. A burst that ends with Enter is a scanned code and is attached;
    * one without Enter goes into the field for the clerk to check. */
@@ -359,6 +415,12 @@
       if (e.key === "Escape") { e.preventDefault(); closeTransfer(); return; }
       var pick = document.querySelector('#c-transfer-options [data-key="' + e.key + '"]');
       if (pick) { e.preventDefault(); pick.click(); }
+      return;
+    }
+    if (!$("c-hold").hidden) {
+      if (e.key === "Escape") { e.preventDefault(); closeHold(); return; }
+      var reason = document.querySelector('#c-hold-options [data-key="' + e.key + '"]');
+      if (reason) { e.preventDefault(); reason.click(); }
       return;
     }
     if (e.key === "Enter" && burst.length > 1) {  // a scanner's Enter: the code it typed

@@ -45,6 +45,7 @@
     });
     renderRecent(s.recent);
     renderWaiting(s.waiting);
+    renderHeld(s.held || []);
     if (s.now) setTime(s.now);
   }
 
@@ -70,6 +71,20 @@
       li.innerHTML = "<span></span><strong></strong>";
       li.firstChild.textContent = names[code] || code;
       li.lastChild.textContent = waiting[code];
+      list.appendChild(li);
+    });
+  }
+
+  /* Tickets on hold (giữ chỗ): their place is kept at a counter until a time (kiosk.holds). */
+  function renderHeld(held) {
+    var list = $("d-held");
+    list.textContent = "";
+    $("d-held-box").hidden = !held.length;
+    held.forEach(function (h) {
+      var li = document.createElement("li");
+      li.innerHTML = "<strong></strong><span></span>";
+      li.firstChild.textContent = h.display_number;
+      li.lastChild.textContent = fill(T.heldAt, { n: h.counter, time: h.hold.until_hm });
       list.appendChild(li);
     });
   }
@@ -126,7 +141,7 @@
     down: function () { $("d-call").textContent = T.reconnecting; },
     ping: function (data) { if (data.now) setTime(data.now); },
     event: function (kind, data) {
-      if (kind === "ticket_called") called(data);
+      if (kind === "ticket_called") { called(data); if (data.held) reloadSoon(); }
       else if (kind === "queue_changed") renderWaiting(data.waiting || {});
       else if (kind !== "rating_recorded" && kind !== "ticket_issued") reloadSoon();
     }

@@ -7,7 +7,7 @@
  */
 (function () {
   "use strict";
-  var KINDS = ["ticket_issued", "ticket_called", "ticket_completed", "ticket_no_show", "ticket_transferred",
+  var KINDS = ["ticket_issued", "ticket_called", "ticket_completed", "ticket_no_show", "ticket_transferred", "ticket_held",
     "counter_paused", "counter_resumed", "queue_changed", "rating_recorded", "clerk_login", "clerk_logout",
     "ticket_printed", "print_failed", "printer_status", "catalog_changed", "dossier_changed", "ping"];
 

@@ -27,13 +27,20 @@
     state = s;
     text("p-number", s.number);
     text("p-service", s.service_name);
-    var words = { waiting: T.waiting, called: T.called, done: T.done, no_show: T.noShow, closed: T.closed };
+    var words = { waiting: T.waiting, called: T.called, done: T.done, no_show: T.noShow, closed: T.closed,
+                  held: T.held };
     text("p-status-text", words[s.status] || s.status);
     $("p-status").className = "p-status p-" + s.status;
     show($("p-waiting"), s.status === "waiting");
     show($("p-called"), s.status === "called");
     show($("p-noshow"), s.status === "no_show");
-    show($("p-alerts"), s.status === "waiting" || s.status === "called");
+    show($("p-held"), s.status === "held");
+    if (s.status === "held" && s.hold) {  /* giữ chỗ: why, where and until when */
+      text("p-held-reason", T.holdReasons[s.hold.reason] || T.held);
+      text("p-held-counter", s.counter);
+      text("p-held-until", s.hold.until_hm);
+    }
+    show($("p-alerts"), s.status === "waiting" || s.status === "called" || s.status === "held");
     if (s.status === "waiting") {
       text("p-position", s.position || "–");
       text("p-ahead", s.ahead === null || s.ahead === undefined ? "–" : s.ahead);
