@@ -239,6 +239,22 @@ class TicketState(Base):
     token: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
+class TicketField(Base):
+    """One field of a ticket that carries several (a visit with two files): its place in the ticket's list and
+    how it ended. The current field is the first one not ended; it is also ``ticket_state.service_code``.
+    A ticket of one field has no rows here. ``status``: ``waiting`` (not yet served) / ``done`` / ``no_show``."""
+
+    __tablename__ = "ticket_fields"
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    service_code: Mapped[str] = mapped_column(ForeignKey("services.code"))
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    counter_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    dossier_codes: Mapped[str | None] = mapped_column(String(550), nullable=True)
+
+
 class PrintJob(Base):
     """The print status of a ticket: pending / printed / failed, with the last error."""
 
