@@ -119,6 +119,8 @@ MIXED = [{"number": 1, "services": ["HT", "CT"]}, {"number": 2, "services": ["CT
 SHARED = [{"number": 1, "services": ["HT", "CT"]}, {"number": 2, "services": ["HT", "CT"]},
           {"number": 3, "services": ["DD"]}]  # fmt: skip
 ACTIONS = ["issue"] * 5 + ["next"] * 4 + ["transfer"] * 3 + ["pause"] * 2 + ["recall", "no-show", "complete", "resume"]
+#: The same, with visits of several fields (issue 25): tickets of two or three fields, a field added by the clerk.
+MULTI_ACTIONS = ACTIONS + ["visit"] * 4 + ["complete"] * 2 + ["add-field"]
 STEPS = 40
 
 
@@ -162,22 +164,33 @@ def play_out(db: Path, where: Path, clock, settings: dict, resume_paused: bool) 
             if ticket is not None:
                 calls.append((ticket["id"], number))
                 turns.append(number)
-        return {
-            tid: sum(1 for _, other in calls[:i] if waiting[tid] in fields[other]) for i, (tid, _) in enumerate(calls)
-        }
+        first: dict[str, int] = {}  # a waiting ticket's first call (a visit of several fields may come again)
+        for i, (tid, _) in enumerate(calls):
+            if tid in waiting:
+                first.setdefault(tid, i)
+        return {tid: sum(1 for _, other in calls[:i] if waiting[tid] in fields[other]) for tid, i in first.items()}
     finally:
         copy.extensions["kiosk"].close()
 
 
-def act(rng: random.Random, db: Path, citizen, clerks: dict, issued: dict) -> None:
-    action, counter = rng.choice(ACTIONS), rng.choice(list(clerks))
+def act(rng: random.Random, db: Path, citizen, clerks: dict, issued: dict, actions: list[str] = ACTIONS) -> None:
+    action, counter = rng.choice(actions), rng.choice(list(clerks))
     serving = [n for (n,) in read(db, "SELECT counter_number FROM ticket_state WHERE status = 'called'")]
-    if action in ("recall", "no-show", "complete", "transfer") and serving:
+    if action in ("recall", "no-show", "complete", "transfer", "add-field") and serving:
         counter = rng.choice(serving)  # mostly at a counter serving someone, where the action does something
     clerk = clerks[counter]
     if action == "issue":
         ticket = issue(citizen, rng.choice(FIELDS), priority=rng.random() < 0.2)
         issued[ticket["id"]] = ticket["ahead"]  # what its ticket says, checked at once
+    elif action == "visit":  # one ticket for two or three fields
+        answer = citizen.post(
+            "/api/tickets", json={"services": rng.sample(FIELDS, rng.choice((2, 3))), "priority": rng.random() < 0.2}
+        )
+        assert answer.status_code == 201, answer.get_json()
+        issued[answer.get_json()["id"]] = answer.get_json()["ahead"]
+    elif action == "add-field":
+        answer = clerk.post(f"/api/counters/{counter}/fields", json={"service": rng.choice(FIELDS)})
+        assert answer.status_code in (200, 400, 409), answer.get_json()
     elif action == "transfer":
         answer = clerk.post(f"/api/counters/{counter}/transfer", json={"service": rng.choice(FIELDS)})
         assert answer.status_code in (200, 400, 409), answer.get_json()
@@ -196,7 +209,18 @@ def test_people_ahead_is_the_number_really_called_before_at_every_moment(clock, 
         app.extensions["kiosk"].close()
 
 
-def day_of_clerks(app, clock, tmp_path: Path, settings: dict, rng: random.Random) -> None:
+@pytest.mark.parametrize(("layout", "seed"), [(MIXED, 3), (MIXED, 4), (SHARED, 5)])
+def test_people_ahead_stays_true_with_visits_of_several_fields(clock, tmp_path, layout, seed):
+    """Issue 25: a visit of several fields goes from line to line keeping its place; each call of it counts."""
+    settings = {"services": DEFAULT_SERVICES[:3], "counters": layout}
+    app = make_app(tmp_path / "var", clock, **settings)
+    try:
+        day_of_clerks(app, clock, tmp_path, settings, random.Random(seed), MULTI_ACTIONS)
+    finally:
+        app.extensions["kiosk"].close()
+
+
+def day_of_clerks(app, clock, tmp_path: Path, settings: dict, rng: random.Random, actions: list[str] = ACTIONS) -> None:
     db = tmp_path / "var" / "kiosk.db"
     citizen = app.test_client()
     clerks = {number: app.test_client() for number in (1, 2, 3)}
@@ -204,7 +228,7 @@ def day_of_clerks(app, clock, tmp_path: Path, settings: dict, rng: random.Random
         login(clerk, number)
     for step in range(STEPS):
         issued: dict[str, int] = {}
-        act(rng, db, citizen, clerks, issued)
+        act(rng, db, citizen, clerks, issued, actions)
         clock.advance(rng.randint(5, 300))
         waiting = read(db, "SELECT ticket_id, token, service_code FROM ticket_state WHERE status = 'waiting'")
         phone = {tid: citizen.get(f"/t/{token}/state").get_json()["ahead"] for tid, token, _ in waiting}
