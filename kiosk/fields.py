@@ -121,3 +121,28 @@ def fields_json(rows: list[Any], names: dict[str, str]) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def rated_visit(conn: Any, state: dict[str, Any] | None) -> dict[str, Any]:
+    """What a rating of a visit of several fields carries (docs/reports.md): ``services``, the fields served
+    (ended done, and the one being served), and the dossier codes of all of them; nothing changes for a
+    visit of one field. ``conn``: a kiosk.storage writer or reader inside the rating's transaction."""
+    if not state or not state.get("ticket_id"):
+        return {}
+    found = [dict(zip(("service_code", "status", "dossier_codes"), text.split("\t"), strict=True))
+             for text in conn.scalars(_FIELDS_OF, (state["ticket_id"],))]  # fmt: skip
+    if not found:
+        return {}
+    served = [row["service_code"] for row in found if row["status"] == "done"]
+    codes = [code for row in found if row["status"] == "done" for code in (row["dossier_codes"] or "").split()]
+    if state.get("service_code") and state["service_code"] not in served:  # rated while being served
+        served.append(state["service_code"])
+    codes += [code for code in (state.get("dossier_codes") or "").split() if code not in codes]
+    joined = " ".join(dict.fromkeys(codes))
+    return {"services": " ".join(served)[:60] or None, "dossier_codes": joined[:550] or None}
+
+
+_FIELDS_OF = (  # one text column, as a writer's scalars reads it
+    "SELECT service_code || char(9) || status || char(9) || COALESCE(dossier_codes, '') FROM ticket_fields "
+    "WHERE ticket_id = ? ORDER BY position"
+)

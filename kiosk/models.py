@@ -169,6 +169,8 @@ class Rating(DeviceRecord, Base):
     service_code: Mapped[str | None] = mapped_column(ForeignKey("services.code"), nullable=True)
     #: The dossier codes (mã hồ sơ) the clerk attached to the rated ticket, separated by spaces.
     dossier_codes: Mapped[str | None] = mapped_column(String(550), nullable=True)
+    #: A visit of several fields (kiosk.fields): the fields served, separated by spaces; else null.
+    services: Mapped[str | None] = mapped_column(String(60), nullable=True)
 
 
 class IndicatorAnswer(DeviceRecord, Base):

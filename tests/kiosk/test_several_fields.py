@@ -151,3 +151,22 @@ def test_a_no_show_ends_the_whole_visit(app, tmp_path):
         ("no_show",),
         ("no_show",),
     ]
+
+
+def test_one_rating_of_the_visit_counts_for_each_field_served(app, tmp_path):
+    citizen, clerk = app.test_client(), app.test_client()
+    login(clerk, 1)
+    ticket = take(citizen, ["HT", "CT"])
+    clerk.post("/api/counters/1/next")
+    clerk.post("/api/counters/1/dossier", json={"code": "HT-0001"})
+    clerk.post("/api/counters/1/complete")
+    clerk.post("/api/counters/1/dossier", json={"code": "CT-0002"})
+    clerk.post("/api/counters/1/complete")
+    rated = citizen.post("/api/ratings", json={"level": "satisfied", "channel": "touch", "counter": 1})
+    assert rated.status_code == 201 and rated.get_json()["counted"]
+    again = citizen.post("/api/ratings", json={"level": "unsatisfied", "channel": "touch", "counter": 1})
+    assert again.status_code == 201 and not again.get_json()["counted"]  # one visit counts once
+    assert rows(
+        tmp_path / "var" / "kiosk.db",
+        "SELECT ticket_id, service_code, services, dossier_codes FROM ratings WHERE counted",
+    ) == [(ticket["id"], "CT", "HT CT", "HT-0001 CT-0002")]

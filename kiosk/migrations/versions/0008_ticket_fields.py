@@ -1,4 +1,4 @@
-"""several fields in one visit: ticket_fields (a ticket's fields in order, each ended apart)
+"""several fields in one visit: ticket_fields (a ticket's fields in order, each ended apart); ratings.services
 
 Revision ID: 0008
 Revises: 0007
@@ -29,7 +29,11 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_ticket_fields_ticket_id_tickets')),
     sa.PrimaryKeyConstraint('ticket_id', 'position', name=op.f('pk_ticket_fields'))
     )
+    with op.batch_alter_table('ratings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('services', sa.String(length=60), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('ratings', schema=None) as batch_op:
+        batch_op.drop_column('services')
     op.drop_table('ticket_fields')
