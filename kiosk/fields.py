@@ -28,6 +28,11 @@ from sqlalchemy.orm import Session
 
 from common.errors import ValidationError
 
+#: SQL: the names of the fields of the ticket ``ts.ticket_id`` in order, joined with " + " (null for one field).
+FIELD_NAMES = (
+    "SELECT group_concat(name, ' + ') FROM (SELECT s.name AS name FROM ticket_fields tf "
+    "JOIN services s ON s.code = tf.service_code WHERE tf.ticket_id = ts.ticket_id ORDER BY tf.position)"
+)
 #: Most fields one ticket carries (a visit with more goes to the reception desk).
 MAX_FIELDS = 3
 FIELD_COLUMNS = ("ticket_id", "position", "service_code", "status")

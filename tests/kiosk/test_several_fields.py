@@ -170,3 +170,21 @@ def test_one_rating_of_the_visit_counts_for_each_field_served(app, tmp_path):
         tmp_path / "var" / "kiosk.db",
         "SELECT ticket_id, service_code, services, dossier_codes FROM ratings WHERE counted",
     ) == [(ticket["id"], "CT", "HT CT", "HT-0001 CT-0002")]
+
+
+def test_the_printed_ticket_and_the_phone_page_list_the_fields(tmp_path, clock):
+    app = make_app(tmp_path / "var", clock, services=SERVICES, counters=LAYOUT, printer=f"spool:{tmp_path / 'spool'}")
+    try:
+        citizen = app.test_client()
+        ticket = take(citizen, ["HT", "CT"])
+        single = issue(citizen, "DD")
+        printing = app.extensions["kiosk"].printing
+        assert printing.ticket_content(ticket["id"])["service"] == "Hộ tịch + Chứng thực"
+        assert printing.ticket_content(single["id"])["service"] == "Đất đai"
+        db = tmp_path / "var" / "kiosk.db"
+        token = rows(db, "SELECT token FROM ticket_state WHERE ticket_id = ?", (ticket["id"],))[0][0]
+        page = citizen.get(f"/t/{token}")
+        assert "Hộ tịch + Chứng thực" in page.get_data(as_text=True)
+        assert citizen.get(f"/t/{token}/state").get_json()["fields"] == "Hộ tịch + Chứng thực"
+    finally:
+        app.extensions["kiosk"].close()
