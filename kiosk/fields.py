@@ -151,3 +151,17 @@ _FIELDS_OF = (  # one text column, as a writer's scalars reads it
     "SELECT service_code || char(9) || status || char(9) || COALESCE(dossier_codes, '') FROM ticket_fields "
     "WHERE ticket_id = ? ORDER BY position"
 )
+
+
+def visit_fields(engine: Any, ticket_id: str) -> list[dict[str, Any]]:
+    """The clerk console's view of a visit's fields: ``[{"code", "name", "status"}]`` (empty for one field)."""
+    from kiosk.storage import read_rows
+
+    found = read_rows(engine, _VISIT_FIELDS, (ticket_id,))
+    return [{"code": code, "name": name or code, "status": status} for code, name, status in found]
+
+
+_VISIT_FIELDS = (
+    "SELECT tf.service_code, s.name, tf.status FROM ticket_fields tf LEFT JOIN services s ON s.code = tf.service_code "
+    "WHERE tf.ticket_id = ? ORDER BY tf.position"
+)

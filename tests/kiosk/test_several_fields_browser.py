@@ -62,3 +62,35 @@ def test_a_citizen_takes_one_number_for_two_fields_and_the_clerk_serves_both(ser
     done = clerk.post(server.base + "/api/counters/1/complete").json()["ticket"]
     assert done["status"] == "done"
     assert [(f["code"], f["dossier_codes"]) for f in done["fields"]] == [("HT", ["HT-7"]), ("CT", ["CT-8"])]
+
+
+def test_the_console_shows_the_fields_adds_one_and_still_fits_1366x768(server, browser):
+    ticket = requests.post(server.base + "/api/tickets", json={"services": ["DD", "TP"]}, timeout=5).json()
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    page.goto(server.base + "/clerk")
+    page.select_option("#login-clerk", label="Công chức 2")
+    page.select_option("#login-counter", "2")
+    page.fill("#login-pin", PINS[2])
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#c-title")).to_contain_text("Quầy số 2")
+    page.keyboard.press("n")  # the Đất đai ticket of the first test (C001), then this visit
+    expect(page.locator("#c-number")).to_have_text("C001")
+    page.keyboard.press("n")
+    expect(page.locator("#c-number")).to_have_text(ticket["display_number"])
+    expect(page.locator("#c-fields")).to_have_text("Các lĩnh vực của lượt này: Đất đai · Tư pháp – khác")
+    page.get_by_role("button", name="Thêm lĩnh vực").click()
+    expect(page.locator("#c-transfer-ask")).to_have_text("Thêm lĩnh vực nào cho lượt này? (Esc: hủy)")
+    options = page.locator("#c-transfer-options button")
+    assert "Tư pháp – khác" not in options.all_inner_texts()  # the visit carries it already
+    options.filter(has_text="Hộ tịch").click()
+    expect(page.locator("#c-status")).to_have_text(f"Đã thêm Hộ tịch cho số {ticket['display_number']}.")
+    expect(page.locator("#c-fields")).to_contain_text("Hộ tịch")
+    page.evaluate("window.scrollTo(0, 0)")
+    buttons = page.locator("[data-action]")
+    for i in range(buttons.count()):
+        box = buttons.nth(i).bounding_box()
+        assert box is None or (box["y"] + box["height"] <= 768 and box["x"] + box["width"] <= 1366), box
+    page.keyboard.press("h")  # Đất đai completed apart; counter 2 handles Tư pháp: the call goes on
+    expect(page.locator("#c-fields")).to_have_text("Các lĩnh vực của lượt này: ✓ Đất đai · Tư pháp – khác · Hộ tịch")
+    expect(page.locator("#c-number")).to_have_text(ticket["display_number"])
+    page.close()
