@@ -199,7 +199,7 @@ class QueueLine:
 
     def read(self, r: ReadTransaction, day: date) -> dict[str, Place]:
         """:meth:`places` inside a read transaction the caller already holds."""
-        rests = _rests(r)
+        rests = _rests(r, day.isoformat())
         waiting = [
             Waiting(row["ticket_id"], row["service_code"], bool(row["priority"]), int(row["seq"]),
                     rests.get(row["ticket_id"], ()))
@@ -217,7 +217,7 @@ class QueueLine:
         if not found:
             return None
         me = found[0]
-        rests = _rests(r)
+        rests = _rests(r, str(me["queue_day"]))
         desks = self._desks(r, rests)
         group = None if rests else closed_group(desks, me["service_code"])  # visits of several fields: play out
         if group is None:
@@ -298,10 +298,11 @@ class QueueLine:
         return averages
 
 
-def _rests(r: ReadTransaction) -> dict[str, tuple[str, ...]]:
-    """The fields still to serve after the current one, of each visit in play that has some (few or none)."""
+def _rests(r: ReadTransaction, day: str) -> dict[str, tuple[str, ...]]:
+    """The fields still to serve after the current one, of each visit in ``day``'s queue that has some (few or
+    none; a visit left waiting on an earlier day does not count)."""
     fields: dict[str, list[str]] = {}
-    for row in r.rows(_FIELDS_LEFT):
+    for row in r.rows(_FIELDS_LEFT, (day,)):
         fields.setdefault(row["ticket_id"], []).append(row["service_code"])
     return {tid: tuple(codes[1:]) for tid, codes in fields.items() if len(codes) > 1}
 
@@ -315,7 +316,8 @@ def _served(current: Mapping[str, Any], rests: Mapping[str, tuple[str, ...]]) ->
 
 _FIELDS_LEFT = (
     "SELECT tf.ticket_id, tf.service_code FROM ticket_fields tf JOIN ticket_state ts ON ts.ticket_id = tf.ticket_id "
-    "WHERE tf.status = 'waiting' AND ts.status IN ('waiting', 'called') ORDER BY tf.ticket_id, tf.position"
+    "WHERE tf.status = 'waiting' AND ts.status IN ('waiting', 'called') AND ts.queue_day = ? "
+    "ORDER BY tf.ticket_id, tf.position"
 )
 _WAITING = (
     "SELECT ts.ticket_id, ts.service_code, ts.priority, t.seq FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id "
