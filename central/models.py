@@ -348,7 +348,8 @@ class Ticket(SyncedRecord, CentralBase):
 class Rating(SyncedRecord, CentralBase):
     """A press; ``counted`` False with a ``flag`` = kept but not counted (abuse filter).
 
-    ``dossier_codes``: the dossier codes (mã hồ sơ) the clerk attached to the rated ticket, separated by spaces.
+    ``dossier_codes``: the dossier codes (mã hồ sơ) the clerk attached to the rated ticket, separated by spaces
+    (every field's, for a visit of several fields).
     """
 
     __tablename__ = "ratings"
@@ -374,6 +375,8 @@ class Rating(SyncedRecord, CentralBase):
     clerk_id: Mapped[str | None] = mapped_column(UUID, nullable=True)
     service_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     dossier_codes: Mapped[str | None] = mapped_column(String(550), nullable=True)
+    #: A visit of several fields: the fields served, separated by spaces (the rating counts for each); else null.
+    services: Mapped[str | None] = mapped_column(String(60), nullable=True)
 
 
 class IndicatorAnswer(SyncedRecord, CentralBase):

@@ -29,6 +29,12 @@ lines by that module's rule (a due booking first, but not twice in a row while w
 when nothing else waits), remembering whether its last call was a booking. The play-out does not move the clock:
 an early booking is counted behind the walk-ins, as it would be called if its time did not come first.
 
+**A visit with several fields** (kiosk.fields) waits in its current field's line. When the counter serving it
+takes its next turn, the field is done and the ticket enters its next field's line at its place by issue time
+(priority, then sequence), exactly as "next" does at the console: it may be called again, by that counter or
+another, and each such call counts for the tickets behind it. A ticket's ahead counts the calls before its
+*first* call in the play-out.
+
 In the usual layout (the counters handling a field all handle the same fields, and no other counter handles
 any of them: :func:`closed_group`) the play-out reduces to a count, which is how a ticket just issued learns
 its place without reading the whole queue.
@@ -64,6 +70,8 @@ class Waiting:
     seq: int
     #: A checked-in booking: seconds from now to its booked time (0 or less: due); None for a walk-in.
     due: float | None = None
+    #: A visit with several fields: those still to serve after ``service``, in order.
+    rest: tuple[str, ...] = ()
 
     @property
     def line(self) -> int:
@@ -82,6 +90,8 @@ class Desk:
     call_seq: int | None = None  # the sequence of that ticket's call
     spent: float = 0.0  # seconds spent on it so far
     last_booked: bool = False  # its latest call was a checked-in booking (``kiosk.booking_rule``)
+    #: The ticket served, when its visit has further fields to serve (it enters the next line at the desk's turn).
+    serving_ticket: Waiting | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +129,11 @@ def _rank(w: Waiting) -> tuple:
 
 
 def _play(order: list[Waiting], desks: list[Desk], seconds: Mapping[str, float]) -> dict[str, Place]:
-    lines: dict[tuple[str, int], deque[tuple[int, Waiting]]] = {}
-    for rank, w in enumerate(order):
-        lines.setdefault((w.service, w.line), deque()).append((rank, w))
+    lines: dict[tuple[str, int], list[tuple[tuple, Waiting]]] = {}
+    for w in order:
+        lines.setdefault((w.service, w.line), []).append((_rank(w), w))  # in rank order: already a heap
     booked = {d.number: d.last_booked for d in desks}
+    holding = {d.number: d.serving_ticket for d in desks if d.serving_ticket is not None}
     turns = deque(sorted(desks, key=lambda d: (d.serving is not None, d.call_seq or 0, d.number)))
     calls: dict[str, int] = {}  # field -> calls so far by the counters handling it
     work: dict[str, float] = {}  # field -> seconds of the calls so far by the counters handling it
@@ -133,6 +144,10 @@ def _play(order: list[Waiting], desks: list[Desk], seconds: Mapping[str, float])
     found: dict[str, Place] = {}
     while turns:
         desk = turns.popleft()
+        served = holding.pop(desk.number, None)
+        if served is not None and served.rest:  # its field done: into the next field's line, at its place
+            moved = Waiting(served.ticket_id, served.rest[0], served.priority, served.seq, served.due, served.rest[1:])
+            heapq.heappush(lines.setdefault((moved.service, moved.line), []), (_rank(moved), moved))
         heads = [
             min((lines[f, line][0] for f in desk.services if lines.get((f, line))), default=None, key=lambda h: h[0])
             for line in (0, 1, 2)
@@ -141,10 +156,12 @@ def _play(order: list[Waiting], desks: list[Desk], seconds: Mapping[str, float])
         if head is None:
             continue  # nothing left it may call: it drops out
         _, w = head
-        lines[w.service, w.line].popleft()
+        heapq.heappop(lines[w.service, w.line])
         booked[desk.number] = w.due is not None
+        holding[desk.number] = w
         ahead = calls.get(w.service, 0)
-        found[w.ticket_id] = Place(ahead, start_time(free[w.service], ahead, work.get(w.service, 0.0)))
+        if w.ticket_id not in found:  # its first call (a visit with several fields may be called again)
+            found[w.ticket_id] = Place(ahead, start_time(free[w.service], ahead, work.get(w.service, 0.0)))
         spends = seconds.get(w.service, DEFAULT_SERVICE_SECONDS)
         for f in desk.services:
             calls[f] = calls.get(f, 0) + 1
@@ -205,6 +222,7 @@ class QueueLine:
     def read(self, r: ReadTransaction, day: date) -> dict[str, Place]:
         """:meth:`places` inside a read transaction the caller already holds."""
         now = self.clock.now()
+        rests = _rests(r, day.isoformat())
         waiting = [
             Waiting(
                 row["ticket_id"],
@@ -212,12 +230,13 @@ class QueueLine:
                 bool(row["priority"]),
                 int(row["seq"]),
                 None if row["due_at"] is None else -_since(row["due_at"], now),
+                rests.get(row["ticket_id"], ()),
             )
             for row in r.rows(_WAITING, (day.isoformat(),))
-        ]
+        ]  # fmt: skip
         if not waiting:
             return {}
-        desks = self._desks(r)
+        desks = self._desks(r, rests)
         return places(waiting, desks, self._seconds(r, {f for d in desks for f in d.services}))
 
     def place(self, r: ReadTransaction, ticket_id: str) -> Place | None:
@@ -227,8 +246,9 @@ class QueueLine:
         if not found:
             return None
         me = found[0]
-        desks = self._desks(r)
-        group = closed_group(desks, me["service_code"])
+        rests = _rests(r, str(me["queue_day"]))
+        desks = self._desks(r, rests)
+        group = None if rests else closed_group(desks, me["service_code"])  # visits of several fields: play out
         if group is None or r.rows(_BOOKED_WAITING, (me["queue_day"],)):  # bookings in play: the whole play-out
             return self.read(r, date.fromisoformat(str(me["queue_day"]))).get(ticket_id)
         members, fields = group
@@ -252,7 +272,7 @@ class QueueLine:
         self._averages = None
         self._counters = None
 
-    def _desks(self, r: ReadTransaction) -> list[Desk]:
+    def _desks(self, r: ReadTransaction, rests: Mapping[str, tuple[str, ...]]) -> list[Desk]:
         serving = {row["counter_number"]: row for row in r.rows(_SERVING)}
         booked = {row["counter_number"] for row in r.rows(_LAST_CALL_BOOKED)}
         now = self.clock.now()
@@ -268,6 +288,7 @@ class QueueLine:
                     current["call_seq"] if current else None,
                     self._spent(current["called_at"], now) if current else 0.0,
                     number in booked,
+                    _served(current, rests) if current else None,
                 )
             )
         return desks
@@ -313,6 +334,29 @@ def _since(moment: str | datetime, now: datetime) -> float:
     return (now - from_naive_utc(moment)).total_seconds()
 
 
+def _rests(r: ReadTransaction, day: str) -> dict[str, tuple[str, ...]]:
+    """The fields still to serve after the current one, of each visit in ``day``'s queue that has some (few or
+    none; a visit left waiting on an earlier day does not count)."""
+    fields: dict[str, list[str]] = {}
+    for row in r.rows(_FIELDS_LEFT, (day,)):
+        fields.setdefault(row["ticket_id"], []).append(row["service_code"])
+    return {tid: tuple(codes[1:]) for tid, codes in fields.items() if len(codes) > 1}
+
+
+def _served(current: Mapping[str, Any], rests: Mapping[str, tuple[str, ...]]) -> Waiting | None:
+    rest = rests.get(current["ticket_id"])
+    if not rest:
+        return None
+    return Waiting(
+        current["ticket_id"], current["service_code"], bool(current["priority"]), int(current["seq"]), rest=rest
+    )
+
+
+_FIELDS_LEFT = (
+    "SELECT tf.ticket_id, tf.service_code FROM ticket_fields tf JOIN ticket_state ts ON ts.ticket_id = tf.ticket_id "
+    "WHERE tf.status = 'waiting' AND ts.status IN ('waiting', 'called') AND ts.queue_day = ? "
+    "ORDER BY tf.ticket_id, tf.position"
+)
 _WAITING = (
     "SELECT ts.ticket_id, ts.service_code, ts.priority, t.seq, ts.due_at FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id "
     "WHERE ts.status = 'waiting' AND ts.queue_day = ?"
@@ -346,9 +390,9 @@ _HANDLED = (
     "JOIN services s ON s.code = cs.service_code WHERE s.active"
 )
 _SERVING = (
-    "SELECT ts.counter_number, ts.service_code, ts.called_at, (SELECT MAX(ca.seq) FROM clerk_actions ca "
-    "WHERE ca.ticket_id = ts.ticket_id AND ca.action = 'call') AS call_seq "
-    "FROM ticket_state ts WHERE ts.status = 'called'"
+    "SELECT ts.ticket_id, ts.counter_number, ts.service_code, ts.called_at, ts.priority, t.seq, "
+    "(SELECT MAX(ca.seq) FROM clerk_actions ca WHERE ca.ticket_id = ts.ticket_id AND ca.action = 'call') AS call_seq "
+    "FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id WHERE ts.status = 'called'"
 )
 #: A field's average service time over its latest RECENT_SERVED completed tickets.
 _AVERAGE = (

@@ -23,6 +23,8 @@ from kiosk.booking_rule import next_waiting
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.dossiers import MAX_CODES, clean_code, codes_of
 from kiosk.events import EventBus
+from kiosk.field_desk import end_visit, finish_field, follow_transfer
+from kiosk.fields import fields_json, fields_of
 from kiosk.models import Clerk, ClerkAction, Counter, Service, Ticket, TicketState
 from kiosk.queue_day import QueueDay
 from kiosk.records import stamp
@@ -75,7 +77,8 @@ class CounterDesk:
                 codes = [code]
             current = self._serving(s, counter)
             if current is not None:
-                events.append(self._finish(s, current, "done", "complete", clerk_id, {"auto": True}))
+                moved = finish_field(self, s, current, clerk_id, go_on=False, auto=True)
+                events.extend(moved or [self._finish(s, current, "done", "complete", clerk_id, {"auto": True})])
             today = self.queue_day.current(driver_scalars(s)).day
             if ticket_id is not None:
                 state = self._waiting_ticket(s, ticket_id, codes, counter)
@@ -111,6 +114,7 @@ class CounterDesk:
             self._counter(s, counter)
             state = self._require_serving(s, counter, "mark as no-show")
             event = self._finish(s, state, "no_show", "no_show", clerk_id)
+            end_visit(s, state.ticket_id)
             ticket = self._ticket_json(s, state)
         self._publish([event])
         return ticket
@@ -120,10 +124,11 @@ class CounterDesk:
         with self.write_lock, transaction(self.sessions) as s:
             self._counter(s, counter)
             state = self._require_serving(s, counter, "complete")
-            event = self._finish(s, state, "done", "complete", clerk_id)
+            events = finish_field(self, s, state, clerk_id, go_on=True)  # a visit with several fields
+            events = events or [self._finish(s, state, "done", "complete", clerk_id)]
             ticket = self._ticket_json(s, state)
         self.on_change()
-        self._publish([event])
+        self._publish(events)
         return ticket
 
     def transfer(self, counter: int, clerk_id: str | None, service: Any) -> dict[str, Any]:
@@ -138,6 +143,7 @@ class CounterDesk:
                     {"field": "service", "reason": "same_service"},
                 )
             source = state.service_code
+            follow_transfer(s, state.ticket_id, target.code)
             state.status = "waiting"
             state.service_code = target.code
             state.counter_number = None
@@ -294,7 +300,10 @@ class CounterDesk:
         ticket = s.get(Ticket, state.ticket_id)
         service = s.get(Service, state.service_code)
         clerk = s.get(Clerk, state.clerk_id) if state.clerk_id else None
-        return ticket_json(self.clock, ticket, state, service.name if service else state.service_code, clerk)
+        answer = ticket_json(self.clock, ticket, state, service.name if service else state.service_code, clerk)
+        rows = fields_of(s, state.ticket_id)  # a visit with several fields: each with how it ended
+        answer["fields"] = fields_json(rows, {svc.code: svc.name for svc in s.scalars(select(Service))}) if rows else []
+        return answer
 
     @staticmethod
     def _called_event(ticket: dict[str, Any], recall: bool) -> dict[str, Any]:

@@ -171,6 +171,8 @@ class Rating(DeviceRecord, Base):
     service_code: Mapped[str | None] = mapped_column(ForeignKey("services.code"), nullable=True)
     #: The dossier codes (mã hồ sơ) the clerk attached to the rated ticket, separated by spaces.
     dossier_codes: Mapped[str | None] = mapped_column(String(550), nullable=True)
+    #: A visit of several fields (kiosk.fields): the fields served, separated by spaces; else null.
+    services: Mapped[str | None] = mapped_column(String(60), nullable=True)
 
 
 class IndicatorAnswer(DeviceRecord, Base):
@@ -241,6 +243,22 @@ class TicketState(Base):
     token: Mapped[str | None] = mapped_column(String(32), nullable=True)
     #: A checked-in booking's booked time (UTC): from then on it goes ahead of walk-ins (``kiosk.booking_rule``).
     due_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class TicketField(Base):
+    """One field of a ticket that carries several (a visit with two files): its place in the ticket's list and
+    how it ended. The current field is the first one not ended; it is also ``ticket_state.service_code``.
+    A ticket of one field has no rows here. ``status``: ``waiting`` (not yet served) / ``done`` / ``no_show``."""
+
+    __tablename__ = "ticket_fields"
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    service_code: Mapped[str] = mapped_column(ForeignKey("services.code"))
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    counter_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    dossier_codes: Mapped[str | None] = mapped_column(String(550), nullable=True)
 
 
 class PrintJob(Base):

@@ -20,6 +20,7 @@ from typing import Any
 from common.errors import ConflictError, NotFoundError
 from kiosk.ahead import Place
 from kiosk.clock import from_naive_utc
+from kiosk.fields import FIELD_NAMES
 from kiosk.holds import held_tickets, hold_json
 from kiosk.queue_service import QueueService
 from kiosk.ratings import RatingService, RecordedRating
@@ -85,6 +86,8 @@ class PhoneService:
             "number": row["display_number"],
             "service": row["service_code"],
             "service_name": row["service_name"] or row["service_code"],
+            # a visit of several fields: all of them, in order ("Hộ tịch + Chứng thực"); else null
+            "fields": row["field_names"],
             "status": status,
             "position": position,
             "ahead": ahead,
@@ -139,6 +142,7 @@ class PhoneService:
 _STATES = (
     "SELECT ts.ticket_id, ts.status, ts.service_code, ts.counter_number, ts.queue_day, t.display_number, "
     "t.device_time, s.name AS service_name, c.name AS counter_name, "
+    f"({FIELD_NAMES}) AS field_names, "
     "(SELECT COUNT(*) FROM clerk_actions ca WHERE ca.ticket_id = ts.ticket_id "
     "AND ca.action IN ('call', 'recall')) AS calls, "
     "EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = ts.ticket_id AND r.counted) AS rated "

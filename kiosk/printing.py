@@ -20,12 +20,13 @@ from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.errors import NotFoundError, PrinterError
 from kiosk import catalog_state, phone_link
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
+from kiosk.fields import FIELD_NAMES
 from kiosk.models import PrintJob, Service, Ticket, TicketState
 from kiosk.ports import Lights, TicketPrinter
 from kiosk.storage import transaction
@@ -245,6 +246,8 @@ class PrintService:
             service_code = state.service_code if state else ticket.service_code
             service = session.get(Service, service_code)
             point = catalog_state.site(session)
+            several = session.execute(text(f"SELECT ({FIELD_NAMES}) FROM ticket_state ts WHERE ts.ticket_id = :id"),
+                                      {"id": ticket.id}).scalar()  # fmt: skip
         issued = self.clock.local(from_naive_utc(ticket.device_time))
         token = state.token if state is not None else None
         if self.phone_base and token:
@@ -256,7 +259,7 @@ class PrintService:
         return {
             "commune": self.commune_name,
             "display_number": ticket.display_number,
-            "service": service.name if service else service_code,
+            "service": several or (service.name if service else service_code),  # every field of the visit
             "issued_at": issued.replace(tzinfo=None),
             "waiting": self.ahead(ticket.id) if self.ahead is not None else 0,
             "qr_data": qr,

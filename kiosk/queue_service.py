@@ -21,6 +21,7 @@ from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.counters import CounterDesk
 from kiosk.dossiers import codes_of
 from kiosk.events import EventBus
+from kiosk.fields import visit_fields
 from kiosk.holds import HoldDesk, held_tickets, hold_json
 from kiosk.queue_day import QueueDay
 from kiosk.storage import db_time, read_scalars, read_transaction
@@ -131,6 +132,7 @@ class QueueService:
         if desk["serving"] is not None:  # the dossier codes only on the clerk's own view, not on the public board
             found = read_scalars(self.engine, _DOSSIERS, (desk["serving"]["id"],))
             desk = {**desk, "serving": {**desk["serving"], "dossier_codes": codes_of(found[0] if found else None)}}
+            desk["serving"]["fields"] = visit_fields(self.engine, desk["serving"]["id"])  # several fields
         codes = desk["services"] or [""]
         marks = ",".join("?" * len(codes))
         day = self.day.peek().isoformat()

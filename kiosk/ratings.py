@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from common.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from kiosk.clock import Clock, to_naive_utc
 from kiosk.events import EventBus
+from kiosk.fields import rated_visit
 from kiosk.models import Comment, IndicatorAnswer, Rating
 from kiosk.rating_input import MAX_COMMENT, clean_text, validate_contact, validate_criteria
 from kiosk.records import stamp_values
@@ -190,6 +191,7 @@ class RatingService:
                     service_code=state["service_code"] if state else None,
                     dossier_codes=state.get("dossier_codes") if state else None,
                 )
+                values.update(rated_visit(conn, state))  # a visit of several fields: each field served
                 conn.insert(_INSERT_RATING, values)
                 self._add_details(conn, values["id"], values["counter_number"], criteria, comment, contact)
                 clerk_name = (

@@ -28,6 +28,7 @@ from common.errors import ConflictError, KioskError, NotFoundError, ValidationEr
 from kiosk.catalog_state import read_site
 from kiosk.clock import Clock, to_naive_utc
 from kiosk.events import EventBus
+from kiosk.fields import FIELD_COLUMNS, field_rows
 from kiosk.models import new_uuid
 from kiosk.queue_day import QueueDay
 from kiosk.records import reserve_seqs
@@ -72,6 +73,8 @@ class IssuedTicket:
     wait_minutes: int
     #: The reception point it was taken at ({"code", "name"}), once the central server has named it.
     site: dict[str, str] | None = None
+    #: Every field of the visit in order ({"code", "name"}), the first being ``service`` (kiosk.fields).
+    fields: tuple[dict[str, str], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +89,7 @@ class IssuedTicket:
             "wait_minutes": self.wait_minutes,
             "issued_at": self.issued_at.isoformat(),
             "site": self.site,
+            "services": list(self.fields) or [{"code": self.service, "name": self.service_name}],
         }
 
 
@@ -96,6 +100,8 @@ class _Request:
     channel: str
     #: A checked-in booking's booked time (naive UTC), None for a walk-in (``kiosk.bookings``).
     due: datetime | None = None
+    #: The visit's further fields, after ``info`` (kiosk.fields); empty for a ticket of one field.
+    rest: tuple[ServiceInfo, ...] = ()
     result: IssuedTicket | None = None
     error: Exception | None = None
 
@@ -211,12 +217,14 @@ class TicketIssuer:
         many tickets; alone, a ticket is its own batch. Each answer still comes after its COMMIT.
         ``due`` (a checked-in booking's time, naive UTC) marks the ticket as booked.
         """
-        info = self.service(service)
+        # several fields: a tuple of checked fields (kiosk.fields.check_services); JSON never gives a tuple
+        infos = service if isinstance(service, tuple) else (self.service(service),)
+        info = infos[0]
         if not isinstance(priority, bool):
             raise ValidationError("priority must be true or false.", {"field": "priority"})
         if channel not in CHANNELS:
             raise ValidationError(f"Unknown channel {channel!r}; use {' or '.join(CHANNELS)}.", {"field": "channel"})
-        request = _Request(info, priority, channel, due)
+        request = _Request(info, priority, channel, due, infos[1:])
         with self._pending_lock:
             self._pending.append(request)
         waiting = None
@@ -303,6 +311,7 @@ class TicketIssuer:
         outcomes: list[IssuedTicket | ConflictError] = []
         tickets: list[list] = []
         states: list[tuple] = []
+        fields: list[tuple] = []
         synced = self.clock.synced()
         for request in batch:
             info, priority = request.info, request.priority
@@ -329,6 +338,8 @@ class TicketIssuer:
                 (ticket_id, "waiting", info.code, int(priority), db_time(now), day.isoformat(), provisional, token,
                  None if request.due is None else db_time(request.due))
             )  # fmt: skip
+            if request.rest:
+                fields.extend(field_rows(ticket_id, (info, *request.rest)))
             outcomes.append(
                 IssuedTicket(
                     id=ticket_id,
@@ -343,6 +354,9 @@ class TicketIssuer:
                     position=ahead + 1,
                     ahead=ahead,
                     wait_minutes=0,
+                    fields=tuple({"code": f.code, "name": f.name} for f in (info, *request.rest))
+                    if request.rest
+                    else (),
                 )
             )
         if tickets:
@@ -352,6 +366,8 @@ class TicketIssuer:
                 row[1] = first + offset
             w.insert_rows("tickets", _TICKET_COLUMNS, tickets)
             w.insert_rows("ticket_state", _STATE_COLUMNS, states)
+            if fields:
+                w.insert_rows("ticket_fields", FIELD_COLUMNS, fields)
         waiting = {code: counts[0] for code, counts in waiting_by.items()}
         return outcomes, waiting
 

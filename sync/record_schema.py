@@ -87,6 +87,9 @@ RECORD_FIELDS: dict[str, tuple[Field, ...]] = {
         # the dossier codes (mã hồ sơ) of the rated ticket, separated by spaces; left out of the record when
         # there are none, so a server of the first release still takes the rating
         Field("dossier_codes", TEXT, 550, optional=True, later=True),
+        # a visit of several fields (issue 25): the fields served, in order, separated by spaces ("HT CT"); the
+        # rating counts once for each of them. Left out for a visit of one field (older servers take the rest)
+        Field("services", TEXT, 60, optional=True, later=True),
     ),
     "indicator_answer": (
         Field("rating_id", UUID),

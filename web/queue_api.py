@@ -14,7 +14,7 @@ from web.clerk_auth import current_clerk, require_clerk
 
 bp = Blueprint("queue_api", __name__)
 
-TICKET_FIELDS = {"service", "priority", "channel"}
+TICKET_FIELDS = {"service", "services", "priority", "channel"}
 #: Seconds between pings on an idle stream: a board notices a dead line within two of them.
 HEARTBEAT = 10.0
 
@@ -33,9 +33,14 @@ def post_ticket():
 
     body = _strict(read_json(), TICKET_FIELDS)
     k = current_kiosk()
-    answer = take_ticket(
-        k.queue, k.printing, body.get("service"), body.get("priority", False), body.get("channel", "touch")
-    )
+    service = body.get("service")
+    if "services" in body:  # one ticket for several fields (kiosk.fields)
+        from kiosk.fields import check_services
+
+        if "service" in body:
+            raise BadBody('Send "service" or "services", not both.', {"field": "services"})
+        service = check_services(k.queue.tickets, body["services"])
+    answer = take_ticket(k.queue, k.printing, service, body.get("priority", False), body.get("channel", "touch"))
     return jsonify(answer), 201
 
 
@@ -88,6 +93,18 @@ def no_show(counter: int):
 def complete(counter: int):
     _optional_body(set())
     return jsonify({"ticket": current_kiosk().queue.desk.complete(counter, current_clerk().id)})
+
+
+@bp.post("/api/counters/<int:counter>/fields")
+@require_clerk
+def add_field(counter: int):
+    """The clerk adds a field to the visit being served."""
+    from kiosk.field_desk import add_to_serving
+
+    body = _strict(read_json(), {"service"})
+    return jsonify(
+        {"ticket": add_to_serving(current_kiosk().queue.desk, counter, current_clerk().id, body.get("service"))}
+    )
 
 
 @bp.post("/api/counters/<int:counter>/transfer")

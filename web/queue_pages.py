@@ -7,6 +7,7 @@ from flask.blueprints import BlueprintSetupState
 
 from common.errors import ConfigError
 from kiosk.app import current_kiosk
+from kiosk.fields import MAX_FIELDS
 
 bp = Blueprint("queue_pages", __name__)
 
@@ -30,6 +31,7 @@ def ticket_screen():
         # longer when the citizen must remember the number because no paper came out
         ticket_seconds_no_paper=2 * k.settings["ticket_seconds"],
         priority_seconds=k.settings["priority_seconds"],
+        max_fields=MAX_FIELDS,  # "Several fields": one ticket for up to this many (kiosk.fields)
     )
 
 

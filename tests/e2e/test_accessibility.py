@@ -88,6 +88,12 @@ def ticket_flow(page):
     page.click(".t-tile >> nth=0")
     expect(page.locator("#t-result")).to_be_visible()
     yield "ticket-result"
+    page.click("#t-result [data-home]")
+    page.click("#several")  # several fields of one visit (issue 25): two tiles chosen, "Lấy số" shown
+    page.click(".t-tile[data-service] >> nth=0")
+    page.click(".t-tile[data-service] >> nth=1")
+    expect(page.locator("#t-take")).to_be_enabled()
+    yield "ticket-several"
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +116,7 @@ def touch_screens(server, browser):
 
 STEPS = ["citizen-home", "citizen-thanks", "citizen-question", "citizen-comment", "citizen-keyboard"]
 STEPS += ["citizen-keyboard-digits", "citizen-sent", "ticket-home", "ticket-priority", "ticket-result"]
+STEPS += ["ticket-several"]
 
 
 @pytest.mark.parametrize("size", [SMALL, MEDIUM], ids=lambda s: f"{s[0]}x{s[1]}")

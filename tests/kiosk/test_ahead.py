@@ -122,6 +122,8 @@ SHARED = [{"number": 1, "services": ["HT", "CT"]}, {"number": 2, "services": ["H
 ACTIONS = ["issue"] * 5 + ["next"] * 4 + ["transfer"] * 3 + ["pause"] * 2 + ["recall", "no-show", "complete", "resume"]
 #: With the clerk's hold (giữ chỗ), its return and a pick out of turn from the line (kiosk.holds).
 WITH_HOLDS = ACTIONS + ["hold"] * 3 + ["return"] * 4 + ["pick"] * 2
+#: The same, with visits of several fields (issue 25): tickets of two or three fields, a field added by the clerk.
+MULTI_ACTIONS = ACTIONS + ["visit"] * 4 + ["complete"] * 2 + ["add-field"]
 STEPS = 40
 
 
@@ -165,9 +167,11 @@ def play_out(db: Path, where: Path, clock, settings: dict, resume_paused: bool) 
             if ticket is not None:
                 calls.append((ticket["id"], number))
                 turns.append(number)
-        return {
-            tid: sum(1 for _, other in calls[:i] if waiting[tid] in fields[other]) for i, (tid, _) in enumerate(calls)
-        }
+        first: dict[str, int] = {}  # a waiting ticket's first call (a visit of several fields may come again)
+        for i, (tid, _) in enumerate(calls):
+            if tid in waiting:
+                first.setdefault(tid, i)
+        return {tid: sum(1 for _, other in calls[:i] if waiting[tid] in fields[other]) for tid, i in first.items()}
     finally:
         copy.extensions["kiosk"].close()
 
@@ -175,7 +179,7 @@ def play_out(db: Path, where: Path, clock, settings: dict, resume_paused: bool) 
 def act(rng: random.Random, db: Path, citizen, clerks: dict, issued: dict, actions: list[str] = ACTIONS) -> None:
     action, counter = rng.choice(actions), rng.choice(list(clerks))
     serving = [n for (n,) in read(db, "SELECT counter_number FROM ticket_state WHERE status = 'called'")]
-    if action in ("recall", "no-show", "complete", "transfer", "hold") and serving:
+    if action in ("recall", "no-show", "complete", "transfer", "hold", "add-field") and serving:
         counter = rng.choice(serving)  # mostly at a counter serving someone, where the action does something
     clerk = clerks[counter]
     if action == "issue":
@@ -205,6 +209,15 @@ def act(rng: random.Random, db: Path, citizen, clerks: dict, issued: dict, actio
             clerk.post(f"/api/counters/{counter}/next")
         answer = clerk.post(f"/api/counters/{counter}/hold", json={"reason": rng.choice(REASONS)})
         assert answer.status_code in (200, 409), answer.get_json()
+    elif action == "visit":  # one ticket for two or three fields
+        answer = citizen.post(
+            "/api/tickets", json={"services": rng.sample(FIELDS, rng.choice((2, 3))), "priority": rng.random() < 0.2}
+        )
+        assert answer.status_code == 201, answer.get_json()
+        issued[answer.get_json()["id"]] = answer.get_json()["ahead"]
+    elif action == "add-field":
+        answer = clerk.post(f"/api/counters/{counter}/fields", json={"service": rng.choice(FIELDS)})
+        assert answer.status_code in (200, 400, 409), answer.get_json()
     elif action == "transfer":
         answer = clerk.post(f"/api/counters/{counter}/transfer", json={"service": rng.choice(FIELDS)})
         assert answer.status_code in (200, 400, 409), answer.get_json()
@@ -246,6 +259,17 @@ def test_people_ahead_stays_true_with_bookings_checked_in(clock, tmp_path, layou
     try:
         store_document(app.extensions["kiosk"].sessions, {"version": version(items), "bookings": items}, clock.now())
         day_of_clerks(app, clock, tmp_path, settings, random.Random(seed), ACTIONS + ["checkin"] * 4)
+    finally:
+        app.extensions["kiosk"].close()
+
+
+@pytest.mark.parametrize(("layout", "seed"), [(MIXED, 3), (MIXED, 4), (SHARED, 5)])
+def test_people_ahead_stays_true_with_visits_of_several_fields(clock, tmp_path, layout, seed):
+    """Issue 25: a visit of several fields goes from line to line keeping its place; each call of it counts."""
+    settings = {"services": DEFAULT_SERVICES[:3], "counters": layout}
+    app = make_app(tmp_path / "var", clock, **settings)
+    try:
+        day_of_clerks(app, clock, tmp_path, settings, random.Random(seed), MULTI_ACTIONS)
     finally:
         app.extensions["kiosk"].close()
 

@@ -154,6 +154,11 @@
     $("c-paused").hidden = !data.counter.paused;
     document.querySelector("#pause-btn span").textContent = data.counter.paused ? T.resume : T.pause;
     renderDossiers(serving);
+    var fields = (serving && serving.fields) || [];  // a visit of several fields: each, ✓ once completed
+    $("c-fields").hidden = fields.length < 2;
+    $("c-fields").textContent = fill(T.fieldsLine, { list: fields.map(function (f) {
+      return (f.status === "done" ? "✓ " : "") + f.name;
+    }).join(" · ") });
     renderCounts(data.waiting);
     renderHeld(data.held || []);
     renderRows($("c-line"), data.line, false);
@@ -283,7 +288,7 @@
   function act(action, body) {
     if (!me) return;
     if (action === "pause" && view && view.counter.paused) action = "resume";
-    if (action === "transfer" && !body) { openTransfer(); return; }
+    if ((action === "transfer" || action === "fields") && !body) { openTransfer(action); return; }
     if (action === "hold" && !body) { openHold(); return; }
     KioskLive.post("/api/counters/" + me.counter + "/" + action, body).then(function (res) {
       if (res.status === 401) { ended(res); return; }
@@ -298,6 +303,7 @@
         transfer: t ? fill(T.transferred, { number: n, field: t.service_name }) : "",
         hold: t && t.hold ? fill(T.heldMsg, { number: n, time: t.hold.until_hm }) : "",
         call: t ? fill(t.from_hold ? T.calledBack : T.calledOut, { number: n }) : "",
+        fields: t && body ? fill(T.fieldAdded, { number: n, field: serviceName(body.service) }) : "",
         pause: T.paused,
         resume: T.resumed
       };
@@ -306,30 +312,37 @@
     }, function () { say(T.errFailed, true); });
   }
 
-  function openTransfer() {
+  var transferAsk = null;  // the panel's own question, kept while it asks for a field to add
+
+  function openTransfer(mode) {
     var serving = view && view.counter.serving;
     if (!serving) { say(T.errNotServing, true); return; }
+    var ask = $("c-transfer-ask");
+    if (transferAsk === null) transferAsk = ask.textContent;
+    ask.textContent = mode === "fields" ? T.addAsk : transferAsk;
+    var carried = (serving.fields || []).filter(function (f) { return f.status === "waiting"; })
+      .map(function (f) { return f.code; });
     var box = $("c-transfer-options");
     box.textContent = "";
     var n = 0;
     view.services.forEach(function (s) {
-      if (s.code === serving.service) return;
+      if (s.code === serving.service || (mode === "fields" && carried.indexOf(s.code) >= 0)) return;
       n += 1;
       var b = document.createElement("button");
       b.type = "button"; b.className = "c-btn"; b.dataset.service = s.code; b.dataset.key = String(n);
       b.innerHTML = "<kbd></kbd> <span></span>";
       b.firstChild.textContent = String(n);
       b.lastChild.textContent = s.name;
-      b.addEventListener("click", function () { closeTransfer(); act("transfer", { service: s.code }); });
+      b.addEventListener("click", function () { closeTransfer(mode); act(mode || "transfer", { service: s.code }); });
       box.appendChild(b);
     });
     $("c-transfer").hidden = false;
     if (box.firstChild) box.firstChild.focus();
   }
 
-  function closeTransfer() {
+  function closeTransfer(mode) {
     $("c-transfer").hidden = true;
-    document.querySelector('[data-action="transfer"]').focus();
+    document.querySelector('[data-action="' + (mode === "fields" ? "fields" : "transfer") + '"]').focus();
   }
 
   // --- hold and return, call a particular ticket (kiosk.holds) ---------------------------------------
@@ -387,7 +400,7 @@
     b.addEventListener("click", function () { act(b.dataset.action); });
   });
 
-  var KEYS = { n: "next", l: "recall", h: "complete", v: "no-show", c: "transfer", g: "hold", p: "pause" };
+  var KEYS = { n: "next", l: "recall", h: "complete", v: "no-show", c: "transfer", g: "hold", t: "fields", p: "pause" };
   /* Keys closer together than BURST ms are a scanner typing, not a clerk pressing shortcuts: a shortcut waits
    * that long to see whether more keys follow. A burst that ends with Enter is a scanned code and is attached;
    * one without Enter goes into the field for the clerk to check. */

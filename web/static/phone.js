@@ -26,7 +26,7 @@
     var before = state;
     state = s;
     text("p-number", s.number);
-    text("p-service", s.service_name);
+    text("p-service", s.fields || s.service_name);
     var words = { waiting: T.waiting, called: T.called, done: T.done, no_show: T.noShow, closed: T.closed,
                   held: T.held };
     text("p-status-text", words[s.status] || s.status);

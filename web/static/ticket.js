@@ -11,6 +11,9 @@
   var secondsNoPaper = parseInt(app.dataset.secondsNoPaper, 10) || 25;
   var prioritySeconds = parseInt(app.dataset.prioritySeconds, 10) || 20;
   var priority = document.getElementById("priority");
+  var several = document.getElementById("several");  // absent with fewer than two fields in service
+  var take = document.getElementById("t-take");
+  var chosen = [];  // "Several fields": the fields touched, in order
   var busy = false, timer = null, priorityTimer = null;
   var stale = false;  // the services changed: the screen reloads as soon as nobody is using it
 
@@ -31,6 +34,7 @@
     if (stale) { window.location.reload(); return; }
     busy = false;
     setPriority(false);
+    setSeveral(false);
     document.querySelectorAll(".t-tile[data-service]").forEach(function (b) { b.classList.remove("pressed"); b.disabled = false; });
     if (voice) voice.reset();
     show("t-home");
@@ -43,6 +47,35 @@
     if (on) priorityTimer = setTimeout(function () { setPriority(false); if (voice) voice.reset(); }, prioritySeconds * 1000);
   }
 
+  function setSeveral(on) {
+    if (!several) return;
+    several.setAttribute("aria-pressed", on ? "true" : "false");
+    app.classList.toggle("several-on", on);
+    chosen = [];
+    document.querySelectorAll(".t-tile[data-service]").forEach(function (b) {
+      if (on) b.setAttribute("aria-pressed", "false"); else b.removeAttribute("aria-pressed");
+    });
+    take.disabled = true;
+  }
+
+  function toggleField(btn) {
+    var code = btn.dataset.service, at = chosen.indexOf(code);
+    if (at >= 0) chosen.splice(at, 1);
+    else if (chosen.length < T.maxFields) chosen.push(code);
+    btn.setAttribute("aria-pressed", chosen.indexOf(code) >= 0 ? "true" : "false");
+    take.disabled = chosen.length === 0;
+  }
+
+  function issue(body) {
+    busy = true;
+    document.querySelectorAll(".t-tile[data-service]").forEach(function (b) { b.disabled = true; });
+    if (take) take.disabled = true;
+    body.priority = priority.getAttribute("aria-pressed") === "true";
+    KioskLive.post("/api/tickets", body).then(function (res) {
+      if (res.ok) showTicket(res.data); else showError(res);
+    }, function () { showError(null); });
+  }
+
   // While Priority is on, any touch on the screen restarts its wait.
   document.addEventListener("pointerdown", function () {
     if (priority.getAttribute("aria-pressed") === "true") setPriority(true);
@@ -52,7 +85,8 @@
     setPriority(false);  // for this ticket only
     document.getElementById("t-number").textContent = t.display_number;
     var mark = !t.booking ? "" : " · " + (t.booking.late ? T.bookedLate : T.booked.replace("{t}", t.booking.at));
-    document.getElementById("t-service").textContent = t.service_name + (t.priority ? " · " + T.priority : "") + mark;
+    var names = (t.services || [{ name: t.service_name }]).map(function (s) { return s.name; }).join(" + ");
+    document.getElementById("t-service").textContent = names + (t.priority ? " · " + T.priority : "") + mark;
     var ahead = t.ahead > 0 ? T.ahead.replace("{n}", t.ahead) : T.aheadNone;
     if (t.ahead > 0 && t.wait_minutes) ahead += " · " + T.wait.replace("{m}", t.wait_minutes);
     document.getElementById("t-ahead").textContent = ahead;
@@ -82,15 +116,19 @@
   document.querySelectorAll(".t-tile[data-service]").forEach(function (btn) {
     btn.addEventListener("click", function () {
       if (busy) return;
-      busy = true;
+      if (several && several.getAttribute("aria-pressed") === "true") { toggleField(btn); return; }
       btn.classList.add("pressed");
-      document.querySelectorAll(".t-tile[data-service]").forEach(function (b) { b.disabled = true; });
-      var body = { service: btn.dataset.service, priority: priority.getAttribute("aria-pressed") === "true" };
-      KioskLive.post("/api/tickets", body).then(function (res) {
-        if (res.ok) showTicket(res.data); else showError(res);
-      }, function () { showError(null); });
+      issue({ service: btn.dataset.service });
     });
   });
+
+  if (several) {
+    several.addEventListener("click", function () { setSeveral(several.getAttribute("aria-pressed") !== "true"); });
+    take.addEventListener("click", function () {
+      if (busy || !chosen.length) return;
+      issue(chosen.length === 1 ? { service: chosen[0] } : { services: chosen.slice() });
+    });
+  }
 
   document.querySelectorAll("[data-home]").forEach(function (b) { b.addEventListener("click", home); });
 
