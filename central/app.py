@@ -112,6 +112,9 @@ def register_blueprints(app: Flask) -> None:
     input_guard.install(app)  # before any route: bounded <int:…> parts, checked forms and query strings
     install_error_handlers(app, page_template="central/error.html")
     app.register_blueprint(api.bp)
+    from central import remote_api
+
+    app.register_blueprint(remote_api.bp)
     from central.pages import init_pages  # /reports, /comments, /fleet, /login (the REPORTS engineer)
 
     init_pages(app)

@@ -39,7 +39,7 @@ def _headers(response):
 
 def init_pages(app: Flask) -> None:
     """Babel, sessions, and the blueprints of /reports, /comments, /fleet, /admin/communes and /login."""
-    from central import users, views_catalog, views_comments, views_fleet, views_reports, views_sites
+    from central import users, views_catalog, views_comments, views_fleet, views_remote, views_reports, views_sites
 
     settings = app.extensions["central"].settings
     target = compile_catalogues(settings.data_path / "i18n")
@@ -61,7 +61,15 @@ def init_pages(app: Flask) -> None:
     app.jinja_env.filters["vndate"] = _day
     app.jinja_env.filters["ranked"] = _ranked
     accounts.configure(app)
-    blueprints = (accounts.bp, views_reports.bp, views_comments.bp, views_fleet.bp, views_catalog.bp, views_sites.bp)
+    blueprints = (
+        accounts.bp,
+        views_reports.bp,
+        views_comments.bp,
+        views_fleet.bp,
+        views_catalog.bp,
+        views_sites.bp,
+        views_remote.bp,
+    )
     for blueprint in (*blueprints, users.bp):
         app.register_blueprint(blueprint)
     # pages drawn outside the blueprints (the 404/405/500 pages) show the header's sign-out form too

@@ -3,7 +3,10 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from central import report_models  # noqa: F401  (the reports' derived tables share this metadata: one history)
+from central import (
+    remote_models,  # noqa: F401  (remote settings and diagnostics, migration 0009)
+    report_models,  # noqa: F401  (the reports' derived tables share this metadata: one history)
+)
 from central.models import CentralBase
 
 config = context.config

@@ -1,4 +1,5 @@
-"""The device's sync client: send the outbox in batches, then exchange the catalogue with the commune.
+"""The device's sync client: send the outbox in batches, then exchange the catalogue with the commune, then the
+kiosk's remote settings and a diagnostics bundle if one is asked (:mod:`kiosk.uplink.remote_apply`).
 
 Every request gets a fresh counter (from a block reserved and committed before use) and is signed; every
 answer must carry the server's signature over that counter before anything is marked sent or applied.
@@ -28,7 +29,7 @@ from kiosk.clock import to_naive_utc
 from kiosk.device_state import CATALOG_DIRTY, CATALOG_SENT, LAST_SYNC
 from kiosk.health import records_made, unsynced_count
 from kiosk.storage import transaction
-from kiosk.uplink import upload_refusal
+from kiosk.uplink import remote_apply, upload_refusal
 from kiosk.uplink.device_catalog import CatalogRefused, apply_catalog, refused
 from kiosk.uplink.outbox import MAX_COUNTER, mark_synced, pending, reserve_counters
 from sync import catalog_document, protocol
@@ -159,6 +160,7 @@ class SyncClient:
         try:
             self._upload(report)
             self._exchange_catalog(report)
+            self._exchange_remote()
         except SyncError as exc:
             report.error = exc.message
         except Exception as exc:  # noqa: BLE001 - recorded for /healthz, then raised to the caller
@@ -219,6 +221,13 @@ class SyncClient:
         ``{"changed", "version", "retry"?}`` (see central/catalog_watch.py). SyncError when it cannot be asked."""
         params = {"since": since, "wait": f"{wait:g}"}
         return self._request("GET", protocol.CHANGES_PATH, lambda: b"", params)
+
+    def _exchange_remote(self) -> None:
+        """Remote settings and diagnostics (:mod:`kiosk.uplink.remote_apply`); their failure never fails a sync."""
+        try:
+            remote_apply.exchange(self)
+        except SyncError as exc:
+            log.warning("remote settings: %s", exc.message)
 
     def _exchange_catalog(self, report: SyncReport) -> None:
         with _EXCHANGE:  # the sync loop and the catalogue watch never exchange at the same time
