@@ -457,7 +457,9 @@ def _remote_file(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"Remote settings file {path} is not readable JSON ({exc}): delete it and start again.")
+        raise ConfigError(
+            f"Remote settings file {path} is not readable JSON ({exc}): delete it and start again."
+        ) from None
     values = document.get("values") if isinstance(document, dict) else None
     if not isinstance(values, dict):
         return {}
