@@ -65,7 +65,11 @@ def save(device_id: str, viewer: Viewer):
             version, commune = row.version, device.commune_code
     except ValidationError as exc:
         detail = exc.detail if isinstance(exc.detail, dict) else {}
-        failed = {"form": request.form, "field": detail.get("setting"), "message": exc.message}
+        name = detail.get("setting") or "?"
+        message = _(
+            "Nothing was saved: the value of %(name)s cannot be used (%(reason)s)", name=name, reason=exc.message
+        )
+        failed = {"form": request.form, "field": detail.get("setting"), "message": message}
         return _page(viewer, device_id, failed, 400)
     wake(commune)
     flash(_("Saved as version %(version)s: the kiosk takes it at its next contact.", version=version), "ok")
