@@ -1,7 +1,8 @@
 """A kiosk's remote settings: the values the commune/province sets from the central pages, as a signed document.
 
 Only settings marked ``remote=True`` in the registry (:mod:`common.settings`) may be set so — never a secret,
-the kiosk's identity, its central server's address or its database. Both programs check the values with the
+the kiosk's identity, its central server's address or its database, nor a setting whose bad value would stop the
+kiosk at start (the printer's or announcer's address: a kiosk that does not start cannot be told otherwise). Both programs check the values with the
 registry's own parsing (:func:`check`): the central page before it saves a version, the kiosk again before it
 applies one. The document ``{"device", "version", "values"}`` is signed at save time with the device's secret
 (HMAC-SHA256 over its canonical JSON, :func:`sign`), so a document changed anywhere after the save — in the
@@ -26,9 +27,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "language": ("vi", "en"),
     "clock_sync": ("auto", "yes", "no"),
 }
-_WIDTH = re.compile(r"^(58mm|80mm|\d{2,4})$")
-_PRINTER = re.compile(r"^(spool:|usb:|serial:|network:|file:|cups:|none$)")
-_ANNOUNCER = re.compile(r"^(alsa(:.+)?|wav:.+|none)$")
+_WIDTH = re.compile(r"^(58|80)(mm)?$")
 
 
 def remote_settings() -> list[Setting]:
@@ -50,15 +49,19 @@ def check_one(name: str, raw: Any) -> Any:
     text = str(value)
     bad = (
         (name in CHOICES and text not in CHOICES[name])
-        or (name == "printer_width" and not _WIDTH.match(text))
-        or (name == "printer" and not _PRINTER.match(text))
-        or (name == "announcer" and not _ANNOUNCER.match(text))
+        or (name == "printer_width" and not _paper_width(text))
         or (setting.type in ("int", "float") and value < 0)
     )
     if bad:
         allowed = f" Use one of: {', '.join(CHOICES[name])}." if name in CHOICES else ""
         raise ValidationError(f"Setting {name}: {raw!r} is not allowed.{allowed} {setting.help}", {"setting": name})
     return value
+
+
+def _paper_width(text: str) -> bool:
+    """As the printer reads ``printer_width``: 58mm, 80mm, or dots (a multiple of 8 from 128 to 1024)."""
+    text = text.strip().lower().replace(" ", "")
+    return bool(_WIDTH.match(text)) or (text.isdigit() and 128 <= int(text) <= 1024 and int(text) % 8 == 0)
 
 
 def check(values: Mapping[str, Any]) -> dict[str, Any]:

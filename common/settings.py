@@ -112,7 +112,6 @@ REGISTRY: list[Setting] = [
         lambda s: f"spool:{Path(s['data_dir']).resolve() / 'spool'}",
         "Ticket printer URL: spool:DIR, usb:VID:PID, serial:DEV[:BAUD], network:HOST[:PORT], "
         "file:PATH, cups:NAME or none.",
-        remote=True,
     ),
     Setting(
         "printer_width",
@@ -126,13 +125,11 @@ REGISTRY: list[Setting] = [
         "The kiosk's address on the office Wi-Fi, e.g. http://192.168.1.10:8080/rate: each ticket's QR code opens "
         "that ticket's phone page at its scheme, host and port (/t/<token>); empty = the wireless interface's "
         "address when serving on the network, else the QR holds the ticket id (docs/deploy.md §10).",
-        remote=True,
     ),
     Setting(
         "announcer",
         lambda s: "alsa" if _on_raspberry_pi() else f"wav:{Path(s['data_dir']).resolve() / 'announcements'}",
         "Where spoken calls go: `alsa` or `alsa:DEVICE` (aplay), `wav:DIR` (one .wav file per call) or `none`.",
-        remote=True,
     ),
     Setting(
         "sound_dir",
@@ -274,7 +271,6 @@ REGISTRY: list[Setting] = [
         1,
         "Counter the rating buttons and touch screen stand at (0 = the whole office); `/?counter=N` overrides it per screen.",
         "int",
-        remote=True,
     ),
     Setting(
         "link_window",

@@ -41,8 +41,9 @@ def fleet_remote(client) -> dict:
 
 def test_only_harmless_settings_may_be_set_remotely():
     remote = {s.name for s in settings_mod.REGISTRY if s.remote}
-    assert {"printer_width", "printer", "home_screen", "sync_interval", "spoken_prompts"} <= remote
+    assert {"printer_width", "home_screen", "sync_interval", "spoken_prompts"} <= remote
     never = {"central_url", "device_id", "device_secret", "data_dir", "database_url", "secret_key", "commune_code"}
+    never |= {"printer", "announcer"}  # a bad address stops the kiosk at start: it could not be told otherwise
     assert not remote & never
     assert not any("secret" in name or "key" in name for name in remote)
 
@@ -93,6 +94,8 @@ def test_a_bad_value_is_refused_at_the_page_naming_the_setting(central_app, devi
     assert "printer_width" in answer.text and 'aria-invalid="true"' in answer.text
     assert fleet_remote(client)["sent"] is None  # nothing saved
     assert save(client, device, sync_interval="soon").status_code == 400
+    assert save(client, device, printer_width="100").status_code == 400  # not a multiple of 8 dots
+    assert save(client, device, printer="usb:0416:5011").status_code == 400  # not settable remotely
     assert save(client, device, home_screen="menu").status_code == 400
 
 
