@@ -90,7 +90,6 @@ class CentralCatalogWatch(threading.Thread):
             self.seen = version
         if remote_apply.wanted(self.kiosk, answer.get("remote")):  # new remote settings, or a bundle asked
             remote_apply.exchange(self.client)
-            self.exchanges += 1
         retry = answer.get("retry")
         return float(retry) if isinstance(retry, int | float) and 0 < retry <= MAX_PAUSE else 0.0
 

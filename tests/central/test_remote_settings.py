@@ -79,6 +79,9 @@ def test_a_change_is_applied_by_the_kiosk_and_shown_on_the_fleet_page(central_ap
     assert written["version"] == 1 and written["values"]["printer_width"] == "80mm"
     shown = fleet_remote(client)
     assert (shown["sent"], shown["applied"], shown["refused"]) == (1, 1, None)
+    assert shown["restart_pending"] is True  # printer_width waits for the next start, which reads the file:
+    restarted = settings_mod.load(env={"KIOSK_DATA_DIR": str(kiosk.settings.data_path)})
+    assert restarted["printer_width"] == "80mm" and restarted["home_screen"] == "ticket"
     page = client.get(page_of(device)).text
     assert "quantri" in page and "home_screen = ticket" in page  # the version log says who
 
