@@ -221,8 +221,8 @@ def catalog_watch() -> CatalogWatch:
 def catalog_changes() -> Response:
     """`?since=VERSION&wait=SECONDS`: answers when the commune's catalogue differs from VERSION, or after the wait.
 
-    ``{"changed", "version", "remote"}`` (``remote``: the kiosk's newest remote settings version and whether a
-    diagnostics bundle is asked, :mod:`central.remote_api`; and ``"retry"`` seconds when the server had no slot for a waiting request);
+    ``{"changed", "version"}`` (with ``"remote"`` once anything was set or asked for this kiosk: its newest remote
+    settings version and whether a diagnostics bundle is asked, :mod:`central.remote_api`; and ``"retry"`` seconds when the server had no slot for a waiting request);
     the kiosk then takes the document by its usual exchange. Marks when the kiosk last listened (its
     ``last_config_at``): the catalogue page counts a kiosk that listened lately as one that takes a change
     within seconds.
@@ -242,6 +242,9 @@ def catalog_changes() -> Response:
             .values(last_config_at=central.clock.now())
         )
     watched = catalog_watch().wait(device.commune_code, since, wait)
+    answer = {"v": protocol.PROTOCOL_VERSION, **watched.as_json()}
     with central.sessions() as session:  # the kiosk's remote settings version and a diagnostics request, if any
         remote = remote_store.mark(session, device.commune_code, device.id)
-    return _signed_answer(device, {"v": protocol.PROTOCOL_VERSION, **watched.as_json(), "remote": remote})
+    if remote["version"] or remote["diagnostics"]:
+        answer["remote"] = remote
+    return _signed_answer(device, answer)
