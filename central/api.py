@@ -203,6 +203,18 @@ def device_catalog() -> Response:
     return _signed_answer(device, document)
 
 
+def _remote_news(device: SignedDevice, held: str | None) -> bool:
+    """Whether a kiosk holding remote settings version ``held`` (``?remote=``, sent by kiosks that know remote
+    settings) has a newer version or a diagnostics request waiting: then it is answered at once."""
+    if held is None:
+        return False
+    if not held.isdigit() or len(held) > 9:
+        raise ValidationError("'remote' must be a version number.", {"field": "remote"})
+    with current_central().sessions() as session:
+        mark = remote_store.mark(session, device.commune_code, device.id)
+    return mark["diagnostics"] or mark["version"] > int(held)
+
+
 _watch_lock = threading.Lock()
 
 
@@ -234,6 +246,8 @@ def catalog_changes() -> Response:
         wait = min(max(float(request.args.get("wait", 25)), 0.0), WAIT_MAX)
     except ValueError:
         raise ValidationError("'wait' must be a number of seconds.", {"field": "wait"}) from None
+    if _remote_news(device, request.args.get("remote")):
+        wait = 0.0  # something new for this kiosk that it may have missed while it was not waiting
     table = DeviceStatus.__table__
     with central.engine.begin() as conn:
         conn.execute(

@@ -77,7 +77,7 @@ class CentralCatalogWatch(threading.Thread):
         """One question, and the exchange when the answer names another catalogue; the pause before the next."""
         in_use = current_version(self.kiosk.sessions)
         since = self.seen if self.seen and self.seen != in_use else (in_use or "")
-        answer = self.client.watch(since, self.wait)
+        answer = self.client.watch(since, self.wait, remote_apply.held(self.kiosk))
         version = answer.get("version") if isinstance(answer.get("version"), str) else None
         if answer.get("changed") and version:
             log.info("the commune's catalogue changed (version %s): taking it now", version[:12])

@@ -216,10 +216,14 @@ class SyncClient:
             report.error = exc.message
         return report
 
-    def watch(self, since: str, wait: float) -> dict:
+    def watch(self, since: str, wait: float, remote: int | None = None) -> dict:
         """Wait (at most ``wait`` s) at the server for a catalogue other than version ``since``; its signed answer
-        ``{"changed", "version", "retry"?}`` (see central/catalog_watch.py). SyncError when it cannot be asked."""
+        ``{"changed", "version", "retry"?, "remote"?}`` (see central/catalog_watch.py). ``remote``: the remote
+        settings version the kiosk holds (answered at once when there is news for it). SyncError when it cannot
+        be asked."""
         params = {"since": since, "wait": f"{wait:g}"}
+        if remote is not None:
+            params["remote"] = str(remote)
         return self._request("GET", protocol.CHANGES_PATH, lambda: b"", params)
 
     def _exchange_remote(self) -> None:

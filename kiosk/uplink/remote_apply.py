@@ -49,6 +49,12 @@ def state(kiosk: Any) -> tuple[dict | None, dict | None]:
         return device_state.get(session, REMOTE_APPLIED), device_state.get(session, REMOTE_REFUSED)
 
 
+def held(kiosk: Any) -> int:
+    """The newest remote settings version this kiosk applied or refused (0: none)."""
+    applied, refused = state(kiosk)
+    return max((applied or {}).get("version") or 0, (refused or {}).get("version") or 0)
+
+
 def wanted(kiosk: Any, mark: Any) -> bool:
     """Whether a watch answer's ``remote`` mark names a version not yet applied nor refused, or a bundle."""
     if not isinstance(mark, dict):
