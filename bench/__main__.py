@@ -30,6 +30,8 @@ BENCHMARKS = [
     "phone",
     "streams",
     "catalog_push",
+    "ahead",
+    "procedures",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 DATA_MARK = "<!-- results-data "

@@ -105,13 +105,14 @@ def create_central_app(
 
 
 def register_blueprints(app: Flask) -> None:
-    from central import api
+    from central import api, api_procedures
     from common.web import input_guard
     from common.web.jsonapi import install_error_handlers
 
     input_guard.install(app)  # before any route: bounded <int:…> parts, checked forms and query strings
     install_error_handlers(app, page_template="central/error.html")
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_procedures.bp)
     from central import remote_api
 
     app.register_blueprint(remote_api.bp)

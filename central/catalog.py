@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from central import audit
 from central.catalog_store import CentralStore
 from central.identity import load_aliases
-from central.models import Commune
+from central.models import MAIN_SITE, Commune, Device, Site
 from common.catalog_apply import apply_catalog, check_applied, has_active_clerk, import_clerks
-from common.catalog_read import SECTIONS, from_settings, read_catalog
-from common.catalog_rules import CODE_RE
+from common.catalog_read import SECTIONS, Catalog, from_settings, read_catalog
+from common.catalog_rules import CODE_RE, invalid
 from common.errors import NotFoundError, ValidationError
 from common.scale import INDICATORS
 from sync import catalog_document, protocol
@@ -71,8 +71,17 @@ def build_catalog(session: Session, commune_code: str, device_id: str, device_na
         "format": DOCUMENT_FORMAT,
         "version": version_of(body),
         "device": {"id": device_id, "name": device_name},
+        "site": device_site(session, device_id),
     }
     return header | body
+
+
+def device_site(session: Session, device_id: str) -> dict[str, str]:
+    """The reception point a kiosk stands at, {"code", "name"}: it applies only that point's counters."""
+    device = session.get(Device, device_id)
+    code = device.site_code if device is not None else MAIN_SITE
+    site = session.get(Site, (device.commune_code, code)) if device is not None else None
+    return {"code": code, "name": site.name if site is not None else code}
 
 
 def ensure_commune(
@@ -129,8 +138,21 @@ def replace(session: Session, commune_code: str, doc: Mapping[str, Any]) -> list
     store = CentralStore(session, commune_code)
     had_clerk = has_active_clerk(store)
     catalog = read_catalog(doc, store, by_id=False)
+    refuse_unknown_points(session, commune_code, catalog)
     applied = apply_catalog(store, catalog)
     if catalog.clerks is not None:
         import_clerks(store, catalog.clerks)
     check_applied(store, applied.services, had_clerk)
     return catalog.sections()
+
+
+def refuse_unknown_points(session: Session, commune_code: str, catalog: Catalog) -> None:
+    """A counter must stand at one of the commune's reception points (`kiosk-central add-site` adds one)."""
+    for item in catalog.counters or []:
+        if session.get(Site, (commune_code, item.site)) is None:
+            raise invalid(
+                "site",
+                "Counter %(number)s: the commune has no reception point %(site)s; add it first (Điểm tiếp nhận).",
+                number=item.number,
+                site=item.site,
+            )

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from central import audit
 from central.catalog_store import CentralStore
+from central.hierarchy import site_exists
 from central.models import Clerk, Counter, Service
 from common import catalog_edit as rules
+from common.catalog_rules import invalid
 
 
 def _store(session: Session, commune: str, actor: audit.Actor, now: datetime) -> CentralStore:
@@ -37,9 +39,11 @@ def save_service(
     new: bool,
     actor: audit.Actor,
     now: datetime,
+    counters: list[Any] | None = None,
 ) -> Service:
+    """Create or update a service; ``counters`` ("CN:3", or "3" at the centre) are to handle it too."""
     store = _store(session, commune, actor, now)
-    return rules.save_service(store, code, name, prefix, daily_max, active, new=new)
+    return rules.save_service(store, code, name, prefix, daily_max, active, new=new, counters=counters)
 
 
 def save_counter(
@@ -53,9 +57,13 @@ def save_counter(
     new: bool,
     actor: audit.Actor,
     now: datetime,
+    site: Any = None,
 ) -> Counter:
+    """Create or update counter ``number`` of reception point ``site`` (None: the commune's centre)."""
     store = _store(session, commune, actor, now)
-    return rules.save_counter(store, number, services, active, name, new=new)
+    if site not in (None, "") and not site_exists(session, commune, str(site).strip().upper()):
+        raise invalid("site", "The commune has no reception point %(site)s.", site=str(site)[:16])
+    return rules.save_counter(store, number, services, active, name, new=new, site=site)
 
 
 def add_clerk(

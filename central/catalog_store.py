@@ -1,7 +1,7 @@
 """One commune's catalogue at the central server as the catalogue's rules see it (:class:`common.catalog_store.CatalogStore`).
 
 Over the central tables (central/models.py), every row keyed by the commune's code: a counter's services are
-:class:`~central.models.CounterService` links. A store made with an ``audit`` (who, when) writes every change
+:class:`~central.models.CounterService` links, each counter at its reception point (site). A store made with an ``audit`` (who, when) writes every change
 the rules make to the commune's audit log (:mod:`central.audit`), with the values before and after; one made
 without records nothing itself (``import-config`` and an adopted catalogue write one summary entry instead).
 """
@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from central import audit as audit_log
-from central.models import Clerk, Counter, CounterService, Question, ScaleLevel, Service
+from central.models import MAIN_SITE, Clerk, Counter, CounterService, Device, Question, ScaleLevel, Service
 from common.catalog_rules import missing
 from common.errors import NotFoundError
 from sync import catalog_document as entries
@@ -46,31 +46,38 @@ class CentralStore:
         return self._add(Service(commune_code=self.commune, code=code, position=position))
 
     def counters(self) -> list[Counter]:
-        return self._rows(Counter, Counter.number)
+        """Every counter of every reception point of the commune."""
+        return self._rows(Counter, Counter.site_code, Counter.number)
 
-    def counter(self, number: int) -> Counter | None:
-        return self.session.get(Counter, (self.commune, number))
+    def counter(self, number: int, site: str | None = None) -> Counter | None:
+        return self.session.get(Counter, (self.commune, site or MAIN_SITE, number))
 
-    def add_counter(self, number: int) -> Counter:
-        return self._add(Counter(commune_code=self.commune, number=number))
+    def add_counter(self, number: int, site: str | None = None) -> Counter:
+        return self._add(Counter(commune_code=self.commune, site_code=site or MAIN_SITE, number=number))
 
-    def _links(self) -> dict[int, list[str]]:
-        links: dict[int, list[str]] = {}
+    def site_of(self, counter: Counter) -> str:
+        return counter.site_code
+
+    def points(self) -> list[str]:
+        """The reception points where an enabled kiosk of the commune stands."""
+        query = select(Device.site_code).where(Device.commune_code == self.commune, Device.enabled).distinct()
+        return sorted(self.session.scalars(query))
+
+    def _links(self) -> dict[tuple[str, int], list[str]]:
+        links: dict[tuple[str, int], list[str]] = {}
         query = select(CounterService).filter_by(commune_code=self.commune).order_by(CounterService.service_code)
         for link in self.session.scalars(query):
-            links.setdefault(link.counter_number, []).append(link.service_code)
+            links.setdefault((link.site_code, link.counter_number), []).append(link.service_code)
         return links
 
     def handled(self, counter: Counter) -> list[str]:
-        return self._links().get(counter.number, [])
+        return self._links().get((counter.site_code, counter.number), [])
 
     def set_handled(self, counter: Counter, codes: list[str]) -> None:
         self.session.flush()
-        self.session.execute(delete(CounterService).filter_by(commune_code=self.commune, counter_number=counter.number))
-        self.session.add_all(
-            CounterService(commune_code=self.commune, counter_number=counter.number, service_code=code)
-            for code in sorted(set(codes))
-        )
+        key = {"commune_code": self.commune, "site_code": counter.site_code, "counter_number": counter.number}
+        self.session.execute(delete(CounterService).filter_by(**key))
+        self.session.add_all(CounterService(**key, service_code=code) for code in sorted(set(codes)))
         self.session.flush()
 
     def clerks(self) -> list[Clerk]:
@@ -104,7 +111,7 @@ class CentralStore:
         links = self._links()
         return {
             "services": [entries.service_entry(s) for s in services],
-            "counters": [entries.counter_entry(c, links.get(c.number, [])) for c in self.counters()],
+            "counters": [entries.counter_entry(c, links.get((c.site_code, c.number), [])) for c in self.counters()],
             "clerks": [entries.clerk_entry(c) for c in self.clerks()],
             "scale": [entries.level_entry(s) for s in self.levels()],
             "questions": [entries.question_entry(q) for q in self.questions()],

@@ -29,7 +29,7 @@ from central import audit
 from central.catalog_store import CentralStore
 from central.clerk_ownership import check_clerk_changes, mark_origin
 from central.identity import match_person
-from central.models import Clerk, ClerkAlias
+from central.models import MAIN_SITE, Clerk, ClerkAlias, Device
 from common.catalog_apply import Policy, apply_catalog, check_applied, has_active_clerk, write_clerk
 from common.catalog_items import ClerkItem
 from common.catalog_read import Catalog, read_catalog
@@ -69,6 +69,7 @@ def receive(
     actor = audit.Actor(f"kiosk {device_name}", central=False)
     commune = audit.commune_for_change(session, commune_code, actor, now)
     store = CentralStore(session, commune_code)
+    catalog = at_kiosk_point(session, device_id, catalog)
     clerks = catalog.clerks or []
     if commune.catalog_owner == "kiosk" and commune.catalog_adopted_at is None:
         _adopt(store, catalog, device_id)
@@ -101,7 +102,8 @@ def _put_clerk(store: CentralStore, item: ClerkItem, row: Clerk | None) -> Clerk
     if code is None and row is not None and row.code not in taken:
         code = row.code
     code = code or free_clerk_code(taken)
-    counter = item.counter if item.counter is not None and store.counter(item.counter) is not None else None
+    numbers = {c.number for c in store.counters()}  # her usual counter, at whichever point
+    counter = item.counter if item.counter in numbers else None
     row = row or store.add_clerk(item.id, code)
     row.code = code
     write_clerk(store, row, dataclasses.replace(item, counter=counter))
@@ -157,7 +159,7 @@ def _merge(store: CentralStore, catalog: Catalog, changed: set[str]) -> None:
     counters = [
         dataclasses.replace(c, services=tuple(x for x in c.services if x in known)) for c in catalog.counters or []
     ]
-    apply_catalog(store, Catalog(counters=counters), policy)
+    apply_catalog(store, Catalog(counters=counters), _counter_policy(store, counters, changed))
     if "questions" in changed and catalog.questions:
         apply_catalog(store, Catalog(questions=catalog.questions))
     for item in catalog.clerks or []:
@@ -165,3 +167,19 @@ def _merge(store: CentralStore, catalog: Catalog, changed: set[str]) -> None:
         if row is not None and f"clerk:{item.id}" in changed:
             _put_clerk(store, item, row)
     check_applied(store, applied.services, had_clerk)
+
+
+def _counter_policy(store: CentralStore, counters: list, changed: set[str]) -> Policy:
+    """The counters a kiosk edited; all of them when its reception point has none yet (a point joining the
+    commune brings its counters, as the first kiosk's catalogue is adopted)."""
+    points = {store.site_of(row) for row in store.counters()}
+    joining = bool(counters) and counters[0].site not in points
+    return Policy(write=lambda item, exists: joining or item in changed, retire=lambda item: False, ordered=False)
+
+
+def at_kiosk_point(session: Session, device_id: str, catalog: Catalog) -> Catalog:
+    """A kiosk's counters are those of the reception point it stands at, whatever its catalogue says."""
+    device = session.get(Device, device_id)
+    site = device.site_code if device is not None else MAIN_SITE
+    counters = [dataclasses.replace(c, site=site) for c in catalog.counters or []]
+    return dataclasses.replace(catalog, counters=counters if catalog.counters is not None else None)

@@ -1,5 +1,5 @@
 """The `kiosk-central` command: init, serve, add-commune, add-device, disable-device, add-user, set-password,
-import-config."""
+import-config, import-procedures, hide-procedures."""
 
 from __future__ import annotations
 
@@ -269,6 +269,49 @@ def import_config_cmd(ctx: click.Context, path: str, commune: str) -> None:
         f"Catalogue of commune {commune} replaced ({', '.join(parts) or 'nothing'}); it is now managed centrally, "
         "and connected kiosks take it within seconds (the others when they are connected again)."
     )
+
+
+@main.command("import-procedures")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--province", "province", required=True, help="Code of the province whose list the file is.")
+@click.pass_context
+def import_procedures_cmd(ctx: click.Context, path: str, province: str) -> None:
+    """Replace a province's commune-level procedures from a CSV or JSON file (docs/procedures.md), all or nothing.
+
+    The kiosks of its communes take the new list at their next sync.
+    """
+    from central.procedures import import_procedures, read_file
+    from common.db import transaction
+
+    items = read_file(Path(path))
+    central = _central(ctx)
+    try:
+        with transaction(central.sessions) as session:
+            count = import_procedures(session, province, items, central.clock.now())
+    finally:
+        central.close()
+    click.echo(
+        f"{count} procedure(s) imported for province {province.strip().upper()}; kiosks take them at their next sync."
+    )
+
+
+@main.command("hide-procedures")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--commune", "commune", required=True, help="Code of the commune.")
+@click.option("--show", is_flag=True, help="Show them again instead.")
+@click.pass_context
+def hide_procedures_cmd(ctx: click.Context, codes: tuple[str, ...], commune: str, show: bool) -> None:
+    """Hide procedures of the province's list that a commune does not handle (or show them again)."""
+    from central.procedures import set_hidden
+    from common.db import transaction
+
+    central = _central(ctx)
+    try:
+        with transaction(central.sessions) as session:
+            changed = set_hidden(session, commune, list(codes), not show, central.clock.now())
+    finally:
+        central.close()
+    click.echo(f"{len(changed)} procedure(s) {'shown again' if show else 'hidden'} at commune {commune.upper()}.")
 
 
 def _read_doc(path: Path) -> dict[str, Any]:

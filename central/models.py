@@ -42,6 +42,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from common.catalog_rules import MAIN_SITE as CATALOG_MAIN_SITE
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -95,7 +97,7 @@ class Commune(CentralBase):
 
 
 #: The site every commune has from the start (its one-stop counter); a merged commune adds its reception points.
-MAIN_SITE = "TT"
+MAIN_SITE = CATALOG_MAIN_SITE
 
 
 class Site(CentralBase):
@@ -211,10 +213,11 @@ class Service(CentralBase):
 
 
 class Counter(CentralBase):
-    """A counter (quầy) of a commune."""
+    """A counter (quầy) of a commune's reception point: "TT · Quầy 1" and "CN · Quầy 1" are two counters."""
 
     __tablename__ = "counters"
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    site_code: Mapped[str] = mapped_column(String(16), primary_key=True, default=MAIN_SITE, server_default=MAIN_SITE)
     number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(100), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -225,6 +228,7 @@ class CounterService(CentralBase):
 
     __tablename__ = "counter_services"
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    site_code: Mapped[str] = mapped_column(String(16), primary_key=True, default=MAIN_SITE, server_default=MAIN_SITE)
     counter_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     service_code: Mapped[str] = mapped_column(String(16), primary_key=True)
 
@@ -390,6 +394,8 @@ class Comment(SyncedRecord, CentralBase):
     counter_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     text: Mapped[str] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: "suggestion" for the suggestion box (hòm thư góp ý, no rating); None for a comment left with a rating.
+    source: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class ClerkAction(SyncedRecord, CentralBase):

@@ -24,7 +24,7 @@ from central.accounts import Viewer, require
 from central.catalog import catalog_version, content
 from central.catalog_watch import WAIT_MAX
 from central.context import current_central
-from central.models import Clerk, Commune, Device, DeviceStatus
+from central.models import MAIN_SITE, Clerk, Commune, Device, DeviceStatus, Site
 from central.page_base import page_blueprint
 from central.reports.localtime import LocalTime
 from central.views_reports import CODE_RE
@@ -132,12 +132,15 @@ def _page(template: str, viewer: Viewer, code: str, failed: dict | None = None, 
         commune = s.get(Commune, code)
         data = content(s, code)
         clerk_rows = s.scalars(select(Clerk).where(Clerk.commune_code == code).order_by(Clerk.code)).all()
+        site_rows = s.scalars(select(Site).where(Site.commune_code == code).order_by(Site.code)).all()
         page = render_template(
             template,
             viewer=viewer,
             commune=commune,
             catalog=data,
             clerks=clerk_rows,
+            sites=site_rows,
+            main_site=MAIN_SITE,
             indicators=INDICATORS,
             kiosks=kiosks(s, code, central.local_time, central.clock.now())
             if template.endswith("overview.html")
@@ -234,6 +237,7 @@ def service_save(code: str, viewer: Viewer, service: str | None = None):
             new=new,
             actor=_actor(viewer),
             now=current_central().clock.now(),
+            counters=f.getlist("counters"),
         )
         return _("Service %(code)s added.", code=row.code) if new else _("Service %(code)s saved.", code=row.code)
 
@@ -252,9 +256,12 @@ def counters(code: str, viewer: Viewer):
 
 @bp.post("/admin/communes/<code>/counters")
 @bp.post("/admin/communes/<code>/counters/<int:number>")
+@bp.post("/admin/communes/<code>/counters/<site>/<int:number>")
 @require("catalog")
-def counter_save(code: str, viewer: Viewer, number: int | None = None):
+def counter_save(code: str, viewer: Viewer, number: int | None = None, site: str | None = None):
+    """A counter of a reception point (the form's ``site`` for a new one; without a point: the centre)."""
     code, f, new = _commune(viewer, code), request.form, number is None
+    site = (f.get("site") if new else site) or MAIN_SITE
 
     def action(s: Session) -> str:
         row = catalog_edit.save_counter(
@@ -267,11 +274,13 @@ def counter_save(code: str, viewer: Viewer, number: int | None = None):
             new=new,
             actor=_actor(viewer),
             now=current_central().clock.now(),
+            site=site,
         )
-        return _("Counter %(n)s added.", n=row.number) if new else _("Counter %(n)s saved.", n=row.number)
+        n = f"{row.site_code} · {row.number}"
+        return _("Counter %(n)s added.", n=n) if new else _("Counter %(n)s saved.", n=n)
 
-    key = "new" if new else str(number)
-    return _save(viewer, code, "counters", key, f"counter-{key}", action)
+    key = "new" if new else f"{site.upper()}:{number}"
+    return _save(viewer, code, "counters", key, f"counter-{key.replace(':', '-')}", action)
 
 
 # --- clerks -----------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from central.exports.thank_you import thank_you_docx
 from central.models import Clerk, Comment, Commune, Rating, ScaleLevel, Service, Site, User
 from central.page_base import page_blueprint
 from central.report_models import CommentStatus
+from central.reports.suggestions import KIND as SUGGESTION
+from central.reports.suggestions import kind_filter
 from central.views_reports import CODE_RE, UUID_RE
 from common.counter_label import counter_label
 from common.db import transaction
@@ -37,9 +39,10 @@ PAGE = 50
 #: Highest page number asked for (50 comments a page: 5 million comments).
 MAX_PAGE = 100_000
 MAX_NOTE = 4000
+KINDS = (SUGGESTION, "comment")
 
 
-def _query(viewer: Viewer, status: str | None, commune: str | None):
+def _query(viewer: Viewer, status: str | None, commune: str | None, kind: str | None = None):
     c, st, r = Comment.__table__.c, CommentStatus.__table__.c, Rating.__table__.c
     sv, ck, lv = Service.__table__.c, Clerk.__table__.c, ScaleLevel.__table__.c
     joined = (
@@ -78,6 +81,8 @@ def _query(viewer: Viewer, status: str | None, commune: str | None):
         query = query.where(c.commune_code == commune)
     elif viewer.communes is not None:
         query = query.where(c.commune_code.in_(viewer.communes))
+    if kind_filter(kind) is not None:
+        query = query.where(kind_filter(kind))
     if status == "new":
         query = query.where(or_(st.status.is_(None), st.status == "new"))
     elif status:
@@ -111,6 +116,7 @@ def _row(row: Any, viewer: Viewer) -> dict[str, Any]:
         "service_name": row.service_name or row.service_code,
         "clerk_name": row.clerk_name,
         "text": row.text,
+        "suggestion": row.source == SUGGESTION,  # from the suggestion box, not left with a rating
         "contact": row.contact if viewer.can("contact") else None,
         "has_contact": bool(row.contact) and viewer.can("contact"),
         "status": status,
@@ -132,6 +138,14 @@ def _filters(viewer: Viewer) -> tuple[str | None, str | None]:
     return status, commune
 
 
+def _kind() -> str | None:
+    """The inbox's kind filter: ``suggestion`` (the suggestion box), ``comment`` (left with a rating), or all."""
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in KINDS:
+        raise ValidationError(_("Unknown kind."), {"field": "kind"})
+    return kind
+
+
 def _page(text: str) -> int:
     """The page asked for: a whole number from 1 to MAX_PAGE (400 otherwise, never a database overflow)."""
     if not text.isdigit() or len(text) > 6 or not 1 <= int(text) <= MAX_PAGE:
@@ -145,8 +159,9 @@ def _page(text: str) -> int:
 @require("comments")
 def inbox(viewer: Viewer):
     status, commune = _filters(viewer)
+    kind = _kind()
     page = _page(request.args.get("page", "1"))
-    query = _query(viewer, status, commune)
+    query = _query(viewer, status, commune, kind)
     with current_central().engine.connect() as conn:
         total = conn.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
         rows = [_row(r, viewer) for r in conn.execute(query.limit(PAGE).offset((page - 1) * PAGE))]
@@ -160,6 +175,7 @@ def inbox(viewer: Viewer):
         total=total,
         statuses=STATUS_VI,
         viewer=viewer,
+        kind=kind,
     )
 
 
@@ -168,7 +184,7 @@ def inbox(viewer: Viewer):
 def export(viewer: Viewer):
     status, commune = _filters(viewer)
     with current_central().engine.connect() as conn:
-        rows = [_row(r, viewer) for r in conn.execute(_query(viewer, status, commune))]
+        rows = [_row(r, viewer) for r in conn.execute(_query(viewer, status, commune, _kind()))]
     return Response(
         comments_csv(rows, viewer.can("contact")),
         mimetype="text/csv",

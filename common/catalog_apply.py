@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from common.catalog_edit import clerk_values, counter_values, has_active_clerk, service_values
+from common.catalog_edit import clerk_values, counter_label, counter_values, has_active_clerk, service_values
 from common.catalog_items import ClerkItem, CounterItem, LevelItem, QuestionItem, ServiceItem
 from common.catalog_read import Catalog
 from common.catalog_rules import hash_pin, invalid, pin_matches, prefix_taken, unusable
@@ -94,22 +94,23 @@ def _write_services(store: CatalogStore, items: list[ServiceItem], policy: Polic
 
 
 def _write_counters(store: CatalogStore, items: list[CounterItem], policy: Policy) -> None:
-    rows = {row.number: row for row in store.counters()}
+    """Counters by (reception point, number); the items ``policy`` names ``counter:N``."""
+    rows = {(store.site_of(row), row.number): row for row in store.counters()}
     for item in items:
-        row = rows.get(item.number)
+        row = rows.get((item.site, item.number))
         if not policy.write(f"counter:{item.number}", row is not None):
             continue
         before = counter_values(store, row) if row is not None else None
-        row = row or store.add_counter(item.number)
+        row = row or store.add_counter(item.number, item.site)
         row.name, row.active = item.name, item.active
         store.set_handled(row, list(item.services))
-        _changed(store, "counter", str(item.number), before, counter_values(store, row))
-    listed = {item.number for item in items}
-    for number, row in rows.items():
-        if number not in listed and row.active and policy.retire(f"counter:{number}"):
+        _changed(store, "counter", counter_label(item.site, item.number), before, counter_values(store, row))
+    listed = {(item.site, item.number) for item in items}
+    for (site, number), row in rows.items():
+        if (site, number) not in listed and row.active and policy.retire(f"counter:{number}"):
             before = counter_values(store, row)
             row.active = False
-            _changed(store, "counter", str(number), before, counter_values(store, row))
+            _changed(store, "counter", counter_label(site, number), before, counter_values(store, row))
     store.flush()
 
 
@@ -231,7 +232,7 @@ def check_applied(store: CatalogStore, written: Iterable[str], had_clerk: bool) 
         other = next((s.code for s in services if s.prefix == service.prefix and s.code != code), None)
         if other is not None:
             raise prefix_taken(service.prefix, other)
-    problem = unusable(store.snapshot(), had_clerk)
+    problem = unusable(store.snapshot(), had_clerk, store.points())
     if problem is not None:
         raise problem
 

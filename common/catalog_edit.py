@@ -16,8 +16,17 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from common.catalog_items import clerk_code, clerk_item, counter_item, counter_number, service_code, service_item
+from common.catalog_items import (
+    clerk_code,
+    clerk_item,
+    counter_item,
+    counter_number,
+    service_code,
+    service_item,
+    site_code,
+)
 from common.catalog_rules import (
+    MAIN_SITE,
     MAX_COUNTER,
     MAX_LABEL,
     flag,
@@ -43,13 +52,18 @@ def has_active_clerk(store: CatalogStore) -> bool:
 def still_usable(store: CatalogStore, had_clerk: bool) -> None:
     """Raise (so the caller's transaction is rolled back) when the catalogue as changed would be unusable."""
     store.flush()
-    problem = unusable(store.snapshot(), had_clerk)
+    problem = unusable(store.snapshot(), had_clerk, store.points())
     if problem is not None:
         raise problem
 
 
 def service_values(row: ServiceRow) -> dict[str, Any]:
     return {"name": row.name, "prefix": row.prefix, "daily_max": row.daily_max, "active": row.active}
+
+
+def counter_label(site: str | None, number: int) -> str:
+    """How a change names a counter: "3" at the commune's centre (as before points), "CN · 3" at another point."""
+    return str(number) if site in (None, MAIN_SITE) else f"{site} · {number}"
 
 
 def counter_values(store: CatalogStore, row: CounterRow) -> dict[str, Any]:
@@ -64,9 +78,21 @@ def clerk_values(row: ClerkRow) -> dict[str, Any]:
 
 
 def save_service(
-    store: CatalogStore, code: Any, name: Any, prefix: Any, daily_max: Any, active: Any, *, new: bool
+    store: CatalogStore,
+    code: Any,
+    name: Any,
+    prefix: Any,
+    daily_max: Any,
+    active: Any,
+    *,
+    new: bool,
+    counters: list[Any] | None = None,
 ) -> ServiceRow:
-    """Create (``new``, in use) or update the service ``code``: name, ticket prefix, daily maximum, in use."""
+    """Create (``new``, in use) or update the service ``code``: name, ticket prefix, daily maximum, in use.
+
+    ``counters`` (keys as :func:`counter_key` reads them): counters that are to handle it from now on — a
+    new service needs an open counter at every reception point, or its tickets could not be called.
+    """
     code = str(code or "").strip().upper()
     row = None
     if new:
@@ -86,24 +112,58 @@ def save_service(
     if row is None:
         row = store.add_service(code, max((s.position or 0 for s in store.services()), default=0) + 1)
     row.name, row.prefix, row.daily_max, row.active = item.name, item.prefix, item.daily_max, item.active
-    still_usable(store, had_clerk)
+    store.flush()
     store.changed("service", code, before, service_values(row))
+    hand_to_counters(store, code, counters or [])
+    still_usable(store, had_clerk)
     return row
+
+
+def counter_key(value: Any) -> tuple[str | None, int]:
+    """(reception point, number) of a counter as a form names it: "CN:3" at the point CN, or "3" (this kiosk's,
+    or the commune's centre)."""
+    site, _, number = str(value or "").strip().upper().rpartition(":")
+    return (site or None), counter_number(number)
+
+
+def hand_to_counters(store: CatalogStore, code: str, counters: list[Any]) -> None:
+    """The counters named (see :func:`counter_key`) handle service ``code`` too; each change is recorded."""
+    for key in counters:
+        site, number = counter_key(key)
+        row = store.counter(number, site)
+        if row is None:
+            raise invalid("counters", "Counter %(number)s does not exist.", number=number)
+        handled = store.handled(row)
+        if code in handled:
+            continue
+        before = counter_values(store, row)
+        store.set_handled(row, sorted([*handled, code]))
+        store.changed("counter", counter_label(site, number), before, counter_values(store, row))
 
 
 # --- counters ---------------------------------------------------------------------------------------
 
 
 def save_counter(
-    store: CatalogStore, number: Any, services: list[Any] | None, active: Any, name: Any = None, *, new: bool
+    store: CatalogStore,
+    number: Any,
+    services: list[Any] | None,
+    active: Any,
+    name: Any = None,
+    *,
+    new: bool,
+    site: Any = None,
 ) -> CounterRow:
-    """Create (``new``, open) or update a counter: the services it handles, whether it is open, its name."""
+    """Create (``new``, open) or update a counter of reception point ``site`` (None: the commune's centre, or the
+    kiosk's own): the services it handles, whether it is open, its name."""
     number = counter_number(number)
-    row = store.counter(number)
+    site = site_code(site) if site not in (None, "") else None
+    label = counter_label(site, number)
+    row = store.counter(number, site)
     if new and row is not None:
-        raise invalid("number", "Counter %(number)s already exists.", number=number)
+        raise invalid("number", "Counter %(number)s already exists.", number=label)
     if not new and row is None:
-        raise missing("number", "Counter %(number)s does not exist.", number=number)
+        raise missing("number", "Counter %(number)s does not exist.", number=label)
     codes = [str(code) for code in services or []]
     unknown = sorted({c.strip().upper() for c in codes if c.strip() and store.service(c.strip().upper()) is None})
     if unknown:
@@ -111,11 +171,11 @@ def save_counter(
     item = counter_item(number, codes, True if new else flag(active), name, row.name if row is not None else None)
     had_clerk = has_active_clerk(store)
     before = counter_values(store, row) if row is not None else None
-    row = row or store.add_counter(number)
+    row = row or store.add_counter(number, site)
     row.name, row.active = item.name, item.active
     store.set_handled(row, list(item.services))
     still_usable(store, had_clerk)
-    store.changed("counter", str(number), before, counter_values(store, row))
+    store.changed("counter", label, before, counter_values(store, row))
     return row
 
 

@@ -19,6 +19,7 @@ from common.catalog_rules import (
     CODE_RE,
     ID_RE,
     LEVEL_KEY_RE,
+    MAIN_SITE,
     MAX_COUNTER,
     MAX_DAILY,
     MAX_ENTRIES,
@@ -48,10 +49,13 @@ class ServiceItem:
 
 @dataclass(frozen=True)
 class CounterItem:
+    """A counter of a reception point: "TT · Quầy 1" and "CN · Quầy 1" are two counters."""
+
     number: int
     name: str
     active: bool
     services: tuple[str, ...]
+    site: str = MAIN_SITE
 
 
 @dataclass(frozen=True)
@@ -111,11 +115,23 @@ def counter_number(value: Any) -> int:
     return whole(value, "number", 1, MAX_COUNTER)  # type: ignore[return-value]
 
 
+def site_code(value: Any) -> str:
+    """The reception point a counter stands at (blank: the commune's centre)."""
+    if value is None or value == "":
+        return MAIN_SITE
+    code = upper_code(value)
+    if not CODE_RE.match(code):
+        raise invalid("site", "The reception point's code must be 1 to 16 letters or digits without accents, e.g. CN.")
+    return code
+
+
 def counter_item(
-    number: Any, services: Iterable[Any], active: bool, name: Any, fallback: str | None = None
+    number: Any, services: Iterable[Any], active: bool, name: Any, fallback: str | None = None, site: Any = None
 ) -> CounterItem:
-    """A counter: number, the services it handles (an open one handles one at least), name ("Quầy N" if blank)."""
+    """A counter: number, the services it handles (an open one handles one at least), name ("Quầy N" if blank),
+    and its reception point (blank: the commune's centre)."""
     number = counter_number(number)
+    site = site_code(site)
     if isinstance(services, str | bytes) or not isinstance(services, Iterable):
         raise invalid("services", "Unknown service(s): %(codes)s.", codes=str(services)[:40])
     codes = []
@@ -127,7 +143,7 @@ def counter_item(
     if active and not codes:
         raise invalid("services", "An open counter must handle at least one service.")
     label = label_field(name, "name", fallback or f"Quầy {number}")
-    return CounterItem(number, label, active, tuple(codes))
+    return CounterItem(number, label, active, tuple(codes), site)
 
 
 def clerk_item(

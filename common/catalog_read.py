@@ -101,16 +101,19 @@ def _services(doc: Mapping[str, Any]) -> list[ServiceItem]:
 
 
 def _counters(doc: Mapping[str, Any], codes: set[str], in_use: list[str]) -> list[CounterItem]:
-    """Counters; one listed without its services handles every service in use."""
+    """Counters, each at its reception point (listed without one: the commune's centre); one listed without its
+    services handles every service in use."""
     items, seen = [], set()
     for i, spec in enumerate(entries(doc, "counters")):
         with entry("counters", i, spec.get("number")):
             handled = spec["services"] if "services" in spec else in_use
-            item = counter_item(spec.get("number"), handled, doc_flag(spec.get("active")), spec.get("name"))
+            active = doc_flag(spec.get("active"))
+            item = counter_item(spec.get("number"), handled, active, spec.get("name"), site=spec.get("site"))
             unknown = [code for code in item.services if code not in codes]
             if unknown:
                 raise invalid("services", "Unknown service(s): %(codes)s.", codes=", ".join(unknown))
-            once(seen, item.number, invalid("number", "Counter %(number)s appears twice.", number=item.number))
+            twice = invalid("number", "Counter %(number)s appears twice.", number=f"{item.site} · {item.number}")
+            once(seen, (item.site, item.number), twice)
         items.append(item)
     return items
 

@@ -33,6 +33,9 @@ MAX_LEVEL_POINTS = 10
 #: How many entries a section of one commune's catalogue may hold (the scale: 2 to 5 levels in use).
 MAX_ENTRIES = {"services": 100, "counters": MAX_COUNTER, "clerks": 1000, "scale": 10, "questions": 10}
 MIN_LEVELS, MAX_LEVELS = 2, 5
+#: The reception point (site) every commune has from the start, its one-stop centre; a counter listed without
+#: its point stands there.
+MAIN_SITE = "TT"
 
 
 def hash_pin(pin: str) -> str:
@@ -181,7 +184,7 @@ def free_clerk_code(taken: Iterable[str]) -> str:
     return next(f"CC{n:02d}" for n in range(1, 10_000) if f"CC{n:02d}" not in used)
 
 
-def unusable(catalog: Mapping[str, Any], had_clerk: bool = True) -> ValidationError | None:
+def unusable(catalog: Mapping[str, Any], had_clerk: bool = True, points: Iterable[str] = ()) -> ValidationError | None:
     """Why a catalogue (in the document's shape) would leave a kiosk unusable, or None.
 
     It needs a service in use, an open counter that handles one, and — when it had one before (``had_clerk``)
@@ -195,6 +198,39 @@ def unusable(catalog: Mapping[str, Any], had_clerk: bool = True) -> ValidationEr
             "active",
             "No open counter would handle a service in use: at least one open counter must handle a service in use.",
         )
+    problem = stranded_field(catalog, points)
+    if problem is not None:
+        return problem
     if had_clerk and not any(c.get("active", True) for c in catalog.get("clerks", [])):
         return invalid("active", "No clerk could sign in any more: at least one clerk must stay active.")
+    return None
+
+
+def counter_site(counter: Mapping[str, Any]) -> str:
+    """The reception point a counter entry stands at (one listed without it: the commune's centre)."""
+    return counter.get("site") or MAIN_SITE
+
+
+def stranded_field(catalog: Mapping[str, Any], points: Iterable[str] = ()) -> ValidationError | None:
+    """A service in use that some reception point offers with no open counter there to call its tickets, or None.
+
+    A point offers the commune's services when it has an open counter, or a kiosk (``points``): a kiosk there
+    issues tickets for every service in use, and a ticket nobody can call strands a citizen.
+    """
+    in_use = [s for s in catalog.get("services", []) if s.get("active", True)]
+    handled: dict[str, set[str]] = {site: set() for site in points}
+    for counter in catalog.get("counters", []):
+        if counter.get("active", True):
+            handled.setdefault(counter_site(counter), set()).update(counter.get("services") or [])
+    for site in sorted(handled):
+        for service in in_use:
+            if service["code"] not in handled[site]:
+                return invalid(
+                    "active",
+                    "Service %(name)s has no open counter at reception point %(site)s: open a counter that handles "
+                    "this service or take the service out of use.",
+                    name=service.get("name") or service["code"],
+                    code=service["code"],
+                    site=site,
+                )
     return None

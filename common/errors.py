@@ -126,3 +126,9 @@ def refusal(field: str | None, msgid: str, **params: object) -> ValidationError:
     ``params`` travel in the detail; ``common.web.error_pages.message_of`` translates them, the CLI and JSON show the
     English. ``python -m common.web.i18n_catalog`` extracts the msgid (keyword ``refusal``, second argument)."""
     return ValidationError(msgid % params, {"field": field, "msgid": msgid, "params": params})
+
+
+def refused_as(kind: type[KioskError], field: str | None, msgid: str, **params: object) -> KioskError:
+    """Like :func:`refusal`, for any kind of refusal (a 404, a 409): ``msgid`` and ``params`` travel in the detail
+    (keyword ``refused_as``, third argument, for ``python -m common.web.i18n_catalog``)."""
+    return kind(msgid % params, {"field": field, "msgid": msgid, "params": params})

@@ -43,6 +43,8 @@ class TicketContent:
     qr_data: str | None = None
     qr_caption: str = ""
     priority: bool = False
+    #: The reception point the ticket was taken at ("Điểm CN – …"), printed under the commune; "" when unknown.
+    site: str = ""
 
 
 def nfc(text: str) -> str:
@@ -165,6 +167,8 @@ def render_ticket(content: TicketContent, width: int, fonts: TicketFonts) -> Ima
     unit = width / 384  # sizes below are for 58 mm paper and scale with the width
     c.gap(int(8 * unit))
     c.text(content.commune, int(22 * unit), bold=True)
+    if content.site:
+        c.text(content.site, int(20 * unit))
     c.rule()
     c.gap(int(6 * unit))
     c.text(TITLE, int(30 * unit), bold=True)

@@ -407,6 +407,7 @@ def _build_hardware(kiosk: Kiosk) -> None:
         rating_url=s["rating_url"],
         lights=panel,
     )
+    kiosk.printing.ahead = kiosk.queue.ahead  # the printed "Số người phía trước"
     kiosk.hardware["printer"] = kiosk.printing  # /healthz reads its status()
     _ticket_buttons(kiosk, factory)
 

@@ -37,6 +37,8 @@ def seed(session: Session, settings: Mapping[str, Any], reseed: bool = False) ->
     # commune's catalogue is applied again at the next sync, over whatever the settings added here.
     store = DeviceStore(session, track=reseed)
     doc = from_settings(settings)
+    point = catalog_state.site_code(session)  # the settings' counters stand at this kiosk's point
+    doc["counters"] = [dict(c, site=point) if isinstance(c, dict) else c for c in doc["counters"]]
     doc["questions"] = [{"key": key} for key in INDICATORS]  # in their official wording
     written: list[str] = []
     asked = {question.key for question in store.questions()}

@@ -27,10 +27,19 @@ def _store(session: Session) -> DeviceStore:
 
 
 def save_service(
-    session: Session, code: Any, name: Any, prefix: Any, daily_max: Any, active: Any, *, new: bool
+    session: Session,
+    code: Any,
+    name: Any,
+    prefix: Any,
+    daily_max: Any,
+    active: Any,
+    *,
+    new: bool,
+    counters: list[Any] | None = None,
 ) -> Service:
-    """Create (``new``) or update the service ``code``: Vietnamese name, ticket prefix, daily maximum, active."""
-    return rules.save_service(_store(session), code, name, prefix, daily_max, active, new=new)
+    """Create (``new``) or update the service ``code``: Vietnamese name, ticket prefix, daily maximum, active;
+    ``counters``: the numbers of the counters that are to handle it too."""
+    return rules.save_service(_store(session), code, name, prefix, daily_max, active, new=new, counters=counters)
 
 
 def save_counter(

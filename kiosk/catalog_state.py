@@ -34,6 +34,7 @@ from kiosk.device_state import (
     CATALOG_REFUSED,
     CATALOG_REVISION,
     CATALOG_SENT,
+    CATALOG_SITE,
     CATALOG_VERSION,
 )
 from kiosk.models import Clerk, Counter, Question, ScaleLevel, Service
@@ -98,6 +99,27 @@ def touch(session: Session, *dirty: str) -> None:
         device_state.put(session, CATALOG_DIRTY, sorted(set(dirty_items(session)) | set(dirty)))
 
 
+def site(session: Session) -> dict[str, str] | None:
+    """This kiosk's reception point {"code", "name"} as the central server last named it (None: not told yet)."""
+    value = device_state.get(session, CATALOG_SITE)
+    return value if isinstance(value, dict) and isinstance(value.get("code"), str) else None
+
+
+def site_code(session: Session) -> str | None:
+    found = site(session)
+    return found["code"] if found else None
+
+
+def read_site(engine: Any) -> dict[str, str] | None:
+    """:func:`site` by a plain read that never waits for a writer (the ticket printed and answered)."""
+    value = device_state.read(engine, CATALOG_SITE)
+    return value if isinstance(value, dict) and isinstance(value.get("code"), str) else None
+
+
+def put_site(session: Session, value: dict[str, str] | None) -> None:
+    device_state.put(session, CATALOG_SITE, value)
+
+
 def dirty_items(session: Session) -> list[str]:
     return device_state.get(session, CATALOG_DIRTY) or []
 
@@ -120,11 +142,12 @@ def listing(session: Session) -> dict[str, list[Any]]:
 def snapshot(session: Session) -> dict[str, Any]:
     """The whole catalogue as the kiosk has it, in the shape of the server's catalogue document."""
     rows = listing(session)
+    point = site_code(session)  # every counter of a kiosk stands at its own point
     scale = session.scalars(select(ScaleLevel).order_by(ScaleLevel.position))
     questions = session.scalars(select(Question).order_by(Question.position))
     return {
         "services": [service_entry(s) for s in rows["services"]],
-        "counters": [counter_entry(c, sorted(x.code for x in c.services)) for c in rows["counters"]],
+        "counters": [counter_entry(c, sorted(x.code for x in c.services), point) for c in rows["counters"]],
         "clerks": [clerk_entry(c) for c in rows["clerks"]],
         "scale": [level_entry(s) for s in scale],
         "questions": [question_entry(q) for q in questions],

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from common.catalog_rules import missing
+from common.catalog_rules import MAIN_SITE, missing
 from common.errors import NotFoundError
 from kiosk import catalog_state
 from kiosk.models import Clerk, Counter, Question, ScaleLevel, Service
@@ -42,11 +42,19 @@ class DeviceStore:
     def counters(self) -> list[Counter]:
         return list(self.session.scalars(select(Counter).order_by(Counter.number)))
 
-    def counter(self, number: int) -> Counter | None:
+    def counter(self, number: int, site: str | None = None) -> Counter | None:
+        """This kiosk's counter ``number`` (a kiosk keeps only the counters of its own reception point)."""
         return self.session.get(Counter, number)
 
-    def add_counter(self, number: int) -> Counter:
+    def add_counter(self, number: int, site: str | None = None) -> Counter:
         return self._add(Counter(number=number))
+
+    def site_of(self, counter: Counter) -> str:
+        """Every counter of this kiosk stands at its own reception point."""
+        return catalog_state.site_code(self.session) or MAIN_SITE
+
+    def points(self) -> list[str]:
+        return []
 
     def handled(self, counter: Counter) -> list[str]:
         return sorted(service.code for service in counter.services)
@@ -89,6 +97,7 @@ class DeviceStore:
         if kind == "wording":
             catalog_state.touch(self.session, "scale", "questions")
         else:
+            key = key.rpartition(" · ")[2]  # a counter travels up by its number: it stands at this kiosk's point
             catalog_state.touch(self.session, kind if kind in ("scale", "questions") else f"{kind}:{key}")
 
     def not_found(self, kind: str, key: str) -> NotFoundError:

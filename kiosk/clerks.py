@@ -29,7 +29,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.catalog_rules import pin_matches
-from common.errors import AuthError, ConflictError, LockedOut, NotFoundError, ValidationError
+from common.errors import AuthError, ConflictError, LockedOut, NotFoundError, ValidationError, refused_as
 from common.throttle import Lockout, LockState
 from common.web.session_mark import make_mark, mark_holds
 from kiosk import device_state
@@ -100,11 +100,13 @@ class ClerkDesk:
         if isinstance(counter, bool) or not isinstance(counter, int):
             raise ValidationError("counter must be a whole number.", {"field": "counter"})
         if not isinstance(pin, str) or not pin:
-            raise ValidationError("Type the PIN.", {"field": "pin"})
+            raise refused_as(ValidationError, "pin", "Type the PIN.")
         with self.sessions() as s:  # a short read; the slow PIN hashing below holds no database lock
             desk = s.get(Counter, counter)
             if desk is None or not desk.active:
-                raise NotFoundError(f"Counter {counter} does not exist on this kiosk.", {"field": "counter"})
+                raise refused_as(
+                    NotFoundError, "counter", "Counter %(number)s does not exist on this kiosk.", number=counter
+                )
             self._refuse_locked(self.lockout.state(StoredFailures(s, LOCK_KEY)))
             s.commit()  # an elapsed lock was lifted
             query = select(Clerk).where(Clerk.active).order_by(case((Clerk.counter_number == counter, 0), else_=1))

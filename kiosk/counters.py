@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.errors import ConflictError, NotFoundError, ValidationError
+from common.errors import ConflictError, NotFoundError, ValidationError, refused_as
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.dossiers import MAX_CODES, clean_code, codes_of
 from kiosk.events import EventBus
@@ -227,7 +227,9 @@ class CounterDesk:
             raise ValidationError("counter must be a whole number.", {"field": "counter"})
         desk = s.get(Counter, number)
         if desk is None or not desk.active:
-            raise NotFoundError(f"Counter {number} does not exist on this kiosk.", {"field": "counter"})
+            raise refused_as(
+                NotFoundError, "counter", "Counter %(number)s does not exist on this kiosk.", number=number
+            )
         return desk
 
     def _service(self, s: Session, code: Any) -> Service:

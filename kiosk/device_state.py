@@ -127,6 +127,9 @@ CATALOG_UPLOAD_REFUSED: Key[dict] = Key(
 CATALOG_PAGES: Key[str] = Key(
     "catalog_pages", TEXT, None, "address of the commune's catalogue pages at the central server"
 )
+CATALOG_SITE: Key[dict] = Key(
+    "catalog_site", JSON, None, 'this kiosk\'s reception point {"code", "name"}, as the central server names it'
+)
 LOGIN_FAILURES: Key[dict] = Key(
     "login_failures", JSON, None, 'wrong clerk PINs in a row {"failures", "locked"} (kiosk.lockout)'
 )
@@ -173,6 +176,7 @@ KEYS: dict[str, Key[Any]] = {
         CATALOG_REFUSED,
         CATALOG_UPLOAD_REFUSED,
         CATALOG_PAGES,
+        CATALOG_SITE,
         LOGIN_FAILURES,
         ADMIN_LOGIN_FAILURES,
         ADMIN_PASSWORD_HASH,

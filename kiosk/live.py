@@ -59,6 +59,8 @@ RECOMPUTE_EVERY = 0.5
 #: ... and take at most this share of the time: with two thousand phones a round of them all takes long enough
 #: to slow the counter (the worker threads wait for the interpreter), so the next round waits that much longer.
 RECOMPUTE_SHARE = 0.1
+#: Marks every waiting phone as concerned by an event (a call at a counter serving several fields moves them all).
+EVERY_LINE = "*"
 #: Every phone's state is read again this often (the wait estimate drifts, the business day ends).
 REFRESH_EVERY = 60.0
 #: Events published within this many seconds of the last delivery wait for it to pass and go out together
@@ -511,10 +513,11 @@ class LiveHub:
             if kind in ("ticket_called", "ticket_completed", "ticket_no_show", "ticket_transferred"):
                 if data.get("id"):
                     self._urgent.add(data["id"])
-                self._deferred_lines.add(data.get("service"))
+                # a counter serving several fields calls them in one order: every line may move (kiosk.ahead)
+                self._deferred_lines.add(EVERY_LINE)
             elif kind == "ticket_issued":
-                if data.get("priority"):  # it goes before every ordinary ticket of its field
-                    self._deferred_lines.add(data.get("service"))
+                if data.get("priority"):  # it goes before every ordinary ticket its counters would call
+                    self._deferred_lines.add(EVERY_LINE)
             elif kind == "rating_recorded":
                 self._deferred |= {s.ticket_id for s in phones if s.last.get("status") == "done"}
             else:  # a counter paused or resumed, a clerk came or went, the catalogue changed: the estimates
@@ -526,7 +529,9 @@ class LiveHub:
             lines, self._deferred_lines = self._deferred_lines, set()
             if lines:
                 ids |= {
-                    s.ticket_id for s in phones if s.last.get("status") == "waiting" and s.last.get("service") in lines
+                    s.ticket_id
+                    for s in phones
+                    if s.last.get("status") == "waiting" and (EVERY_LINE in lines or s.last.get("service") in lines)
                 }
             ids |= self._deferred
             self._deferred = set()

@@ -190,6 +190,8 @@ class Comment(DeviceRecord, Base):
     counter_number: Mapped[int | None] = mapped_column(ForeignKey("counters.number"), nullable=True)
     text: Mapped[str] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: "suggestion" for the suggestion box (hòm thư góp ý, no rating); None for a comment left with a rating.
+    source: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class ClerkAction(DeviceRecord, Base):
@@ -268,3 +270,30 @@ RECORD_TYPES: dict[str, type[DeviceRecord]] = {
     "comment": Comment,
     "clerk_action": ClerkAction,
 }
+
+
+# --- the commune's procedures (taken down at sync, shown offline at "Tra cứu thủ tục"; never synced up) --
+class KioskProcedure(Base):
+    """One procedure: its field, the papers to bring, the forms, fee, time and where the result is returned."""
+
+    __tablename__ = "procedures"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    service_code: Mapped[str] = mapped_column(String(16), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    papers: Mapped[list] = mapped_column(JSON)
+    forms: Mapped[list] = mapped_column(JSON)
+    fee: Mapped[str] = mapped_column(String(300))
+    days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    result_at: Mapped[str] = mapped_column(Text)
+    #: The name and code without diacritics, in lower case (``common.procedure_rules.fold``): what a search matches.
+    search: Mapped[str] = mapped_column(Text)
+
+
+class ProcedureList(Base):
+    """Which version of the commune's list the kiosk holds (one row), and when it came."""
+
+    __tablename__ = "procedure_list"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime)

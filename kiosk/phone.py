@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from common.errors import ConflictError, NotFoundError
+from kiosk.ahead import Place
 from kiosk.clock import from_naive_utc
 from kiosk.queue_service import QueueService
 from kiosk.ratings import RatingService, RecordedRating
@@ -54,21 +55,21 @@ class PhoneService:
         marks = ",".join("?" * len(ids))
         with read_transaction(self.queue.engine) as r:
             rows = r.rows(_STATES.format(marks=marks), tuple(ids))
-            lines = {(row["queue_day"], row["service_code"]) for row in rows if row["status"] == "waiting"}
-            places: dict[str, tuple[int, int]] = {}
-            for day, code in sorted(lines):
-                line = r.scalars(_LINE, (day, code))
-                places.update({tid: (i + 1, len(line)) for i, tid in enumerate(line)})
+            days = {str(row["queue_day"]) for row in rows if row["status"] == "waiting"}
+            places: dict[str, Place] = {}
+            for day in sorted(days):  # one play-out of each queue (kiosk.ahead) for every phone in it
+                places.update(self.queue.line.read(r, date.fromisoformat(day)))
         return {row["ticket_id"]: self._state(row, places.get(row["ticket_id"]), today) for row in rows}
 
-    def _state(self, row: dict[str, Any], place: tuple[int, int] | None, today: date) -> dict[str, Any]:
+    def _state(self, row: dict[str, Any], place: Place | None, today: date) -> dict[str, Any]:
         day = row["queue_day"]
         day = date.fromisoformat(day) if isinstance(day, str) else day
         status = row["status"]
         if status == "waiting" and day is not None and day < today:
             status = "closed"  # its day's queue has closed: it will not be called (kiosk.queue_day)
-        position = place[0] if status == "waiting" and place else None
-        ahead = position - 1 if position else None
+        waiting = status == "waiting" and place is not None
+        ahead = place.ahead if waiting else None
+        position = ahead + 1 if ahead is not None else None
         issued = row["device_time"]
         if isinstance(issued, str):
             issued = datetime.fromisoformat(issued)
@@ -81,7 +82,7 @@ class PhoneService:
             "status": status,
             "position": position,
             "ahead": ahead,
-            "wait_minutes": self.queue.tickets.estimate_minutes(row["service_code"], ahead) if ahead else 0,
+            "wait_minutes": place.wait_minutes if waiting else 0,
             "counter": row["counter_number"] if status != "waiting" else None,
             # a counter's own name, when it says more than its number ("Quầy 1" does not)
             "counter_name": row["counter_name"]
@@ -138,10 +139,4 @@ _STATES = (
     "FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id "
     "LEFT JOIN services s ON s.code = ts.service_code LEFT JOIN counters c ON c.number = ts.counter_number "
     "WHERE ts.ticket_id IN ({marks})"
-)
-#: One waiting line in the order the counters call it (kiosk.counters: priority first, then issue order).
-_LINE = (
-    "SELECT ts.ticket_id FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id "
-    "WHERE ts.status = 'waiting' AND ts.queue_day = ? AND ts.service_code = ? "
-    "ORDER BY ts.priority DESC, t.seq"
 )

@@ -34,6 +34,10 @@ class TicketPrinter(Protocol):
         """Print one ticket; returns where it went (a spool file, a network printer, …)."""
         ...
 
+    def print_checklist(self, content: Mapping[str, Any], name: str) -> str:
+        """Print a procedure's checklist of papers, drawn like the ticket."""
+        ...
+
     def print_test_page(self, commune: str, when: datetime) -> str: ...
 
     def status(self) -> str:

@@ -20,11 +20,11 @@ from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.errors import NotFoundError
-from kiosk import phone_link
+from common.errors import NotFoundError, PrinterError
+from kiosk import catalog_state, phone_link
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.models import PrintJob, Service, Ticket, TicketState
 from kiosk.ports import Lights, TicketPrinter
@@ -38,6 +38,14 @@ FAULT_STATES = ("paper_out", "offline")
 RATING_CAPTION = "Quét mã để đánh giá sự hài lòng"
 #: Under the QR code of the ticket's phone page (printed in Vietnamese, like the whole ticket).
 PHONE_CAPTION = "Quét mã để theo dõi số và đánh giá (Wi-Fi của cơ quan)"
+
+
+def point_line(site: dict[str, str] | None) -> str:
+    """The ticket's line naming its reception point ("" while the central server has not named it)."""
+    if not site:
+        return ""
+    name = site.get("name") or ""
+    return f"Điểm tiếp nhận {site['code']}" + (f" – {name}" if name and name != site["code"] else "")
 
 
 def rating_link(base: str, ticket_id: str) -> str:
@@ -70,6 +78,8 @@ class PrintService:
         #: `kiosk serve` may set it once it knows the address it listens on.
         self.phone_base: str | None = phone_link.base_of(self.rating_url)
         self.lights = lights  # the rating panel's LEDs: a printer fault blinks them
+        #: People who will be called before a ticket (kiosk.queue_service.QueueService.ahead), set by the app.
+        self.ahead: Callable[[str], int] | None = None
         self.retries = max(1, retries)
         self.backoff = backoff
         self.poll_seconds = poll_seconds
@@ -115,6 +125,19 @@ class PrintService:
         if self._state is None:
             self._refresh_status()
         return self._state or "error"
+
+    def print_checklist(self, content: dict[str, Any]) -> str:
+        """Print a procedure's checklist now (between tickets, never during one); PrinterError when it did not."""
+        name = f"checklist-{content['printed_at']:%Y%m%d-%H%M%S}-{content['code']}"
+        try:
+            with self._printer_lock:
+                where = self.printer.print_checklist({**content, "commune": self.commune_name}, name)
+        except Exception as exc:
+            self._set_state(getattr(exc, "state", "error"))
+            log.warning("checklist %s not printed: %s", content["code"], exc)
+            raise PrinterError(f"The checklist was not printed: {exc}", {"printer": self.status()}) from exc
+        self._set_state(getattr(self.printer, "last_status", "ok"))
+        return where
 
     # --- for the clerk console and admin ----------------------------------------------------------
 
@@ -216,7 +239,7 @@ class PrintService:
             state = session.get(TicketState, ticket.id)
             service_code = state.service_code if state else ticket.service_code
             service = session.get(Service, service_code)
-            waiting = self._waiting_ahead(session, ticket, state)
+            point = catalog_state.site(session)
         issued = self.clock.local(from_naive_utc(ticket.device_time))
         token = state.token if state is not None else None
         if self.phone_base and token:
@@ -230,34 +253,12 @@ class PrintService:
             "display_number": ticket.display_number,
             "service": service.name if service else service_code,
             "issued_at": issued.replace(tzinfo=None),
-            "waiting": waiting,
+            "waiting": self.ahead(ticket.id) if self.ahead is not None else 0,
             "qr_data": qr,
             "qr_caption": caption,
             "priority": ticket.priority,
+            "site": point_line(point),
         }
-
-    @staticmethod
-    def _waiting_ahead(session: Session, ticket: Ticket, state: TicketState | None) -> int:
-        """People still waiting in the same queue who will be called before this ticket."""
-        if state is not None and state.status != "waiting":
-            return 0
-        code = state.service_code if state else ticket.service_code
-        priority = state.priority if state else ticket.priority
-        earlier = Ticket.seq < ticket.seq  # issue order, as the queue calls them
-        ahead = (TicketState.priority.is_(True) & earlier) if priority else or_(TicketState.priority.is_(True), earlier)
-        query = (
-            select(func.count())
-            .select_from(TicketState)
-            .join(Ticket, Ticket.id == TicketState.ticket_id)
-            .where(
-                TicketState.status == "waiting",
-                TicketState.service_code == code,
-                TicketState.queue_day == (state.queue_day if state is not None else ticket.business_day),
-                TicketState.ticket_id != ticket.id,
-                ahead,
-            )
-        )
-        return int(session.scalar(query) or 0)
 
     # --- bookkeeping ------------------------------------------------------------------------------
 

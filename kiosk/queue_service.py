@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.errors import NotFoundError
+from common.errors import NotFoundError, refused_as
+from kiosk.ahead import Place, QueueLine
 from kiosk.clerks import ClerkDesk
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
 from kiosk.counters import CounterDesk
@@ -42,17 +43,24 @@ class QueueService:
         self.clock = clock
         self.events = events
         self.day = QueueDay(clock, engine)
+        self.line = QueueLine(engine, clock)  # who is really ahead of whom (kiosk.ahead)
         self.tickets = TicketIssuer(engine, clock, events, self.day)
+        self.tickets.place = self.place
         lock = self.tickets.write_lock
         self.desk = CounterDesk(
-            sessions, clock, events, on_change=self.tickets.forget_estimates, write_lock=lock, queue_day=self.day
+            sessions, clock, events, on_change=self._forget_estimates, write_lock=lock, queue_day=self.day
         )
         self.clerks = ClerkDesk(sessions, clock, events, write_lock=lock)
 
     def reload(self) -> None:
         """Forget what was cached of the catalogue: the services offered, estimates, clerks' names at counters."""
         self.tickets.reload()
+        self.line.forget()
         self.clerks.forget()
+
+    def _forget_estimates(self) -> None:
+        self.tickets.forget_estimates()
+        self.line.forget()
 
     def issue(self, service: Any, priority: Any = False, channel: Any = "touch") -> IssuedTicket:
         return self.tickets.issue(service, priority, channel)
@@ -110,7 +118,9 @@ class QueueService:
         snap = self.snapshot()
         desk = next((c for c in snap["counters"] if c["number"] == counter), None)
         if desk is None:
-            raise NotFoundError(f"Counter {counter} does not exist on this kiosk.", {"field": "counter"})
+            raise refused_as(
+                NotFoundError, "counter", "Counter %(number)s does not exist on this kiosk.", number=counter
+            )
         if desk["serving"] is not None:  # the dossier codes only on the clerk's own view, not on the public board
             found = read_scalars(self.engine, _DOSSIERS, (desk["serving"]["id"],))
             desk = {**desk, "serving": {**desk["serving"], "dossier_codes": codes_of(found[0] if found else None)}}
@@ -129,9 +139,14 @@ class QueueService:
         }
 
     def ahead(self, ticket_id: str) -> int:
-        """People still waiting before this ticket in its service (0 once it is called or done)."""
-        found = read_scalars(self.engine, _AHEAD, (ticket_id, ticket_id))
-        return int(found[0]) if found else 0
+        """People who will be called before this ticket (kiosk.ahead; 0 once it is called or done)."""
+        found = self.place(ticket_id)
+        return found.ahead if found is not None else 0
+
+    def place(self, ticket_id: str) -> Place | None:
+        """Where a waiting ticket stands (people ahead, expected wait); None once it is called or done."""
+        with read_transaction(self.engine) as r:
+            return self.line.place(r, ticket_id)
 
     def display_number(self, ticket_id: str) -> str | None:
         """What a ticket shows and is called by ("A012"); None for an id that is no ticket of this kiosk."""
@@ -240,11 +255,4 @@ _SERVED_HERE = (
     + " FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id "
     "WHERE ts.counter_number = ? AND ts.status IN ('called', 'done', 'no_show') AND ts.queue_day = ? "
     "ORDER BY ts.called_at DESC LIMIT ?"
-)
-_AHEAD = (
-    "SELECT COUNT(*) FROM ticket_state o JOIN tickets ot ON ot.id = o.ticket_id, "
-    "ticket_state me JOIN tickets mt ON mt.id = me.ticket_id "
-    "WHERE me.ticket_id = ? AND me.status = 'waiting' AND o.status = 'waiting' "
-    "AND o.service_code = me.service_code AND o.queue_day = me.queue_day AND o.ticket_id != ? "
-    "AND (o.priority > me.priority OR (o.priority = me.priority AND ot.seq < mt.seq))"
 )

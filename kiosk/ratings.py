@@ -331,7 +331,8 @@ class RatingService:
     def _attribution(self, conn: DirectWriter | Any, counter: int | None, ticket_id: str | None) -> dict | None:
         """Whom a rating is for: the ticket named; else at the counter, the ticket completed there last within the
         link window (its clerk served this citizen), the ticket the clerk on duty is serving, or that clerk alone.
-        None (the office as a whole) when no clerk is on duty: nobody logged in today, or the counter is paused.
+        None (the office as a whole) when no clerk is on duty: nobody logged in today, the counter is paused, or
+        it is closed (out of use: a clerk who logged in there earlier no longer serves there).
         The visit found may already have its counted rating (by phone, say): the caller flags the new one
         ``visit_rated``, never passes it on to an older visit or to the clerk alone as a second vote.
         """
@@ -340,8 +341,8 @@ class RatingService:
             if row is None:
                 raise NotFoundError(f"Ticket {ticket_id} does not exist on this kiosk.", {"field": "ticket_id"})
             return row
-        if counter is None:
-            return None
+        if counter is None or conn.row(_OPEN, (counter,)) is None:
+            return None  # a closed counter names no clerk: its rating is for the office
         since = to_naive_utc(self.clock.now()) - timedelta(seconds=self.link_window)
         row = conn.row(_ATTRIBUTION_BY_COUNTER, (counter, db_time(since)))
         if row is not None:
@@ -368,6 +369,7 @@ _ATTRIBUTION_BY_COUNTER = (
     "WHERE ts.counter_number = ? AND ts.status = 'done' AND ts.finished_at >= ? "
     "ORDER BY ts.finished_at DESC LIMIT 1"
 )
+_OPEN = "SELECT 1 AS open FROM counters WHERE number = ? AND active"
 _ON_DUTY = "SELECT 1 AS on_duty FROM counters c, clerks k WHERE c.number = ? AND NOT c.paused AND k.id = ? AND k.active"
 _SERVING_AT_COUNTER = (
     "SELECT ts.ticket_id, ts.counter_number, ts.clerk_id, ts.service_code, ts.dossier_codes FROM ticket_state ts "

@@ -17,6 +17,20 @@ log = logging.getLogger("kiosk")
 DEMO_CLERKS = [("Nguyễn Thị Lan", "1111", 1), ("Trần Văn Minh", "2222", 2), ("Lê Thị Hoa", "3333", 3)]
 
 
+def seed_demo_procedures(kiosk: Any) -> None:
+    """A few real commune-level procedures (Đăng ký khai sinh among them) when the kiosk has none yet."""
+    from common.procedure_examples import EXAMPLE_PROCEDURES
+    from kiosk.clock import to_naive_utc
+    from kiosk.procedures import current_version, store_document
+    from sync.procedures_document import version
+
+    with kiosk.sessions() as session:
+        if current_version(session) is not None:
+            return
+    doc = {"version": version(EXAMPLE_PROCEDURES), "procedures": EXAMPLE_PROCEDURES}
+    store_document(kiosk.sessions, doc, to_naive_utc(kiosk.clock.now()))
+
+
 def seed_demo(kiosk: Any) -> list[tuple[str, str, int]]:
     """Sample clerks for `--demo`, added only when the kiosk has none; the admin password `demo` if none is set.
 
@@ -29,6 +43,7 @@ def seed_demo(kiosk: Any) -> list[tuple[str, str, int]]:
     from kiosk.storage import transaction
 
     seed_demo_password(kiosk.sessions)
+    seed_demo_procedures(kiosk)
     with transaction(kiosk.sessions) as session:
         if session.scalar(select(Clerk.id).limit(1)):
             return []
@@ -119,6 +134,8 @@ def run(
     click.echo(f"  ticket screen  : {base}/ticket")
     click.echo(f"  clerk console  : {base}/clerk")
     click.echo(f"  display board  : {base}/display")
+    click.echo(f"  procedures     : {base}/thu-tuc (Tra cứu thủ tục)")
+    click.echo(f"  suggestion box : {base}/gop-y (QR for the wall: {base}/gop-y/qr.png)")
     click.echo(f"  health         : {base}/healthz")
     click.echo(f"  admin          : {base}/admin")
     from kiosk import phone_link

@@ -16,6 +16,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -23,7 +24,8 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from common.errors import ConflictError, NotFoundError, ValidationError
+from common.errors import ConflictError, KioskError, NotFoundError, ValidationError, refused_as
+from kiosk.catalog_state import read_site
 from kiosk.clock import Clock, to_naive_utc
 from kiosk.events import EventBus
 from kiosk.models import new_uuid
@@ -50,6 +52,8 @@ class ServiceInfo:
     name: str
     prefix: str
     daily_max: int | None
+    #: An open counter of this kiosk handles it: else no ticket is issued (nobody could call it).
+    staffed: bool = True
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,11 @@ class IssuedTicket:
     channel: str
     business_day: date
     issued_at: datetime
-    position: int  # 1 = next in this service's queue
+    position: int  # 1 = next to be called (ahead + 1)
     ahead: int  # people waiting before this ticket
     wait_minutes: int
+    #: The reception point it was taken at ({"code", "name"}), once the central server has named it.
+    site: dict[str, str] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +85,7 @@ class IssuedTicket:
             "ahead": self.ahead,
             "wait_minutes": self.wait_minutes,
             "issued_at": self.issued_at.isoformat(),
+            "site": self.site,
         }
 
 
@@ -101,6 +108,26 @@ def display_number(prefix: str, number: int) -> str:
     return f"{prefix or ''}{number:03d}"
 
 
+#: The services in use, in screen order, and whether an open counter of this kiosk handles each.
+_OFFERED = (
+    "SELECT s.code, s.name, s.prefix, s.daily_max, EXISTS (SELECT 1 FROM counter_services cs JOIN counters c "
+    "ON c.number = cs.counter_number WHERE cs.service_code = s.code AND c.active) "
+    "FROM services s WHERE s.active ORDER BY s.position, s.code"
+)
+
+
+def unstaffed(service: ServiceInfo, allowed: list[str]) -> KioskError:
+    """The refusal (409) of a ticket for a service no open counter here handles: nobody could call it."""
+    refused = refused_as(
+        ConflictError,
+        "service",
+        "No counter here serves %(name)s now, so no ticket is issued for it; please ask at the reception desk.",
+        name=service.name,
+    )
+    refused.detail.update(reason="no_counter", allowed=allowed)
+    return refused
+
+
 class TicketIssuer:
     """Hands out ticket numbers. One per app; safe to call from many threads (and processes)."""
 
@@ -116,16 +143,25 @@ class TicketIssuer:
         self._pending_lock = threading.Lock()
         self._pending: list[_Request] = []
         self._services: dict[str, ServiceInfo] | None = None
+        self._site: dict[str, dict[str, str] | None] | None = None
         self._estimates: dict[str, tuple[float, float, int]] = {}  # code -> (when, avg seconds, open counters)
+        #: Where a ticket just issued stands (kiosk.ahead, set by the queue service); None: its own line only.
+        self.place: Callable[[str], Any] | None = None
 
     # --- catalogue -------------------------------------------------------------------------------
 
     def services(self) -> dict[str, ServiceInfo]:
         """Active services in screen order, cached until :meth:`reload`."""
         if self._services is None:
-            rows = self._read("SELECT code, name, prefix, daily_max FROM services WHERE active ORDER BY position, code")
-            self._services = {r[0]: ServiceInfo(r[0], r[1], r[2] or "", r[3]) for r in rows}
+            rows = self._read(_OFFERED)
+            self._services = {r[0]: ServiceInfo(r[0], r[1], r[2] or "", r[3], bool(r[4])) for r in rows}
         return self._services
+
+    def site(self) -> dict[str, str] | None:
+        """This kiosk's reception point, as the central server named it (cached until :meth:`reload`)."""
+        if self._site is None:
+            self._site = {"point": read_site(self.engine)}
+        return self._site["point"]
 
     def codes(self) -> set[str]:
         """Every service code of this kiosk, in use or not."""
@@ -133,6 +169,7 @@ class TicketIssuer:
 
     def reload(self) -> None:
         self._services = None
+        self._site = None
         self._estimates.clear()
 
     def service(self, code: Any) -> ServiceInfo:
@@ -156,6 +193,8 @@ class TicketIssuer:
                 f"Service {code} does not exist on this kiosk; use one of {', '.join(allowed)}.",
                 {"field": "service", "allowed": allowed},
             )
+        if not found.staffed:
+            raise unstaffed(found, [c for c, s in self.services().items() if s.staffed])
         return found
 
     # --- issuing ---------------------------------------------------------------------------------
@@ -187,7 +226,12 @@ class TicketIssuer:
             raise request.error
         ticket = request.result
         assert ticket is not None
-        ticket = replace(ticket, wait_minutes=self.estimate_minutes(ticket.service, ticket.ahead))
+        placed = self.place(ticket.id) if self.place is not None else None
+        if placed is not None:  # the people really called before it, at every counter that may call it
+            ticket = replace(ticket, position=placed.ahead + 1, ahead=placed.ahead, wait_minutes=placed.wait_minutes)
+        else:
+            ticket = replace(ticket, wait_minutes=self.estimate_minutes(ticket.service, ticket.ahead))
+        ticket = replace(ticket, site=self.site())
         self.events.publish(
             "ticket_issued",
             {

@@ -10,13 +10,22 @@ import hashlib
 import json
 from typing import Any
 
+from common.catalog_rules import MAIN_SITE
+
 
 def service_entry(s: Any) -> dict[str, Any]:
     return {"code": s.code, "name": s.name, "prefix": s.prefix, "daily_max": s.daily_max, "active": s.active}
 
 
-def counter_entry(c: Any, services: list[str]) -> dict[str, Any]:
-    return {"number": c.number, "name": c.name, "active": c.active, "services": services}
+def counter_entry(c: Any, services: list[str], site: str | None = None) -> dict[str, Any]:
+    """A counter with its reception point (``site``: the central row's own; a kiosk's, all of the kiosk's point,
+    once the central server has named it). A counter of the commune's centre is listed without it, as before
+    reception points (a document without ``site`` means the centre)."""
+    entry = {"number": c.number, "name": c.name, "active": c.active, "services": services}
+    site = getattr(c, "site_code", None) or site
+    if site and site != MAIN_SITE:
+        entry["site"] = site
+    return entry
 
 
 def clerk_entry(c: Any) -> dict[str, Any]:

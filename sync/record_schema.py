@@ -96,6 +96,9 @@ RECORD_FIELDS: dict[str, tuple[Field, ...]] = {
         Field("counter_number", INT, optional=True),
         Field("text", TEXT, 10_000),
         Field("contact", TEXT, 64, optional=True),
+        # "suggestion": left in the suggestion box (hòm thư góp ý), not with a rating; left out of the record for a
+        # comment made with a rating, so a server of an earlier release still takes those
+        Field("source", TEXT, 16, optional=True, later=True),
     ),
     "clerk_action": (
         Field("action", TEXT, 16),

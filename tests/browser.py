@@ -18,3 +18,11 @@ ARGS = [
 
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
+def fits(page) -> bool:
+    """Whether the page fits its viewport: nothing to scroll, sideways or down."""
+    w, h, sw, sh = page.evaluate(
+        "[innerWidth, innerHeight, document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    return sw <= w and sh <= h

@@ -41,7 +41,7 @@ def register(app: Flask) -> None:
     input_guard.install(app)  # before any route: bounded <int:…> parts, checked forms and query strings
     i18n.init_app(app, kiosk.settings)
     # the kiosk's 404/405/500 pages in the screen's language; storage faults said plainly
-    install_error_handlers(app, "error.html", kiosk.storage.classify)
+    install_error_handlers(app, "error.html", kiosk.storage.classify, translate=True)
     app.before_request(_refuse_writes_on_bad_storage)
     app.register_blueprint(api.bp)
     app.register_blueprint(citizen.bp)
@@ -61,6 +61,10 @@ def register(app: Flask) -> None:
     app.register_blueprint(phone.bp)
 
     app.register_blueprint(voice.bp)
+    from web import procedures, suggestions
+
+    app.register_blueprint(procedures.bp)
+    app.register_blueprint(suggestions.bp)
     app.context_processor(voice.template_globals)
 
 

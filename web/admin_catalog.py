@@ -51,6 +51,11 @@ def _services(form: Any) -> list[str]:
     return form.getlist("services")
 
 
+def _counters(form: Any) -> list[str]:
+    """The counters ticked to handle a service (a new service needs an open counter, or nobody could call it)."""
+    return form.getlist("counters")
+
+
 # --- services ---------------------------------------------------------------------------------------
 
 
@@ -64,7 +69,9 @@ def service_add():
     f = request.form
 
     def action(s: Session) -> tuple[str, str]:
-        service = save_service(s, f.get("code"), f.get("name"), f.get("prefix"), f.get("daily_max"), True, new=True)
+        service = save_service(
+            s, f.get("code"), f.get("name"), f.get("prefix"), f.get("daily_max"), True, new=True, counters=_counters(f)
+        )
         return gettext("Service %(code)s added.", code=service.code), f"service-{service.code}"
 
     return _save("admin_services.html", ".services", "new", action)
@@ -75,7 +82,16 @@ def service_save(code: str):
     f = request.form
 
     def action(s: Session) -> tuple[str, str]:
-        service = save_service(s, code, f.get("name"), f.get("prefix"), f.get("daily_max"), f.get("active"), new=False)
+        service = save_service(
+            s,
+            code,
+            f.get("name"),
+            f.get("prefix"),
+            f.get("daily_max"),
+            f.get("active"),
+            new=False,
+            counters=_counters(f),
+        )
         return gettext("Service %(code)s saved.", code=service.code), f"service-{service.code}"
 
     return _save("admin_services.html", ".services", code.upper(), action)

@@ -3,9 +3,10 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from central import (
-    remote_models,  # noqa: F401  (remote settings and diagnostics, migration 0009)
-    report_models,  # noqa: F401  (the reports' derived tables share this metadata: one history)
+from central import (  # noqa: F401  (their tables share this metadata: one history)
+    procedure_models,
+    remote_models,  # noqa: F401  (remote settings and diagnostics, migration 0011)
+    report_models,
 )
 from central.models import CentralBase
 

@@ -21,6 +21,7 @@ from central.reports import ranking
 from central.reports.localtime import DEFAULT_LOCAL_TIME, LocalTime
 from central.reports.periods import Period
 from central.reports.query import QUEUE_SUMS, Query, Scope
+from central.reports.suggestions import counts as suggestion_counts
 from common import tt01
 from common.counter_label import NO_COUNTER_VI, counter_label
 from common.tt01 import DEFAULT_LEVELS
@@ -169,6 +170,8 @@ def build(
         },
         "summary": _totals(n, sat, points, flagged, mp),
         "grade_min_answers": min_answers,
+        # the suggestion box, apart from the ratings: how many came in the period, how many were answered
+        "suggestions": suggestion_counts(conn, period, scope.communes, local_time, scope.site),
     }
     known = [key for key, _ in names.levels]
     labels = dict(names.levels)

@@ -66,21 +66,26 @@ def install_error_handlers(
     app: Flask,
     page_template: str | None = None,
     classify: Callable[[BaseException, str], KioskError | None] | None = None,
+    translate: bool = False,
 ) -> None:
     """JSON errors for the APIs, never a traceback to the client; for a browser asking for a page,
     ``page_template`` (404/405/500…) in the reader's language.
 
+    ``translate``: a refusal that carries its gettext ``msgid`` is answered in the reader's language
+    (the kiosk's screens and consoles: Vietnamese first).
+
     ``classify`` turns a storage fault (a full disk, a damaged database) into its KioskError; repeated
     unexpected errors are logged once a minute with a count (``kiosk.storage_watch.FaultLog``).
     """
-    from common.web.error_pages import error_page
+    from common.web.error_pages import error_page, message_of
 
     faults = FaultLog(log)
 
     def answer(exc: KioskError):
         if exc.status >= 500 and storage_message(exc.code) is None:
             faults.emit(f"{type(exc).__name__}:{exc.message[:80]}", f"{type(exc).__name__}: {exc.message}")
-        message = storage_message(exc.code) or exc.message
+        carries_msgid = isinstance(exc.detail, dict) and exc.detail.get("msgid")
+        message = storage_message(exc.code) or (message_of(exc) if translate and carries_msgid else exc.message)
         if not wants_json() and storage_message(exc.code):
             return message, exc.status
         return error_response(exc.status, message, exc.detail)

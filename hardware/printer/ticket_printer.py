@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from hardware.checklist_image import render_checklist
 from hardware.printer.base import Job, Transport
 from hardware.printer.encode import encode_job
 from hardware.ticket_image import TicketContent, TicketFonts, render_test_page, render_ticket
@@ -45,6 +46,10 @@ class TicketPrinter:
     def print_ticket(self, content: TicketContent | Mapping[str, Any], name: str) -> str:
         """Print one ticket; returns where it went (a spool file, a network printer, …)."""
         return self.send_image(self.render(content), name)
+
+    def print_checklist(self, content: Mapping[str, Any], name: str) -> str:
+        """Print a procedure's checklist of papers (:func:`hardware.checklist_image.render_checklist`)."""
+        return self.send_image(render_checklist(content, self.width, self.fonts), name)
 
     def print_test_page(self, commune: str, when: datetime) -> str:
         page = render_test_page(commune, self.url, self.width, self.fonts, when)

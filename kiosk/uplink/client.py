@@ -32,6 +32,7 @@ from kiosk.storage import transaction
 from kiosk.uplink import remote_apply, upload_refusal
 from kiosk.uplink.device_catalog import CatalogRefused, apply_catalog, refused
 from kiosk.uplink.outbox import MAX_COUNTER, mark_synced, pending, reserve_counters
+from kiosk.uplink.procedures import take_procedures
 from sync import catalog_document, protocol
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,7 @@ class SyncClient:
         try:
             self._upload(report)
             self._exchange_catalog(report)
+            take_procedures(self)
             self._exchange_remote()
         except SyncError as exc:
             report.error = exc.message

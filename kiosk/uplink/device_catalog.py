@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from common import catalog_apply as rules
 from common.catalog_items import ClerkItem
 from common.catalog_read import read_catalog
-from common.catalog_rules import free_clerk_code
+from common.catalog_rules import counter_site, free_clerk_code
 from common.errors import ValidationError
 from kiosk import catalog_state as state
 from kiosk.catalog_store import DeviceStore
@@ -83,13 +83,16 @@ def apply_catalog(kiosk: Any, doc: Mapping[str, Any], pages: str | None = None) 
     except CatalogRefused as exc:
         _refuse(kiosk, doc.get("version") if isinstance(doc, Mapping) else None, exc.message)
         raise
-    if current_version(kiosk.sessions) == doc["version"]:
+    point = _point(doc)
+    with kiosk.sessions() as session:
+        moved = point is not None and state.site(session) != point
+    if current_version(kiosk.sessions) == doc["version"] and not moved:
         if refused(kiosk.sessions) is not None:  # the commune's catalogue is back to the one in use here
             with transaction(kiosk.sessions) as session:
                 state.put(session, state.REFUSED_KEY, None)
         return False
     try:
-        _apply(kiosk.sessions, doc)
+        _apply(kiosk.sessions, own_point(doc, point), point)
     except IntegrityError as exc:
         message = f"The commune's catalogue clashes with itself ({exc.orig}); nothing of it was applied."
         _refuse(kiosk, doc["version"], message)
@@ -117,10 +120,35 @@ def _refuse(kiosk: Any, version: Any, message: str, detail: Any = None) -> None:
         state.put(session, state.REFUSED_KEY, note)
 
 
-def _apply(sessions, doc: Mapping[str, Any]) -> None:
+def _point(doc: Mapping[str, Any]) -> dict[str, str] | None:
+    """The reception point the document names for this kiosk ({"code", "name"}), or None (an older server)."""
+    site = doc.get("site")
+    if isinstance(site, Mapping) and isinstance(site.get("code"), str) and site["code"]:
+        name = site.get("name") if isinstance(site.get("name"), str) else site["code"]
+        return {"code": site["code"], "name": name}
+    return None
+
+
+def own_point(doc: Mapping[str, Any], point: dict[str, str] | None) -> dict[str, Any]:
+    """The document as this kiosk applies it: only the counters of its own reception point (a server that names
+    no point: all of them), and a clerk's usual counter only when it is one of those."""
+    if point is None:
+        return dict(doc)
+    counters = [c for c in doc["counters"] if not isinstance(c, Mapping) or counter_site(c) == point["code"]]
+    numbers = {c.get("number") for c in counters if isinstance(c, Mapping)}
+    clerks = [
+        dict(c, counter=None) if isinstance(c, Mapping) and c.get("counter") not in numbers else c
+        for c in doc["clerks"]
+    ]
+    return {**doc, "counters": counters, "clerks": clerks}
+
+
+def _apply(sessions, doc: Mapping[str, Any], point: dict[str, str] | None = None) -> None:
     """The document by the catalogue's rules (:mod:`common.catalog_apply`): what was edited here and not yet
     delivered (``keep``, while the kiosk owns the catalogue) stays; what the document does not list is retired."""
     with transaction(sessions) as session:
+        if point is not None:
+            state.put_site(session, point)
         owner = doc.get("owner") if doc.get("owner") in state.OWNERS else "central"
         keep = set(state.dirty_items(session)) if owner == "kiosk" else set()
         store = DeviceStore(session, track=False)

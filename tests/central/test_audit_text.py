@@ -24,7 +24,9 @@ def rows(client) -> list[list[str]]:
 
 def test_the_change_log_says_what_changed_in_plain_words(site, central):  # noqa: F811
     admin = sign_in(site, "admin")
-    assert post(admin, "/admin/communes/A/services", code="LD", name="Lao động", prefix="G").status_code == 302
+    # a new field names the counter that handles it (issue 22: no ticket nobody can call)
+    added = post(admin, "/admin/communes/A/services", code="LD", name="Lao động", prefix="G", counters=["TT:1"])
+    assert added.status_code == 302, added.text
     assert post(admin, "/admin/communes/A/counters", number="4", services=["LD"]).status_code == 302
     assert post(admin, "/admin/communes/A/clerks", name="Lê Thị Hoa", pin="2468", counter="4").status_code == 302
     assert post(admin, "/admin/communes/A/counters/4", name="", services=["LD"]).status_code in (302, 400)
@@ -45,7 +47,9 @@ def test_the_change_log_says_what_changed_in_plain_words(site, central):  # noqa
     adopted = by_what["tiếp nhận từ thiết bị"]
     assert adopted[1] == "Thiết bị “Kiosk Cẩm Nhượng”"
     assert adopted[4] == "Danh mục của thiết bị trở thành danh mục của xã: 7 lĩnh vực, 3 quầy, 4 công chức."
-    closing = [r for r in got if r[2] == "quầy" and r[4] != "Đã thêm mới."]
+    handed = [r for r in got if r[3] == "Quầy số 1"]  # counter 1 took the new field
+    assert [r[4] for r in handed] == ["lĩnh vực: CT, HT → CT, HT, LD."]
+    closing = [r for r in got if r[2] == "quầy" and r[3] == "Quầy số 4" and r[4] != "Đã thêm mới."]
     assert closing  # the counter closed: "Đang mở: có → không", not {"after": {"active": false, …}}
     for r in closing:
         assert r[3] == "Quầy số 4" and r[4] == "Đang mở: có → không.", r

@@ -130,7 +130,11 @@ def test_clerks_added_renamed_moved_deactivated_with_their_pins(site, central):
 
 def test_services_and_counters_keep_the_kiosks_usable(site, central):
     admin = sign_in(site, "admin")
-    assert post(admin, "/admin/communes/A/services", code="ld", name="Lao động", prefix="G").status_code == 302
+    stranded = post(admin, "/admin/communes/A/services", code="ld", name="Lao động", prefix="G")
+    assert stranded.status_code == 400 and "Lĩnh vực Lao động không có quầy nào đang mở ở điểm TT" in text(stranded)
+    assert 'name="counters" value="TT:1"' in admin.get("/admin/communes/A/services").text  # which counter(s)?
+    added = post(admin, "/admin/communes/A/services", code="ld", name="Lao động", prefix="G", counters=["TT:1"])
+    assert added.status_code == 302
     refused = post(admin, "/admin/communes/A/services", code="LD", name="Trùng", prefix="Z")
     assert refused.status_code == 400 and "Đã có lĩnh vực mang mã LD." in text(refused)
     refused = post(admin, "/admin/communes/A/services/HT", name="Hộ tịch", prefix="B", active="1")
@@ -212,3 +216,33 @@ def test_import_config_refuses_a_shared_pin_or_no_clerk(central_db, tmp_path):
     assert refused.exit_code == 2 and "No clerk could sign in any more" in refused.output
     missing = run(env, "add-user", "quantri-xa", "--role", "commune_admin", "--password", PASSWORD)
     assert missing.exit_code == 2 and "--commune" in missing.output
+
+
+def test_counters_are_edited_per_reception_point(site, central):
+    """Issue 22: "TT · Quầy 1" and "CN · Quầy 1" are two counters on the page; saving one leaves the other."""
+    from central.models import Counter
+    from central.registry import add_site
+
+    add_site(central, "A", "CN", "Điểm Cẩm Nhượng")
+    admin = sign_in(site, "admin")
+    added = post(admin, "/admin/communes/A/counters", site="CN", number="1", services=helpers_all(central))
+    assert added.status_code == 302, text(added)
+    page = text(admin.get("/admin/communes/A/counters"))
+    assert "TT · Quầy số 1" in page and "CN · Quầy số 1" in page
+    renamed = post(admin, "/admin/communes/A/counters/CN/1", name="Quầy Cẩm Nhượng", services=["HT"], active="1")
+    assert renamed.status_code == 400 and "không có quầy nào đang mở ở điểm CN" in text(renamed)  # CT stranded
+    renamed = post(
+        admin, "/admin/communes/A/counters/CN/1", name="Quầy Cẩm Nhượng", services=helpers_all(central), active="1"
+    )
+    assert renamed.status_code == 302, text(renamed)
+    with central.sessions() as s:
+        names = {(c.site_code, c.number): c.name for c in s.scalars(select(Counter).where(Counter.commune_code == "A"))}
+    assert names[("CN", 1)] == "Quầy Cẩm Nhượng" and names[("TT", 1)] == "Quầy 1"
+    unknown = post(admin, "/admin/communes/A/counters", site="XX", number="5", services=["HT"])
+    assert unknown.status_code == 400 and "Xã không có điểm tiếp nhận XX" in text(unknown)
+
+
+def helpers_all(central) -> list[str]:
+    """The codes of commune A's services in use."""
+    with central.sessions() as s:
+        return list(s.scalars(select(Service.code).where(Service.commune_code == "A", Service.active)))

@@ -200,11 +200,12 @@ def test_neither_lets_the_last_service_counter_or_clerk_go(doors):
     for door in doors:
         lan = door.add_clerk("Nguyễn Thị Lan", "1", "1111")
         found = [refusal(door.update_clerk, lan, "Nguyễn Thị Lan", "1", "")]
+        for code, prefix in [("HT", "A"), ("CT", "B"), ("DD", "C"), ("TP", "F")]:
+            door.service(code, code, prefix, "", "", new=False)  # (a counter closes only when no field needs it)
         for number in (1, 2):
             door.counter(str(number), [], "", f"Quầy {number}", new=False)
         found.append(refusal(door.counter, "3", [], "", "Quầy 3", new=False))
-        for code, prefix in [("HT", "A"), ("CT", "B"), ("DD", "C"), ("TP", "F"), ("BT", "D")]:
-            door.service(code, code, prefix, "", "", new=False)
+        door.service("BT", "BT", "D", "", "", new=False)
         found.append(refusal(door.service, "NCC", "NCC", "E", "", "", new=False))
         assert [msgid for _, msgid, _ in found] == [
             "No clerk could sign in any more: at least one clerk must stay active.",
@@ -292,6 +293,12 @@ DOCUMENTS = [
     ),
     ("no service in use", changed("services", lambda doc: [{**s, "active": False} for s in doc["services"]])),
     ("no open counter", changed("counters", lambda doc: [{**c, "active": False} for c in doc["counters"]])),
+    # issue 22: no ticket nobody can call
+    ("the only counter of a service closed", changed("counters.1.active", False)),
+    (
+        "a service added with no counter",
+        changed("services", lambda doc: [*doc["services"], {"code": "GD", "name": "Giáo dục", "prefix": "G"}]),
+    ),
 ]
 
 
@@ -334,3 +341,14 @@ def test_a_good_catalogue_is_taken_alike_at_every_door(doors):
         == {q["key"]: q["answers"] for q in commune["questions"] if q["active"]}
         == {"time": ["Sớm", "Đúng hẹn", "Trễ"]}
     )
+
+
+def test_a_stranded_service_is_refused_at_every_door_naming_it_and_its_point(doors):
+    """Issue 22: closing the only counter of a service is refused by the kiosk taking the document down, by
+    import-config and by the central server receiving a kiosk's upload — naming the service and the point."""
+    device, central = doors
+    make = changed("counters.1.active", False)
+    for action in (device.take_down, central.import_config, central.upload):
+        _, msgid, params = refusal(action, make())
+        assert msgid.startswith("Service %(name)s has no open counter at reception point %(site)s")
+        assert (params["name"], params["site"]) == ("Đất đai", "TT")

@@ -343,11 +343,27 @@ def test_edit_a_service(admin, kiosk):
 
 
 def test_add_a_service(admin, kiosk):
-    answer = post(admin, "/admin/services", code="ld", name="Lao động", prefix="G", daily_max="")
+    form = admin.get("/admin/services").get_data(as_text=True)
+    assert 'name="counters" value="1"' in form  # a new service asks which counter(s) handle it
+    answer = post(admin, "/admin/services", code="ld", name="Lao động", prefix="G", daily_max="", counters="1")
     assert answer.status_code == 302
     with kiosk.sessions() as s:
         ld = s.get(Service, "LD")
         assert (ld.name, ld.prefix, ld.daily_max, ld.active) == ("Lao động", "G", None, True)
+        assert [c.number for c in ld.counters] == [1]
+
+
+def test_a_service_no_open_counter_handles_is_refused(admin, kiosk):
+    """No ticket nobody can call: a new service needs a counter, and the last open counter of one cannot close."""
+    answer = post(admin, "/admin/services", code="GD", name="Giáo dục", prefix="G", daily_max="")
+    assert answer.status_code == 400
+    assert "Lĩnh vực Giáo dục không có quầy nào đang mở ở điểm TT" in answer.get_data(as_text=True)
+    closed = post(admin, "/admin/counters/3", name="Quầy 3", services=["BT", "NCC"])  # unticked "Đang mở"
+    page = closed.get_data(as_text=True)
+    assert closed.status_code == 400 and "Lĩnh vực Bảo trợ xã hội không có quầy nào đang mở ở điểm TT" in page
+    assert "mở một quầy phục vụ lĩnh vực này hoặc tạm ngưng lĩnh vực" in page
+    with kiosk.sessions() as s:
+        assert s.get(Service, "GD") is None and s.get(Counter, 3).active
 
 
 @pytest.mark.parametrize(
@@ -390,6 +406,7 @@ def test_the_refused_field_is_marked_and_keeps_what_was_typed(admin):
 
 
 def test_edit_and_add_counters(admin, kiosk):
+    assert post(admin, "/admin/counters", number="5", services=["TP", "NCC"]).status_code == 302  # TP, NCC elsewhere
     assert post(admin, "/admin/counters/2", name="Quầy đất đai", services=["DD"], active="1").status_code == 302
     assert post(admin, "/admin/counters", number="4", services=["HT", "BT"]).status_code == 302
     assert post(admin, "/admin/counters/3", name="Quầy 3", services=[]).status_code == 302  # closed: none needed

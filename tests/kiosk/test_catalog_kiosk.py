@@ -19,7 +19,7 @@ from kiosk.catalog import add_clerk
 from kiosk.catalog_edit import save_service
 from kiosk.cli import main
 from kiosk.db import transaction
-from kiosk.models import Clerk, Question, ScaleLevel
+from kiosk.models import Clerk, Counter, Question, ScaleLevel, Ticket
 from tests.kiosk.test_admin import login, set_password, text_of, token
 
 
@@ -89,6 +89,8 @@ def test_admin_never_leaves_the_kiosk_without_a_clerk_a_service_or_an_open_count
     last = post(admin, f"/admin/clerks/{lan.id}", name="Nguyễn Thị Lan", counter="1")
     assert last.status_code == 400 and "Sẽ không còn công chức nào đăng nhập được" in text_of(last)
     assert clerks(kiosk) == [("Nguyễn Thị Lan", True)]
+    for code, prefix in [("HT", "A"), ("CT", "B"), ("DD", "C"), ("TP", "F")]:  # no longer needing counters 1, 2
+        assert post(admin, f"/admin/services/{code}", name=code, prefix=prefix).status_code == 302
     for number in (1, 2):
         assert post(admin, f"/admin/counters/{number}", name=f"Quầy {number}").status_code == 302
     closed = post(admin, "/admin/counters/3", name="Quầy 3")
@@ -155,3 +157,29 @@ def test_admin_says_who_manages_the_catalogue_and_what_was_refused(admin, kiosk)
     assert "Danh mục gần nhất từ máy chủ trung tâm đã bị từ chối (08:00 20/11/2026)" in page
     assert "Sẽ không còn công chức nào đăng nhập được" in page
     assert admin.get("/healthz").get_json()["catalog"]["refused"]["version"] == "abc"
+
+
+def test_no_ticket_for_a_service_no_open_counter_handles(app, kiosk, client):
+    """Belt and braces: even when a catalogue that strands a service got in (an old kiosk's database, a hand
+    edit), the ticket screen greys its tile and ``POST /api/tickets`` refuses it in Vietnamese: no G001 that no
+    console can call."""
+
+    with transaction(kiosk.sessions) as s:  # behind the rules' back: counter 3 (BT, NCC) closed
+        s.get(Counter, 3).active = False
+    kiosk.reload_catalog()
+    answer = client.post("/api/tickets", json={"service": "BT"})
+    body = answer.get_json()
+    assert answer.status_code == 409 and body["detail"]["reason"] == "no_counter"
+    assert body["error"].startswith("Hiện chưa có quầy nào phục vụ lĩnh vực Bảo trợ xã hội")
+    assert "BT" not in body["detail"]["allowed"] and "HT" in body["detail"]["allowed"]
+    page = client.get("/ticket").get_data(as_text=True)
+    tile = re.search(r'<button[^>]*data-unstaffed="BT"[^>]*>.*?</button>', page, re.S)
+    assert tile and "disabled" in tile.group(0) and "Chưa có quầy phục vụ" in tile.group(0)
+    assert 'data-service="BT"' not in page and 'data-service="HT"' in page
+    assert client.post("/api/tickets", json={"service": "HT"}).status_code == 201
+    with kiosk.sessions() as s:
+        assert [t.service_code for t in s.scalars(select(Ticket))] == ["HT"]
+    with transaction(kiosk.sessions) as s:  # the counter opens again: so does the tile
+        s.get(Counter, 3).active = True
+    kiosk.reload_catalog()
+    assert client.post("/api/tickets", json={"service": "BT"}).status_code == 201

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import update
 
 from kiosk.db import transaction
-from kiosk.models import Clerk
+from kiosk.models import Clerk, Rating
 from tests.queue_helpers import PINS, issue, login, make_app, rows
 
 pytestmark = pytest.mark.staffed()  # the commune of tests/queue_helpers.py: clerks at counters 1–3
@@ -199,3 +199,26 @@ def test_a_clerk_who_moves_to_another_counter_leaves_the_first_one_free(app):
 def test_take_over_must_be_a_yes_or_no(client):
     response = client.post("/api/clerk/login", json={"counter": 1, "pin": "1111", "take_over": "yes"})
     assert response.status_code == 400 and response.get_json()["detail"]["field"] == "take_over"
+
+
+def test_a_closed_counter_names_no_clerk_and_credits_none(client, kiosk):
+    """Issue 22: Hường logged in at counter 3 in the morning; the admin then closed counter 3. Its rating screen,
+    its rating context and a rating made there are for the office (no clerk); she can no longer log in there,
+    and the console says so in Vietnamese."""
+    from kiosk.catalog_edit import save_counter
+
+    login(client, 3)
+    assert client.get("/api/rating-context?counter=3").get_json()["clerk"] == "Lê Thị Hoa"
+    with transaction(kiosk.sessions) as s:  # as /admin does: BT and NCC move to counter 2, then 3 closes
+        save_counter(s, 2, ["DD", "TP", "BT", "NCC"], True, new=False)
+        save_counter(s, 3, ["BT", "NCC"], False, new=False)
+    kiosk.reload_catalog()
+    assert client.get("/api/rating-context?counter=3").get_json()["clerk"] is None
+    page = client.get("/?counter=3").get_data(as_text=True)
+    assert "Lê Thị Hoa" not in page and "hiện không có công chức tại quầy 3" in page
+    rated = client.post("/api/ratings", json={"level": "satisfied", "counter": 3})
+    assert rated.status_code == 201 and rated.get_json()["clerk"] is None
+    with kiosk.sessions() as s:
+        assert [r.clerk_id for r in s.query(Rating)] == [None]
+    again = client.post("/api/clerk/login", json={"counter": 3, "pin": PINS[3]})
+    assert again.status_code == 404 and again.get_json()["error"] == "Thiết bị này không có quầy số 3."

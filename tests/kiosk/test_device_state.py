@@ -54,6 +54,10 @@ FIELD = {
         },
     ),
     "catalog_pages": ("https://tinh.example/admin/communes/26734", "https://tinh.example/admin/communes/26734"),
+    "catalog_site": (
+        '{"code": "CN", "name": "\\u0110i\\u1ec3m C\\u1ea9m Nh\\u01b0\\u1ee3ng"}',
+        {"code": "CN", "name": "Điểm Cẩm Nhượng"},
+    ),
     "login_failures": ('{"failures": 2, "locked": false}', {"failures": 2, "locked": False}),
     "admin_login_failures": ('{"failures": 5, "locked": true}', {"failures": 5, "locked": True}),
     "admin_password_hash": ("scrypt:32768:8:1$salt$0a1b", "scrypt:32768:8:1$salt$0a1b"),

@@ -124,7 +124,7 @@ def test_non_json_ticket_body_is_a_400(client):
 
 def test_position_counts_only_people_ahead_and_priority_goes_first(client):
     assert [issue(client)["position"] for _ in range(3)] == [1, 2, 3]
-    assert issue(client, "CT")["position"] == 1  # another service, another line
+    assert issue(client, "DD")["position"] == 1  # a field of another counter: another line
     first_priority = issue(client, priority=True)
     assert (first_priority["position"], first_priority["ahead"]) == (1, 0)
     assert issue(client, priority=True)["position"] == 2

@@ -109,6 +109,12 @@ def test_the_qr_code_is_on_the_ticket_and_differs_with_its_data():
     assert plain.height < ticket.height - qr.height
 
 
+def test_the_ticket_names_its_reception_point():
+    named = render_ticket(content(site="Điểm tiếp nhận CN – Điểm Cẩm Nhượng"), 384, FONTS)
+    assert named.height > render_ticket(content(), 384, FONTS).height
+    assert not same(named, render_ticket(content(site="Điểm tiếp nhận TT"), 384, FONTS))
+
+
 def test_priority_tickets_say_so():
     assert render_ticket(content(priority=True), 384, FONTS).height > render_ticket(content(), 384, FONTS).height
 

@@ -31,7 +31,7 @@
     if (stale) { window.location.reload(); return; }
     busy = false;
     setPriority(false);
-    document.querySelectorAll(".t-tile").forEach(function (b) { b.classList.remove("pressed"); b.disabled = false; });
+    document.querySelectorAll(".t-tile[data-service]").forEach(function (b) { b.classList.remove("pressed"); b.disabled = false; });
     if (voice) voice.reset();
     show("t-home");
   }
@@ -78,12 +78,12 @@
     setPriority(priority.getAttribute("aria-pressed") !== "true");
   });
 
-  document.querySelectorAll(".t-tile").forEach(function (btn) {
+  document.querySelectorAll(".t-tile[data-service]").forEach(function (btn) {
     btn.addEventListener("click", function () {
       if (busy) return;
       busy = true;
       btn.classList.add("pressed");
-      document.querySelectorAll(".t-tile").forEach(function (b) { b.disabled = true; });
+      document.querySelectorAll(".t-tile[data-service]").forEach(function (b) { b.disabled = true; });
       var body = { service: btn.dataset.service, priority: priority.getAttribute("aria-pressed") === "true" };
       KioskLive.post("/api/tickets", body).then(function (res) {
         if (res.ok) showTicket(res.data); else showError(res);
