@@ -16,7 +16,7 @@ import orjson
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import update
 
-from central import ingest
+from central import ingest, remote_store
 from central.auth import SignedDevice, authenticate
 from central.catalog import build_catalog
 from central.catalog_upload import check_upload, receive
@@ -203,6 +203,18 @@ def device_catalog() -> Response:
     return _signed_answer(device, document)
 
 
+def _remote_news(device: SignedDevice, held: str | None) -> bool:
+    """Whether a kiosk holding remote settings version ``held`` (``?remote=``, sent by kiosks that know remote
+    settings) has a newer version or a diagnostics request waiting: then it is answered at once."""
+    if held is None:
+        return False
+    if not held.isdigit() or len(held) > 9:
+        raise ValidationError("'remote' must be a version number.", {"field": "remote"})
+    with current_central().sessions() as session:
+        mark = remote_store.mark(session, device.commune_code, device.id)
+    return mark["diagnostics"] or mark["version"] > int(held)
+
+
 _watch_lock = threading.Lock()
 
 
@@ -221,7 +233,8 @@ def catalog_watch() -> CatalogWatch:
 def catalog_changes() -> Response:
     """`?since=VERSION&wait=SECONDS`: answers when the commune's catalogue differs from VERSION, or after the wait.
 
-    ``{"changed", "version"}`` (and ``"retry"`` seconds when the server had no slot for a waiting request);
+    ``{"changed", "version"}`` (with ``"remote"`` once anything was set or asked for this kiosk: its newest remote
+    settings version and whether a diagnostics bundle is asked, :mod:`central.remote_api`; and ``"retry"`` seconds when the server had no slot for a waiting request);
     the kiosk then takes the document by its usual exchange. Marks when the kiosk last listened (its
     ``last_config_at``): the catalogue page counts a kiosk that listened lately as one that takes a change
     within seconds.
@@ -233,6 +246,8 @@ def catalog_changes() -> Response:
         wait = min(max(float(request.args.get("wait", 25)), 0.0), WAIT_MAX)
     except ValueError:
         raise ValidationError("'wait' must be a number of seconds.", {"field": "wait"}) from None
+    if _remote_news(device, request.args.get("remote")):
+        wait = 0.0  # something new for this kiosk that it may have missed while it was not waiting
     table = DeviceStatus.__table__
     with central.engine.begin() as conn:
         conn.execute(
@@ -241,4 +256,9 @@ def catalog_changes() -> Response:
             .values(last_config_at=central.clock.now())
         )
     watched = catalog_watch().wait(device.commune_code, since, wait)
-    return _signed_answer(device, {"v": protocol.PROTOCOL_VERSION, **watched.as_json()})
+    answer = {"v": protocol.PROTOCOL_VERSION, **watched.as_json()}
+    with central.sessions() as session:  # the kiosk's remote settings version and a diagnostics request, if any
+        remote = remote_store.mark(session, device.commune_code, device.id)
+    if remote["version"] or remote["diagnostics"]:
+        answer["remote"] = remote
+    return _signed_answer(device, answer)

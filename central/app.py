@@ -115,6 +115,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_procedures.bp)
     app.register_blueprint(api_panel.bp)
     app.register_blueprint(api_bookings.bp)
+    from central import remote_api
+
+    app.register_blueprint(remote_api.bp)
     from central.pages import init_pages  # /reports, /comments, /fleet, /login (the REPORTS engineer)
 
     init_pages(app)

@@ -51,6 +51,8 @@ class _Commune:
     mark: Mark | None = None
     built: float = 0.0
     waiters: int = 0
+    #: Raised by :meth:`CatalogWatch.poke`: something else than the catalogue is new for a kiosk of the commune.
+    pokes: int = 0
 
 
 @dataclass
@@ -110,9 +112,10 @@ class CatalogWatch:
             with self._lock:
                 state = self._state(commune)
                 state.waiters += 1
+                pokes = state.pokes
                 self._start_checking()
                 try:
-                    while state.version == since:
+                    while state.version == since and state.pokes == pokes:
                         left = deadline - self.clock()
                         if left <= 0:
                             break
@@ -122,6 +125,14 @@ class CatalogWatch:
                     state.waiters -= 1
         finally:
             self._slots.release()
+
+    def poke(self, commune: str) -> None:
+        """Answer the commune's waiting kiosks now (their remote settings or a diagnostics request changed, in this
+        process); each sees its catalogue unchanged and looks at the rest of the answer."""
+        with self._lock:
+            state = self._state(commune)
+            state.pokes += 1
+            state.cond.notify_all()
 
     def version(self, commune: str) -> str | None:
         """The commune's catalogue version now; rebuilt only when its mark moved or it is older than FRESH_FOR."""

@@ -39,7 +39,16 @@ def _headers(response):
 
 def init_pages(app: Flask) -> None:
     """Babel, sessions, and the blueprints of /reports, /comments, /fleet, /admin/communes and /login."""
-    from central import users, views_catalog, views_comments, views_fleet, views_panel, views_reports, views_sites
+    from central import (
+        users,
+        views_catalog,
+        views_comments,
+        views_fleet,
+        views_panel,
+        views_remote,
+        views_reports,
+        views_sites,
+    )
 
     settings = app.extensions["central"].settings
     target = compile_catalogues(settings.data_path / "i18n")
@@ -69,6 +78,7 @@ def init_pages(app: Flask) -> None:
         views_panel.bp,
         views_catalog.bp,
         views_sites.bp,
+        views_remote.bp,
     )
     for blueprint in (*blueprints, users.bp):
         app.register_blueprint(blueprint)

@@ -2,7 +2,8 @@
 
 * ``admin`` — everything, every commune;
 * ``province_viewer`` — reports, comments (without contact details) and kiosks of every commune of its province;
-* ``commune_admin`` — edits its own commune's catalogue and reception points, and reads its reports, comments
+* ``commune_admin`` — edits its own commune's catalogue, reception points and kiosks' remote settings
+  (``remote``: also their diagnostics bundles), and reads its reports, comments
   (without contact details) and kiosks;
 * ``commune_viewer`` — reports, comments (without contact details) and kiosks of its commune — or communes: a
   district viewer of before the 2025 reform became a viewer of every commune its district had;
@@ -28,9 +29,11 @@ class Role:
 
 
 ROLES: dict[str, Role] = {
-    "admin": Role(frozenset({"reports", "fleet", "comments", "contact", "answer", "catalog", "users"}), "all"),
+    "admin": Role(
+        frozenset({"reports", "fleet", "comments", "contact", "answer", "catalog", "users", "remote"}), "all"
+    ),
     "province_viewer": Role(frozenset({"reports", "fleet", "comments"}), "province"),
-    "commune_admin": Role(frozenset({"reports", "fleet", "comments", "catalog"}), "commune"),
+    "commune_admin": Role(frozenset({"reports", "fleet", "comments", "catalog", "remote"}), "commune"),
     "commune_viewer": Role(frozenset({"reports", "fleet", "comments"}), "commune"),
     "handler": Role(frozenset({"comments", "contact", "answer"}), "commune"),
 }

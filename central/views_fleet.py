@@ -9,6 +9,8 @@ What the page shows is true at the time it is read:
 * the **printer** state is shown in words ("Hết giấy"), and the clock offset the server measured;
 * a kiosk is **silent** after ``fleet_silent_hours`` *office hours* without contact (``office_hours``, see
   :mod:`central.office_hours`): a kiosk switched off for the weekend is not red on Monday morning.
+* **remote settings**: the version of its remote settings sent, the version it applied, or the one it refused
+  and why (:mod:`central.views_remote`);
 * records the server could not store (a conflict, an invalid field) are counted per kiosk, with the latest
   reasons, from ``quarantine``.
 """
@@ -22,6 +24,7 @@ from flask import jsonify, render_template
 from flask_babel import lazy_gettext
 from sqlalchemy import and_, func, select
 
+from central import remote_store
 from central.accounts import Viewer, require
 from central.context import current_central
 from central.models import Commune, Device, DeviceStatus, Quarantine, Site
@@ -107,6 +110,8 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
     if viewer.communes is not None:
         query = query.where(d.commune_code.in_(viewer.communes))
     rows = []
+    with central.sessions() as session:
+        remote = remote_store.fleet_states(session, viewer.communes)
     with central.engine.connect() as conn:
         kept = quarantined(conn, viewer.communes, local_time)
         for r in conn.execute(query):
@@ -139,6 +144,7 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
                     "silent": bool(r.enabled) and (office is None or office > limit),
                     "quarantined": held["count"],
                     "quarantine": held["latest"],
+                    "remote": remote.get((r.commune_code, str(r.id)), {"sent": None, "applied": None, "refused": None}),
                 }
             )
     rows.sort(key=lambda x: (not x["silent"], x["commune"], x["name"]))

@@ -1,7 +1,8 @@
 """The single settings registry: name, default, help.
 
-Sources, later wins: defaults → a TOML file (``/etc/kiosk/kiosk.toml`` or ``--config PATH``) →
-environment variables ``KIOSK_<NAME>``. A default may be a function of the settings read so far
+Sources, later wins: defaults → a TOML file (``/etc/kiosk/kiosk.toml`` or ``--config PATH``) → the
+settings the central server set for this kiosk (``DATA_DIR/remote-settings.json``, only those marked
+``remote``; :mod:`common.remote_settings`) → environment variables ``KIOSK_<NAME>``. A default may be a function of the settings read so far
 (for example the database lives in the data directory).
 """
 
@@ -19,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from common.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
+#: The settings the central server set for this kiosk, in its data directory (written by the kiosk itself).
+REMOTE_FILE = "remote-settings.json"
 
 
 def _on_raspberry_pi() -> bool:
@@ -70,6 +73,8 @@ class Setting:
     default: Any
     help: str
     type: str = "str"
+    #: May the commune/province set it from the central pages (:mod:`common.remote_settings`)?
+    remote: bool = False
 
     def default_for(self, so_far: Mapping[str, Any]) -> Any:
         return self.default(so_far) if callable(self.default) else self.default
@@ -112,6 +117,7 @@ REGISTRY: list[Setting] = [
         "printer_width",
         "58mm",
         "Paper of the ticket printer: `58mm` (384 dots), `80mm` (576 dots) or a number of dots.",
+        remote=True,
     ),
     Setting(
         "rating_url",
@@ -209,7 +215,11 @@ REGISTRY: list[Setting] = [
         "float",
     ),
     Setting(
-        "sync_interval", 300.0, "Seconds between syncs while `kiosk serve` runs (when central_url is set).", "float"
+        "sync_interval",
+        300.0,
+        "Seconds between syncs while `kiosk serve` runs (when central_url is set).",
+        "float",
+        remote=True,
     ),
     Setting(
         "central_proxy_count",
@@ -224,6 +234,7 @@ REGISTRY: list[Setting] = [
         "Seconds a kiosk's request for a newer catalogue waits at the central server (`kiosk serve` keeps one "
         "open, so a change saved centrally is on its screens within seconds); 0 = take changes at syncs only.",
         "float",
+        remote=True,
     ),
     Setting(
         "central_watch_slots",
@@ -232,15 +243,27 @@ REGISTRY: list[Setting] = [
         "thread of its own, about 16 kB); more are told to ask again in a few seconds.",
         "int",
     ),
-    Setting("sync_batch_size", 1000, "Records per sync request (halved automatically if the server asks).", "int"),
+    Setting(
+        "sync_batch_size",
+        1000,
+        "Records per sync request (halved automatically if the server asks).",
+        "int",
+        remote=True,
+    ),
     Setting(
         "disk_low_mb",
         200,
         "Free space (MB) on the data directory's disk below which /healthz and /admin warn that the disk is low; "
         "with almost nothing free (4 MB) writes are refused with 507 until space is freed.",
         "float",
+        remote=True,
     ),
-    Setting("commune_name", "UBND xã Thử Nghiệm", "Name of the commune, printed on tickets and shown on screens."),
+    Setting(
+        "commune_name",
+        "UBND xã Thử Nghiệm",
+        "Name of the commune, printed on tickets and shown on screens.",
+        remote=True,
+    ),
     Setting("commune_code", "00000", "Administrative code of the commune."),
     Setting("timezone", "Asia/Ho_Chi_Minh", "Time zone of the business day (ticket numbering, reports)."),
     Setting(
@@ -287,13 +310,15 @@ REGISTRY: list[Setting] = [
         90.0,
         "Seconds after a clerk completes a ticket during which the next rating at that counter is linked to it.",
         "float",
+        remote=True,
     ),
-    Setting("led_seconds", 2.0, "How long a button's LED stays lit after its rating is stored.", "float"),
+    Setting("led_seconds", 2.0, "How long a button's LED stays lit after its rating is stored.", "float", remote=True),
     Setting(
         "response_interval",
         5.0,
         "Seconds after a press on a panel during which another press is stored but flagged and not counted.",
         "float",
+        remote=True,
     ),
     Setting(
         "rating_flood_limit",
@@ -301,6 +326,17 @@ REGISTRY: list[Setting] = [
         "Most ratings one address on the network may send per minute (more → 429); the kiosk's own screen and "
         "button panel are not limited. 0 = no limit.",
         "int",
+        remote=True,
+    ),
+    Setting(
+        "thanks_seconds",
+        6,
+        "Seconds the thank-you screen stays before the citizen screen returns home.",
+        "int",
+        remote=True,
+    ),
+    Setting(
+        "detail_seconds", 60, "Seconds of inactivity after which the detailed rating form gives up.", "int", remote=True
     ),
     Setting(
         "hold_minutes",
@@ -309,14 +345,13 @@ REGISTRY: list[Setting] = [
         "past them it ends as a no-show.",
         "int",
     ),
-    Setting("thanks_seconds", 6, "Seconds the thank-you screen stays before the citizen screen returns home.", "int"),
-    Setting("detail_seconds", 60, "Seconds of inactivity after which the detailed rating form gives up.", "int"),
     Setting(
         "priority_seconds",
         20,
         "Seconds without a touch after which the ticket screen turns a chosen Priority off again "
         "(it is also off after every ticket).",
         "int",
+        remote=True,
     ),
     Setting(
         "spoken_prompts",
@@ -324,11 +359,13 @@ REGISTRY: list[Setting] = [
         "Speak the citizen screens' prompts, and each button's meaning at its first touch, for people who cannot "
         "read (clips from sound_dir/prompts or espeak-ng); false mutes them.",
         "bool",
+        remote=True,
     ),
     Setting(
         "clock_sync",
         "auto",
         "Whether the wall clock is NTP-synchronised: `auto` (ask the kernel), `yes` or `no`.",
+        remote=True,
     ),
     Setting(
         "services",
@@ -347,13 +384,19 @@ REGISTRY: list[Setting] = [
         "",
         "Flask session key; empty = generated once and kept in DATA_DIR/secret_key.",
     ),
-    Setting("language", "vi", "Default language of the screens: `vi` or `en`."),
-    Setting("home_screen", "rating", "What `/` shows: `rating` (the rating screen) or `ticket` (take a queue number)."),
+    Setting("language", "vi", "Default language of the screens: `vi` or `en`.", remote=True),
+    Setting(
+        "home_screen",
+        "rating",
+        "What `/` shows: `rating` (the rating screen) or `ticket` (take a queue number).",
+        remote=True,
+    ),
     Setting(
         "ticket_seconds",
         12,
         "Seconds the ticket screen shows the issued number before it returns home (twice as long when nothing printed).",
         "int",
+        remote=True,
     ),
     Setting(
         "ticket_button_services",
@@ -390,6 +433,10 @@ class Settings(dict):
             return self[name]
         except KeyError as exc:
             raise AttributeError(name) from exc
+
+    #: The same settings without the central server's (``remote-settings.json``): what a removed remote value
+    #: falls back to.
+    without_remote: dict[str, Any] | None = None
 
     @property
     def data_path(self) -> Path:
@@ -428,6 +475,41 @@ def load(
             "See the settings table in the README for the names."
         )
     overrides = dict(overrides or {})
+    without_remote = _resolve(file_values, str(path), {}, env, overrides)
+    remote_path = without_remote.data_path / REMOTE_FILE
+    remote_values = _remote_file(remote_path)
+    if not remote_values:
+        without_remote.without_remote = dict(without_remote)
+        return without_remote
+    result = _resolve(file_values, str(path), remote_values, env, overrides, str(remote_path))
+    result.without_remote = dict(without_remote)
+    return result
+
+
+def _remote_file(path: Path) -> dict[str, Any]:
+    """The remote settings the kiosk wrote (allowed names only); a missing or unreadable file is none."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"Remote settings file {path} is not readable JSON ({exc}): delete it and start again."
+        ) from None
+    values = document.get("values") if isinstance(document, dict) else None
+    if not isinstance(values, dict):
+        return {}
+    return {name: value for name, value in values.items() if name in BY_NAME and BY_NAME[name].remote}
+
+
+def _resolve(
+    file_values: Mapping[str, Any],
+    path: str,
+    remote_values: Mapping[str, Any],
+    env: Mapping[str, str],
+    overrides: Mapping[str, Any],
+    remote_path: str = "",
+) -> Settings:
     result = Settings()
     for setting in REGISTRY:
         env_name = f"KIOSK_{setting.name.upper()}"
@@ -435,8 +517,10 @@ def load(
             raw, source = overrides[setting.name], "override"
         elif env_name in env:
             raw, source = env[env_name], f"environment variable {env_name}"
+        elif setting.name in remote_values:
+            raw, source = remote_values[setting.name], remote_path
         elif setting.name in file_values:
-            raw, source = file_values[setting.name], f"{path}"
+            raw, source = file_values[setting.name], path
         else:
             result[setting.name] = setting.default_for(result)
             continue

@@ -172,7 +172,9 @@ class CatalogWatcher(threading.Thread):
 def start_sync(kiosk: Kiosk) -> ports.SyncLoop:
     """`kiosk serve` with `central_url` set: the background sync (records up, catalogue both ways)."""
     from kiosk.uplink.client import SyncLoop
+    from kiosk.uplink.diagnostics import keep_recent_lines
 
+    keep_recent_lines()  # a diagnostics bundle's log when there is no journal
     loop = kiosk.sync_loop = SyncLoop(kiosk)
     loop.start()
     if kiosk.settings["catalog_watch_wait"] > 0:  # a catalogue saved centrally reaches the screens in seconds

@@ -144,6 +144,18 @@ ENROLLED_SCREENS: Key[dict] = Key(
     None,
     'screens an admin enrolled to cast counted ratings {id: {"name", "counter", "enrolled_at", "by"}} (kiosk.screens)',
 )
+REMOTE_APPLIED: Key[dict] = Key(
+    "remote_applied",
+    _unicode_json(lambda text: None),
+    None,
+    'the remote settings in use {"version", "at", "restart_pending", "pid", "ignored"} (kiosk.uplink.remote_apply)',
+)
+REMOTE_REFUSED: Key[dict] = Key(
+    "remote_refused",
+    _unicode_json(lambda text: None),
+    None,
+    'the last remote settings refused {"version", "reason", "at"}',
+)
 CLERK_SESSION: KeyFamily[int] = KeyFamily(
     Key("clerk_session:", WHOLE, 0, "a clerk's session epoch, raised at log-out (kiosk.clerks)")
 )
@@ -170,6 +182,8 @@ KEYS: dict[str, Key[Any]] = {
         ADMIN_PASSWORD_HASH,
         ADMIN_SESSION_EPOCH,
         ENROLLED_SCREENS,
+        REMOTE_APPLIED,
+        REMOTE_REFUSED,
     )
 }
 FAMILIES: tuple[KeyFamily[Any], ...] = (CLERK_SESSION,)

@@ -3,7 +3,13 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from central import booking_models, panel_models, procedure_models, report_models  # noqa: F401  (their tables share this metadata: one history)
+from central import (  # noqa: F401  (their tables share this metadata: one history)
+    booking_models,
+    panel_models,
+    procedure_models,
+    remote_models,  # noqa: F401  (remote settings and diagnostics)
+    report_models,
+)
 from central.models import CentralBase
 
 config = context.config

@@ -6,6 +6,9 @@ wait; on a change the thread runs the usual catalogue exchange (:meth:`SyncClien
 document is checked and applied by the same code as at a sync, the screens reload through the
 ``catalog_changed`` event, and the next exchange tells the server which version the kiosk now uses.
 
+Each answer also names the kiosk's newest remote settings version and whether a diagnostics bundle is asked
+(``remote``); when either is new to the kiosk the thread runs :func:`kiosk.uplink.remote_apply.exchange`.
+
 A version the kiosk refused is not asked for again (the next question names it as seen). With the network
 down the thread retries after 2, 4, … up to 60 seconds; its first answer after the network is back names the
 newer catalogue, so a kiosk that was offline takes it as soon as it reconnects. A server of an older release
@@ -20,6 +23,7 @@ import threading
 from typing import Any
 
 from common.errors import KioskError, SyncError
+from kiosk.uplink import remote_apply
 from kiosk.uplink.client import SyncClient
 from kiosk.uplink.device_catalog import current_version
 
@@ -73,7 +77,7 @@ class CentralCatalogWatch(threading.Thread):
         """One question, and the exchange when the answer names another catalogue; the pause before the next."""
         in_use = current_version(self.kiosk.sessions)
         since = self.seen if self.seen and self.seen != in_use else (in_use or "")
-        answer = self.client.watch(since, self.wait)
+        answer = self.client.watch(since, self.wait, remote_apply.held(self.kiosk))
         version = answer.get("version") if isinstance(answer.get("version"), str) else None
         if answer.get("changed") and version:
             log.info("the commune's catalogue changed (version %s): taking it now", version[:12])
@@ -84,6 +88,8 @@ class CentralCatalogWatch(threading.Thread):
             if report.catalog_error:
                 log.warning("catalogue watch: %s", report.catalog_error)
             self.seen = version
+        if remote_apply.wanted(self.kiosk, answer.get("remote")):  # new remote settings, or a bundle asked
+            remote_apply.exchange(self.client)
         retry = answer.get("retry")
         return float(retry) if isinstance(retry, int | float) and 0 < retry <= MAX_PAUSE else 0.0
 

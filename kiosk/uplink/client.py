@@ -1,4 +1,5 @@
-"""The device's sync client: send the outbox in batches, then exchange the catalogue with the commune.
+"""The device's sync client: send the outbox in batches, then exchange the catalogue with the commune, then the
+kiosk's remote settings and a diagnostics bundle if one is asked (:mod:`kiosk.uplink.remote_apply`).
 
 Every request gets a fresh counter (from a block reserved and committed before use) and is signed; every
 answer must carry the server's signature over that counter before anything is marked sent or applied.
@@ -30,7 +31,7 @@ from kiosk.clock import to_naive_utc
 from kiosk.device_state import CATALOG_DIRTY, CATALOG_SENT, LAST_SYNC
 from kiosk.health import records_made, unsynced_count
 from kiosk.storage import transaction
-from kiosk.uplink import upload_refusal
+from kiosk.uplink import remote_apply, upload_refusal
 from kiosk.uplink.bookings import take_bookings
 from kiosk.uplink.device_catalog import CatalogRefused, apply_catalog, refused
 from kiosk.uplink.outbox import MAX_COUNTER, mark_synced, pending, reserve_counters
@@ -165,6 +166,7 @@ class SyncClient:
             self._exchange_catalog(report)
             take_procedures(self)
             take_bookings(self)
+            self._exchange_remote()
         except SyncError as exc:
             report.error = exc.message
         except Exception as exc:  # noqa: BLE001 - recorded for /healthz, then raised to the caller
@@ -220,16 +222,27 @@ class SyncClient:
             report.error = exc.message
         return report
 
-    def watch(self, since: str, wait: float) -> dict:
+    def watch(self, since: str, wait: float, remote: int | None = None) -> dict:
         """Wait (at most ``wait`` s) at the server for a catalogue other than version ``since``; its signed answer
-        ``{"changed", "version", "retry"?}`` (see central/catalog_watch.py). SyncError when it cannot be asked."""
+        ``{"changed", "version", "retry"?, "remote"?}`` (see central/catalog_watch.py). ``remote``: the remote
+        settings version the kiosk holds (answered at once when there is news for it). SyncError when it cannot
+        be asked."""
         params = {"since": since, "wait": f"{wait:g}"}
+        if remote is not None:
+            params["remote"] = str(remote)
         return self._request("GET", protocol.CHANGES_PATH, lambda: b"", params)
 
     def post(self, path: str, document: dict) -> dict:
         """One signed POST of ``document`` (gzip JSON) and its verified answer; SyncError when refused or unreachable."""
         body = gzip.compress(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode())
         return self._request("POST", path, lambda: body)
+
+    def _exchange_remote(self) -> None:
+        """Remote settings and diagnostics (:mod:`kiosk.uplink.remote_apply`); their failure never fails a sync."""
+        try:
+            remote_apply.exchange(self)
+        except SyncError as exc:
+            log.warning("remote settings: %s", exc.message)
 
     def _exchange_catalog(self, report: SyncReport) -> None:
         with _EXCHANGE:  # the sync loop and the catalogue watch never exchange at the same time

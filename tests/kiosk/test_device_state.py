@@ -63,6 +63,14 @@ FIELD = {
     "admin_password_hash": ("scrypt:32768:8:1$salt$0a1b", "scrypt:32768:8:1$salt$0a1b"),
     "admin_session_epoch": ("3", 3),
     f"clerk_session:{CLERK}": ("2", 2),
+    "remote_applied": (
+        '{"version": 3, "at": "2026-03-02T22:00:05+07:00", "restart_pending": true, "pid": 812, "ignored": []}',
+        {"version": 3, "at": "2026-03-02T22:00:05+07:00", "restart_pending": True, "pid": 812, "ignored": []},
+    ),
+    "remote_refused": (
+        '{"version": 4, "reason": "chữ ký không khớp", "at": "2026-03-02T22:00:05+07:00"}',
+        {"version": 4, "reason": "chữ ký không khớp", "at": "2026-03-02T22:00:05+07:00"},
+    ),
     "enrolled_screens": (
         '{"q3V-x9aLmB2cD4eF6gH8iJ": {"name": "Máy tính bảng quầy 2", "counter": 2, "enrolled_at": "2026-03-02 08:00", '
         '"by": "admin @ 192.168.1.20"}}',
