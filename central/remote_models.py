@@ -1,4 +1,4 @@
-"""The tables of kiosks' remote settings and diagnostics (the central server's metadata, own migration 0011).
+"""The tables of kiosks' remote settings and diagnostics (the central server's metadata, own migration 0014).
 
 * ``remote_settings``: every version of a kiosk's remote settings, as saved on the central pages — who saved it,
   when, the values and their signature. The rows are never changed: the table is the audit log of the changes.
