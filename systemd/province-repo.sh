@@ -14,7 +14,7 @@ die() { printf 'kiosk-province-repo: %s\n' "$*" >&2; exit 1; }
 command -v reprepro >/dev/null || die "needs reprepro (apt-get install reprepro gnupg)"
 command=${1:-}
 dir=${2:-}
-[ -n "$command" ] && [ -n "$dir" ] || die "usage: kiosk-province-repo init DIR KEY [CODENAME] | publish DIR FILE.deb... | list DIR"
+{ [ -n "$command" ] && [ -n "$dir" ]; } || die "usage: kiosk-province-repo init DIR KEY [CODENAME] | publish DIR FILE.deb... | list DIR"
 shift 2
 
 case $command in
