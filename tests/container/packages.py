@@ -61,6 +61,9 @@ def ensure_kiosk_deb(log_path: Path | None = None) -> Path:
         for deb in Path(work).glob("kiosk_*.deb"):
             shutil.move(deb, staged / deb.name)
         staged.rename(target)
+    for older in target.parent.glob("deb-*"):  # packages of earlier checkouts: 20 MB each
+        if older.is_dir() and older != target:
+            shutil.rmtree(older, ignore_errors=True)
     return sorted(target.glob("kiosk_*.deb"))[0]
 
 

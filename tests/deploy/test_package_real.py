@@ -244,9 +244,10 @@ def test_a_repository_signed_with_another_key_is_refused(fleet):
     box.stranger.publish(derive(box.deb, good.replace("+1", "+9"), box.folder))
     box.server.root = box.stranger.public  # the same address now serves a repository the kiosk's key did not sign
     try:
-        result, _ = upgrade(box)
+        result, took = upgrade(box)
     finally:
         box.server.root = box.province.public
+    measured("refused_s", took)
     assert result.returncode != 0
     assert version(box) == good
     report = wait_healthy(box, 30)
