@@ -19,6 +19,7 @@ DATA=/var/lib/kiosk
 STATUS=$DATA/upgrade.json
 KEEP=/var/cache/kiosk-upgrade # the .deb of the installed version
 BACKUP=$DATA/upgrade-backup   # the database as it was before the new version's migrations
+BAD=$DATA/upgrade-rolled-back # the version rolled back last: not tried again
 PACKAGE=kiosk
 
 say() { printf 'kiosk-upgrade: %s\n' "$*"; }
@@ -31,9 +32,6 @@ record() { # OUTCOME FROM TO DETAIL: the outcome file, written whole (a reader n
   chmod 0644 "$STATUS.new"
   mv "$STATUS.new" "$STATUS"
 }
-previous() { python3 -c 'import json, sys
-try: print(json.load(open(sys.argv[1])).get(sys.argv[2]) or "")
-except (OSError, ValueError): print("")' "$STATUS" "$1"; }
 
 [ "$(id -u)" -eq 0 ] || { echo "kiosk-upgrade: run me as root" >&2; exit 1; }
 [ -f "$LIST" ] || { echo "kiosk-upgrade: no $LIST (the province's repository: docs/deploy.md)" >&2; exit 1; }
@@ -57,8 +55,8 @@ if [ -z "$candidate" ] || [ "$candidate" = "(none)" ] || dpkg --compare-versions
   say "$PACKAGE $installed is the newest in the repository"
   exit 0
 fi
-if [ "$(previous outcome)" = rolled_back ] && [ "$(previous to)" = "$candidate" ]; then
-  say "not trying $candidate again: it was rolled back ($(previous at)); waiting for a newer version"
+if [ -f "$BAD" ] && [ "$(cat "$BAD")" = "$candidate" ]; then
+  say "not trying $candidate again: it was rolled back ($(date -u -r "$BAD" +%Y-%m-%dT%H:%M:%SZ)); waiting for a newer version"
   exit 0
 fi
 
@@ -114,7 +112,7 @@ if apt-get "${APT[@]}" "${DPKG[@]}" install -y "$PACKAGE=$candidate" >"$log" 2>&
     # The new version's .deb becomes the one to roll back to at the next upgrade.
     new=/var/cache/apt/archives/${PACKAGE}_${candidate//:/%3a}_$arch.deb
     [ -f "$new" ] && cp "$new" "$KEEP/" && rm -f "$kept"
-    rm -rf "$BACKUP"
+    rm -rf "$BACKUP" "$BAD"
     record upgraded "$installed" "$candidate" "up in $(($(date +%s) - started)) s"
     exit 0
   fi
@@ -138,6 +136,7 @@ fi
 systemctl start kiosk.service kiosk-sync.timer || true
 if healthy; then
   rm -rf "$BACKUP"
+  echo "$candidate" >"$BAD"
   record rolled_back "$installed" "$candidate" "$why; back on $installed in $(($(date +%s) - started)) s"
   exit 0
 fi

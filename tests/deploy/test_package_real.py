@@ -253,3 +253,8 @@ def test_a_repository_signed_with_another_key_is_refused(fleet):
     report = wait_healthy(box, 30)
     assert report["upgrade"]["outcome"] == "refused" and "upgrade refused" in report["warnings"]
     assert "NO_PUBKEY" in report["upgrade"]["detail"] or "not signed" in report["upgrade"]["detail"]
+    # Back on the province's repository, still offering the broken release: the refusal in between did not
+    # make the kiosk forget it rolled that one back.
+    result, _ = upgrade(box)
+    assert result.returncode == 0 and version(box) == good
+    assert box.journal("kiosk-upgrade.service").count("not trying") == 2
