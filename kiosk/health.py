@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from kiosk import catalog_state, device_state
+from kiosk import catalog_state, device_state, upgrade_outcome
 from kiosk.device_state import CATALOG_REFUSED, CATALOG_UPLOAD_REFUSED, CATALOG_VERSION, LAST_SYNC, SEQ
 from kiosk.models import SyncedRecord
 from kiosk.storage import ping
@@ -47,6 +47,7 @@ def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
 
     ``db``: ``ok``, ``damaged`` (with ``db_detail``) or ``error: …``; ``disk``: ``ok``, ``low`` or ``full``;
     ``streams``: open event streams (``boards``, ``phones``) and the most the kiosk holds (``limit``);
+    ``upgrade``: the last package upgrade's outcome (kiosk.upgrade_outcome), None before the first;
     ``warnings``: what a technician should look at, in plain words ("clock not synchronised", …).
     """
     report: dict[str, Any] = {"db": "ok", "unsynced": None, "last_sync": None}
@@ -69,6 +70,11 @@ def health(kiosk: Any) -> tuple[dict[str, Any], bool]:
             warnings.append("disk full" if report["disk"] == "full" else "disk space low")
     if not report["clock_synced"]:
         warnings.append("clock not synchronised")
+    settings = getattr(kiosk, "settings", None)
+    if settings is not None:
+        report["upgrade"] = upgrade = upgrade_outcome.last_upgrade(settings.data_path)
+        if upgrade_outcome.warning(upgrade):
+            warnings.append(upgrade_outcome.warning(upgrade))
     live = getattr(kiosk, "live", None)
     if live is not None:
         report["streams"] = streams = live.counts()

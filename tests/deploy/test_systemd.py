@@ -19,13 +19,17 @@ from tests.server import KioskServer
 
 SYSTEMD = Path(__file__).resolve().parents[2] / "systemd"
 UNITS = sorted(p.name for p in SYSTEMD.iterdir() if p.suffix in {".service", ".timer"})
-SCRIPTS = sorted([SYSTEMD / "install.sh", SYSTEMD / "kiosk-browser.sh", SYSTEMD.parent / ".ci" / "run"])
+SCRIPTS = sorted(
+    [SYSTEMD / name for name in ("install.sh", "kiosk-browser.sh", "kiosk-upgrade.sh", "province-repo.sh")]
+    + [SYSTEMD.parent / ".ci" / "run"]
+)
 PROGRAMS = {  # path in the unit -> name of the stand-in
     "/opt/kiosk/venv/bin/kiosk-central": "kiosk-central",
     "/opt/kiosk/venv/bin/kiosk": "kiosk",
     "/opt/kiosk/venv/bin/python": "python",
     "/opt/kiosk/bin/kiosk-browser": "kiosk-browser",
     "/usr/bin/cage": "cage",
+    "/usr/lib/kiosk/kiosk-upgrade.sh": "kiosk-upgrade",
 }
 
 needs_systemd = pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
@@ -75,6 +79,8 @@ def test_every_unit_is_there():
         "kiosk-sync.service",
         "kiosk-sync.timer",
         "kiosk-central.service",
+        "kiosk-upgrade.service",
+        "kiosk-upgrade.timer",
     }
 
 

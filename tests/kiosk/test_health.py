@@ -32,3 +32,16 @@ def test_health_says_when_the_database_is_gone(client, kiosk):
     finally:
         os.rmdir(path)
         os.rename(path + ".moved", path)
+
+
+def test_health_says_the_last_upgrade_was_rolled_back(client, kiosk):
+    assert client.get("/healthz").json["upgrade"] is None  # no upgrade tried yet
+    # what systemd/kiosk-upgrade.sh writes after putting the previous package back
+    (kiosk.settings.data_path / "upgrade.json").write_text(
+        '{"outcome": "rolled_back", "from": "0.1.0", "to": "0.1.1", "at": "2026-12-06T02:14:00Z",'
+        ' "detail": "kiosk.service did not reach READY and answer /healthz within 60 s"}'
+    )
+    report = client.get("/healthz")
+    assert report.status_code == 200  # the previous version serves: the kiosk is healthy
+    assert report.json["upgrade"]["outcome"] == "rolled_back" and report.json["upgrade"]["to"] == "0.1.1"
+    assert "upgrade rolled back" in report.json["warnings"]

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Upgrade the kiosk package from the province's signed repository; put the previous version back when the
+# new one does not come up. Run by kiosk-upgrade.service (kiosk-upgrade.timer: the night window).
+#
+#  1. apt-get update from the province's sources entry only (signed-by= its key: another key is refused);
+#  2. nothing to do when the candidate is the installed version, or a version rolled back before;
+#  3. keep the installed .deb (to roll back to) and download the new one, the kiosk still serving;
+#  4. stop the kiosk and its sync, back up the database (the new version's migrations run in its postinst);
+#  5. install the new version, then wait up to KIOSK_UPGRADE_DEADLINE seconds for kiosk.service to be
+#     active (Type=notify: READY) and /healthz to answer 200;
+#  6. otherwise: stop the kiosk, restore the database, reinstall the kept .deb, and say "rolled_back".
+# The outcome goes to /var/lib/kiosk/upgrade.json (the kiosk shows it on /healthz as "upgrade").
+set -uo pipefail
+
+LIST=${KIOSK_UPGRADE_SOURCES:-/etc/apt/sources.list.d/kiosk-province.list}
+DEADLINE=${KIOSK_UPGRADE_DEADLINE:-180}
+HEALTHZ=${KIOSK_HEALTHZ_URL:-http://127.0.0.1:8080/healthz}
+DATA=/var/lib/kiosk
+STATUS=$DATA/upgrade.json
+KEEP=/var/cache/kiosk-upgrade # the .deb of the installed version
+BACKUP=$DATA/upgrade-backup   # the database as it was before the new version's migrations
+BAD=$DATA/upgrade-rolled-back # the version rolled back last: not tried again
+PACKAGE=kiosk
+
+say() { printf 'kiosk-upgrade: %s\n' "$*"; }
+now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+json() { python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$1"; }
+record() { # OUTCOME FROM TO DETAIL: the outcome file, written whole (a reader never sees half of it)
+  say "$1: ${4}"
+  printf '{"outcome": %s, "from": %s, "to": %s, "at": %s, "detail": %s}\n' \
+    "$(json "$1")" "$(json "$2")" "$(json "$3")" "$(json "$(now)")" "$(json "$4")" >"$STATUS.new"
+  chmod 0644 "$STATUS.new"
+  mv "$STATUS.new" "$STATUS"
+}
+
+[ "$(id -u)" -eq 0 ] || { echo "kiosk-upgrade: run me as root" >&2; exit 1; }
+[ -f "$LIST" ] || { echo "kiosk-upgrade: no $LIST (the province's repository: docs/deploy.md)" >&2; exit 1; }
+export DEBIAN_FRONTEND=noninteractive
+APT=(-o "Dir::Etc::SourceList=$LIST" -o Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 -q)
+DPKG=(-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+installed=$(dpkg-query -W -f='${Version}' "$PACKAGE" 2>/dev/null) || { echo "kiosk-upgrade: $PACKAGE is not installed" >&2; exit 1; }
+
+# --- 1. the province's repository, and only it -------------------------------------------------------------
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! apt-get "${APT[@]}" update >"$log" 2>&1 || grep -q '^\(E\|W\): .*\(NO_PUBKEY\|not signed\|BADSIG\|EXPKEYSIG\|GPG error\)' "$log"; then
+  cat "$log"
+  record refused "$installed" "" "$(grep -m1 '^[EW]: ' "$log" || tail -n 1 "$log")"
+  exit 1
+fi
+candidate=$(apt-cache "${APT[@]}" policy "$PACKAGE" | awk '$1 == "Candidate:" { print $2 }')
+
+# --- 2. anything to do? -----------------------------------------------------------------------------------
+if [ -z "$candidate" ] || [ "$candidate" = "(none)" ] || dpkg --compare-versions "$candidate" le "$installed"; then
+  say "$PACKAGE $installed is the newest in the repository"
+  exit 0
+fi
+if [ -f "$BAD" ] && [ "$(cat "$BAD")" = "$candidate" ]; then
+  say "not trying $candidate again: it was rolled back ($(date -u -r "$BAD" +%Y-%m-%dT%H:%M:%SZ)); waiting for a newer version"
+  exit 0
+fi
+
+# --- 3. the installed version's .deb, and the new one -----------------------------------------------------
+arch=$(dpkg-query -W -f='${Architecture}' "$PACKAGE")
+kept=$KEEP/${PACKAGE}_${installed//:/%3a}_$arch.deb
+install -d -m 0755 "$KEEP"
+if [ ! -f "$kept" ]; then
+  cached=/var/cache/apt/archives/$(basename "$kept")
+  if [ -f "$cached" ]; then
+    cp "$cached" "$kept.new" && mv "$kept.new" "$kept"
+  else
+    (cd "$KEEP" && apt-get "${APT[@]}" download "$PACKAGE=$installed" >/dev/null 2>&1) || true
+  fi
+fi
+if [ ! -f "$kept" ]; then
+  record failed "$installed" "$candidate" "no copy of $installed to roll back to: not upgrading"
+  exit 1
+fi
+if ! apt-get "${APT[@]}" install -y --download-only "$PACKAGE=$candidate" >"$log" 2>&1; then
+  cat "$log"
+  record failed "$installed" "$candidate" "download failed: $(tail -n 1 "$log")"
+  exit 1
+fi
+
+# --- 4. stop, back up --------------------------------------------------------------------------------------
+started=$(date +%s)
+say "upgrading $PACKAGE $installed -> $candidate"
+systemctl stop kiosk-sync.timer kiosk-sync.service kiosk.service
+rm -rf "$BACKUP"
+install -d -m 0700 "$BACKUP"
+for file in "$DATA"/kiosk.db "$DATA"/kiosk.db-wal "$DATA"/kiosk.db-shm; do
+  [ -f "$file" ] && cp -a "$file" "$BACKUP/"
+done
+
+healthy() { # kiosk.service active (READY, Type=notify) and /healthz answers 200, within DEADLINE seconds
+  local until=$(($(date +%s) + DEADLINE))
+  while [ "$(date +%s)" -lt "$until" ]; do
+    if systemctl is-active --quiet kiosk.service && python3 -c 'import sys, urllib.request
+sys.exit(urllib.request.urlopen(sys.argv[1], timeout=5).status != 200)' "$HEALTHZ" 2>/dev/null; then
+      return 0
+    fi
+    sleep 2
+  done
+  return 1
+}
+
+# --- 5. install and check ---------------------------------------------------------------------------------
+if apt-get "${APT[@]}" "${DPKG[@]}" install -y "$PACKAGE=$candidate" >"$log" 2>&1; then
+  systemctl start kiosk.service kiosk-sync.timer || true
+  if healthy; then
+    find "$KEEP" -name "${PACKAGE}_*.deb" ! -name "$(basename "$kept")" -delete
+    # The new version's .deb becomes the one to roll back to at the next upgrade.
+    new=/var/cache/apt/archives/${PACKAGE}_${candidate//:/%3a}_$arch.deb
+    [ -f "$new" ] && cp "$new" "$KEEP/" && rm -f "$kept"
+    rm -rf "$BACKUP" "$BAD"
+    record upgraded "$installed" "$candidate" "up in $(($(date +%s) - started)) s"
+    exit 0
+  fi
+  why="kiosk.service did not reach READY and answer /healthz within $DEADLINE s"
+else
+  cat "$log"
+  why="apt-get install failed: $(grep -m1 '^E: ' "$log" || tail -n 1 "$log")"
+fi
+
+# --- 6. roll back -----------------------------------------------------------------------------------------
+say "$why: rolling back to $installed"
+journalctl -u kiosk.service -n 20 --no-pager 2>/dev/null || true
+systemctl stop kiosk-sync.timer kiosk-sync.service kiosk.service
+rm -f "$DATA"/kiosk.db "$DATA"/kiosk.db-wal "$DATA"/kiosk.db-shm
+cp -a "$BACKUP"/. "$DATA"/
+if ! apt-get "${APT[@]}" "${DPKG[@]}" install -y --allow-downgrades "$kept" >"$log" 2>&1; then
+  cat "$log"
+  record rollback_failed "$installed" "$candidate" "$why; reinstalling $installed failed: $(tail -n 1 "$log")"
+  exit 1
+fi
+systemctl start kiosk.service kiosk-sync.timer || true
+if healthy; then
+  rm -rf "$BACKUP"
+  echo "$candidate" >"$BAD"
+  record rolled_back "$installed" "$candidate" "$why; back on $installed in $(($(date +%s) - started)) s"
+  exit 0
+fi
+record rollback_failed "$installed" "$candidate" "$why; $installed did not come back either"
+exit 1

@@ -1,0 +1,105 @@
+"""The kiosk's Debian package, built once with dpkg-buildpackage (debian/) and cached, and the versions a test
+derives from it: the same files under a newer version, or a broken one whose ``kiosk serve`` exits at start.
+
+The cache sits beside the container roots (tests/container/root.py), keyed by a hash of the checkout's files
+that go into the package, so a second run reuses the .deb: building takes about a minute, reusing it none.
+
+    python -m tests.container.packages      # build (or find) the kiosk package and print its path
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.container.root import cache_dir
+
+REPO = Path(__file__).resolve().parents[2]
+#: What goes into the package (the rest of the checkout does not change it).
+SOURCES = ("setup.py", "pyproject.toml", "README.md", "debian", "systemd", "docs/deploy.md", "kiosk", "web",
+           "hardware", "sync", "common", "central")  # fmt: skip
+SKIPPED = ("__pycache__", ".egg-info", ".pyc")
+
+
+def _files() -> list[Path]:
+    found = []
+    for name in SOURCES:
+        path = REPO / name
+        found += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return [p for p in found if not any(part.endswith(SKIPPED) for part in p.parts)]
+
+
+def key() -> str:
+    digest = hashlib.sha256()
+    for path in _files():
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def ensure_kiosk_deb(log_path: Path | None = None) -> Path:
+    """The kiosk package of this checkout (dpkg-buildpackage -Ppkg.kiosk.nocentral), built first if needed."""
+    target = cache_dir() / f"deb-{key()}"
+    built = sorted(target.glob("kiosk_*.deb"))
+    if built:
+        return built[0]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as work:
+        source = Path(work) / "src"
+        for path in _files():
+            copy = source / path.relative_to(REPO)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copy)
+        with open(log_path or target.parent / f"deb-{key()}.log", "w") as log:
+            subprocess.run(["dpkg-buildpackage", "-b", "-us", "-uc", "-Ppkg.kiosk.nocentral"], cwd=source,
+                           stdout=log, stderr=subprocess.STDOUT, check=True, timeout=1800)  # fmt: skip
+        staged = Path(work) / "out"
+        staged.mkdir()
+        for deb in Path(work).glob("kiosk_*.deb"):
+            shutil.move(deb, staged / deb.name)
+        staged.rename(target)
+    for older in target.parent.glob("deb-*"):  # packages of earlier checkouts: 20 MB each
+        if older.is_dir() and older != target:
+            shutil.rmtree(older, ignore_errors=True)
+    return sorted(target.glob("kiosk_*.deb"))[0]
+
+
+def field(deb: Path, name: str) -> str:
+    return subprocess.run(["dpkg-deb", "--field", str(deb), name], capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
+
+
+def derive(deb: Path, version: str, out: Path, *, broken: bool = False) -> Path:
+    """The package ``deb`` as version ``version`` in ``out``; ``broken``: its ``kiosk serve`` exits at start
+    (every other command works, so it installs and migrates like a real bad release). Compressed lightly:
+    xz takes a minute and a half for the 90 MB of the virtual environment on a busy machine."""
+    tree = out / f"tree-{version}"
+    shutil.rmtree(tree, ignore_errors=True)
+    subprocess.run(["dpkg-deb", "--raw-extract", str(deb), str(tree)], check=True)
+    control = tree / "DEBIAN/control"
+    lines = control.read_text().splitlines()
+    control.write_text("\n".join(f"Version: {version}" if x.startswith("Version:") else x for x in lines) + "\n")
+    if broken:
+        program = tree / "opt/kiosk/venv/bin/kiosk"
+        program.rename(program.with_name("kiosk-real"))
+        program.write_text(
+            "#!/bin/sh\n# A deliberately broken release (tests/container/packages.py): serve exits at start.\n"
+            'if [ "$1" = serve ]; then echo "kiosk serve: broken release" >&2; exit 1; fi\n'
+            'exec /opt/kiosk/venv/bin/kiosk-real "$@"\n'
+        )
+        program.chmod(0o755)
+        sums = tree / "DEBIAN/md5sums"
+        lines = [x for x in sums.read_text().splitlines() if not x.endswith("opt/kiosk/venv/bin/kiosk")]
+        sums.write_text("\n".join(lines) + "\n")
+    result = out / f"kiosk_{version}_{field(deb, 'Architecture')}.deb"
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "-z1", "--build", str(tree), str(result)], check=True,
+                   capture_output=True)  # fmt: skip
+    shutil.rmtree(tree)
+    return result
+
+
+if __name__ == "__main__":
+    print(ensure_kiosk_deb(Path(sys.argv[1]) if len(sys.argv) > 1 else None))
