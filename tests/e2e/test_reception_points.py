@@ -14,7 +14,9 @@ from central.audit import Actor
 from central.registry import add_device, add_site
 from common.errors import ValidationError
 from common.web.error_pages import message_of
+from kiosk.app import open_ticket_printer
 from kiosk.db import transaction
+from kiosk.printing import PrintService
 from kiosk.queue_service import take_ticket
 from kiosk.uplink.client import SyncClient
 from tests.central.helpers import COMMUNE, import_catalog
@@ -59,7 +61,8 @@ def test_two_points_each_with_its_own_counters(central_app, central, serve, make
     at_cn = take_ticket(cn.queue, None, "GD")
     assert at_cn["site"] == {"code": "CN", "name": "Điểm Cẩm Nhượng"}
     assert take_ticket(tt.queue, None, "HT")["site"]["code"] == "TT"
-    assert cn.printing.ticket_content(at_cn["id"])["site"] == "Điểm tiếp nhận CN – Điểm Cẩm Nhượng"  # printed
+    printed = PrintService(cn.sessions, cn.clock, open_ticket_printer(cn.settings), commune_name="Xã Tân Hòa")
+    assert printed.ticket_content(at_cn["id"])["site"] == "Điểm tiếp nhận CN – Điểm Cẩm Nhượng"  # the printed line
 
     # The central pages refuse to close CN's only counter while it serves fields there, naming field and point.
     with pytest.raises(ValidationError) as refused, transaction(central.sessions) as s:
