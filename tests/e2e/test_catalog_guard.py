@@ -68,7 +68,7 @@ HOSTILE = [
     ("a lone surrogate in a clerk name", _set("clerks", 1, name="Minh\ud800"), "U+D800"),
     ("a 1 MB level label", _set("scale", 0, label="x" * 1_000_000), "longer than"),
     ("a duplicate service code", _set("services", 1, code="HT", prefix="C"), "Service HT appears twice"),
-    ("a duplicate counter number", _set("counters", 1, number=1), "Counter 1 appears twice"),
+    ("a duplicate counter number", _set("counters", 1, number=1), "Counter TT · 1 appears twice"),
     ("10,000 services", _append("services", _service, 10_000), "more than 100 entries"),
     ("101 services", _append("services", _service, 99), "more than 100 entries"),
     ("1,000 counters", _append("counters", _counter, 998), "more than 999 entries"),
