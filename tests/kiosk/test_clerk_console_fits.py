@@ -27,10 +27,10 @@ def test_every_action_button_is_visible_at_1366x768_with_two_dossier_codes(serve
     expect(page.locator("#c-title")).to_have_text("Quầy số 1 – Công chức 1")
     page.keyboard.press("n")
     expect(page.locator("#c-dossier")).to_be_visible()
-    for code in CODES:
+    for n, code in enumerate(CODES, 1):
         page.fill("#dossier-code", code)
         page.keyboard.press("Enter")
-    expect(page.locator("#dossier-list li")).to_have_count(2)
+        expect(page.locator("#dossier-list li")).to_have_count(n)  # each code attached before the next is typed
     page.evaluate("window.scrollTo(0, 0)")
     buttons = page.locator("[data-action]")
     assert buttons.count() >= 6
