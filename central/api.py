@@ -99,6 +99,15 @@ def _decode(raw: bytes) -> dict:
         raise ingest.TooLarge(str(exc), {"limit": "bytes"}) from None
 
 
+def names_itself(body: dict, device: SignedDevice, what: str) -> None:
+    """A signed document must name the device that signed it and that device's commune (403 otherwise)."""
+    if body.get("device") != device.id or body.get("commune") != device.commune_code:
+        raise ForbiddenError(
+            f"Device {device.id} belongs to commune {device.commune_code}: {what} must name both.",
+            {"commune": device.commune_code},
+        )
+
+
 def _log(conn, device: SignedDevice, kind: str, now) -> None:
     conn.execute(
         SyncLog.__table__.insert().values(
@@ -138,11 +147,7 @@ def catalog_exchange() -> Response:
     raw = request.get_data(cache=False)
     device = _authenticate(raw)
     body = _decode(raw)
-    if body.get("device") != device.id or body.get("commune") != device.commune_code:
-        raise ForbiddenError(
-            f"Device {device.id} belongs to commune {device.commune_code}: the catalogue must name both.",
-            {"commune": device.commune_code},
-        )
+    names_itself(body, device, "the catalogue")
     applied = _short(body.get("applied"), 64, "applied")
     refused = _short(body.get("refused"), 2000, "refused")
     digest = _short(body.get("digest"), 64, "digest")

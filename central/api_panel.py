@@ -6,11 +6,11 @@ import orjson
 from flask import Blueprint, Response, request
 
 from central import ingest
-from central.api import _authenticate, _signed_answer
+from central.api import _authenticate, _signed_answer, names_itself
 from central.context import current_central
 from central.panel import clean_panel, store
 from common.db import transaction
-from common.errors import ForbiddenError, ValidationError
+from common.errors import ValidationError
 from sync import protocol
 
 bp = Blueprint("central_api_panel", __name__)
@@ -39,11 +39,7 @@ def receive_panel() -> Response:
     raw = request.get_data(cache=False)
     device = _authenticate(raw)
     body = _body(raw)
-    if body.get("device") != device.id or body.get("commune") != device.commune_code:
-        raise ForbiddenError(
-            f"Device {device.id} belongs to commune {device.commune_code}: the panel must name both.",
-            {"commune": device.commune_code},
-        )
+    names_itself(body, device, "the panel")
     panel = clean_panel(body.get("panel"))
     now = central.clock.now()
     with transaction(central.sessions) as session:
