@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Table, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
+from central import fleet_versions
 from central.models import MAIN_SITE, RECORD_MODELS, DeviceStatus, Quarantine, SyncLog
 from central.reports.localtime import DEFAULT_LOCAL_TIME, LocalTime
 from central.reports.rollups import BatchShare, Presses, apply_batch, queue_parents
@@ -187,6 +188,7 @@ def _status(status: dict) -> dict[str, Any]:
         "unsynced": unsynced if type(unsynced) is int and 0 <= unsynced <= INT32 else None,
         "printer": text("printer"),
         "software_version": text("version"),
+        "upgrade": fleet_versions.upgrade_columns(status.get("upgrade")),
     }
 
 
@@ -226,7 +228,8 @@ def store(
     added to the rollups of their local day in ``local_time`` (the server's, ``Central.local_time``)."""
     offset = (now - prepared.sent_at).total_seconds()
     state: dict[str, Any] = dict(last_sync_at=now, clock_offset=offset, clock_synced=prepared.clock_synced)
-    state.update({k: v for k, v in prepared.status.items() if v is not None})
+    state.update({k: v for k, v in prepared.status.items() if v is not None and k != "upgrade"})
+    state.update(prepared.status.get("upgrade") or {})  # the last upgrade whole, or as it was
     if not prepared.clock_synced:
         state["unsynced_offset"] = offset
     row = claim_counter(conn, commune_code, device_id, counter, state)

@@ -197,6 +197,13 @@ class DeviceStatus(CentralBase):
     #: Digest of the last catalogue the kiosk sent (a resend of the same is not merged again).
     catalog_received: Mapped[str | None] = mapped_column(String(64), nullable=True)
     catalog_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: The kiosk's last package upgrade (its ``upgrade.json``, :mod:`central.fleet_rings`): the outcome, the
+    #: version it ran before and the one it tried, when (the kiosk's UTC time) and why.
+    upgrade_outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    upgrade_from: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    upgrade_to: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    upgrade_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    upgrade_detail: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class Service(CentralBase):

@@ -40,6 +40,7 @@ def _headers(response):
 def init_pages(app: Flask) -> None:
     """Babel, sessions, and the blueprints of /reports, /comments, /fleet, /admin/communes and /login."""
     from central import (
+        fleet_rings,
         users,
         views_catalog,
         views_comments,
@@ -79,6 +80,7 @@ def init_pages(app: Flask) -> None:
         views_catalog.bp,
         views_sites.bp,
         views_remote.bp,
+        fleet_rings.bp,
     )
     for blueprint in (*blueprints, users.bp):
         app.register_blueprint(blueprint)

@@ -53,13 +53,33 @@ def history(session: Session, commune: str, device_id: str, limit: int = 20) -> 
     return list(session.scalars(query.order_by(RemoteSettings.version.desc()).limit(limit)))
 
 
+#: Set on the fleet page's rings by the province (:mod:`central.fleet_rings`), not on the remote settings page:
+#: a save there keeps the ring as it was (and refuses none: the form has no such field).
+PROVINCE_ONLY = frozenset({"upgrade_ring"})
+
+
 def save(
     session: Session, master: bytes, device: Device, raw: dict[str, str], editor: Editor, now: datetime
 ) -> RemoteSettings:
-    """A new version from the form's values (empty = not set remotely); ValidationError names a bad setting."""
+    """A new version from the form's values (empty = not set remotely); ValidationError names a bad setting.
+    The settings of :data:`PROVINCE_ONLY` are kept from the version before, whatever the form says."""
     given = {name: text.strip() for name, text in raw.items() if isinstance(text, str) and text.strip()}
-    values = remote_settings.check(given)
+    values = remote_settings.check({k: v for k, v in given.items() if k not in PROVINCE_ONLY})
     before = latest(session, device.commune_code, device.id)
+    values.update({k: v for k, v in (before.values if before else {}).items() if k in PROVINCE_ONLY})
+    return new_version(session, master, device, values, editor, now, before)
+
+
+def new_version(
+    session: Session,
+    master: bytes,
+    device: Device,
+    values: dict[str, Any],
+    editor: Editor,
+    now: datetime,
+    before: RemoteSettings | None,
+) -> RemoteSettings:
+    """Version ``before + 1`` of the kiosk's remote settings with ``values`` (checked), signed with its secret."""
     version = (before.version if before else 0) + 1
     secret = keys.device_secret(master, device.id, device.key_version)
     row = RemoteSettings(

@@ -1,6 +1,6 @@
 """The roles of the central server's users, in one place: what each may do and which communes it covers.
 
-* ``admin`` — everything, every commune;
+* ``admin`` — everything, every commune; alone it assigns kiosks to rollout rings (``rings``);
 * ``province_viewer`` — reports, comments (without contact details) and kiosks of every commune of its province;
 * ``commune_admin`` — edits its own commune's catalogue, reception points and kiosks' remote settings
   (``remote``: also their diagnostics bundles), and reads its reports, comments
@@ -30,7 +30,7 @@ class Role:
 
 ROLES: dict[str, Role] = {
     "admin": Role(
-        frozenset({"reports", "fleet", "comments", "contact", "answer", "catalog", "users", "remote"}), "all"
+        frozenset({"reports", "fleet", "comments", "contact", "answer", "catalog", "users", "remote", "rings"}), "all"
     ),
     "province_viewer": Role(frozenset({"reports", "fleet", "comments"}), "province"),
     "commune_admin": Role(frozenset({"reports", "fleet", "comments", "catalog", "remote"}), "commune"),

@@ -12,7 +12,10 @@ What the page shows is true at the time it is read:
 * **remote settings**: the version of its remote settings sent, the version it applied, or the one it refused
   and why (:mod:`central.views_remote`);
 * records the server could not store (a conflict, an invalid field) are counted per kiosk, with the latest
-  reasons, from ``quarantine``.
+  reasons, from ``quarantine``;
+* the **version** each kiosk runs (its Debian package's) with how many kiosks run each version at the top, its
+  last upgrade ("Đã quay lại bản trước" with the version that failed: :mod:`central.fleet_versions`), and its
+  **ring** of the staged rollout, which the province's administrators assign here (:mod:`central.fleet_rings`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from flask import jsonify, render_template
 from flask_babel import lazy_gettext
 from sqlalchemy import and_, func, select
 
-from central import remote_store
+from central import fleet_rings, fleet_versions, remote_store
 from central.accounts import Viewer, require
 from central.context import current_central
 from central.models import Commune, Device, DeviceStatus, Quarantine, Site
@@ -112,6 +115,7 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
     rows = []
     with central.sessions() as session:
         remote = remote_store.fleet_states(session, viewer.communes)
+        rings = fleet_rings.rings_of(session, viewer.communes)
     with central.engine.connect() as conn:
         kept = quarantined(conn, viewer.communes, local_time)
         for r in conn.execute(query):
@@ -141,6 +145,8 @@ def fleet(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
                     "clock_synced": r.clock_synced,
                     "clock_warning": r.clock_offset is not None and abs(r.clock_offset) > CLOCK_WARN,
                     "version": r.software_version,
+                    "upgrade": fleet_versions.upgrade_view(r, local_time.local),
+                    "ring": rings.get((r.commune_code, str(r.id))),
                     "silent": bool(r.enabled) and (office is None or office > limit),
                     "quarantined": held["count"],
                     "quarantine": held["latest"],
@@ -163,6 +169,10 @@ def page(viewer: Viewer):
         devices=devices,
         silent=sum(1 for x in devices if x["silent"]),
         quarantined=sum(x["quarantined"] for x in devices),
+        versions=fleet_versions.version_counts(x["version"] for x in devices),
+        rolled_back=sum(1 for x in devices if x["upgrade"] and x["upgrade"]["back"]),
+        ring_names=fleet_rings.RING_NAMES,
+        ring_share=fleet_rings.DEFAULT_SHARE,
         viewer=viewer,
         silent_hours=_whole(float(central.settings["fleet_silent_hours"])),
         office_open=hours.is_open(now),

@@ -34,7 +34,7 @@ def _page(viewer: Viewer, device_id: str, failed: dict | None = None, status: in
             "central/remote.html",
             viewer=viewer,
             device=device,
-            settings=remote_settings(),
+            settings=[s for s in remote_settings() if s.name not in remote_store.PROVINCE_ONLY],  # rings: /fleet
             values=newest.values if newest else {},
             state=states,
             history=remote_store.history(s, device.commune_code, device.id),

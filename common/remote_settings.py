@@ -26,6 +26,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "home_screen": ("rating", "ticket"),
     "language": ("vi", "en"),
     "clock_sync": ("auto", "yes", "no"),
+    "upgrade_ring": ("ring0", "stable"),
 }
 _WIDTH = re.compile(r"^(58|80)(mm)?$")
 

@@ -222,6 +222,14 @@ REGISTRY: list[Setting] = [
         remote=True,
     ),
     Setting(
+        "upgrade_ring",
+        "",
+        "The rollout ring whose suite of the province's repository `kiosk-upgrade` installs from: `ring0` (tried "
+        "first) or `stable` (the rest); empty = the suite its apt sources line names. Set from the central's "
+        "fleet page (docs/deploy.md §11, rings).",
+        remote=True,
+    ),
+    Setting(
         "central_proxy_count",
         0,
         "Reverse proxies (HTTPS) in front of kiosk-central whose X-Forwarded-For/-Proto it trusts: with 1, the "

@@ -3,8 +3,12 @@
 A batch is a gzip-compressed JSON object (``Content-Encoding: gzip``)::
 
     {"v": 1, "device": ID, "commune": CODE, "sent_at": ISO, "clock_synced": bool,
-     "status": {"unsynced": n, "printer": "...", "version": "..."},
+     "status": {"unsynced": n, "printer": "...", "version": "...", "upgrade": {...} | null},
      "records": [{"type": "rating", "id": UUID, "seq": n, "device_time": ISO, "clock_synced": bool, ...}]}
+
+``status.version`` is the kiosk's installed version (its Debian package's when it is one); ``status.upgrade``
+(added later; a server that does not know it ignores it) is the last package upgrade's outcome
+``{"outcome": "upgraded"|"rolled_back"|"rollback_failed"|"refused"|"failed", "from", "to", "at", "detail"}``.
 
 Every request is signed with the device's secret: HMAC-SHA256 over the protocol tag, the method, the
 path (with its query string), the device id, a per-device counter and the SHA-256 of the body as sent.

@@ -2,6 +2,8 @@
 # Upgrade the kiosk package from the province's signed repository; put the previous version back when the
 # new one does not come up. Run by kiosk-upgrade.service (kiosk-upgrade.timer: the night window).
 #
+#  0. name the kiosk's rollout ring (remote setting upgrade_ring) as the suite of the province's entry
+#     (kiosk-upgrade-ring.sh);
 #  1. apt-get update from the province's sources entry only (signed-by= its key: another key is refused);
 #  2. nothing to do when the candidate is the installed version, or a version rolled back before;
 #  3. keep the installed .deb (to roll back to) and download the new one, the kiosk still serving;
@@ -39,6 +41,12 @@ export DEBIAN_FRONTEND=noninteractive
 APT=(-o "Dir::Etc::SourceList=$LIST" -o Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 -q)
 DPKG=(-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
 installed=$(dpkg-query -W -f='${Version}' "$PACKAGE" 2>/dev/null) || { echo "kiosk-upgrade: $PACKAGE is not installed" >&2; exit 1; }
+
+# --- 0. the ring: the suite the province named for this kiosk (remote setting upgrade_ring) -----------------
+RING_HELPER=${KIOSK_UPGRADE_RING_HELPER:-/usr/lib/kiosk/kiosk-upgrade-ring.sh}
+if [ -x "$RING_HELPER" ] && ! "$RING_HELPER" "$LIST"; then
+  say "the ring could not be named in $LIST: upgrading from the suite it names"
+fi
 
 # --- 1. the province's repository, and only it -------------------------------------------------------------
 log=$(mktemp)

@@ -25,8 +25,8 @@ from typing import Any
 import requests
 
 from common.errors import ConfigError, KioskError, SyncError
-from kiosk import __version__, device_state
 from kiosk import catalog_state as state
+from kiosk import device_state, upgrade_outcome
 from kiosk.clock import to_naive_utc
 from kiosk.device_state import CATALOG_DIRTY, CATALOG_SENT, LAST_SYNC
 from kiosk.health import records_made, unsynced_count
@@ -354,6 +354,8 @@ class SyncClient:
 
         ``unsynced`` is what will be left on the kiosk once the server stores this batch — not what was left
         before it — so the fleet page shows 0 after a successful sync, and the true backlog otherwise.
+        ``version`` is the installed one (the Debian package's) and ``upgrade`` the last upgrade's outcome
+        (``upgrade.json``), for the fleet page's versions and its "rolled back" mark.
         """
         clock = self.kiosk.clock
         printer = self.kiosk.hardware.get("printer")
@@ -369,7 +371,8 @@ class SyncClient:
             "status": {
                 "unsynced": left,
                 "printer": printer.status() if printer is not None and hasattr(printer, "status") else None,
-                "version": __version__,
+                "version": upgrade_outcome.installed_version(),
+                "upgrade": upgrade_outcome.for_sync(self.kiosk.settings.data_path),
             },
         }
         return protocol.encode_batch(envelope, records_json)

@@ -32,8 +32,11 @@ from sync import protocol
 
 log = logging.getLogger(__name__)
 
-#: Settings read at every request: applied at once, without a restart.
-LIVE = frozenset({"home_screen", "thanks_seconds", "detail_seconds", "priority_seconds", "ticket_seconds"})
+#: Settings read at every request: applied at once, without a restart. ``upgrade_ring`` is read by
+#: systemd/kiosk-upgrade-ring.sh from the file written here, never by the running kiosk: no restart either.
+LIVE = frozenset(
+    {"home_screen", "thanks_seconds", "detail_seconds", "priority_seconds", "ticket_seconds", "upgrade_ring"}
+)
 #: Seconds between the report of a version that needs a restart and the kiosk stopping itself (under systemd).
 RESTART_DELAY = 2.0
 _LOCK = threading.Lock()

@@ -26,6 +26,7 @@ import requests
 
 from tests.container.machine import Container
 from tests.container.packages import derive, ensure_kiosk_deb, field
+from tests.container.province import Province
 from tests.container.root import ensure_root
 from tests.deploy.test_systemd_real import missing_requirements
 
@@ -43,38 +44,6 @@ def measured(name: str, seconds: float) -> None:
     TIMINGS[name] = round(seconds, 2)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "package-timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
-
-
-class Province:
-    """A province key (gpg, in its own keyring) and its repository made with systemd/province-repo.sh."""
-
-    def __init__(self, folder: Path, name: str) -> None:
-        self.home = folder / f"gnupg-{name}"
-        self.home.mkdir(mode=0o700, parents=True)
-        self.dir = folder / f"repo-{name}"
-        self.env = {**os.environ, "GNUPGHOME": str(self.home)}
-        self.gpg("--quick-generate-key", f"Province {name} <{name}@example.vn>", "ed25519", "sign", "never")
-        colons = self.gpg("--with-colons", "--list-secret-keys").stdout
-        self.fingerprint = next(line.split(":")[9] for line in colons.splitlines() if line.startswith("fpr:"))
-        self.tool("init", str(self.dir), self.fingerprint)
-
-    def gpg(self, *args: str) -> subprocess.CompletedProcess:
-        command = ["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", *args]
-        return subprocess.run(command, env=self.env, capture_output=True, text=True, check=True)
-
-    def tool(self, *args: str) -> str:
-        command = [str(REPO / "systemd/province-repo.sh"), *args]
-        return subprocess.run(command, env=self.env, capture_output=True, text=True, check=True).stdout
-
-    def publish(self, deb: Path) -> None:
-        self.tool("publish", str(self.dir), str(deb))
-
-    @property
-    def public(self) -> Path:
-        return self.dir / "public"
-
-    def close(self) -> None:
-        subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=self.env, check=False)
 
 
 class StaticServer:
