@@ -112,23 +112,18 @@ def test_publish_reaches_ring_0_only_and_promote_brings_it_to_stable(province, t
         assert verified.returncode == 0, verified.stderr
 
 
+def promote(province: Province) -> subprocess.CompletedProcess:
+    command = [str(REPO / "systemd/province-repo.sh"), "promote", str(province.dir)]
+    return subprocess.run(command, env=province.env, capture_output=True, text=True)
+
+
 def test_promote_says_why_it_cannot(province, tmp_path):
-    empty = subprocess.run(
-        [str(REPO / "systemd/province-repo.sh"), "promote", str(province.dir)],
-        env=province.env,
-        capture_output=True,
-        text=True,
-    )
+    empty = promote(province)
     assert empty.returncode == 1 and "ring0 is empty" in empty.stderr
     single = Province(tmp_path / "single", "single")  # one suite (bookworm): a repository without rings
     try:
         single.publish(deb(tmp_path, "0.1.0"))
-        alone = subprocess.run(
-            [str(REPO / "systemd/province-repo.sh"), "promote", str(single.dir)],
-            env=single.env,
-            capture_output=True,
-            text=True,
-        )
+        alone = promote(single)
         assert alone.returncode == 1 and "nothing to promote" in alone.stderr
         assert "bookworm|main|amd64: kiosk 0.1.0" in single.tool("list", str(single.dir))
     finally:

@@ -1,5 +1,6 @@
 """Issue 24, staged rollout with both programs as processes: a real `kiosk-central serve` and a real `kiosk serve`
-(its sync interval an hour: what reaches it after its first sync comes through its open watch).
+(its sync interval an hour: what reaches it after its first sync comes through its open watch;
+tests/e2e/test_remote_settings.py's pair).
 
 The kiosk's first sync tells the fleet page its version and that its last upgrade was rolled back; the province's
 administrator puts it in ring 0 on the fleet page; the ring is in the kiosk's remote settings within seconds, the
@@ -20,8 +21,7 @@ import requests
 
 from kiosk import __version__
 from tests.central_server import CentralServer
-from tests.e2e.test_catalog_push import ADMIN, PASSWORD, sign_in
-from tests.e2e.test_remote_settings import COMMUNE, NAME, csrf, until
+from tests.e2e.test_remote_settings import csrf, running_pair, until
 from tests.server import KioskServer
 
 pytestmark = pytest.mark.slow
@@ -38,26 +38,11 @@ ROLLED_BACK = {
 
 @pytest.fixture
 def pair(tmp_path):
-    central = CentralServer(tmp_path / "central")
-    central.cli("init")
-    central.cli("add-user", ADMIN, "--role", "admin", "--password", PASSWORD)
-    with central:
-        device = central.add_device("Kiosk Trung tâm", COMMUNE, NAME)
-        kiosk = KioskServer(
-            tmp_path / "kiosk",
-            env={
-                "KIOSK_COMMUNE_CODE": COMMUNE,
-                "KIOSK_COMMUNE_NAME": f"UBND {NAME}",
-                "KIOSK_CENTRAL_URL": central.base,
-                "KIOSK_SYNC_INTERVAL": "3600",
-                "KIOSK_CATALOG_WATCH_WAIT": "5",
-                **device,
-            },
-        )
-        kiosk.cli("init")
-        (kiosk.data_dir / "upgrade.json").write_text(json.dumps(ROLLED_BACK))  # as kiosk-upgrade.sh left it
-        with kiosk:
-            yield central, kiosk, sign_in(central.base), device["KIOSK_DEVICE_ID"]
+    def rolled_back(kiosk: KioskServer) -> None:  # as kiosk-upgrade.sh left it
+        (kiosk.data_dir / "upgrade.json").write_text(json.dumps(ROLLED_BACK))
+
+    with running_pair(tmp_path, rolled_back) as running:
+        yield running
 
 
 def fleet_row(web: requests.Session, central: CentralServer) -> dict:

@@ -8,6 +8,7 @@ refused by the kiosk (and the fleet page says why); "Lấy chẩn đoán" brings
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -45,8 +46,10 @@ def remote_of(web: requests.Session, central: CentralServer) -> dict:
     return device["remote"]
 
 
-@pytest.fixture
-def pair(tmp_path):
+@contextlib.contextmanager
+def running_pair(tmp_path, prepare: Callable[[KioskServer], object] = lambda kiosk: None):
+    """A `kiosk-central serve` with an admin and a `kiosk serve` registered to it (``prepare`` sees the kiosk after
+    `kiosk init`, before it starts), once the central server has heard from it: (central, kiosk, web, device id)."""
     central = CentralServer(tmp_path / "central")
     central.cli("init")
     central.cli("add-user", ADMIN, "--role", "admin", "--password", PASSWORD)
@@ -64,6 +67,7 @@ def pair(tmp_path):
             },
         )
         kiosk.cli("init")
+        prepare(kiosk)
         with kiosk:
             web = sign_in(central.base)
             until(
@@ -72,6 +76,12 @@ def pair(tmp_path):
                 "no contact",
             )
             yield central, kiosk, web, device["KIOSK_DEVICE_ID"]
+
+
+@pytest.fixture
+def pair(tmp_path):
+    with running_pair(tmp_path) as running:
+        yield running
 
 
 def test_a_setting_changed_centrally_is_live_on_the_kiosk_within_seconds(pair):
