@@ -5,7 +5,7 @@ A booking checks in on its day. Up to ``booking_grace_minutes`` after its time i
 the booked time and goes ahead of walk-ins from then on (``kiosk.booking_rule``); earlier it waits for its time
 (or is called as a walk-in would be when nobody else waits). Past the grace the booking is a no-show: the citizen
 who comes anyway checks in as a walk-in (the ticket is not marked). A code checks in once. The citizen's name is
-kept and never shown nor printed. Works offline: only the list on the kiosk is read.
+kept for the admin's list of the day (``kiosk.bookings_day``) and never shown elsewhere nor printed. Works offline: only the list on the kiosk is read.
 """
 
 from __future__ import annotations

@@ -331,7 +331,7 @@ class KioskBooking(Base):
     service_code: Mapped[str] = mapped_column(String(16))
     #: The booked time, local (naive), as the central server sent it.
     at: Mapped[datetime] = mapped_column(DateTime)
-    #: The citizen's name: confidential, never shown nor printed.
+    #: The citizen's name: confidential, only on the admin's list of the day (/admin/bookings), never printed.
     name: Mapped[str] = mapped_column(String(100), default="")
 
 

@@ -18,6 +18,7 @@ from common.errors import NotFoundError, refused_as
 from kiosk.ahead import Place, QueueLine
 from kiosk.clerks import ClerkDesk
 from kiosk.clock import Clock, from_naive_utc, to_naive_utc
+from kiosk.console_marks import mark_items
 from kiosk.counters import CounterDesk
 from kiosk.dossiers import codes_of
 from kiosk.events import EventBus
@@ -137,14 +138,20 @@ class QueueService:
         marks = ",".join("?" * len(codes))
         day = self.day.peek().isoformat()
         with read_transaction(self.engine) as r:
-            waiting = r.rows(_WAITING_LINE.format(marks=marks), (*codes, day, CONSOLE_WAITING))
-            served = r.rows(_SERVED_HERE, (counter, day, 10))
+            line = [
+                self._line_item(row)
+                for row in r.rows(_WAITING_LINE.format(marks=marks), (*codes, day, CONSOLE_WAITING))
+            ]
+            served = [self._line_item(row) for row in r.rows(_SERVED_HERE, (counter, day, 10))]
+            held = [dict(h) for h in snap["held"] if h["counter"] == counter]
+            shown = [*line, *held, *served, *([desk["serving"]] if desk["serving"] else [])]
+            mark_items(r, self.clock, shown)  # booked (and when), fields still to serve: the clerk's view only
         return {
             "counter": desk,
             "waiting": {code: snap["waiting"].get(code, 0) for code in desk["services"]},
-            "line": [self._line_item(row) for row in waiting],
-            "held": [h for h in snap["held"] if h["counter"] == counter],
-            "served": [self._line_item(row) for row in served],
+            "line": line,
+            "held": held,
+            "served": served,
             "services": snap["services"],
         }
 

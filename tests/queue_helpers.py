@@ -80,3 +80,15 @@ def add_clerks(server: Any) -> None:
             check=True,
             capture_output=True,
         )
+
+
+def set_admin_password(server: Any, password: str) -> None:
+    """Set the admin password of a `kiosk serve` not started yet, as `kiosk admin-password` does."""
+    subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "admin-password", "--password-stdin"],
+        input=password + "\n",
+        text=True,
+        env=server.env,
+        check=True,
+        capture_output=True,
+    )

@@ -53,7 +53,7 @@ def register(app: Flask) -> None:
     from web import printing
 
     app.register_blueprint(printing.bp)
-    from web import admin, admin_catalog, admin_panel, admin_screens  # noqa: F401  (they add their pages to admin.bp)
+    from web import admin, admin_bookings, admin_catalog, admin_panel, admin_screens  # noqa: F401  (they add their pages to admin.bp)
 
     app.register_blueprint(admin.bp)
     from web import phone, voice

@@ -27,6 +27,7 @@ from common.web.scale_text import CHANNELS, grade_text
 from kiosk import admin as admin_auth
 from kiosk import catalog_state
 from kiosk.app import current_kiosk as kiosk  # the one accessor, under the short name these pages use
+from kiosk.bookings_day import bookings_days
 from kiosk.health import health
 from kiosk.today import today_figures
 
@@ -269,6 +270,7 @@ def today():
         refused=_refusal(report.get("catalog") or {}),
         upload_refused=_upload_refusal(report.get("catalog") or {}),
         day=figures.day.strftime("%d/%m/%Y"),
+        bookings=bookings_days(k.engine, k.clock, k.settings["booking_grace_minutes"])[0].counts(),
         channel_names={key: str(name) for key, name in CHANNELS.items()},
     )
 

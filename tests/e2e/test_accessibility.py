@@ -227,7 +227,16 @@ def test_admin_pages_have_no_serious_or_critical_axe_violation(server, browser):
     found = {
         path: axe_violations(page)
         for path in admin_pages(
-            page, ["/admin", "/admin/panel", "/admin/services", "/admin/counters", "/admin/clerks", "/admin/screens"]
+            page,
+            [
+                "/admin",
+                "/admin/panel",
+                "/admin/bookings",
+                "/admin/services",
+                "/admin/counters",
+                "/admin/clerks",
+                "/admin/screens",
+            ],
         )
     }
     page.context.close()

@@ -4,14 +4,11 @@ works; the page follows the calls and pauses without a reload, and marks a wait 
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.queue_helpers import PINS, add_clerks
+from tests.queue_helpers import PINS, add_clerks, set_admin_password
 from tests.server import KioskServer
 
 pytestmark = pytest.mark.browser
@@ -29,14 +26,7 @@ def server(tmp_path_factory):
     }
     srv = KioskServer(data, env=env)
     add_clerks(srv)
-    subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "admin-password", "--password-stdin"],
-        input=PASSWORD + "\n",
-        text=True,
-        env=srv.env,
-        check=True,
-        capture_output=True,
-    )
+    set_admin_password(srv, PASSWORD)
     srv.start()
     yield srv
     srv.stop()

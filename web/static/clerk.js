@@ -151,6 +151,7 @@
     $("c-number").textContent = serving ? serving.display_number : "—";
     var name = serving ? serviceName(serving.service) : "";
     $("c-service").textContent = serving ? name + (serving.priority ? " · " + T.priority : "") : "";
+    showBooking($("c-booking"), serving && serving.booking);
     $("c-paused").hidden = !data.counter.paused;
     document.querySelector("#pause-btn span").textContent = data.counter.paused ? T.resume : T.pause;
     renderDossiers(serving);
@@ -163,6 +164,26 @@
     renderHeld(data.held || []);
     renderRows($("c-line"), data.line, false);
     renderRows($("c-served"), data.served, true);
+  }
+
+  /* A checked-in booking's mark: "Đặt lịch 09:30" (called ahead from that time), or "Trễ hẹn 09:30" for one that
+   * came past its grace and waits as a walk-in (kiosk.console_marks). */
+  function showBooking(el, booking) {
+    el.hidden = !booking;
+    el.textContent = booking ? fill(booking.late ? T.bookedLate : T.booked, { time: booking.at || "" }) : "";
+    el.classList.toggle("c-booked-late", !!(booking && booking.late));
+  }
+
+  function bookingBadge(booking) {
+    var el = document.createElement("span");
+    el.className = "c-badge c-booked";
+    showBooking(el, booking);
+    return el;
+  }
+
+  /* The field of a line's ticket, or each field still to serve of a visit of several: "Hộ tịch + Chứng thực". */
+  function fieldsText(t) {
+    return (t.fields_left && t.fields_left.length > 1 ? t.fields_left : [t.service]).map(serviceName).join(" + ");
   }
 
   function serviceName(code) {
@@ -189,10 +210,11 @@
       var tr = document.createElement("tr");
       var time = t.queued_at ? t.queued_at.substr(11, 5) : "";
       var state = served ? ({ done: T.statusDone, no_show: T.statusNoShow, called: T.statusCalled }[t.status] || t.status) : "";
-      [t.display_number + (t.priority ? " ★" : ""), serviceName(t.service), served ? state : time,
+      [t.display_number + (t.priority ? " ★" : ""), served ? serviceName(t.service) : fieldsText(t), served ? state : time,
        T.ticketStatus[t.print_status] || t.print_status].forEach(function (text, i) {
         var td = document.createElement("td");
         td.textContent = text;
+        if (i === 0 && t.booking) { td.appendChild(document.createTextNode(" ")); td.appendChild(bookingBadge(t.booking)); }
         if (i === 3 && t.print_status === "failed") td.className = "c-error";
         tr.appendChild(td);
       });
@@ -384,9 +406,10 @@
     held.forEach(function (t) {
       var tr = document.createElement("tr");
       [t.display_number, T.holdReasons[t.hold.reason] || "", fill(T.heldUntil, { time: t.hold.until_hm })]
-        .forEach(function (text) {
+        .forEach(function (text, i) {
           var td = document.createElement("td");
           td.textContent = text;
+          if (i === 0 && t.booking) { td.appendChild(document.createTextNode(" ")); td.appendChild(bookingBadge(t.booking)); }
           tr.appendChild(td);
         });
       var cell = document.createElement("td");
