@@ -27,10 +27,13 @@ CODE, MISSED, NAME = "HT-2026-0042", "HT-2026-0007", "Nguyễn Văn An"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    now = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None, second=0, microsecond=0)
-    if now.hour == 0 and now.minute < 40:
-        pytest.skip("the booking 30 minutes ago would be yesterday's: run after 00:40 in Hà Nội")
-    srv = KioskServer(tmp_path_factory.mktemp("bookings-day") / "var", env={"KIOSK_ANNOUNCER": "none"})
+    # A booking 30 minutes ago must fall on today: in Hà Nội's first 40 minutes the kiosk keeps Tokyo's day (UTC+9).
+    zone = "Asia/Ho_Chi_Minh"
+    if datetime.now(ZoneInfo(zone)).hour == 0 and datetime.now(ZoneInfo(zone)).minute < 40:
+        zone = "Asia/Tokyo"
+    now = datetime.now(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0)
+    env = {"KIOSK_ANNOUNCER": "none", "KIOSK_TIMEZONE": zone}
+    srv = KioskServer(tmp_path_factory.mktemp("bookings-day") / "var", env=env)
     srv.env["KIOSK_RATING_URL"] = srv.base + "/rate"  # phones reach the kiosk (here on loopback)
     add_clerks(srv)
     set_admin_password(srv, PASSWORD)
@@ -44,7 +47,7 @@ def server(tmp_path_factory):
         conn.execute("INSERT INTO booking_list VALUES (1, 'v1', ?)", (received.isoformat(" "),))
     srv.start()
     srv.booked, srv.missed = booked, missed
-    srv.received = received.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    srv.received = received.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
     yield srv
     srv.stop()
 
