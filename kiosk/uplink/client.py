@@ -35,6 +35,7 @@ from kiosk.uplink import remote_apply, upload_refusal
 from kiosk.uplink.bookings import take_bookings
 from kiosk.uplink.device_catalog import CatalogRefused, apply_catalog, refused
 from kiosk.uplink.outbox import MAX_COUNTER, mark_synced, pending, reserve_counters
+from kiosk.uplink.posted import take_posted
 from kiosk.uplink.procedures import take_procedures
 from sync import catalog_document, protocol
 
@@ -166,6 +167,7 @@ class SyncClient:
             self._exchange_catalog(report)
             take_procedures(self)
             take_bookings(self)
+            take_posted(self)
             self._exchange_remote()
         except SyncError as exc:
             report.error = exc.message
