@@ -18,7 +18,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from common.errors import NotFoundError, ValidationError
-from common.posted_rules import MAX_DOCUMENTS, MAX_PDF_TOTAL, Problem, check_posted, shown_on
+from common.posted_rules import MAX_DOCUMENTS, MAX_PDF_TOTAL, check_posted, shown_on
+from kiosk.down_list import checked_list
 from kiosk.models import KioskPosted, PostedList
 from kiosk.storage import transaction
 from sync import posted_document
@@ -44,22 +45,9 @@ def current_version(session: Session) -> str | None:
 
 
 def check_document(doc: Any) -> list[dict[str, Any]]:
-    """The documents of the central server's answer, checked; PostedRefused naming the first fault."""
-    if not isinstance(doc, Mapping) or not isinstance(doc.get("version"), str) or len(doc["version"]) > 64:
-        raise PostedRefused("The posted documents have no version.")
-    items = doc.get("documents")
-    if not isinstance(items, list) or len(items) > MAX_DOCUMENTS:
-        raise PostedRefused(f"The posted documents must be a list of at most {MAX_DOCUMENTS}.")
-    clean, seen = [], set()
-    for number, item in enumerate(items, start=1):
-        try:
-            posted = check_posted(item)
-        except Problem as exc:
-            raise PostedRefused(f"Posted document {number}: {exc}.") from None
-        if posted["id"] in seen:
-            raise PostedRefused(f"Posted document {number} repeats the id {posted['id']}.")
-        seen.add(posted["id"])
-        clean.append(posted)
+    """The documents of the central server's answer, checked (and their PDFs within the kiosk's cap);
+    PostedRefused naming the first fault."""
+    clean = checked_list(doc, "documents", MAX_DOCUMENTS, check_posted, PostedRefused, "Posted document", "id")
     total = sum(dict(files(clean)).values())
     if total > MAX_PDF_TOTAL:
         raise PostedRefused(f"The posted PDFs take {total} bytes; a kiosk keeps at most {MAX_PDF_TOTAL}.")

@@ -61,28 +61,26 @@ def list_posted():
     return jsonify([{**d, "pdf": f"/niem-yet/{d['id']}.pdf" if d["file"] else None} for d in found])
 
 
+def _screen(docs: list | None, doc: dict | None):
+    kiosk = current_kiosk()
+    return render_template(
+        "posted.html", docs=docs, doc=doc, commune=kiosk.settings["commune_name"],
+        idle_seconds=int(kiosk.settings["detail_seconds"]),
+    )  # fmt: skip
+
+
 @bp.get("/niem-yet")
 def posted_screen():
     """ "Niêm yết": the commune's rules, fees, forms and notices, one big button each."""
-    kiosk = current_kiosk()
-    with kiosk.sessions() as session:
-        docs = posted.shown(session, _today())
-    return render_template(
-        "posted.html", docs=docs, doc=None, commune=kiosk.settings["commune_name"],
-        idle_seconds=int(kiosk.settings["detail_seconds"]),
-    )  # fmt: skip
+    with current_kiosk().sessions() as session:
+        return _screen(posted.shown(session, _today()), None)
 
 
 @bp.get("/niem-yet/<ident>")
 def posted_document(ident: str):
     """One document, big: the text, the fee table, or the form's PDF with a QR to take it on a phone."""
-    kiosk = current_kiosk()
-    with kiosk.sessions() as session:
-        doc = posted.get(session, ident, _today())
-    return render_template(
-        "posted.html", docs=None, doc=doc, commune=kiosk.settings["commune_name"],
-        idle_seconds=int(kiosk.settings["detail_seconds"]),
-    )  # fmt: skip
+    with current_kiosk().sessions() as session:
+        return _screen(None, posted.get(session, ident, _today()))
 
 
 @bp.get("/niem-yet/<ident>.pdf")

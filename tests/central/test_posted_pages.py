@@ -166,3 +166,13 @@ def test_a_commune_admin_hides_a_procedure_on_its_page(central_app, central, peo
         ).status_code
         == 404
     )
+
+
+def test_an_admin_chooses_the_commune_or_the_province(central_app, central, people):
+    admin = sign_in(central_app, "quantri")
+    posted = admin.get("/admin/posted?lang=vi").text
+    assert "<h1>Niêm yết</h1>" in posted and f'href="/admin/posted/{OTHER_COMMUNE}"' in posted
+    assert 'href="/admin/posted/province/79"' in posted
+    procedures = admin.get("/admin/procedures?lang=vi").text
+    assert "<h1>Thủ tục</h1>" in procedures and f'href="/admin/procedures/{COMMUNE}"' in procedures
+    assert "/admin/posted/province" not in sign_in(central_app, "qt-xa").get(PAGE).text
