@@ -52,13 +52,25 @@ def documents_of(session: Session, province: str | None, commune: str | None) ->
 
 
 def fee_rows(text: str) -> list[dict[str, str]]:
-    """A fee table typed one row a line, ``name | amount | note`` (the note optional)."""
+    """A fee table typed one row a line, ``name | amount | note`` (the note optional); a line without an amount is
+    refused naming its number."""
     rows = []
-    for line in (text or "").splitlines():
+    for number, line in enumerate((text or "").splitlines(), start=1):
         if line.strip():
             name, amount, note = [*(p.strip() for p in line.split("|", 2)), "", ""][:3]
+            if not name or not amount:
+                raise refusal("rows", "Line %(n)s of the fee table needs a name, then “|”, then the amount.", n=number)
             rows.append({"name": name, "amount": amount, "note": note})
     return rows[: MAX_ROWS + 1]
+
+
+def _position(value: Any, row: PostedDocument | None) -> int:
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return row.position if row else 0
+    if not text.isdigit() or int(text) > 999:
+        raise refusal("position", "The order must be a whole number from 0 to 999.")
+    return int(text)
 
 
 def _pdf(session: Session, content: bytes, now: datetime) -> PostedFile:
@@ -115,7 +127,7 @@ def save(
         "kind": kind,
         "title": form.get("title"),
         "body": form.get("body"),
-        "rows": fee_rows(form.get("rows", "")),
+        "rows": fee_rows(form.get("rows", "")) if kind == "fees" else [],
         "file": {"sha256": file.sha256, "size": file.size}
         if file
         else ({"sha256": row.file_sha256, "size": row.file_size} if row and row.file_sha256 else {}),
@@ -128,7 +140,7 @@ def save(
         clean = check_posted(item)
     except Problem as exc:
         raise refusal(exc.field, "%(field)s: %(message)s", field=exc.field, message=exc.message) from None
-    position = form.get("position")
+    position = _position(form.get("position"), row)
     if row is None:
         row = PostedDocument(id=clean["id"], province_code=province, commune_code=commune, hidden=False)
         session.add(row)
@@ -137,9 +149,7 @@ def save(
     row.file_size = clean["file"]["size"] if clean["file"] else None
     row.shown_from = date.fromisoformat(clean["shown_from"]) if clean["shown_from"] else None
     row.shown_to = date.fromisoformat(clean["shown_to"]) if clean["shown_to"] else None
-    row.position = (
-        int(position) if str(position or "").strip().isdigit() and int(position) < 1000 else (row.position or 0)
-    )
+    row.position = position
     row.updated_at = now
     session.flush()
     _check_disk(session, province, commune)

@@ -167,8 +167,8 @@ class SyncClient:
             self._exchange_catalog(report)
             take_procedures(self)
             take_bookings(self)
-            take_posted(self)
             self._exchange_remote()
+            take_posted(self)  # last: a PDF that cannot be fetched leaves the rest of the sync done
         except SyncError as exc:
             report.error = exc.message
         except Exception as exc:  # noqa: BLE001 - recorded for /healthz, then raised to the caller

@@ -176,3 +176,17 @@ def test_an_admin_chooses_the_commune_or_the_province(central_app, central, peop
     procedures = admin.get("/admin/procedures?lang=vi").text
     assert "<h1>Thủ tục</h1>" in procedures and f'href="/admin/procedures/{COMMUNE}"' in procedures
     assert "/admin/posted/province" not in sign_in(central_app, "qt-xa").get(PAGE).text
+
+
+def test_a_fee_line_without_an_amount_or_a_bad_order_is_refused_naming_it(central_app, central, people):
+    admin = sign_in(central_app, "qt-xa")
+    bad_line = post(
+        admin,
+        PAGE + "?lang=vi",
+        {"kind": "fees", "title": "Bảng phí", "rows": "Chứng thực | 2.000 đ\nChứng thực chữ ký"},
+    )
+    assert bad_line.status_code == 400
+    assert "Dòng 2 của bảng phí" in bad_line.text
+    bad_order = post(admin, PAGE + "?lang=vi", {"kind": "notice", "title": "Thông báo", "body": "x", "position": "-1"})
+    assert bad_order.status_code == 400 and "Thứ tự phải là số nguyên từ 0 đến 999" in bad_order.text
+    assert counts(central) == (0, 0)
