@@ -105,7 +105,7 @@ def create_central_app(
 
 
 def register_blueprints(app: Flask) -> None:
-    from central import api, api_bookings, api_panel, api_procedures
+    from central import api, api_bookings, api_panel, api_posted, api_procedures
     from common.web import input_guard
     from common.web.jsonapi import install_error_handlers
 
@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     install_error_handlers(app, page_template="central/error.html")
     app.register_blueprint(api.bp)
     app.register_blueprint(api_procedures.bp)
+    app.register_blueprint(api_posted.bp)
     app.register_blueprint(api_panel.bp)
     app.register_blueprint(api_bookings.bp)
     from central import remote_api

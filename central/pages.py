@@ -46,6 +46,8 @@ def init_pages(app: Flask) -> None:
         views_comments,
         views_fleet,
         views_panel,
+        views_posted,
+        views_procedures,
         views_remote,
         views_reports,
         views_sites,
@@ -79,6 +81,8 @@ def init_pages(app: Flask) -> None:
         views_panel.bp,
         views_catalog.bp,
         views_sites.bp,
+        views_posted.bp,
+        views_procedures.bp,
         views_remote.bp,
         fleet_rings.bp,
     )

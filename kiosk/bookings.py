@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from common.booking_rules import MAX_BOOKINGS, Problem, check_booking, normal_code
+from common.booking_rules import MAX_BOOKINGS, check_booking, normal_code
 from common.errors import ConflictError, NotFoundError, ValidationError, refused_as
 from kiosk.clock import to_naive_utc
+from kiosk.down_list import checked_list
 from kiosk.models import BookingCheckin, BookingList, KioskBooking
 from kiosk.storage import transaction
 
@@ -42,21 +42,7 @@ def current_version(session: Session) -> str | None:
 
 def check_document(doc: Any) -> list[dict[str, Any]]:
     """The bookings of a document from the central server, checked; BookingsRefused naming the first fault."""
-    if not isinstance(doc, Mapping) or not isinstance(doc.get("version"), str) or len(doc["version"]) > 64:
-        raise BookingsRefused("The list of bookings has no version.")
-    items = doc.get("bookings")
-    if not isinstance(items, list) or len(items) > MAX_BOOKINGS:
-        raise BookingsRefused(f"The list of bookings must be a list of at most {MAX_BOOKINGS}.")
-    clean: dict[str, dict[str, Any]] = {}
-    for number, item in enumerate(items, start=1):
-        try:
-            booking = check_booking(item)
-        except Problem as exc:
-            raise BookingsRefused(f"Booking {number} of the list: {exc}.") from None
-        if booking["code"] in clean:
-            raise BookingsRefused(f"Booking {number} of the list repeats the code {booking['code']}.")
-        clean[booking["code"]] = booking
-    return list(clean.values())
+    return checked_list(doc, "bookings", MAX_BOOKINGS, check_booking, BookingsRefused, "Booking")
 
 
 def store_document(sessions: Any, doc: Any, now: datetime) -> bool:

@@ -353,3 +353,29 @@ class BookingCheckin(Base):
     checked_in_at: Mapped[datetime] = mapped_column(DateTime)
     #: ``booked`` (within its grace: goes ahead at its time) or ``late`` (past its grace: a walk-in).
     outcome: Mapped[str] = mapped_column(String(16))
+
+
+# --- posted documents (niêm yết: taken down at sync; a form's PDF kept under DATA_DIR/posted by its checksum) ----
+class KioskPosted(Base):
+    """One posted document of the commune: rules, fee table, form (a PDF by its SHA-256) or notice."""
+
+    __tablename__ = "posted_documents"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    rows: Mapped[list] = mapped_column(JSON)
+    file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    file_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    shown_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    shown_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class PostedList(Base):
+    """Which version of the commune's posted documents the kiosk holds (one row), and when it came."""
+
+    __tablename__ = "posted_list"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime)

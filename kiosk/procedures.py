@@ -6,7 +6,6 @@ procedure for the checklist the printer prints.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +13,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from common.errors import NotFoundError, ValidationError
-from common.procedure_rules import MAX_PROCEDURES, Problem, check_procedure, days_text, fold
+from common.procedure_rules import MAX_PROCEDURES, check_procedure, days_text, fold
+from kiosk.down_list import checked_list
 from kiosk.models import KioskProcedure, ProcedureList
 from kiosk.storage import transaction
 from sync import procedures_document
@@ -41,22 +41,7 @@ def current_version(session: Session) -> str | None:
 
 def check_document(doc: Any) -> list[dict[str, Any]]:
     """The procedures of a document from the central server, checked; ProceduresRefused naming the first fault."""
-    if not isinstance(doc, Mapping) or not isinstance(doc.get("version"), str) or len(doc["version"]) > 64:
-        raise ProceduresRefused("The list of procedures has no version.")
-    items = doc.get("procedures")
-    if not isinstance(items, list) or len(items) > MAX_PROCEDURES:
-        raise ProceduresRefused(f"The list of procedures must be a list of at most {MAX_PROCEDURES}.")
-    clean, seen = [], set()
-    for number, item in enumerate(items, start=1):
-        try:
-            procedure = check_procedure(item)
-        except Problem as exc:
-            raise ProceduresRefused(f"Procedure {number} of the list: {exc}.") from None
-        if procedure["code"] in seen:
-            raise ProceduresRefused(f"Procedure {number} of the list repeats the code {procedure['code']}.")
-        seen.add(procedure["code"])
-        clean.append(procedure)
-    return clean
+    return checked_list(doc, "procedures", MAX_PROCEDURES, check_procedure, ProceduresRefused, "Procedure")
 
 
 def store_document(sessions: Any, doc: Any, now: datetime) -> bool:

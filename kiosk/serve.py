@@ -44,6 +44,9 @@ def seed_demo(kiosk: Any) -> list[tuple[str, str, int]]:
 
     seed_demo_password(kiosk.sessions)
     seed_demo_procedures(kiosk)
+    from kiosk.posted_demo import seed_demo_posted
+
+    seed_demo_posted(kiosk)
     with transaction(kiosk.sessions) as session:
         if session.scalar(select(Clerk.id).limit(1)):
             return []
@@ -135,6 +138,7 @@ def run(
     click.echo(f"  clerk console  : {base}/clerk")
     click.echo(f"  display board  : {base}/display")
     click.echo(f"  procedures     : {base}/thu-tuc (Tra cứu thủ tục)")
+    click.echo(f"  posted rules   : {base}/niem-yet (Niêm yết: nội quy, phí, lệ phí, biểu mẫu)")
     click.echo(f"  suggestion box : {base}/gop-y (QR for the wall: {base}/gop-y/qr.png)")
     click.echo(f"  health         : {base}/healthz")
     click.echo(f"  admin          : {base}/admin")

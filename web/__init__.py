@@ -61,9 +61,10 @@ def register(app: Flask) -> None:
     app.register_blueprint(phone.bp)
 
     app.register_blueprint(voice.bp)
-    from web import bookings, procedures, suggestions
+    from web import bookings, posted, procedures, suggestions
 
     app.register_blueprint(procedures.bp)
+    app.register_blueprint(posted.bp)
     app.register_blueprint(bookings.bp)
     app.register_blueprint(suggestions.bp)
     app.context_processor(voice.template_globals)

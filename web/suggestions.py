@@ -6,9 +6,7 @@ Suggestions from anywhere but the kiosk's own screen are flood-limited per addre
 
 from __future__ import annotations
 
-from io import BytesIO
-
-from flask import Blueprint, current_app, jsonify, render_template, request, send_file
+from flask import Blueprint, current_app, jsonify, render_template, request
 
 from common.throttle import FloodGate
 from common.web.jsonapi import BadBody, read_json
@@ -16,6 +14,7 @@ from kiosk.app import current_kiosk
 from kiosk.rating_input import MAX_COMMENT
 from kiosk.suggestions import leave_suggestion
 from web.api import FLOOD_WINDOW, is_local
+from web.posted import phone_qr
 
 bp = Blueprint("suggestions", __name__)
 
@@ -60,11 +59,4 @@ def suggestion_page():
 def suggestion_qr():
     """The QR code to print and post on the wall: it opens `/gop-y` at the address phones reach the kiosk on
     (``rating_url``, or the Wi-Fi address `kiosk serve` found; else the address this page was asked on)."""
-    import qrcode
-
-    printing = current_kiosk().printing
-    base = (printing.phone_base if printing is not None else None) or request.host_url.rstrip("/")
-    picture = qrcode.make(f"{base}/gop-y", box_size=12, border=4)
-    out = BytesIO()
-    picture.save(out)
-    return send_file(BytesIO(out.getvalue()), mimetype="image/png", max_age=0)
+    return phone_qr("/gop-y")

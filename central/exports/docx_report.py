@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from central.exports import docx_layout
+from central.exports.suggestion_text import suggestion_sentences
 from central.exports.tables import LEFT_WAITING, Table, report_tables, vn
 
 #: In DOCX_TABLES: the table's own first column (its name depends on the report); an empty title: the table's own.
@@ -210,6 +211,7 @@ def paragraphs(report: dict[str, Any], scope_label: str) -> list[str]:
             )
             + "."
         )
+    text += suggestion_sentences(report)  # the suggestion box, apart from the ratings
     return text
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import create_engine
 from central import (  # noqa: F401  (their tables share this metadata: one history)
     booking_models,
     panel_models,
+    posted_models,  # noqa: F401  (posted documents)
     procedure_models,
     remote_models,  # noqa: F401  (remote settings and diagnostics)
     report_models,

@@ -35,6 +35,7 @@ from kiosk.uplink import remote_apply, upload_refusal
 from kiosk.uplink.bookings import take_bookings
 from kiosk.uplink.device_catalog import CatalogRefused, apply_catalog, refused
 from kiosk.uplink.outbox import MAX_COUNTER, mark_synced, pending, reserve_counters
+from kiosk.uplink.posted import take_posted
 from kiosk.uplink.procedures import take_procedures
 from sync import catalog_document, protocol
 
@@ -167,6 +168,7 @@ class SyncClient:
             take_procedures(self)
             take_bookings(self)
             self._exchange_remote()
+            take_posted(self)  # last: a PDF that cannot be fetched leaves the rest of the sync done
         except SyncError as exc:
             report.error = exc.message
         except Exception as exc:  # noqa: BLE001 - recorded for /healthz, then raised to the caller

@@ -3,9 +3,11 @@ from the catalogue, and the kiosk shows them offline; a commune's hidden procedu
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 
+import docx
 import requests
 
 from common.procedure_examples import EXAMPLE_PROCEDURES
@@ -103,3 +105,9 @@ def test_a_suggestion_left_at_the_kiosk_reaches_the_central_inbox_and_the_report
         )
         assert answered.status_code == 302, answered.text
         assert "đã trả lời 1" in counted()
+        # the DOCX report says the same (central/exports/suggestion_text.py)
+        report = web.get(f"{central.base}/reports/export.docx?commune={COMMUNE}", timeout=60)
+        text = "\n".join(p.text for p in docx.Document(io.BytesIO(report.content)).paragraphs)
+        assert (
+            "Hòm thư góp ý đã nhận 1 góp ý của công dân, tổ chức (ngoài các lượt đánh giá), đã trả lời 1 góp ý." in text
+        )

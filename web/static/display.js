@@ -107,6 +107,7 @@
     snap.recent = snap.recent.slice(0, 8);
     renderRecent(snap.recent);
     $("d-call").textContent = fill(T.call, { number: data.display_number, counter: data.counter });
+    document.dispatchEvent(new CustomEvent("kiosk:called"));  // the posted rules give way (posted_board.js)
   }
 
   function reload() {
