@@ -83,3 +83,15 @@ def test_the_wait_estimate_learns_from_a_visits_first_field(app, clock):
     behind = issue(citizen, "HT")
     # one Hộ tịch citizen ahead at the one counter of Hộ tịch, 2 minutes each (not the 5-minute default)
     assert behind["wait_minutes"] == 2
+
+
+def test_the_admin_day_counts_each_field_as_a_service_with_its_own_time(app, clock):
+    from kiosk.db import transaction
+    from kiosk.today import today_figures
+
+    _, visit = serve_first_field(app, clock)  # Hộ tịch: 120 s at counter 1
+    serve_second_field(app, clock, visit)  # Đất đai: 30 s at counter 2
+    with transaction(app.extensions["kiosk"].sessions) as session:
+        day = today_figures(session, clock)
+    assert day.served == 1 and sorted(day.services) == [30.0, 120.0]  # one visit, two services
+    assert {r.counter: r.services for r in day.rows if r.services} == {1: [120.0], 2: [30.0]}
