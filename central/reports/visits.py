@@ -12,7 +12,9 @@ the records, and is small — only visits of several fields have it:
 * :func:`extra_ratings`: the counted ratings of visits of several fields (``ratings.services`` names more than one
   field), each once more for every other field served, and for every other clerk who completed one of its fields.
 
-A day of single-field visits has neither, so its figures are exactly the rollups'.
+A day of single-field visits has neither, so its figures are exactly the rollups'. Both read records, so — like
+booked vs walk-in waits (:mod:`central.reports.booked`) — they are read for one commune, or for several over at most
+:data:`~central.reports.booked.MAX_DAYS` days (:func:`in_reach`); a province's longer report counts visits only.
 """
 
 from __future__ import annotations
@@ -26,11 +28,18 @@ from sqlalchemy import and_, select
 
 from central.models import ClerkAction, Rating
 from central.report_models import TicketFact
+from central.reports.booked import MAX_DAYS
 from central.reports.localtime import whole_seconds
 from central.reports.query import Query
 from central.reports.rollups import SATISFIED_PLUS
 
 CHUNK = 500
+
+
+def in_reach(q: Query) -> bool:
+    """Whether services are counted apart for this report: one commune, or a period of at most MAX_DAYS days."""
+    communes = q.scope.communes
+    return (communes is not None and len(communes) == 1) or q.period.days <= MAX_DAYS
 
 
 @dataclass
