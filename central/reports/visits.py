@@ -123,7 +123,15 @@ def extra_ratings(q: Query) -> ExtraRatings:
     who completed a field of the visit other than the clerk rated."""
     r = Rating.__table__.c
     query = select(
-        r.commune_code, r.device_id, r.ticket_id, r.service_code, r.services, r.clerk_id, r.level, r.points
+        r.commune_code,
+        r.device_id,
+        r.ticket_id,
+        r.service_code,
+        r.services,
+        r.clerk_id,
+        r.counter_number,
+        r.level,
+        r.points,
     ).where(
         r.counted.is_(True),
         r.services.like("% %"),
@@ -137,16 +145,19 @@ def extra_ratings(q: Query) -> ExtraRatings:
     clerks = _completers(q, {(x.commune_code, x.device_id, x.ticket_id) for x in found if x.ticket_id})
     for x in found:
         values = [1, int(x.level in SATISFIED_PLUS), x.points, 0]
+        rated_in_scope = (q.scope.counter is None or x.counter_number == q.scope.counter) and (
+            q.scope.clerk is None or _clerk_in_scope(q, x.clerk_id)
+        )  # per field, a rating counts where the rollups count it: by the counter and clerk it names
         for code in dict.fromkeys(x.services.split()):
-            if code != x.service_code and (q.scope.service is None or code == q.scope.service):
+            if rated_in_scope and code != x.service_code and (q.scope.service is None or code == q.scope.service):
                 _add(out.by_service[code], values)
         for clerk in clerks.get((x.commune_code, x.device_id, x.ticket_id), ()):
-            if clerk != x.clerk_id and (q.scope.counter is None) and _clerk_in_scope(q, clerk):
+            if clerk != x.clerk_id and q.scope.counter is None and _clerk_in_scope(q, clerk):
                 _add(out.by_clerk[clerk], values)
     return out
 
 
-def _clerk_in_scope(q: Query, clerk: str) -> bool:
+def _clerk_in_scope(q: Query, clerk: str | None) -> bool:
     return q.scope.clerk is None or clerk in (q.scope.clerk_ids or (q.scope.clerk,))
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import docx
 from openpyxl import load_workbook
 
 from central.bookings import check_rows, store
 from central.registry import add_user
+from central.reports import figures, periods
+from central.reports.query import Scope
 from kiosk.bookings import check_in
 from kiosk.clock import FakeClock
 from kiosk.uplink.client import SyncClient
@@ -174,6 +176,18 @@ def test_a_commune_day_of_visits_and_services_reaches_every_report(
     assert summary_sheet["Lịch hẹn không đến (hết ngày chưa nhận số)"] == 1
     assert summary_sheet["Số lượt gọi ngoài thứ tự"] == 1
     assert summary_sheet["Thời gian phục vụ tại quầy trung bình (phút)"] == minutes1(HT_SECONDS + CT_SECONDS)
+
+    # filtered: a field's row has every rating of a visit it was served in; a counter's, the ratings given there
+    with central.engine.connect() as conn:
+        day = periods.from_range(date(2026, 11, 20), date(2026, 11, 20))
+
+        def per_field(**scope) -> list[tuple[str, int]]:
+            report = figures.build(conn, day, Scope(communes=(COMMUNE,), **scope), compare=False)
+            return [(row["code"], row["ratings"]) for row in report["services"]]
+
+        assert per_field(service="HT") == [("HT", 2)]  # W1, and V (rated in Chứng thực)
+        assert per_field(counter=2) == [("CT", 2), ("HT", 1)]  # V and W2 were rated at counter 2; V served HT too
+        assert per_field(counter=1) == [("HT", 1)]  # W1 only: V's rating was given at counter 2
 
     document = docx.Document(io.BytesIO(office.get(f"/reports/export.docx?{DAY}").data))
     text = "\n".join(p.text for p in document.paragraphs)
