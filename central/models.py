@@ -350,6 +350,8 @@ class Ticket(SyncedRecord, CentralBase):
     channel: Mapped[str] = mapped_column(String(16))
     #: True for a booked citizen's ticket (checked in by booking code); None from kiosks of earlier releases.
     booked: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    #: The booking code the ticket was checked in with (booked or late); None for a walk-in or an older kiosk.
+    booking_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class Rating(SyncedRecord, CentralBase):

@@ -51,6 +51,7 @@ from typing import Any
 
 from kiosk.booking_rule import choose
 from kiosk.clock import Clock, from_naive_utc
+from kiosk.fields import AVERAGE_SERVICE_SECONDS
 from kiosk.storage import ReadTransaction, read_transaction
 
 #: Assumed seconds per citizen until a field has completed tickets to learn from.
@@ -321,7 +322,7 @@ class QueueLine:
             return cached[1]
         averages = {}
         for field in sorted(fields):
-            found = r.scalars(_AVERAGE, (field, RECENT_SERVED))
+            found = r.scalars(AVERAGE_SERVICE_SECONDS, (field, field, RECENT_SERVED))
             # a field with nothing completed yet (or served in no time at all) keeps the default
             averages[field] = float(found[0]) if found and found[0] else DEFAULT_SERVICE_SECONDS
         self._averages = (now, averages)
@@ -393,10 +394,4 @@ _SERVING = (
     "SELECT ts.ticket_id, ts.counter_number, ts.service_code, ts.called_at, ts.priority, t.seq, "
     "(SELECT MAX(ca.seq) FROM clerk_actions ca WHERE ca.ticket_id = ts.ticket_id AND ca.action = 'call') AS call_seq "
     "FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id WHERE ts.status = 'called'"
-)
-#: A field's average service time over its latest RECENT_SERVED completed tickets.
-_AVERAGE = (
-    "SELECT AVG((julianday(finished_at) - julianday(called_at)) * 86400.0) FROM ("
-    "SELECT finished_at, called_at FROM ticket_state WHERE service_code = ? AND status = 'done' "
-    "AND called_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?)"
 )

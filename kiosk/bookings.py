@@ -98,7 +98,7 @@ def check_in(kiosk: Any, code: Any) -> dict[str, Any]:
             )
         due = None if late else to_naive_utc(at.replace(tzinfo=kiosk.clock.tz))
         try:
-            answer = take_ticket(kiosk.queue, kiosk.printing, service, False, "touch", due=due)
+            answer = take_ticket(kiosk.queue, kiosk.printing, service, False, "touch", due=due, booking=code)
         except Exception:
             with transaction(kiosk.sessions) as session:  # no ticket: the code may check in again
                 session.execute(delete(BookingCheckin).where(BookingCheckin.code == code))

@@ -33,6 +33,17 @@ FIELD_NAMES = (
     "SELECT group_concat(name, ' + ') FROM (SELECT s.name AS name FROM ticket_fields tf "
     "JOIN services s ON s.code = tf.service_code WHERE tf.ticket_id = ts.ticket_id ORDER BY tf.position)"
 )
+#: SQL: a field's average service time in seconds over its latest services (parameters: field, field, how many).
+#: Every field served counts — a ticket of one field done, and each field done of a visit of several (its own
+#: call to its own end) — so a field served first in a visit learns as well as the last one (issue 25).
+AVERAGE_SERVICE_SECONDS = (
+    "SELECT AVG((julianday(finished_at) - julianday(called_at)) * 86400.0) FROM ("
+    "SELECT finished_at, called_at FROM ticket_state ts WHERE service_code = ? AND status = 'done' "
+    "AND called_at IS NOT NULL AND finished_at IS NOT NULL "
+    "AND NOT EXISTS (SELECT 1 FROM ticket_fields tf WHERE tf.ticket_id = ts.ticket_id) "
+    "UNION ALL SELECT finished_at, called_at FROM ticket_fields WHERE service_code = ? AND status = 'done' "
+    "AND called_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?)"
+)
 #: Most fields one ticket carries (a visit with more goes to the reception desk).
 MAX_FIELDS = 3
 FIELD_COLUMNS = ("ticket_id", "position", "service_code", "status")

@@ -152,6 +152,8 @@ class Ticket(DeviceRecord, Base):
     channel: Mapped[str] = mapped_column(String(16), default="touch")
     #: True for a booked citizen checked in by code (``kiosk.bookings``); None for a walk-in.
     booked: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    #: The booking code the ticket was checked in with (booked or late), None for a walk-in (``kiosk.bookings``).
+    booking_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class Rating(DeviceRecord, Base):
@@ -251,6 +253,8 @@ class TicketField(Base):
     A ticket of one field has no rows here. ``status``: ``waiting`` (not yet served) / ``done`` / ``no_show``."""
 
     __tablename__ = "ticket_fields"
+    #: a press at a counter finds the field done there last (kiosk.ratings: one visit, one counted rating)
+    __table_args__ = (Index("ix_ticket_fields_counter_finished", "counter_number", "finished_at"),)
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     service_code: Mapped[str] = mapped_column(ForeignKey("services.code"))

@@ -67,9 +67,14 @@ class QueueService:
         self.line.forget()
 
     def issue(
-        self, service: Any, priority: Any = False, channel: Any = "touch", due: datetime | None = None
+        self,
+        service: Any,
+        priority: Any = False,
+        channel: Any = "touch",
+        due: datetime | None = None,
+        booking: str | None = None,
     ) -> IssuedTicket:
-        return self.tickets.issue(service, priority, channel, due)
+        return self.tickets.issue(service, priority, channel, due, booking)
 
     # --- views -----------------------------------------------------------------------------------
 
@@ -227,13 +232,14 @@ def take_ticket(
     channel: Any = "touch",
     wait: float = PRINT_WAIT_SECONDS,
     due: datetime | None = None,
+    booking: str | None = None,
 ) -> dict[str, Any]:
     """Issue a ticket, then hand it to the printer; the ticket is committed whatever the printer does.
 
     The answer says whether it printed: ``print_status`` is ``printed``, ``failed``, ``pending`` (still
     printing after ``wait`` seconds) or ``none`` (this kiosk has no printer).
     """
-    ticket = queue.issue(service, priority, channel, due)
+    ticket = queue.issue(service, priority, channel, due, booking)
     answer = ticket.as_json()
     if printing is None or _printer_disabled(printing):
         answer.update(printed=False, print_error="This kiosk has no ticket printer.", print_status="none")

@@ -346,7 +346,7 @@ class RatingService:
         if counter is None or conn.row(_OPEN, (counter,)) is None:
             return None  # a closed counter names no clerk: its rating is for the office
         since = to_naive_utc(self.clock.now()) - timedelta(seconds=self.link_window)
-        row = conn.row(_ATTRIBUTION_BY_COUNTER, (counter, db_time(since)))
+        row = conn.row(_ATTRIBUTION_BY_COUNTER, (counter, db_time(since)) * 2)
         if row is not None:
             return row
         on_duty = self.clerk_at(counter)
@@ -366,10 +366,21 @@ _INSERT_RATING = Rating.__tablename__
 _INSERT_ANSWER = IndicatorAnswer.__tablename__
 _INSERT_COMMENT = Comment.__tablename__
 
+#: The visit last completed at the counter within the link window: a ticket done there, or a field of a visit of
+#: several fields done there (kiosk.fields) — the visit goes on elsewhere, or has ended elsewhere since — so that
+#: a press between two fields is the visit's rating and a second press, at either counter, is ``visit_rated``.
+#: Not a field whose visit goes on with its next field at this very counter (that visit is being served here).
 _ATTRIBUTION_BY_COUNTER = (
-    "SELECT ts.ticket_id, ts.counter_number, ts.clerk_id, ts.service_code, ts.dossier_codes FROM ticket_state ts "
-    "WHERE ts.counter_number = ? AND ts.status = 'done' AND ts.finished_at >= ? "
-    "ORDER BY ts.finished_at DESC LIMIT 1"
+    "SELECT ticket_id, counter_number, clerk_id, service_code, dossier_codes FROM ("
+    "SELECT ts.ticket_id, ts.counter_number, ts.clerk_id, ts.service_code, ts.dossier_codes, ts.finished_at AS ended "
+    "FROM ticket_state ts WHERE ts.counter_number = ? AND ts.status = 'done' AND ts.finished_at >= ? "
+    "UNION ALL SELECT tf.ticket_id, tf.counter_number, (SELECT ca.clerk_id FROM clerk_actions ca "
+    "WHERE ca.ticket_id = tf.ticket_id AND ca.action = 'complete' AND ca.counter_number = tf.counter_number "
+    "ORDER BY ca.seq DESC LIMIT 1), tf.service_code, tf.dossier_codes, tf.finished_at AS ended "
+    "FROM ticket_fields tf JOIN ticket_state ts ON ts.ticket_id = tf.ticket_id "
+    "WHERE tf.counter_number = ? AND tf.status = 'done' AND tf.finished_at >= ? "
+    "AND NOT (ts.status = 'called' AND ts.counter_number = tf.counter_number)"
+    ") ORDER BY ended DESC LIMIT 1"
 )
 _OPEN = "SELECT 1 AS open FROM counters WHERE number = ? AND active"
 _ON_DUTY = "SELECT 1 AS on_duty FROM counters c, clerks k WHERE c.number = ? AND NOT c.paused AND k.id = ? AND k.active"

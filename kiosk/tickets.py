@@ -28,7 +28,7 @@ from common.errors import ConflictError, KioskError, NotFoundError, ValidationEr
 from kiosk.catalog_state import read_site
 from kiosk.clock import Clock, to_naive_utc
 from kiosk.events import EventBus
-from kiosk.fields import FIELD_COLUMNS, field_rows
+from kiosk.fields import AVERAGE_SERVICE_SECONDS, FIELD_COLUMNS, field_rows
 from kiosk.models import new_uuid
 from kiosk.queue_day import QueueDay
 from kiosk.records import reserve_seqs
@@ -102,6 +102,8 @@ class _Request:
     due: datetime | None = None
     #: The visit's further fields, after ``info`` (kiosk.fields); empty for a ticket of one field.
     rest: tuple[ServiceInfo, ...] = ()
+    #: The booking code of a check-in (booked or late), None for a walk-in (``kiosk.bookings``).
+    booking: str | None = None
     result: IssuedTicket | None = None
     error: Exception | None = None
 
@@ -208,14 +210,20 @@ class TicketIssuer:
     # --- issuing ---------------------------------------------------------------------------------
 
     def issue(
-        self, service: Any, priority: Any = False, channel: Any = "touch", due: datetime | None = None
+        self,
+        service: Any,
+        priority: Any = False,
+        channel: Any = "touch",
+        due: datetime | None = None,
+        booking: str | None = None,
     ) -> IssuedTicket:
         """Issue and commit the next ticket of a service; raises ConflictError at the daily maximum.
 
         Group commit: the caller queues its request, then whoever holds the writer lock writes every
         queued request in ONE transaction (one fsync) and wakes their callers. Under load a batch holds
         many tickets; alone, a ticket is its own batch. Each answer still comes after its COMMIT.
-        ``due`` (a checked-in booking's time, naive UTC) marks the ticket as booked.
+        ``due`` (a checked-in booking's time, naive UTC) marks the ticket as booked; ``booking`` is the code it
+        checked in with (booked or late).
         """
         # several fields: a tuple of checked fields (kiosk.fields.check_services); JSON never gives a tuple
         infos = service if isinstance(service, tuple) else (self.service(service),)
@@ -224,7 +232,7 @@ class TicketIssuer:
             raise ValidationError("priority must be true or false.", {"field": "priority"})
         if channel not in CHANNELS:
             raise ValidationError(f"Unknown channel {channel!r}; use {' or '.join(CHANNELS)}.", {"field": "channel"})
-        request = _Request(info, priority, channel, due, infos[1:])
+        request = _Request(info, priority, channel, due, infos[1:], booking)
         with self._pending_lock:
             self._pending.append(request)
         waiting = None
@@ -332,7 +340,8 @@ class TicketIssuer:
             counts[1] += 1 if priority else 0
             ticket_id, shown = new_uuid(), display_number(info.prefix, number)
             tickets.append([ticket_id, None, db_time(now), int(synced), info.code, day.isoformat(), number, shown,
-                            int(priority), request.channel, None if request.due is None else 1])  # fmt: skip
+                            int(priority), request.channel, None if request.due is None else 1,
+                            request.booking])  # fmt: skip
             token = new_token()  # the phone page's secret: printed inside this ticket's QR code only
             states.append(
                 (ticket_id, "waiting", info.code, int(priority), db_time(now), day.isoformat(), provisional, token,
@@ -388,7 +397,7 @@ class TicketIssuer:
         now = self.clock.monotonic()
         cached = self._estimates.get(service)
         if cached is None or now - cached[0] > ESTIMATE_TTL:
-            avg = self._read(_AVERAGE_SERVICE_SECONDS, (service, RECENT_SERVED))[0][0]
+            avg = self._read(AVERAGE_SERVICE_SECONDS, (service, service, RECENT_SERVED))[0][0]
             counters = self._read(_OPEN_COUNTERS, (service,))[0][0] or 0
             cached = (now, round(float(avg)) if avg else DEFAULT_SERVICE_SECONDS, int(counters))
             self._estimates[service] = cached
@@ -423,7 +432,7 @@ def waiting_counts(scalars: Scalars, day: date) -> dict[str, int]:
 
 _TICKET_COLUMNS = (
     "id", "seq", "device_time", "clock_synced", "service_code", "business_day", "number", "display_number",
-    "priority", "channel", "booked",
+    "priority", "channel", "booked", "booking_code",
 )  # fmt: skip
 _STATE_COLUMNS = (
     "ticket_id", "status", "service_code", "priority", "queued_at", "queue_day", "provisional", "token", "due_at",
@@ -448,11 +457,6 @@ def _interleave(codes: list[str], day: str) -> list[str]:
 _WAITING_COUNTS = (  # one text column "CODE<TAB>n", as a Scalars reads the first column
     "SELECT service_code || char(9) || COUNT(*) FROM ticket_state "
     "WHERE status = 'waiting' AND queue_day = ? GROUP BY service_code"
-)
-_AVERAGE_SERVICE_SECONDS = (
-    "SELECT AVG((julianday(finished_at) - julianday(called_at)) * 86400.0) FROM ("
-    "SELECT finished_at, called_at FROM ticket_state WHERE service_code = ? AND status = 'done' "
-    "AND called_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?)"
 )
 _OPEN_COUNTERS = (
     "SELECT COUNT(*) FROM counters c JOIN counter_services cs ON cs.counter_number = c.number "

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from common.tt01 import INDICATORS, MIN_ANSWERS, SATISFIED_OR_ABOVE, clerk_grade, indicator_score, share_pct
 from kiosk.clock import Clock, to_naive_utc
-from kiosk.models import Clerk, IndicatorAnswer, Rating, ScaleLevel, Ticket, TicketState
+from kiosk.models import Clerk, ClerkAction, IndicatorAnswer, Rating, ScaleLevel, Ticket, TicketField, TicketState
 
 Key = tuple[int | None, str | None]  # (counter number, clerk id)
 
@@ -195,8 +195,10 @@ def today_figures(session: Session, clock: Clock, day: date | None = None, min_a
         if key[1] is not None:
             row(*key).grade = clerk_grade({k: (n, p) for k, n, p in found}, min_answers)
 
-    for status, counter, clerk_id, queued, called, finished in session.execute(
+    several = fields_served(session, day)  # visits of several fields: each field done is a service of its own
+    for ticket_id, status, counter, clerk_id, queued, called, finished in session.execute(
         select(
+            Ticket.id,
             TicketState.status,
             TicketState.counter_number,
             TicketState.clerk_id,
@@ -224,13 +226,17 @@ def today_figures(session: Session, clock: Clock, day: date | None = None, min_a
         elif status == "done":
             today.served += 1
             group.served += 1
-            if called and finished:
+            if called and finished and ticket_id not in several:
                 for figures in (today, group):
                     figures.services.append((finished - called).total_seconds())
         if called:
             for figures in (today, group):
                 figures.waits.append((called - queued).total_seconds())
 
+    for served in several.values():
+        for counter, clerk_id, seconds in served:
+            for figures in (today, row(counter, clerk_id)):
+                figures.services.append(seconds)
     names = dict(session.execute(select(Clerk.id, Clerk.name)).all())
     for (_, clerk_id), group in rows.items():
         group.clerk_name = names.get(clerk_id) if clerk_id else None
@@ -238,3 +244,31 @@ def today_figures(session: Session, clock: Clock, day: date | None = None, min_a
         rows.values(), key=lambda r: (r.counter is None, r.counter or 0, r.clerk_name is None, r.clerk_name or "")
     )
     return today
+
+
+def fields_served(session: Session, day: date) -> dict[str, list[tuple[int | None, str | None, float]]]:
+    """The fields done of the day's visits of several fields, per ticket: (counter, clerk who completed it, seconds
+    from its call to its end) — every field is a service with its own time, not only the visit's last."""
+    found: dict[str, list[tuple[int | None, str | None, float]]] = defaultdict(list)
+    completed = (
+        select(ClerkAction.clerk_id)
+        .where(
+            ClerkAction.ticket_id == TicketField.ticket_id,
+            ClerkAction.action == "complete",
+            ClerkAction.counter_number == TicketField.counter_number,
+        )
+        .order_by(ClerkAction.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            TicketField.ticket_id, TicketField.counter_number, completed, TicketField.called_at, TicketField.finished_at
+        )
+        .join(Ticket, Ticket.id == TicketField.ticket_id)
+        .where(Ticket.business_day == day, TicketField.status == "done")
+    )
+    for ticket_id, counter, clerk_id, called, finished in session.execute(query):
+        if called and finished:
+            found[ticket_id].append((counter, clerk_id, (finished - called).total_seconds()))
+    return found

@@ -72,6 +72,9 @@ RECORD_FIELDS: dict[str, tuple[Field, ...]] = {
         # true for a booked citizen's ticket (checked in by booking code); left out for a walk-in, so a server of
         # an earlier release still takes the ticket
         Field("booked", BOOL, optional=True, later=True),
+        # the booking code a ticket was checked in with (booked or late: issue 25), so that the central server
+        # counts the day's bookings never checked in (booked no-shows); left out for a walk-in
+        Field("booking_code", TEXT, 40, optional=True, later=True),
     ),
     "rating": (
         Field("level", TEXT, 32),

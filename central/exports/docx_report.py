@@ -13,7 +13,7 @@ from typing import Any
 
 from central.exports import docx_layout
 from central.exports.suggestion_text import suggestion_sentences
-from central.exports.tables import LEFT_WAITING, Table, report_tables, vn
+from central.exports.tables import LEFT_WAITING, SERVICES, Table, report_tables, vn
 
 #: In DOCX_TABLES: the table's own first column (its name depends on the report); an empty title: the table's own.
 FIRST = "*"
@@ -36,6 +36,7 @@ DOCX_TABLES: tuple[tuple[str, str, list[str]], ...] = (
             LEFT_WAITING,
             "Chờ trung bình (phút)",
             "Phục vụ tại quầy trung bình (phút)",
+            SERVICES,
         ],
     ),
     (
@@ -101,6 +102,7 @@ DOCX_TABLES: tuple[tuple[str, str, list[str]], ...] = (
         "Chỉ số theo Thông tư 01/2018/TT-VPCP",
         ["Chỉ số", "Số phiếu", "Điểm", "Tỷ lệ 2 điểm (%)", "Tỷ lệ 1 điểm (%)", "Tỷ lệ 0 điểm (%)"],
     ),
+    ("services_served", "", ["Theo", "Tên", "Lượt đến đã phục vụ", SERVICES, "Phục vụ tại quầy trung bình (phút)"]),
 )
 #: Relative column widths: names get room, numbers little.
 WEIGHTS = {
@@ -190,6 +192,7 @@ def paragraphs(report: dict[str, Any], scope_label: str) -> list[str]:
                 f"trung bình {vn(booked['booked']['mean_wait_min'])} phút (công dân đến trực tiếp: "
                 f"{vn(booked['walk_in']['mean_wait_min'])} phút)."
             )
+        text += _visit_sentences(q)
     province = report.get("province")
     if province and province["communes"] > 1:
         day = province["last_working_day"]
@@ -212,6 +215,34 @@ def paragraphs(report: dict[str, Any], scope_label: str) -> list[str]:
             + "."
         )
     text += suggestion_sentences(report)  # the suggestion box, apart from the ratings
+    return text
+
+
+#: How the one rating of a visit of several fields counts (docs/reports.md, "Visits and services").
+RATING_NOTE = (
+    "Công dân giải quyết nhiều lĩnh vực trong một lượt đến đánh giá một lần: lượt đánh giá đó được tính cho mỗi "
+    "lĩnh vực đã phục vụ (mỗi hồ sơ một lượt đánh giá, theo Thông tư 01/2018/TT-VPCP) và cho mỗi công chức đã phục "
+    "vụ, nhưng chỉ tính một lần trong tổng số lượt đánh giá của xã, điểm tiếp nhận và quầy."
+)
+
+
+def _visit_sentences(q: dict[str, Any]) -> list[str]:
+    """Visits and services apart, calls out of turn, and the bookings that never came."""
+    text = [
+        f"Số lượt công dân đến là {vn(q['issued'])} (mỗi số thứ tự một lượt); số lượt phục vụ theo lĩnh vực là "
+        f"{vn(q.get('services_served'))} (một lượt đến giải quyết nhiều lĩnh vực tính mỗi lĩnh vực một lượt); "
+        f"{vn(q.get('out_of_order') or 0)} lượt gọi ngoài thứ tự."
+    ]
+    if (q.get("services_served") or 0) > q["served"]:  # visits of several fields: how their rating counts
+        text.append(RATING_NOTE)
+    bookings = q.get("bookings")
+    if bookings and bookings["bookings"]:
+        text.append(
+            f"Có {vn(bookings['bookings'])} lịch hẹn trong kỳ: {vn(bookings['checked_in'])} lịch hẹn đã đến, "
+            f"{vn(bookings['no_show'])} lịch hẹn không đến"
+            + (f", {vn(bookings['open'])} lịch hẹn chưa rõ" if bookings["open"] else "")
+            + "."
+        )
     return text
 
 

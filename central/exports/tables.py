@@ -128,6 +128,7 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
         ["90% công dân được gọi trong vòng (phút)", q["p90_wait_min"]],
         ["Thời gian phục vụ tại quầy trung bình (phút)", q["mean_service_min"]],
         *_booked_rows(q.get("booked")),
+        *_visit_rows(q),
         ["Số phiếu tối thiểu để xếp loại theo TT 01", report.get("grade_min_answers")],
     ]
     tt01_headers = [ind.short for ind in INDICATORS.values()] + ["Tổng điểm"]
@@ -145,7 +146,8 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
             "services",
             "Theo lĩnh vực",
             ["Mã", "Lĩnh vực", "Số lượt đánh giá", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)", "Bị lọc"]
-            + QUEUE_HEADERS,
+            + QUEUE_HEADERS
+            + [SERVICES],
             [
                 [
                     row["code"] or "—",
@@ -155,6 +157,7 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
                     row["index"],
                     row["flagged"],
                     *_queue_cells(queue_by_service.get(row["code"])),
+                    (queue_by_service.get(row["code"]) or {}).get("services_served"),
                 ]
                 for row in report["services"]
             ],
@@ -266,8 +269,23 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
                 for row in report.get("channels", [])
             ],
         ),
+        _services_table(q),
     ]
     return tables
+
+
+def _services_table(q: dict[str, Any]) -> Table:
+    """Visits served and services (fields completed) per field and per clerk, each with its mean service time."""
+    rows = [
+        ["Lĩnh vực", row["name"], row["served"], row.get("services_served"), row["mean_service_min"]]
+        for row in q["services"]
+    ]
+    rows += [
+        ["Công chức", row["name"], row["served"], row.get("services_served"), row["mean_service_min"]]
+        for row in q["clerks"]
+    ]
+    headers = ["Theo", "Tên", "Lượt đến đã phục vụ", SERVICES, "Phục vụ tại quầy trung bình (phút)"]
+    return Table("services_served", "Lượt đến và lượt phục vụ", headers, rows)
 
 
 NOT_INSTALLED = "Chưa lắp thiết bị"
@@ -275,6 +293,8 @@ NOT_INSTALLED = "Chưa lắp thiết bị"
 NO_TICKET = "(không gắn phiếu)"
 #: Tickets never called: still waiting when the offices closed.
 LEFT_WAITING = "Chưa được phục vụ"
+#: Services: fields completed (a visit of two fields is two services; docs/reports.md, "Visits and services").
+SERVICES = "Lượt phục vụ theo lĩnh vực"
 QUEUE_HEADERS = ["Số thứ tự", "Đã phục vụ", "Vắng mặt", LEFT_WAITING, "Chờ trung bình (phút)"]
 QUEUE_HEADERS += ["Phục vụ tại quầy trung bình (phút)"]
 SITE_HEADERS = ["Mã xã", "Xã", "Mã", "Điểm tiếp nhận", "Số lượt", "Tỷ lệ hài lòng trở lên (%)", "Chỉ số (0–100)"]
@@ -355,6 +375,24 @@ def _queue_cells(row: dict | None) -> list[Any]:
     return [row["issued"], row["served"], row["no_show"], row["left_waiting"], row["mean_wait_min"]] + [
         row["mean_service_min"]
     ]
+
+
+def _visit_rows(q: dict[str, Any]) -> list[list]:
+    """Visits and services apart, calls out of turn, and the period's bookings (checked in, no-show)."""
+    rows: list[list] = [
+        ["Số lượt công dân đến (mỗi số thứ tự một lượt)", q["issued"]],
+        [SERVICES + " (một lượt đến nhiều lĩnh vực tính mỗi lĩnh vực một lượt)", q.get("services_served")],
+        ["Số lượt gọi ngoài thứ tự", q.get("out_of_order") or 0],
+    ]
+    bookings = q.get("bookings")
+    if bookings and bookings["bookings"]:
+        rows += [
+            ["Số lịch hẹn trong kỳ", bookings["bookings"]],
+            ["Lịch hẹn đã đến (nhận số bằng mã)", bookings["checked_in"]],
+            ["Lịch hẹn không đến (hết ngày chưa nhận số)", bookings["no_show"]],
+            ["Lịch hẹn chưa rõ (trong ngày, hoặc thiết bị chưa gửi số liệu)", bookings["open"]],
+        ]
+    return rows
 
 
 def _booked_rows(booked: dict | None) -> list[list]:

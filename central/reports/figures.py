@@ -18,12 +18,13 @@ from central.identity import load_aliases, short_code, unknown_name
 from central.models import Clerk, Commune, ScaleLevel, Service, Site
 from central.report_models import NO_CLERK, NO_SERVICE, RollupQueue, RollupRatings
 from central.reports import ranking
-from central.reports.booked import booked_waits
+from central.reports.booked import booked_waits, booking_no_shows
 from central.reports.localtime import DEFAULT_LOCAL_TIME, LocalTime
 from central.reports.out_of_order import out_of_order
 from central.reports.periods import Period
 from central.reports.query import QUEUE_SUMS, Query, Scope
 from central.reports.suggestions import counts as suggestion_counts
+from central.reports.visits import ExtraRatings, earlier_fields, extra_ratings, in_reach
 from common import tt01
 from common.counter_label import NO_COUNTER_VI, counter_label
 from common.tt01 import DEFAULT_LEVELS
@@ -159,6 +160,12 @@ def build(
     for acc, by in ((communes, "commune"), (sites, "site"), (services, "service"), (clerks, "clerk")):
         for key, values in q.ratings(by).items():
             acc.add(names.person(key) if by == "clerk" else key, values)
+    # a visit of several fields: its rating once for each field served and each clerk who served one (visits.py)
+    extra = extra_ratings(q) if in_reach(q) else ExtraRatings()
+    for code, values in extra.by_service.items():
+        services.add(code, values)
+    for clerk_id, values in extra.by_clerk.items():
+        clerks.add(names.person(clerk_id), values)
     levels = q.levels()
     mp = names.max_points
     report: dict[str, Any] = {
@@ -388,9 +395,13 @@ def _districts(communes: list[dict[str, Any]], max_points: int) -> list[dict[str
     ]
 
 
-def _queue_totals(v: list[int]) -> dict[str, Any]:
+def _queue_totals(v: list[int], earlier: list[int] | None = None) -> dict[str, Any]:
+    """Queue figures of the sums ``v`` (visits); ``earlier``: [count, timed, seconds] of the services of fields
+    before a visit's last one (central.reports.visits), which count as services and in the service time."""
     issued, served, no_show, waited, wait_s, service_n, service_s = v
-    return {
+    more, more_timed, more_s = earlier or (0, 0, 0)
+    service_n, service_s = service_n + more_timed, service_s + more_s
+    totals = {
         "issued": issued,
         "served": served,
         "no_show": no_show,
@@ -401,10 +412,19 @@ def _queue_totals(v: list[int]) -> dict[str, Any]:
         "served_timed": service_n,
         "mean_service_min": minutes(service_s, service_n),
     }
+    if earlier is not None:  # services: fields completed (a visit of two fields served is two)
+        totals["services_served"] = served + more
+    return totals
 
 
-def _queue_totals_by(sums: dict[Any, list[int]]) -> dict[Any, dict[str, Any]]:
-    return {k: _queue_totals(v) for k, v in sums.items() if any(v)}
+def _queue_totals_by(
+    sums: dict[Any, list[int]], earlier: dict[Any, list[int]] | None = None
+) -> dict[Any, dict[str, Any]]:
+    if earlier is None:
+        return {k: _queue_totals(v) for k, v in sums.items() if any(v)}
+    for key in earlier:
+        sums.setdefault(key, [0] * len(QUEUE_SUMS))
+    return {k: _queue_totals(v, earlier.get(k, [0, 0, 0])) for k, v in sums.items() if any(v) or k in earlier}
 
 
 def p90(waits: dict[int, int]) -> int | None:
@@ -435,16 +455,27 @@ def _homes(conn: Connection, ids: list[str], communes: tuple[str, ...] | None, n
 
 
 def _queue(q: Query, names: Names, homes: dict[str, str]) -> dict[str, Any]:
-    totals = _queue_totals(q.queue().get(None, [0] * len(QUEUE_SUMS)))
+    # the services of a visit's fields before its last (central.reports.visits); None: not read for this report
+    earlier = earlier_fields(q) if in_reach(q) else None
+    totals = _queue_totals(q.queue().get(None, [0] * len(QUEUE_SUMS)), earlier.total if earlier else None)
     totals["p90_wait_min"] = p90(q.waits())
     totals["booked"] = booked_waits(q)  # booked vs walk-in (central.reports.booked)
+    totals["bookings"] = booking_no_shows(q)  # the period's bookings: checked in, no-show, not known yet
     totals["out_of_order"] = out_of_order(q)  # picked from the line out of turn (kiosk.holds)
-    by_service = _queue_totals_by(q.queue("service"))
+    by_service = _queue_totals_by(dict(q.queue("service")), earlier.by_service if earlier else None)
     folded: dict[str, list[int]] = {}
     for cid, values in q.queue("clerk").items():
         person = names.person(cid)
         folded[person] = [a + b for a, b in zip(folded.get(person, [0] * len(values)), values, strict=True)]
-    by_clerk = _queue_totals_by(folded)
+    earlier_by_person: dict[str, list[int]] = {}
+    for cid, values in (earlier.by_clerk if earlier else {}).items():
+        person = names.person(cid)
+        earlier_by_person[person] = [
+            a + b for a, b in zip(earlier_by_person.get(person, [0, 0, 0]), values, strict=True)
+        ]
+    by_clerk = _queue_totals_by(folded, earlier_by_person if earlier else None)
+    for row in (totals, *by_service.values(), *by_clerk.values()):
+        row.setdefault("services_served", None)  # None: not read for this report (central.reports.visits.in_reach)
     totals["services"] = [
         {"code": code, "name": names.services.get(code, code), **values} for code, values in sorted(by_service.items())
     ]
