@@ -45,7 +45,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -124,12 +124,25 @@ def places(waiting: Iterable[Waiting], desks: Iterable[Desk], seconds: Mapping[s
     return found
 
 
+def calling_order(waiting: Iterable[Waiting], desk: Desk) -> list[Waiting]:
+    """The calls ``desk``'s "next" makes, in order, when its clerk presses it again and again and no other counter
+    calls: the play-out with this counter alone (as if open). The first is the one "next" calls now. A visit of
+    several fields comes at each of its calls here — the one being served too, when it goes on into a field of
+    this counter."""
+    calls: list[Waiting] = []
+    _play(sorted(waiting, key=_rank), [replace(desk, open=True)], {}, calls)
+    return calls
+
+
 def _rank(w: Waiting) -> tuple:
     """The order a counter's lines are called in: the booking lines by booked time, walk-ins priority first."""
     return (w.line, w.due, w.seq) if w.due is not None else (1, not w.priority, w.seq)
 
 
-def _play(order: list[Waiting], desks: list[Desk], seconds: Mapping[str, float]) -> dict[str, Place]:
+def _play(
+    order: list[Waiting], desks: list[Desk], seconds: Mapping[str, float], called: list[Waiting] | None = None
+) -> dict[str, Place]:
+    """Each ticket's place at its first call; ``called`` (when given) receives every call, in order."""
     lines: dict[tuple[str, int], list[tuple[tuple, Waiting]]] = {}
     for w in order:
         lines.setdefault((w.service, w.line), []).append((_rank(w), w))  # in rank order: already a heap
@@ -160,6 +173,8 @@ def _play(order: list[Waiting], desks: list[Desk], seconds: Mapping[str, float])
         heapq.heappop(lines[w.service, w.line])
         booked[desk.number] = w.due is not None
         holding[desk.number] = w
+        if called is not None:
+            called.append(w)
         ahead = calls.get(w.service, 0)
         if w.ticket_id not in found:  # its first call (a visit with several fields may be called again)
             found[w.ticket_id] = Place(ahead, start_time(free[w.service], ahead, work.get(w.service, 0.0)))
@@ -222,9 +237,23 @@ class QueueLine:
 
     def read(self, r: ReadTransaction, day: date) -> dict[str, Place]:
         """:meth:`places` inside a read transaction the caller already holds."""
-        now = self.clock.now()
         rests = _rests(r, day.isoformat())
-        waiting = [
+        waiting = self._waiting(r, day, rests)
+        if not waiting:
+            return {}
+        desks = self._desks(r, rests)
+        return places(waiting, desks, self._seconds(r, {f for d in desks for f in d.services}))
+
+    def counter_order(self, r: ReadTransaction, day: date, counter: int) -> list[Waiting]:
+        """The calls counter ``counter``'s "next" makes in ``day``'s queue, in order (:func:`calling_order`);
+        empty for a counter that is not active."""
+        rests = _rests(r, day.isoformat())
+        desk = next((d for d in self._desks(r, rests) if d.number == counter), None)
+        return [] if desk is None else calling_order(self._waiting(r, day, rests), desk)
+
+    def _waiting(self, r: ReadTransaction, day: date, rests: Mapping[str, tuple[str, ...]]) -> list[Waiting]:
+        now = self.clock.now()
+        return [
             Waiting(
                 row["ticket_id"],
                 row["service_code"],
@@ -235,10 +264,6 @@ class QueueLine:
             )
             for row in r.rows(_WAITING, (day.isoformat(),))
         ]  # fmt: skip
-        if not waiting:
-            return {}
-        desks = self._desks(r, rests)
-        return places(waiting, desks, self._seconds(r, {f for d in desks for f in d.services}))
 
     def place(self, r: ReadTransaction, ticket_id: str) -> Place | None:
         """One waiting ticket's place (None when it is not waiting). In a closed group of counters (the usual

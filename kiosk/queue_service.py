@@ -8,7 +8,7 @@ not take the write lock, so a board refreshing never slows a citizen taking a ti
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
@@ -25,7 +25,7 @@ from kiosk.events import EventBus
 from kiosk.fields import visit_fields
 from kiosk.holds import HoldDesk, held_tickets, hold_json
 from kiosk.queue_day import QueueDay
-from kiosk.storage import db_time, read_scalars, read_transaction
+from kiosk.storage import ReadTransaction, db_time, read_scalars, read_transaction
 from kiosk.tickets import IssuedTicket, TicketIssuer, waiting_counts
 
 if TYPE_CHECKING:
@@ -128,7 +128,8 @@ class QueueService:
         }
 
     def counter_view(self, counter: int) -> dict[str, Any]:
-        """What the clerk console shows: the counter, the ticket served, the waiting line with print status."""
+        """What the clerk console shows: the counter, the ticket served, the waiting line with print status — in the
+        order this counter's "next" calls it (:meth:`_calling_line`) — the held tickets apart, the ones served."""
         snap = self.snapshot()
         desk = next((c for c in snap["counters"] if c["number"] == counter), None)
         if desk is None:
@@ -139,15 +140,10 @@ class QueueService:
             found = read_scalars(self.engine, _DOSSIERS, (desk["serving"]["id"],))
             desk = {**desk, "serving": {**desk["serving"], "dossier_codes": codes_of(found[0] if found else None)}}
             desk["serving"]["fields"] = visit_fields(self.engine, desk["serving"]["id"])  # several fields
-        codes = desk["services"] or [""]
-        marks = ",".join("?" * len(codes))
-        day = self.day.peek().isoformat()
+        day = self.day.peek()
         with read_transaction(self.engine) as r:
-            line = [
-                self._line_item(row)
-                for row in r.rows(_WAITING_LINE.format(marks=marks), (*codes, day, CONSOLE_WAITING))
-            ]
-            served = [self._line_item(row) for row in r.rows(_SERVED_HERE, (counter, day, 10))]
+            line = self._calling_line(r, counter, day)
+            served = [self._line_item(row) for row in r.rows(_SERVED_HERE, (counter, day.isoformat(), 10))]
             held = [dict(h) for h in snap["held"] if h["counter"] == counter]
             shown = [*line, *held, *served, *([desk["serving"]] if desk["serving"] else [])]
             mark_items(r, self.clock, shown)  # booked (and when), fields still to serve: the clerk's view only
@@ -210,6 +206,29 @@ class QueueService:
             "status": "held",
             "hold": hold_json(self.clock, held["reason"], held["until"]),
         }
+
+    def _calling_line(self, r: ReadTransaction, counter: int, day: date) -> list[dict[str, Any]]:
+        """The console's line: the tickets this counter's "next" will call, in that order (the play-out of
+        :func:`kiosk.ahead.calling_order`: due bookings before walk-ins, visits moving on to their next field),
+        each once, with ``position`` (1: the one "next" calls now) and ``next``. ``service`` is the field it will
+        be called for; the ticket served here is listed (``status`` "called") when "next" calls it again for its
+        next field."""
+        order: dict[str, str] = {}
+        for w in self.line.counter_order(r, day, counter):
+            order.setdefault(w.ticket_id, w.service)  # a visit of several fields: at its first call
+            if len(order) == CONSOLE_WAITING:
+                break
+        if not order:
+            return []
+        found = {
+            row["ticket_id"]: row for row in r.rows(_LINE_TICKETS.format(marks=",".join("?" * len(order))), (*order,))
+        }
+        line = []
+        for position, (ticket_id, service) in enumerate(order.items(), 1):
+            item = self._line_item(found[ticket_id])
+            item.update(service=service, position=position, next=position == 1)
+            line.append(item)
+        return line
 
     def _line_item(self, row: dict) -> dict:
         return {
@@ -277,12 +296,10 @@ _PRINT_STATUS = (
     "(SELECT status FROM print_jobs p WHERE p.ticket_id = ts.ticket_id ORDER BY p.id DESC LIMIT 1) AS print_status, "
     "(SELECT error FROM print_jobs p WHERE p.ticket_id = ts.ticket_id ORDER BY p.id DESC LIMIT 1) AS print_error"
 )
-_WAITING_LINE = (
+_LINE_TICKETS = (
     "SELECT ts.ticket_id, ts.service_code, ts.priority, ts.status, ts.queued_at, t.display_number, "
     + _PRINT_STATUS
-    + " FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id "
-    "WHERE ts.status = 'waiting' AND ts.service_code IN ({marks}) AND ts.queue_day = ? "
-    "ORDER BY ts.priority DESC, t.seq LIMIT ?"
+    + " FROM ticket_state ts JOIN tickets t ON t.id = ts.ticket_id WHERE ts.ticket_id IN ({marks})"
 )
 _SERVED_HERE = (
     "SELECT ts.ticket_id, ts.service_code, ts.priority, ts.status, ts.queued_at, t.display_number, "

@@ -208,6 +208,7 @@
     tbody.textContent = "";
     rows.forEach(function (t) {
       var tr = document.createElement("tr");
+      if (!served && t.next) tr.className = "c-next";  // the line is in calling order: this is what "next" calls
       var time = t.queued_at ? t.queued_at.substr(11, 5) : "";
       var state = served ? ({ done: T.statusDone, no_show: T.statusNoShow, called: T.statusCalled }[t.status] || t.status) : "";
       [t.display_number + (t.priority ? " ★" : ""), served ? serviceName(t.service) : fieldsText(t), served ? state : time,
@@ -223,7 +224,7 @@
       btn.type = "button"; btn.className = "c-btn c-small"; btn.textContent = T.reprint;
       btn.addEventListener("click", function () { reprint(t); });
       cell.appendChild(btn);
-      if (!served) cell.appendChild(callButton(t, T.callThis));
+      if (!served && t.status === "waiting") cell.appendChild(callButton(t, T.callThis));  // not the one served here
       tr.appendChild(cell);
       tbody.appendChild(tr);
     });
