@@ -487,6 +487,7 @@ def _gather(
         {x.rating_id for x in typed.get("indicator_answer", ())},
         {x.id for x in typed.get("ticket", ())},
         queue_parents((x.ticket_id, x.action) for x in typed.get("clerk_action", ())),
+        (x.ticket_id for x in typed.get("rating", ()) if x.counted and " " in (x.services or "")),
     )
     return share
 
