@@ -316,6 +316,7 @@ def apply_batch(
         {x["id"] for x in tickets},
         queue_parents((x["ticket_id"], x["action"]) for x in actions),
         {x["ticket_id"] for x in ratings if services_rollup.several_fields(x)},
+        services_rollup.several_field_completions((x["ticket_id"], x["action"], x["detail"]) for x in actions),
     )
     share.compute(ratings, answers, tickets, actions, presses)
     share.write(conn)
@@ -362,11 +363,13 @@ class BatchShare:
         tickets: set[str],
         action_parents: set[str],
         rated_tickets: Iterable[str | None] = (),
+        completed_tickets: Iterable[str] = (),
     ) -> None:
         """Read, by id: the batch's ratings, the ratings its answers name, its tickets, the tickets its clerk
         actions change the queue figures of (:func:`queue_parents`); ``rated_tickets``: those its ratings of
-        several fields name (:func:`central.reports.services_rollup.several_fields`)."""
-        self.services.gather(conn, action_parents, set(rated_tickets))
+        several fields name (:func:`central.reports.services_rollup.several_fields`), ``completed_tickets`` those it
+        completes a field of a visit of several fields of (``several_field_completions``)."""
+        self.services.gather(conn, set(completed_tickets), {t for t in rated_tickets if t})
         commune, device = self.commune, self.device
         r, a, c = Rating.__table__.c, IndicatorAnswer.__table__.c, ClerkAction.__table__.c
         for chunk in _chunks(sorted(answer_parents - ratings)):  # answers to ratings of earlier batches

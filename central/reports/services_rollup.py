@@ -35,6 +35,20 @@ def several_fields(rating: Mapping[str, Any]) -> bool:
     return bool(rating["counted"]) and " " in (rating["services"] or "")
 
 
+def several_field_completions(actions: Iterable[tuple[str | None, str, Any]]) -> set[str]:
+    """The tickets of the ``complete`` actions, given as (ticket id, action, detail), of visits of several fields
+    (``detail.fields`` > 1): the only ones a rating of several fields may be counted under other clerks for."""
+    return {
+        ticket
+        for ticket, action, detail in actions
+        if ticket and action == "complete" and isinstance(detail, dict) and _int(detail.get("fields")) > 1
+    }
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) else 0
+
+
 def _earlier(detail: Any) -> bool:
     if not isinstance(detail, dict):
         return False
@@ -128,7 +142,8 @@ class ServicesShare:
         self.completes: dict[str, list[dict[str, Any]]] = defaultdict(list)
 
     def gather(self, conn: Connection, tickets: set[str], rated: set[str]) -> None:
-        """``tickets``: those of the batch's queue actions; ``rated``: those of its ratings of several fields."""
+        """``tickets``: those the batch completes a field of a visit of several fields of
+        (:func:`several_field_completions`); ``rated``: those of its ratings of several fields."""
         r, c = Rating.__table__.c, ClerkAction.__table__.c
         keys = sorted(t for t in tickets | rated if t)
         for start in range(0, len(keys), CHUNK):

@@ -97,7 +97,9 @@ def test_a_provinces_year_counts_services_and_still_exports(central):
         [[0, 1, 2, 3, 4, 5, 6]],
     ],
 )
-def test_services_rollups_whatever_order_the_records_come_in(central, order):
+@pytest.mark.parametrize("way", ["server", "reference"])  # the typed reading of a batch, and the reference one
+def test_services_rollups_whatever_order_the_records_come_in(central, order, way, monkeypatch):
+    monkeypatch.setattr(fx, "WAY", way)
     feeds, ids = _records(central)
     _send(feeds["A"], order)
     _send(feeds["B"], [[2, 3], [0, 1]])

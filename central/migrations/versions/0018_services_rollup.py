@@ -1,7 +1,7 @@
 """services in the rollups: rollup_services (a visit's earlier fields and its rating's extra counts)
 
 The new table is filled from the records by the rebuild the server makes the next time it starts
-(``central.reports.rebuild.ensure_built``): emptying rollup_totals here asks for it, and keeps the migration quick.
+(``central.reports.rebuild.ensure_built``): emptying rollup_totals and ticket_facts here asks for it, and keeps the migration quick.
 
 Revision ID: 0018
 Revises: 0017
@@ -38,6 +38,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_rollup_services_grain_start', ['grain', 'start', 'service_code', 'commune_code'],
                               unique=False)
     op.execute('DELETE FROM rollup_totals')  # the next start rebuilds every rollup, this one with them
+    op.execute('DELETE FROM ticket_facts')
 
 
 def downgrade() -> None:
