@@ -36,7 +36,8 @@ CHUNK = 500
 
 
 SERVICES = RollupServices.__table__
-EARLIER_SUMS = ("services", "timed", "service_seconds")
+#: Read at once (one query per breakdown): the earlier fields' services, then the extra ratings per field, per clerk.
+SERVICE_SUMS = tuple(c.name for c in SERVICES.columns if not c.primary_key)
 
 
 @dataclass
@@ -93,14 +94,13 @@ def earlier_fields(q: Query) -> Services:
 
 def _rolled_up_fields(q: Query) -> Services:
     out = Services()
-    for row in q._read(SERVICES, (), EARLIER_SUMS):
-        out.total = [int(v or 0) for v in row]
-    for code, *values in q._read(SERVICES, ("service_code",), EARLIER_SUMS, each_field=True):
-        if values[0]:
-            out.by_service[code] = [int(v) for v in values]
-    for clerk, *values in q._read(SERVICES, ("clerk_id",), EARLIER_SUMS):
+    for clerk, *values in q._read(SERVICES, ("clerk_id",), SERVICE_SUMS):
+        out.total = [a + int(b) for a, b in zip(out.total, values[:3], strict=True)]
         if values[0] and clerk != NO_CLERK:
-            out.by_clerk[clerk] = [int(v) for v in values]
+            out.by_clerk[clerk] = [int(v) for v in values[:3]]
+    for code, *values in q._read(SERVICES, ("service_code",), SERVICE_SUMS, each_field=True):
+        if values[0]:
+            out.by_service[code] = [int(v) for v in values[:3]]
     return out
 
 
@@ -173,22 +173,16 @@ def extra_ratings(q: Query) -> ExtraRatings:
 
 def _rolled_up_ratings(q: Query) -> ExtraRatings:
     out = ExtraRatings()
-    for code, *values in q._read(
-        SERVICES, ("service_code",), ("field_ratings", "field_satisfied", "field_points"), True
-    ):
-        if values[0]:
-            out.by_service[code] = [*(int(v) for v in values), 0]
+    for code, *values in q._read(SERVICES, ("service_code",), SERVICE_SUMS, each_field=True):
+        if values[3]:
+            out.by_service[code] = [*(int(v) for v in values[3:6]), 0]
     if q.scope.counter is None:  # under the clerk who completed a field: whatever the field, at any counter
-        every_field = (
-            q
-            if q.scope.service is None
-            else Query(q.conn, q.period, replace(q.scope, service=None), True, q.local_time)
-        )
-        for clerk, *values in every_field._read(
-            SERVICES, ("clerk_id",), ("clerk_ratings", "clerk_satisfied", "clerk_points")
-        ):
-            if values[0]:
-                out.by_clerk[clerk] = [*(int(v) for v in values), 0]
+        every_field = q
+        if q.scope.service is not None:
+            every_field = Query(q.conn, q.period, replace(q.scope, service=None), True, q.local_time)
+        for clerk, *values in every_field._read(SERVICES, ("clerk_id",), SERVICE_SUMS):
+            if values[6]:
+                out.by_clerk[clerk] = [*(int(v) for v in values[6:]), 0]
     return out
 
 
