@@ -11,7 +11,9 @@ two records are added when the second of them is stored:
 
 * an indicator answer counts once both it and its rating are stored (whichever batch comes last);
 * a ticket's queue figures depend on its clerk actions: the tickets a batch touches get their
-  ``ticket_facts`` row recomputed from all their stored records, and the rollups take (new − old).
+  ``ticket_facts`` row recomputed from all their stored records, and the rollups take (new − old);
+* what a visit of several fields adds (``rollup_services``, :mod:`central.reports.services_rollup`) likewise: its
+  earlier fields with its fact, its rating under other clerks once the rating and those clerks' completions are in.
 
 Increments are upserts (``n = n + excluded.n``) made in key order, so concurrent batches of different
 kiosks of one commune neither lose updates nor deadlock; a row an increment leaves with every sum zero is
