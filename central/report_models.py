@@ -17,8 +17,8 @@ Two families share one key prefix ``(commune, site, grain, start, service)``:
 * the **commune cube** (:class:`RollupTotals`, :class:`RollupLevels`, :class:`RollupHeat`, :class:`RollupWait`,
   :class:`RollupChannels`):
   per commune, reception point and field — what the province-wide views add up;
-* the **people cube** (:class:`RollupRatings`, :class:`RollupIndicators`, :class:`RollupQueue`): also per counter
-  and clerk — what rankings and counter or clerk filters need.
+* the **people cube** (:class:`RollupRatings`, :class:`RollupIndicators`, :class:`RollupQueue`,
+  :class:`RollupServices`): also per counter and clerk — what rankings and counter or clerk filters need.
 
 Every record adds to the rows of its own field *and* to the rows of field :data:`ALL_SERVICES`, so a view
 over every field reads one row per key instead of one per field. Keys follow the central schema's rule
@@ -177,6 +177,29 @@ class RollupQueue(_QueueCounts, _PersonKey, CentralBase):
 
     __tablename__ = "rollup_queue"
     __table_args__ = _indexes("rollup_queue")
+
+
+class RollupServices(_PersonKey, CentralBase):
+    """What a visit of several fields adds to the per-field and per-clerk figures (central.reports.visits).
+
+    ``services``/``timed``/``service_seconds``: the fields completed *before* a visit's last one, by the ticket's
+    issue day and site, the field completed and the counter and clerk who completed it (the last one is in the
+    queue rollups). ``field_*``: a counted rating of such a visit once more under each other field it names, with
+    the rating's day, site, counter and clerk. ``clerk_*``: the same rating once more for each other clerk who
+    completed one of its fields, under that clerk (field ``""``, counter 0).
+    """
+
+    __tablename__ = "rollup_services"
+    __table_args__ = _indexes("rollup_services")
+    services: Mapped[int] = _count()
+    timed: Mapped[int] = _count()
+    service_seconds: Mapped[int] = _count()
+    field_ratings: Mapped[int] = _count()
+    field_satisfied: Mapped[int] = _count()
+    field_points: Mapped[int] = _count()
+    clerk_ratings: Mapped[int] = _count()
+    clerk_satisfied: Mapped[int] = _count()
+    clerk_points: Mapped[int] = _count()
 
 
 class TicketFact(CentralBase):

@@ -24,7 +24,7 @@ from central.reports.out_of_order import out_of_order
 from central.reports.periods import Period
 from central.reports.query import QUEUE_SUMS, Query, Scope
 from central.reports.suggestions import counts as suggestion_counts
-from central.reports.visits import ExtraRatings, earlier_fields, extra_ratings, in_reach
+from central.reports.visits import earlier_fields, extra_ratings
 from common import tt01
 from common.counter_label import NO_COUNTER_VI, counter_label
 from common.tt01 import DEFAULT_LEVELS
@@ -161,7 +161,7 @@ def build(
         for key, values in q.ratings(by).items():
             acc.add(names.person(key) if by == "clerk" else key, values)
     # a visit of several fields: its rating once for each field served and each clerk who served one (visits.py)
-    extra = extra_ratings(q) if in_reach(q) else ExtraRatings()
+    extra = extra_ratings(q)
     for code, values in extra.by_service.items():
         services.add(code, values)
     for clerk_id, values in extra.by_clerk.items():
@@ -455,27 +455,24 @@ def _homes(conn: Connection, ids: list[str], communes: tuple[str, ...] | None, n
 
 
 def _queue(q: Query, names: Names, homes: dict[str, str]) -> dict[str, Any]:
-    # the services of a visit's fields before its last (central.reports.visits); None: not read for this report
-    earlier = earlier_fields(q) if in_reach(q) else None
-    totals = _queue_totals(q.queue().get(None, [0] * len(QUEUE_SUMS)), earlier.total if earlier else None)
+    earlier = earlier_fields(q)  # the services of a visit's fields before its last (central.reports.visits)
+    totals = _queue_totals(q.queue().get(None, [0] * len(QUEUE_SUMS)), earlier.total)
     totals["p90_wait_min"] = p90(q.waits())
     totals["booked"] = booked_waits(q)  # booked vs walk-in (central.reports.booked)
     totals["bookings"] = booking_no_shows(q)  # the period's bookings: checked in, no-show, not known yet
     totals["out_of_order"] = out_of_order(q)  # picked from the line out of turn (kiosk.holds)
-    by_service = _queue_totals_by(dict(q.queue("service")), earlier.by_service if earlier else None)
+    by_service = _queue_totals_by(dict(q.queue("service")), earlier.by_service)
     folded: dict[str, list[int]] = {}
     for cid, values in q.queue("clerk").items():
         person = names.person(cid)
         folded[person] = [a + b for a, b in zip(folded.get(person, [0] * len(values)), values, strict=True)]
     earlier_by_person: dict[str, list[int]] = {}
-    for cid, values in (earlier.by_clerk if earlier else {}).items():
+    for cid, values in earlier.by_clerk.items():
         person = names.person(cid)
         earlier_by_person[person] = [
             a + b for a, b in zip(earlier_by_person.get(person, [0, 0, 0]), values, strict=True)
         ]
-    by_clerk = _queue_totals_by(folded, earlier_by_person if earlier else None)
-    for row in (totals, *by_service.values(), *by_clerk.values()):
-        row.setdefault("services_served", None)  # None: not read for this report (central.reports.visits.in_reach)
+    by_clerk = _queue_totals_by(folded, earlier_by_person)
     totals["services"] = [
         {"code": code, "name": names.services.get(code, code), **values} for code, values in sorted(by_service.items())
     ]

@@ -11,7 +11,9 @@ two records are added when the second of them is stored:
 
 * an indicator answer counts once both it and its rating are stored (whichever batch comes last);
 * a ticket's queue figures depend on its clerk actions: the tickets a batch touches get their
-  ``ticket_facts`` row recomputed from all their stored records, and the rollups take (new − old).
+  ``ticket_facts`` row recomputed from all their stored records, and the rollups take (new − old);
+* what a visit of several fields adds (``rollup_services``, :mod:`central.reports.services_rollup`) likewise: its
+  earlier fields with its fact, its rating under other clerks once the rating and those clerks' completions are in.
 
 Increments are upserts (``n = n + excluded.n``) made in key order, so concurrent batches of different
 kiosks of one commune neither lose updates nor deadlock; a row an increment leaves with every sum zero is
@@ -42,11 +44,12 @@ from central.report_models import (
     RollupLevels,
     RollupQueue,
     RollupRatings,
+    RollupServices,
     RollupTotals,
     RollupWait,
     TicketFact,
 )
-from central.reports import empty_rows
+from central.reports import empty_rows, services_rollup
 from central.reports import facts as facts_mod
 from central.reports.localtime import DEFAULT_LOCAL_TIME, LocalTime, dekad_of
 from common.tt01 import SATISFIED_OR_ABOVE
@@ -62,12 +65,14 @@ CHUNK = 1000
 COMMUNE_CUBE: tuple[Table, ...] = tuple(
     m.__table__ for m in (RollupTotals, RollupLevels, RollupHeat, RollupWait, RollupChannels)
 )
-PEOPLE_CUBE: tuple[Table, ...] = tuple(m.__table__ for m in (RollupRatings, RollupIndicators, RollupQueue))
+PEOPLE_CUBE: tuple[Table, ...] = tuple(
+    m.__table__ for m in (RollupRatings, RollupIndicators, RollupQueue, RollupServices)
+)
 ROLLUPS: tuple[Table, ...] = (*COMMUNE_CUBE, *PEOPLE_CUBE)
 DERIVED: tuple[Table, ...] = (*ROLLUPS, TicketFact.__table__, PendingLink.__table__)
 
 _TOTALS, _LEVELS, _HEAT, _WAIT, _CHANNELS = (t.name for t in COMMUNE_CUBE)
-_RATINGS, _INDICATORS, _QUEUE = (t.name for t in PEOPLE_CUBE)
+_RATINGS, _INDICATORS, _QUEUE, _SERVICES = (t.name for t in PEOPLE_CUBE)
 _TABLES = {t.name: t for t in ROLLUPS}
 
 
@@ -312,6 +317,8 @@ def apply_batch(
         {x["rating_id"] for x in answers},
         {x["id"] for x in tickets},
         queue_parents((x["ticket_id"], x["action"]) for x in actions),
+        {x["ticket_id"] for x in ratings if services_rollup.several_fields(x)},
+        services_rollup.several_field_completions((x["ticket_id"], x["action"], x["detail"]) for x in actions),
     )
     share.compute(ratings, answers, tickets, actions, presses)
     share.write(conn)
@@ -348,12 +355,23 @@ class BatchShare:
         self.answer_waits: list[tuple[str, str]] = []
         self.action_waits: list[tuple[str, str]] = []
         self.fact_rows: list[tuple] = []  # the new ticket facts, as store_facts takes them
+        self.services = services_rollup.ServicesShare(commune, device)  # what visits of several fields add
 
     def gather(
-        self, conn: Connection, ratings: set[str], answer_parents: set[str], tickets: set[str], action_parents: set[str]
+        self,
+        conn: Connection,
+        ratings: set[str],
+        answer_parents: set[str],
+        tickets: set[str],
+        action_parents: set[str],
+        rated_tickets: Iterable[str | None] = (),
+        completed_tickets: Iterable[str] = (),
     ) -> None:
         """Read, by id: the batch's ratings, the ratings its answers name, its tickets, the tickets its clerk
-        actions change the queue figures of (:func:`queue_parents`)."""
+        actions change the queue figures of (:func:`queue_parents`); ``rated_tickets``: those its ratings of
+        several fields name (:func:`central.reports.services_rollup.several_fields`), ``completed_tickets`` those it
+        completes a field of a visit of several fields of (``several_field_completions``)."""
+        self.services.gather(conn, set(completed_tickets), {t for t in rated_tickets if t})
         commune, device = self.commune, self.device
         r, a, c = Rating.__table__.c, IndicatorAnswer.__table__.c, ClerkAction.__table__.c
         for chunk in _chunks(sorted(answer_parents - ratings)):  # answers to ratings of earlier batches
@@ -403,6 +421,7 @@ class BatchShare:
         needs no database, so the ingest runs it while PostgreSQL takes the batch's last rows."""
         self.compute_ratings(ratings, answers, presses)
         self.compute_queue(tickets, actions)
+        self.services.compute(self.deltas, ratings, actions)
         self.deltas.lay_out()
 
     def compute_ratings(
@@ -431,9 +450,11 @@ class BatchShare:
         new − old."""
         d = self.deltas
         history: dict[str, list] = defaultdict(list)
+        fresh: set[str] = set()  # this batch's actions (the database may hold them already)
         for action in actions:
             if action["ticket_id"] and action["action"] in facts_mod.QUEUE_ACTIONS:
                 history[action["ticket_id"]].append(action)
+                fresh.add(action["id"])
         for action in self.waited_actions:  # actions that came before their ticket, now here
             history[action["ticket_id"]].append(action)
         stored: dict[str, Any] = {x["id"]: x for x in tickets}
@@ -448,6 +469,11 @@ class BatchShare:
             fact_contribution(d, fact, -1)
         for fact in new.values():
             fact_contribution(d, fact, +1)
+        for tid, ticket in self.earlier_tickets.items():  # the services of earlier fields too: new − old
+            old = [x for x in self.earlier_actions.get(tid, ()) if x["id"] not in fresh]
+            services_rollup.ticket_contribution(d, ticket, old, -1)
+        for tid, ticket in stored.items():
+            services_rollup.ticket_contribution(d, ticket, history.get(tid, ()), +1)
         self.fact_rows = facts_mod.fact_rows([new[k] for k in sorted(new)])
 
     def write(self, conn: Connection) -> None:

@@ -2,9 +2,11 @@
 ``complete`` clerk action). A visit of two fields is one visit and two services, each with its own service time,
 and its one rating counts once for each field served and for each clerk who served one of them.
 
-The rollups count a visit once, under the field it ended in (:mod:`central.reports.facts`): its last field, with
-that field's service time, and its rating under the field it was rated in. What they leave out is read here from
-the records, and is small — only visits of several fields have it:
+The queue and rating rollups count a visit once, under the field it ended in (:mod:`central.reports.facts`): its last
+field, with that field's service time, and its rating under the field it was rated in. What they leave out is kept
+apart in ``rollup_services`` (:mod:`central.reports.services_rollup`, at ingest and in the rebuild) and read here —
+for any scope and period, like every rollup; without rollups (``Query.use_rollups`` False, the reference the tests
+compare them with) it is read from the records. It is small — only visits of several fields have it:
 
 * :func:`earlier_fields`: the ``complete`` actions of a visit's fields *before* its last one (``detail.field <
   detail.fields``, :mod:`kiosk.field_desk`), each with its service time (from the last call of the ticket before
@@ -12,23 +14,20 @@ the records, and is small — only visits of several fields have it:
 * :func:`extra_ratings`: the counted ratings of visits of several fields (``ratings.services`` names more than one
   field), each once more for every other field served, and for every other clerk who completed one of its fields.
 
-A day of single-field visits has neither, so its figures are exactly the rollups'. Both read records, so — like
-booked vs walk-in waits (:mod:`central.reports.booked`) — they are read for one commune, or for several over at most
-:data:`~central.reports.booked.MAX_DAYS` days (:func:`in_reach`); a province's longer report counts visits only.
+A day of single-field visits has neither, so its figures are exactly the queue and rating rollups'.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import and_, select
 
 from central.models import ClerkAction, Rating
-from central.report_models import TicketFact
-from central.reports.booked import MAX_DAYS
+from central.report_models import NO_CLERK, RollupServices, TicketFact
 from central.reports.localtime import whole_seconds
 from central.reports.query import Query
 from central.reports.rollups import SATISFIED_PLUS
@@ -36,10 +35,9 @@ from central.reports.rollups import SATISFIED_PLUS
 CHUNK = 500
 
 
-def in_reach(q: Query) -> bool:
-    """Whether services are counted apart for this report: one commune, or a period of at most MAX_DAYS days."""
-    communes = q.scope.communes
-    return (communes is not None and len(communes) == 1) or q.period.days <= MAX_DAYS
+SERVICES = RollupServices.__table__
+#: Read at once (one query per breakdown): the earlier fields' services, then the extra ratings per field, per clerk.
+SERVICE_SUMS = tuple(c.name for c in SERVICES.columns if not c.primary_key)
 
 
 @dataclass
@@ -62,6 +60,8 @@ class Services:
 def earlier_fields(q: Query) -> Services:
     """The services of the fields before a visit's last one, in the period (by the ticket's issue time) and scope:
     commune and point of the ticket, counter and clerk of the completion, field completed."""
+    if q.use_rollups:
+        return _rolled_up_fields(q)
     a, f = ClerkAction.__table__.c, TicketFact.__table__.c
     served = a.detail["service"].as_string()
     query = (
@@ -89,6 +89,18 @@ def earlier_fields(q: Query) -> Services:
         before = [t for seq, t in calls.get((r.commune_code, r.device_id, r.ticket_id), ()) if seq < r.seq]
         seconds = max(0, whole_seconds(r.corrected_time, before[-1])) if before else None
         out.add(r[5], r.clerk_id, seconds)
+    return out
+
+
+def _rolled_up_fields(q: Query) -> Services:
+    out = Services()
+    for clerk, *values in q._read(SERVICES, ("clerk_id",), SERVICE_SUMS):
+        out.total = [a + int(b) for a, b in zip(out.total, values[:3], strict=True)]
+        if values[0] and clerk != NO_CLERK:
+            out.by_clerk[clerk] = [int(v) for v in values[:3]]
+    for code, *values in q._read(SERVICES, ("service_code",), SERVICE_SUMS, each_field=True):
+        if values[0]:
+            out.by_service[code] = [int(v) for v in values[:3]]
     return out
 
 
@@ -121,6 +133,8 @@ def extra_ratings(q: Query) -> ExtraRatings:
     """The counted ratings of visits of several fields, in the period (the rating's time) and scope (commune and
     point), counted once more under each field served other than the one they were rated in, and under each clerk
     who completed a field of the visit other than the clerk rated."""
+    if q.use_rollups:
+        return _rolled_up_ratings(q)
     r = Rating.__table__.c
     query = select(
         r.commune_code,
@@ -154,6 +168,21 @@ def extra_ratings(q: Query) -> ExtraRatings:
         for clerk in clerks.get((x.commune_code, x.device_id, x.ticket_id), ()):
             if clerk != x.clerk_id and q.scope.counter is None and _clerk_in_scope(q, clerk):
                 _add(out.by_clerk[clerk], values)
+    return out
+
+
+def _rolled_up_ratings(q: Query) -> ExtraRatings:
+    out = ExtraRatings()
+    for code, *values in q._read(SERVICES, ("service_code",), SERVICE_SUMS, each_field=True):
+        if values[3]:
+            out.by_service[code] = [*(int(v) for v in values[3:6]), 0]
+    if q.scope.counter is None:  # under the clerk who completed a field: whatever the field, at any counter
+        every_field = q
+        if q.scope.service is not None:
+            every_field = Query(q.conn, q.period, replace(q.scope, service=None), True, q.local_time)
+        for clerk, *values in every_field._read(SERVICES, ("clerk_id",), SERVICE_SUMS):
+            if values[6]:
+                out.by_clerk[clerk] = [*(int(v) for v in values[6:]), 0]
     return out
 
 
