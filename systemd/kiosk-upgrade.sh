@@ -85,8 +85,19 @@ lower_install() { # DEB [DPKG OPTIONS…]: install DEB into the lower root (chro
   [ "$rc" -ne 0 ] || find "$LOWER$KEEP" -name "${PACKAGE}_*.deb" ! -name "$name" -delete
   for m in "${mounts[@]}"; do umount "$m" || umount --lazy "$m"; done
   sync
-  [ "$was_ro" -eq 0 ] || mount -o remount,ro "$LOWER" || say "could not make $LOWER read-only again"
+  [ "$was_ro" -eq 0 ] || lower_read_only
   return "$rc"
+}
+
+lower_read_only() { # the lower root read-only again, the file system if it can be, its mount point at least
+  mount -o remount,ro "$LOWER" 2>/dev/null && return 0
+  # Busy: the files dpkg replaced there are still held by the overlay's cache (deleted, not yet freed). Let the
+  # kernel drop what it can and try again; otherwise make the mount point read-only: nothing can write there,
+  # the file system frees those files itself, and it is mounted read-only again at the next boot.
+  echo 2 >/proc/sys/vm/drop_caches 2>/dev/null
+  mount -o remount,ro "$LOWER" 2>/dev/null && return 0
+  say "$LOWER is read-only at its mount point (its file system until the next boot: files still in use)"
+  mount -o remount,ro,bind "$LOWER" || say "could not make $LOWER read-only again"
 }
 
 [ "$(id -u)" -eq 0 ] || { echo "kiosk-upgrade: run me as root" >&2; exit 1; }
