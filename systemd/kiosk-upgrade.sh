@@ -12,6 +12,12 @@
 #     active (Type=notify: READY) and /healthz to answer 200;
 #  6. otherwise: stop the kiosk, restore the database, reinstall the kept .deb, and say "rolled_back".
 # The outcome goes to /var/lib/kiosk/upgrade.json (the kiosk shows it on /healthz as "upgrade").
+#
+# With the read-only overlay root on (raspi-config's overlayroot: `/` an overlay whose lower, the SD card's
+# root, is mounted read-only at /media/root-ro), steps 5–6 run in the running system as above (the new version
+# runs at once, from RAM), and only a version that passed the health check is then written to the lower root
+# too (remounted read-write for that, then read-only again): it is still there after a reboot. A version rolled
+# back never reaches the lower root. No overlay toggling, no reboot. See docs/deploy.md §5.
 set -uo pipefail
 
 LIST=${KIOSK_UPGRADE_SOURCES:-/etc/apt/sources.list.d/kiosk-province.list}
@@ -33,6 +39,67 @@ record() { # OUTCOME FROM TO DETAIL: the outcome file, written whole (a reader n
     "$(json "$1")" "$(json "$2")" "$(json "$3")" "$(json "$(now)")" "$(json "$4")" >"$STATUS.new"
   chmod 0644 "$STATUS.new"
   mv "$STATUS.new" "$STATUS"
+}
+
+# --- the read-only overlay root -----------------------------------------------------------------------------
+# KIOSK_UPGRADE_LOWER names the lower root by hand; otherwise it is the `lowerdir=` of the overlay mounted on
+# `/` (what overlayroot-chroot reads), or /media/root-ro (overlayroot's place for it) when that is a mount point.
+overlay_lower() { # prints the lower (persistent) root when `/` is an overlay over one; nothing otherwise
+  if [ -n "${KIOSK_UPGRADE_LOWER:-}" ]; then
+    printf '%s\n' "$KIOSK_UPGRADE_LOWER"
+    return
+  fi
+  [ "$(findmnt -n -o FSTYPE /)" = overlay ] || return 0
+  local lower
+  lower=$(findmnt -n -o OPTIONS / | tr ',' '\n' | sed -n 's/^lowerdir=//p' | cut -d: -f1)
+  if [ -n "$lower" ] && mountpoint -q "$lower" 2>/dev/null; then
+    printf '%s\n' "$lower"
+  elif mountpoint -q /media/root-ro 2>/dev/null; then
+    printf '%s\n' /media/root-ro
+  fi
+}
+
+lower_install() { # DEB [DPKG OPTIONS…]: install DEB into the lower root (chroot), then make it read-only again
+  local deb=$1 rc=0 was_ro=0 mounts=() m
+  shift
+  if findmnt -n -o OPTIONS "$LOWER" | tr ',' '\n' | grep -qx ro; then
+    mount -o remount,rw "$LOWER" || return 1
+    was_ro=1
+  fi
+  # /proc, /sys and /dev for the maintainer scripts; a fresh /run (they must not reach the running systemd:
+  # in the chroot it looks as if systemd were not running, so units are enabled, never started); the data
+  # directory (the new version's `kiosk init` finds the database already migrated, instead of making a new
+  # one on the root under the data partition's mount point).
+  for m in /proc /sys /dev "$DATA"; do
+    mkdir -p "$LOWER$m" && mount --bind "$m" "$LOWER$m" && mounts=("$LOWER$m" "${mounts[@]}") || rc=1
+  done
+  mount -t tmpfs -o mode=0755 tmpfs "$LOWER/run" && mounts=("$LOWER/run" "${mounts[@]}") || rc=1
+  # The .deb stays in the lower root's $KEEP: after a reboot, the version to roll back to at the next upgrade.
+  local name
+  name=$(basename "$deb")
+  install -d -m 0755 "$LOWER$KEEP"
+  if [ "$rc" -eq 0 ] && { [ -f "$LOWER$KEEP/$name" ] || cp "$deb" "$LOWER$KEEP/$name"; }; then
+    chroot "$LOWER" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+      dpkg --force-confdef --force-confold "$@" -i "$KEEP/$name" >>"$log" 2>&1 || rc=1
+  else
+    rc=1
+  fi
+  [ "$rc" -ne 0 ] || find "$LOWER$KEEP" -name "${PACKAGE}_*.deb" ! -name "$name" -delete
+  for m in "${mounts[@]}"; do umount "$m" || umount --lazy "$m"; done
+  sync
+  [ "$was_ro" -eq 0 ] || lower_read_only
+  return "$rc"
+}
+
+lower_read_only() { # the lower root read-only again, the file system if it can be, its mount point at least
+  mount -o remount,ro "$LOWER" 2>/dev/null && return 0
+  # Busy: the files dpkg replaced there are still held by the overlay's cache (deleted, not yet freed). Let the
+  # kernel drop what it can and try again; otherwise make the mount point read-only: nothing can write there,
+  # the file system frees those files itself, and it is mounted read-only again at the next boot.
+  echo 2 >/proc/sys/vm/drop_caches 2>/dev/null
+  mount -o remount,ro "$LOWER" 2>/dev/null && return 0
+  say "$LOWER is read-only at its mount point (its file system until the next boot: files still in use)"
+  mount -o remount,ro,bind "$LOWER" || say "could not make $LOWER read-only again"
 }
 
 [ "$(id -u)" -eq 0 ] || { echo "kiosk-upgrade: run me as root" >&2; exit 1; }
@@ -90,6 +157,9 @@ if ! apt-get "${APT[@]}" install -y --download-only "$PACKAGE=$candidate" >"$log
   exit 1
 fi
 
+LOWER=$(overlay_lower)
+[ -z "$LOWER" ] || say "the root is an overlay over $LOWER: a version that comes up is written there too"
+
 # --- 4. stop, back up --------------------------------------------------------------------------------------
 started=$(date +%s)
 say "upgrading $PACKAGE $installed -> $candidate"
@@ -115,16 +185,22 @@ sys.exit(urllib.request.urlopen(sys.argv[1], timeout=5).status != 200)' "$HEALTH
 # --- 5. install and check ---------------------------------------------------------------------------------
 if apt-get "${APT[@]}" "${DPKG[@]}" install -y "$PACKAGE=$candidate" >"$log" 2>&1; then
   systemctl start kiosk.service kiosk-sync.timer || true
-  if healthy; then
+  new=/var/cache/apt/archives/${PACKAGE}_${candidate//:/%3a}_$arch.deb
+  if ! healthy; then
+    why="kiosk.service did not reach READY and answer /healthz within $DEADLINE s"
+  elif [ -n "$LOWER" ] && ! { lowered=$(date +%s) && lower_install "$new"; }; then
+    cat "$log"
+    why="writing $candidate to the read-only root $LOWER failed: $(grep -m1 'dpkg: error' "$log" || tail -n 1 "$log")"
+  else
     find "$KEEP" -name "${PACKAGE}_*.deb" ! -name "$(basename "$kept")" -delete
     # The new version's .deb becomes the one to roll back to at the next upgrade.
-    new=/var/cache/apt/archives/${PACKAGE}_${candidate//:/%3a}_$arch.deb
     [ -f "$new" ] && cp "$new" "$KEEP/" && rm -f "$kept"
     rm -rf "$BACKUP" "$BAD"
-    record upgraded "$installed" "$candidate" "up in $(($(date +%s) - started)) s"
+    detail="up in $(($(date +%s) - started)) s"
+    [ -z "$LOWER" ] || detail="$detail; written to the read-only root too ($(($(date +%s) - lowered)) s of it)"
+    record upgraded "$installed" "$candidate" "$detail"
     exit 0
   fi
-  why="kiosk.service did not reach READY and answer /healthz within $DEADLINE s"
 else
   cat "$log"
   why="apt-get install failed: $(grep -m1 '^E: ' "$log" || tail -n 1 "$log")"
@@ -139,6 +215,12 @@ cp -a "$BACKUP"/. "$DATA"/
 if ! apt-get "${APT[@]}" "${DPKG[@]}" install -y --allow-downgrades "$kept" >"$log" 2>&1; then
   cat "$log"
   record rollback_failed "$installed" "$candidate" "$why; reinstalling $installed failed: $(tail -n 1 "$log")"
+  exit 1
+fi
+# The lower root is written only after the health check: only a failed write there needs undoing there.
+if [ -n "${lowered:-}" ] && ! lower_install "$kept"; then
+  cat "$log"
+  record rollback_failed "$installed" "$candidate" "$why; reinstalling $installed in $LOWER failed: $(tail -n 1 "$log")"
   exit 1
 fi
 systemctl start kiosk.service kiosk-sync.timer || true

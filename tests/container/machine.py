@@ -34,6 +34,8 @@ class Container:
         self.nspawn: subprocess.Popen | None = None
         self.leader: int | None = None
         self.mounted = False
+        #: The root file system seen again from the host, for read_only_root() (not covered by nspawn's overlay).
+        self.root_again = self.work / "root-again"
 
     # --- file system ---------------------------------------------------------------------------------
 
@@ -44,6 +46,20 @@ class Container:
         subprocess.run(["mount", "-t", "overlay", "overlay", "-o", options, str(self.merged)], check=True)
         self.mounted = True
         (self.merged / "etc/pip.conf").write_text(PIP_CONF)
+
+    def read_only_root(self, data: str = "/var/lib/kiosk") -> tuple[str, ...]:
+        """Options for :meth:`boot` that give the container a Pi's read-only overlay root (raspi-config's
+        overlayroot): `/` an overlay whose changes are in RAM and lost at power-off, over the container's own
+        file system, which is also mounted read-only at /media/root-ro (overlayroot's lower root); ``data`` on a
+        writable "partition" of its own (a host folder, its first contents copied from the root, as
+        docs/deploy.md §5 says). Writes through :meth:`path` go to the lower root, as if to the SD card."""
+        if not os.path.ismount(self.root_again):
+            self.root_again.mkdir(exist_ok=True)
+            subprocess.run(["mount", "--bind", str(self.merged), str(self.root_again)], check=True)
+        partition = self.work / "data-partition"
+        if not partition.exists():
+            subprocess.run(["cp", "-a", str(self.path(data)), str(partition)], check=True)
+        return ("--volatile=overlay", f"--bind-ro={self.root_again}:/media/root-ro", f"--bind={partition}:{data}")
 
     def path(self, inside: str) -> Path:
         """A path of the container's root file system, seen from the host (not /run or /tmp: those are tmpfs)."""
@@ -120,8 +136,15 @@ class Container:
         self.nspawn = None
         self.leader = None
 
+    def reboot(self, *options: str) -> float:
+        """Power off and boot again (with ``options``); seconds to the system up."""
+        self.poweroff()
+        return self.boot(*options)
+
     def destroy(self) -> None:
         self.poweroff()
+        if os.path.ismount(self.root_again):
+            subprocess.run(["umount", "--lazy", str(self.root_again)], check=False)
         if self.mounted:
             self._unmount()
         shutil.rmtree(self.work, ignore_errors=True)

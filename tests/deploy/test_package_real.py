@@ -1,12 +1,16 @@
 """The kiosk package in a booted Debian bookworm container: first install from the province's signed
 repository, an upgrade when kiosk-upgrade.timer's service runs, a broken release rolled back by itself with
-every record kept, and a repository signed with another key refused.
+every record kept, and a repository signed with another key refused; then the same with the read-only overlay
+root on (an upgrade and a rollback that both survive a reboot) while the kiosk syncs to a real central server,
+which ends with every record made before, during and after them exactly once; last, the kiosk-central package
+installed from the same repository, and a kiosk syncing to it.
 
-One container for the whole module (the tests run in order). The package is built once and cached
-(tests/container/packages.py); versions N+1 and a broken N+2 are derived from it. The repository is made by
-systemd/province-repo.sh (reprepro) with a province key generated here, and served over HTTP from this
-machine (the container shares its network). Timings go to test-artifacts/package-timings.json (docs/deploy.md
-quotes them). Shares port 8080 and the machine name with test_systemd_real.py: never run both at once.
+One container for the whole module (the tests run in order, and each needs the one before). The packages are
+built once and cached (tests/container/packages.py); versions N+1, N+3 and broken N+2, N+4 are derived from the
+kiosk's. The repository is made by systemd/province-repo.sh (reprepro) with a province key generated here, and
+served over HTTP from this machine (the container shares its network). Timings go to
+test-artifacts/package-timings.json (docs/deploy.md quotes them). Shares port 8080 and the machine name with
+test_systemd_real.py: never run both at once (one xdist worker for both modules).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -24,11 +29,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.central_server import CentralServer
 from tests.container.machine import Container
-from tests.container.packages import derive, ensure_kiosk_deb, field
+from tests.container.packages import derive, ensure_debs, field
 from tests.container.province import Province
+from tests.container.records import Records, central_counts
 from tests.container.root import ensure_root
 from tests.deploy.test_systemd_real import missing_requirements
+from tests.server import KioskServer
 
 pytestmark = [pytest.mark.systemd, pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -81,7 +89,8 @@ def fleet(tmp_path_factory):
         pytest.skip(why)
     folder = tmp_path_factory.mktemp("fleet")
     started = time.monotonic()
-    deb = ensure_kiosk_deb()
+    debs = ensure_debs()
+    deb = debs["kiosk"]
     measured("package_ready_s", time.monotonic() - started)
     root = ensure_root()
     province, stranger = Province(folder, "province"), Province(folder, "stranger")
@@ -92,6 +101,7 @@ def fleet(tmp_path_factory):
         box.mount()
         measured("boot_to_multi_user_s", box.boot())
         box.deb, box.folder, box.province, box.stranger, box.server = deb, folder, province, stranger, server
+        box.central_deb = debs["kiosk-central"]
         yield box
     finally:
         if box.leader:
@@ -227,3 +237,139 @@ def test_a_repository_signed_with_another_key_is_refused(fleet):
     result, _ = upgrade(box)
     assert result.returncode == 0 and version(box) == good
     assert box.journal("kiosk-upgrade.service").count("not trying") == 2
+
+
+# --- the read-only overlay root, with the kiosk syncing to a central server --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def central(fleet):
+    """A real `kiosk-central serve` on this machine (the container reaches it on 127.0.0.1), this kiosk added to it."""
+    server = CentralServer(fleet.folder / "central")
+    server.cli("init")
+    server.device = server.add_device("Kiosk Một cửa", "XTN", "UBND xã Thử Nghiệm")
+    with server:
+        yield server
+
+
+def dpkg_version(box: Container, admindir: str = "/var/lib/dpkg") -> str:
+    return box.run("dpkg-query", f"--admindir={admindir}", "-W", "-f=${Version}", "kiosk").stdout
+
+
+def test_an_upgrade_with_the_read_only_root_on_stays_after_a_reboot(fleet, central):
+    box = fleet
+    # The kiosk syncs to the central (what the commune writes into /etc/kiosk/kiosk.toml), every few seconds here.
+    settings = {k.removeprefix("KIOSK_").lower(): v for k, v in central.device.items()}
+    settings.update(central_url=central.base, sync_interval="3")
+    with box.path("/etc/kiosk/kiosk.toml").open("a") as toml:
+        toml.writelines(f"{key} = {json.dumps(value) if key != 'sync_interval' else value}\n"
+                        for key, value in settings.items())  # fmt: skip
+    # Turned on as raspi-config does it, the data moved to its partition while the kiosk is off (docs/deploy.md
+    # §5), then a boot: `/` an overlay in RAM over the read-only root.
+    box.poweroff()
+    box.options = options = box.read_only_root()
+    measured("boot_with_read_only_root_s", box.boot(*options))
+    assert box.run("findmnt", "-n", "-o", "FSTYPE", "/").stdout.strip() == "overlay"
+    assert "ro" in box.run("findmnt", "-n", "-o", "OPTIONS", "/media/root-ro").stdout.split(",")
+    wait_healthy(box, 120)
+    records = box.records = Records(KIOSK)
+    records.some(tickets=2, ratings=3)  # before
+    box.run("touch", "/etc/written-in-ram")  # a change of the running root: gone at the next boot
+    old = version(box)
+    new = old.replace("+1", "+3")
+    box.province.publish(derive(box.deb, new, box.folder))
+
+    (result, took), presses = records.during(lambda: upgrade(box))
+    assert result.returncode == 0, result.stdout + result.stderr + box.journal("kiosk-upgrade.service")
+    measured("read_only_root_upgrade_to_healthz_s", took)
+    # Pressed every half second while it ran: the presses made while the kiosk was stopped were refused plainly
+    # (nobody on its port), never half-written (the test below finds each answered one at the central once).
+    assert 0 < len(records.refused) <= presses
+    assert version(box) == new
+    assert dpkg_version(box, "/media/root-ro/var/lib/dpkg") == new  # written to the read-only root too...
+    assert "ro" in box.run("findmnt", "-n", "-o", "OPTIONS", "/media/root-ro").stdout.split(",")  # ...read-only again
+    report = wait_healthy(box, 60)
+    assert report["upgrade"]["outcome"] == "upgraded" and "read-only root" in report["upgrade"]["detail"]
+    measured("read_only_root_write_s", float(re.search(r"\((\d+) s of it\)", report["upgrade"]["detail"])[1]))
+    records.some(tickets=1, ratings=2)  # after
+
+    measured("reboot_after_upgrade_s", box.reboot(*options))
+    assert box.run("test", "-e", "/etc/written-in-ram", check=False).returncode == 1  # the overlay was on
+    assert version(box) == new
+    report = wait_healthy(box, 120)
+    assert report["upgrade"]["outcome"] == "upgraded" and report["upgrade"]["to"] == new
+    records.some(tickets=1, ratings=1)  # after the reboot
+
+
+def test_a_rollback_with_the_read_only_root_on_leaves_that_root_alone(fleet, central):
+    box, records = fleet, fleet.records
+    good = version(box)
+    bad = good.replace("+3", "+4")
+    box.province.publish(derive(box.deb, bad, box.folder, broken=True))
+    (result, took), _ = records.during(lambda: upgrade(box))
+    assert result.returncode == 0, result.stdout + result.stderr + box.journal("kiosk-upgrade.service")
+    measured("read_only_root_broken_upgrade_rolled_back_s", took)
+    assert version(box) == good
+    # Never written to the read-only root: only a version that passed the health check is.
+    assert dpkg_version(box, "/media/root-ro/var/lib/dpkg") == good
+    report = wait_healthy(box, 60)
+    assert report["upgrade"]["outcome"] == "rolled_back" and report["upgrade"]["to"] == bad
+    records.some(tickets=1, ratings=1)  # after the rollback
+    measured("reboot_after_rollback_s", box.reboot(*box.options))
+    assert version(box) == good
+    report = wait_healthy(box, 120)
+    assert report["upgrade"]["outcome"] == "rolled_back"
+    records.some(tickets=1, ratings=1)  # after the reboot
+
+
+def test_every_record_is_at_the_central_exactly_once(fleet, central):
+    box, records = fleet, fleet.records
+    started = time.monotonic()
+    box.wait_for("the kiosk's outbox empty", lambda: healthz()["unsynced"] == 0, 120, interval=0.5)
+    measured("outbox_empty_after_s", time.monotonic() - started)
+    held = central_counts(central.data_dir / "central.db")
+    query = "SELECT lower(replace(id, '-', '')) FROM {} ORDER BY 1"
+    for table, ids in records.made.items():
+        assert {i: n for i, n in held[table].items() if n != 1} == {}  # no record twice
+        assert set(ids) <= set(held[table])  # every record the kiosk answered for
+        # ...and nothing else: what the kiosk holds (earlier tests' ratings too) is what the central holds.
+        kiosk_ids = box.run("sqlite3", "/var/lib/kiosk/kiosk.db", query.format(table)).stdout.split()
+        assert sorted(held[table]) == kiosk_ids
+    # Among them the presses answered while the broken release was installed and rolled back: it never reached
+    # READY, so it took none (a record it had answered for would be missing, lost with the restored database).
+    assert records.count() >= 14
+
+
+# --- the central server's package --------------------------------------------------------------------------------
+
+
+def test_the_central_package_installs_and_a_kiosk_syncs_to_it(fleet, tmp_path):
+    box = fleet
+    box.province.publish(box.central_deb)
+    started = time.monotonic()
+    box.run("apt-get", "purge", "-y", "-q", "kiosk", timeout=600, env={"DEBIAN_FRONTEND": "noninteractive"})
+    box.run("apt-get", "update", "-q", timeout=600)
+    box.run("apt-get", "install", "-y", "-q", "--no-install-recommends", "kiosk-central", timeout=900,
+            env={"DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
+    base = "http://127.0.0.1:8090"
+
+    def front_page():
+        state = box.show("kiosk-central.service", "ActiveState")["ActiveState"]
+        return state == "active" and requests.get(base + "/login", timeout=5).status_code == 200
+
+    box.wait_for("kiosk-central.service answering", front_page, 120, interval=0.5)
+    measured("central_install_to_front_page_s", time.monotonic() - started)
+    cli = ["runuser", "-u", "kiosk", "--", "env", "KIOSK_CONFIG=/etc/kiosk/kiosk.toml", "kiosk-central"]
+    assert "add-device" in box.run(*cli, "--help").stdout
+    out = box.run(*cli, "add-device", "Kiosk thử", "--commune", "XTN", "--commune-name", "UBND xã Thử").stdout
+    device = {k: v for k, v in (line.split("=", 1) for line in out.splitlines() if line.startswith("KIOSK_"))}
+    # A kiosk on this machine (from the checkout) takes a rating and syncs it to the packaged central.
+    kiosk = KioskServer(tmp_path / "kiosk", env={"KIOSK_CENTRAL_URL": base, **device})
+    kiosk.cli("init")
+    with kiosk:
+        rated = Records(kiosk.base)
+        rated.some(tickets=0, ratings=1)
+        kiosk.cli("sync", "--once")
+        assert requests.get(kiosk.base + "/healthz", timeout=5).json()["unsynced"] == 0
+    held = box.run("sqlite3", "/var/lib/kiosk/central.db", "SELECT lower(replace(id, '-', '')) FROM ratings").stdout
+    assert held.split() == rated.made["ratings"]
