@@ -9,11 +9,14 @@ that go into the package, so a second run reuses the .deb: building takes about 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from tests.container.root import cache_dir
@@ -45,8 +48,17 @@ def ensure_kiosk_deb(log_path: Path | None = None) -> Path:
     target = cache_dir() / f"deb-{key()}"
     built = sorted(target.glob("kiosk_*.deb"))
     if built:
+        os.utime(target)  # in use: kept by another checkout's cleanup below for an hour
         return built[0]
     target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / "deb.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time (another pytest run); a second caller reuses it
+        built = sorted(target.glob("kiosk_*.deb"))
+        return built[0] if built else _build(target, log_path)
+
+
+def _build(target: Path, log_path: Path | None) -> Path:
+    """Build the package into ``target`` (whole or not at all), then drop other checkouts' idle packages."""
     with tempfile.TemporaryDirectory(dir=target.parent) as work:
         source = Path(work) / "src"
         for path in _files():
@@ -62,7 +74,7 @@ def ensure_kiosk_deb(log_path: Path | None = None) -> Path:
             shutil.move(deb, staged / deb.name)
         staged.rename(target)
     for older in target.parent.glob("deb-*"):  # packages of earlier checkouts: 20 MB each
-        if older.is_dir() and older != target:
+        if older.is_dir() and older != target and time.time() - older.stat().st_mtime > 3600:
             shutil.rmtree(older, ignore_errors=True)
     return sorted(target.glob("kiosk_*.deb"))[0]
 
