@@ -7,8 +7,9 @@
   kiosk answers on this machine's port 8080 (tests/container/machine.py), so two of them must never run at once.
 - The long modules start first (``systemd``, then ``slow``, then ``browser`` tests), so that they overlap the
   many short ones instead of running alone at the end.
-- The worker that takes the first ``systemd`` test starts building the container root in the background at once,
-  while the Debian package builds (tests/container/root.py, packages.py): on a fresh machine they took turns.
+- The worker that takes the first ``systemd`` test starts building, in the background, the container root and the
+  Debian package (tests/container/root.py, packages.py), and runs the modules that install the package last: on a
+  fresh machine the package builds while the other container tests run instead of before them.
 
 xdist's own ``--dist loadgroup`` finds a group by a suffix it writes into each test's id, which pytest 9.2's
 structured ids no longer take: here the workers write the groups into a file the scheduler reads instead.
@@ -17,6 +18,7 @@ Without ``-n`` nothing changes: the tests run in collection order, one at a time
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -52,6 +54,13 @@ def _rank(item: pytest.Item) -> int:
     return next((i for i, name in enumerate(LONG_MARKERS) if item.get_closest_marker(name)), len(LONG_MARKERS))
 
 
+def _waits_for_package(item: pytest.Item) -> bool:
+    """A module that installs the Debian package: after the other container modules, while the package builds."""
+    from tests.container.packages import ensure_kiosk_deb
+
+    return _uses(getattr(item, "module", None), ensure_kiosk_deb)
+
+
 def _module(nodeid: str) -> str:
     return nodeid.split("::", 1)[0]
 
@@ -79,10 +88,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """On a worker: the long modules first, and the groups written down for the scheduler."""
     if not in_worker(config) or GROUPS_KEY not in config.workerinput:
         return
-    ranks: dict[str, int] = {}
+    ranks: dict[str, tuple[int, bool]] = {}
     for item in items:
         module = _module(item.nodeid)
-        ranks[module] = min(ranks.get(module, len(LONG_MARKERS)), _rank(item))
+        rank = (_rank(item), _waits_for_package(item))
+        ranks[module] = min(ranks.get(module, rank), rank)
     items.sort(key=lambda item: ranks[_module(item.nodeid)])  # stable: a module keeps its own order
     groups = {item.nodeid: group for item in items if (group := group_of(item))}
     target = Path(config.workerinput[GROUPS_KEY])
@@ -114,17 +124,33 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     return ModuleScheduling(config, log)
 
 
-_root_started = False
+_prepared = False
 
 
+@pytest.hookimpl(tryfirst=True)  # before the test's fixtures, which wait for what is being built
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """On a worker's first ``systemd`` test, in a module that boots the container root: build the root in the
-    background (see above)."""
-    global _root_started
-    if _root_started or not in_worker(item.config) or not item.get_closest_marker("systemd"):
+    """At a worker's first ``systemd`` test: build what the container modules need in the background (see above)."""
+    global _prepared
+    if _prepared or not in_worker(item.config) or not item.get_closest_marker("systemd") or os.geteuid() != 0:
         return
-    _root_started = True
-    from tests.container.root import build_in_background, ensure_root
+    _prepared = True
+    from tests.container.packages import ensure_kiosk_deb
+    from tests.container.root import ensure_root
 
-    if os.geteuid() == 0 and getattr(item.module, "ensure_root", None) is ensure_root:  # a module booting the root
-        threading.Thread(target=build_in_background, name="container-root", daemon=True).start()
+    if not all(shutil.which(t) for t in ("debootstrap", "systemd-nspawn", "nsenter")):
+        return  # the container tests skip (or fail, saying why): nothing to build for them
+    modules = {getattr(i, "module", None) for i in item.session.items if i.get_closest_marker("systemd")}
+    for build, tools in ((ensure_root, ()), (ensure_kiosk_deb, ("dpkg-buildpackage", "dh"))):
+        if all(shutil.which(t) for t in tools) and any(_uses(m, build) for m in modules):
+            threading.Thread(target=_quietly, args=(build,), name=build.__name__, daemon=True).start()
+
+
+def _uses(module, function) -> bool:
+    return module is not None and getattr(module, function.__name__, None) is function
+
+
+def _quietly(build) -> None:
+    """Build ahead of the test: the test's own call waits for it through the build's lock, and builds again and
+    reports if this one failed."""
+    with contextlib.suppress(Exception):
+        build()

@@ -10,7 +10,6 @@ second run (and every test after the first) reuses it: building takes about six 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
@@ -127,14 +126,6 @@ def ensure_root(log_path: Path | None = None) -> Path:
         with open(log_path or cache / f"bookworm-{key()}.log", "w") as log:
             build(target, log)
     return target
-
-
-def build_in_background() -> None:
-    """:func:`ensure_root` for a thread started before the test that needs the root (tests/parallel.py): that
-    test's own call waits for the build through the lock, and builds again and reports if this one failed."""
-    if shutil.which("debootstrap") and shutil.which("systemd-nspawn"):
-        with contextlib.suppress(Exception):
-            ensure_root()
 
 
 if __name__ == "__main__":
