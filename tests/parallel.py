@@ -5,8 +5,8 @@
 - Tests marked ``xdist_group(NAME)`` run on one worker together, one after the other, whatever their modules.
   Every test marked ``systemd`` is in the group ``kiosk-test``: they boot the one container of that name, whose
   kiosk answers on this machine's port 8080 (tests/container/machine.py), so two of them must never run at once.
-- The long modules start first (``systemd``, then ``slow``, then ``browser`` tests), so that they overlap the
-  many short ones instead of running alone at the end.
+- The long modules start first (``systemd``, then ``slow`` and :data:`LONG_MODULES`, then ``browser`` tests), so
+  that they overlap the many short ones instead of running alone at the end.
 - The worker that takes the first ``systemd`` test starts building, in the background, the container root and the
   Debian package (tests/container/root.py, packages.py), and runs the modules that install the package last: on a
   fresh machine the package builds while the other container tests run instead of before them.
@@ -50,8 +50,18 @@ def group_of(item: pytest.Item) -> str | None:
     return MACHINE_GROUP if item.get_closest_marker("systemd") else None
 
 
+#: Long modules without such a marker (measured: several minutes each on a loaded machine), started as ``slow``.
+LONG_MODULES = (
+    "tests/kiosk/test_ahead.py",
+    "tests/central/test_catalog_pages.py",
+    "tests/kiosk/test_serve_refusals.py",
+    "tests/central/test_fleet.py",
+)
+
+
 def _rank(item: pytest.Item) -> int:
-    return next((i for i, name in enumerate(LONG_MARKERS) if item.get_closest_marker(name)), len(LONG_MARKERS))
+    marked = next((i for i, name in enumerate(LONG_MARKERS) if item.get_closest_marker(name)), len(LONG_MARKERS))
+    return min(marked, LONG_MARKERS.index("slow")) if _module(item.nodeid) in LONG_MODULES else marked
 
 
 def _waits_for_package(item: pytest.Item) -> bool:
