@@ -52,6 +52,7 @@ setup(
             "msgspec>=0.18",
             "pytest>=8",
             "pytest-timeout>=2.3",
+            "pytest-xdist>=3.5",  # the README's test command runs the suite on several workers (-n)
             "pytest-postgresql>=6",
             "psycopg[binary]>=3.1",
             "openpyxl>=3.1",

@@ -8,8 +8,9 @@ from kiosk.app import create_app
 from kiosk.clock import FakeClock
 from tests.queue_helpers import make_app
 
-# The central server, its databases and kiosks beside it: fixtures for every part of the tests.
-pytest_plugins = ["tests.central_fixtures"]
+# The central server, its databases and kiosks beside it: fixtures for every part of the tests; and how the suite
+# runs on several processes (`-n N --dist loadgroup`, tests/parallel.py).
+pytest_plugins = ["tests.central_fixtures", "tests.parallel"]
 
 
 @pytest.fixture(autouse=True)

@@ -60,7 +60,7 @@ class ServerProcess(ABC):
     def answers(self) -> bool:
         """Whether the server is up (called until it is, or the timeout ends)."""
 
-    def start(self, timeout: float = 30.0):
+    def start(self, timeout: float = 120.0):  # polled: only a loaded machine (the suite on -n 3) waits that long
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(

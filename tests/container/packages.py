@@ -11,11 +11,14 @@ machine (the kiosk's alone 1–8 min), reusing them none.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from tests.container.root import cache_dir
@@ -45,10 +48,23 @@ def key() -> str:
 def ensure_debs(log_path: Path | None = None) -> dict[str, Path]:
     """The kiosk and kiosk-central packages of this checkout (``dpkg-buildpackage -b``), built first if needed."""
     target = cache_dir() / f"debs-{key()}"
-    built = {deb.name.split("_")[0]: deb for deb in target.glob("*.deb")}
-    if {"kiosk", "kiosk-central"} <= set(built):
-        return built
+    if _complete(target):
+        os.utime(target)  # in use: kept by another checkout's cleanup below for an hour
+        return _complete(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / "deb.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time (another pytest run); a second caller reuses it
+        return _complete(target) or _build(target, log_path)
+
+
+def _complete(target: Path) -> dict[str, Path]:
+    """The two packages built into ``target``, or an empty dict when they are not both there."""
+    built = {deb.name.split("_")[0]: deb for deb in target.glob("*.deb")}
+    return built if {"kiosk", "kiosk-central"} <= set(built) else {}
+
+
+def _build(target: Path, log_path: Path | None) -> dict[str, Path]:
+    """Build the package into ``target`` (whole or not at all), then drop other checkouts' idle packages."""
     with tempfile.TemporaryDirectory(dir=target.parent) as work:
         source = Path(work) / "src"
         for path in _files():
@@ -64,7 +80,7 @@ def ensure_debs(log_path: Path | None = None) -> dict[str, Path]:
             shutil.move(deb, staged / deb.name)
         staged.rename(target)
     for older in target.parent.glob("debs-*"):  # packages of earlier checkouts: 50 MB each
-        if older.is_dir() and older != target:
+        if older.is_dir() and older != target and time.time() - older.stat().st_mtime > 3600:
             shutil.rmtree(older, ignore_errors=True)
     return {deb.name.split("_")[0]: deb for deb in target.glob("*.deb")}
 

@@ -165,12 +165,12 @@ def ticket_status(server: KioskServer) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize("space_freed", ["before the restart", "after the restart"])
 def test_a_full_disk_then_a_power_cut_leaves_a_kiosk_that_serves_again_by_itself(tmp_path, space_freed):
-    deadline = time.monotonic() + 40
     with tmpfs(tmp_path / "disk", "32m") as mount:
         server = KioskServer(mount / "var", env={"KIOSK_RESPONSE_INTERVAL": "0"})
         try:
             server.start()
             writers = Writers(server.base)
+            deadline = time.monotonic() + 40  # to catch a checkpoint, once the kiosk serves (its start not counted)
             try:
                 filler = fill_the_disk_during_a_checkpoint(mount, server.data_dir, deadline)
                 time.sleep(0.5)  # the clients meet the full disk
