@@ -66,9 +66,9 @@ def _rank(item: pytest.Item) -> int:
 
 def _waits_for_package(item: pytest.Item) -> bool:
     """A module that installs the Debian package: after the other container modules, while the package builds."""
-    from tests.container.packages import ensure_kiosk_deb
+    from tests.container.packages import ensure_debs
 
-    return _uses(getattr(item, "module", None), ensure_kiosk_deb)
+    return _uses(getattr(item, "module", None), ensure_debs)
 
 
 def _module(nodeid: str) -> str:
@@ -144,13 +144,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if _prepared or not in_worker(item.config) or not item.get_closest_marker("systemd") or os.geteuid() != 0:
         return
     _prepared = True
-    from tests.container.packages import ensure_kiosk_deb
+    from tests.container.packages import ensure_debs
     from tests.container.root import ensure_root
 
     if not all(shutil.which(t) for t in ("debootstrap", "systemd-nspawn", "nsenter")):
         return  # the container tests skip (or fail, saying why): nothing to build for them
     modules = {getattr(i, "module", None) for i in item.session.items if i.get_closest_marker("systemd")}
-    for build, tools in ((ensure_root, ()), (ensure_kiosk_deb, ("dpkg-buildpackage", "dh"))):
+    for build, tools in ((ensure_root, ()), (ensure_debs, ("dpkg-buildpackage", "dh"))):
         if all(shutil.which(t) for t in tools) and any(_uses(m, build) for m in modules):
             threading.Thread(target=_quietly, args=(build,), name=build.__name__, daemon=True).start()
 
