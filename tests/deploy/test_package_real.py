@@ -11,13 +11,10 @@ quotes them). Shares port 8080 and the machine name with test_systemd_real.py: n
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import shutil
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -26,6 +23,7 @@ import requests
 
 from tests.container.machine import Container
 from tests.container.packages import derive, ensure_kiosk_deb, field
+from tests.container.province import Province, StaticServer
 from tests.container.root import ensure_root
 from tests.deploy.test_systemd_real import missing_requirements
 
@@ -43,61 +41,6 @@ def measured(name: str, seconds: float) -> None:
     TIMINGS[name] = round(seconds, 2)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "package-timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
-
-
-class Province:
-    """A province key (gpg, in its own keyring) and its repository made with systemd/province-repo.sh."""
-
-    def __init__(self, folder: Path, name: str) -> None:
-        self.home = folder / f"gnupg-{name}"
-        self.home.mkdir(mode=0o700, parents=True)
-        self.dir = folder / f"repo-{name}"
-        self.env = {**os.environ, "GNUPGHOME": str(self.home)}
-        self.gpg("--quick-generate-key", f"Province {name} <{name}@example.vn>", "ed25519", "sign", "never")
-        colons = self.gpg("--with-colons", "--list-secret-keys").stdout
-        self.fingerprint = next(line.split(":")[9] for line in colons.splitlines() if line.startswith("fpr:"))
-        self.tool("init", str(self.dir), self.fingerprint)
-
-    def gpg(self, *args: str) -> subprocess.CompletedProcess:
-        command = ["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", *args]
-        return subprocess.run(command, env=self.env, capture_output=True, text=True, check=True)
-
-    def tool(self, *args: str) -> str:
-        command = [str(REPO / "systemd/province-repo.sh"), *args]
-        return subprocess.run(command, env=self.env, capture_output=True, text=True, check=True).stdout
-
-    def publish(self, deb: Path) -> None:
-        self.tool("publish", str(self.dir), str(deb))
-
-    @property
-    def public(self) -> Path:
-        return self.dir / "public"
-
-    def close(self) -> None:
-        subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=self.env, check=False)
-
-
-class StaticServer:
-    """A plain static web server for a repository's public folder (what nginx does on the central's machine)."""
-
-    def __init__(self) -> None:
-        self.root: Path | None = None
-        handler = functools.partial(_QuietHandler, directory_of=lambda: self.root)
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *args, directory_of, **kwargs) -> None:
-        super().__init__(*args, directory=str(directory_of()), **kwargs)
-
-    def log_message(self, *args) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
