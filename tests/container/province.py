@@ -15,6 +15,9 @@ import threading
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+#: Where a kiosk keeps the province's sources entry and key (docs/deploy.md §11).
+SOURCES = "/etc/apt/sources.list.d/kiosk-province.list"
+KEYRING = "/etc/apt/keyrings/kiosk-province.gpg"
 
 
 class Province:
@@ -44,6 +47,14 @@ class Province:
     @property
     def public(self) -> Path:
         return self.dir / "public"
+
+    def trust(self, box, url: str) -> None:
+        """What the operator of a new kiosk does (docs/deploy.md §11), in the container ``box``: this province's
+        key in apt's keyrings, and its repository at ``url`` signed by that key only."""
+        key = box.path(KEYRING)
+        key.parent.mkdir(parents=True, exist_ok=True)
+        key.write_bytes((self.public / "province.gpg").read_bytes())
+        box.path(SOURCES).write_text(f"deb [signed-by={KEYRING}] {url} bookworm main\n")
 
     def close(self) -> None:
         subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=self.env, check=False)

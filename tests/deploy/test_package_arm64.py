@@ -26,7 +26,8 @@ import requests
 from tests.container import arm64
 from tests.container.machine import Container
 from tests.container.packages import derive, field
-from tests.container.province import Province, StaticServer
+from tests.container.province import SOURCES, Province, StaticServer
+from tests.deploy.test_package_real import version
 
 pytestmark = [pytest.mark.systemd, pytest.mark.slow, pytest.mark.timeout(3600)]
 
@@ -35,8 +36,6 @@ ARTIFACTS = REPO / "test-artifacts"
 MACHINE = "kiosk-arm64"
 PORT = 8091
 KIOSK = f"http://127.0.0.1:{PORT}"
-SOURCES = "/etc/apt/sources.list.d/kiosk-province.list"
-KEYRING = "/etc/apt/keyrings/kiosk-province.gpg"
 #: The province's repository only (as kiosk-upgrade.sh reads it): the root already has the package's Depends.
 APT = ("-o", f"Dir::Etc::SourceList={SOURCES}", "-o", "Dir::Etc::SourceParts=-", "-q")
 DROPINS = {
@@ -121,16 +120,14 @@ def healthz() -> dict:
     return requests.get(KIOSK + "/healthz", timeout=10).json()
 
 
-def version(box: Container) -> str:
-    return box.run("dpkg-query", "-W", "-f=${Version}", "kiosk").stdout
-
-
 def wait_healthy(box: Container, timeout: float) -> dict:
-    def ready():
-        state = box.show("kiosk.service", "ActiveState", "SubState")
-        return healthz() if state == {"ActiveState": "active", "SubState": "running"} else None
+    """/healthz's report once kiosk.service is active (READY=1) and it answers."""
+    running = {"ActiveState": "active", "SubState": "running"}
 
-    return box.wait_for("kiosk.service active with /healthz answering", ready, timeout, interval=0.5)
+    def serving():
+        return box.show("kiosk.service", *running) == running and healthz()
+
+    return box.wait_for("kiosk.service active with /healthz answering", serving, timeout, interval=0.5)
 
 
 def elf_machine(path: Path) -> int:
@@ -143,10 +140,7 @@ def test_the_arm64_package_installs_from_the_signed_repository_and_serves(pi):
     box = pi
     assert field(box.deb, "Architecture") == "arm64"
     box.province.publish(box.deb)
-    key = box.path(KEYRING)
-    key.parent.mkdir(parents=True, exist_ok=True)
-    key.write_bytes((box.province.public / "province.gpg").read_bytes())
-    box.path(SOURCES).write_text(f"deb [signed-by={KEYRING}] {box.server.url} bookworm main\n")
+    box.province.trust(box, box.server.url)
     started = time.monotonic()
     box.run("apt-get", *APT, "update", timeout=900)
     box.run("apt-get", *APT, "install", "-y", "--no-install-recommends", "kiosk", timeout=1800,

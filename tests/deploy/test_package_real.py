@@ -32,8 +32,6 @@ pytestmark = [pytest.mark.systemd, pytest.mark.slow, pytest.mark.timeout(1800)]
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 KIOSK = "http://127.0.0.1:8080"
-SOURCES = "/etc/apt/sources.list.d/kiosk-province.list"
-KEYRING = "/etc/apt/keyrings/kiosk-province.gpg"
 TIMINGS: dict[str, float] = {}
 
 
@@ -109,10 +107,7 @@ def upgrade(box: Container) -> tuple[subprocess.CompletedProcess, float]:
 def test_first_install_from_the_signed_repository(fleet):
     box = fleet
     box.province.publish(box.deb)
-    key = box.path(KEYRING)
-    key.parent.mkdir(parents=True, exist_ok=True)
-    key.write_bytes((box.province.public / "province.gpg").read_bytes())
-    box.path(SOURCES).write_text(f"deb [signed-by={KEYRING}] {box.server.url} bookworm main\n")
+    box.province.trust(box, box.server.url)
     started = time.monotonic()
     box.run("apt-get", "update", "-q", timeout=600)
     box.run("apt-get", "install", "-y", "-q", "--no-install-recommends", "kiosk", timeout=900,
