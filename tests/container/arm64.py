@@ -1,12 +1,12 @@
 """The Raspberry Pi's architecture on this x86 machine: a Debian bookworm arm64 root run through qemu-user, and the
-kiosk package built inside it.
+kiosk package for arm64 built on this machine, as a province builds it on its x86 build machine.
 
 The kernel hands every aarch64 program to ``qemu-aarch64-static`` (binfmt_misc, Debian's qemu-user-static and
-binfmt-support), so debootstrap, systemd-nspawn and dpkg-buildpackage work on an arm64 root as on a Pi, 5–7 times
-slower. The root is as small as the package test needs (no screen: no cage or Chromium): debootstrap's minbase with
-systemd, Python, the kiosk package's dependencies and its build dependencies, in one debootstrap step (no second
-apt step). It is cached beside the x86 roots (tests/container/root.py), keyed by its recipe; the package built in
-it, by the hash of the checkout's packaged files (tests/container/packages.py).
+binfmt-support), so debootstrap and systemd-nspawn work on an arm64 root as on a Pi, 5–7 times slower. The root is
+as small as the package test needs (no screen: no cage or Chromium): debootstrap's minbase with systemd, Python and
+the kiosk package's dependencies, in one debootstrap step (no second apt step, no build tools: the package is not
+built there). It is cached beside the x86 roots (tests/container/root.py), keyed by its recipe; the package, by the
+hash of the checkout's packaged files (tests/container/packages.py).
 
     python -m tests.container.arm64         # build (or find) the arm64 root and the package; print their paths
 """
@@ -25,17 +25,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.container import packages
-from tests.container.machine import Container
-from tests.container.root import SUITE, cache_dir, in_root, mirror
+from tests.container.root import SUITE, cache_dir, mirror
 
 QEMU = Path("/usr/bin/qemu-aarch64-static")
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
-#: One debootstrap step: the kiosk package's Depends (debian/control), then its Build-Depends.
-INCLUDE = ["systemd", "systemd-sysv", "dbus", "ca-certificates", "python3", "python3-venv", "adduser",
-           "fonts-dejavu-core", "espeak-ng", "sox", "alsa-utils", "libusb-1.0-0",
-           "python3-pip", "debhelper"]  # fmt: skip
+#: One debootstrap step: systemd and the kiosk package's Depends (debian/control).
+INCLUDE = ["systemd", "systemd-sysv", "dbus", "ca-certificates", "python3", "adduser", "fonts-dejavu-core", "espeak-ng",
+           "sox", "alsa-utils", "libusb-1.0-0"]  # fmt: skip
 #: Changing how the root is made changes the key too.
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"
 #: Where this machine's CA bundle is kept inside the root: installing ca-certificates rewrites the usual one.
 HOST_CA = "/etc/ssl/certs/host-ca-certificates.crt"
 
@@ -69,20 +67,21 @@ def key() -> str:
 
 
 @contextmanager
-def _locked():
-    """One build at a time (a second caller then finds the first one's root or package)."""
+def _locked(what: str):
+    """One build of ``what`` at a time (a second caller then finds the first one's root or package)."""
     cache = cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / "build-arm64.lock", "w") as lock:
+    with open(cache / f"build-arm64-{what}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
 
-def _timed(timings: dict[str, float], name: str, args: list[str], log) -> None:
+def _timed(timings: dict[str, float], name: str, args: list[str], log, cwd: Path | None = None) -> None:
     """Run ``args``, each line of its output in ``log`` after the seconds since it started (where the time goes)."""
     log.write(f"$ {' '.join(args)}\n")
     started = time.monotonic()
-    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace") as run:
+    output = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True, "errors": "replace"}
+    with subprocess.Popen(args, cwd=cwd, **output) as run:
         for line in run.stdout:
             log.write(f"[{time.monotonic() - started:7.1f}] {line}")
             log.flush()
@@ -110,51 +109,42 @@ def ensure_root(timings: dict[str, float] | None = None) -> Path:
     """The cached arm64 root for the current recipe, built first if there is none (its steps' seconds into
     ``timings``)."""
     target = cache_dir() / f"bookworm-arm64-{key()}"
-    if not (target / "usr/bin/dh").exists():
-        with _locked():
-            if not (target / "usr/bin/dh").exists():
+    if not (target / "usr/bin/python3").exists():
+        with _locked("root"):
+            if not (target / "usr/bin/python3").exists():
                 with open(target.with_name(target.name + ".log"), "w") as log:
                     build_root(target, log, timings if timings is not None else {})
     return target
 
 
-def ensure_deb(root: Path, timings: dict[str, float] | None = None) -> Path:
-    """The kiosk package of this checkout for arm64: ``dpkg-buildpackage`` run inside the arm64 root (an
-    overlay over it, thrown away after), with the same debian/ as the x86 package, built first if needed.
-
-    The venv pip makes there holds aarch64 wheels (lgpio too: debian/rules adds the ``[pi]`` extra on arm64).
-    ``-d``: the root has the Build-Depends but not build-essential (a C compiler nothing here uses).
-    Compressed with gzip -1, not xz: xz of the 90 MB venv under emulation takes minutes (the files are the same).
-    """
+def ensure_deb(timings: dict[str, float] | None = None) -> Path:
+    """The kiosk package of this checkout for arm64, cross-built on this machine (``dpkg-buildpackage -a arm64``:
+    debian/make-venv then installs the aarch64 wheels, lgpio too, as the ``[pi]`` extra of debian/rules on arm64),
+    built first if needed. The same debian/ as the x86 package; ``-d``: no cross compiler (nothing is compiled).
+    Compressed with gzip -1, as the x86 test packages (the files are the same)."""
     timings = timings if timings is not None else {}
     target = cache_dir() / f"arm64-deb-{packages.key()}"
     built = sorted(target.glob("kiosk_*_arm64.deb"))
     if built:
         return built[0]
-    with _locked(), tempfile.TemporaryDirectory(dir=cache_dir()) as work:
+    with _locked("deb"), tempfile.TemporaryDirectory(dir=cache_dir()) as work:
         built = sorted(target.glob("kiosk_*_arm64.deb"))
         if built:
             return built[0]
-        box = Container(root, Path(work) / "overlay", name="kiosk-arm64-build")
-        box.mount()
-        try:
-            source = box.path("/build/src")
-            for path in packages._files():
-                copy = source / path.relative_to(packages.REPO)
-                copy.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, copy)
-            command = in_root(box.merged, "--machine=kiosk-arm64-build", "--chdir=/build/src",
-                              "--setenv=DPKG_DEB_COMPRESSOR_TYPE=gzip", "--setenv=DPKG_DEB_COMPRESSOR_LEVEL=1",
-                              "dpkg-buildpackage", "-b", "-us", "-uc", "-d", "-Ppkg.kiosk.nocentral")  # fmt: skip
-            with open(cache_dir() / f"arm64-deb-{packages.key()}.log", "w") as log:
-                _timed(timings, "package_build_s", command, log)
-            staged = Path(work) / "out"
-            staged.mkdir()
-            for deb in box.path("/build").glob("kiosk_*_arm64.deb"):
-                shutil.move(deb, staged / deb.name)
-            staged.rename(target)
-        finally:
-            box.destroy()
+        source = Path(work) / "src"
+        for path in packages._files():
+            copy = source / path.relative_to(packages.REPO)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copy)
+        command = ["env", "DPKG_DEB_COMPRESSOR_TYPE=gzip", "DPKG_DEB_COMPRESSOR_LEVEL=1",
+                   "dpkg-buildpackage", "-a", "arm64", "-b", "-us", "-uc", "-d", "-Ppkg.kiosk.nocentral"]  # fmt: skip
+        with open(cache_dir() / f"arm64-deb-{packages.key()}.log", "w") as log:
+            _timed(timings, "package_build_s", command, log, cwd=source)
+        staged = Path(work) / "out"
+        staged.mkdir()
+        for deb in Path(work).glob("kiosk_*_arm64.deb"):
+            shutil.move(deb, staged / deb.name)
+        staged.rename(target)
     for older in cache_dir().glob("arm64-deb-*"):  # packages of earlier checkouts
         if older.is_dir() and older != target:
             shutil.rmtree(older, ignore_errors=True)
@@ -166,5 +156,5 @@ if __name__ == "__main__":
     enable_binfmt()
     arm64_root = ensure_root(steps)
     print(arm64_root)
-    print(ensure_deb(arm64_root, steps))
+    print(ensure_deb(steps))
     print(json.dumps(steps), file=sys.stderr)
