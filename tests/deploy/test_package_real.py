@@ -15,14 +15,11 @@ test_systemd_real.py: never run both at once (one xdist worker for both modules)
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -32,7 +29,7 @@ import requests
 from tests.central_server import CentralServer
 from tests.container.machine import Container
 from tests.container.packages import derive, ensure_debs, field
-from tests.container.province import Province
+from tests.container.province import Province, StaticServer
 from tests.container.records import Records, central_counts
 from tests.container.root import ensure_root
 from tests.deploy.test_systemd_real import missing_requirements
@@ -43,8 +40,6 @@ pytestmark = [pytest.mark.systemd, pytest.mark.slow, pytest.mark.timeout(1800)]
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 KIOSK = "http://127.0.0.1:8080"
-SOURCES = "/etc/apt/sources.list.d/kiosk-province.list"
-KEYRING = "/etc/apt/keyrings/kiosk-province.gpg"
 TIMINGS: dict[str, float] = {}
 
 
@@ -52,29 +47,6 @@ def measured(name: str, seconds: float) -> None:
     TIMINGS[name] = round(seconds, 2)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "package-timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
-
-
-class StaticServer:
-    """A plain static web server for a repository's public folder (what nginx does on the central's machine)."""
-
-    def __init__(self) -> None:
-        self.root: Path | None = None
-        handler = functools.partial(_QuietHandler, directory_of=lambda: self.root)
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *args, directory_of, **kwargs) -> None:
-        super().__init__(*args, directory=str(directory_of()), **kwargs)
-
-    def log_message(self, *args) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -145,10 +117,7 @@ def upgrade(box: Container) -> tuple[subprocess.CompletedProcess, float]:
 def test_first_install_from_the_signed_repository(fleet):
     box = fleet
     box.province.publish(box.deb)
-    key = box.path(KEYRING)
-    key.parent.mkdir(parents=True, exist_ok=True)
-    key.write_bytes((box.province.public / "province.gpg").read_bytes())
-    box.path(SOURCES).write_text(f"deb [signed-by={KEYRING}] {box.server.url} bookworm main\n")
+    box.province.trust(box, box.server.url)
     started = time.monotonic()
     box.run("apt-get", "update", "-q", timeout=600)
     box.run("apt-get", "install", "-y", "-q", "--no-install-recommends", "kiosk", timeout=900,
