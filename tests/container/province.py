@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -25,8 +27,8 @@ class Province:
     """A province key (gpg, in its own keyring) and its repository made with systemd/province-repo.sh."""
 
     def __init__(self, folder: Path, name: str, suites: tuple[str, ...] = ()) -> None:
-        self.home = folder / f"gnupg-{name}"
-        self.home.mkdir(mode=0o700, parents=True)
+        # gpg-agent's sockets live in the keyring's folder, and a socket's path has at most 107 bytes: a short one.
+        self.home = Path(tempfile.mkdtemp(prefix=f"gpg-{name[:8]}-"))
         self.dir = folder / f"repo-{name}"
         self.env = {**os.environ, "GNUPGHOME": str(self.home)}
         self.gpg("--quick-generate-key", f"Province {name} <{name}@example.vn>", "ed25519", "sign", "never")
@@ -59,6 +61,7 @@ class Province:
 
     def close(self) -> None:
         subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=self.env, check=False)
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 class StaticServer:
