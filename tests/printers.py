@@ -80,7 +80,11 @@ class CupsServer:
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(10)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:  # a busy cupsd (a stopped queue's job, a loaded machine): no wait
+                self.proc.kill()
+                self.proc.wait(10)
 
 
 class SerialPrinter:

@@ -15,13 +15,14 @@ import requests
 from playwright.sync_api import expect
 
 from tests.a11y import axe_violations, describe
+from tests.kiosk.test_admin import PASSWORD  # the admin password the kiosk tests set (a test value, not a secret)
 from tests.kiosk.test_holds_browser import _log_in
 from tests.queue_helpers import add_clerks, set_admin_password
 from tests.server import KioskServer
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "mat-khau-quan-tri"
+
 CODE, MISSED, NAME = "HT-2026-0042", "HT-2026-0007", "Nguyễn Văn An"
 
 
