@@ -10,7 +10,9 @@ copy: it works offline.
 
 from __future__ import annotations
 
+import ipaddress
 from io import BytesIO
+from urllib.parse import urlsplit
 
 from flask import Blueprint, jsonify, render_template, request, send_file
 
@@ -26,13 +28,27 @@ def _today():
     return current_kiosk().clock.local().date()
 
 
+def phone_address() -> str | None:
+    """The address phones reach the kiosk on: ``rating_url``, or the Wi-Fi address `kiosk serve` found; else the
+    address this page was asked on — None when that is the kiosk's own loopback (no phone opens 127.0.0.1)."""
+    printing = current_kiosk().printing
+    base = printing.phone_base if printing is not None else None
+    asked_on = request.host_url.rstrip("/")
+    return base or (None if _loopback(urlsplit(asked_on).hostname or "") else asked_on)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def phone_qr(path: str):
-    """A QR code (PNG) that opens ``path`` at the address phones reach the kiosk on (``rating_url``, or the Wi-Fi
-    address `kiosk serve` found; else the address this page was asked on)."""
+    """A QR code (PNG) that opens ``path`` at :func:`phone_address` (or, with none, where this page was asked)."""
     import qrcode
 
-    printing = current_kiosk().printing
-    base = (printing.phone_base if printing is not None else None) or request.host_url.rstrip("/")
+    base = phone_address() or request.host_url.rstrip("/")
     picture = qrcode.make(f"{base}{path}", box_size=12, border=4)
     out = BytesIO()
     picture.save(out)
@@ -65,7 +81,7 @@ def _screen(docs: list | None, doc: dict | None):
     kiosk = current_kiosk()
     return render_template(
         "posted.html", docs=docs, doc=doc, commune=kiosk.settings["commune_name"],
-        idle_seconds=int(kiosk.settings["detail_seconds"]),
+        idle_seconds=int(kiosk.settings["detail_seconds"]), phones=phone_address() is not None,
     )  # fmt: skip
 
 

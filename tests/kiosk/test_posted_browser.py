@@ -22,6 +22,7 @@ def server(tmp_path_factory):
         demo=True,
         env={"KIOSK_ANNOUNCER": "none", "KIOSK_DETAIL_SECONDS": "5"},
     )
+    srv.env["KIOSK_RATING_URL"] = srv.base + "/rate"  # phones reach the kiosk (here on loopback)
     srv.start()
     yield srv
     srv.stop()
