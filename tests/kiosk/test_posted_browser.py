@@ -64,6 +64,8 @@ def test_the_board_rotates_rules_and_fees_between_calls_and_a_call_takes_the_scr
     board = page.locator("#d-posted")
     expect(board).to_be_visible(timeout=5000)
     expect(board.locator("h2")).to_have_text("Nội quy Bộ phận Một cửa")
+    body = board.locator(".d-posted-body")  # the whole text shows on a 720-line board, the last line included
+    assert body.evaluate("e => e.scrollHeight <= e.clientHeight + 1"), "the rules are cut off at the bottom"
     expect(board.locator("h2")).to_have_text("Bảng phí, lệ phí (cấp xã)", timeout=5000)  # it turns
     expect(board).to_contain_text("2.000 đ/trang")
     ticket = requests.post(server.base + "/api/tickets", json={"service": "HT"}, timeout=5).json()

@@ -42,11 +42,22 @@
     box.appendChild(body);
     box.dataset.doc = d.id;
   }
+  /* A long text on a small board: smaller letters until it all shows (not below 2.2 % of the screen's height). */
+  function fit() {
+    var body = box.querySelector(".d-posted-body");
+    var target = body.querySelector("table") || body;
+    var size = parseFloat(window.getComputedStyle(target).fontSize), floor = window.innerHeight * 0.022;
+    while (body.scrollHeight > body.clientHeight + 1 && size > floor) {
+      size = Math.max(size * 0.94, floor);
+      target.style.fontSize = size + "px";
+    }
+  }
   function next() {
     if (!docs.length) { hide(); wait(); return; }
     draw(docs[at % docs.length]);
     at += 1;
     box.hidden = false;
+    fit();
     turnTimer = setTimeout(next, turn);
   }
   function hide() {
