@@ -84,7 +84,9 @@ def store_document(sessions: Any, doc: Any, now: datetime, where: Path, fetch: C
         if current_version(session) == doc["version"]:
             return False
         session.execute(delete(KioskPosted))
-        session.add_all(KioskPosted(position=position, **columns(d)) for position, d in enumerate(items))
+        session.add_all(
+            KioskPosted(position=position, **posted_document.columns(d)) for position, d in enumerate(items)
+        )
         session.merge(PostedList(id=1, version=doc["version"], received_at=now))
     kept = {f"{sha}.pdf" for sha, _size in files(items)}
     for path in where.glob("*") if where.is_dir() else ():
@@ -92,21 +94,6 @@ def store_document(sessions: Any, doc: Any, now: datetime, where: Path, fetch: C
             path.unlink(missing_ok=True)
     log.info("posted documents: %d taken (version %s)", len(items), doc["version"][:12])
     return True
-
-
-def columns(d: dict[str, Any]) -> dict[str, Any]:
-    """The kiosk table's columns of a checked document (the inverse of ``sync.posted_document.entry``)."""
-    return {
-        "id": d["id"],
-        "kind": d["kind"],
-        "title": d["title"],
-        "body": d["body"],
-        "rows": d["rows"],
-        "file_sha256": d["file"]["sha256"] if d["file"] else None,
-        "file_size": d["file"]["size"] if d["file"] else None,
-        "shown_from": date.fromisoformat(d["shown_from"]) if d["shown_from"] else None,
-        "shown_to": date.fromisoformat(d["shown_to"]) if d["shown_to"] else None,
-    }
 
 
 def shown(session: Session, today: date, kinds: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
