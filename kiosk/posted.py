@@ -48,15 +48,15 @@ def check_document(doc: Any) -> list[dict[str, Any]]:
     """The documents of the central server's answer, checked (and their PDFs within the kiosk's cap);
     PostedRefused naming the first fault."""
     clean = checked_list(doc, "documents", MAX_DOCUMENTS, check_posted, PostedRefused, "Posted document", "id")
-    total = sum(dict(files(clean)).values())
+    total = sum(files(clean).values())
     if total > MAX_PDF_TOTAL:
         raise PostedRefused(f"The posted PDFs take {total} bytes; a kiosk keeps at most {MAX_PDF_TOTAL}.")
     return clean
 
 
-def files(items: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    """(sha256, size) of each PDF the documents name, once each."""
-    return list({d["file"]["sha256"]: d["file"]["size"] for d in items if d["file"]}.items())
+def files(items: list[dict[str, Any]]) -> dict[str, int]:
+    """The size of each PDF the documents name, by its SHA-256."""
+    return {d["file"]["sha256"]: d["file"]["size"] for d in items if d["file"]}
 
 
 def keep_file(where: Path, sha256: str, content: bytes) -> None:
@@ -77,7 +77,8 @@ def store_document(sessions: Any, doc: Any, now: datetime, where: Path, fetch: C
     """Take the document: fetch each PDF the kiosk lacks (``fetch(sha256, size)``), then replace the list in one
     transaction, then drop the PDFs no document names. False when that version is held already."""
     items = check_document(doc)
-    for sha, size in files(items):
+    named = files(items)
+    for sha, size in named.items():
         if not (where / f"{sha}.pdf").is_file():
             keep_file(where, sha, fetch(sha, size))
     with transaction(sessions) as session:
@@ -88,7 +89,7 @@ def store_document(sessions: Any, doc: Any, now: datetime, where: Path, fetch: C
             KioskPosted(position=position, **posted_document.columns(d)) for position, d in enumerate(items)
         )
         session.merge(PostedList(id=1, version=doc["version"], received_at=now))
-    kept = {f"{sha}.pdf" for sha, _size in files(items)}
+    kept = {f"{sha}.pdf" for sha in named}
     for path in where.glob("*") if where.is_dir() else ():
         if path.name not in kept:
             path.unlink(missing_ok=True)
