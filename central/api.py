@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 
-import orjson
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import update
 
@@ -23,28 +21,15 @@ from central.catalog_upload import check_upload, receive
 from central.catalog_watch import WAIT_MAX, CatalogWatch
 from central.clerk_ownership import ClerksNotTheirs, log_refusal
 from central.context import current_central
-from central.models import DeviceStatus, SyncLog
+from central.models import DeviceStatus
+from central.signed_api import decode, log_call, names_itself, signed_answer, signed_request
 from common.db import transaction
-from common.errors import ForbiddenError, ValidationError
+from common.errors import ValidationError
 from sync import protocol
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("central_api", __name__)
-
-
-def _signed_answer(device: SignedDevice, document: dict, status: int = 200) -> Response:
-    body = orjson.dumps(document)  # compact UTF-8, as json.dumps(ensure_ascii=False, separators=(",", ":"))
-    response = Response(body, status=status, mimetype="application/json")
-    response.headers[protocol.SIGNATURE_HEADER] = protocol.sign_response(device.secret, device.id, device.counter, body)
-    response.headers[protocol.COUNTER_HEADER] = str(device.counter)
-    return response
-
-
-def _authenticate(body: bytes) -> SignedDevice:
-    central = current_central()
-    with central.engine.connect() as conn:
-        return authenticate(conn, central.master_key, request.method, request.path, request.headers, body)
 
 
 @bp.post(protocol.SYNC_PATH)
@@ -87,43 +72,7 @@ def sync_batch() -> Response:
         len(result.rejected),
         "read typed" if result.typed else "read the reference way",
     )
-    return _signed_answer(device, result.as_json())
-
-
-def _decode(raw: bytes) -> dict:
-    try:
-        return protocol.decode_batch(raw, request.headers.get("Content-Encoding"))
-    except protocol.ProtocolError as exc:
-        raise ValidationError(str(exc)) from None
-    except OverflowError as exc:
-        raise ingest.TooLarge(str(exc), {"limit": "bytes"}) from None
-
-
-def names_itself(body: dict, device: SignedDevice, what: str) -> None:
-    """A signed document must name the device that signed it and that device's commune (403 otherwise)."""
-    if body.get("device") != device.id or body.get("commune") != device.commune_code:
-        raise ForbiddenError(
-            f"Device {device.id} belongs to commune {device.commune_code}: {what} must name both.",
-            {"commune": device.commune_code},
-        )
-
-
-def _log(conn, device: SignedDevice, kind: str, now) -> None:
-    conn.execute(
-        SyncLog.__table__.insert().values(
-            commune_code=device.commune_code,
-            device_id=device.id,
-            id=str(uuid.uuid4()),
-            kind=kind,
-            counter=device.counter,
-            received_at=now,
-            accepted=0,
-            already_had=0,
-            rejected=0,
-            protocol=protocol.PROTOCOL_VERSION,
-            remote_addr=(request.remote_addr or "")[:64] or None,
-        )
-    )
+    return signed_answer(device, result.as_json())
 
 
 def _short(value, limit: int, field: str) -> str | None:
@@ -145,8 +94,8 @@ def catalog_exchange() -> Response:
     """
     central = current_central()
     raw = request.get_data(cache=False)
-    device = _authenticate(raw)
-    body = _decode(raw)
+    device = signed_request(raw)
+    body = decode(raw)
     names_itself(body, device, "the catalogue")
     applied = _short(body.get("applied"), 64, "applied")
     refused = _short(body.get("refused"), 2000, "refused")
@@ -167,7 +116,7 @@ def catalog_exchange() -> Response:
         log.warning("device %s: catalogue refused: %s", device.id, exc.message)
         raise
     answer = {"v": protocol.PROTOCOL_VERSION, "received": digest if catalog is not None else None}
-    return _signed_answer(device, {**answer, "outcome": outcome, "catalog": document})
+    return signed_answer(device, {**answer, "outcome": outcome, "catalog": document})
 
 
 def _exchange(device: SignedDevice, catalog, changed: set[str], digest, refused, state: dict, now) -> tuple[dict, str]:
@@ -188,7 +137,7 @@ def _exchange(device: SignedDevice, catalog, changed: set[str], digest, refused,
             log.info("device %s: catalogue %s (%s)", device.id, digest[:12], outcome)
         if refused:
             log.warning("device %s refused the commune's catalogue: %s", device.id, refused)
-        _log(conn, device, "catalog", now)
+        log_call(conn, device, "catalog", now)
         document = build_catalog(session, device.commune_code, device.id, device.name)
     return document, outcome
 
@@ -198,14 +147,14 @@ def _exchange(device: SignedDevice, catalog, changed: set[str], digest, refused,
 def device_catalog() -> Response:
     """The commune's catalogue document, signed for the device that asked (`/api/v1/config`: first release)."""
     central = current_central()
-    device = _authenticate(request.get_data(cache=False))
+    device = signed_request(request.get_data(cache=False))
     now = central.clock.now()
     with transaction(central.sessions) as session:
         conn = session.connection()
         ingest.claim_counter(conn, device.commune_code, device.id, device.counter, {"last_config_at": now})
-        _log(conn, device, "config", now)
+        log_call(conn, device, "config", now)
         document = build_catalog(session, device.commune_code, device.id, device.name)
-    return _signed_answer(device, document)
+    return signed_answer(device, document)
 
 
 def _remote_news(device: SignedDevice, held: str | None) -> bool:
@@ -245,7 +194,7 @@ def catalog_changes() -> Response:
     within seconds.
     """
     central = current_central()
-    device = _authenticate(request.get_data(cache=False))
+    device = signed_request(request.get_data(cache=False))
     since = _short(request.args.get("since", ""), 64, "since") or ""
     try:
         wait = min(max(float(request.args.get("wait", 25)), 0.0), WAIT_MAX)
@@ -266,4 +215,4 @@ def catalog_changes() -> Response:
         remote = remote_store.mark(session, device.commune_code, device.id)
     if remote["version"] or remote["diagnostics"]:
         answer["remote"] = remote
-    return _signed_answer(device, answer)
+    return signed_answer(device, answer)

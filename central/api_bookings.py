@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.orm import Session
 
-from central.api_procedures import signed_document
 from central.auth import SignedDevice
 from central.booking_tokens import find_token
 from central.bookings import build_document, check_rows, store
 from central.context import current_central
 from central.models import Commune, Device
+from central.signed_api import signed_document
 from common.db import transaction
 from common.errors import AuthError, ForbiddenError, ValidationError
 from common.settings import time_zone

@@ -6,9 +6,9 @@ import orjson
 from flask import Blueprint, Response, request
 
 from central import ingest
-from central.api import _authenticate, _signed_answer, names_itself
 from central.context import current_central
 from central.panel import clean_panel, store
+from central.signed_api import names_itself, signed_answer, signed_request
 from common.db import transaction
 from common.errors import ValidationError
 from sync import protocol
@@ -37,7 +37,7 @@ def _body(raw: bytes) -> dict:
 def receive_panel() -> Response:
     central = current_central()
     raw = request.get_data(cache=False)
-    device = _authenticate(raw)
+    device = signed_request(raw)
     body = _body(raw)
     names_itself(body, device, "the panel")
     panel = clean_panel(body.get("panel"))
@@ -45,4 +45,4 @@ def receive_panel() -> Response:
     with transaction(central.sessions) as session:
         ingest.claim_counter(session.connection(), device.commune_code, device.id, device.counter, {})
         store(session, device.commune_code, device.id, panel, now)
-    return _signed_answer(device, {"v": protocol.PROTOCOL_VERSION, "stored": True})
+    return signed_answer(device, {"v": protocol.PROTOCOL_VERSION, "stored": True})

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from central.api import _authenticate
-from central.api_procedures import signed_document
 from central.context import current_central
 from central.posted import build_document, file_for
+from central.signed_api import signed_bytes, signed_document, signed_request
 from common.errors import NotFoundError
 from common.posted_rules import SHA256_RE
-from sync import protocol
 from sync.posted_document import FILES_PATH, POSTED_PATH
 
 bp = Blueprint("central_api_posted", __name__)
@@ -29,15 +27,11 @@ def device_posted() -> Response:
 @bp.get(FILES_PATH + "<sha256>")
 def device_posted_file(sha256: str) -> Response:
     """One PDF by its SHA-256, as ``application/pdf`` under that name; the signature covers the bytes."""
-    device = _authenticate(b"")
+    device = signed_request(b"")
     if not SHA256_RE.match(sha256):
         raise NotFoundError("There is no such PDF for this commune.")
     with current_central().sessions() as session:
         content = file_for(session, device.commune_code, sha256)
-    response = Response(content, mimetype="application/pdf")
-    response.headers[protocol.SIGNATURE_HEADER] = protocol.sign_response(
-        device.secret, device.id, device.counter, content
-    )
-    response.headers[protocol.COUNTER_HEADER] = str(device.counter)
+    response = signed_bytes(device, content, "application/pdf")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

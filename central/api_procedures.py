@@ -5,18 +5,10 @@ kiosk that asked (like `/api/v1/config`). With ``have`` equal to the current ver
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from flask import Blueprint, Response
 
-from flask import Blueprint, Response, request
-from sqlalchemy.orm import Session
-
-from central import ingest
-from central.api import _authenticate, _decode, _log, _signed_answer
-from central.auth import SignedDevice
-from central.context import current_central
 from central.procedures import build_document
-from common.db import transaction
+from central.signed_api import signed_document
 from sync.procedures_document import PROCEDURES_PATH
 
 bp = Blueprint("central_api_procedures", __name__)
@@ -27,21 +19,3 @@ bp = Blueprint("central_api_procedures", __name__)
 def device_procedures() -> Response:
     """The procedures the kiosk's commune shows: its province's list less what the commune hides."""
     return signed_document("procedures", lambda session, device, now: build_document(session, device.commune_code))
-
-
-def signed_document(kind: str, build: Callable[[Session, SignedDevice, datetime], dict]) -> Response:
-    """A document travelling down to the signed kiosk that asked (``build(session, device, now)``), or only
-    ``{"v", "version", "unchanged": true}`` when the kiosk's ``have`` is its version; logged as ``kind``."""
-    central = current_central()
-    raw = request.get_data(cache=False)
-    device = _authenticate(raw)
-    have = _decode(raw).get("have") if request.method == "POST" else None
-    now = central.clock.now()
-    with transaction(central.sessions) as session:
-        conn = session.connection()
-        ingest.claim_counter(conn, device.commune_code, device.id, device.counter, {})
-        _log(conn, device, kind, now)
-        document = build(session, device, now)
-    if isinstance(have, str) and have == document["version"]:
-        return _signed_answer(device, {"v": document["v"], "version": have, "unchanged": True})
-    return _signed_answer(device, document)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select
@@ -142,13 +142,10 @@ def save(
         raise refusal(exc.field, "%(field)s: %(message)s", field=exc.field, message=exc.message) from None
     position = _position(form.get("position"), row)
     if row is None:
-        row = PostedDocument(id=clean["id"], province_code=province, commune_code=commune, hidden=False)
+        row = PostedDocument(province_code=province, commune_code=commune, hidden=False)
         session.add(row)
-    row.kind, row.title, row.body, row.rows = clean["kind"], clean["title"], clean["body"], clean["rows"]
-    row.file_sha256 = clean["file"]["sha256"] if clean["file"] else None
-    row.file_size = clean["file"]["size"] if clean["file"] else None
-    row.shown_from = date.fromisoformat(clean["shown_from"]) if clean["shown_from"] else None
-    row.shown_to = date.fromisoformat(clean["shown_to"]) if clean["shown_to"] else None
+    for name, value in posted_document.columns(clean).items():  # the id too: the row's own, or the new one
+        setattr(row, name, value)
     row.position = position
     row.updated_at = now
     session.flush()

@@ -1,6 +1,6 @@
 """The kiosks' side of remote settings and diagnostics: `POST /api/v1/remote` (what the kiosk applied or refused
 in; the signed settings document and whether a diagnostics bundle is asked, out) and `POST /api/v1/diagnostics`
-(the bundle in). Signed both ways like every kiosk call (:mod:`central.api`)."""
+(the bundle in). Signed both ways like every kiosk call (:mod:`central.signed_api`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import orjson
 from flask import Blueprint, Response, request
 
 from central import ingest, remote_store
-from central.api import _authenticate, _decode, _signed_answer, catalog_watch
+from central.api import catalog_watch
 from central.context import current_central
+from central.signed_api import decode, signed_answer, signed_request
 from common import remote_settings
 from common.db import transaction
 from common.errors import ValidationError
@@ -27,8 +28,8 @@ def remote_exchange() -> Response:
     """``{"applied", "restart_pending", "refused_version", "refused"}`` in; ``{"settings", "diagnostics"}`` out."""
     central = current_central()
     raw = request.get_data(cache=False)
-    device = _authenticate(raw)
-    body = _decode(raw)
+    device = signed_request(raw)
+    body = decode(raw)
     now = central.clock.now()
     with transaction(central.sessions) as session:
         ingest.claim_counter(session.connection(), device.commune_code, device.id, device.counter, {})
@@ -38,7 +39,7 @@ def remote_exchange() -> Response:
     if isinstance(body.get("refused_version"), int):
         log.warning("device %s refused remote settings %s: %s", device.id, body["refused_version"], body.get("refused"))
     answer = {"v": protocol.PROTOCOL_VERSION, "settings": document, "diagnostics": asked}
-    return _signed_answer(device, answer)
+    return signed_answer(device, answer)
 
 
 @bp.post(remote_settings.DIAGNOSTICS_PATH)
@@ -46,7 +47,7 @@ def diagnostics_upload() -> Response:
     """A diagnostics bundle (a JSON object) in; kept for download on the kiosk's settings page."""
     central = current_central()
     raw = request.get_data(cache=False)
-    device = _authenticate(raw)
+    device = signed_request(raw)
     try:
         text = protocol.inflate(raw, request.headers.get("Content-Encoding"), remote_settings.BUNDLE_MAX)
         body = orjson.loads(text)
@@ -62,7 +63,7 @@ def diagnostics_upload() -> Response:
         ingest.claim_counter(session.connection(), device.commune_code, device.id, device.counter, {})
         bundle_id = remote_store.keep_bundle(session, device.commune_code, device.id, text, now)
     log.info("device %s: diagnostics bundle %s (%d bytes)", device.id, bundle_id, len(text))
-    return _signed_answer(device, {"v": protocol.PROTOCOL_VERSION, "received": bundle_id})
+    return signed_answer(device, {"v": protocol.PROTOCOL_VERSION, "received": bundle_id})
 
 
 def wake(commune: str) -> None:

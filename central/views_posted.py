@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from central import posted
 from central.accounts import Viewer, require
 from central.context import current_central
+from central.hierarchy import CODE_RE
 from central.ingest import TooLarge
 from central.models import Commune, Province
 from central.page_base import page_blueprint
 from central.posted_models import PostedFile
 from central.views_catalog import _commune, refused_form, visible_communes
-from central.views_reports import CODE_RE
 from common.db import transaction
 from common.errors import ForbiddenError, NotFoundError, ValidationError
 from common.posted_rules import KINDS, MAX_PDF_BYTES

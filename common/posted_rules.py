@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from common.procedure_rules import Problem, _text
+from common.procedure_rules import Problem, text_field
 
 #: Nội quy, bảng phí và lệ phí, biểu mẫu (PDF), thông báo.
 KINDS = ("rules", "fees", "form", "notice")
@@ -49,9 +49,9 @@ def _row(value: Any, field: str) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise Problem(field, "must be an object with a name, an amount and a note")
     return {
-        "name": _text(value.get("name"), f"{field}.name", LIMITS["name"]),
-        "amount": _text(value.get("amount"), f"{field}.amount", LIMITS["amount"]),
-        "note": _text(value.get("note"), f"{field}.note", LIMITS["note"], required=False),
+        "name": text_field(value.get("name"), f"{field}.name", LIMITS["name"]),
+        "amount": text_field(value.get("amount"), f"{field}.amount", LIMITS["amount"]),
+        "note": text_field(value.get("note"), f"{field}.note", LIMITS["note"], required=False),
     }
 
 
@@ -81,8 +81,8 @@ def check_posted(item: Any) -> dict[str, Any]:
     clean = {
         "id": ident,
         "kind": kind,
-        "title": _text(item.get("title"), "title", LIMITS["title"]),
-        "body": _text(item.get("body"), "body", LIMITS["body"], required=kind in ("rules", "notice")),
+        "title": text_field(item.get("title"), "title", LIMITS["title"]),
+        "body": text_field(item.get("body"), "body", LIMITS["body"], required=kind in ("rules", "notice")),
         "rows": [_row(r, f"rows[{i + 1}]") for i, r in enumerate(rows)] if kind == "fees" else [],
         "file": _file(item.get("file")) if kind == "form" else None,
         "shown_from": _date(item.get("shown_from"), "shown_from"),

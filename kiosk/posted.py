@@ -48,15 +48,15 @@ def check_document(doc: Any) -> list[dict[str, Any]]:
     """The documents of the central server's answer, checked (and their PDFs within the kiosk's cap);
     PostedRefused naming the first fault."""
     clean = checked_list(doc, "documents", MAX_DOCUMENTS, check_posted, PostedRefused, "Posted document", "id")
-    total = sum(dict(files(clean)).values())
+    total = sum(files(clean).values())
     if total > MAX_PDF_TOTAL:
         raise PostedRefused(f"The posted PDFs take {total} bytes; a kiosk keeps at most {MAX_PDF_TOTAL}.")
     return clean
 
 
-def files(items: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    """(sha256, size) of each PDF the documents name, once each."""
-    return list({d["file"]["sha256"]: d["file"]["size"] for d in items if d["file"]}.items())
+def files(items: list[dict[str, Any]]) -> dict[str, int]:
+    """The size of each PDF the documents name, by its SHA-256."""
+    return {d["file"]["sha256"]: d["file"]["size"] for d in items if d["file"]}
 
 
 def keep_file(where: Path, sha256: str, content: bytes) -> None:
@@ -77,36 +77,24 @@ def store_document(sessions: Any, doc: Any, now: datetime, where: Path, fetch: C
     """Take the document: fetch each PDF the kiosk lacks (``fetch(sha256, size)``), then replace the list in one
     transaction, then drop the PDFs no document names. False when that version is held already."""
     items = check_document(doc)
-    for sha, size in files(items):
+    named = files(items)
+    for sha, size in named.items():
         if not (where / f"{sha}.pdf").is_file():
             keep_file(where, sha, fetch(sha, size))
     with transaction(sessions) as session:
         if current_version(session) == doc["version"]:
             return False
         session.execute(delete(KioskPosted))
-        session.add_all(KioskPosted(position=position, **columns(d)) for position, d in enumerate(items))
+        session.add_all(
+            KioskPosted(position=position, **posted_document.columns(d)) for position, d in enumerate(items)
+        )
         session.merge(PostedList(id=1, version=doc["version"], received_at=now))
-    kept = {f"{sha}.pdf" for sha, _size in files(items)}
+    kept = {f"{sha}.pdf" for sha in named}
     for path in where.glob("*") if where.is_dir() else ():
         if path.name not in kept:
             path.unlink(missing_ok=True)
     log.info("posted documents: %d taken (version %s)", len(items), doc["version"][:12])
     return True
-
-
-def columns(d: dict[str, Any]) -> dict[str, Any]:
-    """The kiosk table's columns of a checked document (the inverse of ``sync.posted_document.entry``)."""
-    return {
-        "id": d["id"],
-        "kind": d["kind"],
-        "title": d["title"],
-        "body": d["body"],
-        "rows": d["rows"],
-        "file_sha256": d["file"]["sha256"] if d["file"] else None,
-        "file_size": d["file"]["size"] if d["file"] else None,
-        "shown_from": date.fromisoformat(d["shown_from"]) if d["shown_from"] else None,
-        "shown_to": date.fromisoformat(d["shown_to"]) if d["shown_to"] else None,
-    }
 
 
 def shown(session: Session, today: date, kinds: tuple[str, ...] | None = None) -> list[dict[str, Any]]:

@@ -9,9 +9,10 @@ true}`` when the kiosk holds that version already. A form's PDF travels apart, f
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from sync.procedures_document import version  # noqa: F401  (the same stable SHA-256 of a list, in its order)
+from sync.procedures_document import version as version  # the same stable SHA-256 of a list, in its order
 
 POSTED_PATH = "/api/v1/posted"
 FILES_PATH = "/api/v1/posted/files/"
@@ -33,4 +34,19 @@ def entry(d: Any) -> dict[str, Any]:
         "file": {"sha256": d.file_sha256, "size": d.file_size} if d.file_sha256 else None,
         "shown_from": d.shown_from.isoformat() if d.shown_from else None,
         "shown_to": d.shown_to.isoformat() if d.shown_to else None,
+    }
+
+
+def columns(d: dict[str, Any]) -> dict[str, Any]:
+    """The table columns of a checked document on the wire (the inverse of :func:`entry`)."""
+    return {
+        "id": d["id"],
+        "kind": d["kind"],
+        "title": d["title"],
+        "body": d["body"],
+        "rows": d["rows"],
+        "file_sha256": d["file"]["sha256"] if d["file"] else None,
+        "file_size": d["file"]["size"] if d["file"] else None,
+        "shown_from": date.fromisoformat(d["shown_from"]) if d["shown_from"] else None,
+        "shown_to": date.fromisoformat(d["shown_to"]) if d["shown_to"] else None,
     }

@@ -10,49 +10,19 @@ copy: it works offline.
 
 from __future__ import annotations
 
-import ipaddress
-from io import BytesIO
-from urllib.parse import urlsplit
-
 from flask import Blueprint, jsonify, render_template, request, send_file
 
 from common.errors import ValidationError
 from common.posted_rules import KINDS
 from kiosk import posted
 from kiosk.app import current_kiosk
+from web.phone_qr import phone_address, phone_qr
 
 bp = Blueprint("posted", __name__)
 
 
 def _today():
     return current_kiosk().clock.local().date()
-
-
-def phone_address() -> str | None:
-    """The address phones reach the kiosk on: ``rating_url``, or the Wi-Fi address `kiosk serve` found; else the
-    address this page was asked on — None when that is the kiosk's own loopback (no phone opens 127.0.0.1)."""
-    printing = current_kiosk().printing
-    base = printing.phone_base if printing is not None else None
-    asked_on = request.host_url.rstrip("/")
-    return base or (None if _loopback(urlsplit(asked_on).hostname or "") else asked_on)
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def phone_qr(path: str):
-    """A QR code (PNG) that opens ``path`` at :func:`phone_address` (or, with none, where this page was asked)."""
-    import qrcode
-
-    base = phone_address() or request.host_url.rstrip("/")
-    picture = qrcode.make(f"{base}{path}", box_size=12, border=4)
-    out = BytesIO()
-    picture.save(out)
-    return send_file(BytesIO(out.getvalue()), mimetype="image/png", max_age=0)
 
 
 @bp.app_context_processor

@@ -14,7 +14,7 @@ from kiosk.app import current_kiosk
 from kiosk.rating_input import MAX_COMMENT
 from kiosk.suggestions import leave_suggestion
 from web.api import FLOOD_WINDOW, is_local
-from web.posted import phone_qr
+from web.phone_qr import phone_qr
 
 bp = Blueprint("suggestions", __name__)
 

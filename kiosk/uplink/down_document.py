@@ -1,6 +1,6 @@
-"""Taking a document down at each sync (the procedures, the bookings): asked with the version the kiosk holds,
-stored only when the central server has another. A document the kiosk refuses is logged and the old one kept; a
-server of an earlier release (no such path) is skipped.
+"""Taking a document down at each sync (the procedures, the bookings, the posted documents): asked with the
+version the kiosk holds, stored only when the central server has another. A document the kiosk refuses is logged
+and the old one kept; a server of an earlier release (no such path) is skipped.
 """
 
 from __future__ import annotations
