@@ -22,7 +22,7 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central import remote_store
@@ -68,11 +68,19 @@ def pick(kiosks: Sequence[tuple[str, str]], share: float) -> set[str]:
     return set(chosen[:wanted])
 
 
-def assign(session: Session, master: bytes, device: Device, ring: str, editor: Editor, now: Any) -> bool:
+def assign(
+    session: Session,
+    master: bytes,
+    device: Device,
+    ring: str,
+    editor: Editor,
+    now: Any,
+    before: RemoteSettings | None,
+) -> bool:
     """Put ``device`` in ``ring``: a new version of its remote settings with ``upgrade_ring`` (its other values
-    kept); False when it is in that ring already. ValidationError for a ring that does not exist."""
+    kept) after ``before``, its newest version (:func:`remote_store.latest`); False when it is in that ring
+    already. ValidationError for a ring that does not exist."""
     ring = remote_settings.check_one(SETTING, ring)
-    before = remote_store.latest(session, device.commune_code, device.id)
     values = dict(before.values) if before else {}
     if values.get(SETTING) == ring:
         return False
@@ -83,22 +91,11 @@ def assign(session: Session, master: bytes, device: Device, ring: str, editor: E
 
 def rings_of(session: Session, communes: tuple[str, ...] | None) -> dict[tuple[str, str], str]:
     """Per (commune, device): the ring its newest remote settings name (kiosks in none are left out)."""
-    rs = RemoteSettings.__table__.c
-    newest = select(rs.commune_code, rs.device_id, func.max(rs.version).label("version"))
-    if communes is not None:
-        newest = newest.where(rs.commune_code.in_(communes))
-    latest = newest.group_by(rs.commune_code, rs.device_id).subquery()
-    query = select(rs.commune_code, rs.device_id, rs["values"]).join(
-        latest,
-        and_(
-            rs.commune_code == latest.c.commune_code, rs.device_id == latest.c.device_id, rs.version == latest.c.version
-        ),
-    )
     found = {}
-    for commune, device, values in session.execute(query):
-        ring = (values or {}).get(SETTING)
+    for key, row in remote_store.newest(session, communes).items():
+        ring = (row.values or {}).get(SETTING)
         if ring:
-            found[(commune, str(device))] = ring
+            found[key] = ring
     return found
 
 
@@ -120,8 +117,18 @@ def pick_share(viewer: Viewer):
             query = query.where(Device.commune_code.in_(viewer.communes))
         devices = list(session.scalars(query))
         chosen = pick([(d.id, d.commune_code) for d in devices if d.enabled], share / 100)
+        newest = remote_store.newest(session, viewer.communes)  # one query, not one per kiosk
         changed = sum(
-            assign(session, central.master_key, d, FIRST if d.id in chosen else REST, editor, now) for d in devices
+            assign(
+                session,
+                central.master_key,
+                d,
+                FIRST if d.id in chosen else REST,
+                editor,
+                now,
+                newest.get((d.commune_code, str(d.id))),
+            )
+            for d in devices
         )
         communes = {d.commune_code for d in devices if d.id in chosen}
     for commune in {d.commune_code for d in devices}:
@@ -149,9 +156,9 @@ def put_in_ring(device_id: str, viewer: Viewer):
     central = current_central()
     with transaction(central.sessions) as session:
         device = remote_store.device_in(session, device_id, viewer.communes)
-        changed = assign(
-            session, central.master_key, device, ring, Editor(viewer.username, viewer.id), central.clock.now()
-        )
+        before = remote_store.latest(session, device.commune_code, device.id)
+        editor = Editor(viewer.username, viewer.id)
+        changed = assign(session, central.master_key, device, ring, editor, central.clock.now(), before)
         name, commune = device.name, device.commune_code
     if changed:
         wake(commune)

@@ -13,13 +13,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from common.safe_text import text_problem
+from sync import protocol
 from sync.record_schema import parse_datetime
 
 #: What ``kiosk-upgrade`` writes as ``outcome`` (kiosk/upgrade_outcome.py).
-OUTCOMES = ("upgraded", "rolled_back", "rollback_failed", "refused", "failed")
+OUTCOMES = protocol.UPGRADE_OUTCOMES
 #: Outcomes the fleet page marks: the kiosk runs its previous version (or is in trouble) after trying ``to``.
 BACK = frozenset({"rolled_back", "rollback_failed"})
-_LIMITS = {"from": 32, "to": 32, "detail": 500}
 
 
 def upgrade_columns(raw: Any) -> dict[str, Any] | None:
@@ -32,7 +32,7 @@ def upgrade_columns(raw: Any) -> dict[str, Any] | None:
         value = raw.get(key)
         if not isinstance(value, str) or not value or text_problem(value) is not None:
             return None
-        return value[: _LIMITS[key]]
+        return value[: protocol.UPGRADE_LIMITS[key]]
 
     return {
         "upgrade_outcome": raw["outcome"],

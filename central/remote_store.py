@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from central import keys
@@ -176,18 +176,38 @@ def bundles(session: Session, commune: str, device_id: str, limit: int = BUNDLES
     return list(session.scalars(query.order_by(DiagnosticBundle.received_at.desc()).limit(limit)))
 
 
-def fleet_states(session: Session, communes: tuple[str, ...] | None) -> dict[tuple[str, str], dict[str, Any]]:
-    """Per (commune, device): the version sent, the version applied, a refusal, a pending bundle request."""
-    rs, st = RemoteSettings.__table__.c, RemoteState.__table__.c
-    newest = select(rs.commune_code, rs.device_id, func.max(rs.version)).group_by(rs.commune_code, rs.device_id)
+def _newest_versions(communes: tuple[str, ...] | None) -> Select:
+    """(commune, device, version): the newest version of each kiosk's remote settings in ``communes`` (None: all)."""
+    rs = RemoteSettings.__table__.c
+    newest = select(rs.commune_code, rs.device_id, func.max(rs.version).label("version"))
     if communes is not None:
         newest = newest.where(rs.commune_code.in_(communes))
+    return newest.group_by(rs.commune_code, rs.device_id)
+
+
+def newest(session: Session, communes: tuple[str, ...] | None) -> dict[tuple[str, str], RemoteSettings]:
+    """Per (commune, device): :func:`latest` of every kiosk in ``communes`` (None: all) at once, in one query."""
+    versions = _newest_versions(communes).subquery()
+    query = select(RemoteSettings).join(
+        versions,
+        and_(
+            RemoteSettings.commune_code == versions.c.commune_code,
+            RemoteSettings.device_id == versions.c.device_id,
+            RemoteSettings.version == versions.c.version,
+        ),
+    )
+    return {(row.commune_code, str(row.device_id)): row for row in session.scalars(query)}
+
+
+def fleet_states(session: Session, communes: tuple[str, ...] | None) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (commune, device): the version sent, the version applied, a refusal, a pending bundle request."""
+    st = RemoteState.__table__.c
     found: dict[tuple[str, str], dict[str, Any]] = {}
 
     def entry(commune: str, device: str) -> dict[str, Any]:
         return found.setdefault((commune, str(device)), {"sent": None, "applied": None, "refused": None})
 
-    for commune, device, version in session.execute(newest):
+    for commune, device, version in session.execute(_newest_versions(communes)):
         entry(commune, device)["sent"] = version
     states = select(RemoteState)
     if communes is not None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import __version__
+from sync import protocol
 
 FILE = "upgrade.json"
 #: Outcomes a technician should look at (also a `/healthz` warning).
@@ -26,7 +27,7 @@ TROUBLE = {
 PACKAGE_VENV = Path("/opt/kiosk/venv")
 PACKAGE = "kiosk"
 #: Longest text of each field sent to the central server (its columns).
-SENT_LIMITS = {"outcome": 20, "from": 32, "to": 32, "at": 32, "detail": 500}
+SENT_LIMITS = protocol.UPGRADE_LIMITS
 
 
 def last_upgrade(data_dir: Path) -> dict[str, Any] | None:

@@ -72,6 +72,11 @@ CHANGES_PATH = "/api/v1/config/changes"
 #: A kiosk posts its live panel here (signed, gzip JSON `{"v", "device", "commune", "panel"}`; issue 25).
 PANEL_PATH = "/api/v1/panel"
 
+#: ``status.upgrade``'s outcomes (systemd/kiosk-upgrade.sh writes them), and the longest text of each of its
+#: fields the server keeps (its ``device_status.upgrade_*`` columns): the kiosk cuts them so, the server again.
+UPGRADE_OUTCOMES = ("upgraded", "rolled_back", "rollback_failed", "refused", "failed")
+UPGRADE_LIMITS = {"outcome": 20, "from": 32, "to": 32, "at": 32, "detail": 500}
+
 #: Hard cap on a batch once decompressed (a small gzip body must not inflate without bound).
 MAX_DECOMPRESSED = 32 * 1024 * 1024
 

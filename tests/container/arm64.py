@@ -13,19 +13,16 @@ hash of the checkout's packaged files (tests/container/packages.py).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from tests.container import packages
-from tests.container.root import SUITE, cache_dir, mirror
+from tests.container.root import SUITE, cache_dir, locked, mirror
 
 QEMU = Path("/usr/bin/qemu-aarch64-static")
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
@@ -66,16 +63,6 @@ def key() -> str:
     return hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
 
-@contextmanager
-def _locked(what: str):
-    """One build of ``what`` at a time (a second caller then finds the first one's root or package)."""
-    cache = cache_dir()
-    cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / f"build-arm64-{what}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
 def _timed(timings: dict[str, float], name: str, args: list[str], log, cwd: Path | None = None) -> None:
     """Run ``args``, each line of its output in ``log`` after the seconds since it started (where the time goes)."""
     log.write(f"$ {' '.join(args)}\n")
@@ -110,7 +97,7 @@ def ensure_root(timings: dict[str, float] | None = None) -> Path:
     ``timings``)."""
     target = cache_dir() / f"bookworm-arm64-{key()}"
     if not (target / "usr/bin/python3").exists():
-        with _locked("root"):
+        with locked("build-arm64-root.lock"):
             if not (target / "usr/bin/python3").exists():
                 with open(target.with_name(target.name + ".log"), "w") as log:
                     build_root(target, log, timings if timings is not None else {})
@@ -127,24 +114,16 @@ def ensure_deb(timings: dict[str, float] | None = None) -> Path:
     built = sorted(target.glob("kiosk_*_arm64.deb"))
     if built:
         return built[0]
-    with _locked("deb"), tempfile.TemporaryDirectory(dir=cache_dir()) as work:
+    with locked("build-arm64-deb.lock"):
         built = sorted(target.glob("kiosk_*_arm64.deb"))
         if built:
             return built[0]
-        source = Path(work) / "src"
-        for path in packages._files():
-            copy = source / path.relative_to(packages.REPO)
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, copy)
         command = ["env", "DPKG_DEB_COMPRESSOR_TYPE=gzip", "DPKG_DEB_COMPRESSOR_LEVEL=1",
                    "dpkg-buildpackage", "-a", "arm64", "-b", "-us", "-uc", "-d", "-Ppkg.kiosk.nocentral"]  # fmt: skip
         with open(cache_dir() / f"arm64-deb-{packages.key()}.log", "w") as log:
-            _timed(timings, "package_build_s", command, log, cwd=source)
-        staged = Path(work) / "out"
-        staged.mkdir()
-        for deb in Path(work).glob("kiosk_*_arm64.deb"):
-            shutil.move(deb, staged / deb.name)
-        staged.rename(target)
+            packages.build_into(
+                target, "kiosk_*_arm64.deb", lambda source: _timed(timings, "package_build_s", command, log, source)
+            )
     for older in cache_dir().glob("arm64-deb-*"):  # packages of earlier checkouts
         if older.is_dir() and older != target:
             shutil.rmtree(older, ignore_errors=True)

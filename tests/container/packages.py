@@ -11,7 +11,6 @@ machine (the kiosk's alone 1–8 min), reusing them none.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
@@ -19,9 +18,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from tests.container.root import cache_dir
+from tests.container.root import cache_dir, locked
 
 REPO = Path(__file__).resolve().parents[2]
 #: What goes into the package (the rest of the checkout does not change it).
@@ -51,9 +51,7 @@ def ensure_debs(log_path: Path | None = None) -> dict[str, Path]:
     if _complete(target):
         os.utime(target)  # in use: kept by another checkout's cleanup below for an hour
         return _complete(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / "deb.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time (another pytest run); a second caller reuses it
+    with locked("deb.lock"):  # one build at a time (another pytest run); a second caller reuses it
         return _complete(target) or _build(target, log_path)
 
 
@@ -65,29 +63,32 @@ def _complete(target: Path) -> dict[str, Path]:
 
 def _build(target: Path, log_path: Path | None) -> dict[str, Path]:
     """Build the package into ``target`` (whole or not at all), then drop other checkouts' idle packages."""
-    with tempfile.TemporaryDirectory(dir=target.parent) as work:
-        source = Path(work) / "src"
-        for path in _files():
-            copy = source / path.relative_to(REPO)
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, copy)
-        with open(log_path or target.parent / f"debs-{key()}.log", "w") as log:
-            subprocess.run(["dpkg-buildpackage", "-b", "-us", "-uc"], cwd=source, stdout=log,
-                           stderr=subprocess.STDOUT, check=True, timeout=2400)  # fmt: skip
-        staged = Path(work) / "out"
-        staged.mkdir()
-        for deb in Path(work).glob("kiosk*.deb"):
-            shutil.move(deb, staged / deb.name)
-        staged.rename(target)
+    with open(log_path or target.parent / f"debs-{key()}.log", "w") as log:
+        build_into(target, "kiosk*.deb", lambda source: subprocess.run(
+            ["dpkg-buildpackage", "-b", "-us", "-uc"], cwd=source, stdout=log, stderr=subprocess.STDOUT, check=True,
+            timeout=2400))  # fmt: skip
     for older in target.parent.glob("debs-*"):  # packages of earlier checkouts: 50 MB each
         if older.is_dir() and older != target and time.time() - older.stat().st_mtime > 3600:
             shutil.rmtree(older, ignore_errors=True)
     return {deb.name.split("_")[0]: deb for deb in target.glob("*.deb")}
 
 
-def ensure_kiosk_deb(log_path: Path | None = None) -> Path:
-    """The kiosk package of this checkout (built with kiosk-central: ensure_debs)."""
-    return ensure_debs(log_path)["kiosk"]
+def build_into(target: Path, pattern: str, build: Callable[[Path], object]) -> None:
+    """``build(source)`` in a copy of the checkout's packaged files (:func:`_files`), then the files matching
+    ``pattern`` it left beside ``source`` (dpkg-buildpackage's output) moved into ``target`` whole or not at all:
+    a reader finds every package there or none."""
+    with tempfile.TemporaryDirectory(dir=target.parent) as work:
+        source = Path(work) / "src"
+        for path in _files():
+            copy = source / path.relative_to(REPO)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copy)
+        build(source)
+        staged = Path(work) / "out"
+        staged.mkdir()
+        for deb in Path(work).glob(pattern):
+            shutil.move(deb, staged / deb.name)
+        staged.rename(target)
 
 
 def field(deb: Path, name: str) -> str:

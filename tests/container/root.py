@@ -10,6 +10,7 @@ second run (and every test after the first) reuses it: building takes about six 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -17,6 +18,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SUITE = "bookworm"
@@ -59,6 +62,17 @@ def mirror() -> str:
 
 def cache_dir() -> Path:
     return Path(os.environ.get("KIOSK_TEST_ROOT_CACHE") or Path(tempfile.gettempdir()) / "kiosk-test-roots")
+
+
+@contextmanager
+def locked(lock_name: str) -> Iterator[Path]:
+    """The cache folder (made if need be), one holder of its ``lock_name`` at a time, across processes and
+    checkouts: one build of a thing at a time, and a second caller then finds the first one's."""
+    cache = cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / lock_name, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield cache
 
 
 def key() -> str:
@@ -112,15 +126,10 @@ def build(target: Path, log) -> None:
 
 def ensure_root(log_path: Path | None = None) -> Path:
     """The cached root for the current recipe, built first if there is none."""
-    cache = cache_dir()
-    cache.mkdir(parents=True, exist_ok=True)
-    target = cache / f"bookworm-{key()}"
+    target = cache_dir() / f"bookworm-{key()}"
     if (target / "usr/bin/cage").exists():
         return target
-    import fcntl
-
-    with open(cache / "build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time; a second caller reuses the first's root
+    with locked("build.lock") as cache:
         if (target / "usr/bin/cage").exists():
             return target
         with open(log_path or cache / f"bookworm-{key()}.log", "w") as log:

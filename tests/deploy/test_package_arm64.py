@@ -13,7 +13,6 @@ installs them); KIOSK_REQUIRE_SYSTEMD_TESTS=1 (.ci/run) turns a missing piece in
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -28,6 +27,7 @@ from tests.container import arm64
 from tests.container.machine import Container
 from tests.container.packages import derive, field
 from tests.container.province import SOURCES, Province, StaticServer
+from tests.container.report import skip_or_fail, timings
 from tests.deploy.test_package_real import version
 
 # Its own machine (kiosk-arm64) and port (8091): on a worker of its own, beside the x86 container group (tests/parallel.py).
@@ -51,13 +51,9 @@ DROPINS = {
 ELF_AARCH64 = 183  # e_machine of an aarch64 ELF file
 #: Units that fail under qemu-user only (setting up their credentials: "Invalid argument"), never on a Pi.
 QEMU_FAILURES = {"systemd-sysusers.service", "systemd-tmpfiles-setup.service", "systemd-tmpfiles-setup-dev.service"}
-TIMINGS: dict[str, float] = {}
 
 
-def measured(name: str, seconds: float) -> None:
-    TIMINGS[name] = round(seconds, 2)
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "package-arm64-timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
+measured = timings("package-arm64-timings.json")
 
 
 def missing_requirements() -> str | None:
@@ -77,11 +73,7 @@ def missing_requirements() -> str | None:
 
 @pytest.fixture(scope="module")
 def pi(tmp_path_factory):
-    why = missing_requirements()
-    if why:
-        if os.environ.get("KIOSK_REQUIRE_SYSTEMD_TESTS"):
-            pytest.fail(why)
-        pytest.skip(why)
+    skip_or_fail(missing_requirements())
     arm64.enable_binfmt()
     folder = tmp_path_factory.mktemp("arm64")
     steps: dict[str, float] = {}

@@ -16,7 +16,6 @@ test_systemd_real.py: never run both at once (one xdist worker for both modules)
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -31,6 +30,7 @@ from tests.container.machine import Container
 from tests.container.packages import derive, ensure_debs, field
 from tests.container.province import Province, StaticServer
 from tests.container.records import Records, central_counts
+from tests.container.report import skip_or_fail, timings
 from tests.container.root import ensure_root
 from tests.deploy.test_systemd_real import missing_requirements
 from tests.server import KioskServer
@@ -40,13 +40,9 @@ pytestmark = [pytest.mark.systemd, pytest.mark.slow, pytest.mark.timeout(1800)]
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 KIOSK = "http://127.0.0.1:8080"
-TIMINGS: dict[str, float] = {}
 
 
-def measured(name: str, seconds: float) -> None:
-    TIMINGS[name] = round(seconds, 2)
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "package-timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
+measured = timings("package-timings.json")
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +51,7 @@ def fleet(tmp_path_factory):
     if not why:
         why = next((f"needs {t} (apt-get install reprepro gnupg dpkg-dev debhelper)" for t in
                     ("reprepro", "gpg", "dpkg-buildpackage", "dh") if not shutil.which(t)), None)  # fmt: skip
-    if why:
-        if os.environ.get("KIOSK_REQUIRE_SYSTEMD_TESTS"):
-            pytest.fail(why)
-        pytest.skip(why)
+    skip_or_fail(why)
     folder = tmp_path_factory.mktemp("fleet")
     started = time.monotonic()
     debs = ensure_debs()

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.container.province import REPO, Province
+from tests.container.report import skip_or_fail
 
 RING_HELPER = REPO / "systemd/kiosk-upgrade-ring.sh"
 TOOLS = ("reprepro", "gpg", "gpgv", "dpkg-deb", "apt-get", "apt-cache")
@@ -29,10 +30,7 @@ TOOLS = ("reprepro", "gpg", "gpgv", "dpkg-deb", "apt-get", "apt-cache")
 def province(tmp_path):
     missing = [tool for tool in TOOLS if not shutil.which(tool)]
     if missing:
-        why = f"needs {', '.join(missing)} (apt-get install reprepro gnupg apt dpkg)"
-        if os.environ.get("KIOSK_REQUIRE_SYSTEMD_TESTS"):
-            pytest.fail(why)
-        pytest.skip(why)
+        skip_or_fail(f"needs {', '.join(missing)} (apt-get install reprepro gnupg apt dpkg)")
     made = Province(tmp_path, "province", ("ring0", "stable"))
     yield made
     made.close()

@@ -13,7 +13,6 @@ missing piece fails instead of skipping.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -28,6 +27,7 @@ import requests
 
 from tests.central_server import CentralServer
 from tests.container.machine import Container
+from tests.container.report import skip_or_fail, timings
 from tests.container.root import ensure_root
 
 pytestmark = [pytest.mark.systemd, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -35,7 +35,6 @@ pytestmark = [pytest.mark.systemd, pytest.mark.slow, pytest.mark.timeout(1800)]
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 KIOSK = "http://127.0.0.1:8080"
-TIMINGS: dict[str, float] = {}
 IGNORED = (
     "var",
     ".venv",
@@ -62,10 +61,7 @@ def missing_requirements() -> str | None:
     return None
 
 
-def measured(name: str, seconds: float) -> None:
-    TIMINGS[name] = round(seconds, 2)
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "systemd-timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
+measured = timings("systemd-timings.json")
 
 
 def healthz() -> dict:
@@ -80,11 +76,7 @@ def copy_checkout(target: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def box(tmp_path_factory):
-    why = missing_requirements()
-    if why:
-        if os.environ.get("KIOSK_REQUIRE_SYSTEMD_TESTS"):
-            pytest.fail(why)
-        pytest.skip(why)
+    skip_or_fail(missing_requirements())
     started = time.monotonic()
     root = ensure_root()
     measured("root_ready_s", time.monotonic() - started)
