@@ -214,10 +214,8 @@ class QueueService:
         be called for; the ticket served here is listed (``status`` "called") when "next" calls it again for its
         next field."""
         order: dict[str, str] = {}
-        for w in self.line.counter_order(r, day, counter):
+        for w in self.line.counter_order(r, day, counter, CONSOLE_WAITING):
             order.setdefault(w.ticket_id, w.service)  # a visit of several fields: at its first call
-            if len(order) == CONSOLE_WAITING:
-                break
         if not order:
             return []
         found = {
