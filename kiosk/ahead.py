@@ -52,7 +52,7 @@ from typing import Any
 from kiosk.booking_rule import choose
 from kiosk.clock import Clock, from_naive_utc
 from kiosk.fields import AVERAGE_SERVICE_SECONDS
-from kiosk.storage import ReadTransaction, read_transaction
+from kiosk.storage import ReadTransaction, read_transaction, stored_time
 
 #: Assumed seconds per citizen until a field has completed tickets to learn from.
 DEFAULT_SERVICE_SECONDS = 300.0
@@ -363,8 +363,7 @@ class QueueLine:
 
 def _since(moment: str | datetime, now: datetime) -> float:
     """Seconds from a stored (naive UTC) time to ``now``; negative for a time to come."""
-    moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return (now - from_naive_utc(moment)).total_seconds()
+    return (now - from_naive_utc(stored_time(moment))).total_seconds()
 
 
 def _rests(r: ReadTransaction, day: str) -> dict[str, tuple[str, ...]]:

@@ -21,8 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kiosk.clock import Clock, from_naive_utc
-from kiosk.console_marks import stored_time
-from kiosk.storage import read_transaction
+from kiosk.storage import read_transaction, stored_time
 
 STATES = ("expected", "checked_in", "held", "serving", "served", "absent", "late", "no_show")
 _TICKET_STATES = {"waiting": "checked_in", "held": "held", "called": "serving", "done": "served", "no_show": "absent"}
