@@ -33,7 +33,7 @@ from central import fleet_versions
 from central.models import MAIN_SITE, RECORD_MODELS, DeviceStatus, Quarantine, SyncLog
 from central.reports.localtime import DEFAULT_LOCAL_TIME, LocalTime
 from central.reports.rollups import BatchShare, Presses, apply_batch, queue_parents
-from central.reports.services_rollup import several_field_completions
+from central.reports.services_rollup import several_field_completions, several_fields
 from common.errors import ConflictError, ForbiddenError, KioskError, ValidationError
 from common.safe_text import storable, text_problem
 from sync import protocol, record_checks, typed_batch
@@ -488,7 +488,7 @@ def _gather(
         {x.rating_id for x in typed.get("indicator_answer", ())},
         {x.id for x in typed.get("ticket", ())},
         queue_parents((x.ticket_id, x.action) for x in typed.get("clerk_action", ())),
-        (x.ticket_id for x in typed.get("rating", ()) if x.counted and " " in (x.services or "")),
+        (x.ticket_id for x in typed.get("rating", ()) if several_fields(x.counted, x.services)),
         several_field_completions((x.ticket_id, x.action, x.detail) for x in typed.get("clerk_action", ())),
     )
     return share

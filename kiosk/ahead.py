@@ -52,7 +52,7 @@ from typing import Any
 from kiosk.booking_rule import choose
 from kiosk.clock import Clock, from_naive_utc
 from kiosk.fields import AVERAGE_SERVICE_SECONDS
-from kiosk.storage import ReadTransaction, read_transaction
+from kiosk.storage import ReadTransaction, read_transaction, stored_time
 
 #: Assumed seconds per citizen until a field has completed tickets to learn from.
 DEFAULT_SERVICE_SECONDS = 300.0
@@ -124,13 +124,13 @@ def places(waiting: Iterable[Waiting], desks: Iterable[Desk], seconds: Mapping[s
     return found
 
 
-def calling_order(waiting: Iterable[Waiting], desk: Desk) -> list[Waiting]:
+def calling_order(waiting: Iterable[Waiting], desk: Desk, most: int | None = None) -> list[Waiting]:
     """The calls ``desk``'s "next" makes, in order, when its clerk presses it again and again and no other counter
     calls: the play-out with this counter alone (as if open). The first is the one "next" calls now. A visit of
     several fields comes at each of its calls here — the one being served too, when it goes on into a field of
-    this counter."""
+    this counter. ``most``: stop at the first call of that many tickets (the console lists no more)."""
     calls: list[Waiting] = []
-    _play(sorted(waiting, key=_rank), [replace(desk, open=True)], {}, calls)
+    _play(sorted(waiting, key=_rank), [replace(desk, open=True)], {}, calls, most)
     return calls
 
 
@@ -140,9 +140,14 @@ def _rank(w: Waiting) -> tuple:
 
 
 def _play(
-    order: list[Waiting], desks: list[Desk], seconds: Mapping[str, float], called: list[Waiting] | None = None
+    order: list[Waiting],
+    desks: list[Desk],
+    seconds: Mapping[str, float],
+    called: list[Waiting] | None = None,
+    most: int | None = None,
 ) -> dict[str, Place]:
-    """Each ticket's place at its first call; ``called`` (when given) receives every call, in order."""
+    """Each ticket's place at its first call; ``called`` (when given) receives every call, in order. ``most``: stop
+    once that many tickets have had their first call."""
     lines: dict[tuple[str, int], list[tuple[tuple, Waiting]]] = {}
     for w in order:
         lines.setdefault((w.service, w.line), []).append((_rank(w), w))  # in rank order: already a heap
@@ -178,6 +183,8 @@ def _play(
         ahead = calls.get(w.service, 0)
         if w.ticket_id not in found:  # its first call (a visit with several fields may be called again)
             found[w.ticket_id] = Place(ahead, start_time(free[w.service], ahead, work.get(w.service, 0.0)))
+            if most is not None and len(found) >= most:
+                break
         spends = seconds.get(w.service, DEFAULT_SERVICE_SECONDS)
         for f in desk.services:
             calls[f] = calls.get(f, 0) + 1
@@ -244,12 +251,12 @@ class QueueLine:
         desks = self._desks(r, rests)
         return places(waiting, desks, self._seconds(r, {f for d in desks for f in d.services}))
 
-    def counter_order(self, r: ReadTransaction, day: date, counter: int) -> list[Waiting]:
-        """The calls counter ``counter``'s "next" makes in ``day``'s queue, in order (:func:`calling_order`);
-        empty for a counter that is not active."""
+    def counter_order(self, r: ReadTransaction, day: date, counter: int, most: int | None = None) -> list[Waiting]:
+        """The calls counter ``counter``'s "next" makes in ``day``'s queue, in order, up to the first call of
+        ``most`` tickets (:func:`calling_order`); empty for a counter that is not active."""
         rests = _rests(r, day.isoformat())
         desk = next((d for d in self._desks(r, rests) if d.number == counter), None)
-        return [] if desk is None else calling_order(self._waiting(r, day, rests), desk)
+        return [] if desk is None else calling_order(self._waiting(r, day, rests), desk, most)
 
     def _waiting(self, r: ReadTransaction, day: date, rests: Mapping[str, tuple[str, ...]]) -> list[Waiting]:
         now = self.clock.now()
@@ -356,8 +363,7 @@ class QueueLine:
 
 def _since(moment: str | datetime, now: datetime) -> float:
     """Seconds from a stored (naive UTC) time to ``now``; negative for a time to come."""
-    moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return (now - from_naive_utc(moment)).total_seconds()
+    return (now - from_naive_utc(stored_time(moment))).total_seconds()
 
 
 def _rests(r: ReadTransaction, day: str) -> dict[str, tuple[str, ...]]:

@@ -40,6 +40,12 @@ def current_version(session: Session) -> str | None:
     return row.version if row else None
 
 
+def grace_end(at: datetime, grace_minutes: float) -> datetime:
+    """Until when a booking of local time ``at`` checks in as booked (``booking_grace_minutes`` later); after it, a
+    citizen checks in late (as a walk-in) and a booking not checked in is a no-show."""
+    return at + timedelta(minutes=grace_minutes)
+
+
 def check_document(doc: Any) -> list[dict[str, Any]]:
     """The bookings of a document from the central server, checked; BookingsRefused naming the first fault."""
     return checked_list(doc, "bookings", MAX_BOOKINGS, check_booking, BookingsRefused, "Booking")
@@ -79,7 +85,7 @@ def check_in(kiosk: Any, code: Any) -> dict[str, Any]:
     code = normal_code(code)
     now = kiosk.clock.now()
     local = kiosk.clock.local(now).replace(tzinfo=None)
-    grace = timedelta(minutes=int(kiosk.settings["booking_grace_minutes"]))
+    grace = int(kiosk.settings["booking_grace_minutes"])
     with _checkin_lock:
         with transaction(kiosk.sessions) as session:
             booking = session.get(KioskBooking, code)
@@ -91,7 +97,7 @@ def check_in(kiosk: Any, code: Any) -> dict[str, Any]:
                                  code=code, day=booking.at.strftime("%d/%m/%Y"))  # fmt: skip
             if session.get(BookingCheckin, code) is not None:
                 raise refused_as(ConflictError, "code", "Booking %(code)s has already checked in.", code=code)
-            late = local > booking.at + grace
+            late = local > grace_end(booking.at, grace)
             service, at = booking.service_code, booking.at
             session.add(
                 BookingCheckin(code=code, checked_in_at=to_naive_utc(now), outcome="late" if late else "booked")

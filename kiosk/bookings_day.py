@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from kiosk.bookings import grace_end
 from kiosk.clock import Clock, from_naive_utc
-from kiosk.console_marks import stored_time
-from kiosk.storage import read_transaction
+from kiosk.storage import read_transaction, stored_time
 
 STATES = ("expected", "checked_in", "held", "serving", "served", "absent", "late", "no_show")
 _TICKET_STATES = {"waiting": "checked_in", "held": "held", "called": "serving", "done": "served", "no_show": "absent"}
@@ -67,13 +67,14 @@ class BookingDay:
         }
 
 
-def state_of(row: dict[str, Any], at: datetime, now_local: datetime, grace: timedelta) -> str:
-    """Where one booking stands (see the module's list); ``now_local`` naive local time."""
+def state_of(row: dict[str, Any], until: datetime, now_local: datetime) -> str:
+    """Where one booking stands (see the module's list); ``until`` its grace's end (:func:`kiosk.bookings.grace_end`),
+    ``now_local`` naive local time."""
     if row["outcome"] == "late":
         return "late"
     if row["outcome"] is not None:
         return _TICKET_STATES.get(row["status"] or "waiting", "checked_in")
-    return "no_show" if now_local > at + grace else "expected"
+    return "no_show" if now_local > until else "expected"
 
 
 def bookings_days(engine: Any, clock: Clock, grace_minutes: float) -> list[BookingDay]:
@@ -81,7 +82,6 @@ def bookings_days(engine: Any, clock: Clock, grace_minutes: float) -> list[Booki
     now_local = clock.local().replace(tzinfo=None)
     today = now_local.date()
     days = {today: BookingDay(today), today + timedelta(days=1): BookingDay(today + timedelta(days=1))}
-    grace = timedelta(minutes=float(grace_minutes))
     with read_transaction(engine) as r:
         found = r.rows(_BOOKINGS)
     for row in found:
@@ -89,7 +89,7 @@ def bookings_days(engine: Any, clock: Clock, grace_minutes: float) -> list[Booki
         day = days.get(at.date())
         if day is None:
             continue  # a list of another day (the kiosk has not synced since): not this page's
-        checked = stored_time(row["checked_in_at"])
+        checked, until = stored_time(row["checked_in_at"]), grace_end(at, float(grace_minutes))
         day.rows.append(
             BookingRow(
                 code=row["code"],
@@ -97,8 +97,8 @@ def bookings_days(engine: Any, clock: Clock, grace_minutes: float) -> list[Booki
                 service=row["service_code"],
                 service_name=row["service_name"] or row["service_code"],
                 name=row["name"] or "",
-                state=state_of(row, at, now_local, grace),
-                until=(at + grace).strftime("%H:%M"),
+                state=state_of(row, until, now_local),
+                until=until.strftime("%H:%M"),
                 checked_in_at=clock.local(from_naive_utc(checked)).strftime("%H:%M") if checked else None,
                 ticket=row["display_number"],
                 counter=row["counter_number"],

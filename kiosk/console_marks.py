@@ -8,18 +8,10 @@ and the ticket screen never show a booking's code or the citizen's name, and nei
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from kiosk.clock import Clock, from_naive_utc
-from kiosk.storage import ReadTransaction
-
-
-def stored_time(value: Any) -> datetime | None:
-    """A time as a raw read gives it (SQLite text, or a datetime) as a naive datetime; None stays None."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
+from kiosk.storage import ReadTransaction, stored_time
 
 
 def booking_marks(r: ReadTransaction, clock: Clock, ticket_ids: list[str]) -> dict[str, dict[str, Any]]:

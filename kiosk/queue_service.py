@@ -25,7 +25,7 @@ from kiosk.events import EventBus
 from kiosk.fields import visit_fields
 from kiosk.holds import HoldDesk, held_tickets, hold_json
 from kiosk.queue_day import QueueDay
-from kiosk.storage import ReadTransaction, db_time, read_scalars, read_transaction
+from kiosk.storage import ReadTransaction, db_time, read_scalars, read_transaction, stored_time
 from kiosk.tickets import IssuedTicket, TicketIssuer, waiting_counts
 
 if TYPE_CHECKING:
@@ -66,15 +66,9 @@ class QueueService:
         self.tickets.forget_estimates()
         self.line.forget()
 
-    def issue(
-        self,
-        service: Any,
-        priority: Any = False,
-        channel: Any = "touch",
-        due: datetime | None = None,
-        booking: str | None = None,
-    ) -> IssuedTicket:
-        return self.tickets.issue(service, priority, channel, due, booking)
+    def issue(self, service: Any, *args: Any, **kwargs: Any) -> IssuedTicket:
+        """Issue a ticket: :meth:`kiosk.tickets.TicketIssuer.issue` (its arguments, written once there)."""
+        return self.tickets.issue(service, *args, **kwargs)
 
     # --- views -----------------------------------------------------------------------------------
 
@@ -182,8 +176,7 @@ class QueueService:
     def _local(self, stored: str | datetime | None) -> str | None:
         if stored is None:
             return None
-        moment = datetime.fromisoformat(stored) if isinstance(stored, str) else stored
-        return self.clock.local(from_naive_utc(moment)).isoformat()
+        return self.clock.local(from_naive_utc(stored_time(stored))).isoformat()
 
     def _brief(self, row: dict | None) -> dict | None:
         if row is None:
@@ -214,10 +207,8 @@ class QueueService:
         be called for; the ticket served here is listed (``status`` "called") when "next" calls it again for its
         next field."""
         order: dict[str, str] = {}
-        for w in self.line.counter_order(r, day, counter):
+        for w in self.line.counter_order(r, day, counter, CONSOLE_WAITING):
             order.setdefault(w.ticket_id, w.service)  # a visit of several fields: at its first call
-            if len(order) == CONSOLE_WAITING:
-                break
         if not order:
             return []
         found = {

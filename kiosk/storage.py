@@ -64,6 +64,13 @@ def db_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def stored_time(value: Any) -> datetime | None:
+    """A time as a raw read gives it back (SQLite text, or a datetime) as a naive datetime; None stays None."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
 def db_value(value: Any) -> Any:
     """A value as SQLAlchemy's SQLite dialect stores it: times as text, booleans as 0/1."""
     if isinstance(value, datetime):

@@ -462,17 +462,7 @@ def _queue(q: Query, names: Names, homes: dict[str, str]) -> dict[str, Any]:
     totals["bookings"] = booking_no_shows(q)  # the period's bookings: checked in, no-show, not known yet
     totals["out_of_order"] = out_of_order(q)  # picked from the line out of turn (kiosk.holds)
     by_service = _queue_totals_by(dict(q.queue("service")), earlier.by_service)
-    folded: dict[str, list[int]] = {}
-    for cid, values in q.queue("clerk").items():
-        person = names.person(cid)
-        folded[person] = [a + b for a, b in zip(folded.get(person, [0] * len(values)), values, strict=True)]
-    earlier_by_person: dict[str, list[int]] = {}
-    for cid, values in earlier.by_clerk.items():
-        person = names.person(cid)
-        earlier_by_person[person] = [
-            a + b for a, b in zip(earlier_by_person.get(person, [0, 0, 0]), values, strict=True)
-        ]
-    by_clerk = _queue_totals_by(folded, earlier_by_person)
+    by_clerk = _queue_totals_by(_by_person(names, q.queue("clerk")), _by_person(names, earlier.by_clerk))
     totals["services"] = [
         {"code": code, "name": names.services.get(code, code), **values} for code, values in sorted(by_service.items())
     ]
@@ -487,6 +477,15 @@ def _queue(q: Query, names: Names, homes: dict[str, str]) -> dict[str, Any]:
         key=lambda c: c["name"],
     )
     return totals
+
+
+def _by_person(names: Names, sums: dict[str, list[int]]) -> dict[str, list[int]]:
+    """Sums per clerk id, added up per person (a clerk known under several ids counts once)."""
+    folded: dict[str, list[int]] = {}
+    for cid, values in sums.items():
+        person = names.person(cid)
+        folded[person] = [a + b for a, b in zip(folded.get(person, [0] * len(values)), values, strict=True)]
+    return folded
 
 
 def _heat(cells: dict[tuple[int, int], list[int]]) -> dict[str, Any]:

@@ -12,8 +12,6 @@ lie together on disk (the reports read ranges of days).
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from sqlalchemy import Connection, Table, and_, case, delete, func, insert, literal, select, union_all
 
 from central.models import UUID, ClerkAction, IndicatorAnswer, Rating, Ticket
@@ -186,80 +184,9 @@ def rebuild(conn: Connection, communes: list[str] | None = None, local_time: Loc
         _fill(conn, table, _coarser(table, "D", "T", lt, dialect, communes))
         _fill(conn, table, _coarser(table, "D", "M", lt, dialect, communes))
         _fill(conn, table, _coarser(table, "M", "Y", lt, dialect, communes))
-    _services(conn, communes, lt)
-
-
-def _services(conn: Connection, communes: list[str] | None, lt: LocalTime) -> None:
-    """rollup_services (every grain) from the records, by the rules the ingest applies
-    (:mod:`central.reports.services_rollup`): only visits of several fields add to it, so it is read in Python."""
-    d = Deltas(lt)
-    c, t, r = ClerkAction.__table__.c, Ticket.__table__.c, Rating.__table__.c
-    where = [] if communes is None else [c.commune_code.in_(communes)]
-    several = (
-        select(c.commune_code, c.device_id, c.ticket_id)
-        .where(
-            c.action == "complete",
-            c.ticket_id.is_not(None),
-            c.detail["field"].as_integer() < c.detail["fields"].as_integer(),
-            *where,
-        )
-        .distinct()
-        .subquery("several")
-    )
-    query = select(t.commune_code, t.device_id, t.site_code, t.id, t.corrected_time).select_from(
-        Ticket.__table__.join(several, _same_ticket(several.c, t, t.id))
-    )
-    tickets = {(row.commune_code, row.device_id, row.id): row._asdict() for row in conn.execute(query)}
-    actions: dict[tuple, list] = defaultdict(list)
-    query = (
-        select(
-            c.commune_code,
-            c.device_id,
-            c.ticket_id,
-            c.action,
-            c.seq,
-            c.corrected_time,
-            c.counter_number,
-            c.clerk_id,
-            c.detail,
-        )
-        .select_from(ClerkAction.__table__.join(several, _same_ticket(several.c, c, c.ticket_id)))
-        .where(c.action.in_(("call", "complete")))
-    )
-    for row in conn.execute(query):
-        actions[(row.commune_code, row.device_id, row.ticket_id)].append(row._asdict())
-    for key, ticket in tickets.items():
-        services_rollup.ticket_contribution(d, ticket, actions.get(key, ()), +1)
-    columns = (r[name] for name in ("commune_code", "device_id", *services_rollup.RATING_COLUMNS))
-    query = select(*columns).where(r.counted.is_(True), r.services.like("% %"))
-    if communes is not None:
-        query = query.where(r.commune_code.in_(communes))
-    ratings: dict[tuple, list] = defaultdict(list)
-    for row in conn.execute(query):
-        rating = row._asdict()
-        services_rollup.field_contribution(d, rating["commune_code"], rating["site_code"], rating)
-        if rating["ticket_id"]:
-            ratings[(rating["commune_code"], rating["device_id"], rating["ticket_id"])].append(rating)
-    rated = select(r.commune_code, r.device_id, r.ticket_id).where(r.counted.is_(True), r.services.like("% %"))
-    if communes is not None:
-        rated = rated.where(r.commune_code.in_(communes))
-    rated = rated.distinct().subquery("rated")
-    query = (
-        select(c.commune_code, c.device_id, c.ticket_id, c.clerk_id)
-        .select_from(ClerkAction.__table__.join(rated, _same_ticket(rated.c, c, c.ticket_id)))
-        .where(c.action == "complete", c.clerk_id.is_not(None))
-    )
-    clerks: dict[tuple, list] = defaultdict(list)
-    for row in conn.execute(query):
-        clerks[(row.commune_code, row.device_id, row.ticket_id)].append(row.clerk_id)
-    for key, found in ratings.items():
-        services_rollup.clerks_contribution(d, key[0], found, clerks.get(key, []), +1)
-    d.flush(conn)
-
-
-def _same_ticket(sub, c, ticket):
-    """The rows of ``c`` (whose ticket id is ``ticket``) of the ticket of a row of ``sub``."""
-    return and_(c.commune_code == sub.commune_code, c.device_id == sub.device_id, ticket == sub.ticket_id)
+    services = Deltas(lt)  # rollup_services: only visits of several fields add to it, read in Python
+    services_rollup.rebuild_rows(conn, communes, services)
+    services.flush(conn)
 
 
 def ensure_built(conn: Connection, local_time: LocalTime = DEFAULT_LOCAL_TIME) -> bool:

@@ -317,7 +317,7 @@ def apply_batch(
         {x["rating_id"] for x in answers},
         {x["id"] for x in tickets},
         queue_parents((x["ticket_id"], x["action"]) for x in actions),
-        {x["ticket_id"] for x in ratings if services_rollup.several_fields(x)},
+        {x["ticket_id"] for x in ratings if services_rollup.several_fields(x["counted"], x["services"])},
         services_rollup.several_field_completions((x["ticket_id"], x["action"], x["detail"]) for x in actions),
     )
     share.compute(ratings, answers, tickets, actions, presses)

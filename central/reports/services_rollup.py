@@ -4,7 +4,8 @@ before the last one, and its one rating counted once more for each other field a
 The rules are those of :mod:`central.reports.visits` (which reads the records without rollups); here they are
 worked out per ticket so that the ingest (:class:`ServicesShare`, like a ticket's fact: the tickets a batch
 touches get their share recomputed from every stored record, the rollups take new − old) and the rebuild
-(:func:`central.reports.rebuild.rebuild`, over every such ticket) add exactly the same rows:
+(:func:`rebuild_rows`, called by :func:`central.reports.rebuild.rebuild` over every such ticket) add exactly the
+same rows:
 
 * :func:`earlier_services`: each ``complete`` of a field before the visit's last (``detail.field <
   detail.fields``), its time from the last call before it; counted once the ticket is stored (its issue day and
@@ -19,9 +20,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, select
 
-from central.models import ClerkAction, Rating
+from central.models import ClerkAction, Rating, Ticket
 from central.report_models import NO_CLERK, NO_COUNTER, NO_SERVICE, RollupServices
 from central.reports.localtime import whole_seconds
 from common.tt01 import SATISFIED_OR_ABOVE
@@ -30,9 +31,9 @@ TABLE = RollupServices.__table__.name
 CHUNK = 1000
 
 
-def several_fields(rating: Mapping[str, Any]) -> bool:
-    """A counted rating of a visit of several fields (``services`` names more than one)."""
-    return bool(rating["counted"]) and " " in (rating["services"] or "")
+def several_fields(counted: Any, services: str | None) -> bool:
+    """A counted rating of a visit of several fields (its ``services`` names more than one)."""
+    return bool(counted) and " " in (services or "")
 
 
 def several_field_completions(actions: Iterable[tuple[str | None, str, Any]]) -> set[str]:
@@ -173,7 +174,7 @@ class ServicesShare:
         """Add the batch's multi-field ratings' per-field counts, and new − old of the per-clerk counts."""
         new_ratings: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         for rating in ratings:
-            if several_fields(rating):
+            if several_fields(rating["counted"], rating["services"]):
                 field_contribution(d, self.commune, rating["site_code"], rating)
                 if rating["ticket_id"]:
                     new_ratings[rating["ticket_id"]].append(rating)
@@ -195,3 +196,61 @@ def clerks_contribution(d: Any, commune: str, ratings: list[Mapping[str, Any]], 
     """:func:`clerk_contribution` of one ticket's ratings, each at its own reception point."""
     for rating in ratings:
         clerk_contribution(d, commune, rating["site_code"], [rating], clerks, sign)
+
+
+def rebuild_rows(conn: Connection, communes: list[str] | None, d: Any) -> None:
+    """Every row of ``rollup_services`` (of ``communes``; None: all), from the stored records, on the Deltas ``d``
+    (the rebuild flushes it): the same three contributions the ingest adds batch by batch."""
+    c, t, r = ClerkAction.__table__.c, Ticket.__table__.c, Rating.__table__.c
+    where = [] if communes is None else [c.commune_code.in_(communes)]
+    several = (
+        select(c.commune_code, c.device_id, c.ticket_id)
+        .where(
+            c.action == "complete",
+            c.ticket_id.is_not(None),
+            c.detail["field"].as_integer() < c.detail["fields"].as_integer(),
+            *where,
+        )
+        .distinct()
+        .subquery("several")
+    )
+    query = select(t.commune_code, t.device_id, t.site_code, t.id, t.corrected_time).select_from(
+        Ticket.__table__.join(several, _same_ticket(several.c, t, t.id))
+    )
+    tickets = {(row.commune_code, row.device_id, row.id): row._asdict() for row in conn.execute(query)}
+    actions: dict[tuple, list] = defaultdict(list)
+    columns = (c.commune_code, c.device_id, c.ticket_id, c.action, c.seq, c.corrected_time, c.counter_number)
+    query = (
+        select(*columns, c.clerk_id, c.detail)
+        .select_from(ClerkAction.__table__.join(several, _same_ticket(several.c, c, c.ticket_id)))
+        .where(c.action.in_(("call", "complete")))
+    )
+    for row in conn.execute(query):
+        actions[(row.commune_code, row.device_id, row.ticket_id)].append(row._asdict())
+    for key, ticket in tickets.items():
+        ticket_contribution(d, ticket, actions.get(key, ()), +1)
+    rated_where = [r.counted.is_(True), r.services.like("% %")]
+    if communes is not None:
+        rated_where.append(r.commune_code.in_(communes))
+    ratings: dict[tuple, list] = defaultdict(list)
+    for row in conn.execute(select(r.commune_code, r.device_id, *(r[n] for n in RATING_COLUMNS)).where(*rated_where)):
+        rating = row._asdict()
+        field_contribution(d, rating["commune_code"], rating["site_code"], rating)
+        if rating["ticket_id"]:
+            ratings[(rating["commune_code"], rating["device_id"], rating["ticket_id"])].append(rating)
+    rated = select(r.commune_code, r.device_id, r.ticket_id).where(*rated_where).distinct().subquery("rated")
+    query = (
+        select(c.commune_code, c.device_id, c.ticket_id, c.clerk_id)
+        .select_from(ClerkAction.__table__.join(rated, _same_ticket(rated.c, c, c.ticket_id)))
+        .where(c.action == "complete", c.clerk_id.is_not(None))
+    )
+    clerks: dict[tuple, list] = defaultdict(list)
+    for row in conn.execute(query):
+        clerks[(row.commune_code, row.device_id, row.ticket_id)].append(row.clerk_id)
+    for key, found in ratings.items():
+        clerks_contribution(d, key[0], found, clerks.get(key, []), +1)
+
+
+def _same_ticket(sub: Any, c: Any, ticket: Any) -> Any:
+    """The rows of ``c`` (whose ticket id is ``ticket``) of the ticket of a row of ``sub``."""
+    return and_(c.commune_code == sub.commune_code, c.device_id == sub.device_id, ticket == sub.ticket_id)
