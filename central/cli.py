@@ -75,6 +75,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
             connection_limit=max(100, threads + slots + 100),
             asyncore_use_poll=True,  # select() cannot watch more than 1,024 sockets
             ident="kiosk-central",
+            # refused (413) as the headers announce it, not first buffered to a temporary file up to waitress's 1 GB
+            max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 1,
         )
     finally:
         app.extensions["central"].close()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from common.safe_text import text_problem
 from sync import protocol
-from sync.record_schema import parse_datetime
+from sync.record_schema import EARLIEST, LATEST, parse_datetime
 
 #: What ``kiosk-upgrade`` writes as ``outcome`` (kiosk/upgrade_outcome.py).
 OUTCOMES = protocol.UPGRADE_OUTCOMES
@@ -38,9 +39,16 @@ def upgrade_columns(raw: Any) -> dict[str, Any] | None:
         "upgrade_outcome": raw["outcome"],
         "upgrade_from": text("from"),
         "upgrade_to": text("to"),
-        "upgrade_at": parse_datetime(raw.get("at")),  # naive UTC
+        "upgrade_at": _moment(raw.get("at")),
         "upgrade_detail": text("detail"),
     }
+
+
+def _moment(value: Any) -> datetime | None:
+    """The outcome's time as naive UTC, or None when it is not one or lies outside the years a record may have (a
+    time of year 9999 would end past any local date, and the fleet page could not show it)."""
+    moment = value if isinstance(value, datetime) else parse_datetime(value)
+    return moment if moment is not None and EARLIEST <= moment < LATEST else None
 
 
 def upgrade_view(row: Any, local: Any) -> dict[str, Any] | None:
@@ -52,7 +60,7 @@ def upgrade_view(row: Any, local: Any) -> dict[str, Any] | None:
         "outcome": row.upgrade_outcome,
         "from": row.upgrade_from,
         "to": row.upgrade_to,
-        "at": f"{local(row.upgrade_at):%d/%m/%Y %H:%M}" if row.upgrade_at else None,
+        "at": f"{local(at):%d/%m/%Y %H:%M}" if (at := _moment(row.upgrade_at)) else None,  # one stored before
         "detail": row.upgrade_detail,
         "back": row.upgrade_outcome in BACK,
     }

@@ -105,7 +105,7 @@ def run(
     from waitress.server import create_server
 
     from kiosk import db_guard
-    from kiosk.app import create_app, current_kiosk
+    from kiosk.app import MAX_BODY, create_app, current_kiosk
     from kiosk.notify import Notifier
     from kiosk.web_server import StoppableServer
 
@@ -119,8 +119,10 @@ def run(
     kiosk = current_kiosk(app)
     demo_clerks = seed_demo(kiosk) if demo else []
     # poll(), not select(): the descriptors of two thousand event streams go past select()'s 1,024
+    # a body past MAX_BODY is refused (413) as its headers announce it, not first buffered to a temporary file of
+    # the SD card up to waitress's own 1 GB: one sender on the Wi-Fi must not fill the disk the ratings are saved on
     server = create_server(app, host=host, port=port, threads=threads, channel_timeout=120, ident="kiosk",
-                           asyncore_use_poll=True)  # fmt: skip
+                           asyncore_use_poll=True, max_request_body_size=MAX_BODY + 1)  # fmt: skip
     from kiosk import descriptors, stream_server
 
     stream_server.install(server, kiosk.live)  # event streams leave the worker threads for the live hub
