@@ -6,7 +6,9 @@ losing data. Reads and writes of the data go through :mod:`kiosk.storage` (``tra
 
 from __future__ import annotations
 
+import logging
 import re
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -18,6 +20,11 @@ from common.errors import ConfigError
 __all__ = ["BUSY_TIMEOUT_MS", "PAGE_CACHE_KB", "make_engine", "make_sessionmaker", "transaction"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+#: How many times start-up runs the migrations when SQLite gives up its WAL locking dance (SQLITE_PROTOCOL).
+UPGRADE_ATTEMPTS = 3
+
+log = logging.getLogger(__name__)
 
 
 def alembic_config(url: str):
@@ -64,10 +71,24 @@ def upgrade(engine: Engine) -> str:
     from alembic import command
 
     cfg = alembic_config(str(engine.url.render_as_string(hide_password=False)))
-    with engine.connect() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    for attempt in range(1, UPGRADE_ATTEMPTS + 1):
+        try:
+            with engine.connect() as connection:
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, "head")
+            break
+        except OperationalError as exc:
+            if not _lost_wal_race(exc) or attempt == UPGRADE_ATTEMPTS:
+                raise
+            # SQLite's answer when a WAL lock kept changing under it for ~10 s (a loaded machine): the
+            # migration that failed was rolled back with its connection; the next attempt goes on from there.
+            log.warning("migrating the database lost SQLite's WAL lock race (%s); trying again", exc.orig)
+            engine.dispose()
     return current_revision(engine)
+
+
+def _lost_wal_race(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_PROTOCOL
 
 
 def current_revision(engine: Engine) -> str | None:
