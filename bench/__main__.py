@@ -32,6 +32,7 @@ BENCHMARKS = [
     "catalog_push",
     "ahead",
     "procedures",
+    "console",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 DATA_MARK = "<!-- results-data "
