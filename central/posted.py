@@ -23,7 +23,16 @@ from central.ingest import TooLarge
 from central.models import Commune, Province
 from central.posted_models import PostedDocument, PostedFile
 from common.errors import NotFoundError, refusal, refused_as
-from common.posted_rules import MAX_PDF_BYTES, MAX_PDF_TOTAL, MAX_ROWS, Problem, check_posted, is_pdf
+from common.posted_rules import (
+    MAX_DOCUMENTS,
+    MAX_PDF_BYTES,
+    MAX_PDF_KEPT,
+    MAX_PDF_TOTAL,
+    MAX_ROWS,
+    Problem,
+    check_posted,
+    is_pdf,
+)
 from sync import posted_document
 
 
@@ -87,18 +96,23 @@ def _pdf(session: Session, content: bytes, now: datetime) -> PostedFile:
 
 
 def _check_disk(session: Session, province: str | None, commune: str | None) -> None:
-    """The PDFs each commune concerned must keep, under the kiosk's cap."""
+    """What each commune concerned shows stays within what its kiosks take (``MAX_DOCUMENTS``, with its
+    province's; ``MAX_PDF_TOTAL`` of PDFs), and the PDFs kept here for this page, hidden ones too, within
+    ``MAX_PDF_KEPT``: a kiosk refuses a longer list whole, and hidden forms would fill the database."""
     communes = (
         [commune] if commune else list(session.scalars(select(Commune.code).where(Commune.province_code == province)))
     )
     for code in communes or [None]:
-        files = {
-            (d.file_sha256, d.file_size)
-            for d in documents_of(session, province, code)
-            if d.file_sha256 and not d.hidden
-        }
-        total = sum(size or 0 for _sha, size in files)
-        if total > MAX_PDF_TOTAL:
+        shown = [d for d in documents_of(session, province, code) if not d.hidden]
+        if len(shown) > MAX_DOCUMENTS:
+            raise refusal(
+                "document",
+                "The kiosks of a commune show at most %(limit)s posted documents, the province's included; "
+                "this would make %(count)s.",
+                limit=MAX_DOCUMENTS,
+                count=len(shown),
+            )
+        if (total := _pdf_bytes(shown)) > MAX_PDF_TOTAL:
             raise refused_as(
                 TooLarge,
                 "file",
@@ -106,6 +120,21 @@ def _check_disk(session: Session, province: str | None, commune: str | None) -> 
                 total=round(total / 2**20, 1),
                 limit=MAX_PDF_TOTAL // 2**20,
             )
+    own = [d for d in documents_of(session, province, commune) if d.commune_code == commune]  # this page's
+    if (total := _pdf_bytes(own)) > MAX_PDF_KEPT:
+        raise refused_as(
+            TooLarge,
+            "file",
+            "The forms kept here, hidden ones too, would take %(total)s MB; at most %(limit)s MB. "
+            "Remove the forms no longer needed.",
+            total=round(total / 2**20, 1),
+            limit=MAX_PDF_KEPT // 2**20,
+        )
+
+
+def _pdf_bytes(docs: list[PostedDocument]) -> int:
+    """The bytes of the distinct PDFs of ``docs``."""
+    return sum(size or 0 for _sha, size in {(d.file_sha256, d.file_size) for d in docs if d.file_sha256})
 
 
 def save(

@@ -27,6 +27,8 @@ LIMITS = {"title": 200, "body": 8000, "name": 300, "amount": 100, "note": 300}
 #: One PDF form, and all of a commune's PDFs together: what a kiosk keeps on its SD card (DATA_DIR/posted).
 MAX_PDF_BYTES = 3 * 1024 * 1024
 MAX_PDF_TOTAL = 30 * 1024 * 1024
+#: The PDFs the central server keeps for one commune's (or one province's own) documents, hidden ones included.
+MAX_PDF_KEPT = 2 * MAX_PDF_TOTAL
 PDF_MAGIC = b"%PDF-"
 
 

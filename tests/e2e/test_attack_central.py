@@ -253,3 +253,55 @@ def test_an_upload_past_the_cap_is_refused_before_it_is_sent(world):
         except TimeoutError:
             pass
     assert answer.startswith(b"HTTP/1.1 413"), f"the server waits for 900 MB (answer so far: {answer[:80]!r})"
+
+
+def post_to(web: requests.Session, base: str, path: str, data: dict, pdf: bytes | None = None) -> requests.Response:
+    page = web.get(base + path.rsplit("/", 1)[0] if path.endswith(("/hide", "/show")) else base + path, timeout=10)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+    files = {"file": ("mau.pdf", pdf, "application/pdf")} if pdf else None
+    return web.post(base + path, data={**data, "csrf_token": token}, files=files, allow_redirects=False, timeout=60)
+
+
+def test_the_central_takes_no_more_documents_than_a_kiosk_takes(world):
+    """The province's notices and the commune's own, together past the kiosk's 60: the one past it is refused at the
+    page (400, nothing saved), and what the commune's kiosk takes down passes the kiosk's own check."""
+    from common.posted_rules import MAX_DOCUMENTS
+    from kiosk.posted import check_document
+
+    central, _a, kiosk_b, admin, _pdf = world
+    shown = len(kiosk_b.get("/api/v1/posted").json()["documents"])
+    answers = []
+    for n in range(MAX_DOCUMENTS - shown + 1):
+        owner = "/admin/posted/province/79" if n % 2 else f"/admin/posted/{B}"
+        doc = {"kind": "notice", "title": f"Thông báo {n}", "body": "Nội dung thông báo."}
+        answers.append(post_to(admin, central.base, owner, doc))
+    codes = [a.status_code for a in answers]
+    assert codes[:-1] == [302] * (MAX_DOCUMENTS - shown) and codes[-1] == 400, codes
+    assert f"hiển thị tối đa {MAX_DOCUMENTS} văn bản niêm yết" in answers[-1].text  # why, on the page
+    taken = kiosk_b.get("/api/v1/posted").json()
+    assert len(check_document(taken)) == MAX_DOCUMENTS  # the kiosk takes the list whole
+    listed = admin.get(f"{central.base}/admin/posted/{B}", timeout=10).text
+    assert f"Thông báo {MAX_DOCUMENTS - shown}" not in listed
+
+
+def test_hidden_forms_do_not_fill_the_central_database(world):
+    """A commune admin uploads a new 3 MB form and hides it, again and again: the PDFs the commune keeps here,
+    hidden ones too, stay bounded (413 past it, nothing saved), and the kiosks' lists are untouched."""
+    from common.posted_rules import MAX_PDF_BYTES
+
+    central, _a, _b, _admin, _pdf = world
+    web = sign_in(central.base, "qt-a", PASSWORD)
+    statuses = []
+    for n in range(30):
+        pdf = b"%PDF-1.4\n" + bytes([n]) * (MAX_PDF_BYTES - 200) + b"\n%%EOF\n"
+        saved = post_to(web, central.base, f"/admin/posted/{A}", {"kind": "form", "title": f"Mẫu {n}"}, pdf)
+        statuses.append(saved.status_code)
+        if saved.status_code != 302:
+            assert "kể cả biểu mẫu đã ẩn" in saved.text  # why, on the page
+            break
+        ident = stored(central, "SELECT id FROM posted_documents WHERE title = ?", (f"Mẫu {n}",))[0][0]
+        assert post_to(web, central.base, f"/admin/posted/{A}/{ident}/hide", {}).status_code == 302
+    assert statuses[-1] == 413, statuses
+    kept = stored(central, "SELECT SUM(LENGTH(content)) FROM posted_files")[0][0]
+    print(f"{len(statuses) - 1} hidden 3 MB forms kept, {kept / 2**20:.0f} MB of PDFs in the database")
+    assert kept <= 100 * 2**20
