@@ -12,12 +12,15 @@ import sqlite3
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
 
 #: The records a press makes, by central table (both key them by the kiosk's own id).
 TABLES = ("tickets", "ratings")
+#: A table's record ids in the kiosk's SQLite database, as the central stores them, in order.
+KIOSK_IDS = "SELECT lower(replace(id, '-', '')) FROM {} ORDER BY 1"
 
 
 def same_id(value: str) -> str:
@@ -82,3 +85,14 @@ def central_counts(database: Path) -> dict[str, Counter]:
     """How many times the central's SQLite database holds each record id, by table."""
     with sqlite3.connect(database) as db:
         return {table: Counter(same_id(row[0]) for row in db.execute(f"SELECT id FROM {table}")) for table in TABLES}
+
+
+def check_exactly_once(records: Records, central_db: Path, kiosk_ids: Callable[[str], list[str]]) -> None:
+    """Every record the kiosk answered for in ``records`` is in the central's database once, none is there twice,
+    and the central holds exactly what the kiosk holds (``kiosk_ids(table)``: the ids :data:`KIOSK_IDS` finds in
+    the kiosk's database, records made outside ``records`` too)."""
+    held = central_counts(central_db)
+    for table, ids in records.made.items():
+        assert {i: n for i, n in held[table].items() if n != 1} == {}  # no record twice
+        assert set(ids) <= set(held[table])  # every record the kiosk answered for
+        assert sorted(held[table]) == kiosk_ids(table)  # and nothing else

@@ -15,23 +15,22 @@ test_systemd_real.py: never run both at once (one xdist worker for both modules)
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.central_server import CentralServer
+from tests.container.central import serving_central, sync_to
 from tests.container.machine import Container
 from tests.container.packages import derive, ensure_debs, field
 from tests.container.province import Province, StaticServer
-from tests.container.records import Records, central_counts
+from tests.container.records import KIOSK_IDS, Records, check_exactly_once
 from tests.container.report import skip_or_fail, timings
 from tests.container.root import ensure_root
+from tests.container.upgrades import check_refused, set_deadline, upgrade, upgrade_offered_by, version
 from tests.deploy.test_systemd_real import missing_requirements
 from tests.server import KioskServer
 
@@ -82,10 +81,6 @@ def healthz() -> dict:
     return requests.get(KIOSK + "/healthz", timeout=5).json()
 
 
-def version(box: Container) -> str:
-    return box.run("dpkg-query", "-W", "-f=${Version}", "kiosk").stdout
-
-
 def wait_healthy(box: Container, timeout: float) -> dict:
     def ready():
         state = box.show("kiosk.service", "ActiveState", "SubState")
@@ -98,13 +93,6 @@ def rate(count: int) -> None:
     for _ in range(count):
         answer = requests.post(KIOSK + "/api/ratings", json={"level": "satisfied", "channel": "touch"}, timeout=5)
         assert answer.status_code == 201, answer.text
-
-
-def upgrade(box: Container) -> tuple[subprocess.CompletedProcess, float]:
-    """What kiosk-upgrade.timer starts in its window, started now; its result and the seconds it took."""
-    started = time.monotonic()
-    result = box.run("systemctl", "start", "kiosk-upgrade.service", check=False, timeout=900)
-    return result, time.monotonic() - started
 
 
 def test_first_install_from_the_signed_repository(fleet):
@@ -156,10 +144,7 @@ def test_a_broken_release_is_rolled_back_with_every_record(fleet):
     before = healthz()["unsynced"]
     good = version(box)
     bad = good.replace("+1", "+2")
-    dropin = box.path("/etc/systemd/system/kiosk-upgrade.service.d/deadline.conf")
-    dropin.parent.mkdir(parents=True, exist_ok=True)
-    dropin.write_text("[Service]\nEnvironment=KIOSK_UPGRADE_DEADLINE=45\n")
-    box.systemctl("daemon-reload")
+    set_deadline(box, 45)
     box.province.publish(derive(box.deb, bad, box.folder, broken=True))
     result, took = upgrade(box)
     log = box.journal("kiosk-upgrade.service")
@@ -183,17 +168,12 @@ def test_a_repository_signed_with_another_key_is_refused(fleet):
     box = fleet
     good = version(box)
     box.stranger.publish(derive(box.deb, good.replace("+1", "+9"), box.folder))
-    box.server.root = box.stranger.public  # the same address now serves a repository the kiosk's key did not sign
-    try:
-        result, took = upgrade(box)
-    finally:
-        box.server.root = box.province.public
+    # The same address now serves a repository the kiosk's key did not sign.
+    result, took = upgrade_offered_by(box, box.stranger)
     measured("refused_s", took)
     assert result.returncode != 0
     assert version(box) == good
-    report = wait_healthy(box, 30)
-    assert report["upgrade"]["outcome"] == "refused" and "upgrade refused" in report["warnings"]
-    assert "NO_PUBKEY" in report["upgrade"]["detail"] or "not signed" in report["upgrade"]["detail"]
+    check_refused(wait_healthy(box, 30))
     # Back on the province's repository, still offering the broken release: the refusal in between did not
     # make the kiosk forget it rolled that one back.
     result, _ = upgrade(box)
@@ -207,25 +187,14 @@ def test_a_repository_signed_with_another_key_is_refused(fleet):
 @pytest.fixture(scope="module")
 def central(fleet):
     """A real `kiosk-central serve` on this machine (the container reaches it on 127.0.0.1), this kiosk added to it."""
-    server = CentralServer(fleet.folder / "central")
-    server.cli("init")
-    server.device = server.add_device("Kiosk Một cửa", "XTN", "UBND xã Thử Nghiệm")
-    with server:
+    with serving_central(fleet.folder / "central") as server:
         yield server
-
-
-def dpkg_version(box: Container, admindir: str = "/var/lib/dpkg") -> str:
-    return box.run("dpkg-query", f"--admindir={admindir}", "-W", "-f=${Version}", "kiosk").stdout
 
 
 def test_an_upgrade_with_the_read_only_root_on_stays_after_a_reboot(fleet, central):
     box = fleet
     # The kiosk syncs to the central (what the commune writes into /etc/kiosk/kiosk.toml), every few seconds here.
-    settings = {k.removeprefix("KIOSK_").lower(): v for k, v in central.device.items()}
-    settings.update(central_url=central.base, sync_interval="3")
-    with box.path("/etc/kiosk/kiosk.toml").open("a") as toml:
-        toml.writelines(f"{key} = {json.dumps(value) if key != 'sync_interval' else value}\n"
-                        for key, value in settings.items())  # fmt: skip
+    sync_to(box, central, interval=3)
     # Turned on as raspi-config does it, the data moved to its partition while the kiosk is off (docs/deploy.md
     # §5), then a boot: `/` an overlay in RAM over the read-only root.
     box.poweroff()
@@ -248,7 +217,7 @@ def test_an_upgrade_with_the_read_only_root_on_stays_after_a_reboot(fleet, centr
     # (nobody on its port), never half-written (the test below finds each answered one at the central once).
     assert 0 < len(records.refused) <= presses
     assert version(box) == new
-    assert dpkg_version(box, "/media/root-ro/var/lib/dpkg") == new  # written to the read-only root too...
+    assert version(box, "/media/root-ro/var/lib/dpkg") == new  # written to the read-only root too...
     assert "ro" in box.run("findmnt", "-n", "-o", "OPTIONS", "/media/root-ro").stdout.split(",")  # ...read-only again
     report = wait_healthy(box, 60)
     assert report["upgrade"]["outcome"] == "upgraded" and "read-only root" in report["upgrade"]["detail"]
@@ -273,7 +242,7 @@ def test_a_rollback_with_the_read_only_root_on_leaves_that_root_alone(fleet, cen
     measured("read_only_root_broken_upgrade_rolled_back_s", took)
     assert version(box) == good
     # Never written to the read-only root: only a version that passed the health check is.
-    assert dpkg_version(box, "/media/root-ro/var/lib/dpkg") == good
+    assert version(box, "/media/root-ro/var/lib/dpkg") == good
     report = wait_healthy(box, 60)
     assert report["upgrade"]["outcome"] == "rolled_back" and report["upgrade"]["to"] == bad
     records.some(tickets=1, ratings=1)  # after the rollback
@@ -289,14 +258,12 @@ def test_every_record_is_at_the_central_exactly_once(fleet, central):
     started = time.monotonic()
     box.wait_for("the kiosk's outbox empty", lambda: healthz()["unsynced"] == 0, 120, interval=0.5)
     measured("outbox_empty_after_s", time.monotonic() - started)
-    held = central_counts(central.data_dir / "central.db")
-    query = "SELECT lower(replace(id, '-', '')) FROM {} ORDER BY 1"
-    for table, ids in records.made.items():
-        assert {i: n for i, n in held[table].items() if n != 1} == {}  # no record twice
-        assert set(ids) <= set(held[table])  # every record the kiosk answered for
-        # ...and nothing else: what the kiosk holds (earlier tests' ratings too) is what the central holds.
-        kiosk_ids = box.run("sqlite3", "/var/lib/kiosk/kiosk.db", query.format(table)).stdout.split()
-        assert sorted(held[table]) == kiosk_ids
+
+    def kiosk_ids(table: str) -> list[str]:
+        return box.run("sqlite3", "/var/lib/kiosk/kiosk.db", KIOSK_IDS.format(table)).stdout.split()
+
+    # Each once, and nothing else: what the kiosk holds (earlier tests' ratings too) is what the central holds.
+    check_exactly_once(records, central.data_dir / "central.db", kiosk_ids)
     # Among them the presses answered while the broken release was installed and rolled back: it never reached
     # READY, so it took none (a record it had answered for would be missing, lost with the restored database).
     assert records.count() >= 14
