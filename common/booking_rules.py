@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from common.catalog_rules import MAIN_SITE
-from common.procedure_rules import SERVICE_RE, Problem, text_field
+from common.procedure_rules import SERVICE_RE, Problem, bounded_text
 
 #: Booking codes: letters, digits and dashes, read or typed (upper case is kept; lower case is folded).
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
@@ -35,7 +35,7 @@ def normal_code(value: Any) -> str:
 
 def parse_at(value: Any, field: str = "at") -> datetime:
     """The booked local time of ``YYYY-MM-DDTHH:MM`` (a space for the ``T`` and ``:SS`` are taken too)."""
-    text = text_field(value, field, 25).replace(" ", "T")
+    text = bounded_text(value, field, 25).replace(" ", "T")
     for form in (TIME_FORMAT, TIME_FORMAT + ":%S"):
         try:
             return datetime.strptime(text, form).replace(second=0)
@@ -51,15 +51,15 @@ def check_booking(row: Any) -> dict[str, Any]:
     unknown = sorted(str(k) for k in row if k not in FIELDS)
     if unknown:
         raise Problem(unknown[0], f"is not a field of a booking (the fields are {', '.join(FIELDS)})")
-    code = normal_code(text_field(row.get("code"), "code", 40))
+    code = normal_code(bounded_text(row.get("code"), "code", 40))
     if not CODE_RE.match(code):
         raise Problem("code", "must be 3 to 32 letters, digits or dashes")
-    site = text_field(row.get("site"), "site", 16, required=False).upper() or MAIN_SITE
+    site = bounded_text(row.get("site"), "site", 16, required=False).upper() or MAIN_SITE
     if not SITE_RE.match(site):
         raise Problem("site", "must be a reception point's code (letters, digits, _ or -)")
-    service = text_field(row.get("service"), "service", 16).upper()
+    service = bounded_text(row.get("service"), "service", 16).upper()
     if not SERVICE_RE.match(service):
         raise Problem("service", "must be a field's code such as HT")
     at = parse_at(row.get("at"))
-    name = text_field(row.get("name"), "name", 100, required=False)
+    name = bounded_text(row.get("name"), "name", 100, required=False)
     return {"code": code, "site": site, "service": service, "at": at.strftime(TIME_FORMAT), "name": name}

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from common.procedure_rules import Problem, text_field
+from common.procedure_rules import Problem, bounded_text
 
 #: Nội quy, bảng phí và lệ phí, biểu mẫu (PDF), thông báo.
 KINDS = ("rules", "fees", "form", "notice")
@@ -51,9 +51,9 @@ def _row(value: Any, field: str) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise Problem(field, "must be an object with a name, an amount and a note")
     return {
-        "name": text_field(value.get("name"), f"{field}.name", LIMITS["name"]),
-        "amount": text_field(value.get("amount"), f"{field}.amount", LIMITS["amount"]),
-        "note": text_field(value.get("note"), f"{field}.note", LIMITS["note"], required=False),
+        "name": bounded_text(value.get("name"), f"{field}.name", LIMITS["name"]),
+        "amount": bounded_text(value.get("amount"), f"{field}.amount", LIMITS["amount"]),
+        "note": bounded_text(value.get("note"), f"{field}.note", LIMITS["note"], required=False),
     }
 
 
@@ -83,8 +83,8 @@ def check_posted(item: Any) -> dict[str, Any]:
     clean = {
         "id": ident,
         "kind": kind,
-        "title": text_field(item.get("title"), "title", LIMITS["title"]),
-        "body": text_field(item.get("body"), "body", LIMITS["body"], required=kind in ("rules", "notice")),
+        "title": bounded_text(item.get("title"), "title", LIMITS["title"]),
+        "body": bounded_text(item.get("body"), "body", LIMITS["body"], required=kind in ("rules", "notice")),
         "rows": [_row(r, f"rows[{i + 1}]") for i, r in enumerate(rows)] if kind == "fees" else [],
         "file": _file(item.get("file")) if kind == "form" else None,
         "shown_from": _date(item.get("shown_from"), "shown_from"),

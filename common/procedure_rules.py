@@ -34,7 +34,7 @@ class Problem(ValueError):
         self.field, self.message = field, message
 
 
-def text_field(value: Any, field: str, limit: int, required: bool = True) -> str:
+def bounded_text(value: Any, field: str, limit: int, required: bool = True) -> str:
     """A text field of a list taken from a file or the wire (procedures, bookings, posted documents): trimmed, in
     NFC, at most ``limit`` characters, none that a database of ours cannot store; :class:`Problem` naming ``field``."""
     if value is None:
@@ -67,7 +67,7 @@ def _paper(value: Any, field: str) -> dict[str, Any]:
         raise Problem(field, "must be an object with a name and copies")
     copies = value.get("copies", 1)
     return {
-        "name": text_field(value.get("name"), f"{field}.name", LIMITS["paper"]),
+        "name": bounded_text(value.get("name"), f"{field}.name", LIMITS["paper"]),
         "copies": _whole(copies, f"{field}.copies", 1, MAX_COPIES),
     }
 
@@ -76,10 +76,10 @@ def check_procedure(item: Any) -> dict[str, Any]:
     """The procedure, trimmed and in NFC; raises :class:`Problem` naming the first field that breaks a rule."""
     if not isinstance(item, Mapping):
         raise Problem("procedure", "must be an object")
-    code = text_field(item.get("code"), "code", 40)
+    code = bounded_text(item.get("code"), "code", 40)
     if not PROCEDURE_CODE_RE.match(code):
         raise Problem("code", "must be letters, digits, dots or dashes (e.g. 1.001193)")
-    service = text_field(item.get("service"), "service", 16).upper()
+    service = bounded_text(item.get("service"), "service", 16).upper()
     if not SERVICE_RE.match(service):
         raise Problem("service", "must be a field code of capital letters and digits (e.g. HT)")
     papers, forms = item.get("papers") or [], item.get("forms") or []
@@ -92,12 +92,12 @@ def check_procedure(item: Any) -> dict[str, Any]:
     return {
         "code": code,
         "service": service,
-        "name": text_field(item.get("name"), "name", LIMITS["name"]),
+        "name": bounded_text(item.get("name"), "name", LIMITS["name"]),
         "papers": [_paper(p, f"papers[{i + 1}]") for i, p in enumerate(papers)],
-        "forms": [text_field(f, f"forms[{i + 1}]", LIMITS["form"]) for i, f in enumerate(forms)],
-        "fee": text_field(item.get("fee"), "fee", LIMITS["fee"], required=False),
+        "forms": [bounded_text(f, f"forms[{i + 1}]", LIMITS["form"]) for i, f in enumerate(forms)],
+        "fee": bounded_text(item.get("fee"), "fee", LIMITS["fee"], required=False),
         "days": days,
-        "result_at": text_field(item.get("result_at"), "result_at", LIMITS["result_at"], required=False),
+        "result_at": bounded_text(item.get("result_at"), "result_at", LIMITS["result_at"], required=False),
     }
 
 
