@@ -32,6 +32,8 @@ from tests.container.report import skip_or_fail, timings
 from tests.container.root import ensure_root
 from tests.container.upgrades import check_refused, set_deadline, upgrade, upgrade_offered_by, version
 from tests.deploy.test_systemd_real import missing_requirements
+from tests.e2e.test_catalog_push import ADMIN, PASSWORD, sign_in
+from tests.e2e.test_remote_settings import csrf, remote_of
 from tests.server import KioskServer
 
 pytestmark = [pytest.mark.systemd, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -267,6 +269,36 @@ def test_every_record_is_at_the_central_exactly_once(fleet, central):
     # Among them the presses answered while the broken release was installed and rolled back: it never reached
     # READY, so it took none (a record it had answered for would be missing, lost with the restored database).
     assert records.count() >= 14
+
+
+def test_a_remote_setting_that_needs_a_restart_restarts_the_kiosk_under_systemd(fleet, central):
+    """The commune sets the kiosk's language at the central's fleet page: the kiosk takes the signed document at its
+    next sync, stops itself cleanly and systemd starts it again (Restart=always) with the new value — nobody at the
+    kiosk — and the fleet page shows the version applied."""
+    box = fleet
+    central.cli("add-user", ADMIN, "--role", "admin", "--password", PASSWORD)
+    web = sign_in(central.base)
+    page = f"{central.base}/fleet/{central.device['KIOSK_DEVICE_ID']}/remote"
+    assert 'lang="vi"' in requests.get(KIOSK + "/", timeout=10).text
+    before = box.show("kiosk.service", "MainPID", "NRestarts")
+    started = time.monotonic()
+    saved = web.post(page, data={"csrf_token": csrf(web, page), "language": "en"}, timeout=10)
+    assert saved.status_code == 200 and "phiên bản 1" in saved.text, saved.text
+
+    def started_again():
+        state = box.show("kiosk.service", "MainPID", "NRestarts", "ActiveState", "SubState")
+        running = state["ActiveState"] == "active" and state["SubState"] == "running"
+        return running and state["MainPID"] not in ("0", before["MainPID"]) and state
+
+    state = box.wait_for("kiosk.service started again by systemd", started_again, 120, interval=0.5)
+    assert int(state["NRestarts"]) == int(before["NRestarts"]) + 1  # a restart by systemd, not a crash loop
+    wait_healthy(box, 60)
+    measured("remote_setting_to_restarted_s", time.monotonic() - started)
+    assert 'lang="en"' in requests.get(KIOSK + "/", timeout=10).text  # the new value, read at the start
+    assert "restarting in" in box.journal("kiosk.service")
+    shown = box.wait_for("the fleet page showing it applied", lambda: remote_of(web, central)["applied"] == 1, 30)
+    assert shown
+    assert box.show("kiosk.service", "NRestarts")["NRestarts"] == state["NRestarts"]  # and it stays up
 
 
 # --- the central server's package --------------------------------------------------------------------------------
