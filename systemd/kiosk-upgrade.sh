@@ -174,20 +174,25 @@ exec 9>>"$LOCK"
 flock -n 9 || { say "another upgrade is running"; exit 0; }
 
 # --- recover: at boot, before kiosk.service (kiosk-upgrade-recover.service) -------------------------------
+without_systemd() { # COMMAND…: with an empty /run of its own, where the package's scripts see no running systemd
+  # and so enable units but start none: kiosk.service waits for this recovery, and a start would wait for it in turn
+  DEBIAN_FRONTEND=noninteractive unshare --mount --propagation private \
+    sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run && exec "$@"' sh "$@"
+}
 if [ "${1:-}" = recover ]; then
   [ -d "$BACKUP" ] || exit 0
   from=$(cat "$BACKUP/from" 2>/dev/null) to=$(cat "$BACKUP/to" 2>/dev/null)
   say "an upgrade ${from:-?} -> ${to:-?} was interrupted: repairing the package"
   LOWER=$(overlay_lower) log=$(mktemp)
   trap 'rm -f "$log"' EXIT
-  dpkg --force-confdef --force-confold --configure -a || say "dpkg --configure -a failed"
+  without_systemd dpkg --force-confdef --force-confold --configure -a || say "dpkg --configure -a failed"
   status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$PACKAGE" 2>/dev/null)
   arch=$(dpkg-query -W -f='${Architecture}' "$PACKAGE" 2>/dev/null)
   kept=$KEEP/${PACKAGE}_${from//:/%3a}_$arch.deb
   if [ "${status:0:2}" != ii ] && [ -n "$from" ] && [ -f "$kept" ]; then
     say "$PACKAGE is not fully installed ($status): reinstalling $from"
     flock -u 9 # its postinst's `kiosk init` puts the database right (kiosk/upgrade_recovery.py)
-    DEBIAN_FRONTEND=noninteractive dpkg --force-confdef --force-confold -i "$kept" || say "reinstalling $from failed"
+    without_systemd dpkg --force-confdef --force-confold -i "$kept" || say "reinstalling $from failed"
     # The cut came while the new version was being written to the read-only root: the previous one there too.
     [ -z "$LOWER" ] || lower_install "$kept" || say "reinstalling $from in $LOWER failed: $(tail -n 1 "$log")"
   fi
