@@ -35,8 +35,10 @@ def main() -> None:
 def init(ctx: click.Context, reseed: bool, force_new: bool) -> None:
     """Create or upgrade the local database; add the services, counters and rating scale it lacks."""
     from kiosk.app import init_database
+    from kiosk.upgrade_recovery import recover
 
     s = load_settings(ctx)
+    recover(s)  # the postinst of a version put back after a power cut: its database first
     revision = init_database(s, reseed=reseed, force_new=force_new)
     click.echo(f"Database {s['database_url']} is at revision {revision}; services, counters and scale are in place.")
 

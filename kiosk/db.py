@@ -36,15 +36,25 @@ def alembic_config(url: str):
     return cfg
 
 
-def head_revision(versions: Path = MIGRATIONS / "versions") -> str:
-    """The newest migration, read from the revision files without importing Alembic."""
-    revisions, parents = set(), set()
+def _revision_files(versions: Path) -> dict[str, str | None]:
+    """Each migration's revision and its parent, read from the revision files without importing Alembic."""
+    parents: dict[str, str | None] = {}
     for path in versions.glob("*.py"):
         found = dict(re.findall(r"^(revision|down_revision)\s*=\s*['\"]?([\w]+)['\"]?", path.read_text(), re.M))
         if "revision" in found:
-            revisions.add(found["revision"])
-            parents.add(found.get("down_revision"))
-    heads = revisions - parents
+            parents[found["revision"]] = found.get("down_revision")
+    return parents
+
+
+def known_revisions(versions: Path = MIGRATIONS / "versions") -> set[str]:
+    """Every revision this version's migrations know: a database at another one was migrated by a newer version."""
+    return set(_revision_files(versions))
+
+
+def head_revision(versions: Path = MIGRATIONS / "versions") -> str:
+    """The newest migration, read from the revision files without importing Alembic."""
+    parents = _revision_files(versions)
+    heads = set(parents) - set(parents.values())
     if len(heads) != 1:
         raise ConfigError(f"The migrations in {versions} have {len(heads)} heads ({sorted(heads)}); expected one.")
     return heads.pop()

@@ -224,14 +224,15 @@ def check(database_url: str, data_dir: Path) -> None:
     _checked.add(_key(path, path.stat()))
 
 
-def set_aside(path: Path) -> list[Path]:
-    """Rename a damaged database and its WAL files to ``NAME.damaged-TIME`` (never deleted); the new names."""
+def set_aside(path: Path, why: str = "damaged") -> list[Path]:
+    """Rename a database and its WAL files to ``NAME.WHY-TIME`` (never deleted; ``damaged`` by default); the new
+    names."""
     stamp = time.strftime("%Y%m%dT%H%M%S")
     moved = []
     for suffix in ("", "-wal", "-shm"):
         source = path.with_name(path.name + suffix)
         if source.exists():
-            target = path.with_name(f"{path.name}.damaged-{stamp}{suffix}")
+            target = path.with_name(f"{path.name}.{why}-{stamp}{suffix}")
             source.rename(target)
             moved.append(target)
     return moved

@@ -104,7 +104,7 @@ def run(
 ) -> None:
     from waitress.server import create_server
 
-    from kiosk import db_guard
+    from kiosk import db_guard, upgrade_recovery
     from kiosk.app import MAX_BODY, create_app, current_kiosk
     from kiosk.notify import Notifier
     from kiosk.web_server import StoppableServer
@@ -112,6 +112,7 @@ def run(
     few_malloc_arenas()
     notifier = Notifier.from_environ()  # systemd's READY/WATCHDOG/STOPPING; a no-op outside systemd
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    upgrade_recovery.recover(settings)  # an upgrade a power cut interrupted: the database put right first
     db_guard.check(settings["database_url"], settings.data_path)  # damaged or vanished: exit status 4
     logging.getLogger("alembic").setLevel(logging.WARNING)
     migrate_in_child(settings, config_path)

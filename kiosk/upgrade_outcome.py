@@ -1,7 +1,7 @@
 """The outcome of the last package upgrade (systemd/kiosk-upgrade.sh writes ``upgrade.json`` in the data
 folder), for `/healthz` and for the central server's fleet page (sent with every sync batch):
-``upgraded``, ``rolled_back``, ``rollback_failed``, ``refused`` (the repository's signature) or ``failed``, with
-the versions, the time and why; and the version this kiosk runs (the Debian package's, when it is one)."""
+``upgraded``, ``rolled_back``, ``rollback_failed``, ``refused`` (the repository's signature), ``failed`` or
+``interrupted`` (a power cut stopped it: kiosk/upgrade_recovery.py), with the versions, the time and why; and the version this kiosk runs (the Debian package's, when it is one)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import functools
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ TROUBLE = {
     "rollback_failed": "upgrade rollback failed",
     "refused": "upgrade refused",
     "failed": "upgrade failed",
+    "interrupted": "upgrade interrupted",
 }
 #: The virtual environment the Debian package installs the kiosk in (debian/make-venv).
 PACKAGE_VENV = Path("/opt/kiosk/venv")
@@ -37,6 +39,23 @@ def last_upgrade(data_dir: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return outcome if isinstance(outcome, dict) and isinstance(outcome.get("outcome"), str) else None
+
+
+def record(data_dir: Path, outcome: str, from_: str | None, to: str | None, detail: str) -> dict[str, Any]:
+    """Write an outcome as systemd/kiosk-upgrade.sh does (whole: a reader never sees half of it); the outcome."""
+    written = {
+        "outcome": outcome,
+        "from": from_ or "",
+        "to": to or "",
+        "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "detail": detail,
+    }
+    path = Path(data_dir) / FILE
+    part = path.with_name(FILE + ".new")
+    part.write_text(json.dumps(written) + "\n", encoding="utf-8")
+    part.chmod(0o644)
+    part.replace(path)
+    return written
 
 
 def warning(outcome: dict[str, Any] | None) -> str | None:

@@ -8,7 +8,9 @@ A batch is a gzip-compressed JSON object (``Content-Encoding: gzip``)::
 
 ``status.version`` is the kiosk's installed version (its Debian package's when it is one); ``status.upgrade``
 (added later; a server that does not know it ignores it) is the last package upgrade's outcome
-``{"outcome": "upgraded"|"rolled_back"|"rollback_failed"|"refused"|"failed", "from", "to", "at", "detail"}``.
+``{"outcome": "upgraded"|"rolled_back"|"rollback_failed"|"refused"|"failed"|"interrupted", "from", "to", "at",
+"detail"}`` (``interrupted``: a power cut or restart stopped it, and the kiosk put itself back on ``from``; a
+server that does not know an outcome ignores the whole ``status.upgrade``).
 
 Every request is signed with the device's secret: HMAC-SHA256 over the protocol tag, the method, the
 path (with its query string), the device id, a per-device counter and the SHA-256 of the body as sent.
@@ -74,7 +76,7 @@ PANEL_PATH = "/api/v1/panel"
 
 #: ``status.upgrade``'s outcomes (systemd/kiosk-upgrade.sh writes them), and the longest text of each of its
 #: fields the server keeps (its ``device_status.upgrade_*`` columns): the kiosk cuts them so, the server again.
-UPGRADE_OUTCOMES = ("upgraded", "rolled_back", "rollback_failed", "refused", "failed")
+UPGRADE_OUTCOMES = ("upgraded", "rolled_back", "rollback_failed", "refused", "failed", "interrupted")
 UPGRADE_LIMITS = {"outcome": 20, "from": 32, "to": 32, "at": 32, "detail": 500}
 
 #: Hard cap on a batch once decompressed (a small gzip body must not inflate without bound).

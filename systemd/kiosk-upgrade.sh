@@ -18,6 +18,14 @@
 # runs at once, from RAM), and only a version that passed the health check is then written to the lower root
 # too (remounted read-write for that, then read-only again): it is still there after a reboot. A version rolled
 # back never reaches the lower root. No overlay toggling, no reboot. See docs/deploy.md §5.
+#
+# It holds DATA/upgrade.lock (flock) while it works. An upgrade a power cut interrupted leaves the backup folder
+# (with the versions `from` and `to` in it) and no lock: at the next boot `kiosk-upgrade.sh recover`
+# (kiosk-upgrade-recover.service, before kiosk.service) repairs the package (dpkg --configure -a; a package not
+# fully installed is replaced by the kept .deb), and when the new version is what is installed, starts this
+# service again, which resumes at the health check (step 5) and rolls back as in step 6. The database is the
+# kiosk's own business at its start (kiosk/upgrade_recovery.py): migrated by a newer version, it is set aside
+# and the backup restored.
 set -uo pipefail
 
 LIST=${KIOSK_UPGRADE_SOURCES:-/etc/apt/sources.list.d/kiosk-province.list}
@@ -28,6 +36,7 @@ STATUS=$DATA/upgrade.json
 KEEP=/var/cache/kiosk-upgrade # the .deb of the installed version
 BACKUP=$DATA/upgrade-backup   # the database as it was before the new version's migrations
 BAD=$DATA/upgrade-rolled-back # the version rolled back last: not tried again
+LOCK=$DATA/upgrade.lock       # held while an upgrade runs (kiosk/upgrade_recovery.py looks at it)
 PACKAGE=kiosk
 
 say() { printf 'kiosk-upgrade: %s\n' "$*"; }
@@ -102,12 +111,126 @@ lower_read_only() { # the lower root read-only again, the file system if it can 
   mount -o remount,ro,bind "$LOWER" || say "could not make $LOWER read-only again"
 }
 
+healthy() { # kiosk.service active (READY, Type=notify) and /healthz answers 200, within DEADLINE seconds
+  local until=$(($(date +%s) + DEADLINE))
+  while [ "$(date +%s)" -lt "$until" ]; do
+    if systemctl is-active --quiet kiosk.service && python3 -c 'import sys, urllib.request
+sys.exit(urllib.request.urlopen(sys.argv[1], timeout=5).status != 200)' "$HEALTHZ" 2>/dev/null; then
+      return 0
+    fi
+    sleep 2
+  done
+  return 1
+}
+
+keep_or_why() { # the new version installed and started: kept (and exit) when it passes the check, else $why set
+  if ! healthy; then
+    why="kiosk.service did not reach READY and answer /healthz within $DEADLINE s"
+  elif [ -n "$LOWER" ] && ! { lowered=$(date +%s) && lower_install "$new"; }; then
+    cat "$log"
+    why="writing $candidate to the read-only root $LOWER failed: $(grep -m1 'dpkg: error' "$log" || tail -n 1 "$log")"
+  else
+    find "$KEEP" -name "${PACKAGE}_*.deb" ! -name "$(basename "$kept")" -delete
+    # The new version's .deb becomes the one to roll back to at the next upgrade.
+    [ -f "$new" ] && cp "$new" "$KEEP/" && rm -f "$kept"
+    rm -rf "$BACKUP" "$BAD"
+    detail="up in $(($(date +%s) - started)) s"
+    [ -z "$LOWER" ] || detail="$detail; written to the read-only root too ($(($(date +%s) - lowered)) s of it)"
+    record upgraded "$installed" "$candidate" "$resumed$detail"
+    exit 0
+  fi
+}
+
+roll_back() { # step 6: $why the new version is not kept; the database and the kept .deb put back
+  say "$why: rolling back to $installed"
+  journalctl -u kiosk.service -n 20 --no-pager 2>/dev/null || true
+  systemctl stop kiosk-sync.timer kiosk-sync.service kiosk.service
+  rm -f "$DATA"/kiosk.db "$DATA"/kiosk.db-wal "$DATA"/kiosk.db-shm
+  cp -a "$BACKUP"/kiosk.db* "$DATA"/
+  if ! apt-get "${APT[@]}" "${DPKG[@]}" install -y --allow-downgrades "$kept" >"$log" 2>&1; then
+    cat "$log"
+    record rollback_failed "$installed" "$candidate" "$resumed$why; reinstalling $installed failed: $(tail -n 1 "$log")"
+    exit 1
+  fi
+  # The lower root is written only after the health check: only a failed write there needs undoing there.
+  if [ -n "${lowered:-}" ] && ! lower_install "$kept"; then
+    cat "$log"
+    record rollback_failed "$installed" "$candidate" "$resumed$why; reinstalling $installed in $LOWER failed: $(tail -n 1 "$log")"
+    exit 1
+  fi
+  systemctl start kiosk.service kiosk-sync.timer || true
+  if healthy; then
+    rm -rf "$BACKUP"
+    echo "$candidate" >"$BAD"
+    record rolled_back "$installed" "$candidate" "$resumed$why; back on $installed in $(($(date +%s) - started)) s"
+    exit 0
+  fi
+  record rollback_failed "$installed" "$candidate" "$resumed$why; $installed did not come back either"
+  exit 1
+}
+
 [ "$(id -u)" -eq 0 ] || { echo "kiosk-upgrade: run me as root" >&2; exit 1; }
+exec 9>>"$LOCK"
+flock -n 9 || { say "another upgrade is running"; exit 0; }
+
+# --- recover: at boot, before kiosk.service (kiosk-upgrade-recover.service) -------------------------------
+without_systemd() { # COMMAND…: with an empty /run of its own, where the package's scripts see no running systemd
+  # and so enable units but start none: kiosk.service waits for this recovery, and a start would wait for it in turn
+  DEBIAN_FRONTEND=noninteractive unshare --mount --propagation private \
+    sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run && exec "$@"' sh "$@"
+}
+if [ "${1:-}" = recover ]; then
+  [ -d "$BACKUP" ] || exit 0
+  from=$(cat "$BACKUP/from" 2>/dev/null) to=$(cat "$BACKUP/to" 2>/dev/null)
+  say "an upgrade ${from:-?} -> ${to:-?} was interrupted: repairing the package"
+  LOWER=$(overlay_lower) log=$(mktemp)
+  trap 'rm -f "$log"' EXIT
+  without_systemd dpkg --force-confdef --force-confold --configure -a || say "dpkg --configure -a failed"
+  status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$PACKAGE" 2>/dev/null)
+  arch=$(dpkg-query -W -f='${Architecture}' "$PACKAGE" 2>/dev/null)
+  kept=$KEEP/${PACKAGE}_${from//:/%3a}_$arch.deb
+  if [ "${status:0:2}" != ii ] && [ -n "$from" ] && [ -f "$kept" ]; then
+    say "$PACKAGE is not fully installed ($status): reinstalling $from"
+    flock -u 9 # its postinst's `kiosk init` puts the database right (kiosk/upgrade_recovery.py)
+    without_systemd dpkg --force-confdef --force-confold -i "$kept" || say "reinstalling $from failed"
+    # The cut came while the new version was being written to the read-only root: the previous one there too.
+    [ -z "$LOWER" ] || lower_install "$kept" || say "reinstalling $from in $LOWER failed: $(tail -n 1 "$log")"
+  fi
+  # A backup made by an earlier kiosk-upgrade: the kiosk's user must be able to restore it.
+  [ ! -d "$BACKUP" ] || chown -R "$(stat -c %u:%g "$DATA")" "$BACKUP"
+  if [ -n "$to" ] && [ "$(dpkg-query -W -f='${db:Status-Abbrev} ${Version}' "$PACKAGE")" = "ii  $to" ]; then
+    say "$to is installed and was never checked: kiosk-upgrade.service checks it"
+    flock -u 9
+    systemctl start --no-block kiosk-upgrade.service
+  fi
+  exit 0
+fi
 [ -f "$LIST" ] || { echo "kiosk-upgrade: no $LIST (the province's repository: docs/deploy.md)" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 APT=(-o "Dir::Etc::SourceList=$LIST" -o Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 -q)
 DPKG=(-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
 installed=$(dpkg-query -W -f='${Version}' "$PACKAGE" 2>/dev/null) || { echo "kiosk-upgrade: $PACKAGE is not installed" >&2; exit 1; }
+
+# --- an upgrade a restart interrupted, its new version installed: resumed at the check (kiosk-upgrade-recover) ---
+resumed=
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if [ -d "$BACKUP" ] && [ "$(cat "$BACKUP/to" 2>/dev/null)" = "$installed" ] && [ -s "$BACKUP/from" ]; then
+  candidate=$installed installed=$(cat "$BACKUP/from") started=$(date +%s)
+  resumed="interrupted by a restart, checked again: "
+  arch=$(dpkg-query -W -f='${Architecture}' "$PACKAGE")
+  kept=$KEEP/${PACKAGE}_${installed//:/%3a}_$arch.deb
+  new=/var/cache/apt/archives/${PACKAGE}_${candidate//:/%3a}_$arch.deb
+  [ -f "$new" ] || new=$KEEP/$(basename "$new") # with the overlay: the copy left in the lower root's $KEEP
+  LOWER=$(overlay_lower)
+  # Cut while the new version was being written to the read-only root: a rollback writes the kept one there.
+  [ -z "$LOWER" ] || [ "$(dpkg-query --admindir="$LOWER/var/lib/dpkg" -W -f='${db:Status-Abbrev} ${Version}' \
+    "$PACKAGE" 2>/dev/null)" = "ii  $installed" ] || lowered=$(date +%s)
+  say "the upgrade $installed -> $candidate was interrupted by a restart: checking $candidate"
+  systemctl start kiosk.service kiosk-sync.timer || true
+  keep_or_why
+  roll_back
+fi
 
 # --- 0. the ring: the suite the province named for this kiosk (remote setting upgrade_ring) -----------------
 RING_HELPER=${KIOSK_UPGRADE_RING_HELPER:-/usr/lib/kiosk/kiosk-upgrade-ring.sh}
@@ -116,8 +239,6 @@ if [ -x "$RING_HELPER" ] && ! "$RING_HELPER" "$LIST"; then
 fi
 
 # --- 1. the province's repository, and only it -------------------------------------------------------------
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 if ! apt-get "${APT[@]}" update >"$log" 2>&1 || grep -q '^\(E\|W\): .*\(NO_PUBKEY\|not signed\|BADSIG\|EXPKEYSIG\|GPG error\)' "$log"; then
   cat "$log"
   record refused "$installed" "" "$(grep -m1 '^[EW]: ' "$log" || tail -n 1 "$log")"
@@ -164,71 +285,25 @@ LOWER=$(overlay_lower)
 started=$(date +%s)
 say "upgrading $PACKAGE $installed -> $candidate"
 systemctl stop kiosk-sync.timer kiosk-sync.service kiosk.service
-rm -rf "$BACKUP"
-install -d -m 0700 "$BACKUP"
+# Made whole in BACKUP.new, then renamed: a backup folder is complete, with the versions it is between. It
+# belongs to the data folder's owner: the kiosk restores it itself after a power cut (kiosk/upgrade_recovery.py).
+rm -rf "$BACKUP" "$BACKUP.new"
+install -d -m 0700 -o "$(stat -c %u "$DATA")" -g "$(stat -c %g "$DATA")" "$BACKUP.new"
 for file in "$DATA"/kiosk.db "$DATA"/kiosk.db-wal "$DATA"/kiosk.db-shm; do
-  [ -f "$file" ] && cp -a "$file" "$BACKUP/"
+  [ -f "$file" ] && cp -a "$file" "$BACKUP.new/"
 done
-
-healthy() { # kiosk.service active (READY, Type=notify) and /healthz answers 200, within DEADLINE seconds
-  local until=$(($(date +%s) + DEADLINE))
-  while [ "$(date +%s)" -lt "$until" ]; do
-    if systemctl is-active --quiet kiosk.service && python3 -c 'import sys, urllib.request
-sys.exit(urllib.request.urlopen(sys.argv[1], timeout=5).status != 200)' "$HEALTHZ" 2>/dev/null; then
-      return 0
-    fi
-    sleep 2
-  done
-  return 1
-}
+echo "$installed" >"$BACKUP.new/from"
+echo "$candidate" >"$BACKUP.new/to"
+sync
+mv "$BACKUP.new" "$BACKUP"
 
 # --- 5. install and check ---------------------------------------------------------------------------------
 if apt-get "${APT[@]}" "${DPKG[@]}" install -y "$PACKAGE=$candidate" >"$log" 2>&1; then
   systemctl start kiosk.service kiosk-sync.timer || true
   new=/var/cache/apt/archives/${PACKAGE}_${candidate//:/%3a}_$arch.deb
-  if ! healthy; then
-    why="kiosk.service did not reach READY and answer /healthz within $DEADLINE s"
-  elif [ -n "$LOWER" ] && ! { lowered=$(date +%s) && lower_install "$new"; }; then
-    cat "$log"
-    why="writing $candidate to the read-only root $LOWER failed: $(grep -m1 'dpkg: error' "$log" || tail -n 1 "$log")"
-  else
-    find "$KEEP" -name "${PACKAGE}_*.deb" ! -name "$(basename "$kept")" -delete
-    # The new version's .deb becomes the one to roll back to at the next upgrade.
-    [ -f "$new" ] && cp "$new" "$KEEP/" && rm -f "$kept"
-    rm -rf "$BACKUP" "$BAD"
-    detail="up in $(($(date +%s) - started)) s"
-    [ -z "$LOWER" ] || detail="$detail; written to the read-only root too ($(($(date +%s) - lowered)) s of it)"
-    record upgraded "$installed" "$candidate" "$detail"
-    exit 0
-  fi
+  keep_or_why
 else
   cat "$log"
   why="apt-get install failed: $(grep -m1 '^E: ' "$log" || tail -n 1 "$log")"
 fi
-
-# --- 6. roll back -----------------------------------------------------------------------------------------
-say "$why: rolling back to $installed"
-journalctl -u kiosk.service -n 20 --no-pager 2>/dev/null || true
-systemctl stop kiosk-sync.timer kiosk-sync.service kiosk.service
-rm -f "$DATA"/kiosk.db "$DATA"/kiosk.db-wal "$DATA"/kiosk.db-shm
-cp -a "$BACKUP"/. "$DATA"/
-if ! apt-get "${APT[@]}" "${DPKG[@]}" install -y --allow-downgrades "$kept" >"$log" 2>&1; then
-  cat "$log"
-  record rollback_failed "$installed" "$candidate" "$why; reinstalling $installed failed: $(tail -n 1 "$log")"
-  exit 1
-fi
-# The lower root is written only after the health check: only a failed write there needs undoing there.
-if [ -n "${lowered:-}" ] && ! lower_install "$kept"; then
-  cat "$log"
-  record rollback_failed "$installed" "$candidate" "$why; reinstalling $installed in $LOWER failed: $(tail -n 1 "$log")"
-  exit 1
-fi
-systemctl start kiosk.service kiosk-sync.timer || true
-if healthy; then
-  rm -rf "$BACKUP"
-  echo "$candidate" >"$BAD"
-  record rolled_back "$installed" "$candidate" "$why; back on $installed in $(($(date +%s) - started)) s"
-  exit 0
-fi
-record rollback_failed "$installed" "$candidate" "$why; $installed did not come back either"
-exit 1
+roll_back

@@ -76,6 +76,23 @@ def test_the_version_and_a_rollback_reach_the_fleet_page_with_a_sync(central_app
     assert "Đã quay lại bản trước" not in page and "đã nâng cấp từ bản 0.1.0" in page
 
 
+def test_an_upgrade_a_power_cut_interrupted_is_shown_apart_from_a_failed_release(
+    central_app, device, serve, make_kiosk
+):
+    kiosk = make_kiosk(serve(central_app).url, device)
+    interrupted = {**ROLLED_BACK, "outcome": "interrupted", "detail": "upgrade 0.1.0 -> 0.1.1 interrupted by a restart"}
+    (kiosk.settings.data_path / "upgrade.json").write_text(json.dumps(interrupted))
+    assert SyncClient(kiosk, backoff=0.01).run().ok
+    client = user(central_app, "quantri")
+    shown = fleet_rows(client)[device[0]]
+    assert shown["upgrade"]["outcome"] == "interrupted" and shown["upgrade"]["back"] is False
+    page = client.get("/fleet").text
+    assert "Nâng cấp lên bản 0.1.1 bị gián đoạn (mất điện hoặc khởi động lại)" in page
+    assert "interrupted by a restart" in page
+    # Not a release that failed: not marked or counted as rolled back.
+    assert "Đã quay lại bản trước" not in page and "đã quay lại bản trước ở lần nâng cấp" not in page
+
+
 def test_a_bad_upgrade_status_is_ignored_and_the_batch_stored(central_app, device, serve, make_kiosk):
     kiosk = make_kiosk(serve(central_app).url, device)
     (kiosk.settings.data_path / "upgrade.json").write_text(json.dumps({**ROLLED_BACK, "outcome": "exploded"}))

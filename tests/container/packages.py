@@ -96,9 +96,27 @@ def field(deb: Path, name: str) -> str:
                           check=True).stdout.strip()  # fmt: skip
 
 
-def derive(deb: Path, version: str, out: Path, *, broken: bool = False) -> Path:
+#: The revision of the migration a derived package adds (``derive(migration=True)``).
+NEWER_REVISION = "9000_derived"
+
+
+def add_migration(tree: Path) -> None:
+    """A no-op migration after the package's newest, in its extracted ``tree``."""
+    from kiosk.db import head_revision
+
+    (versions,) = tree.glob("opt/kiosk/venv/lib/python3*/site-packages/kiosk/migrations/versions")
+    (versions / f"{NEWER_REVISION}.py").write_text(
+        f'"""A derived package\'s migration (tests/container/packages.py): nothing but a new revision."""\n\n'
+        f'revision = "{NEWER_REVISION}"\ndown_revision = "{head_revision(versions)}"\nbranch_labels = None\n'
+        "depends_on = None\n\n\ndef upgrade() -> None:\n    pass\n\n\ndef downgrade() -> None:\n    pass\n"
+    )
+
+
+def derive(deb: Path, version: str, out: Path, *, broken: bool = False, migration: bool = False) -> Path:
     """The package ``deb`` as version ``version`` in ``out``; ``broken``: its ``kiosk serve`` exits at start
-    (every other command works, so it installs and migrates like a real bad release). Compressed lightly:
+    (every other command works, so it installs and migrates like a real bad release); ``migration``: one more
+    database migration (it changes nothing but the revision: a version before it cannot read the database after
+    it, :data:`NEWER_REVISION`). Compressed lightly:
     xz takes a minute and a half for the 90 MB of the virtual environment on a busy machine."""
     tree = out / f"tree-{version}"
     shutil.rmtree(tree, ignore_errors=True)
@@ -106,6 +124,8 @@ def derive(deb: Path, version: str, out: Path, *, broken: bool = False) -> Path:
     control = tree / "DEBIAN/control"
     lines = control.read_text().splitlines()
     control.write_text("\n".join(f"Version: {version}" if x.startswith("Version:") else x for x in lines) + "\n")
+    if migration:
+        add_migration(tree)
     if broken:
         program = tree / "opt/kiosk/venv/bin/kiosk"
         program.rename(program.with_name("kiosk-real"))

@@ -81,7 +81,17 @@ def test_every_unit_is_there():
         "kiosk-central.service",
         "kiosk-upgrade.service",
         "kiosk-upgrade.timer",
+        "kiosk-upgrade-recover.service",
     }
+
+
+def test_an_interrupted_upgrade_is_recovered_at_boot_before_the_kiosk_starts():
+    recover = parse("kiosk-upgrade-recover.service")
+    assert words(recover["Service"]["ExecStart"]) == ["/usr/lib/kiosk/kiosk-upgrade.sh", "recover"]
+    assert {"kiosk.service", "kiosk-upgrade.service"} <= set(words(recover["Unit"]["Before"]))
+    assert recover["Unit"]["ConditionPathIsDirectory"] == ["/var/lib/kiosk/upgrade-backup"]
+    assert recover["Install"]["WantedBy"] == ["multi-user.target"]
+    assert "kiosk-upgrade-recover.service" in (SYSTEMD.parent / "debian/kiosk.install").read_text()
 
 
 @needs_systemd
