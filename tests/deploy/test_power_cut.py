@@ -23,20 +23,21 @@ Timings go to test-artifacts/power-cut-timings.json (docs/deploy.md quotes them)
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 
 import pytest
 
-from tests.central_server import CentralServer, sign_in
+from tests.central_server import sign_in
+from tests.container.central import serving_central, sync_to
 from tests.container.machine import Container
 from tests.container.packages import NEWER_REVISION, derive, ensure_debs
 from tests.container.province import Province, StaticServer
 from tests.container.records import Records, central_counts
 from tests.container.report import skip_or_fail, timings
 from tests.container.root import ensure_root
-from tests.deploy.test_package_real import KIOSK, dpkg_version, healthz, version, wait_healthy
+from tests.container.upgrades import version
+from tests.deploy.test_package_real import KIOSK, healthz, wait_healthy
 from tests.deploy.test_systemd_real import missing_requirements
 
 pytestmark = [pytest.mark.systemd, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -55,27 +56,20 @@ def kiosk_n(tmp_path_factory):
     deb = ensure_debs()["kiosk"]
     province, server = Province(folder, "province"), StaticServer()
     server.root = province.public
-    central = CentralServer(folder / "central")
-    central.cli("init")
-    central.cli("add-user", "tinh", "--role", "admin", "--password", "mat-khau-2026")
-    central.device = central.add_device("Kiosk Một cửa", "XTN", "UBND xã Thử Nghiệm")
     box = Container(ensure_root(), folder / "container")
     try:
-        box.mount()
-        box.boot()
-        province.publish(deb)
-        province.trust(box, server.url)
-        box.run("apt-get", "update", "-q", timeout=600)
-        box.run("apt-get", "install", "-y", "-q", "--no-install-recommends", "kiosk", timeout=900,
-                env={"DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
-        settings = {k.removeprefix("KIOSK_").lower(): v for k, v in central.device.items()}
-        settings.update(central_url=central.base)
-        with box.path("/etc/kiosk/kiosk.toml").open("a") as toml:
-            toml.writelines(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
-            toml.write("sync_interval = 3\n")
-        box.systemctl("restart", "kiosk.service")
-        box.deb, box.folder, box.province, box.central = deb, folder, province, central
-        with central:
+        with serving_central(folder / "central") as central:
+            central.cli("add-user", "tinh", "--role", "admin", "--password", "mat-khau-2026")
+            box.mount()
+            box.boot()
+            province.publish(deb)
+            province.trust(box, server.url)
+            box.run("apt-get", "update", "-q", timeout=600)
+            box.run("apt-get", "install", "-y", "-q", "--no-install-recommends", "kiosk", timeout=900,
+                    env={"DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
+            sync_to(box, central, interval=3)
+            box.systemctl("restart", "kiosk.service")
+            box.deb, box.folder, box.province, box.central = deb, folder, province, central
             yield box
     finally:
         if box.leader:
@@ -170,7 +164,7 @@ def test_a_power_cut_after_the_migrations_comes_back_on_the_previous_version(kio
     def on_the_new_version():  # N+3 answers on the database it migrated, takes a rating, not yet on the card
         if version(box) == new and wait_healthy(box, 1) and revision(box) == NEWER_REVISION:
             taken.some(tickets=0, ratings=1)
-            return dpkg_version(box, "/media/root-ro/var/lib/dpkg") == old
+            return version(box, "/media/root-ro/var/lib/dpkg") == old
 
     took = cut_when(box, "N+3 answering /healthz on the migrated database", on_the_new_version)
     measured("upgrade_start_to_new_version_healthz_s", took)
