@@ -131,3 +131,30 @@ def query_values(rng: random.Random, n: int) -> list[str]:
         "",
     ]
     return [rng.choice(pool) for _ in range(n)]
+
+
+def announce_huge_body(host: str, port: int, path: str, content_type: str, megabytes: int = 900) -> bytes:
+    """POST to ``path`` with a Content-Length of ``megabytes`` MB, send the first megabyte, and return what the
+    server answered by then (its status line at least, or b"" if it waits for the rest)."""
+    import socket
+
+    with socket.create_connection((host, port), timeout=20) as sock:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {megabytes * 2**20}\r\n\r\n"
+        )
+        sock.sendall(head.encode())
+        try:
+            sock.sendall(b"x" * 2**20)
+        except OSError:
+            pass  # the server closed the connection: refused already
+        answer = b""
+        try:
+            while b"\r\n" not in answer:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+        except TimeoutError:
+            pass  # nothing more within the socket's timeout
+    return answer

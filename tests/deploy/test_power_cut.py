@@ -28,7 +28,7 @@ import time
 
 import pytest
 
-from tests.central_server import sign_in
+from tests.central_server import TEST_PASSWORD, sign_in
 from tests.container.central import serving_central, sync_to
 from tests.container.machine import Container
 from tests.container.packages import NEWER_REVISION, derive, ensure_debs
@@ -59,7 +59,7 @@ def kiosk_n(tmp_path_factory):
     box = Container(ensure_root(), folder / "container")
     try:
         with serving_central(folder / "central") as central:
-            central.cli("add-user", "tinh", "--role", "admin", "--password", "mat-khau-2026")
+            central.cli("add-user", "tinh", "--role", "admin", "--password", TEST_PASSWORD)
             box.mount()
             box.boot()
             province.publish(deb)
@@ -191,7 +191,7 @@ def test_a_power_cut_after_the_migrations_comes_back_on_the_previous_version(kio
         assert set(ids) <= set(kiosk_ids.stdout.split())
         assert {i: n for i, n in held[table].items() if n != 1} == {} and set(ids) <= set(held[table])
     # The central's fleet page shows the outcome (sent with the sync batches).
-    fleet = sign_in(box.central.base, "tinh", "mat-khau-2026").get(box.central.base + "/fleet", timeout=30).text
+    fleet = sign_in(box.central.base, "tinh", TEST_PASSWORD).get(box.central.base + "/fleet", timeout=30).text
     assert f"Nâng cấp lên bản {new} bị gián đoạn" in fleet and "Đã quay lại bản trước" not in fleet
     # The version was not marked bad: the next window tries it again.
     assert box.run("cat", "/var/lib/kiosk/upgrade-rolled-back").stdout.strip() == f"{old}+2"  # the broken N+2 only

@@ -13,7 +13,6 @@ import gzip
 import itertools
 import json
 import re
-import socket
 import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -25,10 +24,11 @@ import requests
 from kiosk.posted_demo import form_pdf
 from sync import protocol
 from sync.posted_document import file_path
-from tests.central_server import CentralServer, sign_in
+from tests.central_server import TEST_PASSWORD, CentralServer, sign_in
+from tests.hostile import announce_huge_body
 
 A, B = "XTA", "XTB"
-PASSWORD = "mat-khau-2026"
+PASSWORD = TEST_PASSWORD
 TODAY = datetime.now(UTC).replace(tzinfo=None)
 NUMBERS = itertools.count(1)  # each ticket its own number and each record its own sequence number
 
@@ -231,27 +231,7 @@ def test_a_commune_admin_posts_to_no_other_commune_and_no_form_passes_without_it
 
 def test_an_upload_past_the_cap_is_refused_before_it_is_sent(world):
     central, *_ = world
-    port = central.port
-    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
-        head = (
-            f"POST /admin/posted/{B} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            "Content-Type: multipart/form-data; boundary=xyz\r\n"
-            f"Content-Length: {900 * 2**20}\r\n\r\n"
-        )
-        sock.sendall(head.encode())
-        try:
-            sock.sendall(b"x" * 2**20)
-        except OSError:
-            pass
-        answer = b""
-        try:
-            while b"\r\n" not in answer:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                answer += chunk
-        except TimeoutError:
-            pass
+    answer = announce_huge_body("127.0.0.1", central.port, f"/admin/posted/{B}", "multipart/form-data; boundary=xyz")
     assert answer.startswith(b"HTTP/1.1 413"), f"the server waits for 900 MB (answer so far: {answer[:80]!r})"
 
 

@@ -10,7 +10,6 @@ temporary file (a Pi's SD card filled by one sender on the Wi-Fi stops the ratin
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 from datetime import datetime, timedelta
 
@@ -20,6 +19,7 @@ import requests
 from kiosk.bookings import store_document
 from kiosk.db import make_engine, make_sessionmaker
 from sync.bookings_document import version
+from tests.hostile import announce_huge_body
 from tests.kiosk.test_rating_holder_served import ADDRESS, EveryAddress, network
 
 pytestmark = pytest.mark.skipif(ADDRESS is None, reason="this machine has no non-loopback IPv4 address")
@@ -58,25 +58,7 @@ def db(server, sql: str, params: tuple = ()) -> list[tuple]:
 
 def test_a_body_past_the_kiosks_limit_is_refused_before_it_is_sent(server):
     """Content-Length of 900 MB: the answer is a 413 after the first megabyte, not a wait for the rest."""
-    with socket.create_connection((ADDRESS, server.port), timeout=20) as sock:
-        head = (
-            f"POST /api/tickets HTTP/1.1\r\nHost: {ADDRESS}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {900 * 2**20}\r\n\r\n"
-        )
-        sock.sendall(head.encode())
-        try:
-            sock.sendall(b"x" * 2**20)
-        except OSError:
-            pass  # the kiosk closed the connection: refused already
-        answer = b""
-        try:
-            while b"\r\n" not in answer:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                answer += chunk
-        except TimeoutError:
-            pass
+    answer = announce_huge_body(ADDRESS, server.port, "/api/tickets", "application/json")
     assert answer.startswith(b"HTTP/1.1 413"), f"the kiosk waits for 900 MB (answer so far: {answer[:80]!r})"
     assert requests.get(server.base + "/healthz", timeout=10).status_code == 200
 

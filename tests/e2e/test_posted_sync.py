@@ -14,7 +14,7 @@ import requests
 
 from common.procedure_examples import EXAMPLE_PROCEDURES
 from kiosk.posted_demo import form_pdf
-from tests.central_server import CentralServer, sign_in
+from tests.central_server import TEST_PASSWORD, CentralServer, sign_in
 from tests.server import KioskServer
 
 COMMUNE = "XTN"
@@ -33,7 +33,7 @@ def test_posted_documents_reach_the_kiosk_with_their_pdf_and_work_offline(tmp_pa
     central.cli("add-province", "79", "Thành phố Hồ Chí Minh")
     central.cli("add-commune", COMMUNE, "UBND xã Thử Nghiệm", "--province", "79")
     device = central.add_device("Kiosk Bộ phận Một cửa", COMMUNE, "UBND xã Thử Nghiệm")
-    central.cli("add-user", "qt-xa", "--role", "commune_admin", "--commune", COMMUNE, "--password", "mat-khau-2026")
+    central.cli("add-user", "qt-xa", "--role", "commune_admin", "--commune", COMMUNE, "--password", TEST_PASSWORD)
     listing = tmp_path / "thu-tuc.json"
     listing.write_text(json.dumps(EXAMPLE_PROCEDURES, ensure_ascii=False), encoding="utf-8")
     central.cli("import-procedures", str(listing), "--province", "79")
@@ -45,7 +45,7 @@ def test_posted_documents_reach_the_kiosk_with_their_pdf_and_work_offline(tmp_pa
     sync_env = {"KIOSK_CENTRAL_URL": central.base, **device}
     kept = kiosk.data_dir / "posted" / f"{sha}.pdf"
     with central:
-        web = sign_in(central.base, "qt-xa", "mat-khau-2026")
+        web = sign_in(central.base, "qt-xa", TEST_PASSWORD)
         here = f"/admin/posted/{COMMUNE}"
         assert (
             posted(web, central.base, here, {"kind": "rules", "title": "Nội quy", "body": "Giữ trật tự."}).status_code
@@ -85,7 +85,7 @@ def test_posted_documents_reach_the_kiosk_with_their_pdf_and_work_offline(tmp_pa
         ]
     # hidden at the central page: gone from the kiosk at the next sync, and its PDF off the SD card
     with central:
-        web = sign_in(central.base, "qt-xa", "mat-khau-2026")
+        web = sign_in(central.base, "qt-xa", TEST_PASSWORD)
         assert posted(web, central.base, f"/admin/posted/{COMMUNE}/{form_doc['id']}/hide", {}).status_code == 302
         kiosk.cli("sync", "--once", env=sync_env)
     assert not kept.exists()
