@@ -40,6 +40,7 @@ LOCK=$DATA/upgrade.lock       # held while an upgrade runs (kiosk/upgrade_recove
 PACKAGE=kiosk
 
 say() { printf 'kiosk-upgrade: %s\n' "$*"; }
+deb_name() { printf '%s_%s_%s.deb' "$PACKAGE" "${1//:/%3a}" "$2"; } # VERSION ARCH: the file name apt gives the package
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 json() { python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$1"; }
 record() { # OUTCOME FROM TO DETAIL: the outcome file, written whole (a reader never sees half of it)
@@ -188,7 +189,7 @@ if [ "${1:-}" = recover ]; then
   without_systemd dpkg --force-confdef --force-confold --configure -a || say "dpkg --configure -a failed"
   status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$PACKAGE" 2>/dev/null)
   arch=$(dpkg-query -W -f='${Architecture}' "$PACKAGE" 2>/dev/null)
-  kept=$KEEP/${PACKAGE}_${from//:/%3a}_$arch.deb
+  kept=$KEEP/$(deb_name "$from" "$arch")
   if [ "${status:0:2}" != ii ] && [ -n "$from" ] && [ -f "$kept" ]; then
     say "$PACKAGE is not fully installed ($status): reinstalling $from"
     flock -u 9 # its postinst's `kiosk init` puts the database right (kiosk/upgrade_recovery.py)
@@ -219,8 +220,8 @@ if [ -d "$BACKUP" ] && [ "$(cat "$BACKUP/to" 2>/dev/null)" = "$installed" ] && [
   candidate=$installed installed=$(cat "$BACKUP/from") started=$(date +%s)
   resumed="interrupted by a restart, checked again: "
   arch=$(dpkg-query -W -f='${Architecture}' "$PACKAGE")
-  kept=$KEEP/${PACKAGE}_${installed//:/%3a}_$arch.deb
-  new=/var/cache/apt/archives/${PACKAGE}_${candidate//:/%3a}_$arch.deb
+  kept=$KEEP/$(deb_name "$installed" "$arch")
+  new=/var/cache/apt/archives/$(deb_name "$candidate" "$arch")
   [ -f "$new" ] || new=$KEEP/$(basename "$new") # with the overlay: the copy left in the lower root's $KEEP
   LOWER=$(overlay_lower)
   # Cut while the new version was being written to the read-only root: a rollback writes the kept one there.
@@ -258,7 +259,7 @@ fi
 
 # --- 3. the installed version's .deb, and the new one -----------------------------------------------------
 arch=$(dpkg-query -W -f='${Architecture}' "$PACKAGE")
-kept=$KEEP/${PACKAGE}_${installed//:/%3a}_$arch.deb
+kept=$KEEP/$(deb_name "$installed" "$arch")
 install -d -m 0755 "$KEEP"
 if [ ! -f "$kept" ]; then
   cached=/var/cache/apt/archives/$(basename "$kept")
@@ -300,7 +301,7 @@ mv "$BACKUP.new" "$BACKUP"
 # --- 5. install and check ---------------------------------------------------------------------------------
 if apt-get "${APT[@]}" "${DPKG[@]}" install -y "$PACKAGE=$candidate" >"$log" 2>&1; then
   systemctl start kiosk.service kiosk-sync.timer || true
-  new=/var/cache/apt/archives/${PACKAGE}_${candidate//:/%3a}_$arch.deb
+  new=/var/cache/apt/archives/$(deb_name "$candidate" "$arch")
   keep_or_why
 else
   cat "$log"
