@@ -60,3 +60,42 @@ def test_a_booked_citizen_types_the_code_and_gets_a_booked_ticket(server, browse
     with sqlite3.connect(server.data_dir / "kiosk.db") as conn:
         assert conn.execute("SELECT display_number, booked FROM tickets").fetchall() == [("A001", 1)]
     page.close()
+
+
+@pytest.fixture(scope="module")
+def full_kiosk(tmp_path_factory):
+    """`kiosk serve --demo` (procedures and posted documents held) with today's bookings too: the ticket screen's
+    four links at once."""
+    srv = KioskServer(tmp_path_factory.mktemp("full") / "var", demo=True, env={"KIOSK_ANNOUNCER": "none"})
+    srv.start()
+    at = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None, second=0, microsecond=0)
+    with sqlite3.connect(srv.data_dir / "kiosk.db") as conn:
+        conn.execute("INSERT INTO bookings VALUES ('HT-2026-0042', 'TT', 'HT', ?, '')", (at.isoformat(" "),))
+        conn.execute("INSERT INTO booking_list VALUES (1, 'v1', ?)", (at.isoformat(" "),))
+    yield srv
+    srv.stop()
+
+
+@pytest.mark.parametrize("size", [(800, 480), (1024, 600)])
+def test_the_ticket_screen_keeps_its_tiles_with_every_link_shown(full_kiosk, browser, size):
+    """Lookup, suggestion box, rules and fees, appointment: the four links on a row of their own, whole, and the
+    title on one line; the field tiles stay big enough to touch and read (the links beside the title squeezed it
+    to a word per line and the tiles to slivers, cut off at the right)."""
+    width, height = size
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(full_kiosk.base + "/ticket")
+    links = page.locator("#t-home .t-links > *")
+    expect(links).to_have_count(4)
+    assert fits(page)
+    for box in (links.nth(i).bounding_box() for i in range(4)):
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width and box["height"] >= 60, box
+    title = page.locator("#t-title")
+    line = float(title.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
+    assert title.bounding_box()["height"] < 1.5 * line, "the title is broken over several lines"
+    tiles = page.locator("#t-home .t-tile")
+    for i in range(tiles.count()):
+        box = tiles.nth(i).bounding_box()
+        assert box["height"] >= 60 and box["y"] + box["height"] <= height, box  # a touch target, whole
+        name = tiles.nth(i).locator(".t-name")
+        assert name.evaluate("e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight + 1")
+    page.close()
