@@ -46,10 +46,6 @@ class CentralServer(ServerProcess):
         return dict(re.findall(r"^(KIOSK_[A-Z_]+)=(\S+)$", out, re.M))
 
 
-#: The password the tests give the central's users: a value of the tests, never a real account's.
-TEST_PASSWORD = "mat-khau-2026"
-
-
 def sign_in(base: str, username: str, password: str) -> requests.Session:
     """A requests session signed in to the central pages at ``base`` through the real form."""
     web = requests.Session()

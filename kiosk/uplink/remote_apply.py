@@ -93,9 +93,11 @@ def exchange(client: Any) -> dict[str, Any]:
             except Refused as exc:
                 _refuse(kiosk, version, str(exc))
                 outcome["refused"] = str(exc)
-            _report(client)  # the server's pages show at once what this kiosk did with it
-            if restart:
-                _restart_soon()
+            try:
+                _report(client)  # the server's pages show at once what this kiosk did with it
+            finally:  # applied is applied: a report lost on the way must not lose the restart that takes it
+                if restart:
+                    _restart_soon()
         if answer.get("diagnostics"):
             outcome["diagnostics"] = upload_bundle(client)
     return outcome

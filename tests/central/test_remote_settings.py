@@ -8,14 +8,19 @@ The end-to-end run with both programs as processes is tests/e2e/test_remote_sett
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import pytest
+import requests
 from sqlalchemy import update
 
 from central.registry import add_commune, add_device, add_user
 from central.remote_models import RemoteSettings
+from common import remote_settings
 from common import settings as settings_mod
 from common.errors import ConfigError
+from kiosk.uplink import remote_apply
 from kiosk.uplink.client import SyncClient
 from tests.central.helpers import COMMUNE, TEST_PASSWORD, add_records, sign_in, token
 
@@ -146,3 +151,40 @@ def test_a_diagnostics_bundle_comes_back_without_citizen_data(central_app, devic
     assert "Cán bộ" not in download.data.decode()
     viewer = admin(central_app, "nguoi.xem", "commune_viewer", COMMUNE)
     assert viewer.get(href).status_code == 403
+
+
+class DroppingReports(requests.Session):
+    """The kiosk's HTTP transport, whose network drops for every report to the central after the first one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reports = 0
+
+    def request(self, method, url, *args, **kwargs):
+        if method == "POST" and url.endswith(remote_settings.REMOTE_PATH):
+            self.reports += 1
+            if self.reports > 1:
+                raise requests.ConnectionError("the Wi-Fi dropped")
+        return super().request(method, url, *args, **kwargs)
+
+
+def test_a_report_lost_after_applying_does_not_lose_the_restart(
+    central_app, device, serve, make_kiosk, monkeypatch, caplog
+):
+    """A setting read at start, applied, then the report of it lost (the network dropped): the kiosk still stops
+    itself to take it — the version is recorded as applied, and no later sync applies it again."""
+    kiosk = make_kiosk(serve(central_app).url, device)
+    assert save(admin(central_app), device, printer_width="80mm").status_code == 302
+    monkeypatch.setenv("INVOCATION_ID", "under-systemd")  # as kiosk.service runs it
+    stops = []
+    monkeypatch.setattr(remote_apply.threading, "Timer", lambda delay, call, args: stops.append(args) or Stub())
+    with caplog.at_level("WARNING", logger="kiosk.uplink.remote_apply"):
+        SyncClient(kiosk, backoff=0.01, http=DroppingReports()).run()  # its records sync; the report is lost
+    applied, _refused = remote_apply.state(kiosk)
+    assert applied["version"] == 1 and applied["restart_pending"]
+    assert stops == [(os.getpid(), signal.SIGTERM)], caplog.text  # kiosk.service stops, Restart=always
+
+
+class Stub:
+    def start(self) -> None:
+        """Not started: the SIGTERM to this test process is what the test checks was asked for, not sent."""

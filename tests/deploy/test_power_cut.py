@@ -28,7 +28,8 @@ import time
 
 import pytest
 
-from tests.central_server import TEST_PASSWORD, sign_in
+from tests.central.helpers import TEST_PASSWORD
+from tests.central_server import sign_in
 from tests.container.central import serving_central, sync_to
 from tests.container.machine import Container
 from tests.container.packages import NEWER_REVISION, derive, ensure_debs

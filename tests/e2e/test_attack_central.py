@@ -24,7 +24,8 @@ import requests
 from kiosk.posted_demo import form_pdf
 from sync import protocol
 from sync.posted_document import file_path
-from tests.central_server import TEST_PASSWORD, CentralServer, sign_in
+from tests.central.helpers import TEST_PASSWORD
+from tests.central_server import CentralServer, sign_in
 from tests.hostile import announce_huge_body
 
 A, B = "XTA", "XTB"

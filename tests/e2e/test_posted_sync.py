@@ -14,7 +14,8 @@ import requests
 
 from common.procedure_examples import EXAMPLE_PROCEDURES
 from kiosk.posted_demo import form_pdf
-from tests.central_server import TEST_PASSWORD, CentralServer, sign_in
+from tests.central.helpers import TEST_PASSWORD
+from tests.central_server import CentralServer, sign_in
 from tests.server import KioskServer
 
 COMMUNE = "XTN"
