@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from central import ingest
 from central.context import current_central
 from central.posted import build_document, file_for
 from central.signed_api import signed_bytes, signed_document, signed_request
+from common.db import transaction
 from common.errors import NotFoundError
 from common.posted_rules import SHA256_RE
 from sync.posted_document import FILES_PATH, POSTED_PATH
@@ -30,7 +32,8 @@ def device_posted_file(sha256: str) -> Response:
     device = signed_request(b"")
     if not SHA256_RE.match(sha256):
         raise NotFoundError("There is no such PDF for this commune.")
-    with current_central().sessions() as session:
+    with transaction(current_central().sessions) as session:  # a replayed request is refused, as every signed call
+        ingest.claim_counter(session.connection(), device.commune_code, device.id, device.counter, {})
         content = file_for(session, device.commune_code, sha256)
     response = signed_bytes(device, content, "application/pdf")
     response.headers["X-Content-Type-Options"] = "nosniff"

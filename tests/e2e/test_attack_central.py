@@ -10,6 +10,7 @@ answer, and the other commune's figures are as they were.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import itertools
 import json
 import re
@@ -210,6 +211,19 @@ def test_a_kiosk_gets_no_pdf_of_another_commune_nor_by_a_forged_name(world, tail
     assert forged.status_code in (400, 401, 404) and b"SQLite" not in forged.content
     stranger = requests.get(central.base + file_path(sha), timeout=10)
     assert stranger.status_code in (401, 403) and stranger.content != pdf
+
+
+def test_a_signed_pdf_request_seen_on_the_network_cannot_be_replayed(world):
+    """A stranger who saw one of the kiosk's signed requests for a form (central_url over plain HTTP) sends it again:
+    refused, as every other signed call, instead of the server reading, signing and sending 3 MB each time."""
+    central, _a, kiosk_b, _admin, pdf = world
+    path = file_path(hashlib.sha256(pdf).hexdigest())
+    seen = kiosk_b._headers("GET", path, b"")
+    first = requests.get(central.base + path, headers=seen, timeout=30)
+    assert first.status_code == 200 and first.content == pdf
+    replays = [requests.get(central.base + path, headers=seen, timeout=30) for _ in range(3)]
+    assert [r.status_code for r in replays] == [409] * 3 and all(r.content != pdf for r in replays)
+    assert kiosk_b.get(path).content == pdf  # the kiosk's next request, with its next counter, is served
 
 
 def test_a_commune_admin_posts_to_no_other_commune_and_no_form_passes_without_its_token(world):
