@@ -132,8 +132,8 @@ def paragraphs(report: dict[str, Any], scope_label: str) -> list[str]:
     ]
     if s["flagged"]:
         text.append(
-            f"Có {vn(s['flagged'])} lượt bấm lặp lại trong thời gian ngắn đã được hệ thống lọc: vẫn được lưu "
-            "nhưng không tính vào kết quả."
+            f"Có {vn(s['flagged'])} lượt bấm đã được hệ thống lọc (bấm lặp lại, đánh giá lại cùng một lượt phục vụ "
+            "hoặc không từ màn hình của người được phục vụ): vẫn được lưu nhưng không tính vào kết quả."
         )
     prev = report.get("previous_year")
     if prev:

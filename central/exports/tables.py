@@ -129,6 +129,7 @@ def report_tables(report: dict[str, Any]) -> list[Table]:
         ["Thời gian phục vụ tại quầy trung bình (phút)", q["mean_service_min"]],
         *_booked_rows(q.get("booked")),
         *_visit_rows(q),
+        *_suggestion_rows(report.get("suggestions")),
         ["Số phiếu tối thiểu để xếp loại theo TT 01", report.get("grade_min_answers")],
     ]
     tt01_headers = [ind.short for ind in INDICATORS.values()] + ["Tổng điểm"]
@@ -393,6 +394,13 @@ def _visit_rows(q: dict[str, Any]) -> list[list]:
             ["Lịch hẹn chưa rõ (trong ngày, hoặc thiết bị chưa gửi số liệu)", bookings["open"]],
         ]
     return rows
+
+
+def _suggestion_rows(found: dict | None) -> list[list]:
+    """The suggestion box apart from the ratings (central.reports.suggestions), as the page and the DOCX give it."""
+    if not found:
+        return []
+    return [["Góp ý nhận qua hòm thư góp ý", found["received"]], ["Góp ý đã trả lời", found["answered"]]]
 
 
 def _booked_rows(booked: dict | None) -> list[list]:

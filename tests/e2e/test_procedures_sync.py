@@ -3,6 +3,7 @@ from the catalogue, and the kiosk shows them offline; a commune's hidden procedu
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import sqlite3
@@ -111,3 +112,9 @@ def test_a_suggestion_left_at_the_kiosk_reaches_the_central_inbox_and_the_report
         assert (
             "Hòm thư góp ý đã nhận 1 góp ý của công dân, tổ chức (ngoài các lượt đánh giá), đã trả lời 1 góp ý." in text
         )
+        # ...and the CSV summary (every way of reading a report gives the same figures)
+        summary = web.get(f"{central.base}/reports/export.csv?commune={COMMUNE}", timeout=60).content.decode(
+            "utf-8-sig"
+        )
+        rows = list(csv.reader(io.StringIO(summary)))
+        assert ["Góp ý nhận qua hòm thư góp ý", "1"] in rows and ["Góp ý đã trả lời", "1"] in rows
