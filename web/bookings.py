@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from common.errors import ForbiddenError
 from common.throttle import FloodGate
 from common.web.jsonapi import BadBody, read_json
 from kiosk.app import current_kiosk
 from kiosk.bookings import check_in, current_version
 from web.api import FLOOD_WINDOW, is_local
+from web.enrolment import enrolled_screen
 
 bp = Blueprint("bookings", __name__)
 
@@ -38,6 +40,11 @@ def post_checkin():
         raise BadBody(f"Unknown field(s): {', '.join(unknown)}.", {"allowed": ["code"]})
     kiosk = current_kiosk()
     if not is_local(request.remote_addr):
+        if enrolled_screen() is None:  # else a stranger on the Wi-Fi takes a citizen's booked place, or tries codes
+            raise ForbiddenError(
+                "A booking is checked in at the kiosk's own screen, or at a screen enrolled in /admin: "
+                "come to the kiosk and type the code there."
+            )
         gate = current_app.extensions.get(GATE_KEY)
         if gate is None:
             gate = current_app.extensions[GATE_KEY] = FloodGate(int(kiosk.settings["rating_flood_limit"]), FLOOD_WINDOW)

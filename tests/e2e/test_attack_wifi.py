@@ -66,7 +66,11 @@ def test_a_body_past_the_kiosks_limit_is_refused_before_it_is_sent(server):
 def test_nothing_public_carries_a_token_a_booking_code_or_a_name(server):
     put_booking(server)
     lan = network()
-    booked = lan.post(server.lan + "/api/checkin", json={"code": CODE}, timeout=10)
+    stranger = lan.post(server.lan + "/api/checkin", json={"code": CODE}, timeout=10)
+    assert stranger.status_code == 403, stranger.text  # a booked place is taken at the kiosk, not from the Wi-Fi
+    probe = lan.post(server.lan + "/api/checkin", json={"code": "BK-9999"}, timeout=10)
+    assert probe.status_code == 403  # nor does an answer tell a code on the list from one that is not
+    booked = requests.post(server.base + "/api/checkin", json={"code": CODE}, timeout=10)  # the kiosk's own screen
     assert booked.status_code == 201, booked.text
     visit = lan.post(server.lan + "/api/tickets", json={"services": ["HT", "CT"]}, timeout=10).json()
     events = lan.get(server.lan + "/api/events", timeout=3, stream=True)  # the board's stream, as the calls come
