@@ -136,12 +136,20 @@
 
   // --- the counter's view -----------------------------------------------------------------------
 
+  // Several refreshes may be in flight (an event, an action's own refresh): the answer of an older one arriving last
+  // must not put back the state from before (a dossier code just attached vanished until the next event).
+  var refreshes = 0, rendered = 0;
   function refresh() {
     if (!me) return;
+    var asked = ++refreshes;
     fetch("/api/counters/" + me.counter + "/queue", { credentials: "same-origin" }).then(function (r) {
       if (r.status === 401) { r.json().then(function (data) { ended({ data: data }); }, function () { ended(null); }); return null; }
       return r.ok ? r.json() : null;
-    }).then(function (data) { if (data) render(data); }, function () {});
+    }).then(function (data) {
+      if (!data || asked < rendered) return;
+      rendered = asked;
+      render(data);
+    }, function () {});
   }
   var refreshSoon = KioskLive.debounce(refresh, 300);
 
